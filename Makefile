@@ -1,0 +1,31 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Both create .venv when missing and install the project with pinned ranges.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check bench faults clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/warning run
+
+lint: $(STAMP)
+	$(BIN)/ruff check warning tests bench
+	$(BIN)/ruff format --check warning tests bench
+	$(BIN)/mypy --strict warning
+
+test: lint
+	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/warning check
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,111 @@
+"""The `warning` command: thin argument handling over the stages, no business logic.
+
+Exit codes everywhere: 0 ok, 1 invalid input (or a failed check/test), 2 usage error.
+stdout carries only a command's own output; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import structlog
+
+from warning import __version__, log
+from warning.model import ConfigError, Problem, Severity
+from warning.settings import Settings, example_toml, load_settings
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 on usage errors and lets negative numbers be positionals."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # "-1.27" is a latitude, not an option.
+        self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    parser = _Parser(prog="warning", description="Balikpapan's disaster early-warning daemon.")
+    parser.add_argument("--version", action="version", version=f"warning {__version__}")
+    parser.add_argument("--config", type=Path, help="settings file (default: embedded defaults)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_check(sub)
+    _add_settings(sub)
+    return parser
+
+
+def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("check", help="validate settings, areas, rules and contacts")
+    p.set_defaults(handler=_check)
+
+
+def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("settings", help="settings reference")
+    s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    e = s.add_parser("example", help="print a commented warning.toml with every default")
+    e.set_defaults(handler=lambda _a, _s: _print(example_toml(), end=""))
+
+
+def _print(text: str, end: str = "\n") -> int:
+    sys.stdout.write(text + end)
+    return EXIT_OK
+
+
+def print_problems(problems: Sequence[Problem]) -> int:
+    """Print problems one per line on stdout; return how many are errors."""
+    for problem in problems:
+        sys.stdout.write(f"{problem}\n")
+    return sum(1 for p in problems if p.severity is Severity.ERROR)
+
+
+def _check(_args: argparse.Namespace, settings: Settings) -> int:
+    """`warning check`: every problem in settings, areas, rules and contacts."""
+    problems: list[Problem] = []
+    checked = ["settings"]
+    for name, checker in CHECKS:
+        problems.extend(checker(settings))
+        checked.append(name)
+    errors = print_problems(problems)
+    warnings = len(problems) - errors
+    if errors:
+        sys.stdout.write(f"{errors} error(s), {warnings} warning(s)\n")
+        return EXIT_INVALID
+    sys.stdout.write(f"ok: {', '.join(checked)} valid ({warnings} warning(s))\n")
+    return EXIT_OK
+
+
+#: What `warning check` validates after the settings, in order (name, checker).
+CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = ()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `warning` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print_problems(exc.problems)
+        return EXIT_INVALID
+    log.configure(settings.log.level, settings.log.format)
+    try:
+        return handler(args, settings)
+    except ConfigError as exc:
+        print_problems(exc.problems)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        structlog.get_logger().info("cli.interrupted")
+        return 130

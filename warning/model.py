@@ -1,0 +1,422 @@
+"""The shared vocabulary of every stage: frozen dataclasses and enums, no I/O.
+
+Data flows one way: a feed adapter yields `Observation`s, the rule engine turns
+them into `Transition`s of per-(rule, area) `AlertStatus`, and the dispatcher
+turns notifiable transitions into deliveries.  Everything here is immutable so
+that any stage can hand data to the next without defensive copies.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import TypeAlias
+
+# Balikpapan lives in WITA; BMKG stamps its seismic products in WIB.
+WITA = timezone(timedelta(hours=8), "WITA")
+WIB = timezone(timedelta(hours=7), "WIB")
+
+#: A value carried by an observation: numbers in SI units, flags, words or unknown.
+Value: TypeAlias = float | int | str | bool | None
+
+#: A polygon ring as (lon, lat) pairs, closed or not.
+Ring: TypeAlias = tuple[tuple[float, float], ...]
+
+
+class ConfigError(Exception):
+    """A user's configuration (settings, areas, rules, contacts) is invalid.
+
+    Carries every problem found, so the user can fix them all in one pass.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(path="", message=problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Severity(enum.Enum):
+    """How bad a validation finding is: errors stop a load, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation finding, positioned as `path:line:col` when known."""
+
+    path: str
+    message: str
+    line: int | None = None
+    col: int | None = None
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        prefix = "" if self.severity is Severity.ERROR else "warning: "
+        return f"{where}: {prefix}{self.message}" if where else f"{prefix}{self.message}"
+
+
+class Level(enum.Enum):
+    """BMKG / BNPB warning levels, ordered as in Indonesian practice."""
+
+    WASPADA = "waspada"
+    SIAGA = "siaga"
+    AWAS = "awas"
+
+    @property
+    def rank(self) -> int:
+        """1 for waspada, 2 for siaga, 3 for awas."""
+        return _LEVEL_RANK[self]
+
+    @property
+    def word(self) -> str:
+        """The word people see in messages: WASPADA, SIAGA, AWAS."""
+        return self.value.upper()
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank >= other.rank
+
+
+_LEVEL_RANK = {Level.WASPADA: 1, Level.SIAGA: 2, Level.AWAS: 3}
+
+
+class ObservationKind(enum.Enum):
+    """What an observation measures; rules read exactly one kind."""
+
+    EARTHQUAKE = "earthquake"
+    TSUNAMI_WARNING = "tsunami_warning"
+    RAINFALL = "rainfall"
+    WIND = "wind"
+    SEA_LEVEL = "sea_level"
+    WEATHER_WARNING = "weather_warning"
+
+
+#: The value names each kind carries (a contract with rule authors and templates).
+KIND_VALUES: Mapping[ObservationKind, frozenset[str]] = MappingProxyType(
+    {
+        ObservationKind.EARTHQUAKE: frozenset(
+            {"magnitude", "depth_km", "tsunami_potential", "mmi", "region"}
+        ),
+        ObservationKind.TSUNAMI_WARNING: frozenset(
+            {"level", "bulletin", "magnitude", "depth_km", "epicenter_lon", "epicenter_lat"}
+        ),
+        ObservationKind.RAINFALL: frozenset({"precipitation_mm", "period_s"}),
+        ObservationKind.WIND: frozenset({"wind_speed_ms", "wind_gust_ms"}),
+        ObservationKind.SEA_LEVEL: frozenset({"sea_level_m", "datum", "wave_height_m"}),
+        ObservationKind.WEATHER_WARNING: frozenset(
+            {"severity", "urgency", "certainty", "event", "msg_type", "expires", "headline"}
+        ),
+    }
+)
+
+
+def utc(moment: datetime) -> datetime:
+    """Return `moment` as aware UTC; naive datetimes are refused, never guessed."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()} has no time zone")
+    return moment.astimezone(UTC)
+
+
+def freeze_values(values: Mapping[str, Value]) -> Mapping[str, Value]:
+    """An immutable copy of an observation's values."""
+    return MappingProxyType(dict(values))
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One normalised reading from one feed: aware UTC time, SI units, external ids.
+
+    Location is exactly one of: a point (`lon`, `lat`), polygons (`polygons`,
+    already intersected with the city into `area_ids` by the adapter), or
+    `area_ids` alone (a forecast for a kelurahan, a warning naming Balikpapan).
+    """
+
+    source: str
+    kind: ObservationKind
+    event_id: str
+    time: datetime
+    values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    lon: float | None = None
+    lat: float | None = None
+    area_ids: tuple[str, ...] = ()
+    polygons: tuple[Ring, ...] = ()
+    exercise: bool = False
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "time", utc(self.time))
+        if not isinstance(self.values, MappingProxyType):
+            object.__setattr__(self, "values", freeze_values(self.values))
+        object.__setattr__(self, "area_ids", tuple(self.area_ids))
+
+    @property
+    def is_point(self) -> bool:
+        """True when the observation has a point location."""
+        return self.lon is not None and self.lat is not None
+
+
+class AreaLevel(enum.Enum):
+    """Administrative level of an area: kelurahan are the unit of alerting."""
+
+    KELURAHAN = "kelurahan"
+    KECAMATAN = "kecamatan"
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A kelurahan or kecamatan of Kota Balikpapan (geometry lives in `areas.AreaIndex`)."""
+
+    id: str
+    name: str
+    level: AreaLevel
+    kemendagri_code: str
+    coastal: bool
+    kecamatan_id: str | None = None
+
+
+class AlertState(enum.Enum):
+    """Lifecycle of one (rule, area) pair, as in Prometheus alerting."""
+
+    INACTIVE = "inactive"
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class TransitionKind(enum.Enum):
+    """Why a (rule, area) changed; the notifiable ones reach people."""
+
+    PENDING = "pending"
+    FIRED = "fired"
+    ESCALATED = "escalated"
+    DEESCALATED = "deescalated"
+    REMINDER = "reminder"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"  # pending never reached firing
+    TIMED_OUT = "timed_out"  # a safety timeout ended it (tsunami without PD-4)
+
+    @property
+    def notifies(self) -> bool:
+        """True when people and sirens must hear about this change."""
+        return self not in (TransitionKind.PENDING, TransitionKind.CANCELLED)
+
+
+class Action(enum.Enum):
+    """What a rule does when it fires."""
+
+    SMS = "sms"
+    SIREN = "siren"
+    CAP = "cap"
+
+
+class FeedHealth(enum.Enum):
+    """A feed's health from consecutive failures; failure is a state, not silence."""
+
+    OK = "ok"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+# ---------------------------------------------------------------------------
+# Rules: what officials write in rules/*.yaml, after validation.
+
+
+class Comparison(enum.Enum):
+    """Operators a rule condition may use."""
+
+    GE = ">="
+    GT = ">"
+    LE = "<="
+    LT = "<"
+    EQ = "=="
+    IN = "in"
+
+
+class Aggregation(enum.Enum):
+    """How a windowed condition folds the values seen per area over `over`."""
+
+    SUM = "sum"
+    MAX = "max"
+    MIN = "min"
+    MEAN = "mean"
+    DELTA = "delta"  # newest minus oldest in the window: a sudden sea-level change
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """`{value: field, OP: operand}`, optionally aggregated `over` a window per area.
+
+    `field` is a value name of the rule's kind, or `distance_km` (geodesic
+    distance from the observation's point to the area's polygon).
+    """
+
+    field: str
+    op: Comparison
+    operand: Value | tuple[Value, ...]
+    over: timedelta | None = None
+    agg: Aggregation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Every inner condition holds."""
+
+    conditions: tuple[Expression, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """At least one inner condition holds."""
+
+    conditions: tuple[Expression, ...]
+
+
+Expression: TypeAlias = Condition | AllOf | AnyOf
+
+
+@dataclass(frozen=True, slots=True)
+class LevelStep:
+    """One rung of a rule's ladder: this level when `when` holds (None: always)."""
+
+    level: Level
+    when: Expression | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePosition:
+    """Where something was written, for messages that say `file:line:col`."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One validated threshold rule of the officials.
+
+    `levels` is ordered from lowest to highest; a rule written with a single
+    `level:` has one step whose `when` is None.  `areas` keeps the selectors as
+    written (resolved against the areas file by the engine), `recipients` the
+    contact groups (empty: every group), `messages` one template per language.
+    Two rules are equal when everything but their position is equal, which is
+    how a reload knows a rule did not change.
+    """
+
+    id: str
+    name: str
+    kind: ObservationKind
+    levels: tuple[LevelStep, ...]
+    description: str = ""
+    when: Expression | None = None
+    areas: tuple[str, ...] = ("all",)
+    for_duration: timedelta = timedelta(0)
+    keep_firing_for: timedelta = timedelta(0)
+    clear_when: Expression | None = None
+    repeat_every: timedelta | None = None
+    expire_after: timedelta | None = None
+    actions: frozenset[Action] = frozenset({Action.SMS})
+    recipients: tuple[str, ...] = ()
+    messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    allow_siren_below_siaga: bool = False
+    position: SourcePosition | None = field(default=None, compare=False)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.kind, self.levels))
+
+
+# ---------------------------------------------------------------------------
+# Alerts: the engine's per-(rule, area) state and its changes.
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStatus:
+    """The remembered state of one (rule, area) pair; persisted by `state.py`.
+
+    `alert_id` names one episode from pending/firing to resolution, so that
+    every message about it (CAP Update/Cancel, correction SMS) can refer to it.
+    `fingerprint` identifies the observations last evaluated, so an identical
+    repeat of an event makes no transition.  `drill` statuses are kept apart
+    from live ones.
+    """
+
+    rule_id: str
+    area_id: str
+    state: AlertState = AlertState.INACTIVE
+    level: Level | None = None
+    alert_id: str = ""
+    since: datetime | None = None
+    active_since: datetime | None = None
+    last_true: datetime | None = None
+    last_notified: datetime | None = None
+    event_id: str | None = None
+    fingerprint: str = ""
+    values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    drill: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The (rule id, area id) this status belongs to."""
+        return (self.rule_id, self.area_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A change of one (rule, area) decided by the engine at `time`.
+
+    `status` is the state after the change; `previous_level` the level before
+    (None when it was not firing).  Only kinds with `kind.notifies` reach people.
+    """
+
+    kind: TransitionKind
+    status: AlertStatus
+    time: datetime
+    previous_level: Level | None = None
+    reason: str = ""
+
+    @property
+    def rule_id(self) -> str:
+        """Rule that changed."""
+        return self.status.rule_id
+
+    @property
+    def area_id(self) -> str:
+        """Kelurahan that changed."""
+        return self.status.area_id
+
+    @property
+    def level(self) -> Level | None:
+        """Level after the change (for a resolution: the level that ended)."""
+        return self.status.level or self.previous_level

@@ -1,0 +1,627 @@
+"""Settings from `warning.toml`: one schema, embedded defaults, every mistake at once.
+
+The schema is the section dataclasses below: each field's default and its
+`doc` metadata drive validation, the generated `systemd/warning.example.toml`
+and the README reference.  The daemon runs with no file at all.  Secrets are
+never settings values: they come from the environment, `*_file` keys or
+systemd credentials (`$CREDENTIALS_DIRECTORY`), see `secret()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warning.model import ConfigError, Problem
+
+#: The checkout this package lives in; defaults point into it outside systemd.
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def _doc(text: str, default: Any) -> Any:
+    """A dataclass field with a default and its documentation."""
+    if isinstance(default, list | dict):
+        return field(
+            default_factory=lambda: typing.cast(Any, type(default))(default), metadata={"doc": text}
+        )
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    """[state]: where alert states, the outbox and the audit log are kept."""
+
+    path: str = _doc(
+        "SQLite database file. Empty: $STATE_DIRECTORY/warning.db under systemd, "
+        "else var/warning.db in the checkout.",
+        "",
+    )
+    retention_days: int = _doc(
+        "Delivered outbox rows older than this many days are pruned (alerts and the "
+        "audit log never are).",
+        90,
+    )
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    """[rules]: the officials' rule files."""
+
+    directory: str = _doc(
+        "Directory of rule files (*.yaml). Empty: $CONFIGURATION_DIRECTORY/rules under "
+        "systemd, else rules/ in the checkout.",
+        "",
+    )
+
+
+@dataclass(frozen=True)
+class AreasSettings:
+    """[areas]: the district polygons alerts are addressed to."""
+
+    path: str = _doc(
+        "GeoJSON of kelurahan and kecamatan. Empty: $CONFIGURATION_DIRECTORY/areas.geojson "
+        "under systemd, else areas.geojson in the checkout.",
+        "",
+    )
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """[log]: structured logging on stderr."""
+
+    level: str = _doc("Minimum level: debug, info, warning, error.", "info")
+    format: str = _doc(
+        "auto (console on a terminal, JSON lines otherwise), console or json.", "auto"
+    )
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """[http]: the one network seam every feed goes through."""
+
+    contact: str = _doc(
+        "Contact (e-mail or URL) put into the User-Agent so feed operators can reach us.",
+        "bpbd@balikpapan.go.id",
+    )
+    connect_timeout_s: float = _doc("Seconds to wait for a TCP/TLS connection.", 5.0)
+    read_timeout_s: float = _doc("Seconds to wait between bytes of a response.", 15.0)
+    max_bytes: int = _doc("Largest response body accepted, enforced while streaming.", 5_000_000)
+    attempts: int = _doc("Attempts per fetch for transient errors (connection, 429, 5xx).", 3)
+    backoff_s: float = _doc("First retry delay; doubles with jitter per attempt.", 1.0)
+    max_backoff_s: float = _doc("Longest single wait between attempts, Retry-After included.", 30.0)
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """[feeds.<name>]: one polled feed. Feed-specific keys live in `options`."""
+
+    name: str
+    enabled: bool = True
+    url: str = ""
+    interval_s: float = 60.0
+    max_age_s: float = 0.0
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: Keys every [feeds.<name>] table accepts, with their documentation.
+FEED_COMMON_DOCS: Mapping[str, str] = {
+    "enabled": "Poll this feed.",
+    "url": "Where to fetch it.",
+    "interval_s": "Seconds between polls.",
+    "max_age_s": "Observations older than this are ignored when polling (0: no limit).",
+}
+
+
+@dataclass(frozen=True)
+class FeedDefaults:
+    """Embedded defaults of one feed, and the extra keys it accepts."""
+
+    url: str
+    interval_s: float
+    max_age_s: float
+    enabled: bool = True
+    options: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+
+
+#: Every feed the daemon knows, with its defaults. Feed-specific options are
+#: `key: (default, doc)`; they are validated like any other key.
+FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
+    "inatews": FeedDefaults(
+        url="https://bmkg-content-inatews.storage.googleapis.com/datagempa.json",
+        interval_s=30,
+        max_age_s=6 * 3600,
+        options={
+            "province": ("KALTIM", "wzarea province that can mean Balikpapan (case-insensitive)."),
+            "district_contains": (
+                "BALIKPAPAN",
+                "wzarea district text that means Balikpapan (case-insensitive substring).",
+            ),
+        },
+    ),
+    "bmkg-autogempa": FeedDefaults(
+        url="https://data.bmkg.go.id/DataMKG/TEWS/autogempa.json", interval_s=60, max_age_s=3600
+    ),
+    "bmkg-gempaterkini": FeedDefaults(
+        url="https://data.bmkg.go.id/DataMKG/TEWS/gempaterkini.json", interval_s=60, max_age_s=3600
+    ),
+    "bmkg-gempadirasakan": FeedDefaults(
+        url="https://data.bmkg.go.id/DataMKG/TEWS/gempadirasakan.json",
+        interval_s=180,
+        max_age_s=3600,
+    ),
+    "usgs": FeedDefaults(
+        url="https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/4.5_day.geojson",
+        interval_s=60,
+        max_age_s=3600,
+        options={
+            "bbox": (
+                [95.0, -11.0, 141.0, 6.0],
+                "Only events inside [min_lon, min_lat, max_lon, max_lat] (default: Indonesia).",
+            ),
+        },
+    ),
+    "bmkg-nowcast": FeedDefaults(
+        url="https://www.bmkg.go.id/alerts/nowcast/id/rss.xml", interval_s=300, max_age_s=0
+    ),
+    "bmkg-forecast": FeedDefaults(
+        url="https://api.bmkg.go.id/publik/prakiraan-cuaca", interval_s=3600, max_age_s=0
+    ),
+    "open-meteo": FeedDefaults(
+        url="https://api.open-meteo.com/v1/forecast", interval_s=900, max_age_s=0
+    ),
+    "open-meteo-marine": FeedDefaults(
+        url="https://marine-api.open-meteo.com/v1/marine", interval_s=3600, max_age_s=0
+    ),
+    "big-tide": FeedDefaults(
+        url="http://tides.big.go.id:8888/kacrut/0020BLPP02/temp.csv",
+        interval_s=300,
+        max_age_s=6 * 3600,
+        options={
+            "station": ("0020BLPP02", "BIG tide-gauge station code (0020BLPP02 = Balikpapan)."),
+            "timezone": ("UTC", "Time zone of the CSV's timestamps: UTC, WIB or WITA."),
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """[sms]: Twilio. Credentials come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN."""
+
+    api_base: str = _doc(
+        "Twilio REST base URL; a Twilio-compatible gateway or a test server can stand in.",
+        "https://api.twilio.com",
+    )
+    account_sid_file: str = _doc("File holding the account SID (else TWILIO_ACCOUNT_SID).", "")
+    auth_token_file: str = _doc(
+        "File holding the auth token (else TWILIO_AUTH_TOKEN or the systemd credential "
+        "twilio_auth_token).",
+        "",
+    )
+    messaging_service_sid: str = _doc("Messaging Service SID used as the sender.", "")
+    from_: str = _doc(
+        "Sender: a number or a registered alphanumeric sender ID (key name `from`).", ""
+    )
+    validity_period_s: int = _doc(
+        "ValidityPeriod: a warning that cannot arrive in time must not arrive late.", 600
+    )
+    max_per_second: float = _doc("Send rate cap; set it to your account's MPS limit.", 10.0)
+    concurrency: int = _doc("Sending threads.", 32)
+    timeout_s: float = _doc("HTTP timeout of one Twilio API call.", 10.0)
+    attempts: int = _doc("Attempts for transient errors (429, 5xx, timeouts).", 5)
+
+
+@dataclass(frozen=True)
+class ContactsSettings:
+    """[contacts]: who receives SMS (CSV: phone,name,areas,group,language,drill)."""
+
+    path: str = _doc("Contacts CSV. Empty: no contacts (a warning in `warning check`).", "")
+
+
+@dataclass(frozen=True)
+class SirenSettings:
+    """[[sirens]]: one siren controller and the kelurahan it covers."""
+
+    id: str
+    protocol: str = "http"
+    url: str = ""
+    areas: tuple[str, ...] = ()
+    token_file: str = ""
+    topic: str = ""
+    reply_topic: str = ""
+    username: str = ""
+    password_file: str = ""
+    tls: bool = False
+    ack_timeout_s: float = 10.0
+    duration_s: int = 180
+
+
+#: Keys a [[sirens]] entry accepts, with their documentation.
+SIREN_DOCS: Mapping[str, str] = {
+    "id": "Unique siren id (used in logs and `warning siren stop`).",
+    "protocol": "http or mqtt.",
+    "url": "http: the controller's URL; mqtt: mqtt://host:port or mqtts://host:port.",
+    "areas": "Kelurahan / kecamatan ids or selectors this siren covers.",
+    "token_file": "http: file with a bearer token (or the systemd credential siren_<id>_token).",
+    "topic": "mqtt: topic the command is published to (QoS 1).",
+    "reply_topic": "mqtt: topic the controller acknowledges on.",
+    "username": "mqtt: user name.",
+    "password_file": "mqtt: file with the password.",
+    "tls": "mqtt: use TLS.",
+    "ack_timeout_s": "Seconds to wait for an acknowledgement.",
+    "duration_s": "How long the siren sounds per command.",
+}
+
+
+@dataclass(frozen=True)
+class SirenTestSettings:
+    """[siren_test]: BMKG tests its sirens on the 26th; ours follow."""
+
+    enabled: bool = _doc("Run the monthly siren test.", True)
+    day: int = _doc("Day of the month.", 26)
+    time: str = _doc("Local time (WITA), HH:MM.", "10:00")
+    command: str = _doc("test (audible) or silent-test.", "silent-test")
+
+
+@dataclass(frozen=True)
+class DrillSettings:
+    """[drill]: how drills reach people and sirens."""
+
+    siren_command: str = _doc("test, silent-test or none: what sirens get in a drill.", "test")
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """[health]: /healthz and /metrics."""
+
+    listen: str = _doc("host:port for /healthz and /metrics; empty disables.", "127.0.0.1:9464")
+    heartbeat_s: float = _doc("Scheduler heartbeat interval (also the systemd watchdog ping).", 10)
+    down_after_failures: int = _doc("Consecutive failures before a feed is `down`.", 5)
+    degraded_after_failures: int = _doc("Consecutive failures before a feed is `degraded`.", 1)
+    max_down_s: float = _doc("/healthz fails when a feed has been down this long.", 1800)
+
+
+@dataclass(frozen=True)
+class CapSettings:
+    """[cap]: CAP 1.2 documents and their index feed."""
+
+    directory: str = _doc(
+        "Where CAP documents are written. Empty: var/cap or $STATE_DIRECTORY/cap.", ""
+    )
+    sender: str = _doc("CAP <sender>.", "bpbd@balikpapan.go.id")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, validated and defaulted. `source` is the file read, if any."""
+
+    source: Path | None = None
+    state: StateSettings = field(default_factory=StateSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    areas: AreasSettings = field(default_factory=AreasSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    feeds: Mapping[str, FeedSettings] = field(default_factory=dict)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    contacts: ContactsSettings = field(default_factory=ContactsSettings)
+    sirens: tuple[SirenSettings, ...] = ()
+    siren_test: SirenTestSettings = field(default_factory=SirenTestSettings)
+    drill: DrillSettings = field(default_factory=DrillSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    cap: CapSettings = field(default_factory=CapSettings)
+
+    # Paths resolved against the environment (systemd directories) or the checkout.
+
+    @property
+    def state_path(self) -> Path:
+        """The SQLite file."""
+        return _resolve(self.state.path, "STATE_DIRECTORY", "warning.db", CHECKOUT / "var")
+
+    @property
+    def rules_dir(self) -> Path:
+        """The officials' rule files."""
+        return _resolve(self.rules.directory, "CONFIGURATION_DIRECTORY", "rules", CHECKOUT)
+
+    @property
+    def areas_path(self) -> Path:
+        """The areas GeoJSON."""
+        return _resolve(self.areas.path, "CONFIGURATION_DIRECTORY", "areas.geojson", CHECKOUT)
+
+    @property
+    def cap_dir(self) -> Path:
+        """Where CAP documents go."""
+        return _resolve(self.cap.directory, "STATE_DIRECTORY", "cap", CHECKOUT / "var")
+
+    @property
+    def contacts_path(self) -> Path | None:
+        """The contacts CSV, or None when none is configured."""
+        return Path(self.contacts.path) if self.contacts.path else None
+
+
+def _resolve(value: str, env_dir: str, name: str, fallback: Path) -> Path:
+    """An explicit setting, else the systemd directory, else the checkout."""
+    if value:
+        return Path(value)
+    directory = os.environ.get(env_dir, "").split(":")[0]
+    return Path(directory) / name if directory else fallback / name
+
+
+# ---------------------------------------------------------------------------
+# Loading and validation.
+
+#: Simple sections: TOML table name -> dataclass.
+SECTIONS: Mapping[str, type[Any]] = {
+    "state": StateSettings,
+    "rules": RulesSettings,
+    "areas": AreasSettings,
+    "log": LogSettings,
+    "http": HttpSettings,
+    "sms": SmsSettings,
+    "contacts": ContactsSettings,
+    "siren_test": SirenTestSettings,
+    "drill": DrillSettings,
+    "health": HealthSettings,
+    "cap": CapSettings,
+}
+
+#: TOML keys that are Python keywords.
+_KEY_ALIASES = {"from": "from_"}
+
+
+def toml_key(name: str) -> str:
+    """The TOML spelling of a dataclass field name."""
+    return {v: k for k, v in _KEY_ALIASES.items()}.get(name, name)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate `path` (None: embedded defaults); raise ConfigError with every problem."""
+    if path is None:
+        return _build({}, None)
+    where = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(Problem(where, "settings file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(where, f"cannot read settings: {exc}")) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(Problem(where, f"not valid TOML: {exc}")) from None
+    return _build(raw, path)
+
+
+def _build(raw: Mapping[str, Any], path: Path | None) -> Settings:
+    """Validate the parsed TOML and build `Settings`."""
+    where = str(path) if path else "<defaults>"
+    problems: list[Problem] = []
+    known = [*SECTIONS, "feeds", "sirens"]
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in known:
+            problems.append(Problem(where, _unknown(name, known, "section")))
+        elif name in SECTIONS:
+            sections[name] = _section(where, name, SECTIONS[name], value, problems)
+    feeds = _feeds(where, raw.get("feeds", {}), problems)
+    sirens = _sirens(where, raw.get("sirens", []), problems)
+    if problems:
+        raise ConfigError(problems)
+    return Settings(source=path, feeds=feeds, sirens=sirens, **sections)
+
+
+def _unknown(key: str, valid: list[str], what: str = "key") -> str:
+    """`unknown key "x" (did you mean "y"?)` with the closest valid spelling."""
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    hint = f' (did you mean "{close[0]}"?)' if close else f" (valid: {', '.join(sorted(valid))})"
+    return f'unknown {what} "{key}"{hint}'
+
+
+def _section(where: str, name: str, cls: type[Any], value: Any, problems: list[Problem]) -> Any:
+    """Build one simple section dataclass, collecting problems."""
+    if not isinstance(value, dict):
+        problems.append(Problem(where, f"[{name}] must be a table"))
+        return cls()
+    hints = typing.get_type_hints(cls)
+    fields = {toml_key(f.name): f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in fields:
+            problems.append(
+                Problem(where, _unknown(f"{name}.{key}", [f"{name}.{k}" for k in fields]))
+            )
+            continue
+        checked = _check_type(f"{name}.{key}", item, hints[fields[key]], where, problems)
+        if checked is not _INVALID:
+            kwargs[fields[key]] = checked
+    return cls(**kwargs)
+
+
+_INVALID = object()
+
+
+def _check_type(key: str, value: Any, hint: Any, where: str, problems: list[Problem]) -> Any:
+    """Return `value` converted to `hint`, or `_INVALID` after recording a problem."""
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif hint is str:
+        ok = isinstance(value, str)
+    elif origin in (tuple, list):
+        ok = isinstance(value, list)
+        value = tuple(value) if ok and origin is tuple else value
+    else:
+        ok = True
+    if not ok:
+        problems.append(Problem(where, f"{key} must be {_type_word(hint)}, not {value!r}"))
+        return _INVALID
+    return value
+
+
+def _type_word(hint: Any) -> str:
+    """Human words for a type hint."""
+    words = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+    if hint in words:
+        return words[hint]
+    return "a list" if typing.get_origin(hint) in (tuple, list, types.GenericAlias) else str(hint)
+
+
+def _feeds(where: str, raw: Any, problems: list[Problem]) -> Mapping[str, FeedSettings]:
+    """Every known feed with defaults, overridden by [feeds.<name>] tables."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(where, "[feeds] must hold tables [feeds.<name>]"))
+        raw = {}
+    for name in raw:
+        if name not in FEED_DEFAULTS:
+            problems.append(
+                Problem(
+                    where, _unknown(f"feeds.{name}", [f"feeds.{n}" for n in FEED_DEFAULTS], "feed")
+                )
+            )
+    return {
+        name: _feed(where, name, d, raw.get(name, {}), problems)
+        for name, d in FEED_DEFAULTS.items()
+    }
+
+
+def _feed(
+    where: str, name: str, defaults: FeedDefaults, raw: Any, problems: list[Problem]
+) -> FeedSettings:
+    """One feed's settings with its defaults and validated options."""
+    common: dict[str, Any] = {
+        "enabled": defaults.enabled,
+        "url": defaults.url,
+        "interval_s": float(defaults.interval_s),
+        "max_age_s": float(defaults.max_age_s),
+    }
+    options = {key: default for key, (default, _) in defaults.options.items()}
+    hints = typing.get_type_hints(FeedSettings)
+    if not isinstance(raw, dict):
+        problems.append(Problem(where, f"[feeds.{name}] must be a table"))
+        raw = {}
+    valid = [*common, *options]
+    for key, value in raw.items():
+        path = f"feeds.{name}.{key}"
+        if key in common:
+            checked = _check_type(path, value, hints[key], where, problems)
+            common[key] = common[key] if checked is _INVALID else checked
+        elif key in options:
+            checked = _check_type(path, value, type(options[key]), where, problems)
+            options[key] = options[key] if checked is _INVALID else checked
+        else:
+            problems.append(Problem(where, _unknown(path, [f"feeds.{name}.{k}" for k in valid])))
+    if common["interval_s"] <= 0:
+        problems.append(Problem(where, f"feeds.{name}.interval_s must be above 0"))
+    return FeedSettings(name=name, options=options, **common)
+
+
+def _sirens(where: str, raw: Any, problems: list[Problem]) -> tuple[SirenSettings, ...]:
+    """The [[sirens]] array of tables."""
+    if not isinstance(raw, list):
+        problems.append(Problem(where, "sirens must be an array of tables [[sirens]]"))
+        return ()
+    hints = typing.get_type_hints(SirenSettings)
+    sirens: list[SirenSettings] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        label = f"sirens[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            problems.append(Problem(where, f"{label} needs an id (a non-empty string)"))
+            continue
+        kwargs: dict[str, Any] = {}
+        for key, value in item.items():
+            if key not in SIREN_DOCS:
+                problems.append(
+                    Problem(where, _unknown(f"{label}.{key}", [f"{label}.{k}" for k in SIREN_DOCS]))
+                )
+                continue
+            checked = _check_type(f"{label}.{key}", value, hints[key], where, problems)
+            if checked is not _INVALID:
+                kwargs[key] = checked
+        if kwargs.get("protocol", "http") not in ("http", "mqtt"):
+            problems.append(Problem(where, f"{label}.protocol must be http or mqtt"))
+        if item["id"] in seen:
+            problems.append(Problem(where, f'{label}: duplicate siren id "{item["id"]}"'))
+        seen.add(item["id"])
+        sirens.append(SirenSettings(**kwargs))
+    return tuple(sirens)
+
+
+# ---------------------------------------------------------------------------
+# Secrets.
+
+
+def secret(env: str, file_setting: str = "", credential: str = "") -> str | None:
+    """A secret from a `*_file` setting, the systemd credential or the environment.
+
+    Order: an explicit file wins, then `$CREDENTIALS_DIRECTORY/<credential>`,
+    then the environment variable. Returns None when none is set.
+    """
+    if file_setting:
+        return Path(file_setting).read_text(encoding="utf-8").strip()
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY", "")
+    if credential and credentials and (Path(credentials) / credential).is_file():
+        return (Path(credentials) / credential).read_text(encoding="utf-8").strip()
+    value = os.environ.get(env, "").strip()
+    return value or None
+
+
+# ---------------------------------------------------------------------------
+# The commented sample, generated from the schema.
+
+
+def example_toml() -> str:
+    """A commented `warning.toml` with every key at its default."""
+    lines = [
+        "# warning.toml: every key with its default. Generated from warning/settings.py;",
+        "# regenerate with `warning settings example > systemd/warning.example.toml`.",
+        "# Secrets never go here: use TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN, *_file keys",
+        "# or systemd credentials (LoadCredential=).",
+    ]
+    for name, cls in SECTIONS.items():
+        lines += ["", f"# {cls.__doc__}", f"[{name}]"]
+        for f in dataclasses.fields(cls):
+            default = f.default_factory() if callable(f.default_factory) else f.default
+            lines += [f"# {f.metadata['doc']}", f"{toml_key(f.name)} = {_toml_value(default)}"]
+    for name, d in FEED_DEFAULTS.items():
+        lines += ["", f"[feeds.{name}]"]
+        values = {
+            "enabled": d.enabled,
+            "url": d.url,
+            "interval_s": float(d.interval_s),
+            "max_age_s": float(d.max_age_s),
+        }
+        for key, value in values.items():
+            lines += [f"# {FEED_COMMON_DOCS[key]}", f"{key} = {_toml_value(value)}"]
+        for key, (default, doc) in d.options.items():
+            lines += [f"# {doc}", f"{key} = {_toml_value(default)}"]
+    lines += ["", "# One [[sirens]] table per siren controller, for example:"]
+    lines += ["# [[sirens]]"] + [f"# {key}: {doc}" for key, doc in SIREN_DOCS.items()]
+    lines += [
+        '# id = "sirene-manggar"',
+        '# protocol = "http"',
+        '# url = "http://10.0.0.21/api/siren"',
+        '# areas = ["manggar", "lamaru"]',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML literal for a default value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
