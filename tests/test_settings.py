@@ -93,3 +93,9 @@ def test_secret_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert secret("TWILIO_AUTH_TOKEN", "", "twilio_auth_token") == "from-cred"
     (tmp_path / "file").write_text("from-file")
     assert secret("TWILIO_AUTH_TOKEN", str(tmp_path / "file"), "twilio_auth_token") == "from-file"
+
+
+def test_shipped_example_is_current() -> None:
+    """systemd/warning.example.toml is the schema's current rendering."""
+    shipped = Path(__file__).resolve().parent.parent / "systemd" / "warning.example.toml"
+    assert shipped.read_text(encoding="utf-8") == example_toml()
