@@ -108,6 +108,7 @@ def _condition(node: Node, ctx: Context) -> Condition | Invalid:
     """`{value: NAME, OP: operand, [over: D, agg: A]}`."""
     parts = {}
     ops: list[tuple[str, At, Node]] = []
+    unknown = 0
     for key, key_at, value in entries(node):
         if key in _OPERATORS:
             ops.append((key, key_at, value))
@@ -117,11 +118,12 @@ def _condition(node: Node, ctx: Context) -> Condition | Invalid:
             hint = _OPERATOR_ALIASES.get(key)
             near = f' (did you mean "{hint}"?)' if hint else suggest(key, _CONDITION_WORDS)
             ctx.sink.error(key_at, f'unknown key "{key}" in a condition{near}')
+            unknown += 1
     if "value" not in parts:
         ctx.sink.error(node.at, f'a condition needs "value: <name>", e.g. {_EXAMPLE}')
         return INVALID
     name = _value_name(parts["value"], ctx)
-    op = _operator(node, ops, ctx)
+    op = _operator(node, ops, ctx, quiet=unknown > 0)
     window = _window(node, parts, ctx)
     if isinstance(name, Invalid) or isinstance(op, Invalid) or isinstance(window, Invalid):
         return INVALID
@@ -150,8 +152,13 @@ def _value_name(node: Node, ctx: Context) -> str | Invalid:
     return INVALID
 
 
-def _operator(node: Node, ops: list[tuple[str, At, Node]], ctx: Context) -> Any:
-    """The one operator of a condition and its operand node."""
+def _operator(node: Node, ops: list[tuple[str, At, Node]], ctx: Context, quiet: bool) -> Any:
+    """The one operator of a condition and its operand node.
+
+    `quiet`: a misspelt key was already reported, probably the operator itself.
+    """
+    if not ops and quiet:
+        return INVALID
     if not ops:
         ctx.sink.error(
             node.at, f"a condition needs one operator: {', '.join(_OPERATORS)}, e.g. {_EXAMPLE}"

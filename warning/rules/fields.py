@@ -216,6 +216,9 @@ def selector(node: Node, ctx: Context) -> str | Invalid:
         return INVALID
     if ctx.areas is None:
         return word
+    if word.startswith("kecamatan:") and bare in ctx.areas and bare in ctx.areas.select(bare):
+        ctx.sink.error(node.at, f'"{bare}" is a kelurahan: write "{bare}" without "kecamatan:"')
+        return INVALID
     try:
         ctx.areas.select(word)
     except KeyError:

@@ -230,8 +230,14 @@ def _required(parsed: _Parsed) -> None:
     """Required keys, with an example of each."""
     for key in schema.RULE_KEYS:
         if key.required and key.name not in parsed.nodes:
-            example = key.example.splitlines()[0]
+            example = _one_line(key.example)
             parsed.ctx.sink.error(parsed.at, f'missing required key "{key.name}" (e.g. {example})')
+
+
+def _one_line(example: str) -> str:
+    """A schema example on one line: `message: {id: "..."}` for a nested one."""
+    lines = example.splitlines()
+    return lines[0] if len(lines) == 1 else f"{lines[0]} {{{lines[1].strip()}}}"
 
 
 def _one_level_form(parsed: _Parsed) -> None:

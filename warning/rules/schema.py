@@ -259,7 +259,13 @@ VALUES: tuple[ValueDoc, ...] = (
         "tidak",
         frozenset({_K.EARTHQUAKE}),
     ),
-    ValueDoc("mmi", ValueType.NUMBER, "Modified Mercalli intensity, when known.", "12.0", _QUAKES),
+    ValueDoc(
+        "mmi",
+        ValueType.NUMBER,
+        "Modified Mercalli intensity, when known.",
+        "12.0",
+        frozenset({_K.EARTHQUAKE}),
+    ),
     ValueDoc(
         "region",
         ValueType.TEXT,

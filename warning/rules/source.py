@@ -91,6 +91,8 @@ def _yaml_message(exc: MarkedYAMLError) -> str:
     """A one-line description of a YAML syntax error."""
     parts = [p for p in (exc.context, exc.problem) if p]
     words = "; ".join(str(p).strip() for p in parts) or "syntax error"
+    if "duplicate key" in words:
+        return f"not valid YAML: {words}: keep one of them"
     return f"not valid YAML: {words} (check indentation, quotes and the ': ' after keys)"
 
 
