@@ -212,7 +212,7 @@ def _operand(
     if op is Comparison.IN:
         return _operand_list(doc, node, ctx, aggregated)
     if op is not Comparison.EQ and doc.type is not schema.ValueType.NUMBER:
-        ctx.sink.error(node.at, f'"{name}" is {doc.type.value}: compare it with == or in')
+        ctx.sink.error(node.at, f'"{name}" is {_article(doc)}: compare it with == or in')
         return INVALID
     return _single_operand(doc, node, ctx)
 
@@ -221,7 +221,10 @@ def _operand_list(
     doc: schema.ValueDoc, node: Node, ctx: Context, aggregated: bool
 ) -> tuple[Value, ...] | Invalid:
     """The operand of `in`: a non-empty list."""
-    if aggregated or not is_sequence(node.value) or not node.value:
+    if aggregated:
+        ctx.sink.error(node.at, "a windowed value is a number: compare it with >=, >, <=, < or ==")
+        return INVALID
+    if not is_sequence(node.value) or not node.value:
         ctx.sink.error(node.at, f'"in" takes a non-empty list, e.g. [{_sample(doc)}]')
         return INVALID
     items = [_single_operand(doc, item, ctx) for item in elements(node)]

@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from warning.model import Problem, Severity
 
@@ -73,7 +74,9 @@ class YamlSyntaxError(Exception):
 def parse_yaml(text: str) -> Any:
     """Parse `text` with positions; raise `YamlSyntaxError` for anything that is not YAML."""
     try:
-        return YAML(typ="rt").load(text)
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True  # so positions inside quoted templates can be computed
+        return yaml.load(text)
     except MarkedYAMLError as exc:
         raise YamlSyntaxError(_yaml_message(exc), _mark(exc)) from None
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
@@ -184,3 +187,17 @@ def unknown_keys(node: Node, valid: Sequence[str], sink: Sink, where: str) -> No
     for key, key_at, _value in entries(node):
         if key not in valid:
             sink.error(key_at, f'unknown key "{key}" in {where}{suggest(key, valid)}')
+
+
+def column_in(node: Node, index: int) -> At:
+    """Where character `index` of a one-line scalar is, or the scalar's start if unknown.
+
+    Exact only for plain and quoted scalars on one line without escapes; block
+    scalars and escaped text fall back to where the value starts.
+    """
+    text = node.value
+    quoted = isinstance(text, DoubleQuotedScalarString | SingleQuotedScalarString)
+    plain_text = type(text) is str
+    if not (quoted or plain_text) or any(c in text for c in "\n\\\"'"):
+        return node.at
+    return At(node.at.line, node.at.col + index + (1 if quoted else 0))

@@ -14,7 +14,16 @@ from types import MappingProxyType
 from warning.model import Level
 from warning.rules import fields, schema
 from warning.rules.fields import INVALID, Context, Invalid
-from warning.rules.source import At, Node, Sink, entries, is_mapping, suggest, unknown_keys
+from warning.rules.source import (
+    At,
+    Node,
+    Sink,
+    column_in,
+    entries,
+    is_mapping,
+    suggest,
+    unknown_keys,
+)
 
 #: GSM 03.38 characters that take two septets (escape + character).
 _GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
@@ -34,15 +43,22 @@ def placeholders(template: str) -> list[tuple[str, str, str | None]]:
     ]
 
 
-def check(template: str, allowed: Sequence[str], sink: Sink, at: At, language: str) -> bool:
+def check(node: Node, allowed: Sequence[str], sink: Sink, language: str) -> bool:
     """Report unbalanced braces and unknown or formatted placeholders; True when clean."""
+    template = str(node.value)
     try:
         found = placeholders(template)
     except ValueError:
-        sink.error(at, f'message "{language}": unbalanced "{{" or "}}"; write {{{{ for a brace')
+        sink.error(
+            node.at, f'message "{language}": unbalanced "{{" or "}}"; write {{{{ for a brace'
+        )
         return False
     before = len(sink.problems)
+    start = 0
     for name, spec, conv in found:
+        start = max(template.find("{" + name, start), 0)
+        at = column_in(node, start)
+        start += 1
         if name not in allowed:
             near = suggest(name, allowed) if name else f" (valid: {', '.join(allowed)})"
             sink.error(at, f'message "{language}": unknown placeholder "{{{name}}}"{near}')
@@ -120,7 +136,7 @@ def messages(node: Node, ctx: Context) -> Mapping[str, str] | Invalid:
     found: dict[str, str] = {}
     for language, _at, value in entries_of(node):
         template = fields.text(value, ctx)
-        if isinstance(template, str) and check(template, allowed, ctx.sink, value.at, language):
+        if isinstance(template, str) and check(value, allowed, ctx.sink, language):
             found[language] = template
     if schema.LANGUAGES[0] not in found and schema.LANGUAGES[0] not in node.value:
         ctx.sink.error(node.at, 'message needs an "id" template (Bahasa Indonesia)')
