@@ -1,0 +1,1 @@
+"""The officials' rules: loading and validation, the alert engine, rule tests."""
