@@ -1,18 +1,13 @@
-"""Judge a rule's conditions on one reading: pure functions, no clock, no I/O.
+"""`when` / `clear_when` / `levels`: conditions checked against the rule's kind.
 
-A reading is one observation seen from one area: its values, its distance to
-the area, and the earlier observations of the same source for the same area
-(for windowed aggregates).  Windows end at the observation's own time, so a
-verdict depends only on data, never on when it is computed.
+A condition is `{value: NAME, OP: operand}`, optionally `over` a window with an
+`agg`; `all:` / `any:` nest, and a plain list means `all`.  Every value name is
+checked against the kind, every operand against the value's type.
 """
 
 from __future__ import annotations
 
-import operator
-import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
 from warning.model import (
     Aggregation,
@@ -22,122 +17,269 @@ from warning.model import (
     Condition,
     Expression,
     Level,
-    Observation,
-    Rule,
+    LevelStep,
     Value,
 )
+from warning.rules import schema
+from warning.rules.fields import (
+    INVALID,
+    Context,
+    Invalid,
+    choice,
+    ladder_step,
+    positive_duration,
+)
+from warning.rules.source import (
+    At,
+    Node,
+    describe,
+    elements,
+    entries,
+    is_mapping,
+    is_number,
+    is_sequence,
+    plain,
+    suggest,
+)
 
-#: The field that means "distance from the observation's point to the area".
-DISTANCE = "distance_km"
-
-_ORDER = {
-    Comparison.GE: operator.ge,
-    Comparison.GT: operator.gt,
-    Comparison.LE: operator.le,
-    Comparison.LT: operator.lt,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One observation as seen from one area.
-
-    `series` holds the observations of the same source reaching the same area
-    up to and including this one, oldest first, one per time.
-    """
-
-    observation: Observation
-    area_id: str
-    distance_km: float | None
-    series: tuple[Observation, ...]
-
-    @property
-    def time(self) -> datetime:
-        """When the observation was made."""
-        return self.observation.time
-
-
-def level_of(rule: Rule, reading: Reading) -> Level | None:
-    """The highest ladder level whose conditions hold (with the rule's `when`), else None."""
-    if rule.when is not None and not holds(rule.when, reading):
-        return None
-    matching = [s.level for s in rule.levels if s.when is None or holds(s.when, reading)]
-    return max(matching, default=None)
+_OPERATORS = tuple(c.value for c in Comparison)
+_CONDITION_WORDS = (*schema.CONDITION_KEYS, *_OPERATORS, *schema.COMBINATORS)
+#: Spellings people try for an operator, and what we accept instead.
+_OPERATOR_ALIASES = {"=": "==", "=>": ">=", "=<": "<=", "gte": ">=", "lte": "<=", "eq": "=="}
+_MAX_DEPTH = 10
+_EXAMPLE = '{value: magnitude, ">=": 6.0}'
 
 
-def holds(expression: Expression, reading: Reading) -> bool:
-    """True when the expression holds for the reading; a missing value never holds."""
-    if isinstance(expression, AllOf):
-        return all(holds(e, reading) for e in expression.conditions)
-    if isinstance(expression, AnyOf):
-        return any(holds(e, reading) for e in expression.conditions)
-    value = _value(expression, reading)
-    return value is not None and compare(expression.op, value, expression.operand)
+def expression(node: Node, ctx: Context, depth: int = 0) -> Expression | Invalid:
+    """Parse a condition, an `all:` / `any:` mapping or a plain list (meaning all)."""
+    if depth > _MAX_DEPTH or not ctx.budget.spend():
+        ctx.sink.error(node.at, "conditions nested too deeply or too many; simplify this rule")
+        return INVALID
+    value = node.value
+    if is_sequence(value):
+        return _combine(AllOf, node, ctx, depth)
+    if not is_mapping(value):
+        ctx.sink.error(
+            node.at,
+            f"expected a condition such as {_EXAMPLE}, or all:/any: with a list, "
+            f"got {describe(value)}",
+        )
+        return INVALID
+    combinators = [k for k in schema.COMBINATORS if k in value]
+    if combinators:
+        return _combinator(node, ctx, depth, combinators)
+    return _condition(node, ctx)
 
 
-def uses_distance(expressions: Sequence[Expression | None]) -> bool:
-    """True when any condition reads `distance_km` (points then reach every area)."""
-    return any(_mentions(e, DISTANCE) for e in expressions if e is not None)
+def _combinator(node: Node, ctx: Context, depth: int, found: list[str]) -> Expression | Invalid:
+    """`{all: [...]}` or `{any: [...]}`, alone in their mapping."""
+    parts = entries(node)
+    if len(parts) != 1:
+        others = ", ".join(f'"{k}"' for k, _a, _v in parts if k != found[0])
+        ctx.sink.error(
+            node.at,
+            f'"{found[0]}" must be the only key of its mapping (also found {others}); '
+            "put the other conditions inside its list",
+        )
+        return INVALID
+    _key, _at, inner = parts[0]
+    cls = AllOf if found[0] == "all" else AnyOf
+    if not is_sequence(inner.value):
+        ctx.sink.error(inner.at, f'"{found[0]}" takes a list of conditions ("- " each)')
+        return INVALID
+    return _combine(cls, inner, ctx, depth)
 
 
-def _mentions(expression: Expression, name: str) -> bool:
-    """True when a condition of the expression reads the field `name`."""
-    if isinstance(expression, Condition):
-        return expression.field == name
-    return any(_mentions(e, name) for e in expression.conditions)
+def _combine(
+    cls: type[AllOf | AnyOf], node: Node, ctx: Context, depth: int
+) -> Expression | Invalid:
+    """Parse every item of a list of conditions."""
+    items = elements(node)
+    if not items:
+        ctx.sink.error(node.at, "empty list of conditions: add at least one condition")
+        return INVALID
+    parsed = [expression(item, ctx, depth + 1) for item in items]
+    if any(isinstance(p, Invalid) for p in parsed):
+        return INVALID
+    return cls(tuple(p for p in parsed if not isinstance(p, Invalid)))
 
 
-def _value(condition: Condition, reading: Reading) -> Value:
-    """The value a condition compares: a distance, a value, or a window aggregate."""
-    if condition.field == DISTANCE:
-        return reading.distance_km
-    if condition.over is None:
-        return reading.observation.values.get(condition.field)
-    start = reading.time - condition.over
-    window = [o for o in reading.series if start < o.time <= reading.time]
-    numbers = [v for o in window if _is_number(v := o.values.get(condition.field))]
-    # Without `agg` the worst value in the window counts.
-    return aggregate(condition.agg or Aggregation.MAX, [float(n) for n in numbers])  # type: ignore[arg-type]
+def _condition(node: Node, ctx: Context) -> Condition | Invalid:
+    """`{value: NAME, OP: operand, [over: D, agg: A]}`."""
+    parts = {}
+    ops: list[tuple[str, At, Node]] = []
+    for key, key_at, value in entries(node):
+        if key in _OPERATORS:
+            ops.append((key, key_at, value))
+        elif key in schema.CONDITION_KEYS:
+            parts[key] = value
+        else:
+            hint = _OPERATOR_ALIASES.get(key)
+            near = f' (did you mean "{hint}"?)' if hint else suggest(key, _CONDITION_WORDS)
+            ctx.sink.error(key_at, f'unknown key "{key}" in a condition{near}')
+    if "value" not in parts:
+        ctx.sink.error(node.at, f'a condition needs "value: <name>", e.g. {_EXAMPLE}')
+        return INVALID
+    name = _value_name(parts["value"], ctx)
+    op = _operator(node, ops, ctx)
+    window = _window(node, parts, ctx)
+    if isinstance(name, Invalid) or isinstance(op, Invalid) or isinstance(window, Invalid):
+        return INVALID
+    comparison, operand_node = op
+    aggregated = window[1] is not None
+    operand = _operand(name, comparison, operand_node, ctx, aggregated)
+    if isinstance(operand, Invalid) or not _window_fits(name, parts, window, ctx):
+        return INVALID
+    return Condition(name, comparison, operand, window[0], window[1])
 
 
-def aggregate(agg: Aggregation, numbers: Sequence[float]) -> float | None:
-    """Fold a window's numbers (oldest first); None for an empty window."""
-    if not numbers:
-        return None
-    if agg is Aggregation.SUM:
-        return sum(numbers)
-    if agg is Aggregation.MAX:
-        return max(numbers)
-    if agg is Aggregation.MIN:
-        return min(numbers)
-    if agg is Aggregation.MEAN:
-        return statistics.fmean(numbers)
-    return numbers[-1] - numbers[0]
+def _value_name(node: Node, ctx: Context) -> str | Invalid:
+    """A value name valid for the rule's kind (any known value when the kind is unknown)."""
+    if ctx.kind is None:
+        return choice(node, ctx, schema.VALUE_INDEX, "value")
+    valid = schema.values_for(ctx.kind)
+    name = plain(node.value)
+    if isinstance(name, str) and name in valid:
+        return name
+    shown = name if isinstance(name, str) else describe(name)
+    ctx.sink.error(
+        node.at,
+        f'value "{shown}" is not carried by {ctx.kind.value} observations'
+        f"{suggest(str(shown), valid)}",
+    )
+    return INVALID
 
 
-def compare(op: Comparison, value: Value, operand: Value | tuple[Value, ...]) -> bool:
-    """Compare like an official reads it: numbers as numbers, words ignoring case."""
+def _operator(node: Node, ops: list[tuple[str, At, Node]], ctx: Context) -> Any:
+    """The one operator of a condition and its operand node."""
+    if not ops:
+        ctx.sink.error(
+            node.at, f"a condition needs one operator: {', '.join(_OPERATORS)}, e.g. {_EXAMPLE}"
+        )
+        return INVALID
+    for key, key_at, _value in ops[1:]:
+        ctx.sink.error(
+            key_at,
+            f'one operator per condition: move "{key}" into a second condition under all:',
+        )
+    if len(ops) > 1:
+        return INVALID
+    key, _at, operand = ops[0]
+    return Comparison(key), operand
+
+
+def _window(node: Node, parts: dict[str, Node], ctx: Context) -> Any:
+    """(over, agg): both given or neither."""
+    if ("over" in parts) != ("agg" in parts):
+        missing = "agg: sum|max|min|mean|delta" if "over" in parts else "over: <duration>"
+        ctx.sink.error(node.at, f"a windowed condition needs both over and agg: add {missing}")
+        return INVALID
+    if "over" not in parts:
+        return (None, None)
+    over = positive_duration(parts["over"], ctx, "over")
+    agg = choice(parts["agg"], ctx, (a.value for a in Aggregation), "agg")
+    if isinstance(over, Invalid) or isinstance(agg, Invalid):
+        return INVALID
+    return (over, Aggregation(agg))
+
+
+def _window_fits(name: str, parts: dict[str, Node], window: Any, ctx: Context) -> bool:
+    """Only measured numbers can be aggregated; a distance cannot."""
+    if window[1] is None:
+        return True
+    doc = schema.VALUE_INDEX[name]
+    if doc.type is schema.ValueType.NUMBER and name != "distance_km":
+        return True
+    ctx.sink.error(parts["agg"].at, f'"{name}" cannot be aggregated: remove over and agg')
+    return False
+
+
+def _operand(
+    name: str, op: Any, node: Node, ctx: Context, aggregated: bool
+) -> Value | tuple[Value, ...] | Invalid:
+    """Check the operand against the value's type (a list of them for `in`)."""
+    doc = schema.VALUE_INDEX[name]
+    if not doc.comparable:
+        ctx.sink.error(node.at, f'"{name}" is for messages only and cannot be compared')
+        return INVALID
     if op is Comparison.IN:
-        choices = operand if isinstance(operand, tuple) else (operand,)
-        return any(_equal(value, c) for c in choices)
-    if isinstance(operand, tuple):
-        return False
-    if op is Comparison.EQ:
-        return _equal(value, operand)
-    if not (_is_number(value) and _is_number(operand)):
-        return False
-    return bool(_ORDER[op](float(value), float(operand)))  # type: ignore[arg-type]
+        return _operand_list(doc, node, ctx, aggregated)
+    if op is not Comparison.EQ and doc.type is not schema.ValueType.NUMBER:
+        ctx.sink.error(node.at, f'"{name}" is {doc.type.value}: compare it with == or in')
+        return INVALID
+    return _single_operand(doc, node, ctx)
 
 
-def _equal(a: Value, b: Value) -> bool:
-    """Equality for officials: "SIAGA" is "siaga", 1 is 1.0, but True is not 1."""
-    if isinstance(a, str) and isinstance(b, str):
-        return a.casefold() == b.casefold()
-    if _is_number(a) and _is_number(b):
-        return float(a) == float(b)  # type: ignore[arg-type]
-    return type(a) is type(b) and a == b
+def _operand_list(
+    doc: schema.ValueDoc, node: Node, ctx: Context, aggregated: bool
+) -> tuple[Value, ...] | Invalid:
+    """The operand of `in`: a non-empty list."""
+    if aggregated or not is_sequence(node.value) or not node.value:
+        ctx.sink.error(node.at, f'"in" takes a non-empty list, e.g. [{_sample(doc)}]')
+        return INVALID
+    items = [_single_operand(doc, item, ctx) for item in elements(node)]
+    if any(isinstance(i, Invalid) for i in items):
+        return INVALID
+    return tuple(i for i in items if not isinstance(i, Invalid))
 
 
-def _is_number(value: object) -> bool:
-    """True for ints and floats, not for booleans."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _single_operand(doc: schema.ValueDoc, node: Node, ctx: Context) -> Value | Invalid:
+    """One operand of the value's type; words are matched case-insensitively."""
+    value = plain(node.value)
+    if doc.type is schema.ValueType.NUMBER and is_number(value):
+        return float(value) if isinstance(value, float) else int(value)
+    if doc.type is schema.ValueType.FLAG and isinstance(value, bool):
+        return value
+    if doc.type is schema.ValueType.TEXT and isinstance(value, str):
+        return value
+    if doc.type is schema.ValueType.WORD and isinstance(value, str):
+        return _word(doc, value, node, ctx)
+    ctx.sink.error(
+        node.at,
+        f'"{doc.name}" is {_article(doc)}; {describe(value)} cannot be compared with it'
+        f" (e.g. {_sample(doc)})",
+    )
+    return INVALID
+
+
+def _word(doc: schema.ValueDoc, word: str, node: Node, ctx: Context) -> str | Invalid:
+    """One of the value's words, in its canonical spelling."""
+    for valid in doc.choices:
+        if valid.casefold() == word.casefold():
+            return valid
+    ctx.sink.error(node.at, f'"{word}" is not a {doc.name}{suggest(word, doc.choices)}')
+    return INVALID
+
+
+def _article(doc: schema.ValueDoc) -> str:
+    """'a number', 'true/false', 'a word' ..."""
+    return doc.type.value if doc.type is schema.ValueType.FLAG else f"a {doc.type.value}"
+
+
+def _sample(doc: schema.ValueDoc) -> str:
+    """A valid operand for the value, as written in YAML."""
+    samples = {schema.ValueType.NUMBER: "6.0", schema.ValueType.FLAG: "true"}
+    if doc.choices:
+        return doc.choices[0]
+    return samples.get(doc.type, '"text"')
+
+
+def ladder(node: Node, ctx: Context) -> tuple[LevelStep, ...] | Invalid:
+    """`levels:` steps from lowest to highest, each level once."""
+    if not is_sequence(node.value) or not node.value:
+        ctx.sink.error(node.at, "levels takes a list of {level, when} steps, lowest first")
+        return INVALID
+    items = elements(node)
+    steps = [ladder_step(item, ctx, expression) for item in items]
+    if any(isinstance(s, Invalid) for s in steps):
+        return INVALID
+    valid = [s for s in steps if isinstance(s, LevelStep)]
+    for prev, step, item in zip(valid, valid[1:], items[1:], strict=False):
+        if step.level <= prev.level:
+            ctx.sink.error(
+                item.at,
+                f"levels must rise from lowest to highest: {step.level.value} after "
+                f"{prev.level.value}; order them {', '.join(lv.value for lv in Level)}",
+            )
+            return INVALID
+    return tuple(valid)

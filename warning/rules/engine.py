@@ -47,7 +47,7 @@ from warning.model import (
     TransitionKind,
     utc,
 )
-from warning.rules.conditions import Reading, holds, level_of, uses_distance
+from warning.rules.judge import Reading, holds, level_of, uses_distance
 from warning.rules.events import EVENT_KINDS, Event, bulletin, merge, merge_events
 
 __all__ = ["DEFAULT_EXPIRY", "StateKey", "carry_over", "evaluate", "fingerprint", "merge_events"]

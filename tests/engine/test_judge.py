@@ -16,7 +16,7 @@ from warning.model import (
     ObservationKind,
     Value,
 )
-from warning.rules.conditions import Reading, aggregate, compare, holds, level_of, uses_distance
+from warning.rules.judge import Reading, aggregate, compare, holds, level_of, uses_distance
 
 RAIN = ObservationKind.RAINFALL
 
