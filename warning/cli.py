@@ -14,7 +14,7 @@ from pathlib import Path
 
 import structlog
 
-from warning import __version__, log
+from warning import __version__, feeds_cli, log
 from warning.model import ConfigError, Problem, Severity
 from warning.settings import Settings, example_toml, load_settings
 
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_check(sub)
     _add_settings(sub)
+    _add_feeds(sub)
     return parser
 
 
@@ -53,6 +54,21 @@ def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
     s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", parser_class=_Parser)
     e = s.add_parser("example", help="print a commented warning.toml with every default")
     e.set_defaults(handler=lambda _a, _s: _print(example_toml(), end=""))
+
+
+def _add_feeds(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("feeds", help="list, parse or fetch the hazard feeds")
+    s = p.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    lst = s.add_parser("list", help="every feed: name, kinds, default interval, URL")
+    lst.add_argument("--json", action="store_true", help="one JSON object per feed per line")
+    lst.set_defaults(handler=feeds_cli.list_feeds)
+    parse = s.add_parser("parse", help="parse a saved payload; one JSON observation per line")
+    parse.add_argument("source", metavar="SOURCE", help="feed name (see `warning feeds list`)")
+    parse.add_argument("file", metavar="FILE", type=Path, help="the payload file")
+    parse.set_defaults(handler=feeds_cli.parse_file)
+    fetch = s.add_parser("fetch", help="fetch a feed once live and print its observations")
+    fetch.add_argument("source", metavar="SOURCE", help="feed name (see `warning feeds list`)")
+    fetch.set_defaults(handler=feeds_cli.fetch_once)
 
 
 def _print(text: str, end: str = "\n") -> int:
