@@ -14,7 +14,7 @@ from pathlib import Path
 
 import structlog
 
-from warning import __version__, log
+from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import read_rules, rule_files
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings(sub)
     _add_areas(sub)
     _add_rules(sub)
+    _add_feeds(sub)
     return parser
 
 
@@ -169,6 +170,21 @@ def check_areas(settings: Settings) -> list[Problem]:
     except ConfigError as exc:
         return list(exc.problems)
     return []
+
+
+def _add_feeds(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("feeds", help="list, parse or fetch the hazard feeds")
+    s = p.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND")
+    lst = s.add_parser("list", help="every feed: name, kinds, default interval, URL")
+    lst.add_argument("--json", action="store_true", help="one JSON object per feed per line")
+    lst.set_defaults(handler=feeds_cli.list_feeds)
+    parse = s.add_parser("parse", help="parse a saved payload; one JSON observation per line")
+    parse.add_argument("source", metavar="SOURCE", help="feed name (see `warning feeds list`)")
+    parse.add_argument("file", metavar="FILE", type=Path, help="the payload file")
+    parse.set_defaults(handler=feeds_cli.parse_file)
+    fetch = s.add_parser("fetch", help="fetch a feed once live and print its observations")
+    fetch.add_argument("source", metavar="SOURCE", help="feed name (see `warning feeds list`)")
+    fetch.set_defaults(handler=feeds_cli.fetch_once)
 
 
 def _print(text: str, end: str = "\n") -> int:
