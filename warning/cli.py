@@ -17,8 +17,10 @@ import structlog
 from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
 from warning.model import Area, ConfigError, Problem, Severity
-from warning.rules import read_rules, rule_files
+from warning.rules import load_rules, read_rules, rule_files
+from warning.rules.scenario import load_scenarios
 from warning.rules.schema import render_reference
+from warning.rules.testing import report, run_scenario
 from warning.settings import Settings, example_toml, load_settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -134,6 +136,21 @@ def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     c.set_defaults(handler=_rules_check)
     r = s.add_parser("reference", help="print the rule-file reference (docs/rules.md)")
     r.set_defaults(handler=lambda _a, _s: _print(render_reference(), end=""))
+    t = s.add_parser("test", help="run rule tests (scenarios) against the rules")
+    t.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="scenario files or directories"
+    )
+    t.add_argument("--rules", type=Path, metavar="DIR", help="rule files (default: [rules])")
+    t.set_defaults(handler=_rules_test)
+
+
+def _rules_test(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning rules test [PATH...] [--rules DIR]`: PASS/FAIL per scenario, then totals."""
+    areas = _load_areas(settings)
+    rules = load_rules([args.rules or settings.rules_dir], areas)
+    scenarios = load_scenarios(args.paths or [settings.rules_dir / "tests"], areas, settings.feeds)
+    outcomes = [run_scenario(scenario, rules, areas) for scenario in scenarios]
+    return report(outcomes, sys.stdout.write)
 
 
 def _areas_or_none(settings: Settings) -> AreaIndex | None:

@@ -47,8 +47,8 @@ from warning.model import (
     TransitionKind,
     utc,
 )
-from warning.rules.judge import Reading, holds, level_of, uses_distance
 from warning.rules.events import EVENT_KINDS, Event, bulletin, merge, merge_events
+from warning.rules.judge import Reading, holds, level_of, uses_distance
 
 __all__ = ["DEFAULT_EXPIRY", "StateKey", "carry_over", "evaluate", "fingerprint", "merge_events"]
 
