@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import structlog
 
 from tests.engine.support import areas
 from warning.areas import AreaIndex
@@ -12,3 +15,10 @@ from warning.areas import AreaIndex
 def index() -> AreaIndex:
     """The shipped areas, loaded once."""
     return areas()
+
+
+@pytest.fixture(autouse=True)
+def _unconfigured_logging() -> Iterator[None]:
+    """`main()` binds logging to this test's captured stderr; later tests must not write there."""
+    yield
+    structlog.reset_defaults()

@@ -144,7 +144,7 @@ def load_scenario(path: Path, areas: AreaIndex, feeds: Mapping[str, FeedSettings
         raise ConfigError(Problem(str(path), f"cannot read the scenario: {exc}")) from None
     scenario = _scenario(document, loader)
     if sink.problems or scenario is None:
-        raise ConfigError(sink.problems)
+        raise ConfigError(sorted(sink.problems, key=lambda p: (p.line or 0, p.col or 0)))
     return scenario
 
 
@@ -365,7 +365,7 @@ def _areas(node: Node | None, loader: _Loader, at: At) -> tuple[str, ...]:
     try:
         return loader.areas.select(selector if isinstance(selector, str) else list(selector))
     except (KeyError, TypeError) as exc:
-        loader.sink.error(node.at, f"areas: {str(exc).strip(chr(34) + chr(39))}")
+        loader.sink.error(node.at, f"areas: {exc.args[0] if exc.args else exc}")
         return ()
 
 
