@@ -14,11 +14,13 @@ from pathlib import Path
 
 import structlog
 
-from warning import __version__, log
+from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
 from warning.model import Area, ConfigError, Problem, Severity
-from warning.rules import read_rules, rule_files
+from warning.rules import load_rules, read_rules, rule_files
+from warning.rules.scenario import load_scenarios
 from warning.rules.schema import render_reference
+from warning.rules.testing import report, run_scenario
 from warning.settings import Settings, example_toml, load_settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings(sub)
     _add_areas(sub)
     _add_rules(sub)
+    _add_feeds(sub)
     return parser
 
 
@@ -133,6 +136,21 @@ def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     c.set_defaults(handler=_rules_check)
     r = s.add_parser("reference", help="print the rule-file reference (docs/rules.md)")
     r.set_defaults(handler=lambda _a, _s: _print(render_reference(), end=""))
+    t = s.add_parser("test", help="run rule tests (scenarios) against the rules")
+    t.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="scenario files or directories"
+    )
+    t.add_argument("--rules", type=Path, metavar="DIR", help="rule files (default: [rules])")
+    t.set_defaults(handler=_rules_test)
+
+
+def _rules_test(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning rules test [PATH...] [--rules DIR]`: PASS/FAIL per scenario, then totals."""
+    areas = _load_areas(settings)
+    rules = load_rules([args.rules or settings.rules_dir], areas)
+    scenarios = load_scenarios(args.paths or [settings.rules_dir / "tests"], areas, settings.feeds)
+    outcomes = [run_scenario(scenario, rules, areas) for scenario in scenarios]
+    return report(outcomes, sys.stdout.write)
 
 
 def _areas_or_none(settings: Settings) -> AreaIndex | None:
@@ -169,6 +187,21 @@ def check_areas(settings: Settings) -> list[Problem]:
     except ConfigError as exc:
         return list(exc.problems)
     return []
+
+
+def _add_feeds(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("feeds", help="list, parse or fetch the hazard feeds")
+    s = p.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND")
+    lst = s.add_parser("list", help="every feed: name, kinds, default interval, URL")
+    lst.add_argument("--json", action="store_true", help="one JSON object per feed per line")
+    lst.set_defaults(handler=feeds_cli.list_feeds)
+    parse = s.add_parser("parse", help="parse a saved payload; one JSON observation per line")
+    parse.add_argument("source", metavar="SOURCE", help="feed name (see `warning feeds list`)")
+    parse.add_argument("file", metavar="FILE", type=Path, help="the payload file")
+    parse.set_defaults(handler=feeds_cli.parse_file)
+    fetch = s.add_parser("fetch", help="fetch a feed once live and print its observations")
+    fetch.add_argument("source", metavar="SOURCE", help="feed name (see `warning feeds list`)")
+    fetch.set_defaults(handler=feeds_cli.fetch_once)
 
 
 def _print(text: str, end: str = "\n") -> int:

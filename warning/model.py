@@ -219,6 +219,7 @@ class TransitionKind(enum.Enum):
     FIRED = "fired"
     ESCALATED = "escalated"
     DEESCALATED = "deescalated"
+    UPDATED = "updated"  # same level, but a new event or bulletin (a CAP Update)
     REMINDER = "reminder"
     RESOLVED = "resolved"
     CANCELLED = "cancelled"  # pending never reached firing

@@ -131,6 +131,15 @@ class FeedDefaults:
     options: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
 
 
+#: Options shared by the Open-Meteo forecast and marine feeds.
+_OPEN_METEO_OPTIONS: Mapping[str, tuple[Any, str]] = {
+    "points": (
+        [],
+        "[[lon, lat], ...] to forecast for; empty: each kecamatan's centroid.",
+    ),
+    "forecast_days": (2, "Days of hourly forecast per request."),
+}
+
 #: Every feed the daemon knows, with its defaults. Feed-specific options are
 #: `key: (default, doc)`; they are validated like any other key.
 FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
@@ -169,16 +178,39 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
         },
     ),
     "bmkg-nowcast": FeedDefaults(
-        url="https://www.bmkg.go.id/alerts/nowcast/id/rss.xml", interval_s=300, max_age_s=0
+        url="https://www.bmkg.go.id/alerts/nowcast/id/rss.xml",
+        interval_s=300,
+        max_age_s=0,
+        options={
+            "province": (
+                "Kalimantan Timur",
+                "Fetch only CAP documents whose RSS title or description names this province "
+                "(case-insensitive; empty: all).",
+            ),
+        },
     ),
     "bmkg-forecast": FeedDefaults(
-        url="https://api.bmkg.go.id/publik/prakiraan-cuaca", interval_s=3600, max_age_s=0
+        url="https://api.bmkg.go.id/publik/prakiraan-cuaca",
+        interval_s=3600,
+        max_age_s=0,
+        options={
+            "requests_per_minute": (
+                50,
+                "Requests spread to at most this many per minute (BMKG allows 60 per IP).",
+            ),
+        },
     ),
     "open-meteo": FeedDefaults(
-        url="https://api.open-meteo.com/v1/forecast", interval_s=900, max_age_s=0
+        url="https://api.open-meteo.com/v1/forecast",
+        interval_s=900,
+        max_age_s=0,
+        options=_OPEN_METEO_OPTIONS,
     ),
     "open-meteo-marine": FeedDefaults(
-        url="https://marine-api.open-meteo.com/v1/marine", interval_s=3600, max_age_s=0
+        url="https://marine-api.open-meteo.com/v1/marine",
+        interval_s=3600,
+        max_age_s=0,
+        options=_OPEN_METEO_OPTIONS,
     ),
     "big-tide": FeedDefaults(
         url="http://tides.big.go.id:8888/kacrut/0020BLPP02/temp.csv",
@@ -187,6 +219,12 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
         options={
             "station": ("0020BLPP02", "BIG tide-gauge station code (0020BLPP02 = Balikpapan)."),
             "timezone": ("UTC", "Time zone of the CSV's timestamps: UTC, WIB or WITA."),
+            "spike_tolerance_m": (
+                0.1,
+                "A sensor reading counts when it is within this many metres of the previous one.",
+            ),
+            "station_lon": (116.79, "Longitude of the gauge (approximate: Balikpapan harbour)."),
+            "station_lat": (-1.27, "Latitude of the gauge (approximate: Balikpapan harbour)."),
         },
     ),
 }

@@ -1,0 +1,44 @@
+"""BIG tide-gauge CSV: two sensors, time zone setting, spike filter."""
+
+from __future__ import annotations
+
+from structlog.testing import capture_logs
+
+from tests.feeds_support import fixture, parse, utc
+from warning.model import ObservationKind
+
+CSV = fixture("big-tide", "big_tidegauge_temp-csv_unknown-station_20190311-20190328.csv")
+
+
+def test_recorded_csv_parses_in_utc_by_default() -> None:
+    """The second row agrees with the first: 2019-03-11 13:25 UTC, mean of 0.71 and 0.68."""
+    found = parse("big-tide", CSV)
+    first = found[0]
+    assert first.source == "big-tide"
+    assert first.kind is ObservationKind.SEA_LEVEL
+    assert first.time == utc(2019, 3, 11, 13, 25)
+    assert dict(first.values) == {"sea_level_m": 0.695, "datum": "gauge zero"}
+    assert first.event_id == "big-tide:0020BLPP02:20190311T132500Z"
+    assert (first.lon, first.lat) == (116.79, -1.27)
+    assert len(found) > 9000
+    assert all(-1.0 < o.values["sea_level_m"] < 4.0 for o in found)  # type: ignore[operator]
+
+
+def test_timezone_setting_shifts_the_clock() -> None:
+    """With timezone WITA, 13:25 in the file is 05:25 UTC."""
+    assert parse("big-tide", CSV, timezone="WITA")[0].time == utc(2019, 3, 11, 5, 25)
+
+
+def test_a_spike_on_one_sensor_uses_the_other() -> None:
+    """A reading that jumps on one sensor counts only the sensor that agrees."""
+    rows = b"2019/03/11 13:23:00,0000.70,0000.68\n2019/03/11 13:25:00,0009.70,0000.69\n"
+    [obs] = parse("big-tide", rows)
+    assert obs.values["sea_level_m"] == 0.69
+
+
+def test_a_spike_on_both_sensors_is_rejected() -> None:
+    """When no sensor agrees with its previous reading, the row is skipped with a reason."""
+    rows = b"2019/03/11 13:23:00,0000.70,0000.68\n2019/03/11 13:25:00,0003.70,0003.68\n"
+    with capture_logs() as logs:
+        assert parse("big-tide", rows) == []
+    assert [e["event"] for e in logs] == ["feed.item_rejected"]

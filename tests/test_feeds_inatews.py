@@ -1,0 +1,114 @@
+"""InaTEWS datagempa.json: tsunami warnings, levels for Balikpapan, exercises."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.feeds_support import SquareAreas, fixture, parse, utc
+from warning.feeds import FeedError
+from warning.model import ObservationKind
+
+MENTAWAI = fixture("inatews", "inatews_datagempa_20230425_mentawai_tsunami_pd1.json")
+IOWAVE = fixture("inatews", "inatews_datagempa_20231025_iowave23_TES_pd4_ended.json")
+KALTIM_PD1 = fixture("inatews", "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json")
+KALTIM_PD4 = fixture("inatews", "synthetic_inatews_pd4_ended_kaltim_balikpapan.json")
+AREAS = SquareAreas()
+
+
+def test_mentawai_pd1_parses_field_by_field() -> None:
+    """The Mentawai PD-1 is a live tsunami warning, WASPADA elsewhere, no Balikpapan areas."""
+    [obs] = parse("inatews", MENTAWAI, areas=AREAS)
+    assert obs.source == "inatews"
+    assert obs.kind is ObservationKind.TSUNAMI_WARNING
+    assert obs.event_id == "inatews:20230424T200057Z:-0.9,98.4"
+    assert obs.time == utc(2023, 4, 24, 20, 5, 33)
+    assert (obs.lon, obs.lat) == (None, None)
+    assert obs.area_ids == ()
+    assert not obs.exercise
+    assert dict(obs.values) == {
+        "level": "waspada",
+        "bulletin": 1,
+        "magnitude": 7.3,
+        "depth_km": 84.0,
+        "epicenter_lon": 98.39,
+        "epicenter_lat": -0.93,
+    }
+
+
+def test_tes_pd4_is_an_exercise_that_ended() -> None:
+    """The IOWave23 TES message is an exercise with level ended, never live."""
+    [obs] = parse("inatews", IOWAVE, areas=AREAS)
+    assert obs.exercise
+    assert obs.kind is ObservationKind.TSUNAMI_WARNING
+    assert obs.event_id == "inatews:20231025T020000Z:-10.4,112.8"
+    assert obs.time == utc(2023, 10, 25, 10, 7, 0)
+    assert obs.area_ids == ()
+    assert dict(obs.values) == {
+        "level": "ended",
+        "bulletin": 4,
+        "magnitude": 9.0,
+        "depth_km": 10.0,
+        "epicenter_lon": 112.8,
+        "epicenter_lat": -10.4,
+    }
+
+
+def test_balikpapan_level_wins_over_the_highest_elsewhere() -> None:
+    """A PD-1 naming KALTIM/KOTA-BALIKPAPAN at SIAGA gives siaga and every kelurahan."""
+    [obs] = parse("inatews", KALTIM_PD1, areas=AREAS)
+    assert obs.values["level"] == "siaga"
+    assert obs.area_ids == ("manggar", "klandasan-ulu")
+    assert obs.time == utc(2026, 3, 10, 3, 15, 12)
+
+
+def test_highest_level_when_balikpapan_is_not_named() -> None:
+    """With a district setting that matches nothing, level is the highest listed (AWAS)."""
+    [obs] = parse("inatews", KALTIM_PD1, areas=AREAS, district_contains="SAMARINDA")
+    assert obs.values["level"] == "awas"
+    assert obs.area_ids == ()
+
+
+def test_pd4_is_ended_for_the_same_event() -> None:
+    """The PD-4 without districts carries level ended and the PD-1's event id."""
+    [warning] = parse("inatews", KALTIM_PD1, areas=AREAS)
+    [ended] = parse("inatews", KALTIM_PD4, areas=AREAS)
+    assert ended.values["level"] == "ended"
+    assert ended.values["bulletin"] == 4
+    assert ended.event_id == warning.event_id
+    assert ended.time > warning.time
+
+
+def test_point_coordinates_are_lon_then_lat() -> None:
+    """InaTEWS `point.coordinates` "98.39,-0.93" is lon 98.39, lat -0.93 (opposite of BMKG)."""
+    [obs] = parse("inatews", MENTAWAI, areas=AREAS)
+    assert (obs.values["epicenter_lon"], obs.values["epicenter_lat"]) == (98.39, -0.93)
+
+
+def test_messages_of_one_quake_share_an_event_id() -> None:
+    """A felt-quake message with its own eventid groups with the PD-1 by origin and place."""
+    data = json.loads(MENTAWAI)
+    data["info"].update(subject="Warning Gempa dirasakan", eventid="20230425030057")
+    data["identifier"] = "Indonesia-InaTEWS-20230425030057"
+    [felt] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
+    [warning] = parse("inatews", MENTAWAI, areas=AREAS)
+    assert felt.kind is ObservationKind.EARTHQUAKE
+    assert felt.event_id == warning.event_id
+    assert (felt.lon, felt.lat) == (98.39, -0.93)
+    assert felt.time == utc(2023, 4, 24, 20, 0, 57)
+    assert felt.values["tsunami_potential"] is True
+
+
+def test_naming_balikpapan_without_areas_is_a_feed_error() -> None:
+    """A warning for Balikpapan cannot be addressed without the areas: FeedError, not []."""
+    with pytest.raises(FeedError, match="areas"):
+        parse("inatews", KALTIM_PD1)
+
+
+def test_unknown_wzarea_level_row_is_skipped() -> None:
+    """A wzarea row with an unknown level is skipped; the other rows still count."""
+    data = json.loads(KALTIM_PD1)
+    data["info"]["wzarea"][0]["level"] = "MERAH"
+    [obs] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
+    assert obs.values["level"] == "siaga"

@@ -1,0 +1,101 @@
+"""BMKG nowcast: CAP 1.2 documents, polygons in lat,lon, expiry, the RSS-then-CAP fetch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+
+from tests.feeds_support import SquareAreas, context, fixture, parse, utc
+from warning.feeds import FEEDS, FeedError
+from warning.http import HttpClient
+from warning.model import ObservationKind
+from warning.settings import HttpSettings
+
+BANTEN = fixture("bmkg-nowcast", "bmkg_cap_nowcast_20260216_banten_hujan-lebat.xml")
+RSS = fixture("bmkg-nowcast", "bmkg_nowcast_rss_20260216.xml")
+KALTIM = fixture("bmkg-nowcast", "synthetic_cap_nowcast_kaltim_balikpapan.xml")
+AREAS = SquareAreas()
+BANTEN_LIVE = utc(2026, 2, 16, 16, 0)
+KALTIM_LIVE = utc(2026, 3, 10, 7, 0)
+RSS_URL = "https://www.bmkg.go.id/alerts/nowcast/id/rss.xml"
+CAP_URL = "https://www.bmkg.go.id/alerts/nowcast/id/CBT20260216004_alert.xml"
+
+
+def test_banten_cap_parses_field_by_field() -> None:
+    """The Banten CAP is one live weather warning with both polygons as (lon, lat) rings."""
+    [obs] = parse("bmkg-nowcast", BANTEN, fetched_at=BANTEN_LIVE, areas=AREAS)
+    assert obs.source == "bmkg-nowcast"
+    assert obs.kind is ObservationKind.WEATHER_WARNING
+    assert obs.event_id == "2.49.0.1.360.0.2026.02.16.16.36.004"
+    assert obs.time == utc(2026, 2, 16, 15, 50)
+    assert (obs.lon, obs.lat) == (None, None)
+    assert obs.area_ids == ()
+    assert not obs.exercise
+    assert len(obs.polygons) == 2
+    assert obs.polygons[0][0] == (105.994, -5.981)
+    assert obs.polygons[1][-1] == (106.416, -6.559)
+    assert dict(obs.values) == {
+        "severity": "Moderate",
+        "urgency": "Immediate",
+        "certainty": "Observed",
+        "event": "Hujan Lebat dan Petir",
+        "headline": "Hujan Lebat disertai Petir di Banten",
+        "msg_type": "Alert",
+        "expires": "2026-02-16T19:00:00Z",
+    }
+
+
+def test_polygon_over_balikpapan_gives_its_kelurahan() -> None:
+    """The synthetic Kaltim CAP's first polygon (lat,lon order) covers Manggar only."""
+    [obs] = parse("bmkg-nowcast", KALTIM, fetched_at=KALTIM_LIVE, areas=AREAS)
+    assert obs.area_ids == ("manggar",)
+    assert obs.values["severity"] == "Severe"
+    assert obs.values["expires"] == "2026-03-10T09:30:00Z"
+    assert obs.time == utc(2026, 3, 10, 6, 10)
+
+
+def test_expired_alert_is_ignored() -> None:
+    """A CAP whose expires has passed at fetch time yields nothing."""
+    assert parse("bmkg-nowcast", BANTEN, fetched_at=utc(2026, 2, 17, 0), areas=AREAS) == []
+
+
+def test_update_and_cancel_share_the_original_event_id() -> None:
+    """An Update referencing the original alert carries the original's identifier."""
+    update = KALTIM.replace(b"<msgType>Alert</msgType>", b"<msgType>Update</msgType>"
+        b"<references>cuaca.ekstrem@bmkg.go.id,2.49.0.1.360.0.2026.03.10.14.10.007,"
+        b"2026-03-10T14:10:00+08:00</references>").replace(b".007</identifier>", b".008</identifier>")
+    [obs] = parse("bmkg-nowcast", update, fetched_at=KALTIM_LIVE, areas=AREAS)
+    assert obs.event_id == "2.49.0.1.360.0.2026.03.10.14.10.007"
+    assert obs.values["msg_type"] == "Update"
+
+
+def test_needs_the_areas() -> None:
+    """Without the areas the polygons cannot be located: FeedError."""
+    with pytest.raises(FeedError, match="areas"):
+        parse("bmkg-nowcast", KALTIM, fetched_at=KALTIM_LIVE)
+
+
+def test_an_rss_index_is_not_a_cap_document() -> None:
+    """Parsing the RSS index itself is a FeedError naming the expected root."""
+    with pytest.raises(FeedError, match="CAP"):
+        parse("bmkg-nowcast", RSS, fetched_at=BANTEN_LIVE, areas=AREAS)
+
+
+@responses.activate
+def test_fetch_reads_the_index_then_only_unseen_cap_documents() -> None:
+    """The first poll fetches the province's CAP; the next fetches none but still returns it."""
+    responses.get(RSS_URL, body=RSS, content_type="application/rss+xml")
+    responses.get(CAP_URL, body=BANTEN, content_type="application/xml")
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    ctx = context("bmkg-nowcast", fetched_at=BANTEN_LIVE, areas=AREAS, province="Banten")
+    feed = FEEDS["bmkg-nowcast"]
+    first = feed.get(client, ctx)
+    second = feed.get(client, ctx)
+    assert first is not None
+    assert first == second
+    assert [c.request.url for c in responses.calls].count(CAP_URL) == 1
+    assert len(json.loads(first)) == 1
+    [obs] = feed.parse(first, ctx)
+    assert obs.event_id == "2.49.0.1.360.0.2026.02.16.16.36.004"

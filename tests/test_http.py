@@ -1,0 +1,173 @@
+"""The network seam: retries, Retry-After, size cap, body checks, conditional GET."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+
+from warning.http import FeedError, HttpClient, PayloadKind, retry_after_s, user_agent
+from warning.settings import HttpSettings
+
+URL = "https://feed.example/data.json"
+
+
+class Sleeps(list[float]):
+    """Records the waits the client asked for instead of sleeping."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def client(sleeps: Sleeps | None = None, **settings: object) -> HttpClient:
+    """A client whose sleeps are recorded, with `settings` overridden."""
+    return HttpClient(HttpSettings(**settings), sleep=sleeps if sleeps is not None else Sleeps())  # type: ignore[arg-type]
+
+
+@responses.activate
+def test_user_agent_names_the_project_and_contact() -> None:
+    """Every request carries a User-Agent with the project name and the contact setting."""
+    responses.get(URL, json={"ok": 1})
+    client(contact="ops@example.org").get(URL, PayloadKind.JSON)
+    sent = responses.calls[0].request.headers["User-Agent"]
+    assert sent == user_agent("ops@example.org")
+    assert "warning/" in sent
+    assert "ops@example.org" in sent
+
+
+@responses.activate
+def test_timeouts_are_retried_then_reported_as_transient() -> None:
+    """A read timeout on every attempt ends in a transient FeedError after `attempts` tries."""
+    responses.get(URL, body=requests.ReadTimeout("slow"))
+    sleeps = Sleeps()
+    with pytest.raises(FeedError) as caught:
+        client(sleeps, attempts=3).get(URL, PayloadKind.JSON)
+    assert caught.value.transient
+    assert "timed out" in caught.value.message
+    assert len(responses.calls) == 3
+    assert len(sleeps) == 2
+
+
+@responses.activate
+def test_connect_and_read_timeouts_come_from_settings() -> None:
+    """The (connect, read) timeout pair of the settings is passed on every call."""
+    responses.get(URL, json={})
+    client(connect_timeout_s=2.5, read_timeout_s=7.0).get(URL, PayloadKind.JSON)
+    assert responses.calls[0].request.req_kwargs["timeout"] == (2.5, 7.0)
+
+
+@responses.activate
+def test_429_waits_for_retry_after_then_succeeds() -> None:
+    """A 429 with Retry-After: 7 waits 7 s and the second attempt's body is returned."""
+    responses.get(URL, status=429, headers={"Retry-After": "7"})
+    responses.get(URL, json={"ok": True})
+    sleeps = Sleeps()
+    fetched = client(sleeps).get(URL, PayloadKind.JSON)
+    assert fetched.body == b'{"ok": true}'
+    assert sleeps == [7.0]
+
+
+@responses.activate
+def test_retry_after_is_bounded_by_max_backoff() -> None:
+    """A Retry-After longer than max_backoff_s waits only max_backoff_s."""
+    responses.get(URL, status=429, headers={"Retry-After": "3600"})
+    responses.get(URL, json={})
+    sleeps = Sleeps()
+    client(sleeps, max_backoff_s=30.0).get(URL, PayloadKind.JSON)
+    assert sleeps == [30.0]
+
+
+@responses.activate
+def test_503_backs_off_exponentially_with_jitter_and_gives_up() -> None:
+    """Repeated 503s are retried with growing, capped waits, then a transient FeedError."""
+    responses.get(URL, status=503)
+    sleeps = Sleeps()
+    with pytest.raises(FeedError) as caught:
+        client(sleeps, attempts=4, backoff_s=1.0, max_backoff_s=30.0).get(URL, PayloadKind.JSON)
+    assert caught.value.transient
+    assert "503" in caught.value.message
+    assert len(sleeps) == 3
+    assert all(0 < s <= 30.0 for s in sleeps)
+    assert sleeps[2] >= 4.0
+
+
+@responses.activate
+def test_404_is_permanent_and_not_retried() -> None:
+    """A 404 fails at once as a permanent FeedError."""
+    responses.get(URL, status=404)
+    with pytest.raises(FeedError) as caught:
+        client().get(URL, PayloadKind.JSON)
+    assert not caught.value.transient
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_304_means_unchanged_and_sends_validators() -> None:
+    """The second GET sends If-None-Match / If-Modified-Since; a 304 comes back as unchanged."""
+    headers = {"ETag": '"v1"', "Last-Modified": "Tue, 10 Mar 2026 02:00:00 GMT"}
+    responses.get(URL, json={"v": 1}, headers=headers)
+    responses.get(URL, status=304)
+    http = client()
+    first = http.get(URL, PayloadKind.JSON)
+    second = http.get(URL, PayloadKind.JSON)
+    assert not first.unchanged
+    assert second.unchanged
+    assert second.body == b""
+    sent = responses.calls[1].request.headers
+    assert sent["If-None-Match"] == '"v1"'
+    assert sent["If-Modified-Since"] == "Tue, 10 Mar 2026 02:00:00 GMT"
+
+
+@responses.activate
+def test_oversize_body_is_refused_while_streaming() -> None:
+    """A body larger than max_bytes is a permanent FeedError, even without Content-Length."""
+    responses.get(URL, body=b"[" + b"1," * 600 + b"1]", auto_calculate_content_length=False)
+    with pytest.raises(FeedError) as caught:
+        client(max_bytes=1000).get(URL, PayloadKind.JSON)
+    assert "cap" in caught.value.message
+    assert not caught.value.transient
+
+
+@responses.activate
+def test_html_error_page_is_refused() -> None:
+    """A 200 HTML maintenance page instead of JSON is a transient FeedError."""
+    page = b"<!DOCTYPE html><html><body>Sedang dalam pemeliharaan</body></html>"
+    responses.get(URL, body=page, content_type="text/html")
+    with pytest.raises(FeedError) as caught:
+        client().get(URL, PayloadKind.JSON)
+    assert "HTML" in caught.value.message
+    assert caught.value.transient
+
+
+@responses.activate
+def test_truncated_json_is_refused() -> None:
+    """A body cut off mid-object is a FeedError saying it is not valid JSON."""
+    responses.get(URL, body=b'{"Infogempa": {"gempa": ', content_type="application/json")
+    with pytest.raises(FeedError, match="not valid JSON"):
+        client().get(URL, PayloadKind.JSON)
+
+
+@responses.activate
+def test_xml_with_entities_is_refused() -> None:
+    """XML declaring a DTD (entity expansion attacks) is refused by the hardened parser."""
+    bomb = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx">]><a>&x;</a>'
+    responses.get(URL, body=bomb, content_type="application/xml")
+    with pytest.raises(FeedError, match="XML"):
+        client().get(URL, PayloadKind.XML)
+
+
+@responses.activate
+def test_empty_body_is_refused() -> None:
+    """An empty 200 response is a transient FeedError, never an empty feed."""
+    responses.get(URL, body=b"")
+    with pytest.raises(FeedError, match="empty"):
+        client().get(URL, PayloadKind.JSON)
+
+
+def test_retry_after_accepts_http_dates() -> None:
+    """Retry-After as an HTTP date gives the seconds until then."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 10, 2, 0, 0, tzinfo=UTC)
+    assert retry_after_s("Tue, 10 Mar 2026 02:00:30 GMT", now) == 30.0
+    assert retry_after_s("soon", now) is None

@@ -1,0 +1,111 @@
+"""BIG tide-gauge CSV (`tides.big.go.id:8888/kacrut/<station>/temp.csv`).
+
+Quirks handled (../shared/FEEDS.md C1; syahperdana/BIGTIDE):
+- Rows are `2019/03/11 13:23:00,0000.70,0000.68`: a timestamp and two sensor
+  columns in metres, zero-padded.  The file names neither station nor time
+  zone: the zone is the `timezone` option (UTC by default, also WIB / WITA).
+- Gauges spike: a sensor's value counts only when it agrees (within
+  `spike_tolerance_m`) with that sensor's previous reading; a row counts when
+  at least one sensor does, and its level is the mean of the agreeing sensors.
+- Values are relative to the gauge's zero, named in `datum`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timezone
+
+from warning.feeds.base import FeedContext, ItemError, in_range, lon_lat, number, reject, rounded
+from warning.http import FeedError, decode_text
+from warning.model import WIB, WITA, Observation, ObservationKind, Value, utc
+
+ZONES = {"UTC": UTC, "WIB": WIB, "WITA": WITA}
+#: Sensor readings outside this range (metres) are instrument garbage.
+PLAUSIBLE_M = (-10.0, 20.0)
+
+_Reading = tuple[datetime, tuple[float | None, ...]]
+
+
+def parse(payload: bytes, context: FeedContext) -> list[Observation]:
+    """Spike-filtered sea levels, one observation per agreeing reading."""
+    source = context.settings.name
+    zone = _zone(str(context.option("timezone")))
+    readings = _readings(source, decode_text(payload), zone)
+    if not readings:
+        raise FeedError("no tide-gauge rows in the payload")
+    return _filtered(source, readings, context)
+
+
+def _zone(name: str) -> timezone:
+    """The configured time zone of the file."""
+    try:
+        return ZONES[name.strip().upper()]
+    except KeyError:
+        raise FeedError(f"big-tide timezone {name!r} is not one of {', '.join(ZONES)}") from None
+
+
+def _readings(source: str, content: str, zone: timezone) -> list[_Reading]:
+    """Rows as (UTC time, per-sensor metres or None); unreadable rows skipped with a reason."""
+    readings: list[_Reading] = []
+    for line in content.splitlines():
+        if not line.strip():
+            continue
+        try:
+            readings.append(_row(line, zone))
+        except ItemError as exc:
+            reject(source, str(exc), line)
+    return readings
+
+
+def _row(line: str, zone: timezone) -> _Reading:
+    """`2019/03/11 13:23:00,0000.70,0000.68` as (UTC time, (0.70, 0.68))."""
+    cells = [cell.strip() for cell in line.split(",")]
+    if len(cells) < 2:
+        raise ItemError("expected a time and at least one sensor column")
+    try:
+        local = datetime.strptime(cells[0] + " +0000", "%Y/%m/%d %H:%M:%S %z")
+    except ValueError:
+        raise ItemError(f"time {cells[0]!r} is not YYYY/MM/DD hh:mm:ss") from None
+    # The file's clock reads in `zone`: keep the wall time, swap in the zone.
+    return utc(local.replace(tzinfo=zone)), tuple(_sensor(cell) for cell in cells[1:])
+
+
+def _sensor(cell: str) -> float | None:
+    """A sensor value in metres, None when blank or implausible."""
+    if not cell:
+        return None
+    try:
+        return in_range(number(cell, "sensor"), *PLAUSIBLE_M, "sensor")
+    except ItemError:
+        return None
+
+
+def _filtered(source: str, readings: list[_Reading], context: FeedContext) -> list[Observation]:
+    """Observations for rows where some sensor agrees with its previous reading."""
+    tolerance = float(context.option("spike_tolerance_m"))
+    station = str(context.option("station"))
+    lon, lat = lon_lat(context.option("station_lon"), context.option("station_lat"))
+    found: list[Observation] = []
+    previous: tuple[float | None, ...] = ()
+    for when, sensors in sorted(readings, key=lambda r: r[0]):
+        agreeing = [
+            v for i, v in enumerate(sensors) if v is not None and _agrees(v, previous, i, tolerance)
+        ]
+        if not agreeing:
+            if previous:
+                reject(source, "spike: no sensor agrees with its previous reading", when)
+            previous = sensors
+            continue
+        previous = sensors
+        values: dict[str, Value] = {
+            "sea_level_m": rounded(sum(agreeing) / len(agreeing), 3),
+            "datum": "gauge zero",
+        }
+        event = f"big-tide:{station}:{when:%Y%m%dT%H%M%SZ}"
+        found.append(Observation(source, ObservationKind.SEA_LEVEL, event, when, values, lon, lat))
+    return found
+
+
+def _agrees(value: float, previous: tuple[float | None, ...], index: int, tol: float) -> bool:
+    """Whether a sensor's value agrees with the same sensor's previous reading."""
+    before = previous[index] if index < len(previous) else None
+    return before is not None and abs(value - before) <= tol

@@ -1,0 +1,178 @@
+"""BMKG nowcast warnings: the RSS index, then CAP 1.2 documents (www.bmkg.go.id/alerts/nowcast).
+
+Quirks handled (../shared/FEEDS.md B3; OASIS CAP 1.2):
+- XML is parsed with defusedxml (no entities, no DTDs): the documents come
+  from a web server we do not control.
+- Each `<area>` may carry several `<polygon>`s, each a closed ring of
+  space-separated **lat,lon** pairs; they become (lon, lat) rings and are
+  intersected with the kelurahan to give `area_ids`.
+- `msgType` Alert / Update / Cancel: Update and Cancel name the original in
+  `<references>` ("sender,identifier,sent ..."), whose identifier becomes the
+  event id so that every message of one warning is one event.
+- Alerts whose `expires` has passed at `fetched_at` are ignored.
+- Fetching: the RSS index is fetched conditionally; only items whose title or
+  description names the configured province are considered, and only CAP
+  documents not fetched before are requested (the rest are kept in the
+  client).  `fetch` returns a bundle (JSON list of CAP texts) that `parse`
+  accepts, as it accepts a single CAP document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from warning.feeds.base import FeedContext, ItemError, each_item, in_range, number, reject
+from warning.http import FeedError, HttpClient, PayloadKind, decode_text, parse_json, parse_xml
+from warning.model import Observation, ObservationKind, Ring, Value, utc
+
+CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
+SOURCE = "bmkg-nowcast"
+
+
+def parse(payload: bytes, context: FeedContext) -> list[Observation]:
+    """Weather warnings from one CAP document or a fetched bundle of them."""
+    documents = _documents(payload)
+    found: list[Observation] = []
+    for document in documents:
+        found.extend(_alert(document, context))
+    return found
+
+
+def _documents(payload: bytes) -> list[bytes]:
+    """The CAP documents in a payload: itself, or each text of a JSON bundle."""
+    if payload.lstrip()[:1] not in (b"[", b"{"):
+        return [payload]
+    bundle = parse_json(payload)
+    if not isinstance(bundle, list) or not all(isinstance(item, str) for item in bundle):
+        raise FeedError("a nowcast bundle must be a JSON list of CAP documents")
+    return [item.encode("utf-8") for item in bundle]
+
+
+def _alert(document: bytes, context: FeedContext) -> list[Observation]:
+    """The observations of one CAP `<alert>` (one per `<info>` block)."""
+    root = parse_xml(document)
+    if root.tag != f"{CAP}alert":
+        raise FeedError(f"XML root is {root.tag}, expected a CAP 1.2 <alert>")
+    header = _header(root)
+    # BMKG writes one <info> per language, Indonesian first: one observation per alert.
+    infos = root.findall(f"{CAP}info")[:1]
+    return each_item(SOURCE, infos, lambda info: _info(header, info, context))
+
+
+def _header(root: Any) -> dict[str, str]:
+    """identifier, sent, status, msgType and the referenced original's identifier."""
+    header = {key: (root.findtext(f"{CAP}{key}") or "").strip() for key in
+              ("identifier", "sent", "status", "msgType", "references")}  # fmt: skip
+    if not header["identifier"]:
+        raise FeedError("CAP alert has no <identifier>")
+    return header
+
+
+def _original(header: dict[str, str]) -> str:
+    """The first referenced identifier (the original alert), else this alert's."""
+    references = header["references"].split()
+    parts = references[0].split(",") if references else []
+    return parts[1] if len(parts) == 3 else header["identifier"]
+
+
+def _info(header: dict[str, str], info: Any, context: FeedContext) -> Observation:
+    """One `<info>` block as a weather_warning with polygons and kelurahan ids."""
+    expires = _time(info.findtext(f"{CAP}expires"), "expires")
+    if expires <= context.fetched_at and header["msgType"] != "Cancel":
+        raise ItemError(f"expired at {expires.isoformat()}")
+    polygons = _polygons(info)
+    if context.areas is None:
+        raise FeedError("bmkg-nowcast needs the areas (areas.geojson) to locate polygons")
+    values: dict[str, Value] = {
+        key: (info.findtext(f"{CAP}{tag}") or "").strip() or None
+        for key, tag in (("severity", "severity"), ("urgency", "urgency"),
+                         ("certainty", "certainty"), ("event", "event"), ("headline", "headline"))
+    }  # fmt: skip
+    values["msg_type"] = header["msgType"] or None
+    values["expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Observation(
+        source=SOURCE,
+        kind=ObservationKind.WEATHER_WARNING,
+        event_id=_original(header),
+        time=_time(header["sent"], "sent"),
+        values=values,
+        area_ids=context.areas.intersecting(polygons),
+        polygons=tuple(polygons),
+        exercise=header["status"].lower() != "actual",
+    )
+
+
+def _time(value: str | None, name: str) -> datetime:
+    """A CAP dateTime (always with an offset) as aware UTC."""
+    try:
+        return utc(datetime.fromisoformat((value or "").strip()))
+    except ValueError:
+        raise ItemError(f"{name} {value!r} is not a CAP time with an offset") from None
+
+
+def _polygons(info: Any) -> list[Ring]:
+    """Every `<polygon>` of every `<area>`, as (lon, lat) rings; bad ones skipped."""
+    rings: list[Ring] = []
+    for polygon in info.iter(f"{CAP}polygon"):
+        try:
+            rings.append(ring(polygon.text or ""))
+        except ItemError as exc:
+            reject(SOURCE, f"polygon: {exc}", (polygon.text or "")[:80])
+    if not rings:
+        raise ItemError("no usable <polygon>")
+    return rings
+
+
+def ring(text: str) -> Ring:
+    """`lat,lon lat,lon …` (CAP order) as a closed (lon, lat) ring of at least 4 points."""
+    points: list[tuple[float, float]] = []
+    for pair in text.split():
+        lat_text, _, lon_text = pair.partition(",")
+        lat = in_range(number(lat_text, "latitude"), -90.0, 90.0, "latitude")
+        lon = in_range(number(lon_text, "longitude"), -180.0, 180.0, "longitude")
+        points.append((lon, lat))
+    if len(points) < 4 or points[0] != points[-1]:
+        raise ItemError("a CAP polygon needs at least 4 points and must be closed")
+    return tuple(points)
+
+
+# ---------------------------------------------------------------------------
+# Fetching: RSS index, then only CAP documents not seen before.
+
+
+def fetch(client: HttpClient, context: FeedContext) -> bytes | None:
+    """The bundle of CAP documents listed for the province; None when the index is unchanged."""
+    index = client.get(context.settings.url, PayloadKind.XML)
+    if index.unchanged:
+        return None
+    links = rss_links(index.body, str(context.option("province")))
+    kept = client.kept(SOURCE)
+    bodies = {link: kept[link] if link in kept else _cap(client, link) for link in links}
+    fetched = {link: body for link, body in bodies.items() if body is not None}
+    client.keep(SOURCE, fetched)
+    return json.dumps([decode_text(body) for body in fetched.values()]).encode("utf-8")
+
+
+def _cap(client: HttpClient, link: str) -> bytes | None:
+    """One CAP document, or None (logged) when it cannot be fetched this time."""
+    try:
+        return client.get(link, PayloadKind.XML, conditional=False).body
+    except FeedError as exc:
+        reject(SOURCE, f"CAP document not fetched: {exc.message}", link)
+        return None
+
+
+def rss_links(index: bytes, province: str) -> Sequence[str]:
+    """CAP links of the RSS items whose title or description names `province`."""
+    root = parse_xml(index)
+    wanted = province.strip().lower()
+    links: list[str] = []
+    for item in root.iter("item"):
+        words = f"{item.findtext('title') or ''} {item.findtext('description') or ''}".lower()
+        link = (item.findtext("link") or "").strip()
+        if link.startswith(("https://", "http://")) and wanted in words:
+            links.append(link)
+    return links

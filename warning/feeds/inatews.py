@@ -1,0 +1,192 @@
+"""InaTEWS `datagempa.json`: the latest InaTEWS message (felt quake, M>5, tsunami warning).
+
+Quirks handled (../shared/FEEDS.md A2, recorded payloads in tests/fixtures/inatews):
+- `subject` "Warning Tsunami PD-n" is a tsunami warning (bulletin n); anything
+  else is an earthquake message.  PD-4 means the warning ended (`level: ended`,
+  with or without districts).
+- `wzarea` rows give a level per district (AWAS > SIAGA > WASPADA) and may be
+  duplicated.  Which rows mean Balikpapan is a setting (province KALTIM and a
+  district containing BALIKPAPAN, case-insensitive).  A tsunami warning's
+  `level` is Balikpapan's when named (and `area_ids` every kelurahan), else the
+  highest level listed (and no areas); it has no point: the epicentre goes into
+  `epicenter_lon` / `epicenter_lat`.
+- `status` other than "Actual" ("TES" in the IOWave23 exercise) is an exercise.
+- `point.coordinates` is **lon,lat** (the opposite of data.bmkg); times are
+  non-ISO WIB: `date` "25-04-23" + `time` "03:00:57 WIB", `sent` "…T03:05:33WIB".
+- `eventid` differs per message of one quake, so the event id comes from the
+  origin time and place; a tsunami warning's `time` is when the bulletin was
+  sent, so later bulletins of one event order after earlier ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from warning.feeds.base import (
+    FeedContext,
+    ItemError,
+    as_object,
+    depth_km,
+    field,
+    kelurahan_ids,
+    lon_lat,
+    magnitude,
+    reject,
+    text,
+)
+from warning.feeds.seismic import hemisphere_point, tsunami_potential, wib_clock
+from warning.http import FeedError, parse_json
+from warning.model import Level, Observation, ObservationKind, Value
+
+_BULLETIN = re.compile(r"tsunami\s+PD\s*-?\s*(\d)", re.I)
+_DMY = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{2}|\d{4})\s*$")
+_SENT = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})\s*WIB\s*$", re.I)
+ENDED = "ended"
+
+
+def parse(payload: bytes, context: FeedContext) -> list[Observation]:
+    """The one message of a datagempa.json payload as an observation (or none)."""
+    source = context.settings.name
+    message = as_object(parse_json(payload), "payload")
+    info = as_object(message.get("info"), "info")
+    try:
+        return [_observation(source, message, info, context)]
+    except ItemError as exc:
+        reject(source, str(exc), message.get("identifier"))
+        return []
+
+
+def _observation(
+    source: str, message: Mapping[str, Any], info: Mapping[str, Any], context: FeedContext
+) -> Observation:
+    """A tsunami_warning for PD-n subjects, an earthquake otherwise."""
+    origin = wib_clock(_date(text(info, "date")), text(info, "time"))
+    lon, lat = _epicentre(info)
+    event = f"inatews:{origin:%Y%m%dT%H%M%SZ}:{lat:.1f},{lon:.1f}"
+    exercise = str(message.get("status", "")).strip().lower() != "actual"
+    bulletin = _bulletin(info.get("subject"))
+    if bulletin is None:
+        values: dict[str, Value] = {
+            "magnitude": magnitude(field(info, "magnitude")),
+            "depth_km": depth_km(field(info, "depth")),
+            "tsunami_potential": tsunami_potential(_str(info.get("potential"))),
+            "region": _str(info.get("area")),
+        }
+        return Observation(
+            source, ObservationKind.EARTHQUAKE, event, origin, values, lon, lat, exercise=exercise
+        )
+    level, area_ids = _tsunami_level(source, info, bulletin, context)
+    values = {
+        "level": level,
+        "bulletin": bulletin,
+        "magnitude": magnitude(field(info, "magnitude")),
+        "depth_km": depth_km(field(info, "depth")),
+        "epicenter_lon": lon,
+        "epicenter_lat": lat,
+    }
+    sent = _sent(message.get("sent")) or origin
+    return Observation(
+        source,
+        ObservationKind.TSUNAMI_WARNING,
+        event,
+        sent,
+        values,
+        area_ids=area_ids,
+        exercise=exercise,
+    )
+
+
+def _str(value: Any) -> str | None:
+    """A non-empty string or None."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _date(value: str) -> tuple[int, int, int]:
+    """`25-04-23` or `25-04-2023` (day first) -> (2023, 4, 25)."""
+    match = _DMY.match(value)
+    if not match:
+        raise ItemError(f"date {value!r} is not DD-MM-YY")
+    day, month, year = (int(g) for g in match.groups())
+    return (year + 2000 if year < 100 else year), month, day
+
+
+def _sent(value: Any) -> datetime | None:
+    """`2023-04-25T03:05:33WIB` as aware UTC, None when absent or unreadable."""
+    match = _SENT.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups()[:3])
+    return wib_clock((year, month, day), match.group(4))
+
+
+def _epicentre(info: Mapping[str, Any]) -> tuple[float, float]:
+    """(lon, lat) from lon,lat `point.coordinates`, else from the hemisphere texts."""
+    point = info.get("point")
+    coordinates = point.get("coordinates") if isinstance(point, Mapping) else None
+    if isinstance(coordinates, str) and coordinates.count(",") == 1:
+        lon, lat = coordinates.split(",")
+        return lon_lat(lon, lat)
+    return hemisphere_point(text(info, "latitude"), text(info, "longitude"))
+
+
+def _bulletin(subject: Any) -> int | None:
+    """n of "Warning Tsunami PD-n" (1-4), None for other subjects."""
+    match = _BULLETIN.search(subject) if isinstance(subject, str) else None
+    if not match:
+        return None
+    bulletin = int(match.group(1))
+    if not 1 <= bulletin <= 4:
+        raise ItemError(f"tsunami bulletin PD-{bulletin} is not 1-4")
+    return bulletin
+
+
+def _tsunami_level(
+    source: str, info: Mapping[str, Any], bulletin: int, context: FeedContext
+) -> tuple[str | None, tuple[str, ...]]:
+    """(level, area_ids): ended for PD-4; Balikpapan's level when named, else the highest."""
+    rows = _zones(source, info.get("wzarea"))
+    ours = [
+        level for province, district, level in rows if _is_balikpapan(province, district, context)
+    ]
+    area_ids = kelurahan_ids(context, source) if ours else ()
+    if bulletin == 4:
+        return ENDED, area_ids
+    levels = ours or [level for _, _, level in rows]
+    return (max(levels).value if levels else None), area_ids
+
+
+def _zones(source: str, raw: Any) -> list[tuple[str, str, Level]]:
+    """Distinct (province, district, level) rows; bad rows skipped with a reason."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise FeedError("info.wzarea is not a list")
+    rows: list[tuple[str, str, Level]] = []
+    for item in raw:
+        try:
+            row = (text(item, "province"), text(item, "district"), _level(text(item, "level")))
+        except ItemError as exc:
+            reject(source, f"wzarea row: {exc}", item)
+            continue
+        if row not in rows:
+            rows.append(row)
+    return rows
+
+
+def _level(word: str) -> Level:
+    """AWAS / SIAGA / WASPADA as a Level."""
+    try:
+        return Level(word.strip().lower())
+    except ValueError:
+        raise ItemError(f"unknown warning level {word!r}") from None
+
+
+def _is_balikpapan(province: str, district: str, context: FeedContext) -> bool:
+    """Whether a wzarea row names Balikpapan, per the feed's settings."""
+    wanted_province = str(context.option("province")).strip().lower()
+    wanted_district = str(context.option("district_contains")).strip().lower()
+    same_province = not wanted_province or province.lower() == wanted_province
+    return same_province and wanted_district in district.lower()

@@ -1,0 +1,122 @@
+"""`warning feeds list | parse | fetch`: thin handlers over the feed registry.
+
+`parse` and `fetch` print one JSON observation per line (see
+`warning.feeds.jsonio`); a payload that cannot be used prints its reason on
+stderr and exits 1.  `parse` takes now as `fetched_at` and applies no maximum
+age, since recorded payloads are old by nature.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import structlog
+
+from warning.feeds import FEEDS, AreaLookup, Feed, FeedContext, FeedError, observation_to_json
+from warning.http import HttpClient
+from warning.model import ConfigError, Observation
+from warning.settings import Settings
+
+EXIT_OK, EXIT_INVALID = 0, 1
+
+log = structlog.get_logger()
+
+
+def list_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning feeds list [--json]`."""
+    for name, feed in FEEDS.items():
+        row = _row(name, feed, settings)
+        if args.json:
+            sys.stdout.write(json.dumps(row) + "\n")
+        else:
+            kinds = ",".join(row["kinds"])
+            sys.stdout.write(f"{name:<20} {kinds:<26} {row['interval_s']:>7g}s  {row['url']}\n")
+    return EXIT_OK
+
+
+def _row(name: str, feed: Feed, settings: Settings) -> dict[str, Any]:
+    """What `feeds list --json` prints for one feed."""
+    configured = settings.feeds[name]
+    return {
+        "name": name,
+        "kinds": [kind.value for kind in feed.kinds],
+        "kind": feed.kinds[0].value,
+        "interval_s": configured.interval_s,
+        "url": configured.url,
+        "enabled": configured.enabled,
+        "description": feed.description,
+    }
+
+
+def parse_file(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning feeds parse SOURCE FILE`."""
+    feed = _feed(args.source)
+    if feed is None:
+        return EXIT_INVALID
+    try:
+        payload = args.file.read_bytes()
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
+    return _emit(feed, payload, _context(feed, settings, fetching=False))
+
+
+def fetch_once(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning feeds fetch SOURCE`: one live fetch, printed like `parse`."""
+    feed = _feed(args.source)
+    if feed is None:
+        return EXIT_INVALID
+    context = _context(feed, settings, fetching=True)
+    try:
+        payload = feed.get(HttpClient(settings.http), context)
+    except FeedError as exc:
+        return _fail(exc.message)
+    if payload is None:
+        return _fail("the server says the feed is unchanged")
+    return _emit(feed, payload, context)
+
+
+def _feed(name: str) -> Feed | None:
+    """The registry entry, or None after saying which names exist."""
+    if name not in FEEDS:
+        _fail(f'unknown feed "{name}" (valid: {", ".join(FEEDS)})')
+        return None
+    return FEEDS[name]
+
+
+def _context(feed: Feed, settings: Settings, fetching: bool) -> FeedContext:
+    """`fetched_at` now, the feed's settings, and the areas when the feed uses them."""
+    wants_areas = feed.needs_areas or (fetching and feed.fetch is not None)
+    areas = load_areas(settings) if wants_areas else None
+    return FeedContext(datetime.now(UTC), settings.feeds[feed.name], areas)
+
+
+def load_areas(settings: Settings) -> AreaLookup | None:
+    """The city's areas when `warning.areas` and the areas file are available, else None."""
+    try:
+        areas = importlib.import_module("warning.areas")
+        return cast(AreaLookup, areas.load_areas(settings.areas_path))
+    except (ImportError, OSError, ConfigError) as exc:
+        log.warning("feeds.areas_unavailable", reason=str(exc), path=str(settings.areas_path))
+        return None
+
+
+def _emit(feed: Feed, payload: bytes, context: FeedContext) -> int:
+    """Parse and print one JSON line per observation; the reason and 1 on FeedError."""
+    try:
+        observations: list[Observation] = feed.parse(payload, context)
+    except FeedError as exc:
+        return _fail(exc.message)
+    for obs in observations:
+        sys.stdout.write(json.dumps(observation_to_json(obs), ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def _fail(reason: str) -> int:
+    """The reason on stderr; exit 1."""
+    sys.stderr.write(f"error: {reason}\n")
+    return EXIT_INVALID

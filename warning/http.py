@@ -1,0 +1,277 @@
+"""The one network seam: every feed fetch goes through `HttpClient.get`.
+
+One `requests.Session` with a User-Agent naming the project and its contact,
+connect and read timeouts on every call, bounded retries (tenacity) with
+exponential backoff and jitter for connection errors, timeouts, 429 and 5xx
+(honouring `Retry-After`, capped at `max_backoff_s`), a size cap enforced while
+streaming, content-type and well-formedness checks, and conditional GET: the
+`ETag` / `Last-Modified` of each URL are remembered so a `304` comes back as
+`Fetched.unchanged` and the caller skips parsing.
+
+Every failure is a `FeedError` saying whether it is transient (try again at the
+next poll) or permanent (the feed or our configuration is wrong).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import defusedxml.ElementTree as SafeET
+import requests
+import structlog
+import tenacity
+from defusedxml import DefusedXmlException
+
+from warning import __version__
+from warning.settings import HttpSettings
+
+log = structlog.get_logger()
+
+_CHUNK = 64 * 1024
+
+
+class FeedError(Exception):
+    """A feed could not be fetched or its payload could not be used.
+
+    `transient` is True when trying again later may succeed (network trouble,
+    429, 5xx, a maintenance page) and False when it will not (404, a schema we
+    do not understand).
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+
+
+class _RetryableError(FeedError):
+    """A transient failure the retry loop may try again, maybe after `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message, transient=True)
+        self.retry_after = retry_after
+
+
+class PayloadKind(enum.Enum):
+    """What a feed's body must be; decides the well-formedness check."""
+
+    JSON = "json"
+    XML = "xml"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One response: its body, or `unchanged` (a 304) with an empty body."""
+
+    url: str
+    body: bytes
+    unchanged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Validators:
+    """What the server said identifies the version we hold."""
+
+    etag: str | None
+    last_modified: str | None
+
+
+def user_agent(contact: str) -> str:
+    """`warning/<version> (Balikpapan early warning; <contact>)`."""
+    return f"warning/{__version__} (Balikpapan disaster early warning; +{contact})"
+
+
+class HttpClient:
+    """One session, its settings and the validators of every URL fetched so far."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent(settings.contact)
+        self.sleep = sleep
+        self._validators: dict[str, _Validators] = {}
+        self._kept: dict[str, dict[str, bytes]] = {}
+
+    def kept(self, group: str) -> Mapping[str, bytes]:
+        """Bodies a multi-request feed kept from earlier polls, by URL."""
+        return dict(self._kept.get(group, {}))
+
+    def keep(self, group: str, bodies: Mapping[str, bytes]) -> None:
+        """Replace the bodies kept for `group` (so what is no longer listed is dropped)."""
+        self._kept[group] = dict(bodies)
+
+    def get(
+        self,
+        url: str,
+        expect: PayloadKind,
+        params: Mapping[str, str] | None = None,
+        conditional: bool = True,
+    ) -> Fetched:
+        """GET `url` with retries; raise FeedError when it cannot be had or used."""
+        full = requests.Request("GET", url, params=dict(params or {})).prepare().url or url
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_RetryableError),
+            stop=tenacity.stop_after_attempt(max(1, self.settings.attempts)),
+            wait=self._wait,
+            sleep=self.sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._once, full, expect, conditional)
+        except _RetryableError as exc:
+            raise FeedError(exc.message, transient=True) from None
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Retry-After when the server gave one, else exponential backoff with jitter."""
+        cap = self.settings.max_backoff_s
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryableError) and exc.retry_after is not None:
+            return min(max(exc.retry_after, 0.0), cap)
+        backoff = tenacity.wait_exponential_jitter(initial=self.settings.backoff_s, max=cap)
+        return float(backoff(state))
+
+    def _once(self, url: str, expect: PayloadKind, conditional: bool) -> Fetched:
+        """One attempt: request, classify the status, read within the cap, check the body."""
+        headers = self._conditional_headers(url) if conditional else {}
+        timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
+        try:
+            with self.session.get(url, headers=headers, timeout=timeout, stream=True) as response:
+                if response.status_code == 304 and conditional and url in self._validators:
+                    return Fetched(url=url, body=b"", unchanged=True)
+                _classify_status(response)
+                body = _read_capped(response, self.settings.max_bytes)
+                check_body(body, expect, response.headers.get("Content-Type", ""))
+                self._remember(url, response)
+                return Fetched(url=url, body=body)
+        except requests.Timeout as exc:
+            raise _RetryableError(f"timed out: {type(exc).__name__}") from None
+        except requests.ConnectionError as exc:
+            raise _RetryableError(f"connection failed: {type(exc).__name__}") from None
+        except requests.RequestException as exc:
+            raise FeedError(f"request failed: {exc}", transient=False) from None
+
+    def _conditional_headers(self, url: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since for a URL fetched before."""
+        known = self._validators.get(url)
+        headers: dict[str, str] = {}
+        if known and known.etag:
+            headers["If-None-Match"] = known.etag
+        if known and known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return headers
+
+    def _remember(self, url: str, response: requests.Response) -> None:
+        """Keep the validators of a good response for the next conditional GET."""
+        etag = response.headers.get("ETag")
+        modified = response.headers.get("Last-Modified")
+        if etag or modified:
+            self._validators[url] = _Validators(etag=etag, last_modified=modified)
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    """One log line per retry, with the reason and the wait."""
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("http.retry", attempt=state.attempt_number, reason=str(exc), wait_s=round(wait, 2))
+
+
+def _classify_status(response: requests.Response) -> None:
+    """Raise for any status but 2xx: 429 and 5xx retryable, other codes permanent."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    reason = f"HTTP {status} from {response.url}"
+    if status == 429 or status >= 500:
+        raise _RetryableError(
+            reason, retry_after=retry_after_s(response.headers.get("Retry-After"))
+        )
+    raise FeedError(reason, transient=False)
+
+
+def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a `Retry-After` header (delta seconds or an HTTP date); None if absent."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
+    """The body, refusing more than `max_bytes` as it streams in."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FeedError(f"response of {declared} bytes exceeds the {max_bytes} byte cap")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FeedError(f"response exceeds the {max_bytes} byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def looks_like_html(body: bytes) -> bool:
+    """True for an HTML page (a maintenance or error page served with 200)."""
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]
+
+
+def check_body(body: bytes, expect: PayloadKind, content_type: str = "") -> None:
+    """Raise FeedError unless `body` is a non-empty, well-formed payload of `expect`."""
+    if not body.strip():
+        raise FeedError("empty response body", transient=True)
+    if "text/html" in content_type.lower() or looks_like_html(body):
+        raise FeedError("got an HTML page instead of data (maintenance or error page?)", True)
+    if expect is PayloadKind.JSON:
+        parse_json(body)
+    elif expect is PayloadKind.XML:
+        parse_xml(body)
+    else:
+        decode_text(body)
+
+
+def parse_json(body: bytes) -> Any:
+    """Decoded JSON, or FeedError saying why not."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise FeedError(f"not valid JSON: {exc}") from None
+
+
+def parse_xml(body: bytes) -> Any:
+    """The root element, parsed with entities and DTDs refused, or FeedError."""
+    try:
+        return SafeET.fromstring(body, forbid_dtd=True)
+    except (SafeET.ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
+        raise FeedError(f"not well-formed XML: {exc}") from None
+
+
+def decode_text(body: bytes) -> str:
+    """The body as UTF-8 text, or FeedError."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"not UTF-8 text: {exc}") from None

@@ -1,0 +1,501 @@
+"""The alert engine: rules x observations x previous states -> transitions (pure).
+
+For every (rule, kelurahan) the engine keeps a Prometheus-like state machine:
+inactive -> pending (`for`) -> firing -> resolved, with escalation and
+de-escalation between ladder levels, reminders (`repeat_every`) and an
+all-clear.  It reads no clock (`now` is an argument), no database and no
+network; each transition carries the status after the change, and the caller
+stores them.  Evaluating again with the stored statuses at the same `now`
+yields nothing, and re-passing observations already evaluated is harmless.
+
+Two kinds of observations:
+
+* Events (earthquake, tsunami_warning, weather_warning) are merged first
+  (`events.merge`: one event, one alert) and judged once each; they end by a
+  later bulletin (PD-4 `level: ended`, CAP Cancel), by a revision that no
+  longer meets the rule, by `clear_when`, or by time: `expire_after` from the
+  event's time (earthquakes 1 h, weather warnings their CAP `expires`, else
+  3 h); a tsunami warning without PD-4 times out after 12 h (TIMED_OUT).
+* Readings (rainfall, wind, sea_level) form a series per area; the newest
+  reading at or before `now` decides (windows end at each reading's time).
+  Firing ends when the newest reading no longer holds (or `clear_when` holds)
+  and no reading held for `keep_firing_for`.
+
+Absence of data never resolves a reading alert and never clears anything but
+the time-based end of events.  How observations reach areas: an observation
+with `area_ids` reaches exactly those; a point reaches every area of the rule
+when a condition reads `distance_km`, else only the kelurahan containing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from warning.areas import AreaIndex
+from warning.model import (
+    AlertState,
+    AlertStatus,
+    Level,
+    Observation,
+    ObservationKind,
+    Rule,
+    Transition,
+    TransitionKind,
+    utc,
+)
+from warning.rules.events import EVENT_KINDS, Event, bulletin, merge, merge_events
+from warning.rules.judge import Reading, holds, level_of, uses_distance
+
+__all__ = ["DEFAULT_EXPIRY", "StateKey", "carry_over", "evaluate", "fingerprint", "merge_events"]
+
+StateKey = tuple[str, str]
+
+#: How long an event holds without a rule's `expire_after`, from the event's time.
+DEFAULT_EXPIRY: Mapping[ObservationKind, timedelta] = {
+    ObservationKind.EARTHQUAKE: timedelta(hours=1),
+    ObservationKind.TSUNAMI_WARNING: timedelta(hours=12),
+    ObservationKind.WEATHER_WARNING: timedelta(hours=3),
+}
+
+#: Kinds whose new bulletins at the same level are news (quake revisions are not).
+_BULLETIN_KINDS = frozenset({ObservationKind.TSUNAMI_WARNING, ObservationKind.WEATHER_WARNING})
+
+_TSUNAMI_TIMEOUT_REASON = (
+    "no end bulletin (PD-4) from BMKG within {hours:g} h: safety timeout; "
+    "officials must confirm that the tsunami threat is over"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What one evaluation shares: the areas, the clock, the mode, a distance cache."""
+
+    areas: AreaIndex
+    now: datetime
+    drill: bool
+    distances: dict[tuple[float, float], dict[str, float]] = field(default_factory=dict)
+
+    def distance(self, observation: Observation, area_id: str) -> float | None:
+        """Geodesic km from a point to the area; 0 for an area the observation names."""
+        if observation.lon is None or observation.lat is None:
+            return 0.0 if area_id in observation.area_ids else None
+        point = (observation.lon, observation.lat)
+        if point not in self.distances:
+            self.distances[point] = self.areas.distances_km(*point)
+        return self.distances[point][area_id]
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What the data say about one (rule, area) now.
+
+    `known` is False when there is nothing to judge (no data): the state then
+    holds.  `level` is the level the alert should have (None: the condition
+    does not hold); `end` is set when a firing alert must end now.
+    """
+
+    known: bool
+    level: Level | None = None
+    observation: Observation | None = None
+    last_true: datetime | None = None
+    end: TransitionKind | None = None
+    reason: str = ""
+    new_event: bool = False
+
+
+_UNKNOWN = _Verdict(known=False)
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    observations: Iterable[Observation],
+    areas: AreaIndex,
+    previous_states: Mapping[StateKey, AlertStatus],
+    now: datetime,
+    *,
+    drill: bool = False,
+) -> list[Transition]:
+    """The transitions of every (rule, kelurahan) at `now`, given what was stored before.
+
+    `observations` are the new ones plus the recent history the caller keeps,
+    oldest received first.  Exercise observations count only when `drill`.
+    """
+    ctx = _Context(areas, utc(now), drill)
+    events = merge(o for o in observations if drill or not o.exercise)
+    transitions: list[Transition] = []
+    for rule in rules:
+        of_kind = [e for e in events if e.observation.kind is rule.kind]
+        reach = _reach(rule, of_kind, ctx)
+        for area_id in areas.select(rule.areas):
+            status = previous_states.get((rule.id, area_id), AlertStatus(rule.id, area_id))
+            verdict = _judge(rule, reach.get(area_id, []), of_kind, status, ctx)
+            transition = _step(rule, replace(status, drill=drill), verdict, ctx)
+            if transition is not None:
+                transitions.append(transition)
+    return transitions
+
+
+def _reach(rule: Rule, events: Sequence[Event], ctx: _Context) -> dict[str, list[Event]]:
+    """Which events reach which kelurahan for this rule (input order kept)."""
+    by_area: dict[str, list[Event]] = {}
+    selected = ctx.areas.select(rule.areas)
+    everywhere = uses_distance([rule.when, *(s.when for s in rule.levels), rule.clear_when])
+    for event in events:
+        for area_id in _areas_reached(event.observation, selected, everywhere, ctx):
+            by_area.setdefault(area_id, []).append(event)
+    return by_area
+
+
+def _areas_reached(
+    observation: Observation, selected: Sequence[str], everywhere: bool, ctx: _Context
+) -> Sequence[str]:
+    """Named areas only ever reach themselves; points reach by distance or containment."""
+    if observation.area_ids:
+        return observation.area_ids
+    if observation.lon is None or observation.lat is None:
+        return ()
+    if everywhere:
+        return selected
+    kelurahan = ctx.areas.locate(observation.lon, observation.lat).kelurahan
+    return () if kelurahan is None else (kelurahan.id,)
+
+
+def _judge(
+    rule: Rule,
+    reaching: Sequence[Event],
+    of_kind: Sequence[Event],
+    status: AlertStatus,
+    ctx: _Context,
+) -> _Verdict:
+    """The verdict for one (rule, area) by the rule's kind of observation."""
+    if rule.kind in EVENT_KINDS:
+        return _judge_events(rule, reaching, of_kind, status, ctx)
+    return _judge_readings(rule, reaching, status, ctx)
+
+
+# ---------------------------------------------------------------------------
+# Readings: rainfall, wind, sea level.
+
+
+def _readings(area_id: str, reaching: Sequence[Event], ctx: _Context) -> list[Reading]:
+    """One reading per (source, time) at or before now, oldest first; repeats collapse."""
+    latest: dict[tuple[str, datetime], Observation] = {}
+    for event in reaching:
+        o = event.observation
+        if o.time <= ctx.now:
+            latest[(o.source, o.time)] = o
+    ordered = sorted(latest.values(), key=lambda o: o.time)
+    readings: list[Reading] = []
+    for i, o in enumerate(ordered):
+        series = tuple(p for p in ordered[: i + 1] if p.source == o.source)
+        readings.append(Reading(o, area_id, ctx.distance(o, area_id), series))
+    return readings
+
+
+def _judge_readings(
+    rule: Rule, reaching: Sequence[Event], status: AlertStatus, ctx: _Context
+) -> _Verdict:
+    """The newest readings decide; old ones tell when the condition last held."""
+    readings = _readings(status.area_id, reaching, ctx)
+    if not readings:
+        return _UNKNOWN
+    levels = [(r, level_of(rule, r)) for r in readings]
+    newest_time = readings[-1].time
+    newest = [(r, lv) for r, lv in levels if r.time == newest_time]
+    level = max((lv for _, lv in newest if lv is not None), default=None)
+    driver = next((r for r, lv in newest if lv == level), newest[-1][0]).observation
+    held = [r.time for r, lv in levels if lv is not None]
+    last_true = max([*held, *([status.last_true] if status.last_true else [])], default=None)
+    cleared = _cleared(rule, [r for r, _ in newest], level)
+    base = _Verdict(True, level, driver, last_true)
+    if status.state is not AlertState.FIRING:
+        return base if not cleared else replace(base, level=None)
+    return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
+
+
+def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None) -> bool:
+    """The newest readings allow resolution: clear_when holds on all, or nothing holds."""
+    if rule.clear_when is not None:
+        return all(holds(rule.clear_when, r) for r in newest)
+    return level is None
+
+
+def _firing_readings(
+    rule: Rule,
+    base: _Verdict,
+    levels: Sequence[tuple[Reading, Level | None]],
+    status: AlertStatus,
+    ctx: _Context,
+    *,
+    cleared: bool,
+) -> _Verdict:
+    """A firing alert ends, keeps its level, or moves to the newest level."""
+    quiet_since = base.last_true or ctx.now
+    if cleared and ctx.now - quiet_since >= rule.keep_firing_for:
+        return replace(base, level=None, end=TransitionKind.RESOLVED, reason="condition cleared")
+    if base.level is None or status.level is None or base.level > status.level:
+        # Hysteresis, or keep_firing_for not yet over: stay at the current level.
+        return replace(base, level=base.level or status.level)
+    top = [r.time for r, lv in levels if lv is not None and lv >= status.level]
+    if top and ctx.now - max(top) < rule.keep_firing_for:
+        return replace(base, level=status.level)
+    return base
+
+
+# ---------------------------------------------------------------------------
+# Events: earthquakes, tsunami warnings, weather warnings.
+
+
+def _judge_events(
+    rule: Rule,
+    reaching: Sequence[Event],
+    of_kind: Sequence[Event],
+    status: AlertStatus,
+    ctx: _Context,
+) -> _Verdict:
+    """The highest holding event decides; the remembered event ends by data or time."""
+    area_id = status.area_id
+    current = [e for e in reaching if not _stale(e, status)]
+    holding = [(e, lv) for e in current if (lv := _event_level(rule, e, area_id, ctx))]
+    own = next((e for e in of_kind if status.event_id in e.aliases), None)
+    own = None if own is None or _stale(own, status) else own
+    if status.state is not AlertState.FIRING:
+        pending = status.state is AlertState.PENDING
+        fresh = [(e, lv) for e, lv in holding if pending or not _seen(e, status)]
+        return _choose(fresh, None) if fresh else _Verdict(True)
+    if holding:
+        return _choose(holding, own)
+    return _event_end(rule, own, status, ctx)
+
+
+def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level | None:
+    """The level an unexpired, unended event gives this area, with clear_when unmet."""
+    o = event.observation
+    if _ended(o) or ctx.now >= _deadline(rule, o.kind, o.time, o.values):
+        return None
+    reading = Reading(o, area_id, ctx.distance(o, area_id), (o,))
+    if rule.clear_when is not None and holds(rule.clear_when, reading):
+        return None
+    return level_of(rule, reading)
+
+
+def _choose(holding: Sequence[tuple[Event, Level]], own: Event | None) -> _Verdict:
+    """The highest level wins, then the latest event (the remembered one on a tie)."""
+    event, level = max(
+        holding, key=lambda p: (p[1], p[0].observation.time, p[0] is own, p[0].order)
+    )
+    o = event.observation
+    return _Verdict(True, level, o, o.time, new_event=event is not own)
+
+
+def _stale(event: Event, status: AlertStatus) -> bool:
+    """An older bulletin of the remembered event (a CDN may serve PD-1 after PD-4)."""
+    if status.event_id not in event.aliases:
+        return False
+    older = bulletin(event.observation.values.get("bulletin"))
+    return older < bulletin(status.values.get("bulletin"))
+
+
+def _seen(event: Event, status: AlertStatus) -> bool:
+    """The remembered event exactly as already judged: it starts nothing again."""
+    return status.event_id in event.aliases and fingerprint(event.observation) == status.fingerprint
+
+
+def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: _Context) -> _Verdict:
+    """Why a firing event alert ends now, or an unknown verdict that holds it."""
+    if own is None:
+        if status.last_true is None:
+            return _UNKNOWN
+        expires = _deadline(rule, rule.kind, status.last_true, status.values)
+        return _expiry(rule, expires, ctx) if ctx.now >= expires else _UNKNOWN
+    o = own.observation
+    verdict = _Verdict(True, None, o, o.time, TransitionKind.RESOLVED)
+    if _ended(o):
+        return replace(verdict, reason="BMKG ended the warning")
+    if ctx.now >= (expires := _deadline(rule, o.kind, o.time, o.values)):
+        return replace(_expiry(rule, expires, ctx), observation=o, last_true=o.time)
+    if status.area_id not in o.area_ids and not o.is_point:
+        return replace(verdict, reason="the latest bulletin no longer names this area")
+    return replace(verdict, reason="the latest report no longer meets the rule")
+
+
+def _expiry(rule: Rule, expires: datetime, ctx: _Context) -> _Verdict:
+    """The time-based end of an event: expiry, or the tsunami safety timeout."""
+    if rule.kind is ObservationKind.TSUNAMI_WARNING:
+        hours = (rule.expire_after or DEFAULT_EXPIRY[rule.kind]) / timedelta(hours=1)
+        reason = _TSUNAMI_TIMEOUT_REASON.format(hours=hours)
+        return _Verdict(True, end=TransitionKind.TIMED_OUT, reason=reason)
+    when = expires.astimezone(ctx.now.tzinfo).isoformat()
+    return _Verdict(True, end=TransitionKind.RESOLVED, reason=f"the event expired at {when}")
+
+
+def _ended(observation: Observation) -> bool:
+    """A bulletin that ends its event: InaTEWS PD-4 (`level: ended`) or a CAP Cancel."""
+    values = observation.values
+    return _word(values.get("level")) == "ended" or _word(values.get("msg_type")) == "cancel"
+
+
+def _word(value: object) -> str:
+    """A value as a lower-case word ('' for non-words)."""
+    return value.casefold() if isinstance(value, str) else ""
+
+
+def _deadline(
+    rule: Rule, kind: ObservationKind, time: datetime, values: Mapping[str, object]
+) -> datetime:
+    """When an event stops holding: expire_after, a CAP `expires`, or the kind's default."""
+    if rule.expire_after is not None:
+        return time + rule.expire_after
+    expires = values.get("expires")
+    if kind is ObservationKind.WEATHER_WARNING and isinstance(expires, str):
+        try:
+            return utc(datetime.fromisoformat(expires))
+        except ValueError:
+            pass
+    return time + DEFAULT_EXPIRY[kind]
+
+
+# ---------------------------------------------------------------------------
+# The state machine.
+
+
+def _step(rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context) -> Transition | None:
+    """At most one transition for one (rule, area)."""
+    if status.state is AlertState.FIRING:
+        return _step_firing(rule, status, verdict, ctx)
+    if not verdict.known:
+        return None
+    if status.state is AlertState.PENDING:
+        return _step_pending(rule, status, verdict, ctx)
+    if verdict.level is None:
+        return None
+    if rule.for_duration > timedelta(0):
+        return _start(status, verdict, ctx, TransitionKind.PENDING)
+    return _start(status, verdict, ctx, TransitionKind.FIRED)
+
+
+def _step_pending(
+    rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context
+) -> Transition | None:
+    """Pending fires once the condition held for `for`, or is cancelled when it stops."""
+    if verdict.level is None:
+        ended = replace(status, state=AlertState.INACTIVE, level=None, since=ctx.now)
+        return Transition(TransitionKind.CANCELLED, ended, ctx.now, reason="condition stopped")
+    if ctx.now - (status.active_since or ctx.now) >= rule.for_duration:
+        return _start(status, verdict, ctx, TransitionKind.FIRED)
+    return None
+
+
+def _start(
+    status: AlertStatus, verdict: _Verdict, ctx: _Context, kind: TransitionKind
+) -> Transition:
+    """A new episode goes pending or fires; firing from pending keeps its alert id."""
+    pending = status.state is AlertState.PENDING
+    fired = kind is TransitionKind.FIRED
+    after = replace(
+        _remember(status, verdict),
+        state=AlertState.FIRING if fired else AlertState.PENDING,
+        level=verdict.level,
+        alert_id=status.alert_id if pending else _alert_id(status, ctx),
+        since=ctx.now,
+        active_since=status.active_since if pending else ctx.now,
+        last_notified=ctx.now if fired else None,
+    )
+    return Transition(kind, after, ctx.now, reason=_because(verdict))
+
+
+def _step_firing(
+    rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context
+) -> Transition | None:
+    """A firing alert ends, changes level, follows a new event, or reminds."""
+    if verdict.end is not None:
+        after = replace(_remember(status, verdict), state=AlertState.RESOLVED, level=None)
+        after = replace(after, since=ctx.now)
+        return Transition(verdict.end, after, ctx.now, status.level, verdict.reason)
+    change = _change(status, verdict)
+    if change is not None:
+        after = replace(_remember(status, verdict), level=verdict.level, last_notified=ctx.now)
+        return Transition(change, after, ctx.now, status.level, _because(verdict))
+    return _reminder(rule, status, ctx)
+
+
+def _change(status: AlertStatus, verdict: _Verdict) -> TransitionKind | None:
+    """Escalation, de-escalation, or an update for a new event or bulletin."""
+    if not verdict.known or verdict.level is None or status.level is None:
+        return None
+    if verdict.level > status.level:
+        return TransitionKind.ESCALATED
+    if verdict.level < status.level:
+        return TransitionKind.DEESCALATED
+    if verdict.new_event or _new_bulletin(status, verdict):
+        return TransitionKind.UPDATED
+    return None
+
+
+def _new_bulletin(status: AlertStatus, verdict: _Verdict) -> bool:
+    """A new tsunami bulletin or CAP update of the same event (quake revisions stay quiet)."""
+    o = verdict.observation
+    if o is None or o.kind not in _BULLETIN_KINDS:
+        return False
+    return fingerprint(o) != status.fingerprint
+
+
+def _reminder(rule: Rule, status: AlertStatus, ctx: _Context) -> Transition | None:
+    """A reminder when `repeat_every` has passed since people last heard."""
+    if rule.repeat_every is None:
+        return None
+    if ctx.now - (status.last_notified or status.since or ctx.now) < rule.repeat_every:
+        return None
+    after = replace(status, last_notified=ctx.now)
+    return Transition(TransitionKind.REMINDER, after, ctx.now, status.level, "still in force")
+
+
+def _remember(status: AlertStatus, verdict: _Verdict) -> AlertStatus:
+    """The status with the observation that drove the verdict."""
+    o = verdict.observation
+    if o is None:
+        return status
+    return replace(
+        status,
+        event_id=o.event_id,
+        fingerprint=fingerprint(o),
+        values=o.values,
+        last_true=verdict.last_true or status.last_true,
+    )
+
+
+def _because(verdict: _Verdict) -> str:
+    """A short reason naming the observation behind a change."""
+    o = verdict.observation
+    return "" if o is None else f"{o.source} {o.event_id} at {o.time.isoformat()}"
+
+
+def _alert_id(status: AlertStatus, ctx: _Context) -> str:
+    """A stable id for one episode of one (rule, area)."""
+    prefix = "drill:" if ctx.drill else ""
+    return f"{prefix}{status.rule_id}:{status.area_id}:{ctx.now:%Y%m%dT%H%M%SZ}"
+
+
+def fingerprint(observation: Observation) -> str:
+    """What identifies an observation's content (its merged id aside)."""
+    o = observation
+    body: list[object] = [o.source, o.kind.value, o.time.isoformat()]
+    body += [sorted(o.values.items(), key=str), o.lon, o.lat, list(o.area_ids), o.exercise]
+    return hashlib.sha256(json.dumps(body, default=str).encode()).hexdigest()[:16]
+
+
+def carry_over(
+    old_rules: Iterable[Rule], new_rules: Iterable[Rule], states: Mapping[StateKey, AlertStatus]
+) -> dict[StateKey, AlertStatus]:
+    """The states a reload keeps: those of rules that did not change (position aside).
+
+    States of removed or edited rules are dropped, so an edited rule starts
+    afresh instead of continuing an episode its old thresholds began.
+    """
+    before = {rule.id: rule for rule in old_rules}
+    unchanged = {rule.id for rule in new_rules if before.get(rule.id) == rule}
+    return {key: status for key, status in states.items() if key[0] in unchanged}

@@ -1,0 +1,143 @@
+"""Judge a rule's conditions on one reading: pure functions, no clock, no I/O.
+
+A reading is one observation seen from one area: its values, its distance to
+the area, and the earlier observations of the same source for the same area
+(for windowed aggregates).  Windows end at the observation's own time, so a
+verdict depends only on data, never on when it is computed.
+"""
+
+from __future__ import annotations
+
+import operator
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from warning.model import (
+    Aggregation,
+    AllOf,
+    AnyOf,
+    Comparison,
+    Condition,
+    Expression,
+    Level,
+    Observation,
+    Rule,
+    Value,
+)
+
+#: The field that means "distance from the observation's point to the area".
+DISTANCE = "distance_km"
+
+_ORDER = {
+    Comparison.GE: operator.ge,
+    Comparison.GT: operator.gt,
+    Comparison.LE: operator.le,
+    Comparison.LT: operator.lt,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One observation as seen from one area.
+
+    `series` holds the observations of the same source reaching the same area
+    up to and including this one, oldest first, one per time.
+    """
+
+    observation: Observation
+    area_id: str
+    distance_km: float | None
+    series: tuple[Observation, ...]
+
+    @property
+    def time(self) -> datetime:
+        """When the observation was made."""
+        return self.observation.time
+
+
+def level_of(rule: Rule, reading: Reading) -> Level | None:
+    """The highest ladder level whose conditions hold (with the rule's `when`), else None."""
+    if rule.when is not None and not holds(rule.when, reading):
+        return None
+    matching = [s.level for s in rule.levels if s.when is None or holds(s.when, reading)]
+    return max(matching, default=None)
+
+
+def holds(expression: Expression, reading: Reading) -> bool:
+    """True when the expression holds for the reading; a missing value never holds."""
+    if isinstance(expression, AllOf):
+        return all(holds(e, reading) for e in expression.conditions)
+    if isinstance(expression, AnyOf):
+        return any(holds(e, reading) for e in expression.conditions)
+    value = _value(expression, reading)
+    return value is not None and compare(expression.op, value, expression.operand)
+
+
+def uses_distance(expressions: Sequence[Expression | None]) -> bool:
+    """True when any condition reads `distance_km` (points then reach every area)."""
+    return any(_mentions(e, DISTANCE) for e in expressions if e is not None)
+
+
+def _mentions(expression: Expression, name: str) -> bool:
+    """True when a condition of the expression reads the field `name`."""
+    if isinstance(expression, Condition):
+        return expression.field == name
+    return any(_mentions(e, name) for e in expression.conditions)
+
+
+def _value(condition: Condition, reading: Reading) -> Value:
+    """The value a condition compares: a distance, a value, or a window aggregate."""
+    if condition.field == DISTANCE:
+        return reading.distance_km
+    if condition.over is None:
+        return reading.observation.values.get(condition.field)
+    start = reading.time - condition.over
+    window = [o for o in reading.series if start < o.time <= reading.time]
+    numbers = [v for o in window if _is_number(v := o.values.get(condition.field))]
+    # Without `agg` the worst value in the window counts.
+    return aggregate(condition.agg or Aggregation.MAX, [float(n) for n in numbers])  # type: ignore[arg-type]
+
+
+def aggregate(agg: Aggregation, numbers: Sequence[float]) -> float | None:
+    """Fold a window's numbers (oldest first); None for an empty window."""
+    if not numbers:
+        return None
+    if agg is Aggregation.SUM:
+        return sum(numbers)
+    if agg is Aggregation.MAX:
+        return max(numbers)
+    if agg is Aggregation.MIN:
+        return min(numbers)
+    if agg is Aggregation.MEAN:
+        return statistics.fmean(numbers)
+    return numbers[-1] - numbers[0]
+
+
+def compare(op: Comparison, value: Value, operand: Value | tuple[Value, ...]) -> bool:
+    """Compare like an official reads it: numbers as numbers, words ignoring case."""
+    if op is Comparison.IN:
+        choices = operand if isinstance(operand, tuple) else (operand,)
+        return any(_equal(value, c) for c in choices)
+    if isinstance(operand, tuple):
+        return False
+    if op is Comparison.EQ:
+        return _equal(value, operand)
+    if not (_is_number(value) and _is_number(operand)):
+        return False
+    return bool(_ORDER[op](float(value), float(operand)))  # type: ignore[arg-type]
+
+
+def _equal(a: Value, b: Value) -> bool:
+    """Equality for officials: "SIAGA" is "siaga", 1 is 1.0, but True is not 1."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.casefold() == b.casefold()
+    if _is_number(a) and _is_number(b):
+        return float(a) == float(b)  # type: ignore[arg-type]
+    return type(a) is type(b) and a == b
+
+
+def _is_number(value: object) -> bool:
+    """True for ints and floats, not for booleans."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
