@@ -64,9 +64,27 @@ def mask_secrets(
     return event_dict
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is at the moment of writing.
+
+    Binding the stream object at configure time would keep writing to a stream
+    that was later replaced and closed (a test harness's capture, a daemonised
+    process's old stderr); looking it up per write always finds the live one.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Set up structlog once for the process: `fmt` is auto, console or json."""
-    out = stream or sys.stderr
+    """Set up structlog for the process: `fmt` is auto, console or json; stderr by default."""
+    out: Any = stream if stream is not None else _CurrentStderr()
     as_json = fmt == "json" or (fmt == "auto" and not out.isatty())
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
