@@ -63,9 +63,12 @@ def test_expired_alert_is_ignored() -> None:
 
 def test_update_and_cancel_share_the_original_event_id() -> None:
     """An Update referencing the original alert carries the original's identifier."""
-    update = KALTIM.replace(b"<msgType>Alert</msgType>", b"<msgType>Update</msgType>"
+    update = KALTIM.replace(
+        b"<msgType>Alert</msgType>",
+        b"<msgType>Update</msgType>"
         b"<references>cuaca.ekstrem@bmkg.go.id,2.49.0.1.360.0.2026.03.10.14.10.007,"
-        b"2026-03-10T14:10:00+08:00</references>").replace(b".007</identifier>", b".008</identifier>")
+        b"2026-03-10T14:10:00+08:00</references>",
+    ).replace(b".007</identifier>", b".008</identifier>")
     [obs] = parse("bmkg-nowcast", update, fetched_at=KALTIM_LIVE, areas=AREAS)
     assert obs.event_id == "2.49.0.1.360.0.2026.03.10.14.10.007"
     assert obs.values["msg_type"] == "Update"

@@ -27,7 +27,11 @@ def test_bmkg_forecast_slots_become_rainfall_and_wind_for_the_kelurahan() -> Non
     found = parse("bmkg-forecast", MANGGAR, areas=AREAS)
     rain = [o for o in found if o.kind is ObservationKind.RAINFALL]
     wind = [o for o in found if o.kind is ObservationKind.WIND]
-    assert [o.time for o in rain] == [utc(2026, 3, 10, 6), utc(2026, 3, 10, 9), utc(2026, 3, 10, 12)]
+    assert [o.time for o in rain] == [
+        utc(2026, 3, 10, 6),
+        utc(2026, 3, 10, 9),
+        utc(2026, 3, 10, 12),
+    ]
     assert [dict(o.values) for o in rain] == [
         {"precipitation_mm": 12.4, "period_s": 10800},
         {"precipitation_mm": 3.1, "period_s": 10800},

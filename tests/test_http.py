@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 import responses
@@ -166,8 +168,6 @@ def test_empty_body_is_refused() -> None:
 
 def test_retry_after_accepts_http_dates() -> None:
     """Retry-After as an HTTP date gives the seconds until then."""
-    from datetime import UTC, datetime
-
     now = datetime(2026, 3, 10, 2, 0, 0, tzinfo=UTC)
     assert retry_after_s("Tue, 10 Mar 2026 02:00:30 GMT", now) == 30.0
     assert retry_after_s("soon", now) is None

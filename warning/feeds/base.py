@@ -118,6 +118,13 @@ def each_item(source: str, items: Iterable[T], convert: Callable[[T], U]) -> lis
 # Checked conversions: each raises ItemError naming the field.
 
 
+def item_object(item: Any) -> Mapping[str, Any]:
+    """An item that must be an object, or ItemError."""
+    if not isinstance(item, Mapping):
+        raise ItemError(f"expected an object, got {type(item).__name__}")
+    return item
+
+
 def field(mapping: Mapping[str, Any], key: str) -> Any:
     """`mapping[key]`, or ItemError when it is missing."""
     if not isinstance(mapping, Mapping):
