@@ -7,7 +7,7 @@ stdout carries only a command's own output; logs go to stderr.
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,7 +15,8 @@ from pathlib import Path
 import structlog
 
 from warning import __version__, feeds_cli, log
-from warning.model import ConfigError, Problem, Severity
+from warning.areas import AreaIndex, load_areas
+from warning.model import Area, ConfigError, Problem, Severity
 from warning.settings import Settings, example_toml, load_settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -23,42 +24,36 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits 2 on usage errors and lets negative numbers be positionals."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        # "-1.27" is a latitude, not an option.
-        self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    parser = _Parser(prog="warning", description="Balikpapan's disaster early-warning daemon.")
+    parser = argparse.ArgumentParser(
+        prog="warning", description="Balikpapan's disaster early-warning daemon."
+    )
     parser.add_argument("--version", action="version", version=f"warning {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (default: embedded defaults)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check(sub)
     _add_settings(sub)
+    _add_areas(sub)
     _add_feeds(sub)
     return parser
 
 
-def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="validate settings, areas, rules and contacts")
     p.set_defaults(handler=_check)
 
 
-def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("settings", help="settings reference")
-    s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND")
     e = s.add_parser("example", help="print a commented warning.toml with every default")
     e.set_defaults(handler=lambda _a, _s: _print(example_toml(), end=""))
 
 
-def _add_feeds(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_feeds(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("feeds", help="list, parse or fetch the hazard feeds")
-    s = p.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    s = p.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND")
     lst = s.add_parser("list", help="every feed: name, kinds, default interval, URL")
     lst.add_argument("--json", action="store_true", help="one JSON object per feed per line")
     lst.set_defaults(handler=feeds_cli.list_feeds)
@@ -69,6 +64,87 @@ def _add_feeds(sub: argparse._SubParsersAction[_Parser]) -> None:
     fetch = s.add_parser("fetch", help="fetch a feed once live and print its observations")
     fetch.add_argument("source", metavar="SOURCE", help="feed name (see `warning feeds list`)")
     fetch.set_defaults(handler=feeds_cli.fetch_once)
+
+
+def _add_areas(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("areas", help="list, locate and measure Balikpapan's areas")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_areas_list)
+    s = p.add_subparsers(dest="areas_command", metavar="SUBCOMMAND")
+    for name, handler, text in (
+        ("locate", _areas_locate, "the kelurahan and kecamatan containing a point"),
+        ("distance", _areas_distance, "geodesic distance in km from a point to every area"),
+    ):
+        q = s.add_parser(name, help=text)
+        q.add_argument("lon", type=float, help="longitude, e.g. 116.83")
+        q.add_argument("lat", type=float, help="latitude, e.g. -1.27")
+        q.add_argument("--json", action="store_true", help="JSON output")
+        q.set_defaults(handler=handler)
+
+
+def area_json(area: Area) -> dict[str, object]:
+    """The six published properties of an area."""
+    data: dict[str, object] = {"id": area.id, "name": area.name, "level": area.level.value}
+    if area.kecamatan_id is not None:
+        data["kecamatan_id"] = area.kecamatan_id
+    data["kemendagri_code"] = area.kemendagri_code
+    data["coastal"] = area.coastal
+    return data
+
+
+def _load_areas(settings: Settings) -> AreaIndex:
+    return load_areas(settings.areas_path)
+
+
+def _areas_list(args: argparse.Namespace, settings: Settings) -> int:
+    areas = _load_areas(settings)
+    if args.json:
+        return _print(json.dumps([area_json(a) for a in areas.areas], ensure_ascii=False, indent=2))
+    for a in areas.areas:
+        coast = "coastal" if a.coastal else ""
+        parent = a.kecamatan_id or ""
+        sys.stdout.write(
+            f"{a.id:<24} {a.name:<24} {a.level.value:<10} {a.kemendagri_code:<14} "
+            f"{parent:<20} {coast}\n"
+        )
+    return EXIT_OK
+
+
+def _check_point(lon: float, lat: float) -> None:
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ConfigError(f"coordinates out of range: lon {lon}, lat {lat} (give LON then LAT)")
+
+
+def _areas_locate(args: argparse.Namespace, settings: Settings) -> int:
+    _check_point(args.lon, args.lat)
+    found = _load_areas(settings).locate(args.lon, args.lat)
+    kel = found.kelurahan.id if found.kelurahan else None
+    kec = found.kecamatan.id if found.kecamatan else None
+    if args.json:
+        return _print(json.dumps({"kelurahan": kel, "kecamatan": kec}))
+    if kel is None and kec is None:
+        return _print("outside Kota Balikpapan")
+    return _print(f"kelurahan {kel}, kecamatan {kec}")
+
+
+def _areas_distance(args: argparse.Namespace, settings: Settings) -> int:
+    _check_point(args.lon, args.lat)
+    km = _load_areas(settings).distances_km(args.lon, args.lat)
+    rounded = {area_id: round(value, 1) for area_id, value in km.items()}
+    if args.json:
+        return _print(json.dumps(rounded))
+    for area_id, value in rounded.items():
+        sys.stdout.write(f"{area_id:<24} {value:>10.1f} km\n")
+    return EXIT_OK
+
+
+def check_areas(settings: Settings) -> list[Problem]:
+    """`warning check` part: the areas file loads without problems."""
+    try:
+        _load_areas(settings)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _print(text: str, end: str = "\n") -> int:
@@ -100,7 +176,7 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 #: What `warning check` validates after the settings, in order (name, checker).
-CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = ()
+CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (("areas", check_areas),)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,3 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         structlog.get_logger().info("cli.interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away; nothing more to say.
+        sys.stderr.close()
+        return EXIT_OK

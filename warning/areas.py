@@ -1,0 +1,289 @@
+"""Balikpapan's kelurahan and kecamatan: load, validate, locate, measure, select.
+
+Kelurahan are the unit of alerting: every selector resolves to kelurahan ids.
+Containment and intersection are tested on the WGS84 polygons as published;
+distances are geodesic (WGS84 ellipsoid): the nearest point of each polygon is
+found in UTM zone 50S, where the city lies, and the distance to it is then
+measured on the ellipsoid with `pyproj.Geod`.  The nearest point is a
+polygon's own (conformal projection, city-sized polygons), so the result
+agrees with a densified geodesic search to 1e-5 even 15,000 km away.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Geod, Transformer
+from shapely.geometry import Point, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.strtree import STRtree
+
+from warning.model import Area, AreaLevel, ConfigError, Problem, Ring
+
+_GEOD = Geod(ellps="WGS84")
+# UTM 50S holds Balikpapan (116.8 E, 1.3 S): metres for finding nearest points.
+_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32750", always_xy=True)
+_FROM_UTM = Transformer.from_crs("EPSG:32750", "EPSG:4326", always_xy=True)
+
+REQUIRED = ("id", "name", "level", "kemendagri_code", "coastal")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """The kelurahan and kecamatan containing a point (None outside the city)."""
+
+    kelurahan: Area | None
+    kecamatan: Area | None
+
+
+class AreaIndex:
+    """The city's areas with prepared geometries in an STRtree; immutable once built."""
+
+    def __init__(self, areas: Sequence[Area], geometries: Mapping[str, BaseGeometry]) -> None:
+        self.areas: tuple[Area, ...] = tuple(areas)
+        self.kelurahan: tuple[Area, ...] = tuple(
+            a for a in self.areas if a.level is AreaLevel.KELURAHAN
+        )
+        self.kecamatan: tuple[Area, ...] = tuple(
+            a for a in self.areas if a.level is AreaLevel.KECAMATAN
+        )
+        self._by_id = {a.id: a for a in self.areas}
+        self._ids = [a.id for a in self.areas]
+        self._geoms = np.array([geometries[a.id] for a in self.areas], dtype=object)
+        shapely.prepare(self._geoms)
+        self._utm = np.array([shapely.transform(g, _utm_xy) for g in self._geoms], dtype=object)
+        self._tree = STRtree(self._geoms)
+
+    def __contains__(self, area_id: object) -> bool:
+        return area_id in self._by_id
+
+    def get(self, area_id: str) -> Area:
+        """The area with this id; KeyError naming it when unknown."""
+        try:
+            return self._by_id[area_id]
+        except KeyError:
+            raise KeyError(f'unknown area "{area_id}"') from None
+
+    def geometry(self, area_id: str) -> BaseGeometry:
+        """The WGS84 (lon, lat) polygon(s) of an area."""
+        return self._geoms[self._ids.index(self.get(area_id).id)]
+
+    def centroid(self, area_id: str) -> tuple[float, float]:
+        """(lon, lat) of a point inside the area's largest part, for point forecasts."""
+        point = self.geometry(area_id).representative_point()
+        return (round(point.x, 5), round(point.y, 5))
+
+    def locate(self, lon: float, lat: float) -> Location:
+        """The kelurahan and kecamatan containing (lon, lat); borders count as inside."""
+        hits = self._tree.query(Point(lon, lat), predicate="intersects")
+        found = [self.areas[i] for i in sorted(hits)]
+        kel = next((a for a in found if a.level is AreaLevel.KELURAHAN), None)
+        kec = next((a for a in found if a.level is AreaLevel.KECAMATAN), None)
+        return Location(kelurahan=kel, kecamatan=kec)
+
+    def distance_km(self, lon: float, lat: float, area_id: str) -> float:
+        """Geodesic distance from (lon, lat) to the area's nearest point; 0 inside."""
+        self.get(area_id)
+        return self.distances_km(lon, lat)[area_id]
+
+    def distances_km(self, lon: float, lat: float) -> dict[str, float]:
+        """Geodesic distance in km from (lon, lat) to every area (0 inside)."""
+        _check_lon_lat(lon, lat)
+        point = Point(lon, lat)
+        inside = shapely.intersects(self._geoms, point)
+        near_lon, near_lat = self._nearest_points(lon, lat)
+        _, _, metres = _GEOD.inv(
+            np.full(len(near_lon), lon), np.full(len(near_lat), lat), near_lon, near_lat
+        )
+        km = np.where(inside, 0.0, np.asarray(metres) / 1000.0)
+        return dict(zip(self._ids, (float(v) for v in km), strict=True))
+
+    def _nearest_points(self, lon: float, lat: float) -> tuple[Any, Any]:
+        """(lon, lat) arrays of each area's point nearest to (lon, lat)."""
+        x, y = _TO_UTM.transform(lon, lat)
+        lines = shapely.shortest_line(self._utm, Point(x, y))
+        start = shapely.get_point(lines, 0)
+        return _FROM_UTM.transform(shapely.get_x(start), shapely.get_y(start))
+
+    def intersecting(self, rings: Iterable[Ring]) -> tuple[str, ...]:
+        """Kelurahan ids a set of (lon, lat) polygons touches, in Kemendagri order."""
+        hit: set[str] = set()
+        for ring in rings:
+            polygon = _polygon(ring)
+            if polygon is None:
+                continue
+            for i in self._tree.query(polygon, predicate="intersects"):
+                if self.areas[i].level is AreaLevel.KELURAHAN:
+                    hit.add(self.areas[i].id)
+        return tuple(a.id for a in self.kelurahan if a.id in hit)
+
+    def select(self, selector: str | Sequence[str]) -> tuple[str, ...]:
+        """Kelurahan ids of a selector: all, coastal, kecamatan:<id>, an area id, or a list.
+
+        A kecamatan id stands for its kelurahan. Unknown names raise KeyError.
+        """
+        names = [selector] if isinstance(selector, str) else list(selector)
+        chosen: set[str] = set()
+        for name in names:
+            chosen.update(self._select_one(name))
+        return tuple(a.id for a in self.kelurahan if a.id in chosen)
+
+    def _select_one(self, name: str) -> Iterable[str]:
+        """Kelurahan ids of one selector word."""
+        if name == "all":
+            return (a.id for a in self.kelurahan)
+        if name == "coastal":
+            return (a.id for a in self.kelurahan if a.coastal)
+        area = self.get(name.removeprefix("kecamatan:"))
+        if name.startswith("kecamatan:") and area.level is not AreaLevel.KECAMATAN:
+            raise KeyError(f'"{area.id}" is a kelurahan, not a kecamatan')
+        if area.level is AreaLevel.KECAMATAN:
+            return (a.id for a in self.kelurahan if a.kecamatan_id == area.id)
+        return (area.id,)
+
+    def names(self, area_ids: Iterable[str]) -> list[str]:
+        """Display names of areas, in the order given."""
+        return [self.get(i).name for i in area_ids]
+
+
+def _utm_xy(coords: Any) -> Any:
+    """shapely.transform callback: (lon, lat) rows to UTM 50S metres."""
+    x, y = _TO_UTM.transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
+
+
+def _polygon(ring: Ring) -> BaseGeometry | None:
+    """A valid polygon from a (lon, lat) ring, or None when it has no area."""
+    if len(ring) < 3:
+        return None
+    polygon = shapely.make_valid(Polygon(ring))
+    return None if polygon.is_empty else polygon
+
+
+def _check_lon_lat(lon: float, lat: float) -> None:
+    """Refuse coordinates off the globe."""
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        raise ValueError(f"coordinates out of range: lon {lon}, lat {lat}")
+
+
+# ---------------------------------------------------------------------------
+# Loading and validation.
+
+
+def load_areas(path: Path) -> AreaIndex:
+    """Read and validate an areas GeoJSON; ConfigError with every problem at once."""
+    where = str(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(Problem(where, "areas file not found")) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(Problem(where, f"not readable GeoJSON: {exc}")) from None
+    return areas_from_geojson(document, where)
+
+
+def areas_from_geojson(document: Any, where: str) -> AreaIndex:
+    """Validate a parsed GeoJSON FeatureCollection and index it."""
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list) or not features:
+        raise ConfigError(Problem(where, "expected a GeoJSON FeatureCollection with features"))
+    problems: list[Problem] = []
+    areas: list[Area] = []
+    geometries: dict[str, BaseGeometry] = {}
+    for index, feature in enumerate(features):
+        parsed = _feature(feature, f"{where}: feature {index}", problems)
+        if parsed is None:
+            continue
+        area, geometry = parsed
+        if area.id in geometries:
+            problems.append(Problem(where, f'feature {index}: duplicate id "{area.id}"'))
+            continue
+        areas.append(area)
+        geometries[area.id] = geometry
+    problems += _check_parents(areas, where)
+    if not any(a.level is AreaLevel.KELURAHAN for a in areas) and not problems:
+        problems.append(Problem(where, "no kelurahan: alerts need at least one"))
+    if problems:
+        raise ConfigError(problems)
+    return AreaIndex(sorted(areas, key=lambda a: (a.level.value, a.kemendagri_code)), geometries)
+
+
+def _feature(feature: Any, label: str, problems: list[Problem]) -> tuple[Area, BaseGeometry] | None:
+    """One feature's Area and geometry, or None after recording its problems."""
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(props, dict):
+        problems.append(Problem("", f"{label}: not a GeoJSON Feature with properties"))
+        return None
+    label = f"{label} ({props.get('id', '?')})"
+    before = len(problems)
+    area = _area(props, label, problems)
+    geometry = _geometry(feature.get("geometry"), label, problems)
+    if len(problems) > before or area is None or geometry is None:
+        return None
+    return area, geometry
+
+
+def _area(props: dict[str, Any], label: str, problems: list[Problem]) -> Area | None:
+    """The Area described by a feature's properties."""
+    missing = [k for k in REQUIRED if k not in props]
+    if props.get("level") == "kelurahan" and "kecamatan_id" not in props:
+        missing.append("kecamatan_id")
+    for key in missing:
+        problems.append(Problem("", f"{label}: missing property {key!r}"))
+    if missing:
+        return None
+    try:
+        level = AreaLevel(props["level"])
+    except ValueError:
+        problems.append(Problem("", f"{label}: level must be kelurahan or kecamatan"))
+        return None
+    if not isinstance(props["coastal"], bool):
+        problems.append(Problem("", f"{label}: coastal must be true or false"))
+        return None
+    return Area(
+        id=str(props["id"]),
+        name=str(props["name"]),
+        level=level,
+        kemendagri_code=str(props["kemendagri_code"]),
+        coastal=props["coastal"],
+        kecamatan_id=str(props["kecamatan_id"]) if level is AreaLevel.KELURAHAN else None,
+    )
+
+
+def _geometry(raw: Any, label: str, problems: list[Problem]) -> BaseGeometry | None:
+    """A valid, non-empty (multi)polygon in lon/lat order, or None after a problem."""
+    try:
+        geometry = shape(raw)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        problems.append(Problem("", f"{label}: unreadable geometry ({exc})"))
+        return None
+    if geometry.geom_type not in ("Polygon", "MultiPolygon") or geometry.is_empty:
+        problems.append(Problem("", f"{label}: geometry must be a non-empty (Multi)Polygon"))
+        return None
+    min_x, min_y, max_x, max_y = geometry.bounds
+    if abs(min_y) > 90 or abs(max_y) > 90 or abs(min_x) > 180 or abs(max_x) > 180:
+        swapped = abs(min_x) <= 90 and abs(max_x) <= 90
+        hint = " (coordinates look like lat,lon: GeoJSON wants lon,lat)" if swapped else ""
+        problems.append(Problem("", f"{label}: coordinates out of range{hint}"))
+        return None
+    if not geometry.is_valid:
+        reason = shapely.is_valid_reason(geometry)
+        problems.append(Problem("", f"{label}: invalid geometry: {reason}"))
+        return None
+    return geometry
+
+
+def _check_parents(areas: Sequence[Area], where: str) -> list[Problem]:
+    """Every kelurahan names a kecamatan that exists."""
+    kecamatan = {a.id for a in areas if a.level is AreaLevel.KECAMATAN}
+    return [
+        Problem(where, f'area "{a.id}": unknown kecamatan_id "{a.kecamatan_id}"')
+        for a in areas
+        if a.level is AreaLevel.KELURAHAN and a.kecamatan_id not in kecamatan
+    ]
