@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.feeds_support import FIXTURES, SquareAreas, context
+from tests.feeds_support import AREAS, FIXTURES, context
 from warning.feeds import FEEDS, FeedError
 from warning.model import Observation
 
@@ -34,7 +34,7 @@ def _samples(feed: str) -> list[bytes]:
 
 def _only_feed_errors(feed: str, payload: bytes) -> None:
     """Parse `payload`; anything raised must be a FeedError, anything returned observations."""
-    ctx = context(feed, areas=SquareAreas())
+    ctx = context(feed, areas=AREAS)
     try:
         found = FEEDS[feed].parse(payload, ctx)
     except FeedError:

@@ -8,7 +8,7 @@ import pytest
 import responses
 from structlog.testing import capture_logs
 
-from tests.feeds_support import SquareAreas, context, fixture, parse, utc
+from tests.feeds_support import AREAS, context, fixture, parse, utc
 from warning.feeds import FEEDS, FeedError
 from warning.http import HttpClient
 from warning.model import ObservationKind
@@ -19,7 +19,6 @@ KYOTO = fixture("open-meteo", "openmeteo_forecast_20230809_kyoto_legacy-params.j
 OPEN_METEO = fixture("open-meteo", "synthetic_openmeteo_forecast_balikpapan.json")
 OM_ERROR = fixture("open-meteo", "synthetic_openmeteo_error_daily_limit.json")
 MARINE = fixture("open-meteo-marine", "synthetic_openmeteo_marine_balikpapan.json")
-AREAS = SquareAreas()
 
 
 def test_bmkg_forecast_slots_become_rainfall_and_wind_for_the_kelurahan() -> None:
@@ -76,9 +75,10 @@ def test_bmkg_forecast_fetch_spaces_requests_under_the_rate_limit() -> None:
     ctx = context("bmkg-forecast", areas=AREAS, requests_per_minute=30)
     payload = FEEDS["bmkg-forecast"].get(client, ctx)
     assert payload is not None
-    assert waits == [2.0]
-    assert [c.request.params["adm4"] for c in responses.calls] == ["64.71.01.1001", "64.71.06.1003"]
-    assert len(FEEDS["bmkg-forecast"].parse(payload, ctx)) == 12
+    assert waits == [2.0] * 33
+    codes = [c.request.params["adm4"] for c in responses.calls]
+    assert codes == [area.kemendagri_code for area in AREAS.kelurahan]
+    assert len(FEEDS["bmkg-forecast"].parse(payload, ctx)) == 34 * 6
 
 
 def test_open_meteo_current_format_in_utc_and_metres_per_second() -> None:

@@ -27,7 +27,7 @@ U = TypeVar("U")
 
 
 class AreaLookup(Protocol):
-    """The part of `warning.areas.AreaIndex` adapters use."""
+    """The part of `warning.areas.AreaIndex` adapters use (kept narrow on purpose)."""
 
     @property
     def kelurahan(self) -> tuple[Area, ...]:
@@ -37,10 +37,10 @@ class AreaLookup(Protocol):
     def areas(self) -> tuple[Area, ...]:
         """Every kecamatan and kelurahan."""
 
-    def intersecting(self, polygons: Sequence[Ring]) -> tuple[str, ...]:
+    def intersecting(self, rings: Sequence[Ring], /) -> tuple[str, ...]:
         """Kelurahan ids touched by (lon, lat) rings."""
 
-    def centroid(self, area_id: str) -> tuple[float, float]:
+    def centroid(self, area_id: str, /) -> tuple[float, float]:
         """(lon, lat) of an area's centroid."""
 
 

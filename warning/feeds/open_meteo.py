@@ -32,7 +32,7 @@ from warning.feeds.base import (
     rounded,
 )
 from warning.http import FeedError, HttpClient, PayloadKind, parse_json
-from warning.model import Observation, ObservationKind, Value
+from warning.model import AreaLevel, Observation, ObservationKind, Value
 
 HOUR_S = 3600
 #: Factors to m/s for the wind units Open-Meteo offers.
@@ -197,7 +197,7 @@ def points(context: FeedContext) -> list[tuple[float, float]]:
     if configured:
         return [(float(p[0]), float(p[1])) for p in configured]
     if context.areas is not None:
-        kecamatan = [a.id for a in context.areas.areas if a.level.value == "kecamatan"]
+        kecamatan = [a.id for a in context.areas.areas if a.level is AreaLevel.KECAMATAN]
         return [context.areas.centroid(area_id) for area_id in kecamatan] or [BALIKPAPAN]
     return [BALIKPAPAN]
 
