@@ -134,3 +134,24 @@ def test_observation_from_json_rejects_bad_fields(change: dict[str, object], wor
     base = {"source": "s", "kind": "rainfall", "event_id": "e", "time": "2026-03-10T02:00:00Z"}
     with pytest.raises(ObservationJSONError, match=words):
         observation_from_json({**base, **change})
+
+
+def test_feeds_parse_addresses_balikpapan_with_the_shipped_areas(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`feeds parse inatews` loads areas.geojson: a SIAGA for Balikpapan names all 34 kelurahan."""
+    path = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
+    assert main(["feeds", "parse", "inatews", str(path)]) == 0
+    [row] = _lines(capsys.readouterr().out)
+    assert row["kind"] == "tsunami_warning"
+    assert (row["lon"], row["lat"]) == (None, None)
+    assert isinstance(row["area_ids"], list)
+    assert len(row["area_ids"]) == 34
+    assert row["values"] == {
+        "level": "siaga",
+        "bulletin": 1,
+        "magnitude": 7.6,
+        "depth_km": 15.0,
+        "epicenter_lon": 118.45,
+        "epicenter_lat": -2.1,
+    }

@@ -131,3 +131,29 @@ def test_marine_sea_level_and_waves_are_modelled_sea_level() -> None:
         {"sea_level_m": 1.12, "datum": "msl-model", "wave_height_m": 0.5},
     ]
     assert all(o.kind is ObservationKind.SEA_LEVEL for o in found)
+
+
+@responses.activate
+def test_open_meteo_fetch_asks_for_every_kecamatan_centroid_at_once() -> None:
+    """One request carries the six kecamatan centroids as comma lists and the hourly variables."""
+    responses.get("https://api.open-meteo.com/v1/forecast", body=OPEN_METEO)
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    ctx = context("open-meteo", areas=AREAS)
+    assert FEEDS["open-meteo"].get(client, ctx) == OPEN_METEO
+    [call] = responses.calls
+    params = call.request.params
+    assert len(params["latitude"].split(",")) == 6
+    assert len(params["longitude"].split(",")) == 6
+    assert params["hourly"] == "precipitation,wind_speed_10m,wind_gusts_10m"
+
+
+@responses.activate
+def test_open_meteo_fetch_uses_configured_points() -> None:
+    """The `points` option ([[lon, lat], ...]) replaces the centroids."""
+    responses.get("https://marine-api.open-meteo.com/v1/marine", body=MARINE)
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    ctx = context("open-meteo-marine", areas=AREAS, points=[[116.8, -1.3]])
+    FEEDS["open-meteo-marine"].get(client, ctx)
+    params = responses.calls[0].request.params
+    assert (params["longitude"], params["latitude"]) == ("116.8000", "-1.3000")
+    assert params["hourly"] == "sea_level_height_msl,wave_height"
