@@ -155,3 +155,16 @@ def test_feeds_parse_addresses_balikpapan_with_the_shipped_areas(
         "epicenter_lon": 118.45,
         "epicenter_lat": -2.1,
     }
+
+
+@responses.activate
+def test_feeds_fetch_follows_an_xml_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """With url set to autogempa.xml, the XML variant is fetched, checked and parsed."""
+    xml_url = "https://data.bmkg.go.id/DataMKG/TEWS/autogempa.xml"
+    config = tmp_path / "warning.toml"
+    config.write_text(f'[feeds.bmkg-autogempa]\nurl = "{xml_url}"\n')
+    body = (FIXTURES / "bmkg-autogempa" / "bmkg_autogempa_20211004_ternate_m4.7.xml").read_bytes()
+    responses.get(xml_url, body=body, content_type="text/xml")
+    assert main(["--config", str(config), "feeds", "fetch", "bmkg-autogempa"]) == 0
+    [row] = _lines(capsys.readouterr().out)
+    assert row["time"] == "2021-10-04T10:59:19Z"

@@ -88,7 +88,10 @@ class Feed:
         """Fetch once: the feed's own fetcher, else one conditional GET of its URL."""
         if self.fetch is not None:
             return self.fetch(client, context)
-        fetched = client.get(context.settings.url, self.payload)
+        url = context.settings.url
+        # BMKG serves the same data as .json and .xml; the configured URL decides.
+        expect = PayloadKind.XML if url.split("?")[0].endswith(".xml") else self.payload
+        fetched = client.get(url, expect)
         return None if fetched.unchanged else fetched.body
 
 
