@@ -17,6 +17,8 @@ import structlog
 from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
 from warning.model import Area, ConfigError, Problem, Severity
+from warning.rules import read_rules, rule_files
+from warning.rules.schema import render_reference
 from warning.settings import Settings, example_toml, load_settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings(sub)
     _add_areas(sub)
     _add_feeds(sub)
+    _add_rules(sub)
     return parser
 
 
@@ -138,6 +141,43 @@ def _areas_distance(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("rules", help="check the officials' rule files")
+    s = p.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
+    c = s.add_parser("check", help="every mistake in rule files, with file:line:col")
+    c.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories")
+    c.set_defaults(handler=_rules_check)
+    r = s.add_parser("reference", help="print the rule-file reference (docs/rules.md)")
+    r.set_defaults(handler=lambda _a, _s: _print(render_reference(), end=""))
+
+
+def _areas_or_none(settings: Settings) -> AreaIndex | None:
+    """The areas for checking rule selectors; None when the areas file is itself broken."""
+    try:
+        return _load_areas(settings)
+    except ConfigError:
+        return None
+
+
+def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning rules check [PATH...]`: every problem, then a summary line."""
+    paths = args.paths or [settings.rules_dir]
+    rules, problems = read_rules(paths, _areas_or_none(settings))
+    errors = print_problems(problems)
+    warnings = len(problems) - errors
+    if errors:
+        sys.stdout.write(f"{errors} error(s), {warnings} warning(s)\n")
+        return EXIT_INVALID
+    files = len(rule_files(paths))
+    sys.stdout.write(f"ok: {len(rules)} rule(s) in {files} file(s) ({warnings} warning(s))\n")
+    return EXIT_OK
+
+
+def check_rules_setting(settings: Settings) -> list[Problem]:
+    """`warning check` part: the configured rule files."""
+    return read_rules([settings.rules_dir], _areas_or_none(settings))[1]
+
+
 def check_areas(settings: Settings) -> list[Problem]:
     """`warning check` part: the areas file loads without problems."""
     try:
@@ -176,7 +216,10 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 #: What `warning check` validates after the settings, in order (name, checker).
-CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (("areas", check_areas),)
+CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
+    ("areas", check_areas),
+    ("rules", check_rules_setting),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
