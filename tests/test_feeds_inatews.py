@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.feeds_support import SquareAreas, fixture, parse, utc
+from tests.feeds_support import AREAS, KELURAHAN, fixture, parse, utc
 from warning.feeds import FeedError
 from warning.model import ObservationKind
 
@@ -14,7 +14,6 @@ MENTAWAI = fixture("inatews", "inatews_datagempa_20230425_mentawai_tsunami_pd1.j
 IOWAVE = fixture("inatews", "inatews_datagempa_20231025_iowave23_TES_pd4_ended.json")
 KALTIM_PD1 = fixture("inatews", "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json")
 KALTIM_PD4 = fixture("inatews", "synthetic_inatews_pd4_ended_kaltim_balikpapan.json")
-AREAS = SquareAreas()
 
 
 def test_mentawai_pd1_parses_field_by_field() -> None:
@@ -59,7 +58,8 @@ def test_balikpapan_level_wins_over_the_highest_elsewhere() -> None:
     """A PD-1 naming KALTIM/KOTA-BALIKPAPAN at SIAGA gives siaga and every kelurahan."""
     [obs] = parse("inatews", KALTIM_PD1, areas=AREAS)
     assert obs.values["level"] == "siaga"
-    assert obs.area_ids == ("manggar", "klandasan-ulu")
+    assert obs.area_ids == KELURAHAN
+    assert len(obs.area_ids) == 34
     assert obs.time == utc(2026, 3, 10, 3, 15, 12)
 
 

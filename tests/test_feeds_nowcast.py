@@ -7,7 +7,7 @@ import json
 import pytest
 import responses
 
-from tests.feeds_support import SquareAreas, context, fixture, parse, utc
+from tests.feeds_support import AREAS, context, fixture, parse, utc
 from warning.feeds import FEEDS, FeedError
 from warning.http import HttpClient
 from warning.model import ObservationKind
@@ -16,7 +16,6 @@ from warning.settings import HttpSettings
 BANTEN = fixture("bmkg-nowcast", "bmkg_cap_nowcast_20260216_banten_hujan-lebat.xml")
 RSS = fixture("bmkg-nowcast", "bmkg_nowcast_rss_20260216.xml")
 KALTIM = fixture("bmkg-nowcast", "synthetic_cap_nowcast_kaltim_balikpapan.xml")
-AREAS = SquareAreas()
 BANTEN_LIVE = utc(2026, 2, 16, 16, 0)
 KALTIM_LIVE = utc(2026, 3, 10, 7, 0)
 RSS_URL = "https://www.bmkg.go.id/alerts/nowcast/id/rss.xml"
@@ -48,9 +47,9 @@ def test_banten_cap_parses_field_by_field() -> None:
 
 
 def test_polygon_over_balikpapan_gives_its_kelurahan() -> None:
-    """The synthetic Kaltim CAP's first polygon (lat,lon order) covers Manggar only."""
+    """The synthetic Kaltim CAP's first polygon (lat,lon order) covers Balikpapan Timur only."""
     [obs] = parse("bmkg-nowcast", KALTIM, fetched_at=KALTIM_LIVE, areas=AREAS)
-    assert obs.area_ids == ("manggar",)
+    assert obs.area_ids == ("manggar", "lamaru", "teritip", "manggar-baru")
     assert obs.values["severity"] == "Severe"
     assert obs.values["expires"] == "2026-03-10T09:30:00Z"
     assert obs.time == utc(2026, 3, 10, 6, 10)
@@ -63,9 +62,12 @@ def test_expired_alert_is_ignored() -> None:
 
 def test_update_and_cancel_share_the_original_event_id() -> None:
     """An Update referencing the original alert carries the original's identifier."""
-    update = KALTIM.replace(b"<msgType>Alert</msgType>", b"<msgType>Update</msgType>"
+    update = KALTIM.replace(
+        b"<msgType>Alert</msgType>",
+        b"<msgType>Update</msgType>"
         b"<references>cuaca.ekstrem@bmkg.go.id,2.49.0.1.360.0.2026.03.10.14.10.007,"
-        b"2026-03-10T14:10:00+08:00</references>").replace(b".007</identifier>", b".008</identifier>")
+        b"2026-03-10T14:10:00+08:00</references>",
+    ).replace(b".007</identifier>", b".008</identifier>")
     [obs] = parse("bmkg-nowcast", update, fetched_at=KALTIM_LIVE, areas=AREAS)
     assert obs.event_id == "2.49.0.1.360.0.2026.03.10.14.10.007"
     assert obs.values["msg_type"] == "Update"

@@ -8,7 +8,7 @@ import pytest
 import responses
 from structlog.testing import capture_logs
 
-from tests.feeds_support import SquareAreas, context, fixture, parse, utc
+from tests.feeds_support import AREAS, context, fixture, parse, utc
 from warning.feeds import FEEDS, FeedError
 from warning.http import HttpClient
 from warning.model import ObservationKind
@@ -19,7 +19,6 @@ KYOTO = fixture("open-meteo", "openmeteo_forecast_20230809_kyoto_legacy-params.j
 OPEN_METEO = fixture("open-meteo", "synthetic_openmeteo_forecast_balikpapan.json")
 OM_ERROR = fixture("open-meteo", "synthetic_openmeteo_error_daily_limit.json")
 MARINE = fixture("open-meteo-marine", "synthetic_openmeteo_marine_balikpapan.json")
-AREAS = SquareAreas()
 
 
 def test_bmkg_forecast_slots_become_rainfall_and_wind_for_the_kelurahan() -> None:
@@ -27,7 +26,11 @@ def test_bmkg_forecast_slots_become_rainfall_and_wind_for_the_kelurahan() -> Non
     found = parse("bmkg-forecast", MANGGAR, areas=AREAS)
     rain = [o for o in found if o.kind is ObservationKind.RAINFALL]
     wind = [o for o in found if o.kind is ObservationKind.WIND]
-    assert [o.time for o in rain] == [utc(2026, 3, 10, 6), utc(2026, 3, 10, 9), utc(2026, 3, 10, 12)]
+    assert [o.time for o in rain] == [
+        utc(2026, 3, 10, 6),
+        utc(2026, 3, 10, 9),
+        utc(2026, 3, 10, 12),
+    ]
     assert [dict(o.values) for o in rain] == [
         {"precipitation_mm": 12.4, "period_s": 10800},
         {"precipitation_mm": 3.1, "period_s": 10800},
@@ -72,9 +75,10 @@ def test_bmkg_forecast_fetch_spaces_requests_under_the_rate_limit() -> None:
     ctx = context("bmkg-forecast", areas=AREAS, requests_per_minute=30)
     payload = FEEDS["bmkg-forecast"].get(client, ctx)
     assert payload is not None
-    assert waits == [2.0]
-    assert [c.request.params["adm4"] for c in responses.calls] == ["64.71.01.1001", "64.71.06.1003"]
-    assert len(FEEDS["bmkg-forecast"].parse(payload, ctx)) == 12
+    assert waits == [2.0] * 33
+    codes = [c.request.params["adm4"] for c in responses.calls]
+    assert codes == [area.kemendagri_code for area in AREAS.kelurahan]
+    assert len(FEEDS["bmkg-forecast"].parse(payload, ctx)) == 34 * 6
 
 
 def test_open_meteo_current_format_in_utc_and_metres_per_second() -> None:
@@ -127,3 +131,29 @@ def test_marine_sea_level_and_waves_are_modelled_sea_level() -> None:
         {"sea_level_m": 1.12, "datum": "msl-model", "wave_height_m": 0.5},
     ]
     assert all(o.kind is ObservationKind.SEA_LEVEL for o in found)
+
+
+@responses.activate
+def test_open_meteo_fetch_asks_for_every_kecamatan_centroid_at_once() -> None:
+    """One request carries the six kecamatan centroids as comma lists and the hourly variables."""
+    responses.get("https://api.open-meteo.com/v1/forecast", body=OPEN_METEO)
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    ctx = context("open-meteo", areas=AREAS)
+    assert FEEDS["open-meteo"].get(client, ctx) == OPEN_METEO
+    [call] = responses.calls
+    params = call.request.params
+    assert len(params["latitude"].split(",")) == 6
+    assert len(params["longitude"].split(",")) == 6
+    assert params["hourly"] == "precipitation,wind_speed_10m,wind_gusts_10m"
+
+
+@responses.activate
+def test_open_meteo_fetch_uses_configured_points() -> None:
+    """The `points` option ([[lon, lat], ...]) replaces the centroids."""
+    responses.get("https://marine-api.open-meteo.com/v1/marine", body=MARINE)
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    ctx = context("open-meteo-marine", areas=AREAS, points=[[116.8, -1.3]])
+    FEEDS["open-meteo-marine"].get(client, ctx)
+    params = responses.calls[0].request.params
+    assert (params["longitude"], params["latitude"]) == ("116.8000", "-1.3000")
+    assert params["hourly"] == "sea_level_height_msl,wave_height"

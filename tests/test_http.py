@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 import responses
@@ -166,8 +168,16 @@ def test_empty_body_is_refused() -> None:
 
 def test_retry_after_accepts_http_dates() -> None:
     """Retry-After as an HTTP date gives the seconds until then."""
-    from datetime import UTC, datetime
-
     now = datetime(2026, 3, 10, 2, 0, 0, tzinfo=UTC)
     assert retry_after_s("Tue, 10 Mar 2026 02:00:30 GMT", now) == 30.0
     assert retry_after_s("soon", now) is None
+
+
+@responses.activate
+def test_error_reason_from_a_json_body_is_kept() -> None:
+    """An HTTP 400 with Open-Meteo's {"error": true, "reason": ...} reports that reason."""
+    body = {"error": True, "reason": "Cannot initialize WeatherVariable from invalid String"}
+    responses.get(URL, status=400, json=body)
+    with pytest.raises(FeedError, match="Cannot initialize WeatherVariable") as caught:
+        client().get(URL, PayloadKind.JSON)
+    assert not caught.value.transient

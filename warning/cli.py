@@ -39,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_settings(sub)
     _add_areas(sub)
-    _add_rules(sub)
     _add_feeds(sub)
+    _add_rules(sub)
     return parser
 
 

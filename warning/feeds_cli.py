@@ -9,15 +9,15 @@ age, since recorded payloads are old by nature.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import structlog
 
-from warning.feeds import FEEDS, AreaLookup, Feed, FeedContext, FeedError, observation_to_json
+from warning.areas import AreaIndex, load_areas
+from warning.feeds import FEEDS, Feed, FeedContext, FeedError, observation_to_json
 from warning.http import HttpClient
 from warning.model import ConfigError, Observation
 from warning.settings import Settings
@@ -91,16 +91,15 @@ def _feed(name: str) -> Feed | None:
 def _context(feed: Feed, settings: Settings, fetching: bool) -> FeedContext:
     """`fetched_at` now, the feed's settings, and the areas when the feed uses them."""
     wants_areas = feed.needs_areas or (fetching and feed.fetch is not None)
-    areas = load_areas(settings) if wants_areas else None
+    areas = _areas(settings) if wants_areas else None
     return FeedContext(datetime.now(UTC), settings.feeds[feed.name], areas)
 
 
-def load_areas(settings: Settings) -> AreaLookup | None:
-    """The city's areas when `warning.areas` and the areas file are available, else None."""
+def _areas(settings: Settings) -> AreaIndex | None:
+    """The city's areas, or None (logged) when the file is missing or invalid."""
     try:
-        areas = importlib.import_module("warning.areas")
-        return cast(AreaLookup, areas.load_areas(settings.areas_path))
-    except (ImportError, OSError, ConfigError) as exc:
+        return load_areas(settings.areas_path)
+    except ConfigError as exc:
         log.warning("feeds.areas_unavailable", reason=str(exc), path=str(settings.areas_path))
         return None
 

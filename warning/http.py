@@ -194,12 +194,22 @@ def _classify_status(response: requests.Response) -> None:
     status = response.status_code
     if 200 <= status < 300:
         return
-    reason = f"HTTP {status} from {response.url}"
+    reason = f"HTTP {status} from {response.url}{_error_detail(response)}"
     if status == 429 or status >= 500:
         raise _RetryableError(
             reason, retry_after=retry_after_s(response.headers.get("Retry-After"))
         )
     raise FeedError(reason, transient=False)
+
+
+def _error_detail(response: requests.Response) -> str:
+    """`: <reason>` from a small JSON error body (Open-Meteo's `reason`), else ""."""
+    try:
+        head = next(response.iter_content(chunk_size=2048), b"")
+        reason = json.loads(head).get("reason") if head.lstrip()[:1] == b"{" else None
+    except (ValueError, AttributeError, requests.RequestException):
+        return ""
+    return f": {reason}" if isinstance(reason, str) and reason else ""
 
 
 def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:

@@ -27,7 +27,7 @@ U = TypeVar("U")
 
 
 class AreaLookup(Protocol):
-    """The part of `warning.areas.AreaIndex` adapters use."""
+    """The part of `warning.areas.AreaIndex` adapters use (kept narrow on purpose)."""
 
     @property
     def kelurahan(self) -> tuple[Area, ...]:
@@ -37,10 +37,10 @@ class AreaLookup(Protocol):
     def areas(self) -> tuple[Area, ...]:
         """Every kecamatan and kelurahan."""
 
-    def intersecting(self, polygons: Sequence[Ring]) -> tuple[str, ...]:
+    def intersecting(self, rings: Sequence[Ring], /) -> tuple[str, ...]:
         """Kelurahan ids touched by (lon, lat) rings."""
 
-    def centroid(self, area_id: str) -> tuple[float, float]:
+    def centroid(self, area_id: str, /) -> tuple[float, float]:
         """(lon, lat) of an area's centroid."""
 
 
@@ -88,7 +88,10 @@ class Feed:
         """Fetch once: the feed's own fetcher, else one conditional GET of its URL."""
         if self.fetch is not None:
             return self.fetch(client, context)
-        fetched = client.get(context.settings.url, self.payload)
+        url = context.settings.url
+        # BMKG serves the same data as .json and .xml; the configured URL decides.
+        expect = PayloadKind.XML if url.split("?")[0].endswith(".xml") else self.payload
+        fetched = client.get(url, expect)
         return None if fetched.unchanged else fetched.body
 
 
@@ -116,6 +119,13 @@ def each_item(source: str, items: Iterable[T], convert: Callable[[T], U]) -> lis
 
 # ---------------------------------------------------------------------------
 # Checked conversions: each raises ItemError naming the field.
+
+
+def item_object(item: Any) -> Mapping[str, Any]:
+    """An item that must be an object, or ItemError."""
+    if not isinstance(item, Mapping):
+        raise ItemError(f"expected an object, got {type(item).__name__}")
+    return item
 
 
 def field(mapping: Mapping[str, Any], key: str) -> Any:

@@ -65,8 +65,12 @@ def _row(line: str, zone: timezone) -> _Reading:
         local = datetime.strptime(cells[0] + " +0000", "%Y/%m/%d %H:%M:%S %z")
     except ValueError:
         raise ItemError(f"time {cells[0]!r} is not YYYY/MM/DD hh:mm:ss") from None
-    # The file's clock reads in `zone`: keep the wall time, swap in the zone.
-    return utc(local.replace(tzinfo=zone)), tuple(_sensor(cell) for cell in cells[1:])
+    try:
+        # The file's clock reads in `zone`: keep the wall time, swap in the zone.
+        when = utc(local.replace(tzinfo=zone))
+    except OverflowError:
+        raise ItemError(f"time {cells[0]!r} is out of range") from None
+    return when, tuple(_sensor(cell) for cell in cells[1:])
 
 
 def _sensor(cell: str) -> float | None:

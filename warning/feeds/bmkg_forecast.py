@@ -64,13 +64,16 @@ def _location(location: Any, context: FeedContext) -> list[Observation]:
     slots = [
         slot for day in as_list(location.get("cuaca"), "cuaca") for slot in as_list(day, "day")
     ]
-    newest = max(
-        (s.get("analysis_date") or "" for s in slots if isinstance(s, Mapping)), default=""
-    )
-    current = [s for s in slots if not isinstance(s, Mapping) or s.get("analysis_date") == newest]
+    newest = max((_analysis(s) for s in slots), default="")
+    current = [s for s in slots if _analysis(s) == newest]
     where = _where(place, context)
     pairs = each_item(source, current, lambda slot: _slot(source, slot, place, where))
     return [obs for pair in pairs for obs in pair]
+
+
+def _analysis(slot: Any) -> str:
+    """A slot's `analysis_date` as text ("" when missing), for picking the newest."""
+    return str(slot.get("analysis_date") or "") if isinstance(slot, Mapping) else ""
 
 
 def _where(place: Mapping[str, Any], context: FeedContext) -> tuple[str, ...] | tuple[float, float]:

@@ -35,6 +35,7 @@ from warning.feeds.base import (
     depth_km,
     each_item,
     field,
+    item_object,
     lon_lat,
     magnitude,
     text,
@@ -47,7 +48,7 @@ from warning.feeds.seismic import (
     wib_clock,
 )
 from warning.http import FeedError, parse_json, parse_xml
-from warning.model import Observation, ObservationKind, Value
+from warning.model import Observation, ObservationKind, Value, utc
 
 log = structlog.get_logger()
 
@@ -94,6 +95,7 @@ def _xml_rows(payload: bytes) -> list[Any]:
 
 def _quake(source: str, row: Any, context: FeedContext) -> Observation:
     """One row as an earthquake observation."""
+    row = item_object(row)
     when = _origin(source, row)
     if when > context.fetched_at + FUTURE_SLACK:
         raise ItemError(f"origin {when.isoformat()} is in the future")
@@ -149,10 +151,9 @@ def _stamped(row: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return utc(datetime.fromisoformat(value.strip()))
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo is not None else None
 
 
 def _where(row: Any) -> tuple[float, float]:

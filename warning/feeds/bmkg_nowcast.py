@@ -109,7 +109,7 @@ def _time(value: str | None, name: str) -> datetime:
     """A CAP dateTime (always with an offset) as aware UTC."""
     try:
         return utc(datetime.fromisoformat((value or "").strip()))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ItemError(f"{name} {value!r} is not a CAP time with an offset") from None
 
 

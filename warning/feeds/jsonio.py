@@ -89,7 +89,10 @@ def _time(value: Any) -> datetime:
         raise ObservationJSONError(f"time {value!r} is not ISO 8601") from None
     if moment.tzinfo is None:
         raise ObservationJSONError(f"time {value!r} has no time zone (write it in UTC ending in Z)")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ObservationJSONError(f"time {value!r} is out of range") from None
 
 
 def _coordinate(value: Any, name: str, limit: float) -> float | None:

@@ -32,7 +32,7 @@ from warning.feeds.base import (
     rounded,
 )
 from warning.http import FeedError, HttpClient, PayloadKind, parse_json
-from warning.model import Observation, ObservationKind, Value
+from warning.model import AreaLevel, Observation, ObservationKind, Value
 
 HOUR_S = 3600
 #: Factors to m/s for the wind units Open-Meteo offers.
@@ -94,7 +94,8 @@ def _series(location: Mapping[str, Any], source: str) -> _Series:
     """Parse the shared part of a location: point, offset, times."""
     try:
         lon, lat = lon_lat(location.get("longitude"), location.get("latitude"))
-        offset = timedelta(seconds=number(location.get("utc_offset_seconds", 0), "utc offset"))
+        seconds = number(location.get("utc_offset_seconds", 0), "utc_offset_seconds")
+        offset = timedelta(seconds=in_range(seconds, -86400.0, 86400.0, "utc_offset_seconds"))
     except ItemError as exc:
         raise FeedError(f"location header: {exc}") from None
     hourly = as_object(location.get("hourly"), "hourly")
@@ -106,10 +107,11 @@ def _series(location: Mapping[str, Any], source: str) -> _Series:
 def _utc(value: Any, offset: timedelta) -> datetime:
     """Local `2023-08-09T00:00` minus the location's UTC offset, as aware UTC."""
     try:
-        local = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise FeedError(f"hourly.time {value!r} is not ISO 8601") from None
-    return (local.replace(tzinfo=None) - offset).replace(tzinfo=UTC)
+        return (datetime.fromisoformat(str(value)).replace(tzinfo=None) - offset).replace(
+            tzinfo=UTC
+        )
+    except (ValueError, OverflowError):
+        raise FeedError(f"hourly.time {value!r} is not a usable ISO 8601 time") from None
 
 
 def _event(series: _Series, when: datetime) -> str:
@@ -195,7 +197,7 @@ def points(context: FeedContext) -> list[tuple[float, float]]:
     if configured:
         return [(float(p[0]), float(p[1])) for p in configured]
     if context.areas is not None:
-        kecamatan = [a.id for a in context.areas.areas if a.level.value == "kecamatan"]
+        kecamatan = [a.id for a in context.areas.areas if a.level is AreaLevel.KECAMATAN]
         return [context.areas.centroid(area_id) for area_id in kecamatan] or [BALIKPAPAN]
     return [BALIKPAPAN]
 

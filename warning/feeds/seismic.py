@@ -38,7 +38,7 @@ def wib_clock(date: tuple[int, int, int], clock: str) -> datetime:
     hour, minute, second = (int(g) for g in match.groups()[:3])
     try:
         return utc(datetime(*date, hour, minute, second, tzinfo=WIB))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise ItemError(f"impossible date or time: {exc}") from None
 
 
