@@ -168,3 +168,15 @@ def test_feeds_fetch_follows_an_xml_url(capsys: pytest.CaptureFixture[str], tmp_
     assert main(["--config", str(config), "feeds", "fetch", "bmkg-autogempa"]) == 0
     [row] = _lines(capsys.readouterr().out)
     assert row["time"] == "2021-10-04T10:59:19Z"
+
+
+def test_feeds_parse_shows_a_recorded_cap_past_its_expiry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A recorded file is old by nature: `feeds parse` applies no freshness filter."""
+    path = FIXTURES / "bmkg-nowcast" / "bmkg_cap_nowcast_20260216_banten_hujan-lebat.xml"
+    assert main(["feeds", "parse", "bmkg-nowcast", str(path)]) == 0
+    [line] = _lines(capsys.readouterr().out)
+    assert line["event_id"] == "2.49.0.1.360.0.2026.02.16.16.36.004"
+    assert line["area_ids"] == []
+    assert line["values"]["expires"] == "2026-02-16T19:00:00Z"  # type: ignore[index]

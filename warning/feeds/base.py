@@ -46,11 +46,17 @@ class AreaLookup(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FeedContext:
-    """What a parse may know besides the payload: when, which settings, which areas."""
+    """What a parse may know besides the payload: when, which settings, which areas.
+
+    `fresh_only` is True when polling: items already stale at `fetched_at` (a CAP
+    past its `expires`) are dropped.  `warning feeds parse` reads recorded files,
+    which are old by nature, and sets it False to show everything they hold.
+    """
 
     fetched_at: datetime
     settings: FeedSettings
     areas: AreaLookup | None = None
+    fresh_only: bool = True
 
     def option(self, key: str) -> Any:
         """A feed-specific option (validated and defaulted by warning.settings)."""

@@ -9,7 +9,8 @@ Quirks handled (../shared/FEEDS.md B3; OASIS CAP 1.2):
 - `msgType` Alert / Update / Cancel: Update and Cancel name the original in
   `<references>` ("sender,identifier,sent ..."), whose identifier becomes the
   event id so that every message of one warning is one event.
-- Alerts whose `expires` has passed at `fetched_at` are ignored.
+- Alerts whose `expires` has passed at `fetched_at` are ignored when polling
+  (`FeedContext.fresh_only`); `warning feeds parse` shows them.
 - Fetching: the RSS index is fetched conditionally; only items whose title or
   description names the configured province are considered, and only CAP
   documents not fetched before are requested (the rest are kept in the
@@ -81,7 +82,7 @@ def _original(header: dict[str, str]) -> str:
 def _info(header: dict[str, str], info: Any, context: FeedContext) -> Observation:
     """One `<info>` block as a weather_warning with polygons and kelurahan ids."""
     expires = _time(info.findtext(f"{CAP}expires"), "expires")
-    if expires <= context.fetched_at and header["msgType"] != "Cancel":
+    if context.fresh_only and expires <= context.fetched_at and header["msgType"] != "Cancel":
         raise ItemError(f"expired at {expires.isoformat()}")
     polygons = _polygons(info)
     if context.areas is None:
