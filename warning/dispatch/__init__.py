@@ -1,0 +1,1 @@
+"""Delivery: the durable outbox and the channels (sirens, SMS, CAP) it feeds."""
