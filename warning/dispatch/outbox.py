@@ -278,6 +278,12 @@ def rows(store: Store, status: DeliveryStatus | None = None, limit: int = 1000) 
     return [_row(r) for r in found]
 
 
+def row_by_key(store: Store, key: str) -> OutboxRow | None:
+    """The row with this dedup key, if any."""
+    found = store.connection().execute("SELECT * FROM outbox WHERE dedup_key = ?", (key,))
+    return next((_row(r) for r in found), None)
+
+
 def _row(r: sqlite3.Row) -> OutboxRow:
     """A stored row for operators."""
     return OutboxRow(
