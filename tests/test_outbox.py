@@ -207,7 +207,7 @@ def test_rows_without_a_channel_wait(store: Store) -> None:
 
 
 def test_the_rate_limiter_never_exceeds_its_rate_in_any_window() -> None:
-    """With a fake clock: 200 acquisitions at 50/s, no one-second window holds more than 50."""
+    """With a fake clock: 200 acquisitions at 50/s, evenly spaced, no window holds more than 50."""
     clock = [0.0]
 
     def sleep(seconds: float) -> None:
@@ -216,7 +216,18 @@ def test_the_rate_limiter_never_exceeds_its_rate_in_any_window() -> None:
     limiter = RateLimiter(50, margin_s=0.0, clock=lambda: clock[0], sleep=sleep)
     starts = [limiter.acquire() for _ in range(200)]
     assert max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts) == 50
-    assert starts[-1] == pytest.approx(3.0)
+    assert starts[-1] == pytest.approx(199 * 0.02)
+
+
+def test_the_rate_limiter_spaces_slow_rates() -> None:
+    """Below one per second, starts are 1/rate apart (plus the margin)."""
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(0.5, margin_s=0.1, clock=lambda: clock[0], sleep=sleep)
+    assert [limiter.acquire() for _ in range(3)] == pytest.approx([0.0, 2.2, 4.4])
 
 
 def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:

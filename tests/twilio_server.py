@@ -27,6 +27,13 @@ class Recorded:
     form: dict[str, str]
 
 
+class _Server(ThreadingHTTPServer):
+    """Threaded, with a listen backlog deep enough for dozens of concurrent senders."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class TwilioServer:
     """Start with `with TwilioServer() as server:`; `server.url` is the api_base."""
 
@@ -35,8 +42,7 @@ class TwilioServer:
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property

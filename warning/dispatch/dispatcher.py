@@ -7,7 +7,6 @@ the outcome of every attempt is written back before the row is forgotten.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import random
 import threading
@@ -33,11 +32,12 @@ OPT_OUT_CODE = "21610"
 
 
 class RateLimiter:
-    """At most `rate` acquisitions in any window of one second (a sliding log).
+    """Evenly spaced starts: at most `rate` in any one-second window (a bucket of one token).
 
-    `margin_s` widens the window a little so that network jitter cannot make
-    the provider see one request too many in its own one-second windows.
-    Rates below one per second space single requests 1/rate apart.
+    Spacing requests 1/rate apart, rather than letting a full window's worth
+    go at once, keeps the provider's own count under the cap even when
+    network delays shift requests a little; `margin_s` per second of sending
+    widens the spacing for the same reason.
     """
 
     def __init__(
@@ -50,9 +50,8 @@ class RateLimiter:
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be above 0")
-        self.capacity = max(1, int(rate))
-        self.window_s = (1.0 if rate >= 1 else 1.0 / rate) + margin_s
-        self._starts: collections.deque[float] = collections.deque()
+        self.interval_s = (1.0 + margin_s) / rate
+        self._next = -float("inf")
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
@@ -60,14 +59,11 @@ class RateLimiter:
     def acquire(self) -> float:
         """Block until a request may start; return its start time."""
         with self._lock:
-            while len(self._starts) >= self.capacity:
-                wait_s = self._starts[0] + self.window_s - self._clock()
-                if wait_s <= 0:
-                    self._starts.popleft()
-                else:
-                    self._sleep(wait_s)
+            wait_s = self._next - self._clock()
+            if wait_s > 0:
+                self._sleep(wait_s)
             start = self._clock()
-            self._starts.append(start)
+            self._next = start + self.interval_s
             return start
 
 
@@ -229,10 +225,10 @@ class Dispatcher:
         if result.outcome is Outcome.RETRY:
             error = f"gave up after {delivery.attempts + 1} attempts: {error}"
         outbox.mark_failed(self._store, delivery.id, self.worker, error, result.code)
-        self._log.error("delivery.failed", error=error, code=result.code, **fields)
         if delivery.channel is ChannelKind.SMS and result.code == OPT_OUT_CODE:
             with self._store.transaction() as tx:
                 outbox.opt_out(tx, delivery.recipient, OPT_OUT_CODE, datetime.now(UTC))
+        self._log.error("delivery.failed", error=error, code=result.code, **fields)
         if delivery.channel is ChannelKind.SIREN:
             self._report_siren(delivery)
 

@@ -229,7 +229,9 @@ def _area_variants(names: Sequence[str], language: str) -> list[str]:
 def render(templates: Mapping[str, str], context: MessageContext, language: str) -> str:
     """The SMS for one recipient: prefixes, template, one GSM-7 segment (see module doc)."""
     lang = _language(language)
-    template = templates.get(lang) or templates.get("id") or DEFAULT_TEMPLATES[lang]
+    if not templates.get(lang) and templates.get("id"):
+        lang = "id"  # the whole message in Indonesian, not a mix
+    template = templates.get(lang) or DEFAULT_TEMPLATES[lang]
     prefix = _prefix(context, lang)
     pieces: list[tuple[str, bool]] = []
     for area in _area_variants(context.area_names, lang):

@@ -131,6 +131,9 @@ class TwilioChannel:
         self._token = auth_token
         self._sms = sms
         self._local = threading.local()
+        # The SDK imports its API modules on first use; do it now, not inside the
+        # first rate-limited request, where it would delay that one past its slot.
+        _ = self._client().client.messages
 
     def _client(self) -> _ThreadClient:
         """This thread's client, made on first use."""
