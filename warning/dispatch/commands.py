@@ -107,7 +107,7 @@ def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
     )
     planned = operator_sms(
         f"test-{now.strftime('%Y%m%dT%H%M%S%f')}",
-        "send-test",
+        f"send-test:{normalised}",
         [normalised],
         body,
         drill=True,
