@@ -44,8 +44,10 @@ def build(shared: Path) -> dict[str, Any]:
 def main() -> None:
     """Write the file named on the command line."""
     shared, out = Path(sys.argv[1]), Path(sys.argv[2])
-    out.write_text(json.dumps(build(shared), ensure_ascii=False, separators=(",", ":")) + "\n",
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps(build(shared), ensure_ascii=False, separators=(",", ":")) + "\n",
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

@@ -93,3 +93,18 @@ def test_secret_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert secret("TWILIO_AUTH_TOKEN", "", "twilio_auth_token") == "from-cred"
     (tmp_path / "file").write_text("from-file")
     assert secret("TWILIO_AUTH_TOKEN", str(tmp_path / "file"), "twilio_auth_token") == "from-file"
+
+
+def test_shipped_example_is_current() -> None:
+    """systemd/warning.example.toml is the schema's current rendering."""
+    shipped = Path(__file__).resolve().parent.parent / "systemd" / "warning.example.toml"
+    assert shipped.read_text(encoding="utf-8") == example_toml()
+
+
+def test_configuration_directory_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under systemd, $CONFIGURATION_DIRECTORY/warning.toml is used without --config."""
+    write(tmp_path, "[sms]\nmax_per_second = 42\n")
+    monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path))
+    assert load_settings(None).sms.max_per_second == 42.0

@@ -7,7 +7,7 @@ stdout carries only a command's own output; logs go to stderr.
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,8 +15,11 @@ from pathlib import Path
 import structlog
 
 from warning import __version__, log
+from warning.areas import AreaIndex, load_areas
 from warning.dispatch import commands
-from warning.model import ConfigError, Problem, Severity
+from warning.model import Area, ConfigError, Problem, Severity
+from warning.rules import read_rules, rule_files
+from warning.rules.schema import render_reference
 from warning.settings import Settings, example_toml, load_settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -24,61 +27,174 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits 2 on usage errors and lets negative numbers be positionals."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        # "-1.27" is a latitude, not an option.
-        self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    parser = _Parser(prog="warning", description="Balikpapan's disaster early-warning daemon.")
+    parser = argparse.ArgumentParser(
+        prog="warning", description="Balikpapan's disaster early-warning daemon."
+    )
     parser.add_argument("--version", action="version", version=f"warning {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (default: embedded defaults)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check(sub)
     _add_settings(sub)
+    _add_areas(sub)
+    _add_rules(sub)
     _add_contacts(sub)
     _add_outbox(sub)
     _add_send_test(sub)
     return parser
 
 
-def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="validate settings, areas, rules and contacts")
     p.set_defaults(handler=_check)
 
 
-def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("settings", help="settings reference")
-    s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND")
     e = s.add_parser("example", help="print a commented warning.toml with every default")
     e.set_defaults(handler=lambda _a, _s: _print(example_toml(), end=""))
 
 
-def _add_contacts(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_areas(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("areas", help="list, locate and measure Balikpapan's areas")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_areas_list)
+    s = p.add_subparsers(dest="areas_command", metavar="SUBCOMMAND")
+    for name, handler, text in (
+        ("locate", _areas_locate, "the kelurahan and kecamatan containing a point"),
+        ("distance", _areas_distance, "geodesic distance in km from a point to every area"),
+    ):
+        q = s.add_parser(name, help=text)
+        q.add_argument("lon", type=float, help="longitude, e.g. 116.83")
+        q.add_argument("lat", type=float, help="latitude, e.g. -1.27")
+        q.add_argument("--json", action="store_true", help="JSON output")
+        q.set_defaults(handler=handler)
+
+
+def area_json(area: Area) -> dict[str, object]:
+    """The six published properties of an area."""
+    data: dict[str, object] = {"id": area.id, "name": area.name, "level": area.level.value}
+    if area.kecamatan_id is not None:
+        data["kecamatan_id"] = area.kecamatan_id
+    data["kemendagri_code"] = area.kemendagri_code
+    data["coastal"] = area.coastal
+    return data
+
+
+def _load_areas(settings: Settings) -> AreaIndex:
+    return load_areas(settings.areas_path)
+
+
+def _areas_list(args: argparse.Namespace, settings: Settings) -> int:
+    areas = _load_areas(settings)
+    if args.json:
+        return _print(json.dumps([area_json(a) for a in areas.areas], ensure_ascii=False, indent=2))
+    for a in areas.areas:
+        coast = "coastal" if a.coastal else ""
+        parent = a.kecamatan_id or ""
+        sys.stdout.write(
+            f"{a.id:<24} {a.name:<24} {a.level.value:<10} {a.kemendagri_code:<14} "
+            f"{parent:<20} {coast}\n"
+        )
+    return EXIT_OK
+
+
+def _check_point(lon: float, lat: float) -> None:
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ConfigError(f"coordinates out of range: lon {lon}, lat {lat} (give LON then LAT)")
+
+
+def _areas_locate(args: argparse.Namespace, settings: Settings) -> int:
+    _check_point(args.lon, args.lat)
+    found = _load_areas(settings).locate(args.lon, args.lat)
+    kel = found.kelurahan.id if found.kelurahan else None
+    kec = found.kecamatan.id if found.kecamatan else None
+    if args.json:
+        return _print(json.dumps({"kelurahan": kel, "kecamatan": kec}))
+    if kel is None and kec is None:
+        return _print("outside Kota Balikpapan")
+    return _print(f"kelurahan {kel}, kecamatan {kec}")
+
+
+def _areas_distance(args: argparse.Namespace, settings: Settings) -> int:
+    _check_point(args.lon, args.lat)
+    km = _load_areas(settings).distances_km(args.lon, args.lat)
+    rounded = {area_id: round(value, 1) for area_id, value in km.items()}
+    if args.json:
+        return _print(json.dumps(rounded))
+    for area_id, value in rounded.items():
+        sys.stdout.write(f"{area_id:<24} {value:>10.1f} km\n")
+    return EXIT_OK
+
+
+def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("rules", help="check the officials' rule files")
+    s = p.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
+    c = s.add_parser("check", help="every mistake in rule files, with file:line:col")
+    c.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories")
+    c.set_defaults(handler=_rules_check)
+    r = s.add_parser("reference", help="print the rule-file reference (docs/rules.md)")
+    r.set_defaults(handler=lambda _a, _s: _print(render_reference(), end=""))
+
+
+def _areas_or_none(settings: Settings) -> AreaIndex | None:
+    """The areas for checking rule selectors; None when the areas file is itself broken."""
+    try:
+        return _load_areas(settings)
+    except ConfigError:
+        return None
+
+
+def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning rules check [PATH...]`: every problem, then a summary line."""
+    paths = args.paths or [settings.rules_dir]
+    rules, problems = read_rules(paths, _areas_or_none(settings))
+    errors = print_problems(problems)
+    warnings = len(problems) - errors
+    if errors:
+        sys.stdout.write(f"{errors} error(s), {warnings} warning(s)\n")
+        return EXIT_INVALID
+    files = len(rule_files(paths))
+    sys.stdout.write(f"ok: {len(rules)} rule(s) in {files} file(s) ({warnings} warning(s))\n")
+    return EXIT_OK
+
+
+def check_rules_setting(settings: Settings) -> list[Problem]:
+    """`warning check` part: the configured rule files."""
+    return read_rules([settings.rules_dir], _areas_or_none(settings))[1]
+
+
+def check_areas(settings: Settings) -> list[Problem]:
+    """`warning check` part: the areas file loads without problems."""
+    try:
+        _load_areas(settings)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _add_contacts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("contacts", help="SMS recipients")
-    s = p.add_subparsers(dest="contacts_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    s = p.add_subparsers(dest="contacts_command", metavar="SUBCOMMAND")
     c = s.add_parser("check", help="report every bad row of the contacts CSV with its line")
     c.add_argument("file", nargs="?", type=Path, help="CSV to check (default: [contacts] path)")
     c.set_defaults(handler=lambda a, st: commands.contacts_check(st, a.file))
 
 
-def _add_outbox(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_outbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="deliveries: pending, sent, failed")
     p.add_argument("--status", choices=["pending", "sent", "failed", "claimed", "superseded"])
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     p.set_defaults(handler=lambda a, st: commands.outbox_list(st, a.status, a.json))
-    s = p.add_subparsers(dest="outbox_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    s = p.add_subparsers(dest="outbox_command", metavar="SUBCOMMAND")
     r = s.add_parser("retry", help="send a failed delivery again")
     r.add_argument("id", type=int, help="delivery id (from `warning outbox`)")
     r.set_defaults(handler=lambda a, st: commands.outbox_retry(st, a.id))
 
 
-def _add_send_test(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_send_test(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("send-test", help="send one drill-marked SMS through the outbox")
     p.add_argument("--to", required=True, metavar="PHONE", help="E.164 number, +62812...")
     p.set_defaults(handler=lambda a, st: commands.send_test(st, a.to))
@@ -114,6 +230,8 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
 
 #: What `warning check` validates after the settings, in order (name, checker).
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
+    ("areas", check_areas),
+    ("rules", check_rules_setting),
     ("contacts", commands.check),
 )
 
@@ -140,3 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         structlog.get_logger().info("cli.interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away; nothing more to say.
+        sys.stderr.close()
+        return EXIT_OK

@@ -381,8 +381,16 @@ def toml_key(name: str) -> str:
     return {v: k for k, v in _KEY_ALIASES.items()}.get(name, name)
 
 
+def default_settings_path() -> Path | None:
+    """Under systemd, `$CONFIGURATION_DIRECTORY/warning.toml` when it exists."""
+    directory = os.environ.get("CONFIGURATION_DIRECTORY", "").split(":")[0]
+    candidate = Path(directory) / "warning.toml" if directory else None
+    return candidate if candidate is not None and candidate.is_file() else None
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Read and validate `path` (None: embedded defaults); raise ConfigError with every problem."""
+    path = path or default_settings_path()
     if path is None:
         return _build({}, None)
     where = str(path)

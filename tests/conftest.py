@@ -1,0 +1,37 @@
+"""Shared fixtures: the real areas file, the shared data folder, a fresh store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from warning.areas import AreaIndex, load_areas
+from warning.state import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def areas() -> AreaIndex:
+    """The shipped areas.geojson, loaded once."""
+    return load_areas(ROOT / "areas.geojson")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the checkout (present on developer machines and in CI)."""
+    path = ROOT.parent / "shared" / "data"
+    if not path.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI must have shared/ beside the checkout")
+        pytest.skip(f"{path} is not beside this checkout")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A migrated SQLite store in a temporary directory."""
+    return Store(tmp_path / "warning.db")

@@ -1,0 +1,63 @@
+"""The shipped unit passes `systemd-analyze verify` and rates at most 2.0 in security."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT
+
+UNIT = ROOT / "systemd" / "warning.service"
+
+
+def _analyze() -> str:
+    """The systemd-analyze binary, or skip (fail in CI) when it cannot be had."""
+    found = shutil.which("systemd-analyze")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("systemd-analyze missing in CI: .ci/run installs systemd")
+        pytest.skip("systemd-analyze is not installed on this machine")
+    return found
+
+
+def test_unit_verifies() -> None:
+    """`systemd-analyze verify systemd/warning.service` exits 0 with no complaint."""
+    done = subprocess.run(
+        [_analyze(), "verify", str(UNIT)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning.service" not in done.stderr
+
+
+def test_unit_security_exposure_at_most_2() -> None:
+    """The hardening rates an exposure level of 2.0 or better."""
+    done = subprocess.run(
+        [_analyze(), "security", "--offline=true", str(UNIT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"Overall exposure level for warning\.service: ([0-9.]+)", done.stdout)
+    assert match is not None, done.stdout + done.stderr
+    assert float(match.group(1)) <= 2.0
+
+
+def test_unit_has_the_required_directives() -> None:
+    """Type=notify with a watchdog, state/config directories and credentials."""
+    text = UNIT.read_text(encoding="utf-8")
+    for directive in (
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "DynamicUser=yes",
+        "StateDirectory=warning",
+        "ConfigurationDirectory=warning",
+        "LoadCredential=twilio_auth_token",
+        "SystemCallFilter=@system-service",
+        "CapabilityBoundingSet=\n",
+    ):
+        assert directive in text

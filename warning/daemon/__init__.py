@@ -1,0 +1,1 @@
+"""The daemon stage: scheduling, polling, reloads, health and metrics (`warning run`)."""
