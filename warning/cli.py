@@ -16,6 +16,7 @@ import structlog
 
 from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
+from warning.dispatch import commands
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import load_rules, read_rules, rule_files
 from warning.rules.scenario import load_scenarios
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_areas(sub)
     _add_feeds(sub)
     _add_rules(sub)
+    _add_contacts(sub)
+    _add_outbox(sub)
+    _add_send_test(sub)
     return parser
 
 
@@ -204,6 +208,31 @@ def _add_feeds(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     fetch.set_defaults(handler=feeds_cli.fetch_once)
 
 
+def _add_contacts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("contacts", help="SMS recipients")
+    s = p.add_subparsers(dest="contacts_command", metavar="SUBCOMMAND")
+    c = s.add_parser("check", help="report every bad row of the contacts CSV with its line")
+    c.add_argument("file", nargs="?", type=Path, help="CSV to check (default: [contacts] path)")
+    c.set_defaults(handler=lambda a, st: commands.contacts_check(st, a.file))
+
+
+def _add_outbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("outbox", help="deliveries: pending, sent, failed")
+    p.add_argument("--status", choices=["pending", "sent", "failed", "claimed", "superseded"])
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(handler=lambda a, st: commands.outbox_list(st, a.status, a.json))
+    s = p.add_subparsers(dest="outbox_command", metavar="SUBCOMMAND")
+    r = s.add_parser("retry", help="send a failed delivery again")
+    r.add_argument("id", type=int, help="delivery id (from `warning outbox`)")
+    r.set_defaults(handler=lambda a, st: commands.outbox_retry(st, a.id))
+
+
+def _add_send_test(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("send-test", help="send one drill-marked SMS through the outbox")
+    p.add_argument("--to", required=True, metavar="PHONE", help="E.164 number, +62812...")
+    p.set_defaults(handler=lambda a, st: commands.send_test(st, a.to))
+
+
 def _print(text: str, end: str = "\n") -> int:
     sys.stdout.write(text + end)
     return EXIT_OK
@@ -236,6 +265,7 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("areas", check_areas),
     ("rules", check_rules_setting),
+    ("contacts", commands.check),
 )
 
 

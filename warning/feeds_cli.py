@@ -93,9 +93,7 @@ def _context(feed: Feed, settings: Settings, fetching: bool) -> FeedContext:
     wants_areas = feed.needs_areas or (fetching and feed.fetch is not None)
     areas = _areas(settings) if wants_areas else None
     # A saved file is old by nature: show what it holds (no freshness filter).
-    return FeedContext(
-        datetime.now(UTC), settings.feeds[feed.name], areas, fresh_only=fetching
-    )
+    return FeedContext(datetime.now(UTC), settings.feeds[feed.name], areas, fresh_only=fetching)
 
 
 def _areas(settings: Settings) -> AreaIndex | None:
