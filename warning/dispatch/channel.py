@@ -9,9 +9,13 @@ that is an outcome, so one bad delivery can never stop the dispatcher.
 from __future__ import annotations
 
 import enum
+import itertools
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import structlog
 
 
 class ChannelKind(enum.Enum):
@@ -79,3 +83,33 @@ class Channel(Protocol):
     def send(self, delivery: Delivery) -> SendResult:
         """Attempt one delivery; return RETRY or FAILED instead of raising."""
         ...
+
+
+class LogChannel:
+    """The channel used when nothing real is configured: log each delivery, report it sent.
+
+    Without Twilio credentials SMS land here, without sirens the siren rows do;
+    operators see exactly what would have gone out, and the outbox still
+    completes its rows.
+    """
+
+    def __init__(self, kind: ChannelKind) -> None:
+        self.kind = kind
+        self._count = itertools.count(1)
+        self._lock = threading.Lock()
+        self._log = structlog.get_logger()
+
+    def send(self, delivery: Delivery) -> SendResult:
+        """Log the delivery as it would be sent; return SENT with provider id `log:<n>`."""
+        with self._lock:
+            number = next(self._count)
+        self._log.info(
+            "delivery.logged",
+            channel=self.kind.value,
+            delivery_id=delivery.id,
+            recipient=delivery.recipient,
+            alert_id=delivery.alert_id,
+            drill=delivery.drill,
+            payload=dict(delivery.payload),
+        )
+        return SendResult(Outcome.SENT, provider_id=f"log:{number}")
