@@ -7,14 +7,17 @@ stdout carries only a command's own output; logs go to stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
 from warning import __version__, log
+from warning.dispatch.siren import siren_problems
 from warning.model import ConfigError, Problem, Severity
 from warning.settings import Settings, example_toml, load_settings
 
@@ -40,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_check(sub)
     _add_settings(sub)
+    _add_cap(sub)
     return parser
 
 
@@ -53,6 +57,24 @@ def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
     s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", parser_class=_Parser)
     e = s.add_parser("example", help="print a commented warning.toml with every default")
     e.set_defaults(handler=lambda _a, _s: _print(example_toml(), end=""))
+
+
+def _add_cap(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("cap", help="CAP 1.2 documents")
+    s = p.add_subparsers(dest="cap_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    listing = s.add_parser("list", help="the current CAP documents (not ended, not expired)")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(handler=_cap_list)
+
+
+def _cap_list(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning cap list [--json]`: identifier, msgType, status, event, areas, sent, expires."""
+    from warning.dispatch.cap import cap_listing, current_documents  # noqa: PLC0415 - lxml on demand
+
+    records = current_documents(settings.cap_dir, datetime.now(UTC))
+    if args.json:
+        return _print(json.dumps([r.as_json() for r in records], ensure_ascii=False, indent=2))
+    return _print(cap_listing(records), end="")
 
 
 def _print(text: str, end: str = "\n") -> int:
@@ -84,7 +106,7 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 #: What `warning check` validates after the settings, in order (name, checker).
-CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = ()
+CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (("sirens", siren_problems),)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
