@@ -6,6 +6,7 @@ The broker is skipped only on a developer machine without mosquitto; in CI
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -54,12 +55,32 @@ def wait_for_port(port: int, timeout_s: float = 10.0) -> None:
     raise TimeoutError(f"mosquitto did not listen on port {port}")
 
 
-@contextmanager
-def running_mosquitto(directory: Path, port: int | None = None) -> Iterator[int]:
-    """Start mosquitto with a minimal anonymous config; yield its port; terminate it."""
-    port = port or free_port()
+def broker_config(directory: Path, port: int, user: tuple[str, str] | None) -> Path:
+    """A minimal mosquitto.conf: anonymous, or only `user` (name, password) when given."""
     config = directory / f"mosquitto-{port}.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n", encoding="utf-8")
+    # Started as root, mosquitto would drop to the `mosquitto` user and lose our files.
+    lines = [
+        f"listener {port} 127.0.0.1",
+        f"allow_anonymous {'false' if user else 'true'}",
+        f"user {getpass.getuser()}",
+    ]
+    if user:
+        passwords = directory / f"passwords-{port}"
+        subprocess.run(
+            ["mosquitto_passwd", "-b", "-c", str(passwords), *user], check=True, timeout=30
+        )
+        lines.append(f"password_file {passwords}")
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+@contextmanager
+def running_mosquitto(
+    directory: Path, port: int | None = None, user: tuple[str, str] | None = None
+) -> Iterator[int]:
+    """Start mosquitto on 127.0.0.1 (anonymous unless `user`); yield its port; terminate it."""
+    port = port or free_port()
+    config = broker_config(directory, port, user)
     process = subprocess.Popen(
         [mosquitto_binary(), "-c", str(config)],
         stdout=subprocess.DEVNULL,
@@ -80,7 +101,14 @@ class SirenController:
     `ack_alert_id`, when set, replaces the alert_id in the answers.
     """
 
-    def __init__(self, port: int, topic: str, reply_topic: str, answer: str | None) -> None:
+    def __init__(
+        self,
+        port: int,
+        topic: str,
+        reply_topic: str,
+        answer: str | None,
+        user: tuple[str, str] | None = None,
+    ) -> None:
         self.received: list[dict[str, Any]] = []
         self.ack_alert_id: str | None = None
         self._reply_topic, self._answer = reply_topic, answer
@@ -89,6 +117,8 @@ class SirenController:
         self._client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
         self._client.on_subscribe = lambda *_: self._subscribed.set()
         self._client.on_message = self._on_message
+        if user:
+            self._client.username_pw_set(*user)
         self._client.connect("127.0.0.1", port)
         self._client.loop_start()
         if not self._subscribed.wait(10):

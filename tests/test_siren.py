@@ -341,3 +341,47 @@ def test_mqtt_reconnects_after_broker_restart(areas: AreaIndex, tmp_path: Path) 
         with running_mosquitto(tmp_path, port), controller(port, "phoenix", "ok"):
             second = channel.send(delivery("phoenix"))
     assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.SENT)
+
+
+def locked_siren(port: int, password_file: str = "", timeout_s: float = 3.0) -> SirenSettings:
+    """An MQTT siren logging in as user `warning`."""
+    return SirenSettings(
+        id="locked",
+        protocol="mqtt",
+        url=f"mqtt://127.0.0.1:{port}",
+        areas=("manggar",),
+        topic="sirens/locked/command",
+        reply_topic="sirens/locked/ack",
+        username="warning",
+        password_file=password_file,
+        ack_timeout_s=timeout_s,
+    )
+
+
+def test_mqtt_logs_in_with_username_and_password_file(areas: AreaIndex, tmp_path: Path) -> None:
+    """A broker that refuses anonymous clients accepts the siren's configured credentials."""
+    password = tmp_path / "mqtt-password"
+    password.write_text("hunter22\n", encoding="utf-8")
+    user = ("warning", "hunter22")
+    with running_mosquitto(tmp_path, user=user) as port:
+        siren = locked_siren(port, str(password))
+        channel = siren_channel(Settings(sirens=(siren,)), areas)
+        fake = SirenController(port, siren.topic, siren.reply_topic, "ok", user=user)
+        try:
+            result = channel.send(delivery("locked"))
+        finally:
+            fake.close()
+            channel.close()
+    assert result.outcome is Outcome.SENT
+
+
+def test_mqtt_refused_login_is_retried(areas: AreaIndex, tmp_path: Path) -> None:
+    """A broker refusing our (missing) password is like an unreachable one: RETRY."""
+    with running_mosquitto(tmp_path, user=("warning", "hunter22")) as port:
+        siren = locked_siren(port, timeout_s=1.0)
+        channel = siren_channel(Settings(sirens=(siren,)), areas, no_secret)
+        try:
+            result = channel.send(delivery("locked"))
+        finally:
+            channel.close()
+    assert (result.outcome, result.error) == (Outcome.RETRY, "mqtt broker unreachable")
