@@ -270,6 +270,32 @@ def test_index_drops_ended_alerts(channel: CapChannel, tmp_path: Path) -> None:
     assert feed_links(tmp_path) == []
 
 
+def change(alert_id: str, transition: str, episodes: list[str], level: str = "siaga") -> Any:
+    """A payload of one alert change (its own id) over some alert episodes."""
+    return payload(
+        transition, level, alert_id=alert_id, dedup_key=f"{alert_id}:cap:cap", episodes=episodes
+    )
+
+
+def test_changes_thread_through_shared_episodes(channel: CapChannel, tmp_path: Path) -> None:
+    """Changes with their own ids are Updates of the earlier messages about the same episodes."""
+    first = channel.send(delivery(change("chg-1", "fired", ["e-manggar"])))
+    second = channel.send(delivery(change("chg-2", "fired", ["e-lamaru"])))
+    both = publish(channel, tmp_path, change("chg-3", "escalated", ["e-manggar", "e-lamaru"]))
+    assert text(both, "cap:msgType") == "Update"
+    referenced = [r.split(",")[1] for r in text(both, "cap:references").split()]
+    assert sorted(referenced) == sorted([str(first.provider_id), str(second.provider_id)])
+
+
+def test_partial_all_clear_keeps_other_episode_current(channel: CapChannel, tmp_path: Path) -> None:
+    """An all-clear for one episode leaves the message still in force for another listed."""
+    both = channel.send(delivery(change("chg-1", "fired", ["e-manggar", "e-lamaru"])))
+    channel.send(delivery(change("chg-2", "resolved", ["e-manggar"])))
+    assert feed_links(tmp_path) == [f"{both.provider_id}.xml"]
+    channel.send(delivery(change("chg-3", "resolved", ["e-lamaru"])))
+    assert feed_links(tmp_path) == []
+
+
 def test_expired_documents_are_not_current(channel: CapChannel, tmp_path: Path) -> None:
     """A document past its expires time leaves the current list."""
     channel.send(delivery(payload()))
@@ -334,3 +360,10 @@ def test_cap_list_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     config.write_text(f'[cap]\ndirectory = "{tmp_path}"\n', encoding="utf-8")
     assert cli.main(["--config", str(config), "cap", "list"]) == 0
     assert capsys.readouterr().out == "no current CAP documents\n"
+
+
+def test_factory_loads_areas_when_not_given(tmp_path: Path) -> None:
+    """The registry may pass no areas: the configured areas file is loaded."""
+    settings = Settings(cap=CapSettings(directory=str(tmp_path)))
+    result = cap_channel(settings, None).send(delivery(payload()))
+    assert result.outcome is Outcome.SENT

@@ -3,16 +3,21 @@
 Layout of `[cap] directory`:
 
 - `<identifier>.xml`: one CAP document per delivery; the identifier is
-  `<sender with @ as .>.<alert id>.<n>`, n counting the messages of one alert
-  from 1.  A re-send of the same delivery (same dedup key, e.g. after a crash)
-  rewrites the same file with the same identifier and `sent`.
-- `journal/<alert id>.json`: what was published per alert, in order; it gives
-  the msgType (Alert first, then Update or Cancel) and the `references` to
-  every earlier message (see `cap_document` for the CAP sections followed).
-  An alert whose first published change is already its end (CAP added while
-  it ran) gets msgType Alert: Update and Cancel need something to reference.
-- `index.atom`: an Atom feed of the current documents: the latest message of
-  each alert that has neither ended (all-clear, cancel) nor expired.
+  `<sender with @ as .>.<alert id>.<n>` (alert id: the payload's change id),
+  n counting the messages of its thread from 1.  A re-send of the same
+  delivery (same dedup key, e.g. after a crash) rewrites the same file with
+  the same identifier, `sent`, msgType and references.
+- `journal/<episode>.json`: what was published per alert episode (the
+  payload's `episodes`, the engine's per-(rule, area) alert ids from firing
+  to all-clear; `[alert_id]` when absent), in order.  A message's thread is
+  every earlier message sharing one of its episodes: it gives the msgType
+  (Alert first, then Update or Cancel) and the `references` (see
+  `cap_document` for the CAP sections followed).  A change whose thread is
+  empty (CAP enabled while an alert ran) gets msgType Alert: Update and
+  Cancel need something to reference.
+- `index.atom`: an Atom feed of the current documents: every document that is
+  the latest of at least one episode that has neither ended (all-clear,
+  cancel) nor expired.
 
 Writes are atomic (temporary file + rename) and serialised by a lock file, so
 two workers or a crash never leave half a document or a torn journal.
@@ -36,7 +41,7 @@ from typing import Any
 import structlog
 from lxml import etree
 
-from warning.areas import AreaIndex
+from warning.areas import AreaIndex, load_areas
 from warning.dispatch.cap_document import (
     EVENT,
     CapAlert,
@@ -49,6 +54,9 @@ from warning.dispatch.cap_document import (
 )
 from warning.dispatch.channel import ChannelKind, Delivery, Outcome, SendResult
 from warning.settings import Settings
+
+#: (environment variable, `*_file` setting, systemd credential) -> secret or None.
+SecretGetter = Callable[[str, str, str], str | None]
 
 logger = structlog.get_logger(__name__)
 
@@ -93,6 +101,8 @@ class CapRecord:
     expires: str | None
     ended: bool
     headline: str
+    episodes: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -161,29 +171,27 @@ class CapChannel:
         return SendResult(Outcome.SENT, provider_id=record.identifier)
 
     def _publish(self, alert: CapAlert, dedup_key: str) -> CapRecord:
-        """Write the document, then the journal, then the index."""
-        journal = self._dir / JOURNAL_DIR / f"{safe_name(alert.alert_id)}.json"
-        records = read_journal(journal)
-        index = next((i for i, r in enumerate(records) if r.dedup_key == dedup_key), None)
-        earlier = records if index is None else records[:index]
-        header = self._header(alert, earlier, records[index] if index is not None else None)
+        """Write the document, then the episode journals, then the index."""
+        thread = _thread(self._dir, alert.episodes)
+        again = next((r for r in thread if r.dedup_key == dedup_key), None)
+        header = _header_of(again) if again else self._new_header(alert, thread)
         document = render(header, alert, self._areas)
         self._validate(document)
         _write_atomically(self._dir / f"{header.identifier}.xml", document)
         record = self._record(header, alert, dedup_key)
-        records = [*earlier, record] if index is None else _replaced(records, index, record)
-        _write_atomically(journal, json.dumps([asdict(r) for r in records], indent=1).encode())
+        for episode in alert.episodes:
+            _journal_record(_journal_path(self._dir, episode), record)
         _write_atomically(
             self._dir / INDEX_NAME, index_feed(self._dir, self._sender, self._clock())
         )
         return record
 
-    def _header(self, alert: CapAlert, earlier: list[CapRecord], again: CapRecord | None) -> Header:
-        """Identifier, sent and references; a re-send keeps its first identity."""
+    def _new_header(self, alert: CapAlert, earlier: list[CapRecord]) -> Header:
+        """The next message of a thread: Alert first, then Update or Cancel with references."""
         return Header(
             identifier=f"{self._prefix}.{safe_name(alert.alert_id)}.{len(earlier) + 1}",
             sender=self._sender,
-            sent=datetime.fromisoformat(again.sent) if again else alert.sent,
+            sent=alert.sent,
             msg_type=msg_type(alert.change, earlier),
             references=tuple(r.reference for r in earlier),
         )
@@ -202,6 +210,8 @@ class CapChannel:
             expires=cap_time(alert.expires) if alert.expires else None,
             ended=alert.change.ends,
             headline=alert.headline.get("id", ""),
+            episodes=alert.episodes,
+            references=header.references,
         )
 
     def _validate(self, document: bytes) -> None:
@@ -221,9 +231,37 @@ def _failed(delivery: Delivery, reason: str) -> SendResult:
     return SendResult(Outcome.FAILED, error=reason)
 
 
-def _replaced(records: list[CapRecord], index: int, record: CapRecord) -> list[CapRecord]:
-    """`records` with the one at `index` replaced."""
-    return [*records[:index], record, *records[index + 1 :]]
+def _header_of(record: CapRecord) -> Header:
+    """The header a published message had, for rewriting it identically."""
+    return Header(
+        identifier=record.identifier,
+        sender=record.sender,
+        sent=datetime.fromisoformat(record.sent),
+        msg_type=MsgType(record.msg_type),
+        references=record.references,
+    )
+
+
+def _journal_path(directory: Path, episode: str) -> Path:
+    """The journal of one alert episode."""
+    return directory / JOURNAL_DIR / f"{safe_name(episode)}.json"
+
+
+def _thread(directory: Path, episodes: tuple[str, ...]) -> list[CapRecord]:
+    """Every message about any of `episodes`, oldest first, each once."""
+    found = {r.identifier: r for e in episodes for r in read_journal(_journal_path(directory, e))}
+    return sorted(found.values(), key=lambda r: (datetime.fromisoformat(r.sent), r.identifier))
+
+
+def _journal_record(path: Path, record: CapRecord) -> None:
+    """Append `record` to a journal, or replace its earlier copy (a re-send)."""
+    records = read_journal(path)
+    identifiers = [r.identifier for r in records]
+    if record.identifier in identifiers:
+        records[identifiers.index(record.identifier)] = record
+    else:
+        records.append(record)
+    _write_atomically(path, json.dumps([asdict(r) for r in records], indent=1).encode())
 
 
 @contextmanager
@@ -258,17 +296,18 @@ def read_journal(path: Path) -> list[CapRecord]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
-    return [CapRecord(**{**item, "areas": tuple(item["areas"])}) for item in raw]
+    tuples = ("areas", "episodes", "references")
+    return [CapRecord(**{**item, **{k: tuple(item.get(k, ())) for k in tuples}}) for item in raw]
 
 
 def current_documents(directory: Path, now: datetime) -> list[CapRecord]:
-    """The latest document of every alert still in force, newest first."""
-    latest = [
-        records[-1]
+    """Documents still in force (latest of an episode, not ended or expired), newest first."""
+    latest = {
+        records[-1].identifier: records[-1]
         for path in sorted((directory / JOURNAL_DIR).glob("*.json"))
         if (records := read_journal(path))
-    ]
-    current = [r for r in latest if r.current(now)]
+    }
+    current = [r for r in latest.values() if r.current(now)]
     return sorted(current, key=lambda r: datetime.fromisoformat(r.sent), reverse=True)
 
 
@@ -323,9 +362,13 @@ def cap_listing(records: list[CapRecord]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cap_channel(settings: Settings, areas: AreaIndex, *_secrets: object) -> CapChannel:
+def cap_channel(
+    settings: Settings, areas: AreaIndex | None, _secret: SecretGetter | None = None
+) -> CapChannel:
     """The CAP channel of the settings (`[cap] directory` and `sender`).
 
-    Extra arguments (the registry's secrets getter) are accepted and unused: CAP needs none.
+    Without `areas` the configured areas file is loaded (polygons and geocodes
+    need it); the secrets getter of the registry signature is unused: CAP has none.
     """
-    return CapChannel(settings.cap_dir, settings.cap.sender, areas)
+    index = areas if areas is not None else load_areas(settings.areas_path)
+    return CapChannel(settings.cap_dir, settings.cap.sender, index)

@@ -167,6 +167,7 @@ class CapAlert:
     instruction: Mapping[str, str]
     values: Mapping[str, Any]
     event_id: str | None = None
+    episodes: tuple[str, ...] = ()
 
 
 def parse_payload(payload: Mapping[str, Any], areas: AreaIndex) -> CapAlert:
@@ -190,6 +191,7 @@ def parse_payload(payload: Mapping[str, Any], areas: AreaIndex) -> CapAlert:
             instruction=_texts(payload, "instruction"),
             values=dict(payload.get("values") or {}),
             event_id=payload.get("event_id"),
+            episodes=tuple(str(e) for e in payload.get("episodes") or [payload["alert_id"]]),
         )
     except KeyError as exc:
         raise ValueError(f"CAP payload lacks or names unknown {exc}") from None

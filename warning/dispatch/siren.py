@@ -278,11 +278,12 @@ def _area_messages(siren: SirenSettings, areas: AreaIndex) -> list[str]:
 
 
 def siren_channel(
-    settings: Settings, areas: AreaIndex, secret: SecretGetter = settings_secret
+    settings: Settings, areas: AreaIndex | None, secret: SecretGetter = settings_secret
 ) -> SirenChannel | LogSirenChannel:
     """The siren channel of the settings: the log channel when no siren is configured.
 
-    ConfigError when an entry is invalid or a secret file cannot be read.
+    ConfigError when an entry is invalid (areas are checked when given) or a
+    secret file cannot be read.
     """
     if not settings.sirens:
         logger.warning("siren.log_only_mode", reason="no [[sirens]] configured")
