@@ -17,6 +17,7 @@ from pathlib import Path
 import structlog
 
 from warning import __version__, log
+from warning.dispatch import commands
 from warning.dispatch.siren import siren_problems
 from warning.model import ConfigError, Problem, Severity
 from warning.settings import Settings, example_toml, load_settings
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_settings(sub)
     _add_cap(sub)
+    _add_contacts(sub)
+    _add_outbox(sub)
+    _add_send_test(sub)
     return parser
 
 
@@ -57,6 +61,31 @@ def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
     s = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", parser_class=_Parser)
     e = s.add_parser("example", help="print a commented warning.toml with every default")
     e.set_defaults(handler=lambda _a, _s: _print(example_toml(), end=""))
+
+
+def _add_contacts(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("contacts", help="SMS recipients")
+    s = p.add_subparsers(dest="contacts_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    c = s.add_parser("check", help="report every bad row of the contacts CSV with its line")
+    c.add_argument("file", nargs="?", type=Path, help="CSV to check (default: [contacts] path)")
+    c.set_defaults(handler=lambda a, st: commands.contacts_check(st, a.file))
+
+
+def _add_outbox(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("outbox", help="deliveries: pending, sent, failed")
+    p.add_argument("--status", choices=["pending", "sent", "failed", "claimed", "superseded"])
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(handler=lambda a, st: commands.outbox_list(st, a.status, a.json))
+    s = p.add_subparsers(dest="outbox_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    r = s.add_parser("retry", help="send a failed delivery again")
+    r.add_argument("id", type=int, help="delivery id (from `warning outbox`)")
+    r.set_defaults(handler=lambda a, st: commands.outbox_retry(st, a.id))
+
+
+def _add_send_test(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("send-test", help="send one drill-marked SMS through the outbox")
+    p.add_argument("--to", required=True, metavar="PHONE", help="E.164 number, +62812...")
+    p.set_defaults(handler=lambda a, st: commands.send_test(st, a.to))
 
 
 def _add_cap(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -106,7 +135,10 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 #: What `warning check` validates after the settings, in order (name, checker).
-CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (("sirens", siren_problems),)
+CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
+    ("contacts", commands.check),
+    ("sirens", siren_problems),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -99,6 +99,60 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE alert_changes (
+            seq INTEGER PRIMARY KEY,
+            change_id TEXT NOT NULL UNIQUE,
+            rule_id TEXT NOT NULL,
+            drill INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            level TEXT,
+            time TEXT NOT NULL
+        );
+        CREATE TABLE alert_change_areas (
+            change_id TEXT NOT NULL REFERENCES alert_changes (change_id),
+            area_id TEXT NOT NULL,
+            PRIMARY KEY (change_id, area_id)
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            dedup_key TEXT NOT NULL UNIQUE,
+            change_id TEXT NOT NULL,
+            change_seq INTEGER NOT NULL,
+            rule_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            drill INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            due_at REAL NOT NULL,
+            claimed_by TEXT,
+            lease_until REAL,
+            sent_at TEXT,
+            provider_id TEXT,
+            last_error TEXT,
+            last_code TEXT,
+            finished_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (status, priority, due_at);
+        CREATE INDEX outbox_rule ON outbox (rule_id, drill, status);
+        CREATE TABLE outbox_areas (
+            delivery_id INTEGER NOT NULL REFERENCES outbox (id),
+            area_id TEXT NOT NULL,
+            PRIMARY KEY (delivery_id, area_id)
+        );
+        CREATE TABLE opt_outs (
+            phone TEXT PRIMARY KEY,
+            time TEXT NOT NULL,
+            code TEXT NOT NULL
+        )
+        """,
+    ),
 )
 
 

@@ -1,0 +1,229 @@
+"""The durable outbox: enqueue once, supersede stale rows, claim atomically, send in order."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from warning.dispatch import outbox
+from warning.dispatch.channel import (
+    ChannelKind,
+    Delivery,
+    DeliveryStatus,
+    LogChannel,
+    Outcome,
+    SendResult,
+)
+from warning.dispatch.dispatcher import Backoff, Dispatcher, RateLimiter
+from warning.model import Action, TransitionKind
+from warning.settings import Settings, SirenSettings, SmsSettings
+from warning.state import Store
+
+SIREN = SirenSettings(id="sirene-timur", areas=("balikpapan-timur",))
+OFFICIAL = contact("+6281200000009", ["kariangau"], "officials")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty state store."""
+    s = Store(tmp_path / "state.db")
+    yield s
+    s.close()
+
+
+def _enqueue(store: Store, ts, rules, people=(), sirens=()) -> int:  # type: ignore[no-untyped-def]
+    planned = outbox.plan(ts, rules, people, sirens, city(), drill=False, now=NOW)
+    with store.transaction() as tx:
+        return outbox.enqueue(tx, planned)
+
+
+def _statuses(store: Store) -> list[tuple[str, DeliveryStatus]]:
+    return [(r.recipient, r.status) for r in reversed(outbox.rows(store))]
+
+
+def test_replaying_an_evaluation_enqueues_nothing_twice(store: Store) -> None:
+    """The unique dedup key makes a second enqueue of the same plan a no-op."""
+    people = [contact("+6281200000001", ["manggar"])]
+    assert _enqueue(store, transitions(["manggar"]), [rule()], people) == 1
+    assert _enqueue(store, transitions(["manggar"]), [rule()], people) == 0
+    assert len(outbox.rows(store)) == 1
+
+
+def test_an_all_clear_supersedes_the_unsent_siaga(store: Store) -> None:
+    """A newer change of the same rule and area marks the older unsent row superseded."""
+    people = [contact("+6281200000001", ["manggar"])]
+    _enqueue(store, transitions(["manggar"]), [rule()], people)
+    later = NOW + timedelta(minutes=10)
+    _enqueue(
+        store, transitions(["manggar"], kind=TransitionKind.RESOLVED, at=later), [rule()], people
+    )
+    assert _statuses(store) == [
+        ("+6281200000001", DeliveryStatus.SUPERSEDED),
+        ("+6281200000001", DeliveryStatus.PENDING),
+    ]
+
+
+def test_a_change_of_other_areas_supersedes_nothing(store: Store) -> None:
+    """Rows about areas the newer change does not cover stay pending."""
+    person = [contact("+6281200000001", ["manggar", "lamaru"])]
+    _enqueue(store, transitions(["manggar", "lamaru"]), [rule()], person)
+    later = NOW + timedelta(minutes=10)
+    _enqueue(
+        store, transitions(["manggar"], kind=TransitionKind.RESOLVED, at=later), [rule()], person
+    )
+    assert [s for _, s in _statuses(store)] == [DeliveryStatus.PENDING, DeliveryStatus.PENDING]
+
+
+def test_claims_are_atomic_and_in_priority_order(store: Store) -> None:
+    """Two workers never get the same row; each batch is ordered by priority."""
+    people = [
+        contact(f"+628120000{i:04d}", ["manggar"], g)
+        for i, g in enumerate(["public", "officials", "rt-heads", "public"])
+    ]
+    _enqueue(
+        store, transitions(["manggar"]), [rule(actions=[Action.SMS, Action.SIREN])], people, [SIREN]
+    )
+    now = time.time()
+    kinds = list(ChannelKind)
+    first = outbox.claim(store, "a", now=now, lease_s=60, limit=3, channels=kinds)
+    second = outbox.claim(store, "b", now=now, lease_s=60, limit=10, channels=kinds)
+    assert [d.priority for d in first] == [0, 10, 20]
+    assert [d.priority for d in second] == [30, 30]
+    assert not {d.id for d in first} & {d.id for d in second}
+
+
+def test_a_dead_workers_rows_are_reclaimed_after_the_lease(store: Store) -> None:
+    """Rows claimed by a worker that died come back once its lease has run out."""
+    _enqueue(store, transitions(["manggar"]), [rule()], [contact("+6281200000001", ["manggar"])])
+    now = time.time()
+    kinds = [ChannelKind.SMS]
+    assert len(outbox.claim(store, "dead", now=now, lease_s=30, limit=10, channels=kinds)) == 1
+    assert outbox.claim(store, "b", now=now + 10, lease_s=30, limit=10, channels=kinds) == []
+    again = outbox.claim(store, "b", now=now + 31, lease_s=30, limit=10, channels=kinds)
+    assert len(again) == 1
+    assert again[0].attempts == 1
+
+
+def test_a_late_answer_from_a_lost_lease_does_not_overwrite(store: Store) -> None:
+    """Only the current holder of a claim records its outcome."""
+    _enqueue(store, transitions(["manggar"]), [rule()], [contact("+6281200000001", ["manggar"])])
+    now = time.time()
+    (row,) = outbox.claim(store, "old", now=now, lease_s=1, limit=1, channels=[ChannelKind.SMS])
+    outbox.claim(store, "new", now=now + 2, lease_s=60, limit=1, channels=[ChannelKind.SMS])
+    assert not outbox.mark_sent(store, row.id, "old", "SM1")
+    assert outbox.mark_sent(store, row.id, "new", "SM2")
+
+
+def _settings(**sms: object) -> Settings:
+    return Settings(sms=SmsSettings(**{"max_per_second": 1000.0, "attempts": 2, **sms}))  # type: ignore[arg-type]
+
+
+def test_sirens_are_sent_before_any_sms(store: Store) -> None:
+    """Within a batch, siren triggers go out first, then SMS in group order, then CAP."""
+    people = [
+        contact("+6281200000001", ["manggar"], "public"),
+        contact("+6281200000002", ["manggar"], "officials"),
+    ]
+    actions = [Action.SMS, Action.SIREN, Action.CAP]
+    _enqueue(store, transitions(["manggar"]), [rule(actions=actions)], people, [SIREN])
+    channels = {k: LogChannel(k) for k in ChannelKind}
+    dispatcher = Dispatcher(store, channels, _settings(concurrency=1))
+    with capture_logs() as logs:
+        assert dispatcher.drain(timeout=5)
+    dispatcher.close()
+    sent = [(e["channel"], e["recipient"]) for e in logs if e["event"] == "delivery.logged"]
+    assert sent == [
+        ("siren", "sirene-timur"),
+        ("sms", "+6281200000002"),
+        ("sms", "+6281200000001"),
+        ("cap", "cap"),
+    ]
+    assert all(r.status is DeliveryStatus.SENT for r in outbox.rows(store))
+
+
+class SilentSiren:
+    """A siren controller that never acknowledges (the real boundary, unplugged)."""
+
+    kind = ChannelKind.SIREN
+
+    def send(self, delivery: Delivery) -> SendResult:
+        return SendResult(Outcome.RETRY, error="no acknowledgement within 10 s")
+
+
+def test_a_silent_siren_is_reported_to_officials(store: Store) -> None:
+    """A siren failing all attempts logs siren.unresponsive and texts every official."""
+    _enqueue(store, transitions(["manggar"]), [rule(actions=[Action.SIREN])], (), [SIREN])
+    channels = {ChannelKind.SIREN: SilentSiren(), ChannelKind.SMS: LogChannel(ChannelKind.SMS)}
+    dispatcher = Dispatcher(
+        store, channels, _settings(), contacts=[OFFICIAL], backoff=Backoff(0.01, 0.02)
+    )
+    with capture_logs() as logs:
+        dispatcher.drain(timeout=5)
+    dispatcher.close()
+    events = [e["event"] for e in logs]
+    assert "siren.unresponsive" in events
+    assert events.count("delivery.retry") == 1  # same error twice: logged once
+    sms = [r for r in outbox.rows(store) if r.channel is ChannelKind.SMS]
+    assert [(r.recipient, r.payload["body"], r.status) for r in sms] == [
+        (OFFICIAL.phone, "Sirene sirene-timur tidak merespons", DeliveryStatus.SENT)
+    ]
+
+
+def test_a_channel_that_raises_does_not_stop_the_dispatcher(store: Store) -> None:
+    """An exception from a channel is a transient failure, recorded and retried."""
+
+    class Broken:
+        kind = ChannelKind.SMS
+
+        def send(self, delivery: Delivery) -> SendResult:
+            raise RuntimeError("boom")
+
+    _enqueue(store, transitions(["manggar"]), [rule()], [contact("+6281200000001", ["manggar"])])
+    dispatcher = Dispatcher(
+        store, {ChannelKind.SMS: Broken()}, _settings(), backoff=Backoff(0.01, 0.02)
+    )
+    dispatcher.drain(timeout=5)
+    dispatcher.close()
+    (row,) = outbox.rows(store)
+    assert row.status is DeliveryStatus.FAILED
+    assert row.last_error is not None
+    assert "boom" in row.last_error
+
+
+def test_rows_without_a_channel_wait(store: Store) -> None:
+    """Siren rows stay pending while no siren channel is registered."""
+    _enqueue(store, transitions(["manggar"]), [rule(actions=[Action.SIREN])], (), [SIREN])
+    dispatcher = Dispatcher(store, {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}, _settings())
+    assert dispatcher.run_once() == 0
+    dispatcher.close()
+    assert outbox.rows(store)[0].status is DeliveryStatus.PENDING
+
+
+def test_the_rate_limiter_never_exceeds_its_rate_in_any_window() -> None:
+    """With a fake clock: 200 acquisitions at 50/s, no one-second window holds more than 50."""
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(50, margin_s=0.0, clock=lambda: clock[0], sleep=sleep)
+    starts = [limiter.acquire() for _ in range(200)]
+    assert max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts) == 50
+    assert starts[-1] == pytest.approx(3.0)
+
+
+def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:
+    """Delays double per attempt within 50-100 %, are capped, and never undercut Retry-After."""
+    rng = random.Random(1)
+    backoff = Backoff(base_s=2, cap_s=10)
+    assert 1.0 <= backoff.delay(1, None, rng) <= 2.0
+    assert 4.0 <= backoff.delay(3, None, rng) <= 8.0
+    assert backoff.delay(9, None, rng) <= 10.0
+    assert backoff.delay(1, 30.0, rng) == 30.0

@@ -1,0 +1,171 @@
+"""The pure planner: who gets what for a set of transitions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from warning.dispatch.channel import ChannelKind
+from warning.dispatch.outbox import plan
+from warning.model import Action, Level, TransitionKind
+from warning.settings import SirenSettings
+
+FIVE = ["manggar", "lamaru", "teritip", "manggar-baru", "batu-ampar"]
+SIRENS = (
+    SirenSettings(id="sirene-timur", areas=("balikpapan-timur",), duration_s=120),
+    SirenSettings(id="sirene-barat", areas=("kariangau",)),
+)
+
+
+def _plan(ts, rules, contacts=(), sirens=(), **kw):  # type: ignore[no-untyped-def]
+    kw.setdefault("drill", False)
+    return plan(ts, rules, contacts, sirens, city(), now=NOW, **kw)
+
+
+def test_one_sms_per_person_per_change_across_five_areas() -> None:
+    """A contact covering five affected kelurahan gets one SMS naming them compactly."""
+    planned = _plan(transitions(FIVE), [rule()], [contact("+6281200000001", FIVE)])
+    assert len(planned) == 1
+    assert "Manggar, Lamaru dan 3 kelurahan lain" in planned[0].payload["body"]
+
+
+def test_english_contacts_get_english_area_naming() -> None:
+    """The compact naming follows the recipient's language."""
+    planned = _plan(transitions(FIVE), [rule()], [contact("+6281200000001", FIVE, language="en")])
+    assert "Manggar, Lamaru and 3 more kelurahan" in planned[0].payload["body"]
+
+
+def test_contacts_outside_the_areas_get_nothing() -> None:
+    """Never sent to areas it does not concern."""
+    planned = _plan(transitions(["manggar"]), [rule()], [contact("+6281200000001", ["kariangau"])])
+    assert planned == []
+
+
+def test_only_the_rule_groups_are_messaged() -> None:
+    """rule.recipients limits the groups; an empty tuple means every group."""
+    people = [
+        contact("+6281200000001", ["manggar"], "officials"),
+        contact("+6281200000002", ["manggar"], "public"),
+    ]
+    planned = _plan(transitions(["manggar"]), [rule(recipients=["officials"])], people)
+    assert [p.recipient for p in planned] == ["+6281200000001"]
+
+
+def test_sirens_come_first_then_groups_by_priority_then_cap() -> None:
+    """Order: siren 0, officials 10, rt-heads 20, public 30, CAP 40."""
+    people = [
+        contact("+6281200000003", ["manggar"], "public"),
+        contact("+6281200000002", ["manggar"], "rt-heads"),
+        contact("+6281200000001", ["manggar"], "officials"),
+    ]
+    actions = [Action.SMS, Action.SIREN, Action.CAP]
+    planned = _plan(transitions(["manggar"]), [rule(actions=actions)], people, SIRENS)
+    assert [(p.channel, p.priority) for p in planned] == [
+        (ChannelKind.SIREN, 0),
+        (ChannelKind.SMS, 10),
+        (ChannelKind.SMS, 20),
+        (ChannelKind.SMS, 30),
+        (ChannelKind.CAP, 40),
+    ]
+
+
+def test_one_siren_trigger_for_several_areas_with_the_level_command() -> None:
+    """A siren covering three affected kelurahan gets one `attack` at awas."""
+    ts = transitions(["manggar", "lamaru", "teritip"], level=Level.AWAS)
+    planned = _plan(ts, [rule(actions=[Action.SIREN])], sirens=SIRENS)
+    assert len(planned) == 1
+    assert planned[0].recipient == "sirene-timur"
+    assert planned[0].payload == {
+        "command": "attack",
+        "duration_s": 120,
+        "alert_id": planned[0].alert_id,
+        "drill": False,
+    }
+
+
+def test_sirens_stay_silent_below_siaga_unless_the_rule_allows() -> None:
+    """Waspada sounds no siren by default; allow_siren_below_siaga makes it `alert`."""
+    ts = transitions(["manggar"], level=Level.WASPADA)
+    assert _plan(ts, [rule(actions=[Action.SIREN])], sirens=SIRENS) == []
+    loud = _plan(ts, [rule(actions=[Action.SIREN], allow_siren_below_siaga=True)], sirens=SIRENS)
+    assert loud[0].payload["command"] == "alert"
+
+
+def test_a_resolution_sounds_all_clear_and_says_aman() -> None:
+    """Resolved: sirens get all-clear, SMS start with AMAN:."""
+    ts = transitions(["manggar"], kind=TransitionKind.RESOLVED)
+    people = [contact("+6281200000001", ["manggar"])]
+    planned = _plan(ts, [rule(actions=[Action.SIREN, Action.SMS])], people, SIRENS)
+    assert planned[0].payload["command"] == "all-clear"
+    assert planned[1].payload["body"].startswith("AMAN: ")
+
+
+def test_drills_reach_only_drill_contacts_with_the_drill_prefix() -> None:
+    """In a drill only drill=true contacts get SMS, each starting LATIHAN:."""
+    people = [
+        contact("+6281200000001", ["manggar"], drill=True),
+        contact("+6281200000002", ["manggar"], drill=False),
+    ]
+    planned = _plan(transitions(["manggar"], drill=True), [rule()], people, drill=True)
+    assert [p.recipient for p in planned] == ["+6281200000001"]
+    assert planned[0].payload["body"].startswith("LATIHAN: ")
+    everyone = _plan(transitions(["manggar"]), [rule()], people, drill=True, drill_all=True)
+    assert len(everyone) == 2
+
+
+def test_drill_sirens_get_the_configured_test_command() -> None:
+    """Drill sirens get test, silent-test, or nothing with `none`."""
+    ts = transitions(["manggar"], drill=True)
+    siren_rule = [rule(actions=[Action.SIREN])]
+    silent = _plan(ts, siren_rule, sirens=SIRENS, drill=True, drill_siren_command="silent-test")
+    assert silent[0].payload == {
+        "command": "silent-test",
+        "duration_s": 120,
+        "alert_id": silent[0].alert_id,
+        "drill": True,
+    }
+    assert _plan(ts, siren_rule, sirens=SIRENS, drill=True, drill_siren_command="none") == []
+
+
+def test_opted_out_numbers_are_skipped() -> None:
+    """A number on the opt-out list gets no SMS."""
+    people = [contact("+6281200000001", ["manggar"]), contact("+6281200000002", ["manggar"])]
+    planned = _plan(transitions(["manggar"]), [rule()], people, opted_out={"+6281200000001"})
+    assert [p.recipient for p in planned] == ["+6281200000002"]
+
+
+def test_replanning_gives_the_same_dedup_keys() -> None:
+    """The same transitions always plan the same keys; another evaluation other keys."""
+    people = [contact("+6281200000001", ["manggar"])]
+    first = _plan(transitions(["manggar"]), [rule()], people)
+    again = _plan(transitions(["manggar"]), [rule()], people)
+    later = _plan(transitions(["manggar"], at=NOW + timedelta(minutes=5)), [rule()], people)
+    assert [p.dedup_key for p in first] == [p.dedup_key for p in again]
+    assert first[0].dedup_key != later[0].dedup_key
+
+
+def test_each_level_and_kind_is_its_own_change() -> None:
+    """Transitions to different levels in one evaluation are separate changes."""
+    ts = transitions(["manggar"], level=Level.SIAGA) + transitions(["lamaru"], level=Level.AWAS)
+    people = [contact("+6281200000001", ["manggar", "lamaru"])]
+    planned = _plan(ts, [rule()], people)
+    assert len({p.alert_id for p in planned}) == 2
+
+
+def test_pending_transitions_notify_nobody() -> None:
+    """Only kinds that notify reach people."""
+    ts = transitions(["manggar"], kind=TransitionKind.PENDING)
+    assert _plan(ts, [rule()], [contact("+6281200000001", ["manggar"])]) == []
+
+
+def test_the_cap_payload_follows_the_contract() -> None:
+    """CAP rows carry every contract field, texts in id and en."""
+    planned = _plan(transitions(["manggar", "lamaru"]), [rule(actions=[Action.CAP])])
+    payload = planned[0].payload
+    assert planned[0].recipient == "cap"
+    assert payload["dedup_key"] == planned[0].dedup_key
+    assert payload["area_ids"] == ["manggar", "lamaru"]
+    assert payload["transition"] == "fired"
+    assert payload["level"] == "siaga"
+    assert set(payload["headline"]) == {"id", "en"}
+    assert {"instruction", "description", "expires", "sent", "values"} <= set(payload)
