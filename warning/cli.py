@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -17,6 +18,7 @@ import structlog
 from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
 from warning.dispatch import commands
+from warning.dispatch.siren import siren_problems
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import load_rules, read_rules, rule_files
 from warning.rules.scenario import load_scenarios
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_areas(sub)
     _add_feeds(sub)
     _add_rules(sub)
+    _add_cap(sub)
     _add_contacts(sub)
     _add_outbox(sub)
     _add_send_test(sub)
@@ -233,6 +236,24 @@ def _add_send_test(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.set_defaults(handler=lambda a, st: commands.send_test(st, a.to))
 
 
+def _add_cap(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("cap", help="CAP 1.2 documents")
+    s = p.add_subparsers(dest="cap_command", metavar="SUBCOMMAND")
+    listing = s.add_parser("list", help="the current CAP documents (not ended, not expired)")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(handler=_cap_list)
+
+
+def _cap_list(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning cap list [--json]`: identifier, msgType, status, event, areas, sent, expires."""
+    from warning.dispatch.cap import cap_listing, current_documents  # noqa: PLC0415 - lxml on demand
+
+    records = current_documents(settings.cap_dir, datetime.now(UTC))
+    if args.json:
+        return _print(json.dumps([r.as_json() for r in records], ensure_ascii=False, indent=2))
+    return _print(cap_listing(records), end="")
+
+
 def _print(text: str, end: str = "\n") -> int:
     sys.stdout.write(text + end)
     return EXIT_OK
@@ -266,6 +287,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("areas", check_areas),
     ("rules", check_rules_setting),
     ("contacts", commands.check),
+    ("sirens", siren_problems),
 )
 
 

@@ -2,8 +2,7 @@
 
 `CHANNELS` is the explicit registry: ChannelKind -> factory
 `(settings, areas, secret) -> Channel`; each factory chooses the log channel
-when nothing real is configured.  The siren and CAP factories join it from
-`warning.dispatch.siren` and `warning.dispatch.cap`.
+when nothing real is configured.
 """
 
 from __future__ import annotations
@@ -12,15 +11,19 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from warning.areas import AreaIndex
-from warning.dispatch.channel import Channel, ChannelKind
-from warning.dispatch.sms import SecretGetter, sms_channel
+from warning.dispatch.cap import cap_channel
+from warning.dispatch.channel import Channel, ChannelKind, SecretGetter
+from warning.dispatch.siren import siren_channel
+from warning.dispatch.sms import sms_channel
 from warning.settings import Settings
 
 ChannelFactory = Callable[[Settings, AreaIndex | None, SecretGetter], Channel]
 
 CHANNELS: Mapping[ChannelKind, ChannelFactory] = MappingProxyType(
     {
+        ChannelKind.SIREN: siren_channel,
         ChannelKind.SMS: sms_channel,
+        ChannelKind.CAP: cap_channel,
     }
 )
 
@@ -28,5 +31,5 @@ CHANNELS: Mapping[ChannelKind, ChannelFactory] = MappingProxyType(
 def build_channels(
     settings: Settings, areas: AreaIndex | None, secret: SecretGetter
 ) -> dict[ChannelKind, Channel]:
-    """One channel per registered kind (rows of unregistered kinds wait in the outbox)."""
+    """One channel per registered kind."""
     return {kind: factory(settings, areas, secret) for kind, factory in CHANNELS.items()}

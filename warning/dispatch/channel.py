@@ -11,11 +11,15 @@ from __future__ import annotations
 import enum
 import itertools
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
+
+#: How channels read secrets: (environment variable, *_file setting, systemd credential)
+#: -> the secret or None; `warning.settings.secret` is the real one, tests pass fakes.
+SecretGetter = Callable[[str, str, str], str | None]
 
 
 class ChannelKind(enum.Enum):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -32,13 +32,11 @@ from warning.dispatch.channel import (
     Delivery,
     LogChannel,
     Outcome,
+    SecretGetter,
     SendResult,
 )
 from warning.model import ConfigError, Problem
 from warning.settings import Settings, SmsSettings
-
-#: settings.secret's shape: (environment variable, *_file setting, systemd credential name).
-SecretGetter = Callable[[str, str, str], str | None]
 
 
 class ErrorClass(enum.Enum):
