@@ -17,6 +17,8 @@ import structlog
 
 from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
+from warning.daemon.drill import DrillOptions, run_drill
+from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.service import Daemon, RunOptions
 from warning.daemon.status import render_text, status_report
 from warning.dispatch import commands
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_outbox(sub)
     _add_send_test(sub)
     _add_run(sub)
+    _add_drill(sub)
     _add_status(sub)
     return parser
 
@@ -278,6 +281,44 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     )
     daemon = Daemon(settings, options)
     return daemon.once() if args.once else daemon.run()
+
+
+def _add_drill(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "drill",
+        help="play a scenario through the real channels as a drill, then print a drill report",
+        description="Exit 0 when every delivery was accepted by its provider, 1 otherwise.",
+    )
+    p.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="a rule-test scenario")
+    p.add_argument(
+        "--speed", type=_speed, default=1.0, metavar="N", help="run N times faster (default 1)"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument(
+        "--drill-all", action="store_true", help="SMS every contact, not only drill=true"
+    )
+    p.set_defaults(handler=_drill)
+
+
+def _speed(text: str) -> float:
+    """A positive speed-up factor."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"speed must be a positive number, not {text!r}")
+    return value
+
+
+def _drill(args: argparse.Namespace, settings: Settings) -> int:
+    """`warning drill SCENARIO.yaml [--speed N] [--json] [--drill-all]`."""
+    report = run_drill(settings, args.scenario, DrillOptions(args.speed, args.drill_all))
+    if args.json:
+        _print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        _print(drill_text(report))
+    return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

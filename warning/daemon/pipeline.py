@@ -156,10 +156,17 @@ class PollResult:
     transitions: int = 0
     deliveries: int = 0
     error: str | None = None
+    changes: tuple[str, ...] = ()
 
 
 class Pipeline:
-    """The data flow of the daemon, one poll or clock tick at a time (thread-safe)."""
+    """The data flow of the daemon, one poll or clock tick at a time (thread-safe).
+
+    `drill` makes every transition a drill (drill states, drill deliveries).
+    `drill_run` names a `warning drill` run playing a scenario: its made-up
+    observations stay in memory (never stored beside real ones, never mixed
+    with the live history) and its alert ids carry the run id.
+    """
 
     def __init__(
         self,
@@ -172,6 +179,7 @@ class Pipeline:
         clock: Callable[[], datetime],
         drill: bool = False,
         drill_all: bool = False,
+        drill_run: str | None = None,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
@@ -182,13 +190,18 @@ class Pipeline:
         self.clock = clock
         self.drill = drill
         self.drill_all = drill_all
+        self.drill_run = drill_run
         self.on_enqueued = on_enqueued
         self.policy = HealthPolicy(
             settings.health.degraded_after_failures, settings.health.down_after_failures
         )
         self._lock = threading.RLock()
-        now = clock()
-        self.history = History(store.recent_observations(now - history_span(config.rules)))
+        self.history = History() if drill_run is not None else self._stored_history()
+
+    def _stored_history(self) -> History:
+        """The recent observations SQLite kept (a restart resumes every window)."""
+        since = self.clock() - history_span(self.config.rules)
+        return History(self.store.recent_observations(since))
 
     # -- polling -----------------------------------------------------------------------
 
@@ -261,6 +274,14 @@ class Pipeline:
         """Evaluate with no new data: pending -> firing, expiry, reminders, timeouts."""
         return self._evaluate([], self.clock(), None)
 
+    def inject(self, observations: Sequence[Observation], now: datetime) -> PollResult:
+        """Evaluate `observations` as if received at `now` (a drill scenario's step).
+
+        No feed is polled and no feed health changes; everything else (states,
+        deliveries, the transaction, the outbox wake-up) is what a poll does.
+        """
+        return self._evaluate(observations, now, None)
+
     def _evaluate(
         self, fresh: Sequence[Observation], now: datetime, feed_name: str | None
     ) -> PollResult:
@@ -273,11 +294,18 @@ class Pipeline:
             window = self.history.items() + new
             states = self.store.load_states(drill=self.drill)
             transitions = evaluate(
-                self.config.rules, window, self.config.areas, states, now, drill=self.drill
+                self.config.rules,
+                window,
+                self.config.areas,
+                states,
+                now,
+                drill=self.drill,
+                run=self.drill_run or "",
             )
             planned = self._plan(transitions, now) + self._health_notice(change)
             with self.store.transaction() as tx:
-                self.store.remember_observations(tx, new, now)
+                if self.drill_run is None:
+                    self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
                 enqueued = outbox.enqueue(tx, planned)
                 if record is not None:
@@ -285,7 +313,10 @@ class Pipeline:
             self.history.add(new)
             self.history.prune(now - history_span(self.config.rules))
         self._after_commit(transitions, change, enqueued)
-        return PollResult(feed_name or "tick", True, len(new), len(transitions), enqueued)
+        changes = tuple(dict.fromkeys(p.change.id for p in planned))
+        return PollResult(
+            feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
+        )
 
     def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
         """The deliveries the notifiable transitions imply."""

@@ -97,6 +97,7 @@ class Daemon:
         )
         self.dispatcher = self._dispatcher(config)
         self._heartbeat = time.monotonic()
+        self.drill_run = f"run-{utc_now():%Y%m%dT%H%M%SZ}"
         self._stopping = threading.Event()
         self._health: HealthServer | None = None
 
@@ -260,6 +261,15 @@ class Daemon:
         self.wake_outbox()
         return enqueued
 
+    def _audit_drill(self, action: str) -> None:
+        """`warning run --drill`: the audit log (and `warning status`) show when it ran."""
+        if not self.options.drill:
+            return
+        detail = {"run_id": self.drill_run, "mode": "run", "drill_all": self.options.drill_all}
+        with self.store.transaction() as tx:
+            self.store.audit(tx, "system", action, detail, utc_now())
+        log.info(action, **detail)
+
     # -- reload ----------------------------------------------------------------------------
 
     def reload(self) -> bool:
@@ -317,6 +327,7 @@ class Daemon:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; 0 on a clean stop."""
         self.announce()
+        self._audit_drill("drill.started")
         self._start_health()
         self.schedule()
         self._install_signals()
@@ -364,18 +375,18 @@ class Daemon:
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S)
         self.dispatcher.close()
         self._close_channels()
+        self._audit_drill("drill.finished")
         if self._health is not None:
             self._health.stop()
         log.info("daemon.stopped", outbox_drained=drained, pending=outbox.open_count(self.store))
 
     def _close_channels(self) -> None:
-        for channel in self.dispatcher.channels.values():
-            if isinstance(channel, SirenChannel):
-                channel.close()
+        close_channels(self.dispatcher)
 
     def once(self) -> int:
         """`--once`: poll every enabled feed, drain the outbox, exit 0 if all feeds worked."""
         self.announce()
+        self._audit_drill("drill.started")
         results: list[PollResult] = []
         for name, feed in self.settings.feeds.items():
             if feed.enabled:
@@ -384,6 +395,7 @@ class Daemon:
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S * 3)
         self.dispatcher.close()
         self._close_channels()
+        self._audit_drill("drill.finished")
         failed = [r.feed for r in results if not r.ok]
         log.info("daemon.once_done", feeds=len(results), failed=failed, outbox_drained=drained)
         return 0 if not failed and drained else 1
@@ -394,6 +406,13 @@ class Daemon:
         except Exception as exc:
             log.exception("job.failed", job=f"feed:{name}")
             return PollResult(name, ok=False, error=repr(exc))
+
+
+def close_channels(dispatcher: Dispatcher) -> None:
+    """Close what holds connections (siren sessions and MQTT clients)."""
+    for channel in dispatcher.channels.values():
+        if isinstance(channel, SirenChannel):
+            channel.close()
 
 
 def _load(settings: Settings) -> Configuration | ConfigError:

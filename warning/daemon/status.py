@@ -37,7 +37,7 @@ def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
             "firing": _firing(conn),
             "feeds": _feeds(conn, settings, now),
             "outbox": dict(conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")),
-            "last_drill": _scalar(conn, "SELECT max(time) FROM alert_log WHERE drill = 1"),
+            "last_drill": _last_drill(conn),
             "last_siren_test": _siren_test(conn),
         }
     finally:
@@ -100,6 +100,47 @@ def _feeds(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[
     return report
 
 
+def _last_drill(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The last drill the audit log recorded (`warning drill` or `warning run --drill`).
+
+    `finished` is None while it runs (or when it was killed); older databases
+    without audit entries show the time of their last drill transition.
+    """
+    started = conn.execute(
+        "SELECT time, detail_json FROM audit_log WHERE action = 'drill.started' ORDER BY id DESC"
+    ).fetchone()
+    if started is None:
+        time = _scalar(conn, "SELECT max(time) FROM alert_log WHERE drill = 1")
+        return None if time is None else {"time": time, "finished": time}
+    detail = json.loads(started["detail_json"])
+    finished = conn.execute(
+        "SELECT time, detail_json FROM audit_log WHERE action = 'drill.finished'"
+        " AND json_extract(detail_json, '$.run_id') = ? ORDER BY id DESC",
+        (detail.get("run_id"),),
+    ).fetchone()
+    outcome = json.loads(finished["detail_json"]) if finished else {}
+    return {
+        "time": started["time"],
+        "finished": finished["time"] if finished else None,
+        "run_id": detail.get("run_id"),
+        "mode": detail.get("mode"),
+        "scenario": detail.get("scenario"),
+        "ok": outcome.get("ok"),
+    }
+
+
+def _drill_text(drill: Mapping[str, Any] | None) -> str:
+    """`last drill: ...` for a terminal."""
+    if drill is None:
+        return "last drill: never"
+    what = drill.get("scenario") or drill.get("mode") or "drill"
+    if drill.get("finished") is None:
+        return f"last drill: {drill['time']} ({what}, running or interrupted)"
+    ok = drill.get("ok")
+    verdict = "" if ok is None else (", every delivery accepted" if ok else ", FAILED deliveries")
+    return f"last drill: {drill['time']} to {drill['finished']} ({what}{verdict})"
+
+
 def _siren_test(conn: sqlite3.Connection) -> dict[str, Any] | None:
     """The last monthly siren test and which sirens acknowledged it."""
     row = conn.execute(
@@ -132,7 +173,7 @@ def render_text(report: Mapping[str, Any]) -> str:
         for f in report["feeds"]
     ]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report["outbox"].items())) or "empty"
-    lines += ["", f"outbox: {counts}", f"last drill: {report['last_drill'] or 'never'}"]
+    lines += ["", f"outbox: {counts}", _drill_text(report["last_drill"])]
     test = report["last_siren_test"]
     if test is None:
         lines.append("last siren test: never")

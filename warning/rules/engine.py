@@ -77,6 +77,7 @@ class _Context:
     areas: AreaIndex
     now: datetime
     drill: bool
+    run: str = ""
     distances: dict[tuple[float, float], dict[str, float]] = field(default_factory=dict)
 
     def distance(self, observation: Observation, area_id: str) -> float | None:
@@ -118,13 +119,16 @@ def evaluate(
     now: datetime,
     *,
     drill: bool = False,
+    run: str = "",
 ) -> list[Transition]:
     """The transitions of every (rule, kelurahan) at `now`, given what was stored before.
 
     `observations` are the new ones plus the recent history the caller keeps,
     oldest received first.  Exercise observations count only when `drill`.
+    `run` names one drill run (`warning drill`): its new alert ids carry it, so
+    two runs of the same scenario never share an episode or a dedup key.
     """
-    ctx = _Context(areas, utc(now), drill)
+    ctx = _Context(areas, utc(now), drill, run)
     events = merge(o for o in observations if drill or not o.exercise)
     transitions: list[Transition] = []
     for rule in rules:
@@ -477,6 +481,8 @@ def _because(verdict: _Verdict) -> str:
 def _alert_id(status: AlertStatus, ctx: _Context) -> str:
     """A stable id for one episode of one (rule, area)."""
     prefix = "drill:" if ctx.drill else ""
+    if ctx.drill and ctx.run:
+        prefix += f"{ctx.run}:"
     return f"{prefix}{status.rule_id}:{status.area_id}:{ctx.now:%Y%m%dT%H%M%SZ}"
 
 

@@ -91,7 +91,7 @@ def _check(
         actual = [_status(tick, rule_id, area_id) for rule_id in rule_ids]
         if not any(_matches(expectation, status) for status in actual):
             failures.append(
-                f"{_where(scenario, expectation.line)}: at {_offset(expectation.at)}, "
+                f"{_where(scenario, expectation.line)}: at {format_offset(expectation.at)}, "
                 f"{expectation.rule or 'any rule'} {area_id}: expected {wanted}, "
                 f"got {_actual(actual)}"
             )
@@ -101,7 +101,7 @@ def _check(
 def _fired(scenario: Scenario, forbidden: Forbidden, tick: Tick) -> list[str]:
     """Areas firing at this tick that must never fire."""
     return [
-        f"{_where(scenario, forbidden.line)}: at {_offset(tick.offset)}, "
+        f"{_where(scenario, forbidden.line)}: at {format_offset(tick.offset)}, "
         f"{status.rule_id} {status.area_id}: expected never to fire, got {_describe(status)}"
         for (rule_id, area_id), status in sorted(tick.states.items())
         if status.state is AlertState.FIRING
@@ -137,7 +137,7 @@ def _actual(statuses: Sequence[AlertStatus]) -> str:
     return ", ".join(active) or "inactive for every rule"
 
 
-def _offset(offset: timedelta) -> str:
+def format_offset(offset: timedelta) -> str:
     """An offset written the way scenarios write it: 0s, 90s, 10m, 2h."""
     seconds = int(offset.total_seconds())
     for unit, size in (("h", 3600), ("m", 60)):
