@@ -13,9 +13,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.local_server import LocalServer
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +28,7 @@ class Recorded:
     form: dict[str, str]
 
 
-class _Server(ThreadingHTTPServer):
-    """Threaded, with a listen backlog deep enough for dozens of concurrent senders."""
-
-    request_queue_size = 256
-    daemon_threads = True
-
-
-class TwilioServer:
+class TwilioServer(LocalServer):
     """Start with `with TwilioServer() as server:`; `server.url` is the api_base."""
 
     def __init__(self, latency_s: float = 0.0) -> None:
@@ -42,27 +36,7 @@ class TwilioServer:
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
-        self._httpd = _Server(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        """Base URL to put in `[sms] api_base`."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> TwilioServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _tb: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__()
 
     def record(self, path: str, form: dict[str, str]) -> str:
         """Keep one request; return the message SID it gets."""

@@ -96,7 +96,9 @@ class Drill:
             on_enqueued=self._wake.set,
         )
         channels = build_channels(settings, self.config.areas, secret)
-        self.dispatcher = Dispatcher(self.store, channels, settings, contacts=self.config.contacts)
+        self.dispatcher = Dispatcher(
+            self.store, channels, settings, contacts=self.config.contacts, drill_only=True
+        )
 
     def run(self) -> DrillReport:
         """Play, let deliveries finish, report; the audit log records start and end."""

@@ -82,7 +82,10 @@ class Backoff:
 
 
 class Dispatcher:
-    """Sends outbox rows through `channels`; kinds without a channel wait in the outbox."""
+    """Sends outbox rows through `channels`; kinds without a channel wait in the outbox.
+
+    With `drill_only` it sends drill rows only and leaves live rows to the daemon.
+    """
 
     def __init__(
         self,
@@ -95,6 +98,7 @@ class Dispatcher:
         backoff: Backoff = Backoff(),
         clock: Callable[[], float] = time.time,
         worker: str | None = None,
+        drill_only: bool = False,
     ) -> None:
         self._store = store
         self._channels = dict(channels)
@@ -109,6 +113,7 @@ class Dispatcher:
         self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
         self._log = structlog.get_logger().bind(worker=self.worker)
         self._opted_out: frozenset[str] = frozenset()
+        self._drill_only = drill_only
 
     @property
     def channels(self) -> Mapping[ChannelKind, Channel]:
@@ -133,6 +138,7 @@ class Dispatcher:
             lease_s=self._lease_s,
             limit=self.batch_size(),
             channels=self._channels.keys(),
+            drill_only=self._drill_only,
         )
         if claimed:
             self._opted_out = outbox.opted_out(self._store)

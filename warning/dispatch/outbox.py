@@ -189,8 +189,12 @@ def claim(
     lease_s: float,
     limit: int,
     channels: Collection[ChannelKind],
+    drill_only: bool = False,
 ) -> list[Delivery]:
-    """Atomically take up to `limit` due rows (or rows whose lease ran out), priority first."""
+    """Atomically take up to `limit` due rows (or rows whose lease ran out), priority first.
+
+    `drill_only` takes drill rows only (`warning drill` never sends live deliveries).
+    """
     kinds = [c.value for c in channels]
     if not kinds or limit <= 0:
         return []
@@ -200,9 +204,9 @@ def claim(
             " attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox"
             " WHERE ((status = 'pending' AND due_at <= ?)"
             " OR (status = 'claimed' AND lease_until < ?))"
-            " AND channel IN (SELECT value FROM json_each(?)) ORDER BY priority, id LIMIT ?)"
-            " RETURNING *",
-            (worker, now + lease_s, now, now, json.dumps(kinds), limit),
+            " AND channel IN (SELECT value FROM json_each(?)) AND drill >= ?"
+            " ORDER BY priority, id LIMIT ?) RETURNING *",
+            (worker, now + lease_s, now, now, json.dumps(kinds), int(drill_only), limit),
         ).fetchall()
     return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
 
