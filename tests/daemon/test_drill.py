@@ -259,3 +259,18 @@ def test_a_speed_that_is_not_positive_is_a_usage_error(
         main(["drill", str(FLOOD_DRILL), "--speed", speed])
     assert exc.value.code == 2
     assert "speed must be a positive number" in capsys.readouterr().err
+
+
+def test_a_broken_scenario_is_reported_with_positions_and_sends_nothing(
+    config: Path, twilio: TwilioServer, sirens: SirenServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario without expectations or times: every problem with file:line, exit 1."""
+    scenario = config.parent / "broken.yaml"
+    scenario.write_text("name: no steps\n")
+    code = main(["--config", str(config), "drill", str(scenario)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{scenario}:1:1: a scenario needs `expect` or `expect_none` entries" in out
+    assert twilio.requests == []
+    assert sirens.requests == []
+    assert not (config.parent / "warning.db").exists()
