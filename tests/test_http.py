@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 
 import pytest
@@ -91,6 +92,19 @@ def test_503_backs_off_exponentially_with_jitter_and_gives_up() -> None:
     assert len(sleeps) == 3
     assert all(0 < s <= 30.0 for s in sleeps)
     assert sleeps[2] >= 4.0
+
+
+@responses.activate
+def test_a_configured_backoff_scales_the_waits_without_deprecation_warnings() -> None:
+    """backoff_s = 0.5: waits 0.5-1.0 then 1.0-1.5 s, and tenacity warns about nothing."""
+    responses.get(URL, status=503)
+    sleeps = Sleeps()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FeedError):
+            client(sleeps, attempts=3, backoff_s=0.5).get(URL, PayloadKind.JSON)
+    assert 0.5 <= sleeps[0] <= 1.0
+    assert 1.0 <= sleeps[1] <= 1.5
 
 
 @responses.activate

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import json
+import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -150,8 +151,11 @@ class HttpClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _RetryableError) and exc.retry_after is not None:
             return min(max(exc.retry_after, 0.0), cap)
-        backoff = tenacity.wait_exponential_jitter(initial=self.settings.backoff_s, max=cap)
-        return float(backoff(state))
+        # Our own exponential backoff: tenacity's `initial=` is deprecated from 9.2 on and
+        # its replacement is missing from 9.0, which the pin allows.
+        ceiling = self.settings.backoff_s * 2 ** max(state.attempt_number - 1, 0)
+        jitter = random.uniform(0.0, self.settings.backoff_s)  # noqa: S311 - jitter, not secrecy
+        return float(min(ceiling + jitter, cap))
 
     def _once(self, url: str, expect: PayloadKind, conditional: bool) -> Fetched:
         """One attempt: request, classify the status, read within the cap, check the body."""

@@ -227,10 +227,13 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite rolls back by itself on SQLITE_FULL and some I/O errors: a second
+            # ROLLBACK would raise and hide the real error; a failed COMMIT leaves it open.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def migrate(self) -> int:
         """Apply pending migrations in order; return the schema version."""

@@ -1,19 +1,17 @@
-"""A local siren controller and a drill test configuration (Twilio and sirens on 127.0.0.1)."""
+"""Siren controllers that can refuse, and a drill test configuration (peers on 127.0.0.1)."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.local_server import LocalServer
+from tests.peers.base import Recorded, Reply
+from tests.peers.siren import SirenServer
 
 SID = "AC" + "5" * 32
 TOKEN = "d" * 32
@@ -21,46 +19,19 @@ TSUNAMI_DRILL = ROOT / "rules" / "tests" / "latihan-tsunami-siaga-balikpapan.yam
 FLOOD_DRILL = ROOT / "rules" / "tests" / "latihan-banjir-balikpapan-utara.yaml"
 
 
-@dataclass(frozen=True, slots=True)
-class SirenRequest:
-    """One trigger a controller received."""
+class SirenControllers(SirenServer):
+    """Siren controllers at `<url>/<siren id>`; those in `refusing` answer their status."""
 
-    path: str
-    body: Mapping[str, Any]
-
-
-class SirenServer(LocalServer):
-    """HTTP siren controllers at `<url>/<siren id>`; `status` answers per siren id (default 200)."""
-
-    def __init__(self, status: Mapping[str, int] | None = None) -> None:
-        self.status = dict(status or {})
-        self.requests: list[SirenRequest] = []
-        self._lock = threading.Lock()
+    def __init__(self, refusing: Mapping[str, int] | None = None) -> None:
         super().__init__()
+        self.refusing = dict(refusing or {})
 
-    def _answer(self, path: str, body: Mapping[str, Any]) -> int:
-        with self._lock:
-            self.requests.append(SirenRequest(path, body))
-        return self.status.get(path.strip("/"), 200)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                status = server._answer(self.path, json.loads(self.rfile.read(length)))
-                reply = json.dumps({"id": f"ack-{len(server.requests)}"}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *_args: object) -> None:
-                """Quiet: tests read the recorded requests instead."""
-
-        return Handler
+    def respond(self, request: Recorded) -> Reply:
+        """The refusal configured for this siren, else an acknowledgement."""
+        status = self.refusing.get(request.path.strip("/"))
+        if status is None:
+            return super().respond(request)
+        return Reply(status, b'{"error": "refused"}', (("Content-Type", "application/json"),))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from tests.daemon.drill_support import (
     FLOOD_DRILL,
     PEOPLE,
     TSUNAMI_DRILL,
-    SirenServer,
+    SirenControllers,
     drill_config,
 )
-from tests.twilio_server import TwilioServer
+from tests.peers.twilio import TwilioServer
 from warning.cli import main
 from warning.daemon.status import status_report
 from warning.settings import load_settings
@@ -32,15 +32,15 @@ def twilio() -> Iterator[TwilioServer]:
 
 
 @pytest.fixture
-def sirens(request: pytest.FixtureRequest) -> Iterator[SirenServer]:
+def sirens(request: pytest.FixtureRequest) -> Iterator[SirenControllers]:
     """Local HTTP siren controllers; all acknowledge unless parametrized {siren id: status}."""
-    with SirenServer(getattr(request, "param", None)) as server:
+    with SirenControllers(getattr(request, "param", None)) as server:
         yield server
 
 
 @pytest.fixture
 def config(
-    tmp_path: Path, twilio: TwilioServer, sirens: SirenServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, twilio: TwilioServer, sirens: SirenControllers, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Settings sending SMS and siren triggers to the local servers."""
     return drill_config(tmp_path, twilio.url, sirens.url, monkeypatch)
@@ -70,7 +70,7 @@ COASTAL = ("manggar", "lamaru", "klandasan-ilir", "prapatan")
 def test_tsunami_drill_report_counts_match_what_the_servers_received(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """--speed 60 --json: SMS and siren counts equal the requests the local servers recorded."""
@@ -91,7 +91,7 @@ def test_tsunami_drill_report_counts_match_what_the_servers_received(
 def test_tsunami_drill_marks_every_message_and_siren_as_a_drill(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Bodies start LATIHAN:, PD-4 brings LATIHAN: AMAN:, sirens get `test`, CAP is Exercise."""
@@ -99,8 +99,8 @@ def test_tsunami_drill_marks_every_message_and_siren_as_a_drill(
     bodies = [r.form["Body"] for r in twilio.requests]
     assert all(b.startswith("LATIHAN: ") for b in bodies)
     assert sum(b.startswith("LATIHAN: AMAN: ") for b in bodies) == 2
-    assert [r.body["command"] for r in sirens.requests] == ["test", "test"]
-    assert all(r.body["drill"] is True for r in sirens.requests)
+    assert [c["command"] for c in sirens.commands()] == ["test", "test"]
+    assert all(c["drill"] is True for c in sirens.commands())
     documents = list((config.parent / "cap").glob("*.xml"))
     assert len(documents) == 2
     assert all("<status>Exercise</status>" in d.read_text() for d in documents)
@@ -109,7 +109,7 @@ def test_tsunami_drill_marks_every_message_and_siren_as_a_drill(
 def test_reported_alerts_name_rule_areas_level_and_reach(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """One line per change: fired SIAGA over the coast with SMS and sirens, then the all-clear."""
@@ -127,7 +127,7 @@ def test_reported_alerts_name_rule_areas_level_and_reach(
 def test_only_drill_contacts_are_texted(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Without --drill-all, coastal contacts with drill=false get nothing."""
@@ -138,7 +138,7 @@ def test_only_drill_contacts_are_texted(
 def test_drill_all_texts_every_contact_in_the_areas(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """--drill-all reaches every coastal contact, drill=true or not, still marked LATIHAN."""
@@ -153,7 +153,7 @@ def test_drill_all_texts_every_contact_in_the_areas(
 def test_a_second_run_of_the_same_scenario_sends_everything_again(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Each run has its own id in its alert ids, so dedup keys never match an earlier drill's."""
@@ -171,7 +171,7 @@ def test_a_second_run_of_the_same_scenario_sends_everything_again(
 def test_a_siren_that_refuses_is_reported_and_the_drill_exits_1(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A controller answering 400 is a failure with its reason; the other siren acknowledged."""
@@ -188,7 +188,7 @@ def test_a_siren_that_refuses_is_reported_and_the_drill_exits_1(
 def test_flood_drill_reaches_the_north_only(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Heavy rain over the north: SIAGA then all-clear to the northern drill contact, no siren."""
@@ -206,7 +206,7 @@ def test_flood_drill_reaches_the_north_only(
 def test_status_shows_the_last_drill(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`warning status` reads the drill's audit entries: when, which scenario, how it went."""
@@ -223,7 +223,7 @@ def test_status_shows_the_last_drill(
 def test_a_drill_leaves_no_drill_state_behind(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """No leftover drill alert can later time out into a stray all-clear; nothing live is stored."""
@@ -237,7 +237,7 @@ def test_a_drill_leaves_no_drill_state_behind(
 def test_the_text_report_ends_with_the_verdict(
     config: Path,
     twilio: TwilioServer,
-    sirens: SirenServer,
+    sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Without --json the report is for a terminal: sections, then OK or FAILED."""
@@ -262,7 +262,7 @@ def test_a_speed_that_is_not_positive_is_a_usage_error(
 
 
 def test_a_broken_scenario_is_reported_with_positions_and_sends_nothing(
-    config: Path, twilio: TwilioServer, sirens: SirenServer, capsys: pytest.CaptureFixture[str]
+    config: Path, twilio: TwilioServer, sirens: SirenControllers, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A scenario without expectations or times: every problem with file:line, exit 1."""
     scenario = config.parent / "broken.yaml"

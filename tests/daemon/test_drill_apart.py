@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.drill_support import TSUNAMI_DRILL, SirenServer, drill_config
-from tests.twilio_server import TwilioServer
+from tests.daemon.drill_support import TSUNAMI_DRILL, SirenControllers, drill_config
+from tests.peers.twilio import TwilioServer
 from warning.cli import main
 from warning.daemon.pipeline import Pipeline, load_configuration
 from warning.daemon.service import Daemon, RunOptions
@@ -24,15 +24,15 @@ from warning.state import Store
 
 
 @pytest.fixture
-def servers() -> Iterator[tuple[TwilioServer, SirenServer]]:
+def servers() -> Iterator[tuple[TwilioServer, SirenControllers]]:
     """A local Twilio-compatible server and local siren controllers."""
-    with TwilioServer() as twilio, SirenServer() as sirens:
+    with TwilioServer() as twilio, SirenControllers() as sirens:
         yield twilio, sirens
 
 
 @pytest.fixture
 def config(
-    tmp_path: Path, servers: tuple[TwilioServer, SirenServer], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, servers: tuple[TwilioServer, SirenControllers], monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Settings pointing at the local servers, every feed disabled (nothing is polled)."""
     path = drill_config(tmp_path, servers[0].url, servers[1].url, monkeypatch)
@@ -74,7 +74,7 @@ def live_rows(store: Store) -> list[tuple[int, str, str]]:
 
 def test_a_drill_of_a_firing_live_alert_leaves_it_untouched_and_live_still_notifies(
     config: Path,
-    servers: tuple[TwilioServer, SirenServer],
+    servers: tuple[TwilioServer, SirenControllers],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Live SIAGA firing; the same rule and areas drilled to the end; live state and rows unchanged.
@@ -108,7 +108,7 @@ def test_a_drill_of_a_firing_live_alert_leaves_it_untouched_and_live_still_notif
 @pytest.mark.parametrize(("command", "expected"), [("test", 2), ("silent-test", 2), ("none", 0)])
 def test_run_drill_marks_every_transition_as_a_drill(
     tmp_path: Path,
-    servers: tuple[TwilioServer, SirenServer],
+    servers: tuple[TwilioServer, SirenControllers],
     monkeypatch: pytest.MonkeyPatch,
     command: str,
     expected: int,

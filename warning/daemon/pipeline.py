@@ -346,7 +346,8 @@ class Pipeline:
                     f"alert.{t.kind.value}",
                     rule=t.rule_id,
                     area=t.area_id,
-                    level=level,
+                    # `level` is the log line's own level: the alert's needs its own key.
+                    alert_level=level,
                     alert_id=t.status.alert_id,
                     reason=t.reason,
                     drill=t.status.drill,

@@ -1,0 +1,134 @@
+"""A Pipeline on a real store, the shipped rules and the test contacts, fetching fake URLs.
+
+Feeds point at `https://feeds.test/<name>` so `responses` (or a FeedServer URL
+given instead) answers; the clock is a settable `Clock`, by default just after
+the recorded synthetic InaTEWS SIAGA bulletin was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.peers.config import contacts
+from warning.daemon.pipeline import Pipeline, load_configuration
+from warning.daemon.telemetry import Metrics
+from warning.http import HttpClient
+from warning.settings import Settings, load_settings
+from warning.state import Store
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+PD1 = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
+PD4 = FIXTURES / "inatews" / "synthetic_inatews_pd4_ended_kaltim_balikpapan.json"
+#: Five minutes after the synthetic PD-1 was sent (10:15:12 WIB = 03:15:12 UTC).
+AFTER_PD1 = datetime(2026, 3, 10, 3, 20, tzinfo=UTC)
+BASE = "https://feeds.test"
+
+
+class Clock:
+    """A settable clock for the pipeline."""
+
+    def __init__(self, now: datetime = AFTER_PD1) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def write_settings(
+    directory: Path,
+    feeds: Mapping[str, str] | None = None,
+    *,
+    down_after_failures: int = 3,
+    rules_dir: Path | None = None,
+) -> Settings:
+    """Settings with the given feeds enabled (name -> URL; default inatews at BASE)."""
+    feeds = feeds if feeds is not None else {"inatews": f"{BASE}/inatews"}
+    people = contacts()
+    csv = directory / "contacts.csv"
+    rows = [f"{c.phone},{c.name},{c.area},{c.group},id,true" for c in people]
+    csv.write_text("phone,name,areas,group,language,drill\n" + "\n".join(rows) + "\n")
+    q = json.dumps
+    text = [
+        f"[state]\npath = {q(str(directory / 'warning.db'))}",
+        f"[rules]\ndirectory = {q(str(rules_dir or ROOT / 'rules'))}",
+        f"[areas]\npath = {q(str(ROOT / 'areas.geojson'))}",
+        "[http]\nattempts = 1\nbackoff_s = 0.01\nconnect_timeout_s = 1.0\nread_timeout_s = 1.0",
+        f"[contacts]\npath = {q(str(csv))}",
+        f"[health]\ndown_after_failures = {down_after_failures}\ndegraded_after_failures = 1",
+        f"[cap]\ndirectory = {q(str(directory / 'cap'))}",
+    ]
+    from warning.settings import FEED_DEFAULTS  # noqa: PLC0415 - the registry of names
+
+    for name in FEED_DEFAULTS:
+        if name in feeds:
+            text.append(f"[feeds.{name}]\nurl = {q(feeds[name])}")
+        else:
+            text.append(f"[feeds.{name}]\nenabled = false")
+    path = directory / "warning.toml"
+    path.write_text("\n\n".join(text) + "\n")
+    return load_settings(path)
+
+
+@dataclass
+class Rig:
+    """A pipeline and what it was built from."""
+
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    clock: Clock
+    enqueued: list[int]
+
+    def outbox(self, channel: str | None = None) -> list[sqlite3.Row]:
+        """Outbox rows (of one channel)."""
+        conn = self.store.connection()
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+        return [r for r in rows if channel is None or r["channel"] == channel]
+
+    def firing(self) -> set[tuple[str, str]]:
+        """(rule, area) of the live alerts firing now."""
+        states = self.store.load_states()
+        return {k for k, s in states.items() if s.state.value == "firing"}
+
+
+def make_rig(settings: Settings, store: Store | None = None, clock: Clock | None = None) -> Rig:
+    """A pipeline over `settings` with a real store and metrics."""
+    store = store or Store(settings.state_path)
+    clock = clock or Clock()
+    enqueued: list[int] = []
+    pipeline = Pipeline(
+        settings,
+        store,
+        load_configuration(settings),
+        metrics=Metrics(),
+        client=HttpClient(settings.http, sleep=lambda _s: None),
+        clock=clock,
+        on_enqueued=lambda: enqueued.append(1),
+    )
+    return Rig(settings, store, pipeline, clock, enqueued)
+
+
+class LockedStore(Store):
+    """A store whose next `failures` transactions fail as a locked database does."""
+
+    def __init__(self, path: Path, failures: int = 0, message: str = "database is locked") -> None:
+        self.failures = failures
+        self.message = message
+        super().__init__(path)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Fail while failures remain, else the real transaction."""
+        if self.failures > 0:
+            self.failures -= 1
+            raise sqlite3.OperationalError(self.message)
+        with super().transaction() as tx:
+            yield tx

@@ -1,0 +1,150 @@
+"""Feed faults against every single-URL adapter: no crash, health as designed, alerts untouched.
+
+A SIAGA from InaTEWS is firing before each fault; then the faulty feed is
+polled in-process (the real Pipeline, HttpClient and parser against a local
+FeedServer).  A transport or payload fault must leave the feed degraded (or
+still ok, for payloads that are valid but useless), never resolve or raise an
+alert, and enqueue nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon.pipeline_support import FIXTURES, PD1, Rig, make_rig, write_settings
+from tests.peers import Fault, FeedServer
+from tests.peers.config import COASTAL, free_port
+from warning.model import FeedHealth
+
+#: Adapters fetched from one URL, with a recorded payload each.
+ADAPTERS = {
+    "inatews": PD1,
+    "bmkg-autogempa": FIXTURES / "bmkg-autogempa" / "bmkg_autogempa_20211013_tambrauw_m5.3.json",
+    "bmkg-gempaterkini": FIXTURES
+    / "bmkg-gempaterkini"
+    / "bmkg_gempaterkini_20211214_flores_m7.4_tsunami.json",
+    "bmkg-gempadirasakan": FIXTURES
+    / "bmkg-gempadirasakan"
+    / "bmkg_gempadirasakan_20251224_sample.json",
+    "usgs": FIXTURES / "usgs" / "usgs_summary_significant_month_20220405_pariaman_m6.7.geojson",
+}
+
+#: Transport faults: the poll fails and the feed turns degraded.
+FAILING = {
+    "timeout": Fault(delay_s=1.5),
+    "500": Fault(status=500),
+    "503 Retry-After": Fault(status=503, retry_after="1"),
+    "HTML error page": Fault(html=True),
+    "empty body": Fault(empty=True),
+    "truncated body": Fault(truncated=True),
+    "connection reset": Fault(reset=True),
+    "50 MB body": Fault(oversize_bytes=50_000_000),
+    "wrong schema": Fault(body=b'{"features": "none", "Infogempa": 3, "info": []}'),
+}
+
+#: Payload faults that parse: the poll succeeds, the items are rejected or change nothing.
+ABSURD = json.dumps(
+    {
+        "Infogempa": {"gempa": {"Magnitude": "99", "Kedalaman": "-5 km", "Coordinates": "999,999"}},
+        "info": {"magnitude": "99", "subject": "Warning Tsunami PD-9"},
+    }
+).encode()
+
+
+@pytest.fixture
+def peers(tmp_path: Path) -> Iterator[tuple[Rig, FeedServer]]:
+    """A pipeline whose feeds point at a FeedServer, with a tsunami SIAGA already firing."""
+    with FeedServer() as feeds:
+        for name, payload in ADAPTERS.items():
+            feeds.serve(f"/{name}", payload)
+        urls = {name: feeds.url_for(f"/{name}") for name in ADAPTERS}
+        settings = write_settings(tmp_path, urls)
+        rig = make_rig(settings)
+        assert rig.pipeline.poll("inatews").ok
+        assert {area for _, area in rig.firing()} == set(COASTAL)
+        yield rig, feeds
+
+
+def _poll_under(rig: Rig, feeds: FeedServer, name: str, fault: Fault | None) -> tuple[bool, str]:
+    """Inject, poll once, report what was seen."""
+    if fault is not None:
+        feeds.fault(f"/{name}", fault)
+    result = rig.pipeline.poll(name)
+    return result.ok, result.error or ""
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+@pytest.mark.parametrize("fault_name", FAILING)
+def test_a_transport_or_payload_fault_degrades_the_feed_and_touches_no_alert(
+    peers: tuple[Rig, FeedServer], name: str, fault_name: str
+) -> None:
+    """The poll fails cleanly, the feed is degraded, the SIAGA still fires, nothing is enqueued."""
+    rig, feeds = peers
+    firing, rows = rig.firing(), len(rig.outbox())
+    ok, error = _poll_under(rig, feeds, name, FAILING[fault_name])
+    health = rig.store.feed(name).health
+    print(f"injected {fault_name} on {name}; saw ok={ok} health={health.value} error={error!r}")
+    assert not ok
+    assert health is FeedHealth.DEGRADED
+    assert rig.firing() == firing
+    assert len(rig.outbox()) == rows
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_connection_refused_degrades_the_feed(tmp_path: Path, name: str) -> None:
+    """Nobody listens on the feed's port: a failed poll, degraded, no alert change."""
+    settings = write_settings(tmp_path, {name: f"http://127.0.0.1:{free_port()}/{name}"})
+    rig = make_rig(settings)
+    result = rig.pipeline.poll(name)
+    print(f"injected connection refused on {name}; saw {result}")
+    assert not result.ok
+    assert rig.store.feed(name).health is FeedHealth.DEGRADED
+    assert rig.outbox() == []
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_absurd_values_raise_no_alert(peers: tuple[Rig, FeedServer], name: str) -> None:
+    """Magnitude 99 at lon 999: rejected (or failed), never a new alert, the SIAGA unchanged."""
+    rig, feeds = peers
+    firing, rows = rig.firing(), len(rig.outbox())
+    ok, error = _poll_under(rig, feeds, name, Fault(body=ABSURD))
+    print(f"injected absurd values on {name}; saw ok={ok} error={error!r}")
+    assert rig.firing() == firing
+    assert len(rig.outbox()) == rows
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_repeated_and_stale_events_raise_nothing_new(
+    peers: tuple[Rig, FeedServer], name: str
+) -> None:
+    """The same payload three times (stale for all but the PD-1): no new alert or delivery."""
+    rig, _feeds = peers
+    firing, rows = rig.firing(), len(rig.outbox())
+    results = [rig.pipeline.poll(name) for _ in range(3)]
+    print(f"injected the same payload 3x on {name}; saw {[r.observations for r in results]}")
+    assert all(r.ok for r in results)
+    assert all(r.transitions == 0 for r in results)
+    assert rig.firing() == firing
+    assert len(rig.outbox()) == rows
+    assert rig.store.feed(name).health is FeedHealth.OK
+
+
+def test_an_outage_longer_than_down_after_failures_never_resolves(
+    peers: tuple[Rig, FeedServer],
+) -> None:
+    """Ten 503s on inatews: down once (officials told once), the SIAGA still firing."""
+    rig, feeds = peers
+    firing, rows = rig.firing(), len(rig.outbox())
+    feeds.fault("/inatews", Fault(status=503))
+    for _ in range(10):
+        rig.pipeline.poll("inatews")
+    notices = len(rig.outbox()) - rows
+    officials = [c for c in rig.pipeline.config.contacts if c.group == "officials"]
+    print(f"injected 10 x 503 on inatews; saw health={rig.store.feed('inatews').health.value}")
+    assert rig.store.feed("inatews").health is FeedHealth.DOWN
+    assert notices == len(officials)
+    assert rig.firing() == firing

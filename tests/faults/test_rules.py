@@ -1,0 +1,66 @@
+"""Malformed rule files: each rejected with its position; a reloaded daemon keeps going."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.daemon.pipeline_support import ROOT, write_settings
+from warning.daemon.service import Daemon
+from warning.model import ConfigError
+from warning.rules import load_rules
+
+#: Fixtures that only warn (a rule set with them still loads), so they are no rejection test.
+WARNING_ONLY = {"empty-file", "message-too-long", "no-description"}
+BAD = [
+    p
+    for p in sorted((ROOT / "tests" / "fixtures" / "rules" / "bad").glob("*.yaml"))
+    if p.stem not in WARNING_ONLY
+][:30]
+
+
+def test_there_are_thirty_malformed_rule_files() -> None:
+    """The suite covers at least 30 different mistakes."""
+    assert len(BAD) == 30
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Daemon:
+    """An in-process daemon (not started) on a copy of the shipped rules."""
+    directory = tmp_path_factory.mktemp("rules-daemon")
+    rules = directory / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("tests"))
+    return Daemon(write_settings(directory, {}, rules_dir=rules))
+
+
+@pytest.mark.parametrize("bad", BAD, ids=[p.stem for p in BAD])
+def test_a_malformed_rule_file_is_rejected_with_its_position(bad: Path, areas: object) -> None:
+    """Loading the file alone raises ConfigError naming the file and a line."""
+    with pytest.raises(ConfigError) as caught:
+        load_rules([bad], areas)  # type: ignore[arg-type]
+    problems = caught.value.problems
+    print(f"injected {bad.name}; saw {[str(p) for p in problems]}")
+    positioned = re.compile(re.escape(bad.name) + r":\d+")
+    assert all(bad.name in str(p) for p in problems)
+    assert any(positioned.search(str(p)) for p in problems) or not bad.read_text().strip()
+
+
+@pytest.mark.parametrize("bad", BAD, ids=[p.stem for p in BAD])
+def test_a_reload_with_a_malformed_file_keeps_the_last_good_rules(
+    daemon: Daemon, bad: Path
+) -> None:
+    """Daemon.reload() returns False and the running configuration is the same object."""
+    before = daemon.pipeline.config
+    target = daemon.settings.rules_dir / "zz-bad.yaml"
+    shutil.copy(bad, target)
+    try:
+        accepted = daemon.reload()
+    finally:
+        target.unlink()
+    print(f"injected {bad.name} on reload; saw accepted={accepted}")
+    assert not accepted
+    assert daemon.pipeline.config is before
+    assert len(before.rules) > 0
