@@ -15,7 +15,9 @@ Two kinds of observations:
   later bulletin (PD-4 `level: ended`, CAP Cancel), by a revision that no
   longer meets the rule, by `clear_when`, or by time: `expire_after` from the
   event's time (earthquakes 1 h, weather warnings their CAP `expires`, else
-  3 h); a tsunami warning without PD-4 times out after 12 h (TIMED_OUT).
+  3 h); a tsunami warning without PD-4 times out after 12 h (TIMED_OUT).  With
+  `clear_when`, a revision that no longer meets the rule ends nothing: the alert
+  keeps its level until `clear_when` holds or the event ends or times out.
 * Readings (rainfall, wind, sea_level) form a series per area; the newest
   reading at or before `now` decides (windows end at each reading's time).
   Firing ends when the newest reading no longer holds (or `clear_when` holds)
@@ -39,6 +41,7 @@ from warning.areas import AreaIndex
 from warning.model import (
     AlertState,
     AlertStatus,
+    Expression,
     Level,
     Observation,
     ObservationKind,
@@ -318,9 +321,25 @@ def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: _Context
         return replace(verdict, reason="BMKG ended the warning")
     if ctx.now >= (expires := _deadline(rule, o.kind, o.time, o.values)):
         return replace(_expiry(rule, expires, ctx), observation=o, last_true=o.time)
+    return _revision_end(rule, o, verdict, status, ctx)
+
+
+def _revision_end(
+    rule: Rule, o: Observation, verdict: _Verdict, status: AlertStatus, ctx: _Context
+) -> _Verdict:
+    """A live revision `o` that no longer meets the rule ends it, unless clear_when must hold."""
+    if rule.clear_when is not None and not _clears(rule.clear_when, o, status.area_id, ctx):
+        # clear_when is hysteresis: only it (or the event's end) resolves, so a bulletin
+        # de-escalating below `when` never sends an all-clear while the threat lasts.
+        return _UNKNOWN
     if status.area_id not in o.area_ids and not o.is_point:
         return replace(verdict, reason="the latest bulletin no longer names this area")
     return replace(verdict, reason="the latest report no longer meets the rule")
+
+
+def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: _Context) -> bool:
+    """True when the rule's `clear_when` holds on the observation, seen from the area."""
+    return holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
 
 
 def _expiry(rule: Rule, expires: datetime, ctx: _Context) -> _Verdict:
