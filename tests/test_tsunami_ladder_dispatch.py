@@ -152,10 +152,21 @@ def test_coastal_sirens_alert_attack_alert_then_all_clear(
     episode: list[list[PlannedDelivery]],
 ) -> None:
     """No siren at WASPADA; SIAGA alert, AWAS attack, back to SIAGA alert, PD-4 all-clear."""
-    commands = [
-        [p.payload["command"] for p in batch if p.channel is ChannelKind.SIREN] for batch in episode
+    assert _commands(episode) == [[], ["alert"], ["attack"], ["alert"], ["all-clear"]]
+
+
+def test_falling_back_to_waspada_stops_the_sirens_once(shipped: tuple[Rule, ...]) -> None:
+    """SIAGA -> WASPADA tells sirens all-clear at once; PD-4 then has no second all-clear."""
+    falling = ((0, "waspada", 1), (15, "siaga", 2), (60, "waspada", 3), (120, "ended", 4))
+    episode = _episode(shipped, falling)
+    assert _commands(episode) == [[], ["alert"], ["all-clear"], []]
+    bodies = [body for _, body in _sms(episode)["+6281200000001"]]
+    assert [body.split(" TSUNAMI")[0] for body in bodies] == [
+        "WASPADA",
+        "SIAGA",
+        "WASPADA",
+        "AMAN: WASPADA",
     ]
-    assert commands == [[], ["alert"], ["attack"], ["alert"], ["all-clear"]]
 
 
 def test_cap_follows_one_alert_from_alert_to_its_end(episode: list[list[PlannedDelivery]]) -> None:
