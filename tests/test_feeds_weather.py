@@ -81,6 +81,31 @@ def test_bmkg_forecast_fetch_spaces_requests_under_the_rate_limit() -> None:
     assert len(FEEDS["bmkg-forecast"].parse(payload, ctx)) == 34 * 6
 
 
+@responses.activate
+def test_bmkg_forecast_down_service_fails_fast() -> None:
+    """Three failures before any success fail the poll at once, not after 34 spaced tries."""
+    responses.get("https://api.bmkg.go.id/publik/prakiraan-cuaca", status=404)
+    waits: list[float] = []
+    client = HttpClient(HttpSettings(), sleep=waits.append)
+    ctx = context("bmkg-forecast", areas=AREAS)
+    with pytest.raises(FeedError, match="first 3 kelurahan forecasts failed"):
+        FEEDS["bmkg-forecast"].get(client, ctx)
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_bmkg_forecast_one_missing_kelurahan_keeps_the_rest() -> None:
+    """After a success, a later kelurahan's failure skips only that kelurahan."""
+    url = "https://api.bmkg.go.id/publik/prakiraan-cuaca"
+    responses.get(url, body=MANGGAR)
+    responses.get(url, status=404)
+    responses.get(url, body=MANGGAR)
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    payload = FEEDS["bmkg-forecast"].get(client, context("bmkg-forecast", areas=AREAS))
+    assert payload is not None
+    assert len(json.loads(payload)) == 33
+
+
 def test_open_meteo_current_format_in_utc_and_metres_per_second() -> None:
     """Local times minus utc_offset_seconds; km/h -> m/s; null hours skipped."""
     found = parse("open-meteo", OPEN_METEO)

@@ -122,3 +122,25 @@ def test_audit_log_records_who(store: Store) -> None:
     [entry] = store.audit_entries()
     assert entry["actor"] == "operator:budi"
     assert entry["detail"] == {"alert_id": "a1"}
+
+
+def test_window_replays_in_receipt_order(store: Store) -> None:
+    """A revision received later comes later, even when its origin time is earlier."""
+    first = Observation(
+        source="bmkg-gempaterkini",
+        kind=ObservationKind.EARTHQUAKE,
+        event_id="q1",
+        time=T0 + timedelta(seconds=1),
+        values={"magnitude": 7.5},
+    )
+    revision = Observation(
+        source="bmkg-gempaterkini",
+        kind=ObservationKind.EARTHQUAKE,
+        event_id="q1",
+        time=T0,
+        values={"magnitude": 7.4},
+    )
+    with store.transaction() as tx:
+        store.remember_observations(tx, [first], T0)
+        store.remember_observations(tx, [revision], T0 + timedelta(minutes=5))
+    assert store.recent_observations(T0 - timedelta(hours=1)) == [first, revision]

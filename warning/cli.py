@@ -17,6 +17,8 @@ import structlog
 
 from warning import __version__, feeds_cli, log
 from warning.areas import AreaIndex, load_areas
+from warning.daemon.service import Daemon, RunOptions
+from warning.daemon.status import render_text, status_report
 from warning.dispatch import commands
 from warning.dispatch.siren import siren_problems
 from warning.model import Area, ConfigError, Problem, Severity
@@ -48,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_contacts(sub)
     _add_outbox(sub)
     _add_send_test(sub)
+    _add_run(sub)
+    _add_status(sub)
     return parser
 
 
@@ -252,6 +256,41 @@ def _cap_list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         return _print(json.dumps([r.as_json() for r in records], ensure_ascii=False, indent=2))
     return _print(cap_listing(records), end="")
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the daemon: poll feeds, evaluate rules, warn")
+    p.add_argument("--drill", action="store_true", help="every transition is a drill")
+    p.add_argument(
+        "--drill-all",
+        action="store_true",
+        help="in a drill, SMS every contact, not only drill=true",
+    )
+    p.add_argument(
+        "--once", action="store_true", help="poll every feed once, drain the outbox, exit"
+    )
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    options = RunOptions(
+        drill=args.drill or args.drill_all, drill_all=args.drill_all, once=args.once
+    )
+    daemon = Daemon(settings, options)
+    return daemon.once() if args.once else daemon.run()
+
+
+def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("status", help="firing alerts, feed health, outbox (reads the database)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_status)
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    report = status_report(settings, datetime.now(UTC))
+    if args.json:
+        return _print(json.dumps(report, indent=2, default=str))
+    return _print(render_text(report))
 
 
 def _print(text: str, end: str = "\n") -> int:

@@ -113,6 +113,15 @@ class HttpClient:
         """Replace the bodies kept for `group` (so what is no longer listed is dropped)."""
         self._kept[group] = dict(bodies)
 
+    def forget_validators(self) -> None:
+        """Drop every remembered ETag / Last-Modified.
+
+        The daemon calls this when what it fetched could not be committed (a
+        locked or full database): the next poll must fetch the payload again
+        rather than hear "304 unchanged" about data never evaluated.
+        """
+        self._validators.clear()
+
     def get(
         self,
         url: str,

@@ -311,10 +311,15 @@ class Store:
         return tx.total_changes - before
 
     def recent_observations(self, since: datetime) -> list[Observation]:
-        """Observations with a time at or after `since`, oldest first."""
+        """Observations with a time at or after `since`, oldest received first.
+
+        Receipt order, not observation time: the engine lets the last-received
+        revision of a reading or event win, so a restart must replay them in the
+        order they arrived.
+        """
         rows = self.connection().execute(
             "SELECT source, kind, event_id, time, body FROM observations WHERE time >= ?"
-            " ORDER BY time, id",
+            " ORDER BY id",
             (_iso(since),),
         )
         return [_observation(r) for r in rows]

@@ -110,6 +110,11 @@ class Dispatcher:
         self._log = structlog.get_logger().bind(worker=self.worker)
         self._opted_out: frozenset[str] = frozenset()
 
+    @property
+    def channels(self) -> Mapping[ChannelKind, Channel]:
+        """The channels this dispatcher sends through."""
+        return self._channels
+
     def close(self) -> None:
         """Finish the sends in flight and stop the threads."""
         self._pool.shutdown(wait=True)

@@ -330,6 +330,26 @@ def open_count(store: Store) -> int:
     return int(row[0])
 
 
+def status_counts(store: Store) -> dict[DeliveryStatus, int]:
+    """How many rows each status has."""
+    found = store.connection().execute("SELECT status, count(*) FROM outbox GROUP BY status")
+    return {DeliveryStatus(status): int(n) for status, n in found}
+
+
+def prune_delivered(tx: sqlite3.Connection, before: datetime) -> int:
+    """Delete sent and superseded rows finished before `before` (retention); never failed ones.
+
+    Failed rows stay until an operator has seen them; alerts and the audit log
+    live in other tables and are never pruned.
+    """
+    done = "status IN ('sent', 'superseded') AND finished_at < ?"
+    tx.execute(
+        f"DELETE FROM outbox_areas WHERE delivery_id IN (SELECT id FROM outbox WHERE {done})",  # noqa: S608 - fixed clause
+        (_iso(before),),
+    )
+    return tx.execute(f"DELETE FROM outbox WHERE {done}", (_iso(before),)).rowcount  # noqa: S608
+
+
 def next_due(store: Store) -> float | None:
     """When the next pending row becomes due, or a claimed row's lease runs out."""
     row = (

@@ -377,17 +377,7 @@ def operator_sms(
     `subject` stands in for the rule id (`siren:<id>`, `send-test`), so a newer
     message about the same subject supersedes an unsent older one.
     """
-    change = AlertChange(
-        id=change_id,
-        rule_id=subject,
-        kind=TransitionKind.FIRED,
-        level=Level.WASPADA,
-        previous_level=None,
-        area_ids=(),
-        time=utc(now),
-        drill=drill,
-        transitions=(),
-    )
+    change = _operator_change(change_id, subject, drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
@@ -399,3 +389,47 @@ def operator_sms(
         )
         for phone in dict.fromkeys(phones)
     ]
+
+
+def operator_sirens(
+    change_id: str,
+    subject: str,
+    sirens: Sequence[SirenSettings],
+    command: str,
+    *,
+    drill: bool,
+    now: datetime,
+) -> list[PlannedDelivery]:
+    """Siren commands that no rule decided (the monthly test, an operator's stop)."""
+    change = _operator_change(change_id, subject, drill=drill, now=now)
+    return [
+        PlannedDelivery(
+            change,
+            ChannelKind.SIREN,
+            siren.id,
+            (),
+            {
+                "command": command,
+                "duration_s": siren.duration_s,
+                "alert_id": change_id,
+                "drill": drill,
+            },
+            PRIORITY_SIREN,
+        )
+        for siren in sirens
+    ]
+
+
+def _operator_change(change_id: str, subject: str, *, drill: bool, now: datetime) -> AlertChange:
+    """The change record behind deliveries an operator or the daemon itself decided."""
+    return AlertChange(
+        id=change_id,
+        rule_id=subject,
+        kind=TransitionKind.FIRED,
+        level=Level.WASPADA,
+        previous_level=None,
+        area_ids=(),
+        time=utc(now),
+        drill=drill,
+        transitions=(),
+    )

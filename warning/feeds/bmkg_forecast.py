@@ -122,6 +122,10 @@ def _utc(value: str) -> datetime:
         raise ItemError(f"utc_datetime {value!r} is not YYYY-MM-DD hh:mm:ss") from None
 
 
+#: Consecutive failures, before any success, that mean the service itself is down.
+GIVE_UP_AFTER = 3
+
+
 def fetch(client: HttpClient, context: FeedContext) -> bytes | None:
     """One request per kelurahan, spaced to stay under the rate limit; a JSON list."""
     if context.areas is None:
@@ -136,6 +140,13 @@ def fetch(client: HttpClient, context: FeedContext) -> bytes | None:
             body = client.get(context.settings.url, PayloadKind.JSON, {"adm4": code}, False).body
         except FeedError as exc:
             reject(context.settings.name, f"adm4 {code}: {exc.message}", code)
+            if not responses and index + 1 >= GIVE_UP_AFTER:
+                # The service is down, not one kelurahan: fail the poll now rather than
+                # spend a minute asking 34 times.
+                raise FeedError(
+                    f"first {GIVE_UP_AFTER} kelurahan forecasts failed: {exc.message}",
+                    transient=exc.transient,
+                ) from None
             continue
         responses.append(parse_json(body))
     if not responses:

@@ -1,0 +1,390 @@
+"""One poll: fetch, parse, filter, evaluate, then commit states and deliveries at once.
+
+The pipeline owns the loaded configuration (rules, areas, contacts, sirens),
+the in-memory window of recent observations (SQLite keeps the durable copy)
+and the feed-health bookkeeping.  Scheduling, signals and HTTP endpoints are
+the service's business; this module only decides what one poll or one clock
+tick changes, and commits it atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from warning.areas import AreaIndex, load_areas
+from warning.daemon.feedhealth import HealthChange, HealthPolicy, after_failure, after_success
+from warning.daemon.telemetry import Metrics
+from warning.dispatch import outbox
+from warning.dispatch.contacts import Contact, load_contacts
+from warning.dispatch.planner import PlannedDelivery, operator_sms, plan
+from warning.dispatch.siren import siren_problems
+from warning.feeds import FEEDS, FeedContext, FeedError
+from warning.http import HttpClient
+from warning.model import (
+    WITA,
+    AllOf,
+    AnyOf,
+    Condition,
+    ConfigError,
+    Expression,
+    FeedHealth,
+    Observation,
+    Problem,
+    Rule,
+    Transition,
+)
+from warning.rules import load_rules
+from warning.rules.engine import carry_over, evaluate
+from warning.settings import Settings, SirenSettings
+from warning.state import FeedRecord, Store, observation_body
+
+log = structlog.get_logger()
+
+#: Clock skew tolerated before an event-feed timestamp counts as "in the future".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+#: History kept at least this long: tsunami bulletins of one event span up to the
+#: 12 h safety timeout, and quake revisions must find their first report.
+MIN_HISTORY = timedelta(hours=13)
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """What SIGHUP reloads, validated together: rules, areas, contacts and sirens."""
+
+    rules: tuple[Rule, ...]
+    areas: AreaIndex
+    contacts: tuple[Contact, ...]
+    sirens: tuple[SirenSettings, ...]
+
+
+def load_configuration(settings: Settings) -> Configuration:
+    """Load and validate the reloadable set; ConfigError with every problem at once."""
+    areas = load_areas(settings.areas_path)
+    problems: list[Problem] = []
+    rules: tuple[Rule, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    try:
+        rules = load_rules([settings.rules_dir], areas)
+    except ConfigError as exc:
+        problems += exc.problems
+    if settings.contacts_path is not None:
+        try:
+            contacts = load_contacts(settings.contacts_path, areas)
+        except ConfigError as exc:
+            problems += exc.problems
+    problems += siren_problems(settings, areas)
+    if problems:
+        raise ConfigError(problems)
+    return Configuration(rules, areas, contacts, settings.sirens)
+
+
+def history_span(rules: Iterable[Rule]) -> timedelta:
+    """How far back observations must be kept for every rule's windows."""
+    longest = timedelta(0)
+    for rule in rules:
+        windows = [c.over for c in _conditions(rule) if c.over is not None]
+        longest = max(longest, max(windows, default=timedelta(0)) + rule.keep_firing_for)
+    return max(longest + timedelta(hours=1), MIN_HISTORY)
+
+
+def _conditions(rule: Rule) -> list[Condition]:
+    """Every leaf condition of a rule: when, ladder steps and clear_when."""
+    roots = [rule.when, rule.clear_when, *(step.when for step in rule.levels)]
+    found: list[Condition] = []
+    stack: list[Expression] = [r for r in roots if r is not None]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Condition):
+            found.append(node)
+        elif isinstance(node, AllOf | AnyOf):
+            stack.extend(node.conditions)
+    return found
+
+
+class History:
+    """Recent observations, oldest received first, each distinct one once."""
+
+    def __init__(self, observations: Iterable[Observation] = ()) -> None:
+        self._items: list[Observation] = []
+        self._keys: set[str] = set()
+        self.add(observations)
+
+    def add(self, observations: Iterable[Observation]) -> list[Observation]:
+        """Append the ones not seen before; return them."""
+        new: list[Observation] = []
+        for observation in observations:
+            key = _identity(observation)
+            if key not in self._keys:
+                self._keys.add(key)
+                self._items.append(observation)
+                new.append(observation)
+        return new
+
+    def without(self, observations: Iterable[Observation]) -> list[Observation]:
+        """The ones of `observations` not yet held."""
+        return [o for o in observations if _identity(o) not in self._keys]
+
+    def prune(self, before: datetime) -> None:
+        """Forget observations dated before `before` (future-dated forecasts stay)."""
+        self._items = [o for o in self._items if o.time >= before]
+        self._keys = {_identity(o) for o in self._items}
+
+    def items(self) -> list[Observation]:
+        """Everything held, oldest received first."""
+        return list(self._items)
+
+
+def _identity(observation: Observation) -> str:
+    """What makes two observations the same (as the store's unique key does)."""
+    body = json.dumps(observation_body(observation), sort_keys=True, default=str)
+    return f"{observation.source}|{observation.event_id}|{observation.time.isoformat()}|{body}"
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll did."""
+
+    feed: str
+    ok: bool
+    observations: int = 0
+    transitions: int = 0
+    deliveries: int = 0
+    error: str | None = None
+
+
+class Pipeline:
+    """The data flow of the daemon, one poll or clock tick at a time (thread-safe)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        config: Configuration,
+        *,
+        metrics: Metrics,
+        client: HttpClient | None = None,
+        clock: Callable[[], datetime],
+        drill: bool = False,
+        drill_all: bool = False,
+        on_enqueued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.config = config
+        self.metrics = metrics
+        self.client = client or HttpClient(settings.http)
+        self.clock = clock
+        self.drill = drill
+        self.drill_all = drill_all
+        self.on_enqueued = on_enqueued
+        self.policy = HealthPolicy(
+            settings.health.degraded_after_failures, settings.health.down_after_failures
+        )
+        self._lock = threading.RLock()
+        now = clock()
+        self.history = History(store.recent_observations(now - history_span(config.rules)))
+
+    # -- polling -----------------------------------------------------------------------
+
+    def poll(self, feed_name: str) -> PollResult:
+        """Fetch, parse and evaluate one feed; its health is updated either way."""
+        feed = FEEDS[feed_name]
+        fetched_at = self.clock()
+        context = FeedContext(fetched_at, self.settings.feeds[feed_name], self.config.areas)
+        with self.metrics.feed_latency.labels(feed=feed_name).time():
+            try:
+                payload = feed.get(self.client, context)
+                parsed = [] if payload is None else feed.parse(payload, context)
+            except FeedError as exc:
+                return self._failed(feed_name, exc.message, fetched_at)
+        fresh = self._usable(feed_name, parsed, fetched_at)
+        try:
+            result = self._evaluate(fresh, fetched_at, feed_name)
+        except Exception:
+            # Nothing was committed: make the next poll fetch again, not hear "unchanged".
+            self.client.forget_validators()
+            raise
+        log.info(
+            "feed.fetched",
+            feed=feed_name,
+            unchanged=payload is None,
+            observations=len(parsed),
+            new=result.observations,
+            transitions=result.transitions,
+        )
+        self.metrics.feed_fetches.labels(feed=feed_name, outcome="ok").inc()
+        return result
+
+    def _usable(
+        self, feed_name: str, observations: Sequence[Observation], now: datetime
+    ) -> list[Observation]:
+        """Drop observations too old for the feed or dated in the future (event feeds)."""
+        feed = FEEDS[feed_name]
+        max_age = self.settings.feeds[feed_name].max_age_s
+        usable: list[Observation] = []
+        for o in observations:
+            if not feed.future_ok and o.time > now + FUTURE_TOLERANCE:
+                log.warning(
+                    "feed.item_rejected",
+                    feed=feed_name,
+                    event_id=o.event_id,
+                    reason=f"time {o.time.isoformat()} is in the future",
+                )
+            elif max_age > 0 and o.time < now - timedelta(seconds=max_age) and not feed.future_ok:
+                log.debug("feed.item_stale", feed=feed_name, event_id=o.event_id)
+            else:
+                usable.append(o)
+        return usable
+
+    def _failed(self, feed_name: str, error: str, now: datetime) -> PollResult:
+        """Record a failed poll: feed health only, never an alert change."""
+        self.metrics.feed_fetches.labels(feed=feed_name, outcome="failed").inc()
+        self.metrics.feed_failures.labels(feed=feed_name).inc()
+        with self._lock:
+            record, change = after_failure(self.store.feed(feed_name), error, now, self.policy)
+            self._save_health(record, change)
+        if change is None and record.failures > 1:
+            log.debug("feed.failed", feed=feed_name, error=error, failures=record.failures)
+        else:
+            log.warning("feed.failed", feed=feed_name, error=error, failures=record.failures)
+        return PollResult(feed_name, ok=False, error=error)
+
+    # -- evaluation --------------------------------------------------------------------
+
+    def tick(self) -> PollResult:
+        """Evaluate with no new data: pending -> firing, expiry, reminders, timeouts."""
+        return self._evaluate([], self.clock(), None)
+
+    def _evaluate(
+        self, fresh: Sequence[Observation], now: datetime, feed_name: str | None
+    ) -> PollResult:
+        """Evaluate, then commit observations, states, deliveries and health at once."""
+        with self._lock:
+            new = self.history.without(fresh)
+            record, change = (None, None)
+            if feed_name is not None:
+                record, change = after_success(self.store.feed(feed_name), now)
+            window = self.history.items() + new
+            states = self.store.load_states(drill=self.drill)
+            transitions = evaluate(
+                self.config.rules, window, self.config.areas, states, now, drill=self.drill
+            )
+            planned = self._plan(transitions, now) + self._health_notice(change)
+            with self.store.transaction() as tx:
+                self.store.remember_observations(tx, new, now)
+                self.store.apply_transitions(tx, transitions)
+                enqueued = outbox.enqueue(tx, planned)
+                if record is not None:
+                    self.store.save_feed(tx, record)
+            self.history.add(new)
+            self.history.prune(now - history_span(self.config.rules))
+        self._after_commit(transitions, change, enqueued)
+        return PollResult(feed_name or "tick", True, len(new), len(transitions), enqueued)
+
+    def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
+        """The deliveries the notifiable transitions imply."""
+        return plan(
+            transitions,
+            self.config.rules,
+            self.config.contacts,
+            self.config.sirens,
+            self.config.areas,
+            drill=self.drill,
+            now=now,
+            opted_out=outbox.opted_out(self.store),
+            drill_all=self.drill_all,
+            drill_siren_command=self.settings.drill.siren_command,
+        )
+
+    def _after_commit(
+        self, transitions: Sequence[Transition], change: HealthChange | None, enqueued: int
+    ) -> None:
+        """Log and count what was committed; wake the outbox when there is work."""
+        self.metrics.evaluations.inc()
+        for t in transitions:
+            level = t.level.value if t.level else ""
+            self.metrics.transitions.labels(kind=t.kind.value, level=level).inc()
+            if t.kind.notifies:
+                log.info(
+                    f"alert.{t.kind.value}",
+                    rule=t.rule_id,
+                    area=t.area_id,
+                    level=level,
+                    alert_id=t.status.alert_id,
+                    reason=t.reason,
+                    drill=t.status.drill,
+                )
+        if change is not None:
+            self._log_health(change)
+        if enqueued:
+            self.on_enqueued()
+
+    # -- feed health -------------------------------------------------------------------
+
+    def _save_health(self, record: FeedRecord, change: HealthChange | None) -> None:
+        """Store a failure's health; tell officials once when a feed goes down."""
+        planned = self._health_notice(change)
+        with self.store.transaction() as tx:
+            self.store.save_feed(tx, record)
+            enqueued = outbox.enqueue(tx, planned)
+        if change is not None:
+            self._log_health(change)
+        if enqueued:
+            self.on_enqueued()
+
+    def _log_health(self, change: HealthChange) -> None:
+        """One log line per health change, and the gauge."""
+        gauge = {FeedHealth.OK: 2, FeedHealth.DEGRADED: 1, FeedHealth.DOWN: 0}[change.after]
+        self.metrics.feed_up.labels(feed=change.feed).set(gauge)
+        log.warning(
+            "feed.health_changed",
+            feed=change.feed,
+            before=change.before.value,
+            after=change.after.value,
+            error=change.error,
+        )
+
+    def _health_notice(self, change: HealthChange | None) -> list[PlannedDelivery]:
+        """One SMS to officials when a feed goes down, one when it recovers."""
+        if change is None or not (change.went_down or change.recovered):
+            return []
+        officials = [
+            c.phone
+            for c in self.config.contacts
+            if c.group == "officials" and (c.drill or not self.drill)
+        ]
+        when = change.at.astimezone(WITA).strftime("%d/%m %H:%M WITA")
+        body = (
+            f"INFO SISTEM: sumber data {change.feed} tidak tersedia sejak {when}. "
+            "Peringatan lain tetap berjalan; cek sumber resmi BMKG."
+            if change.went_down
+            else f"INFO SISTEM: sumber data {change.feed} pulih {when}."
+        )
+        if self.drill:
+            body = "LATIHAN: " + body
+        change_id = f"feed-{change.feed}-{change.after.value}-{change.at.strftime('%Y%m%dT%H%M%S')}"
+        return operator_sms(
+            change_id, f"feed:{change.feed}", officials, body, drill=self.drill, now=change.at
+        )
+
+    # -- reload --------------------------------------------------------------------------
+
+    def reload(self, config: Configuration) -> int:
+        """Run on a new configuration; states of unchanged rules carry over.
+
+        Returns how many (rule, area) states were dropped because their rule
+        changed or disappeared.
+        """
+        with self._lock:
+            states = self.store.load_states(drill=self.drill)
+            kept = carry_over(self.config.rules, config.rules, states)
+            with self.store.transaction() as tx:
+                self.store.replace_states(tx, kept, drill=self.drill)
+            self.config = config
+        return len(states) - len(kept)
