@@ -123,6 +123,7 @@ def render_text(report: Mapping[str, Any]) -> str:
     lines = [f"state: {report['state']}", "", "firing alerts:"]
     lines += [
         f"  {a['rule']:<28} {a['area']:<24} {str(a['level']).upper():<8} since {a['since']}"
+        f"  id {a['alert_id']}"
         for a in report["firing"]
     ] or ["  none"]
     lines += ["", "feeds:"]
