@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeAlias
 
 from warning.model import Level, ObservationKind
 from warning.operations import OperationError
@@ -19,7 +20,7 @@ from warning.settings import Settings
 
 EXIT_OK, EXIT_INVALID = 0, 1
 
-Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
