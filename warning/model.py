@@ -210,6 +210,9 @@ class AlertState(enum.Enum):
     PENDING = "pending"
     FIRING = "firing"
     RESOLVED = "resolved"
+    # An operator ended it (`warning alert cancel`): the cancelled event, or readings
+    # up to the cancel, never start it again; see rules/engine.py.
+    CANCELLED = "cancelled"
 
 
 class TransitionKind(enum.Enum):

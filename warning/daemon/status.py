@@ -76,7 +76,7 @@ def _firing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def _feeds(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[dict[str, Any]]:
     """Every enabled feed with its health and (estimated) next poll."""
-    stored = {r["feed"]: r for r in conn.execute("SELECT * FROM feed_state")}
+    stored = {r["feed"]: dict(r) for r in conn.execute("SELECT * FROM feed_state")}
     report = []
     for name, feed in settings.feeds.items():
         if not feed.enabled:
@@ -123,6 +123,7 @@ def render_text(report: Mapping[str, Any]) -> str:
     lines = [f"state: {report['state']}", "", "firing alerts:"]
     lines += [
         f"  {a['rule']:<28} {a['area']:<24} {str(a['level']).upper():<8} since {a['since']}"
+        f"  id {a['alert_id']}"
         for a in report["firing"]
     ] or ["  none"]
     lines += ["", "feeds:"]

@@ -23,6 +23,10 @@ Two kinds of observations:
   Firing ends when the newest reading no longer holds (or `clear_when` holds)
   and no reading held for `keep_firing_for`.
 
+An operator's cancel (state CANCELLED, see `warning alert cancel`) keeps the
+cancelled event from starting the alert again, except at a higher level, and
+keeps readings up to the cancel from starting it again.
+
 Absence of data never resolves a reading alert and never clears anything but
 the time-based end of events.  How observations reach areas: an observation
 with `area_ids` reaches exactly those; a point reaches every area of the rule
@@ -206,6 +210,8 @@ def _judge_readings(
     readings = _readings(status.area_id, reaching, ctx)
     if not readings:
         return _UNKNOWN
+    if _cancelled_readings(readings, status):
+        return _Verdict(True)
     levels = [(r, level_of(rule, r)) for r in readings]
     newest_time = readings[-1].time
     newest = [(r, lv) for r, lv in levels if r.time == newest_time]
@@ -218,6 +224,12 @@ def _judge_readings(
     if status.state is not AlertState.FIRING:
         return base if not cleared else replace(base, level=None)
     return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
+
+
+def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> bool:
+    """An operator cancelled the alert after the newest reading: that reading starts nothing."""
+    cancelled_at = status.since if status.state is AlertState.CANCELLED else None
+    return cancelled_at is not None and readings[-1].time <= cancelled_at
 
 
 def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None) -> bool:
@@ -268,7 +280,11 @@ def _judge_events(
     own = None if own is None or _stale(own, status) else own
     if status.state is not AlertState.FIRING:
         pending = status.state is AlertState.PENDING
-        fresh = [(e, lv) for e, lv in holding if pending or not _seen(e, status)]
+        fresh = [
+            (e, lv)
+            for e, lv in holding
+            if pending or not (_seen(e, status) or _cancelled_event(e, lv, status))
+        ]
         return _choose(fresh, None) if fresh else _Verdict(True)
     if holding:
         return _choose(holding, own)
@@ -306,6 +322,17 @@ def _stale(event: Event, status: AlertStatus) -> bool:
 def _seen(event: Event, status: AlertStatus) -> bool:
     """The remembered event exactly as already judged: it starts nothing again."""
     return status.event_id in event.aliases and fingerprint(event.observation) == status.fingerprint
+
+
+def _cancelled_event(event: Event, level: Level, status: AlertStatus) -> bool:
+    """The event an operator cancelled, at no higher level: revisions start nothing again.
+
+    A bulletin of that event above the cancelled level is news worth hearing
+    (the operator can cancel again); anything at or below it is the false alert.
+    """
+    if status.state is not AlertState.CANCELLED or status.event_id not in event.aliases:
+        return False
+    return status.level is None or level <= status.level
 
 
 def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: _Context) -> _Verdict:
