@@ -12,7 +12,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,7 +84,8 @@ class Backoff:
 class Dispatcher:
     """Sends outbox rows through `channels`; kinds without a channel wait in the outbox.
 
-    With `drill_only` it sends drill rows only and leaves live rows to the daemon.
+    With `drill_only` it sends drill rows only and leaves live rows to the daemon;
+    with `changes`, only the rows of those change ids are claimed (see `outbox.claim`).
     """
 
     def __init__(
@@ -99,8 +100,10 @@ class Dispatcher:
         clock: Callable[[], float] = time.time,
         worker: str | None = None,
         drill_only: bool = False,
+        changes: Collection[str] | None = None,
     ) -> None:
         self._store = store
+        self._changes = None if changes is None else frozenset(changes)
         self._channels = dict(channels)
         self._settings = settings
         self._officials = [c for c in contacts if c.group == "officials"]
@@ -139,6 +142,7 @@ class Dispatcher:
             limit=self.batch_size(),
             channels=self._channels.keys(),
             drill_only=self._drill_only,
+            changes=self._changes,
         )
         if claimed:
             self._opted_out = outbox.opted_out(self._store)
