@@ -23,6 +23,7 @@ from tests.engine.support import (
 )
 from warning.areas import AreaIndex
 from warning.model import AlertState, Level, Observation, ObservationKind, Rule, TransitionKind
+from warning.rules.engine import evaluate
 
 COASTAL_ONLY = ("manggar", "lamaru")
 
@@ -392,3 +393,12 @@ def test_with_clear_when_the_safety_timeout_still_ends_a_held_alert(index: AreaI
     keeper.step(30, [tsunami("siaga", 3, COASTAL_ONLY, time=at(30))])
     assert keeper.step(12 * 60 + 29) == []
     assert kinds(keeper.step(12 * 60 + 30)) == ["timed_out", "timed_out"]
+
+
+def test_drill_run_id_is_part_of_drill_alert_ids(index: AreaIndex) -> None:
+    """Each drill run has its own alert ids, so a rerun never joins an earlier run's alerts."""
+    drill_quake = replace(quake(6.5), exercise=True)
+    [first, *_] = evaluate([quake_rule()], [drill_quake], index, {}, at(1), drill=True, run="r1")
+    assert first.status.alert_id.startswith("drill:r1:gempa-kuat:")
+    [live, *_] = evaluate([quake_rule()], [quake(6.5)], index, {}, at(1))
+    assert live.status.alert_id.startswith("gempa-kuat:")
