@@ -165,7 +165,10 @@ class PeerServer:
             def _serve(self) -> None:
                 arrived, wall = time.monotonic(), time.time()
                 length = int(self.headers.get("Content-Length", "0") or 0)
-                body = self.rfile.read(length) if length else b""
+                try:
+                    body = self.rfile.read(length) if length else b""
+                except ConnectionError:
+                    return  # the client died mid-request (a SIGKILL test): nothing arrived
                 request = Recorded(
                     arrived, wall, self.command, self.path, dict(self.headers.items()), body
                 )

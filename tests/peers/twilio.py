@@ -27,6 +27,7 @@ _MESSAGES = {
     20500: "Internal Server Error",
     20503: "Service Unavailable",
     21211: "The 'To' number is not a valid phone number.",
+    21604: "A 'To' phone number is required.",
     21610: "Attempt to send to unsubscribed recipient",
 }
 
@@ -90,6 +91,8 @@ class TwilioServer(PeerServer):
         delay = self.latency_s + stall
         if not request.path.endswith("/Messages.json"):
             error = TwilioError(404, 20404)
+        elif not form.get("To"):
+            error = TwilioError(400, 21604)  # also what a body cut short by a killed client gets
         if error is not None:
             form["ErrorCode"] = str(error.code)
             return dataclasses.replace(request, form=form), _error(error, delay)

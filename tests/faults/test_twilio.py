@@ -1,0 +1,95 @@
+"""Twilio faults through the real dispatcher and SMS channel: retried or classified, none lost."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+from tests.peers import TwilioServer
+from tests.test_crash import SID, TOKEN, _broadcast
+from warning.dispatch import outbox
+from warning.dispatch.channel import ChannelKind
+from warning.dispatch.dispatcher import Backoff, Dispatcher
+from warning.dispatch.sms import TwilioChannel
+from warning.settings import Settings, SmsSettings
+from warning.state import Store
+
+CAP = 50.0
+
+
+def _send(tmp_path: Path, server: TwilioServer, count: int = 100) -> tuple[set[str], Store]:
+    """Broadcast to `count` numbers through the real channel; return the numbers and the store."""
+    store = Store(tmp_path / "state.db")
+    phones = _broadcast(store, count)
+    sms = SmsSettings(
+        api_base=server.url, from_="BPBD-BPN", max_per_second=CAP, concurrency=16, timeout_s=0.5
+    )
+    dispatcher = Dispatcher(
+        store,
+        {ChannelKind.SMS: TwilioChannel(SID, TOKEN, sms)},
+        Settings(sms=sms),
+        backoff=Backoff(base_s=0.05, cap_s=0.2),
+    )
+    assert dispatcher.drain(timeout=60)
+    dispatcher.close()
+    return phones, store
+
+
+def _busiest_second(server: TwilioServer) -> int:
+    times = sorted(r.at for r in server.messages())
+    return max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+
+
+def _accepted(server: TwilioServer) -> collections.Counter[str]:
+    return collections.Counter(r.form["To"] for r in server.accepted())
+
+
+def test_a_429_storm_is_retried_until_everyone_is_reached_under_the_cap(tmp_path: Path) -> None:
+    """60 answers of 429 (Retry-After 0): every number accepted once, no window above the cap."""
+    with TwilioServer() as server:
+        server.fail_next(60, 429, 20429, retry_after="0")
+        phones, store = _send(tmp_path, server)
+    accepted = _accepted(server)
+    busiest = _busiest_second(server)
+    print(f"injected 60 x 429; saw {len(server.messages())} requests, busiest {busiest}/s")
+    assert set(accepted) == phones
+    assert set(accepted.values()) == {1}
+    assert _busiest_second(server) <= CAP
+    assert {r.status.value for r in outbox.rows(store)} == {"sent"}
+
+
+def test_5xx_answers_are_retried_and_nothing_is_lost(tmp_path: Path) -> None:
+    """30 answers of 503 (code 20503): retried; every number accepted exactly once."""
+    with TwilioServer() as server:
+        server.fail_next(30, 503, 20503)
+        phones, _ = _send(tmp_path, server)
+    accepted = _accepted(server)
+    print(f"injected 30 x 503; saw {len(server.messages())} requests")
+    assert set(accepted) == phones
+    assert set(accepted.values()) == {1}
+
+
+def test_timeouts_are_retried_and_duplicate_only_what_timed_out(tmp_path: Path) -> None:
+    """5 answers stalled past the 0.5 s timeout: retried; duplicates at most the stalled ones."""
+    with TwilioServer() as server:
+        server.stall_next(5, 1.0)
+        phones, _ = _send(tmp_path, server, count=40)
+    accepted = _accepted(server)
+    duplicates = sum(n - 1 for n in accepted.values())
+    print(f"injected 5 stalls of 1 s; saw {duplicates} duplicates")
+    assert set(accepted) == phones
+    assert duplicates <= 5
+
+
+def test_a_permanent_error_is_recorded_once_and_not_retried(tmp_path: Path) -> None:
+    """21211 for one number: one request, the row failed with the code, the others sent."""
+    with TwilioServer() as server:
+        bad = "+62812" + f"{7:08d}"
+        server.reject(bad, 21211)
+        phones, store = _send(tmp_path, server, count=20)
+    tried = collections.Counter(r.form["To"] for r in server.messages())
+    rows = {r.recipient: r for r in outbox.rows(store)}
+    print(f"injected 21211 for {bad}; saw {tried[bad]} request(s), row {rows[bad].status.value}")
+    assert tried[bad] == 1
+    assert rows[bad].status.value == "failed"
+    assert set(_accepted(server)) == phones - {bad}
