@@ -34,7 +34,7 @@ from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Configuration, Pipeline, PollResult, load_configuration
 from warning.daemon.telemetry import HealthReport, HealthServer, Metrics
 from warning.dispatch import build_channels, outbox
-from warning.dispatch.channel import DeliveryStatus
+from warning.dispatch.channel import Delivery, DeliveryStatus, Outcome, SendResult
 from warning.dispatch.dispatcher import Dispatcher
 from warning.dispatch.planner import operator_sirens
 from warning.dispatch.siren import SirenChannel
@@ -106,7 +106,17 @@ class Daemon:
     def _dispatcher(self, config: Configuration) -> Dispatcher:
         """Channels for the configured sirens, Twilio and CAP, behind one dispatcher."""
         channels = build_channels(self.settings, config.areas, secret)
-        return Dispatcher(self.store, channels, self.settings, contacts=config.contacts)
+        return Dispatcher(
+            self.store, channels, self.settings, contacts=config.contacts, observer=self.observe
+        )
+
+    def observe(self, delivery: Delivery, result: SendResult) -> None:
+        """Count every delivery attempt by outcome; time accepted ones from enqueue."""
+        channel = delivery.channel.value
+        self.metrics.deliveries.labels(channel=channel, outcome=result.outcome.value).inc()
+        if result.outcome is Outcome.SENT and delivery.enqueued_at is not None:
+            latency = (utc_now() - delivery.enqueued_at).total_seconds()
+            self.metrics.delivery_latency.labels(channel=channel).observe(max(latency, 0.0))
 
     def announce(self) -> None:
         """Say loudly at start what is real and what only logs."""

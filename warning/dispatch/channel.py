@@ -13,6 +13,7 @@ import itertools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
@@ -58,6 +59,7 @@ class Delivery:
     attempts: int
     drill: bool
     dedup_key: str
+    enqueued_at: datetime | None = None  # when the alert change was committed (latency)
 
 
 class Outcome(enum.Enum):

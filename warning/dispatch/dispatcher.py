@@ -101,6 +101,7 @@ class Dispatcher:
         worker: str | None = None,
         drill_only: bool = False,
         changes: Collection[str] | None = None,
+        observer: Callable[[Delivery, SendResult], None] | None = None,
     ) -> None:
         self._store = store
         self._changes = None if changes is None else frozenset(changes)
@@ -117,6 +118,7 @@ class Dispatcher:
         self._log = structlog.get_logger().bind(worker=self.worker)
         self._opted_out: frozenset[str] = frozenset()
         self._drill_only = drill_only
+        self._observer = observer
 
     @property
     def channels(self) -> Mapping[ChannelKind, Channel]:
@@ -197,7 +199,9 @@ class Dispatcher:
             return SendResult(Outcome.RETRY, error=f"channel error: {type(exc).__name__}: {exc}")
 
     def _record(self, delivery: Delivery, result: SendResult) -> None:
-        """Write the outcome back to the row and log it."""
+        """Write the outcome back to the row, log it and tell the observer (metrics)."""
+        if self._observer is not None:
+            self._observer(delivery, result)
         fields: dict[str, object] = {
             "delivery_id": delivery.id,
             "channel": delivery.channel.value,

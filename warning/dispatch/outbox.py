@@ -256,6 +256,7 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         attempts=row["attempts"] - 1,
         drill=bool(row["drill"]),
         dedup_key=row["dedup_key"],
+        enqueued_at=datetime.fromisoformat(row["created_at"]),
     )
 
 
