@@ -52,6 +52,14 @@ class FeedError(Exception):
         self.transient = transient
 
 
+class Interrupted(Exception):  # noqa: N818 - names what happened, like KeyboardInterrupt
+    """A wait inside a fetch was cut short because the process is stopping.
+
+    Not a FeedError on purpose: adapters let it through and the feed's health
+    is not touched, since the feed did nothing wrong.
+    """
+
+
 class _RetryableError(FeedError):
     """A transient failure the retry loop may try again, maybe after `retry_after` s."""
 

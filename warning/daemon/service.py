@@ -39,6 +39,7 @@ from warning.dispatch.dispatcher import Dispatcher
 from warning.dispatch.planner import operator_sirens
 from warning.dispatch.siren import SirenChannel
 from warning.dispatch.sms import announce
+from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError, FeedHealth
 from warning.settings import Settings, load_settings, secret
 from warning.state import Store
@@ -56,6 +57,24 @@ DRAIN_ON_STOP_S = 20.0
 def utc_now() -> datetime:
     """The wall clock, aware UTC."""
     return datetime.now(UTC)
+
+
+def guarded(name: str, func: Callable[[], object]) -> Callable[[], None]:
+    """`func` as a scheduler job: an exception is logged with the job's name, never raised.
+
+    A failing job must never stop the scheduler; a stop that cuts a job's wait
+    short is logged as such, not as a failure.
+    """
+
+    def run() -> None:
+        try:
+            func()
+        except Interrupted as stop:
+            log.info("job.interrupted", job=name, reason=str(stop))
+        except Exception:
+            log.exception("job.failed", job=name)
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +104,13 @@ class Daemon:
             executors={"default": ThreadPoolExecutor(max_workers=len(settings.feeds) + 6)},
             timezone=UTC,
         )
+        self._stopping = threading.Event()
         self.pipeline = Pipeline(
             settings,
             self.store,
             config,
             metrics=self.metrics,
+            client=HttpClient(settings.http, sleep=self._pause),
             clock=clock,
             drill=options.drill,
             drill_all=options.drill_all,
@@ -98,10 +119,18 @@ class Daemon:
         self.dispatcher = self._dispatcher(config)
         self._heartbeat = time.monotonic()
         self.drill_run = f"run-{utc_now():%Y%m%dT%H%M%SZ}"
-        self._stopping = threading.Event()
         self._health: HealthServer | None = None
 
     # -- set-up ----------------------------------------------------------------------------
+
+    def _pause(self, seconds: float) -> None:
+        """The feeds' waits (retry backoff, request spacing), cut short by a stop.
+
+        A rate-limited poll (34 forecast requests a minute apart) would otherwise
+        hold the process past systemd's stop timeout.
+        """
+        if self._stopping.wait(seconds):
+            raise Interrupted(f"stopping during a {seconds:.1f} s wait")
 
     def _dispatcher(self, config: Configuration) -> Dispatcher:
         """Channels for the configured sirens, Twilio and CAP, behind one dispatcher."""
@@ -141,7 +170,7 @@ class Daemon:
                 continue
             interval = feed.interval_s
             self.scheduler.add_job(
-                self._job(f"feed:{name}", functools.partial(self.pipeline.poll, name)),
+                guarded(f"feed:{name}", functools.partial(self.pipeline.poll, name)),
                 IntervalTrigger(seconds=interval, jitter=max(1, int(interval * 0.1))),
                 id=f"feed:{name}",
                 next_run_time=utc_now(),
@@ -156,7 +185,7 @@ class Daemon:
         if self.settings.siren_test.enabled:
             hour, minute = (int(x) for x in self.settings.siren_test.time.split(":"))
             self.scheduler.add_job(
-                self._job("siren-test", self.siren_test),
+                guarded("siren-test", self.siren_test),
                 CronTrigger(
                     day=self.settings.siren_test.day, hour=hour, minute=minute, timezone=WITA
                 ),
@@ -170,7 +199,7 @@ class Daemon:
     def _add(self, name: str, func: Callable[[], object], seconds: float) -> None:
         """An interval job that starts now."""
         self.scheduler.add_job(
-            self._job(name, func),
+            guarded(name, func),
             IntervalTrigger(seconds=seconds),
             id=name,
             next_run_time=utc_now(),
@@ -184,18 +213,6 @@ class Daemon:
         watchdog = watchdog_interval_s()
         configured = self.settings.health.heartbeat_s
         return min(configured, watchdog) if watchdog else configured
-
-    @staticmethod
-    def _job(name: str, func: Callable[[], object]) -> Callable[[], None]:
-        """Wrap a job so an exception is logged with its name and never escapes."""
-
-        def run() -> None:
-            try:
-                func()
-            except Exception:
-                log.exception("job.failed", job=name)
-
-        return run
 
     def _job_failed(self, event: JobExecutionEvent) -> None:
         log.error("job.failed", job=event.job_id, error=repr(event.exception))
@@ -371,17 +388,21 @@ class Daemon:
 
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("daemon.stopping", signal=signal.Signals(signum).name)
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """Stop polling now: waits inside running polls end, the scheduler stops, then drain."""
         notify("STOPPING=1")
         self._stopping.set()
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     def _on_reload(self, _signum: int, _frame: FrameType | None) -> None:
         # Never reload inside the signal handler: hand it to the scheduler's threads.
-        self.scheduler.add_job(self._job("reload", self.reload), id="reload", replace_existing=True)
+        self.scheduler.add_job(guarded("reload", self.reload), id="reload", replace_existing=True)
 
     def _shutdown(self) -> None:
         """Let deliveries drain for a bounded time, then close channels and the endpoint."""
-        self._stopping.clear()
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S)
         self.dispatcher.close()
         self._close_channels()
