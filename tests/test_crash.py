@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
-from tests.twilio_server import TwilioServer
+from tests.peers import TwilioServer
 from warning.dispatch import outbox
 from warning.dispatch.channel import ChannelKind
 from warning.dispatch.dispatcher import Dispatcher

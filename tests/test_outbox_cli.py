@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
-from tests.twilio_server import TwilioServer
+from tests.peers import TwilioServer
 from warning.cli import main
 from warning.dispatch import outbox
 from warning.dispatch.channel import ChannelKind

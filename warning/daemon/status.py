@@ -76,7 +76,8 @@ def _firing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def _feeds(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[dict[str, Any]]:
     """Every enabled feed with its health and (estimated) next poll."""
-    stored = {r["feed"]: r for r in conn.execute("SELECT * FROM feed_state")}
+    # sqlite3.Row has no .get(): plain dicts, so feeds never polled read as {}.
+    stored = {r["feed"]: dict(r) for r in conn.execute("SELECT * FROM feed_state")}
     report = []
     for name, feed in settings.feeds.items():
         if not feed.enabled:
