@@ -24,7 +24,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy --strict warning
 
+# The engine decides who is warned: every branch of it must be exercised by its tests.
+ENGINE := warning/rules/engine.py,warning/rules/events.py,warning/rules/judge.py
+
 test: lint
+	$(BIN)/python -m coverage run --branch --source=warning.rules -m pytest -q tests/engine
+	$(BIN)/python -m coverage report --fail-under=100 --show-missing --include=$(ENGINE)
 	$(BIN)/python -m pytest
 
 # The four benchmarks of BENCHMARKS.md (about 5 minutes; not part of `test`).

@@ -37,12 +37,12 @@ def rule(
     recipients: Sequence[str] = (),
     **kwargs: object,
 ) -> Rule:
-    """An earthquake rule with the given actions and recipient groups."""
+    """An earthquake rule with the given actions and recipient groups (siaga unless `levels`)."""
+    kwargs.setdefault("levels", (LevelStep(Level.SIAGA),))
     return Rule(
         id=rule_id,
         name=str(kwargs.pop("name", "Gempa kuat")),
         kind=ObservationKind.EARTHQUAKE,
-        levels=(LevelStep(Level.SIAGA),),
         actions=frozenset(actions),
         recipients=tuple(recipients),
         **kwargs,  # type: ignore[arg-type]

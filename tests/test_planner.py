@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
 from warning.dispatch.channel import ChannelKind
 from warning.dispatch.outbox import plan
-from warning.model import Action, Level, TransitionKind
+from warning.model import Action, Level, LevelStep, Rule, Transition, TransitionKind
 from warning.settings import SirenSettings
 
 FIVE = ["manggar", "lamaru", "teritip", "manggar-baru", "batu-ampar"]
@@ -169,3 +170,65 @@ def test_the_cap_payload_follows_the_contract() -> None:
     assert payload["level"] == "siaga"
     assert set(payload["headline"]) == {"id", "en"}
     assert {"instruction", "description", "expires", "sent", "values"} <= set(payload)
+
+
+def _fell(level: Level, previous: Level, drill: bool = False) -> list[Transition]:
+    """A de-escalation of manggar from `previous` to `level`."""
+    [fell] = transitions(["manggar"], kind=TransitionKind.DEESCALATED, level=level, drill=drill)
+    return [replace(fell, previous_level=previous)]
+
+
+def test_falling_from_siaga_to_waspada_tells_sirens_all_clear() -> None:
+    """A siren means act now: when the level falls below siaga, sirens get all-clear."""
+    planned = _plan(_fell(Level.WASPADA, Level.SIAGA), [rule(actions=[Action.SIREN])], (), SIRENS)
+    assert [(p.recipient, p.payload["command"]) for p in planned] == [("sirene-timur", "all-clear")]
+
+
+def test_falling_from_awas_to_siaga_sounds_alert_again() -> None:
+    """AWAS -> SIAGA still means act now: sirens go from attack back to alert."""
+    planned = _plan(_fell(Level.SIAGA, Level.AWAS), [rule(actions=[Action.SIREN])], (), SIRENS)
+    assert [p.payload["command"] for p in planned] == ["alert"]
+
+
+def test_a_drill_falling_below_siaga_sounds_nothing() -> None:
+    """A drill sounded its test once; its de-escalation sends the sirens nothing."""
+    ts = _fell(Level.WASPADA, Level.SIAGA, drill=True)
+    assert _plan(ts, [rule(actions=[Action.SIREN])], (), SIRENS, drill=True) == []
+
+
+def test_a_rule_allowing_waspada_sirens_keeps_them_on_alert_when_falling_there() -> None:
+    """With allow_siren_below_siaga, waspada is a siren level: SIAGA -> WASPADA is `alert`."""
+    loud = rule(actions=[Action.SIREN], allow_siren_below_siaga=True)
+    planned = _plan(_fell(Level.WASPADA, Level.SIAGA), [loud], (), SIRENS)
+    assert [p.payload["command"] for p in planned] == ["alert"]
+
+
+def _ladder() -> Rule:
+    """A rule whose siaga step has its own message and whose waspada uses the rule's."""
+    return rule(
+        actions=[Action.SMS, Action.CAP],
+        levels=(
+            LevelStep(Level.WASPADA),
+            LevelStep(Level.SIAGA, messages={"id": "{level} langkah siaga di {area}."}),
+        ),
+        messages={"id": "{level} umum di {area}."},
+    )
+
+
+def test_each_ladder_step_speaks_with_its_own_template() -> None:
+    """SMS and CAP description use the step's templates at that level, else the rule's."""
+    people = [contact("+6281200000001", ["manggar"])]
+    siaga = _plan(transitions(["manggar"], level=Level.SIAGA), [_ladder()], people)
+    assert siaga[0].payload["body"] == "SIAGA langkah siaga di Manggar. " + (
+        "Siapkan evakuasi, ikuti arahan petugas."
+    )
+    assert siaga[1].payload["description"]["id"].startswith("SIAGA langkah siaga di Manggar.")
+    waspada = _plan(transitions(["manggar"], level=Level.WASPADA), [_ladder()], people)
+    assert waspada[0].payload["body"].startswith("WASPADA umum di Manggar.")
+
+
+def test_an_all_clear_speaks_with_the_template_of_the_level_that_ended() -> None:
+    """Ending at siaga: AMAN: in the siaga step's words."""
+    ended = transitions(["manggar"], kind=TransitionKind.RESOLVED, level=Level.SIAGA)
+    [sms] = _plan(ended, [_ladder()], [contact("+6281200000001", ["manggar"])])[:1]
+    assert sms.payload["body"].startswith("AMAN: SIAGA langkah siaga di Manggar.")

@@ -20,6 +20,7 @@ from warning.model import (
     Level,
     LevelStep,
     ObservationKind,
+    Rule,
     Severity,
 )
 from warning.rules import check_rules, load_rules, parse_duration, rule_files
@@ -84,7 +85,27 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
         E,
         "levels must rise from lowest to highest: waspada after siaga",
     ),
-    "levels-step-unknown-key": (7, 22, E, 'unknown key "if" in a levels step (valid: level, when)'),
+    "levels-step-unknown-key": (
+        7,
+        22,
+        E,
+        'unknown key "if" in a levels step (valid: level, when, message)',
+    ),
+    "step-message-misspelt": (
+        8,
+        7,
+        E,
+        'unknown key "mesage" in a levels step (did you mean "message"?)',
+    ),
+    "step-message-unknown-placeholder": (
+        8,
+        33,
+        E,
+        'message "id": unknown placeholder "{areaa}" (did you mean "area"?)',
+    ),
+    "step-message-too-long": (8, 21, W, 'message "id" can reach 212 characters, more than one SMS'),
+    "step-without-message": (1, 3, E, '"message" (e.g. message: {id: "{level}: Hujan sangat lebat'),
+    "ladder-siren-below-siaga": (7, 12, E, "siren at level waspada: a siren means act now"),
     "unknown-level": (6, 10, E, 'unknown level "bahaya" (valid: waspada, siaga, awas)'),
     "flag-not-boolean": (7, 28, E, 'expected true or false, got "yes"'),
     "tsunami-expiry": (6, 17, E, "PD-4 bulletin (clear_when) or the 12 h safety timeout"),
@@ -320,3 +341,46 @@ def test_other_durations_are_refused(text: str) -> None:
     """Anything else is a ValueError for the caller to report."""
     with pytest.raises(ValueError, match="is not a duration"):
         parse_duration(text)
+
+
+def test_ladder_steps_carry_their_own_messages(areas: AreaIndex) -> None:
+    """A step's `message` lands in its LevelStep; a rule without its own keeps none."""
+    [rule] = load_rules([RULES / "good" / "ladder-messages.yaml"], areas)
+    assert [s.level for s in rule.levels] == [Level.WASPADA, Level.SIAGA, Level.AWAS]
+    assert dict(rule.levels[0].messages) == {
+        "id": "{level} TSUNAMI untuk {area}. Jauhi pantai.",
+        "en": "{level} TSUNAMI for {area}. Keep away from the beach.",
+    }
+    assert dict(rule.levels[2].messages) == {
+        "id": "{level} TSUNAMI untuk {area}. EVAKUASI SEKARANG."
+    }
+    assert dict(rule.messages) == {}
+
+
+def test_templates_for_a_level_are_its_steps_else_the_rules() -> None:
+    """templates_for picks the step's own templates, and falls back to the rule's."""
+    own = {"id": "{level} SIAGA di {area}."}
+    rule = Rule(
+        id="r",
+        name="r",
+        kind=ObservationKind.TSUNAMI_WARNING,
+        levels=(LevelStep(Level.WASPADA), LevelStep(Level.SIAGA, messages=own)),
+        messages={"id": "{level} umum di {area}."},
+    )
+    assert rule.templates_for(Level.SIAGA) == own
+    assert rule.templates_for(Level.WASPADA) == {"id": "{level} umum di {area}."}
+    assert rule.templates_for(Level.AWAS) == {"id": "{level} umum di {area}."}
+
+
+def test_a_ladder_with_a_siren_may_start_below_siaga(tmp_path: Path, areas: AreaIndex) -> None:
+    """The siren sounds at the ladder's siaga step only, so a waspada step is no error."""
+    path = tmp_path / "hujan.yaml"
+    path.write_text(
+        "- id: hujan\n  name: Hujan\n  description: Test.\n  kind: rainfall\n"
+        "  levels:\n"
+        '    - {level: waspada, when: {value: precipitation_mm, ">=": 50}}\n'
+        '    - {level: siaga, when: {value: precipitation_mm, ">=": 100}}\n'
+        "  actions: [siren, sms]\n"
+        '  message: {id: "{level}: Hujan lebat di {area}."}\n'
+    )
+    assert check_rules([path], areas) == []

@@ -58,38 +58,53 @@ def test_shipped_rules_have_no_problem_at_all(areas: AreaIndex) -> None:
 
 
 def test_every_rule_explains_itself_in_both_languages(shipped: dict[str, Rule]) -> None:
-    """A rationale with its source, an Indonesian and an English message."""
+    """A rationale with its source, an Indonesian and an English message at every level."""
     for rule in shipped.values():
         assert len(rule.description) > 80, rule.id
-        assert set(rule.messages) == {"id", "en"}, rule.id
+        for step in rule.levels:
+            assert set(rule.templates_for(step.level)) == {"id", "en"}, rule.id
 
 
-#: rule id -> (level, areas, actions, recipients) as the issue's tsunami section lists them.
-TSUNAMI = {
-    "tsunami-waspada": (Level.WASPADA, ("coastal",), {Action.SMS, Action.CAP}, ()),
-    "tsunami-siaga": (Level.SIAGA, ("coastal",), {Action.SIREN, Action.SMS, Action.CAP}, ()),
-    "tsunami-awas": (Level.AWAS, ("coastal",), {Action.SIREN, Action.SMS, Action.CAP}, ()),
-    "tsunami-awas-pejabat": (Level.AWAS, ("all",), {Action.SMS}, ("officials",)),
-}
-
-
-@pytest.mark.parametrize("rule_id", sorted(TSUNAMI))
-def test_tsunami_levels_are_relayed_as_the_issue_says(
-    shipped: dict[str, Rule], rule_id: str
-) -> None:
-    """WASPADA SMS coastal; SIAGA and AWAS sirens and SMS coastal; AWAS officials city-wide."""
-    level, selectors, actions, recipients = TSUNAMI[rule_id]
-    rule = shipped[rule_id]
+def test_the_coast_has_one_tsunami_ladder(shipped: dict[str, Rule]) -> None:
+    """WASPADA, SIAGA and AWAS are steps of one coastal alert (sirens, SMS, CAP)."""
+    rule = shipped["tsunami-pesisir"]
     assert rule.kind is ObservationKind.TSUNAMI_WARNING
-    assert [s.level for s in rule.levels] == [level]
-    assert rule.when == Condition("level", Comparison.EQ, level.value)
-    assert (rule.areas, rule.actions, rule.recipients) == (selectors, actions, recipients)
+    assert rule.when == Condition("level", Comparison.IN, ("waspada", "siaga", "awas"))
+    assert [(s.level, s.when) for s in rule.levels] == [
+        (level, Condition("level", Comparison.EQ, level.value)) for level in Level
+    ]
+    assert (rule.areas, rule.recipients) == (("coastal",), ())
+    assert rule.actions == {Action.SIREN, Action.SMS, Action.CAP}
+    assert not rule.allow_siren_below_siaga
+
+
+@pytest.mark.parametrize(
+    ("level", "words"),
+    [
+        (Level.WASPADA, "Jauhi pantai dan muara"),
+        (Level.SIAGA, "Segera menjauh dari pantai ke tempat tinggi"),
+        (Level.AWAS, "EVAKUASI SEKARANG"),
+    ],
+)
+def test_each_tsunami_level_says_what_to_do(
+    shipped: dict[str, Rule], level: Level, words: str
+) -> None:
+    """Each step of the coastal ladder has its own Indonesian instruction."""
+    assert words in shipped["tsunami-pesisir"].templates_for(level)["id"]
+
+
+def test_officials_city_wide_hear_of_awas_only(shipped: dict[str, Rule]) -> None:
+    """AWAS also goes to officials in every kelurahan, held until PD-4."""
+    rule = shipped["tsunami-awas-pejabat"]
+    assert [s.level for s in rule.levels] == [Level.AWAS]
+    assert rule.when == Condition("level", Comparison.EQ, "awas")
+    assert (rule.areas, rule.actions, rule.recipients) == (("all",), {Action.SMS}, ("officials",))
 
 
 def test_tsunami_warnings_end_only_with_pd4(shipped: dict[str, Rule]) -> None:
     """No expiry: PD-4 (`level: ended`) clears them, or the engine's 12 h safety timeout."""
     tsunami = [r for r in shipped.values() if r.kind is ObservationKind.TSUNAMI_WARNING]
-    assert len(tsunami) == 4
+    assert len(tsunami) == 2
     for rule in tsunami:
         assert rule.expire_after is None
         assert rule.clear_when == Condition("level", Comparison.EQ, "ended")
@@ -136,19 +151,25 @@ def test_100_mm_in_24_h_reaches_siaga(shipped: dict[str, Rule]) -> None:
 
 
 def test_no_shipped_rule_sounds_a_siren_below_siaga(shipped: dict[str, Rule]) -> None:
-    """Sirens only where every level is siaga or above, and none needs the escape hatch."""
+    """Siren rules reach siaga (the siren sounds at those steps only); none needs the escape."""
     for rule in shipped.values():
         assert not rule.allow_siren_below_siaga
         if Action.SIREN in rule.actions:
-            assert min(s.level for s in rule.levels) >= Level.SIAGA
+            assert max(s.level for s in rule.levels) >= Level.SIAGA
 
 
 def test_worst_case_messages_fit_one_sms(shipped: dict[str, Rule], areas: AreaIndex) -> None:
     """Rendered with the widest values and the drill + all-clear prefix, each fits 160."""
     for rule in shipped.values():
         names = areas.names(areas.select(list(rule.areas)))
-        widest = templates.widest_values([s.level for s in rule.levels], names)
-        for language, template in rule.messages.items():
-            prefix = "LATIHAN: AMAN: " if language == "id" else "DRILL: ALL CLEAR: "
-            text = templates.worst_case(template, widest, prefix)
-            assert templates.sms_length(text) <= 160, (rule.id, language, text)
+        for step in rule.levels:
+            _fits_one_sms(rule, step.level, names)
+
+
+def _fits_one_sms(rule: Rule, level: Level, names: list[str]) -> None:
+    """The templates `rule` uses at `level` fit one SMS in the worst case."""
+    widest = templates.widest_values([level], names)
+    for language, template in rule.templates_for(level).items():
+        prefix = "LATIHAN: AMAN: " if language == "id" else "DRILL: ALL CLEAR: "
+        text = templates.worst_case(template, widest, prefix)
+        assert templates.sms_length(text) <= 160, (rule.id, language, text)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import structlog
 
-from warning import __version__, feeds_cli, log
+from warning import __version__, feeds_cli, log, ops_cli
 from warning.areas import AreaIndex, load_areas
 from warning.daemon.service import Daemon, RunOptions
 from warning.daemon.status import render_text, status_report
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_send_test(sub)
     _add_run(sub)
     _add_status(sub)
+    ops_cli.add_operations(sub)
     return parser
 
 

@@ -210,6 +210,9 @@ class AlertState(enum.Enum):
     PENDING = "pending"
     FIRING = "firing"
     RESOLVED = "resolved"
+    # An operator ended it (`warning alert cancel`): the cancelled event, or readings
+    # up to the cancel, never start it again; see rules/engine.py.
+    CANCELLED = "cancelled"
 
 
 class TransitionKind(enum.Enum):
@@ -306,10 +309,17 @@ Expression: TypeAlias = Condition | AllOf | AnyOf
 
 @dataclass(frozen=True, slots=True)
 class LevelStep:
-    """One rung of a rule's ladder: this level when `when` holds (None: always)."""
+    """One rung of a rule's ladder: this level when `when` holds (None: always).
+
+    `messages` are the step's own templates per language (empty: the rule's).
+    """
 
     level: Level
     when: Expression | None = None
+    messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __hash__(self) -> int:
+        return hash((self.level, self.when, tuple(sorted(self.messages.items()))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +366,11 @@ class Rule:
 
     def __hash__(self) -> int:
         return hash((self.id, self.kind, self.levels))
+
+    def templates_for(self, level: Level) -> Mapping[str, str]:
+        """The templates for `level`: its ladder step's own when it has them, else the rule's."""
+        step = next((s for s in self.levels if s.level is level), None)
+        return step.messages if step is not None and step.messages else self.messages
 
 
 # ---------------------------------------------------------------------------

@@ -349,3 +349,46 @@ def test_transition_kinds_that_reach_people(index: AreaIndex) -> None:
     """Updates notify; pending and cancelled do not."""
     assert TransitionKind.UPDATED.notifies
     assert not TransitionKind.CANCELLED.notifies
+
+
+def _awas_only(**options: Any) -> Rule:
+    """Officials' rule: fires at AWAS only, ends with PD-4 (clear_when)."""
+    return rule(
+        "awas",
+        ObservationKind.TSUNAMI_WARNING,
+        cond("level", "==", "awas"),
+        (("awas", None),),
+        clear_when=cond("level", "==", "ended"),
+        **options,
+    )
+
+
+def test_with_clear_when_a_deescalating_bulletin_keeps_the_alert_until_pd4(
+    index: AreaIndex,
+) -> None:
+    """AWAS then SIAGA: an AWAS-only rule with clear_when holds at AWAS, and PD-4 ends it once."""
+    keeper = Keeper([_awas_only()], index)
+    keeper.step(1, [tsunami("awas", 2, COASTAL_ONLY)])
+    assert keeper.step(30, [tsunami("siaga", 3, COASTAL_ONLY)]) == []
+    assert keeper.status("manggar").state is AlertState.FIRING
+    assert keeper.status("manggar").level is Level.AWAS
+    ended = keeper.step(90, [tsunami("ended", 4, ())])
+    assert kinds(ended) == ["resolved", "resolved"]
+    assert ended[0].level is Level.AWAS
+
+
+def test_with_clear_when_a_bulletin_dropping_the_area_keeps_it_firing(index: AreaIndex) -> None:
+    """A bulletin no longer naming Balikpapan is not clear_when: the alert waits for PD-4."""
+    keeper = Keeper([tsunami_rule(clear_when=cond("level", "==", "ended"))], index)
+    keeper.step(1, [tsunami("siaga", 1, COASTAL_ONLY)])
+    assert kinds(keeper.step(30, [tsunami("siaga", 2, ("manggar",))])) == ["updated"]
+    assert keeper.status("lamaru").state is AlertState.FIRING
+
+
+def test_with_clear_when_the_safety_timeout_still_ends_a_held_alert(index: AreaIndex) -> None:
+    """A held alert still times out 12 h after its latest bulletin when PD-4 never comes."""
+    keeper = Keeper([_awas_only()], index)
+    keeper.step(1, [tsunami("awas", 2, COASTAL_ONLY)])
+    keeper.step(30, [tsunami("siaga", 3, COASTAL_ONLY, time=at(30))])
+    assert keeper.step(12 * 60 + 29) == []
+    assert kinds(keeper.step(12 * 60 + 30)) == ["timed_out", "timed_out"]

@@ -271,12 +271,14 @@ class Pipeline:
             if feed_name is not None:
                 record, change = after_success(self.store.feed(feed_name), now)
             window = self.history.items() + new
-            states = self.store.load_states(drill=self.drill)
-            transitions = evaluate(
-                self.config.rules, window, self.config.areas, states, now, drill=self.drill
-            )
-            planned = self._plan(transitions, now) + self._health_notice(change)
+            # States are read inside the write transaction: an operator's cancel committed
+            # by another process meanwhile can never be overwritten by a stale evaluation.
             with self.store.transaction() as tx:
+                states = self.store.load_states(drill=self.drill)
+                transitions = evaluate(
+                    self.config.rules, window, self.config.areas, states, now, drill=self.drill
+                )
+                planned = self._plan(transitions, now) + self._health_notice(change)
                 self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
                 enqueued = outbox.enqueue(tx, planned)

@@ -76,7 +76,6 @@ def _firing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def _feeds(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[dict[str, Any]]:
     """Every enabled feed with its health and (estimated) next poll."""
-    # sqlite3.Row has no .get(): plain dicts, so feeds never polled read as {}.
     stored = {r["feed"]: dict(r) for r in conn.execute("SELECT * FROM feed_state")}
     report = []
     for name, feed in settings.feeds.items():
@@ -124,6 +123,7 @@ def render_text(report: Mapping[str, Any]) -> str:
     lines = [f"state: {report['state']}", "", "firing alerts:"]
     lines += [
         f"  {a['rule']:<28} {a['area']:<24} {str(a['level']).upper():<8} since {a['since']}"
+        f"  id {a['alert_id']}"
         for a in report["firing"]
     ] or ["  none"]
     lines += ["", "feeds:"]

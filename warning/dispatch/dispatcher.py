@@ -12,7 +12,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,7 +82,10 @@ class Backoff:
 
 
 class Dispatcher:
-    """Sends outbox rows through `channels`; kinds without a channel wait in the outbox."""
+    """Sends outbox rows through `channels`; kinds without a channel wait in the outbox.
+
+    With `changes`, only the rows of those change ids are claimed (see `outbox.claim`).
+    """
 
     def __init__(
         self,
@@ -95,8 +98,10 @@ class Dispatcher:
         backoff: Backoff = Backoff(),
         clock: Callable[[], float] = time.time,
         worker: str | None = None,
+        changes: Collection[str] | None = None,
     ) -> None:
         self._store = store
+        self._changes = None if changes is None else frozenset(changes)
         self._channels = dict(channels)
         self._settings = settings
         self._officials = [c for c in contacts if c.group == "officials"]
@@ -133,6 +138,7 @@ class Dispatcher:
             lease_s=self._lease_s,
             limit=self.batch_size(),
             channels=self._channels.keys(),
+            changes=self._changes,
         )
         if claimed:
             self._opted_out = outbox.opted_out(self._store)

@@ -31,6 +31,8 @@ __all__ = [
     "opt_out",
     "opted_out",
     "plan",
+    "record_change",
+    "supersede_recipients",
 ]
 
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value)
@@ -89,6 +91,11 @@ def enqueue(tx: sqlite3.Connection, planned: Sequence[PlannedDelivery]) -> int:
     for change in _changes(planned):
         _supersede(tx, change, seqs[change.id])
     return new
+
+
+def record_change(tx: sqlite3.Connection, change: AlertChange) -> int:
+    """Record a change that has no deliveries (yet it ends older ones); return rows superseded."""
+    return _supersede(tx, change, _record_change(tx, change))
 
 
 def _changes(planned: Iterable[PlannedDelivery]) -> list[AlertChange]:
@@ -177,6 +184,16 @@ def _supersede(tx: sqlite3.Connection, change: AlertChange, seq: int) -> int:
     return cursor.rowcount
 
 
+def supersede_recipients(tx: sqlite3.Connection, sirens: Sequence[str], at: datetime) -> int:
+    """Supersede every unsent trigger of these sirens (an operator stopped them)."""
+    cursor = tx.execute(
+        "UPDATE outbox SET status = 'superseded', finished_at = ? WHERE status = 'pending'"
+        " AND channel = 'siren' AND recipient IN (SELECT value FROM json_each(?))",
+        (_iso(at), json.dumps(list(sirens))),
+    )
+    return cursor.rowcount
+
+
 # ---------------------------------------------------------------------------
 # Claim and record
 
@@ -189,20 +206,28 @@ def claim(
     lease_s: float,
     limit: int,
     channels: Collection[ChannelKind],
+    changes: Collection[str] | None = None,
 ) -> list[Delivery]:
-    """Atomically take up to `limit` due rows (or rows whose lease ran out), priority first."""
+    """Atomically take up to `limit` due rows (or rows whose lease ran out), priority first.
+
+    `changes` limits the claim to the rows of those change ids (an operator's
+    command sending its own rows beside, or instead of, the daemon).
+    """
     kinds = [c.value for c in channels]
     if not kinds or limit <= 0:
         return []
+    only = None if changes is None else json.dumps(sorted(changes))
     with store.transaction() as tx:
         rows = tx.execute(
             "UPDATE outbox SET status = 'claimed', claimed_by = ?, lease_until = ?,"
             " attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox"
             " WHERE ((status = 'pending' AND due_at <= ?)"
             " OR (status = 'claimed' AND lease_until < ?))"
-            " AND channel IN (SELECT value FROM json_each(?)) ORDER BY priority, id LIMIT ?)"
+            " AND channel IN (SELECT value FROM json_each(?))"
+            " AND (? IS NULL OR change_id IN (SELECT value FROM json_each(?)))"
+            " ORDER BY priority, id LIMIT ?)"
             " RETURNING *",
-            (worker, now + lease_s, now, now, json.dumps(kinds), limit),
+            (worker, now + lease_s, now, now, json.dumps(kinds), only, only, limit),
         ).fetchall()
     return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
 

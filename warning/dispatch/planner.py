@@ -181,16 +181,32 @@ def _names(areas: AreaIndex, ids: Iterable[str]) -> tuple[str, ...]:
 
 
 def siren_command(change: AlertChange, rule: Rule, drill_command: str) -> str | None:
-    """What sirens do for this change, or None: below siaga they stay silent unless allowed."""
-    loud_enough = change.level >= Level.SIAGA or rule.allow_siren_below_siaga
-    if not loud_enough:
-        return None
+    """What sirens do for this change, or None: below siaga they stay silent unless allowed.
+
+    A siren means "act now", so a live alert falling from siaga or awas to
+    waspada tells the sirens `all-clear` (people on the coast stop evacuating
+    and follow the SMS); its later end then needs no second all-clear.
+    """
+    if not _loud(change.level, rule):
+        return "all-clear" if _quietened(change, rule) else None
     if change.drill:
         # A drill sounds the configured test once; its end needs no all-clear tone.
         return None if change.ending or drill_command == "none" else drill_command
     if change.ending:
         return "all-clear"
     return "attack" if change.level is Level.AWAS else "alert"
+
+
+def _loud(level: Level, rule: Rule) -> bool:
+    """True when sirens sound at `level` for this rule."""
+    return level >= Level.SIAGA or rule.allow_siren_below_siaga
+
+
+def _quietened(change: AlertChange, rule: Rule) -> bool:
+    """A live de-escalation from a siren level to a silent one."""
+    previous = change.previous_level
+    deescalated = change.kind is TransitionKind.DEESCALATED and not change.drill
+    return deescalated and previous is not None and _loud(previous, rule)
 
 
 def _sirens(
@@ -266,7 +282,8 @@ def _sms(
         touched = tuple(a for a in change.area_ids if a in contact.areas)
         if not touched:
             continue
-        body = render(rule.messages, _context(change, rule, areas, touched), contact.language)
+        templates = rule.templates_for(change.level)
+        body = render(templates, _context(change, rule, areas, touched), contact.language)
         payload = {"to": contact.phone, "body": body, "language": contact.language}
         priority = group_priority(contact.group)
         planned.append(
@@ -336,7 +353,7 @@ def _cap_texts(rule: Rule, context: MessageContext) -> dict[str, dict[str, str]]
     for lang in LANGUAGES:
         phrase = area_phrase(context.area_names, lang)
         texts["headline"][lang] = f"{context.level.word} {rule.name}: {phrase}"
-        texts["description"][lang] = render(rule.messages, plain, lang)
+        texts["description"][lang] = render(rule.templates_for(context.level), plain, lang)
         ending = context.transition in ENDING_KINDS
         texts["instruction"][lang] = ACTIONS[lang][None if ending else context.level]
     return texts

@@ -20,7 +20,7 @@ from warning.model import (
     LevelStep,
     Value,
 )
-from warning.rules import schema
+from warning.rules import schema, templates
 from warning.rules.fields import (
     INVALID,
     Context,
@@ -280,7 +280,7 @@ def ladder(node: Node, ctx: Context) -> tuple[LevelStep, ...] | Invalid:
         ctx.sink.error(node.at, "levels takes a list of {level, when} steps, lowest first")
         return INVALID
     items = elements(node)
-    steps = [ladder_step(item, ctx, expression) for item in items]
+    steps = [ladder_step(item, ctx, expression, templates.messages) for item in items]
     if any(isinstance(s, Invalid) for s in steps):
         return INVALID
     valid = [s for s in steps if isinstance(s, LevelStep)]

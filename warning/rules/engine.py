@@ -15,11 +15,17 @@ Two kinds of observations:
   later bulletin (PD-4 `level: ended`, CAP Cancel), by a revision that no
   longer meets the rule, by `clear_when`, or by time: `expire_after` from the
   event's time (earthquakes 1 h, weather warnings their CAP `expires`, else
-  3 h); a tsunami warning without PD-4 times out after 12 h (TIMED_OUT).
+  3 h); a tsunami warning without PD-4 times out after 12 h (TIMED_OUT).  With
+  `clear_when`, a revision that no longer meets the rule ends nothing: the alert
+  keeps its level until `clear_when` holds or the event ends or times out.
 * Readings (rainfall, wind, sea_level) form a series per area; the newest
   reading at or before `now` decides (windows end at each reading's time).
   Firing ends when the newest reading no longer holds (or `clear_when` holds)
   and no reading held for `keep_firing_for`.
+
+An operator's cancel (state CANCELLED, see `warning alert cancel`) keeps the
+cancelled event from starting the alert again, except at a higher level, and
+keeps readings up to the cancel from starting it again.
 
 Absence of data never resolves a reading alert and never clears anything but
 the time-based end of events.  How observations reach areas: an observation
@@ -39,6 +45,7 @@ from warning.areas import AreaIndex
 from warning.model import (
     AlertState,
     AlertStatus,
+    Expression,
     Level,
     Observation,
     ObservationKind,
@@ -262,6 +269,8 @@ def _judge_readings(
     """The newest readings decide; old ones tell when the condition last held."""
     if not readings:
         return _UNKNOWN
+    if _cancelled_readings(readings, status):
+        return _Verdict(True)
     levels = [(r, level_of(rule, r)) for r in readings]
     newest_time = readings[-1].time
     newest = [(r, lv) for r, lv in levels if r.time == newest_time]
@@ -274,6 +283,12 @@ def _judge_readings(
     if status.state is not AlertState.FIRING:
         return base if not cleared else replace(base, level=None)
     return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
+
+
+def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> bool:
+    """An operator cancelled the alert after the newest reading: that reading starts nothing."""
+    cancelled_at = status.since if status.state is AlertState.CANCELLED else None
+    return cancelled_at is not None and readings[-1].time <= cancelled_at
 
 
 def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None) -> bool:
@@ -324,7 +339,11 @@ def _judge_events(
     own = None if own is None or _stale(own, status) else own
     if status.state is not AlertState.FIRING:
         pending = status.state is AlertState.PENDING
-        fresh = [(e, lv) for e, lv in holding if pending or not _seen(e, status)]
+        fresh = [
+            (e, lv)
+            for e, lv in holding
+            if pending or not (_seen(e, status) or _cancelled_event(e, lv, status))
+        ]
         return _choose(fresh, None) if fresh else _Verdict(True)
     if holding:
         return _choose(holding, own)
@@ -364,6 +383,17 @@ def _seen(event: Event, status: AlertStatus) -> bool:
     return status.event_id in event.aliases and fingerprint(event.observation) == status.fingerprint
 
 
+def _cancelled_event(event: Event, level: Level, status: AlertStatus) -> bool:
+    """The event an operator cancelled, at no higher level: revisions start nothing again.
+
+    A bulletin of that event above the cancelled level is news worth hearing
+    (the operator can cancel again); anything at or below it is the false alert.
+    """
+    if status.state is not AlertState.CANCELLED or status.event_id not in event.aliases:
+        return False
+    return status.level is None or level <= status.level
+
+
 def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: _Context) -> _Verdict:
     """Why a firing event alert ends now, or an unknown verdict that holds it."""
     if own is None:
@@ -377,9 +407,25 @@ def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: _Context
         return replace(verdict, reason="BMKG ended the warning")
     if ctx.now >= (expires := _deadline(rule, o.kind, o.time, o.values)):
         return replace(_expiry(rule, expires, ctx), observation=o, last_true=o.time)
+    return _revision_end(rule, o, verdict, status, ctx)
+
+
+def _revision_end(
+    rule: Rule, o: Observation, verdict: _Verdict, status: AlertStatus, ctx: _Context
+) -> _Verdict:
+    """A live revision `o` that no longer meets the rule ends it, unless clear_when must hold."""
+    if rule.clear_when is not None and not _clears(rule.clear_when, o, status.area_id, ctx):
+        # clear_when is hysteresis: only it (or the event's end) resolves, so a bulletin
+        # de-escalating below `when` never sends an all-clear while the threat lasts.
+        return _UNKNOWN
     if status.area_id not in o.area_ids and not o.is_point:
         return replace(verdict, reason="the latest bulletin no longer names this area")
     return replace(verdict, reason="the latest report no longer meets the rule")
+
+
+def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: _Context) -> bool:
+    """True when the rule's `clear_when` holds on the observation, seen from the area."""
+    return holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
 
 
 def _expiry(rule: Rule, expires: datetime, ctx: _Context) -> _Verdict:

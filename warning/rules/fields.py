@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any, Final
 
 from warning.areas import AreaIndex
@@ -248,8 +249,8 @@ def area_names(areas: AreaIndex | None, chosen: Iterable[str]) -> list[str]:
         return []
 
 
-def ladder_step(node: Node, ctx: Context, when: Any) -> LevelStep | Invalid:
-    """One `{level, when}` step; `when` is the condition parser."""
+def ladder_step(node: Node, ctx: Context, when: Any, message: Any) -> LevelStep | Invalid:
+    """One `{level, when, message}` step; `when` and `message` are their keys' parsers."""
     if not is_mapping(node.value):
         ctx.sink.error(
             node.at,
@@ -264,6 +265,10 @@ def ladder_step(node: Node, ctx: Context, when: Any) -> LevelStep | Invalid:
         return INVALID
     step_level = level(parts["level"], ctx)
     condition = when(parts["when"], ctx) if "when" in parts else None
+    errors = ctx.sink.error_count()
+    messages = message(parts["message"], ctx) if "message" in parts else MappingProxyType({})
     if isinstance(step_level, Invalid) or isinstance(condition, Invalid):
         return INVALID
-    return LevelStep(step_level, condition)
+    if isinstance(messages, Invalid) or ctx.sink.error_count() > errors:
+        return INVALID
+    return LevelStep(step_level, condition, messages)

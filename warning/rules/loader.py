@@ -227,11 +227,30 @@ def _cross_checks(parsed: _Parsed) -> None:
 
 
 def _required(parsed: _Parsed) -> None:
-    """Required keys, with an example of each."""
+    """Required keys, with an example of each (`message` may live in every ladder step)."""
     for key in schema.RULE_KEYS:
-        if key.required and key.name not in parsed.nodes:
+        if key.required and key.name not in parsed.nodes and not _covered(key, parsed):
             example = _one_line(key.example)
-            parsed.ctx.sink.error(parsed.at, f'missing required key "{key.name}" (e.g. {example})')
+            steps = " or a message in every levels step" if _ladder_message(key, parsed) else ""
+            parsed.ctx.sink.error(
+                parsed.at, f'missing required key "{key.name}" (e.g. {example}){steps}'
+            )
+
+
+def _covered(key: schema.Key, parsed: _Parsed) -> bool:
+    """True when a missing key is not needed: every ladder step has its own message.
+
+    An invalid ladder (already reported) also counts, so one mistake is not reported twice.
+    """
+    if not _ladder_message(key, parsed):
+        return False
+    steps = parsed.get("levels")
+    return not steps or all(step.messages for step in steps)
+
+
+def _ladder_message(key: schema.Key, parsed: _Parsed) -> bool:
+    """True for the `message` key of a rule written with a `levels` ladder."""
+    return key.name == "message" and "levels" in parsed.nodes
 
 
 def _one_line(example: str) -> str:
@@ -259,16 +278,20 @@ def _levels(parsed: _Parsed) -> tuple[LevelStep, ...]:
 
 
 def _siren_level(parsed: _Parsed) -> None:
-    """A siren means "act now": not below siaga unless the rule allows it."""
+    """A siren means "act now": some level must be siaga or awas unless the rule allows lower.
+
+    In a ladder the siren sounds only at its siaga and awas steps (lower steps
+    notify by SMS and CAP), so a ladder that starts at waspada is fine.
+    """
     steps = _levels(parsed)
     chosen = parsed.get("actions") or frozenset()
     if Action.SIREN not in chosen or not steps or parsed.get("allow_siren_below_siaga"):
         return
-    lowest = min(step.level for step in steps)
-    if lowest < Level.SIAGA:
+    highest = max(step.level for step in steps)
+    if highest < Level.SIAGA:
         parsed.ctx.sink.error(
             parsed.nodes["actions"].at,
-            f"siren at level {lowest.value}: a siren means act now, so it needs siaga or awas; "
+            f"siren at level {highest.value}: a siren means act now, so it needs siaga or awas; "
             "raise the level, remove siren, or add allow_siren_below_siaga: true",
         )
 
@@ -284,15 +307,32 @@ def _tsunami_expiry(parsed: _Parsed) -> None:
 
 
 def _message_lengths(parsed: _Parsed) -> None:
-    """Warn for templates whose worst case exceeds one SMS."""
-    messages = parsed.get("message")
-    if not messages:
-        return
+    """Warn for templates whose worst case exceeds one SMS, each at the levels it serves."""
     names = fields.area_names(parsed.ctx.areas, parsed.get("areas") or ("all",))
-    widest = templates.widest_values([s.level for s in _levels(parsed)], names)
-    positions = {lang: v.at for lang, _at, v in templates.entries_of(parsed.nodes["message"])}
+    steps = _levels(parsed)
+    own = [step.level for step in steps if not step.messages]
+    if messages := parsed.get("message"):
+        levels = own or [s.level for s in steps]
+        _lengths(messages, parsed.nodes["message"], levels, names, parsed.ctx)
+    if steps and "levels" in parsed.nodes:
+        for step, item in zip(steps, elements(parsed.nodes["levels"]), strict=False):
+            message = next((v for k, _at, v in entries(item) if k == "message"), None)
+            if step.messages and message is not None:
+                _lengths(step.messages, message, [step.level], names, parsed.ctx)
+
+
+def _lengths(
+    messages: Mapping[str, str],
+    node: Node,
+    levels: Sequence[Level],
+    names: Sequence[str],
+    ctx: Context,
+) -> None:
+    """Length warnings for the valid templates of one `message:` mapping used at `levels`."""
+    widest = templates.widest_values(levels, names)
+    positions = {lang: v.at for lang, _at, v in templates.entries_of(node)}
     for language, template in messages.items():
-        templates.length_warning(template, language, widest, parsed.ctx.sink, positions[language])
+        templates.length_warning(template, language, widest, ctx.sink, positions[language])
 
 
 def _build(parsed: _Parsed, position: SourcePosition) -> Rule:

@@ -108,11 +108,16 @@ RULE_KEYS: tuple[Key, ...] = (
     Key(
         "levels",
         FieldType.LADDER,
-        "An escalation ladder instead of `level`: a list of `{level, when}` from lowest to "
-        "highest; the highest step whose `when` holds gives the level (a step without `when` "
-        "always holds). The rule's own `when` must hold first.",
-        'levels:\n  - {level: waspada, when: {value: precipitation_mm, ">=": 50}}\n'
-        '  - {level: siaga, when: {value: precipitation_mm, ">=": 100}}',
+        "An escalation ladder instead of `level`: a list of `{level, when, message}` from "
+        "lowest to highest; the highest step whose `when` holds gives the level (a step without "
+        "`when` always holds). The rule's own `when` must hold first. One event or one series "
+        "is one alert that escalates and de-escalates along the ladder and ends once, with one "
+        "all-clear. A step may carry its own `message` (same form and checks as the rule's), "
+        "used at that level and for the all-clear when the alert ends at that level; steps "
+        "without one use the rule's `message`.",
+        'levels:\n  - level: waspada\n    when: {value: level, "==": waspada}\n'
+        '    message: {id: "{level} TSUNAMI di {area}. Jauhi pantai."}\n'
+        '  - {level: siaga, when: {value: level, "==": siaga}}',
         field="levels",
     ),
     Key(
@@ -133,7 +138,10 @@ RULE_KEYS: tuple[Key, ...] = (
     Key(
         "clear_when",
         FieldType.EXPRESSION,
-        "Resolve only when these conditions hold, instead of as soon as `when` stops holding.",
+        "Resolve only when these conditions hold, instead of as soon as `when` stops holding. "
+        "For events (earthquake, tsunami_warning, weather_warning) a later revision or bulletin "
+        "of the same event that no longer meets `when` then keeps the alert at its level until "
+        "`clear_when` holds, the event ends (PD-4, CAP Cancel) or times out.",
         'clear_when: {value: level, "==": ended}',
     ),
     Key(
@@ -153,8 +161,11 @@ RULE_KEYS: tuple[Key, ...] = (
     Key(
         "actions",
         FieldType.ACTIONS,
-        "What firing does: any of sms, siren, cap. A siren means 'act now': below siaga it "
-        "needs `allow_siren_below_siaga: true`.",
+        "What firing does: any of sms, siren, cap. A siren means 'act now': it sounds only at "
+        "siaga and awas (`alert` and `attack`); at waspada a rule notifies by SMS and CAP only. "
+        "A rule whose levels never reach siaga may not have a siren unless it says "
+        "`allow_siren_below_siaga: true`; a ladder that starts at waspada and reaches siaga may. "
+        "When an alert falls from siaga or awas to waspada, or ends, sirens get `all-clear`.",
         "actions: [sms, siren, cap]",
         default="[sms]",
     ),
@@ -179,7 +190,8 @@ RULE_KEYS: tuple[Key, ...] = (
         "SMS text per language: `id` (Bahasa Indonesia) required, `en` optional. Use only the "
         "placeholders listed below, in braces; say what to do. The worst-case text (longest "
         "level, area list and numbers, with the drill and all-clear prefixes) should fit one "
-        "160-character SMS, else `warning check` warns.",
+        "160-character SMS, else `warning check` warns. Required, except in a `levels` rule "
+        "whose every step has its own `message`.",
         'message:\n  id: "{level}: Hujan sangat lebat di {area}. Jauhi sungai."\n'
         '  en: "{level}: Very heavy rain in {area}. Keep away from rivers."',
         required=True,
@@ -191,7 +203,7 @@ RULE_KEYS: tuple[Key, ...] = (
 RULE_KEY_INDEX: Mapping[str, Key] = MappingProxyType({k.name: k for k in RULE_KEYS})
 
 #: Keys of one `levels:` step.
-STEP_KEYS: tuple[str, ...] = ("level", "when")
+STEP_KEYS: tuple[str, ...] = ("level", "when", "message")
 
 #: Languages a `message` may have; the first is required.
 LANGUAGES: tuple[str, ...] = ("id", "en")

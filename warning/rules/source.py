@@ -54,6 +54,10 @@ class Sink:
         """Record a warning at `at`."""
         self._add(at, message, Severity.WARNING)
 
+    def error_count(self) -> int:
+        """How many errors the file has so far (to tell whether a parser found one)."""
+        return sum(1 for p in self.problems if p.severity is Severity.ERROR)
+
     def labelled(self, label: str) -> Sink:
         """A sink into the same list whose messages start with `label`."""
         return Sink(self.path, self.problems, label)

@@ -1,0 +1,105 @@
+"""A daemon's state as operators find it: a real engine episode, its deliveries sent.
+
+The alert is made the way the pipeline makes one (engine.evaluate -> plan ->
+apply_transitions + enqueue in one transaction) and its rows are sent through
+the real channels in log mode (no Twilio credentials, no sirens configured,
+CAP into a temporary directory), so outbox rows, CAP journals and states are
+exactly what a cancel meets in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.dispatch_helpers import ROOT, city, contact, rule
+from warning.dispatch import build_channels, outbox
+from warning.dispatch.contacts import Contact
+from warning.dispatch.dispatcher import Dispatcher
+from warning.model import Action, Observation, ObservationKind, Transition
+from warning.rules.engine import evaluate
+from warning.settings import Settings, SirenSettings, load_settings
+from warning.state import Store
+
+NOW = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
+RULE = rule("gempa", actions=(Action.SMS, Action.SIREN, Action.CAP))
+SIRENS = (
+    SirenSettings(id="sirene-manggar", areas=("manggar",)),
+    SirenSettings(id="sirene-kota", areas=("balikpapan-kota",)),
+)
+OFFICIAL = "+6281100000001"  # manggar, officials
+PUBLIC_EN = "+6281100000002"  # lamaru, English
+UNAFFECTED = "+6281100000003"  # balikpapan-kota: never hears of this alert
+OPTED_OUT = "+6281100000004"  # manggar, unsubscribed: its SMS fails
+CONTACTS: tuple[Contact, ...] = (
+    contact(OFFICIAL, ["manggar"], "officials"),
+    contact(PUBLIC_EN, ["lamaru"], "public", "en"),
+    contact(UNAFFECTED, ["prapatan"], "public"),
+    contact(OPTED_OUT, ["manggar"], "rt-heads"),
+)
+
+
+def quake(event_id: str = "ev-1", areas: Sequence[str] = ("manggar", "lamaru")) -> Observation:
+    """An earthquake report naming kelurahan."""
+    return Observation(
+        source="bmkg-autogempa",
+        kind=ObservationKind.EARTHQUAKE,
+        event_id=event_id,
+        time=NOW,
+        values={"magnitude": 6.1, "depth_km": 10.0},
+        area_ids=tuple(areas),
+    )
+
+
+def write_config(tmp_path: Path, api_base: str = "http://127.0.0.1:9", extra: str = "") -> Path:
+    """A settings file for the CLI: state, areas, contacts, CAP dir and SMS in tmp_path."""
+    contacts = tmp_path / "contacts.csv"
+    rows = ["phone,name,areas,group,language,drill"]
+    rows += [
+        f"{c.phone},{c.name},{';'.join(sorted(c.areas))},{c.group},{c.language},false"
+        for c in CONTACTS
+    ]
+    contacts.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    config = tmp_path / "warning.toml"
+    config.write_text(
+        f'[state]\npath = "{tmp_path / "state.db"}"\n'
+        f'[areas]\npath = "{ROOT / "areas.geojson"}"\n'
+        f'[rules]\ndirectory = "{tmp_path / "rules"}"\n'
+        f'[contacts]\npath = "{contacts}"\n'
+        f'[cap]\ndirectory = "{tmp_path / "cap"}"\n'
+        f'[sms]\napi_base = "{api_base}"\nfrom = "BPBD-BPN"\n' + extra,
+        encoding="utf-8",
+    )
+    return config
+
+
+def settings_of(config: Path) -> Settings:
+    """The settings the CLI would read."""
+    return load_settings(config)
+
+
+def fire(store: Store, observation: Observation, now: datetime = NOW) -> list[Transition]:
+    """Evaluate and commit like the pipeline: states and deliveries in one transaction."""
+    with store.transaction() as tx:
+        states = store.load_states()
+        transitions = evaluate([RULE], [observation], city(), states, now)
+        planned = outbox.plan(transitions, [RULE], CONTACTS, SIRENS, city(), drill=False, now=now)
+        store.apply_transitions(tx, transitions)
+        outbox.enqueue(tx, planned)
+    return transitions
+
+
+def no_secrets(_env: str, _file: str = "", _credential: str = "") -> str | None:
+    """No Twilio credentials, whatever the environment says: the log channel sends."""
+    return None
+
+
+def send_all(store: Store, settings: Settings) -> None:
+    """Send every open row through the log-mode channels (the opted-out number fails)."""
+    with store.transaction() as tx:
+        outbox.opt_out(tx, OPTED_OUT, "21610", NOW)
+    dispatcher = Dispatcher(store, build_channels(settings, city(), no_secrets), settings)
+    assert dispatcher.drain(30.0)
+    dispatcher.close()

@@ -1,0 +1,219 @@
+"""`warning alert cancel`: a false alert corrected in seconds, to exactly those who got it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tests.dispatch_helpers import city
+from tests.ops_support import (
+    NOW,
+    OFFICIAL,
+    OPTED_OUT,
+    PUBLIC_EN,
+    RULE,
+    fire,
+    quake,
+    send_all,
+    settings_of,
+    write_config,
+)
+from tests.twilio_server import TwilioServer
+from warning.cli import main
+from warning.dispatch import outbox
+from warning.dispatch.channel import ChannelKind, DeliveryStatus
+from warning.model import AlertState
+from warning.rules.engine import evaluate
+from warning.state import Store
+
+SID = "AC" + "3" * 32
+
+
+@pytest.fixture
+def twilio(monkeypatch: pytest.MonkeyPatch) -> TwilioServer:
+    """A local Twilio, with credentials in the environment for the command."""
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t" * 32)
+    with TwilioServer() as server:
+        yield server
+
+
+def _sent_alert(tmp_path: Path) -> tuple[Path, Store, str]:
+    """Config, store and the manggar episode id of an alert whose rows were all sent."""
+    config = write_config(tmp_path)
+    store = Store(tmp_path / "state.db")
+    fire(store, quake())
+    # Sent with no Twilio credentials: the log channel stands in for the first send.
+    send_all(store, settings_of(config))
+    episode = store.load_states()[(RULE.id, "manggar")].alert_id
+    return config, store, episode
+
+
+def _cancel(config: Path, *ids: str, extra: tuple[str, ...] = ()) -> int:
+    return main(
+        [
+            "--config",
+            str(config),
+            "alert",
+            "cancel",
+            *ids,
+            "--reason",
+            "data uji, bukan gempa",
+            "--actor",
+            "operator-1",
+            "--wait",
+            "20",
+            *extra,
+        ]
+    )
+
+
+def test_correction_sms_goes_to_exactly_the_numbers_that_received_the_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cancelling by change id texts those whose SMS was sent, never the failed or unaffected."""
+    config, store, _ = _sent_alert(tmp_path)
+    change_id = next(r.alert_id for r in outbox.rows(store) if r.channel is ChannelKind.SMS)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t" * 32)
+    with TwilioServer() as server:
+        config = write_config(tmp_path, server.url)
+        assert _cancel(config, change_id) == 0
+    bodies = {r.form["To"]: r.form["Body"] for r in server.requests}
+    assert set(bodies) == {OFFICIAL, PUBLIC_EN}
+    assert OPTED_OUT not in bodies
+    assert (
+        bodies[OFFICIAL]
+        == "KOREKSI: peringatan gempa SIAGA di Manggar dibatalkan: data uji, bukan gempa"
+    )
+    assert (
+        bodies[PUBLIC_EN]
+        == "CORRECTION: earthquake SIAGA warning for Lamaru cancelled: data uji, bukan gempa"
+    )
+    assert "cancelled gempa in 2 kelurahan" in capsys.readouterr().out
+
+
+def test_cancel_by_episode_id_ends_only_that_kelurahan(
+    tmp_path: Path, twilio: TwilioServer
+) -> None:
+    """An episode id from `warning status` cancels its own (rule, kelurahan) and no other."""
+    config, store, episode = _sent_alert(tmp_path)
+    config = write_config(tmp_path, twilio.url)
+    assert _cancel(config, episode) == 0
+    states = store.load_states()
+    assert states[(RULE.id, "manggar")].state is AlertState.CANCELLED
+    assert states[(RULE.id, "lamaru")].state is AlertState.FIRING
+    assert [r.form["To"] for r in twilio.requests] == [OFFICIAL]
+
+
+def test_cancel_sends_siren_all_clear_and_a_cap_cancel_through_the_outbox(
+    tmp_path: Path, twilio: TwilioServer
+) -> None:
+    """The triggered siren hears all-clear; the CAP thread ends with msgType Cancel."""
+    config, store, episode = _sent_alert(tmp_path)
+    config = write_config(tmp_path, twilio.url)
+    assert _cancel(config, episode) == 0
+    rows = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    sirens = [r for r in rows if r.channel is ChannelKind.SIREN]
+    assert [(r.recipient, r.payload["command"], r.status) for r in sirens] == [
+        ("sirene-manggar", "all-clear", DeliveryStatus.SENT)
+    ]
+    (cap,) = [r for r in rows if r.channel is ChannelKind.CAP]
+    assert cap.payload["transition"] == "cancelled_by_operator"
+    assert cap.status is DeliveryStatus.SENT
+    document = etree.parse(str(tmp_path / "cap" / f"{cap.provider_id}.xml"))
+    ns = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+    assert document.findtext("cap:msgType", namespaces=ns) == "Cancel"
+    assert document.findtext("cap:references", namespaces=ns)
+
+
+def test_cancel_is_audited_with_the_actor_and_logged_as_an_alert_change(
+    tmp_path: Path, twilio: TwilioServer
+) -> None:
+    """audit_log names who cancelled and why; alert_log records the cancelled episode."""
+    config, store, episode = _sent_alert(tmp_path)
+    config = write_config(tmp_path, twilio.url)
+    assert _cancel(config, episode) == 0
+    (entry,) = [e for e in store.audit_entries() if e["action"] == "alert.cancel"]
+    assert entry["actor"] == "operator-1"
+    assert entry["detail"]["reason"] == "data uji, bukan gempa"
+    assert entry["detail"]["cancels"][0]["episodes"] == [episode]
+    logged = (
+        store.connection()
+        .execute("SELECT kind, reason FROM alert_log WHERE alert_id = ? ORDER BY id", (episode,))
+        .fetchall()
+    )
+    assert [r["kind"] for r in logged] == ["fired", "cancelled"]
+    assert logged[-1]["reason"] == "cancelled by operator operator-1: data uji, bukan gempa"
+
+
+def test_actor_defaults_to_the_sudo_caller(
+    tmp_path: Path, twilio: TwilioServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --actor, SUDO_USER names who ran the command."""
+    config, store, episode = _sent_alert(tmp_path)
+    config = write_config(tmp_path, twilio.url)
+    monkeypatch.setenv("SUDO_USER", "budi")
+    args = ["--config", str(config), "alert", "cancel", episode, "--reason", "salah"]
+    assert main(args) == 0
+    assert store.audit_entries()[-1]["actor"] == "budi"
+
+
+def test_unsent_rows_of_a_cancelled_alert_are_superseded_and_get_no_correction(
+    tmp_path: Path,
+) -> None:
+    """Nothing was sent yet: the pending SMS and siren rows are superseded, nobody is texted."""
+    config = write_config(tmp_path)
+    store = Store(tmp_path / "state.db")
+    fire(store, quake())
+    change_id = outbox.rows(store)[0].alert_id
+    assert _cancel(config, change_id, extra=("--no-send",)) == 0
+    old = [r for r in outbox.rows(store) if r.alert_id == change_id]
+    assert {r.status for r in old if r.channel is not ChannelKind.CAP} == {
+        DeliveryStatus.SUPERSEDED
+    }
+    corrections = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    assert [r.channel for r in corrections] == [ChannelKind.CAP]
+
+
+def test_a_cancelled_event_does_not_fire_again_on_the_next_poll(
+    tmp_path: Path, twilio: TwilioServer
+) -> None:
+    """The same observation evaluated after the cancel starts nothing; a new event does."""
+    _config, store, _ = _sent_alert(tmp_path)
+    change_id = outbox.rows(store)[-1].alert_id
+    assert _cancel(write_config(tmp_path, twilio.url), change_id) == 0
+    later = NOW.replace(minute=31)
+    assert evaluate([RULE], [quake()], city(), store.load_states(), later) == []
+    fresh = evaluate([RULE], [quake(), quake("ev-2")], city(), store.load_states(), later)
+    assert {(t.area_id, t.kind.value) for t in fresh} == {("manggar", "fired"), ("lamaru", "fired")}
+
+
+def test_unknown_or_ended_alert_ids_exit_1_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], twilio: TwilioServer
+) -> None:
+    """A typo or an already cancelled id is refused with a clear message, nothing enqueued."""
+    config, store, episode = _sent_alert(tmp_path)
+    config = write_config(tmp_path, twilio.url)
+    assert _cancel(config, "gempa:nowhere:1") == 1
+    assert 'unknown alert id "gempa:nowhere:1"' in capsys.readouterr().out
+    assert _cancel(config, episode) == 0
+    before = len(outbox.rows(store))
+    assert _cancel(config, episode) == 1
+    assert "is not firing (it is cancelled)" in capsys.readouterr().out
+    assert len(outbox.rows(store)) == before
+
+
+def test_cancel_with_a_daemon_running_leaves_rows_for_it_in_one_transaction(
+    tmp_path: Path,
+) -> None:
+    """--no-send only writes: state, outbox rows and audit entry, all committed together."""
+    config, store, episode = _sent_alert(tmp_path)
+    assert _cancel(config, episode, extra=("--no-send",)) == 0
+    rows = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    assert {r.status for r in rows} == {DeliveryStatus.PENDING}
+    assert {r.recipient for r in rows if r.channel is ChannelKind.SMS} == {OFFICIAL}
+    assert json.dumps(store.audit_entries()[-1]["detail"])

@@ -1,0 +1,276 @@
+"""`warning alert cancel`: end an alert and correct, through the outbox, what it said.
+
+In the caller's transaction, for each target (one rule's episodes, or a
+manual alert):
+
+- the engine episodes become CANCELLED (logged in alert_log with who and
+  why), so the daemon does not fire them again for the same event (see
+  rules/engine.py);
+- one cancel change is enqueued: `all-clear` to every siren that was
+  triggered (sent, or in flight) for the alert, a correction SMS to exactly
+  the numbers whose SMS about it were sent or in flight (naming the areas
+  each was told about), and a CAP Cancel (transition `cancelled_by_operator`,
+  threaded on the same episodes) when CAP documents were written for it;
+- unsent SMS and siren rows of the alert are superseded by the outbox's rule
+  (a newer change of the rule covering their areas).
+
+A row in flight at the moment of the cancel counts as received: a needless
+correction is better than a false alert left uncorrected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from warning.areas import AreaIndex
+from warning.dispatch import outbox
+from warning.dispatch.channel import ChannelKind
+from warning.dispatch.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
+from warning.model import (
+    AlertState,
+    ObservationKind,
+    Transition,
+    TransitionKind,
+    utc,
+)
+from warning.operations.correction import INSTRUCTIONS, correction_sms, what
+from warning.operations.targets import CancelTarget
+from warning.state import Store
+
+#: Siren commands that sounded an alert (a drill's test tone needs no all-clear).
+SOUNDING = frozenset({"alert", "attack"})
+#: Changes whose messages announced the alert (not its end).
+_ENDS = ("resolved", "timed_out", "cancelled")
+_CANCELLED = {"id": "DIBATALKAN", "en": "CANCELLED"}
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One recipient (phone or siren) of an alert, and the target areas they heard about."""
+
+    recipient: str
+    area_ids: tuple[str, ...]
+    payload: Mapping[str, object]
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What one cancel did, for the command's output and the audit log."""
+
+    change_id: str
+    rule_id: str
+    episodes: tuple[str, ...]
+    area_ids: tuple[str, ...]
+    sms: tuple[str, ...]
+    sirens: tuple[str, ...]
+    cap: bool
+    superseded: int
+
+    def as_json(self) -> dict[str, object]:
+        """JSON-able form."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def received(tx: sqlite3.Connection, target: CancelTarget, channel: ChannelKind) -> list[Received]:
+    """Who got (or is being sent) the alert on `channel`, each once with their areas."""
+    rows = tx.execute(
+        "SELECT o.recipient, o.payload_json, o.priority, oa.area_id, c.time FROM outbox o"
+        " JOIN outbox_areas oa ON oa.delivery_id = o.id"
+        " JOIN alert_changes c ON c.change_id = o.change_id"
+        " WHERE o.rule_id = ? AND o.drill = ? AND o.channel = ?"
+        " AND o.status IN ('sent', 'claimed') AND c.kind NOT IN (?, ?, ?) ORDER BY o.id",
+        (target.rule_id, int(target.drill), channel.value, *_ENDS),
+    )
+    found: dict[str, Received] = {}
+    for r in rows:
+        start = target.since.get(r["area_id"])
+        if start is None or datetime.fromisoformat(r["time"]) < start:
+            continue
+        payload = json.loads(r["payload_json"])
+        if channel is ChannelKind.SIREN and payload.get("command") not in SOUNDING:
+            continue
+        old = found.get(r["recipient"])
+        areas = (*old.area_ids, r["area_id"]) if old else (r["area_id"],)
+        priority = min(r["priority"], old.priority) if old else r["priority"]
+        found[r["recipient"]] = Received(
+            r["recipient"], tuple(dict.fromkeys(areas)), payload, priority
+        )
+    return list(found.values())
+
+
+def last_cap_payload(tx: sqlite3.Connection, target: CancelTarget) -> dict[str, object] | None:
+    """The newest CAP payload published (or to be published) about the target's areas."""
+    rows = tx.execute(
+        "SELECT o.payload_json, c.time FROM outbox o JOIN alert_changes c"
+        " ON c.change_id = o.change_id WHERE o.rule_id = ? AND o.drill = ? AND o.channel = 'cap'"
+        " AND o.status != 'superseded' AND c.kind NOT IN (?, ?, ?) ORDER BY o.id DESC",
+        (target.rule_id, int(target.drill), *_ENDS),
+    )
+    for r in rows:
+        payload: dict[str, object] = json.loads(r["payload_json"])
+        areas = payload.get("area_ids")
+        touched = [a for a in areas if a in target.since] if isinstance(areas, list) else []
+        if any(datetime.fromisoformat(r["time"]) >= target.since[a] for a in touched):
+            return payload
+    return None
+
+
+def cancel_change(
+    target: CancelTarget, areas: AreaIndex, now: datetime, actor: str, reason: str
+) -> AlertChange:
+    """The change record of one cancel, with the episodes' CANCELLED transitions."""
+    transitions = tuple(
+        Transition(
+            TransitionKind.CANCELLED,
+            replace(s, state=AlertState.CANCELLED, since=utc(now), last_notified=utc(now)),
+            utc(now),
+            s.level,
+            f"cancelled by operator {actor}: {reason}",
+        )
+        for s in target.episodes
+    )
+    identity = [target.rule_id, target.drill, target.area_ids, utc(now).isoformat()]
+    digest = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:20]
+    return AlertChange(
+        id=f"cancel-{digest}",
+        rule_id=target.rule_id,
+        kind=TransitionKind.CANCELLED,
+        level=target.level,
+        previous_level=target.level,
+        area_ids=tuple(a.id for a in areas.kelurahan if a.id in target.since) or target.area_ids,
+        time=utc(now),
+        drill=target.drill,
+        transitions=transitions,
+    )
+
+
+def plan_cancel(
+    tx: sqlite3.Connection,
+    target: CancelTarget,
+    change: AlertChange,
+    areas: AreaIndex,
+    *,
+    reason: str,
+    kind: ObservationKind | None,
+) -> list[PlannedDelivery]:
+    """Siren all-clears, correction SMS and the CAP Cancel of one target, sirens first."""
+    cap = last_cap_payload(tx, target)
+    if kind is None and cap is not None and isinstance(cap.get("kind"), str):
+        kind = ObservationKind(cap["kind"])
+    planned = [_siren(change, r) for r in received(tx, target, ChannelKind.SIREN)]
+    planned += [_sms(change, r, areas, reason, kind) for r in received(tx, target, ChannelKind.SMS)]
+    if cap is not None:
+        planned.append(_cap(change, target, cap, areas, reason=reason, kind=kind))
+    return sorted(planned, key=lambda p: p.priority)
+
+
+def _siren(change: AlertChange, got: Received) -> PlannedDelivery:
+    payload = {
+        "command": "all-clear",
+        "duration_s": got.payload.get("duration_s", 0),
+        "alert_id": change.id,
+        "drill": change.drill,
+    }
+    return PlannedDelivery(change, ChannelKind.SIREN, got.recipient, got.area_ids, payload, 0)
+
+
+def _sms(
+    change: AlertChange,
+    got: Received,
+    areas: AreaIndex,
+    reason: str,
+    kind: ObservationKind | None,
+) -> PlannedDelivery:
+    language = str(got.payload.get("language") or "id")
+    names = _names(areas, got.area_ids)
+    body = correction_sms(language, change.level, kind, names, reason, drill=change.drill)
+    payload = {"to": got.recipient, "body": body, "language": language}
+    return PlannedDelivery(
+        change, ChannelKind.SMS, got.recipient, got.area_ids, payload, got.priority
+    )
+
+
+def _cap(
+    change: AlertChange,
+    target: CancelTarget,
+    base: Mapping[str, object],
+    areas: AreaIndex,
+    *,
+    reason: str,
+    kind: ObservationKind | None,
+) -> PlannedDelivery:
+    """The CAP Cancel: the last document's alert, withdrawn, with the reason."""
+    episodes = target.episode_ids or tuple(_strings(base.get("episodes")))
+    names = _names(areas, change.area_ids)
+    texts = {
+        lang: correction_sms(lang, change.level, kind, names, reason, drill=False)
+        for lang in ("id", "en")
+    }
+    headline = {
+        lang: f"{what(change.level, kind, lang)}: {word}" for lang, word in _CANCELLED.items()
+    }
+    payload = {
+        **base,
+        "alert_id": change.id,
+        "dedup_key": dedup_key(change.id, ChannelKind.CAP, "cap"),
+        "transition": "cancelled_by_operator",
+        "area_ids": list(change.area_ids),
+        "sent": change.time.isoformat(),
+        "drill": change.drill,
+        "episodes": list(episodes) or [change.id],
+        "headline": headline,
+        "description": texts,
+        "instruction": dict(INSTRUCTIONS),
+        "expires": None,
+    }
+    return PlannedDelivery(change, ChannelKind.CAP, "cap", change.area_ids, payload, PRIORITY_CAP)
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _names(areas: AreaIndex, area_ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(areas.get(a).name if a in areas else a for a in area_ids)
+
+
+def apply_cancel(
+    store: Store,
+    tx: sqlite3.Connection,
+    target: CancelTarget,
+    areas: AreaIndex,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str,
+    kind: ObservationKind | None = None,
+) -> CancelOutcome:
+    """End the target's episodes and enqueue its corrections, in the caller's transaction."""
+    change = cancel_change(target, areas, now, actor, reason)
+    planned = plan_cancel(tx, target, change, areas, reason=reason, kind=kind)
+    store.apply_transitions(tx, change.transitions)
+    if not planned:
+        # Nothing was received: still record the change, so unsent rows are superseded.
+        outbox.record_change(tx, change)
+    outbox.enqueue(tx, planned)
+    superseded = tx.execute(
+        "SELECT count(*) FROM outbox WHERE status = 'superseded' AND rule_id = ?"
+        " AND drill = ? AND finished_at = ?",
+        (target.rule_id, int(target.drill), change.time.isoformat()),
+    ).fetchone()[0]
+    return CancelOutcome(
+        change_id=change.id,
+        rule_id=target.rule_id,
+        episodes=target.episode_ids,
+        area_ids=change.area_ids,
+        sms=tuple(p.recipient for p in planned if p.channel is ChannelKind.SMS),
+        sirens=tuple(p.recipient for p in planned if p.channel is ChannelKind.SIREN),
+        cap=any(p.channel is ChannelKind.CAP for p in planned),
+        superseded=int(superseded),
+    )

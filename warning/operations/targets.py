@@ -1,0 +1,165 @@
+"""What `warning alert cancel ID` ends: an id resolved to (rule, areas) episodes.
+
+Accepted ids, tried in this order:
+
+1. an engine episode id (`AlertStatus.alert_id`, what `warning status` shows):
+   that one (rule, kelurahan) episode, which must be firing;
+2. an outbox change id (`chg-...`, the `alert_id` of `warning outbox --json`):
+   every episode of that change's rule, in that change's kelurahan, that was
+   already active when the change was made and is still firing;
+3. a manual alert id (`manual-...`, printed by `warning alert send`): that
+   alert's kelurahan (manual alerts have no engine episode).
+
+Deliveries made for a target from each kelurahan's episode start on are the
+ones a cancel corrects.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from warning.model import AlertState, AlertStatus, Level
+from warning.operations import OperationError
+from warning.state import Store
+
+MANUAL_PREFIX = "manual-"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTarget:
+    """One rule's (or manual alert's) alert to cancel in some kelurahan.
+
+    `since` maps each kelurahan to the start of the episode being cancelled;
+    `episodes` are the engine statuses to end (none for a manual alert).
+    """
+
+    rule_id: str
+    drill: bool
+    level: Level
+    since: Mapping[str, datetime]
+    episodes: tuple[AlertStatus, ...] = ()
+
+    @property
+    def area_ids(self) -> tuple[str, ...]:
+        """The kelurahan of the target, sorted."""
+        return tuple(sorted(self.since))
+
+    @property
+    def episode_ids(self) -> tuple[str, ...]:
+        """The engine alert ids ended, sorted."""
+        return tuple(sorted({s.alert_id for s in self.episodes}))
+
+
+def resolve(store: Store, ids: Sequence[str]) -> list[CancelTarget]:
+    """The targets of `ids`, merged per (rule, drill); OperationError naming every bad id."""
+    found: list[CancelTarget] = []
+    errors: list[str] = []
+    for alert_id in dict.fromkeys(ids):
+        try:
+            found.append(_resolve_one(store, alert_id))
+        except OperationError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise OperationError("; ".join(errors))
+    return merge(found)
+
+
+def _resolve_one(store: Store, alert_id: str) -> CancelTarget:
+    """One id as a target (see the module docstring for the order)."""
+    statuses = _all_states(store)
+    episode = next((s for s in statuses if s.alert_id == alert_id), None)
+    if episode is not None:
+        return _episode_target(episode, alert_id)
+    change = (
+        store.connection()
+        .execute("SELECT * FROM alert_changes WHERE change_id = ?", (alert_id,))
+        .fetchone()
+    )
+    if change is None:
+        raise OperationError(f'unknown alert id "{alert_id}" (see `warning status --json`)')
+    areas = _change_areas(store.connection(), alert_id)
+    if change["rule_id"].startswith(MANUAL_PREFIX):
+        return _manual_target(store.connection(), change, areas)
+    return _change_target(change, areas, statuses)
+
+
+def _all_states(store: Store) -> list[AlertStatus]:
+    """Live and drill statuses."""
+    live = store.load_states(drill=False).values()
+    return [*live, *store.load_states(drill=True).values()]
+
+
+def _episode_target(status: AlertStatus, alert_id: str) -> CancelTarget:
+    """An engine episode, which must be firing."""
+    if status.state is not AlertState.FIRING or status.level is None:
+        raise OperationError(f'alert "{alert_id}" is not firing (it is {status.state.value})')
+    start = status.active_since or status.since
+    assert start is not None  # a firing status always has a start
+    return CancelTarget(
+        status.rule_id, status.drill, status.level, {status.area_id: start}, (status,)
+    )
+
+
+def _change_areas(conn: sqlite3.Connection, change_id: str) -> tuple[str, ...]:
+    rows = conn.execute(
+        "SELECT area_id FROM alert_change_areas WHERE change_id = ? ORDER BY area_id", (change_id,)
+    )
+    return tuple(r[0] for r in rows)
+
+
+def _change_target(
+    change: sqlite3.Row, areas: Iterable[str], statuses: Iterable[AlertStatus]
+) -> CancelTarget:
+    """The episodes a rule's change announced that still fire."""
+    at = datetime.fromisoformat(change["time"])
+    wanted = set(areas)
+    firing = [
+        s
+        for s in statuses
+        if s.rule_id == change["rule_id"]
+        and s.drill == bool(change["drill"])
+        and s.area_id in wanted
+        and s.state is AlertState.FIRING
+        and (s.active_since or at) <= at
+    ]
+    if not firing:
+        raise OperationError(f'alert "{change["change_id"]}" is no longer firing anywhere')
+    return merge([_episode_target(s, s.alert_id) for s in firing])[0]
+
+
+def _manual_target(
+    conn: sqlite3.Connection, change: sqlite3.Row, areas: Sequence[str]
+) -> CancelTarget:
+    """A manual alert, unless an operator already cancelled it."""
+    cancelled = conn.execute(
+        "SELECT 1 FROM alert_changes WHERE rule_id = ? AND kind = 'cancelled'", (change["rule_id"],)
+    ).fetchone()
+    if cancelled is not None:
+        raise OperationError(f'manual alert "{change["change_id"]}" is already cancelled')
+    at = datetime.fromisoformat(change["time"])
+    return CancelTarget(
+        change["rule_id"], bool(change["drill"]), Level(change["level"]), dict.fromkeys(areas, at)
+    )
+
+
+def merge(targets: Iterable[CancelTarget]) -> list[CancelTarget]:
+    """Targets of the same (rule, drill) as one: one cancel message per rule."""
+    merged: dict[tuple[str, bool], CancelTarget] = {}
+    for t in targets:
+        key = (t.rule_id, t.drill)
+        old = merged.get(key)
+        if old is None:
+            merged[key] = t
+            continue
+        episodes = {s.alert_id: s for s in (*old.episodes, *t.episodes)}
+        merged[key] = CancelTarget(
+            t.rule_id,
+            t.drill,
+            max(old.level, t.level),
+            {**old.since, **t.since},
+            tuple(episodes[k] for k in sorted(episodes)),
+        )
+    return list(merged.values())
