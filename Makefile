@@ -32,6 +32,14 @@ test: lint
 	$(BIN)/python -m coverage report --fail-under=100 --show-missing --include=$(ENGINE)
 	$(BIN)/python -m pytest
 
+# The four benchmarks of BENCHMARKS.md (about 5 minutes; not part of `test`).
+# JSON result lines go to stdout, the human summary to stderr.
+bench: $(STAMP)
+	$(BIN)/python -m bench.evaluate
+	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.footprint
+
 check: $(STAMP)
 	$(BIN)/warning check
 

@@ -128,6 +128,22 @@ def test_locate_agrees_with_brute_force(areas: AreaIndex, lon: float, lat: float
         assert areas.distance_km(lon, lat, found.kelurahan.id) == 0.0
 
 
+def test_bulk_locating_agrees_with_locate(areas: AreaIndex) -> None:
+    """One tree query for many points gives what `locate` gives each: borders, outside."""
+    rng = np.random.default_rng(11)
+    points = [
+        (float(x), float(y)) for x, y in rng.uniform((116.6, -1.45), (117.15, -0.85), (400, 2))
+    ]
+    for kelurahan in areas.kelurahan:
+        # Polygon vertices lie on borders between kelurahan: the tie rule must match too.
+        coords = shapely.get_coordinates(areas.geometry(kelurahan.id))
+        points += [(float(x), float(y)) for x, y in coords[::97]]
+    points.append((120.0, 5.0))
+    expected = [areas.locate(lon, lat).kelurahan for lon, lat in points]
+    assert areas.kelurahan_ids_at(points) == [k.id if k else None for k in expected]
+    assert areas.kelurahan_ids_at([]) == []
+
+
 def test_selectors_resolve_to_kelurahan(areas: AreaIndex) -> None:
     """all, coastal, kecamatan:<id>, a kecamatan id, a kelurahan id and lists."""
     assert len(areas.select("all")) == 34

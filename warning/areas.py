@@ -87,6 +87,19 @@ class AreaIndex:
         kec = next((a for a in found if a.level is AreaLevel.KECAMATAN), None)
         return Location(kelurahan=kel, kecamatan=kec)
 
+    def kelurahan_ids_at(self, points: Sequence[tuple[float, float]]) -> list[str | None]:
+        """`locate(...).kelurahan` of many (lon, lat) points in one tree query: ids or None."""
+        if not points:
+            return []
+        lon, lat = np.asarray(points, dtype=float).T
+        inputs, hits = self._tree.query(shapely.points(lon, lat), predicate="intersects")
+        # As in `locate`, a point on a border belongs to the first kelurahan in index order.
+        first: dict[int, int] = {}
+        for i, hit in zip(inputs.tolist(), hits.tolist(), strict=True):
+            if self.areas[hit].level is AreaLevel.KELURAHAN and hit < first.get(i, hit + 1):
+                first[i] = hit
+        return [self.areas[first[i]].id if i in first else None for i in range(len(points))]
+
     def distance_km(self, lon: float, lat: float, area_id: str) -> float:
         """Geodesic distance from (lon, lat) to the area's nearest point; 0 inside."""
         self.get(area_id)

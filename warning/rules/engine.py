@@ -77,15 +77,27 @@ _TSUNAMI_TIMEOUT_REASON = (
 )
 
 
+#: Which events reach an area depends only on their kind and on whether the rule
+#: measures distance (points then reach every area), so rules share it.
+_ReachKey = tuple[ObservationKind, bool]
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """What one evaluation shares: the areas, the clock, the mode, a distance cache."""
+    """What one evaluation shares: the areas, the clock, the mode, caches per point.
+
+    Every rule of a kind sees the same points, so each point is located and
+    measured once per evaluation, not once per rule.
+    """
 
     areas: AreaIndex
     now: datetime
     drill: bool
     run: str = ""
     distances: dict[tuple[float, float], dict[str, float]] = field(default_factory=dict)
+    kelurahan: dict[tuple[float, float], str | None] = field(default_factory=dict)
+    reaches: dict[_ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
+    readings: dict[tuple[_ReachKey, str], list[Reading]] = field(default_factory=dict)
 
     def distance(self, observation: Observation, area_id: str) -> float | None:
         """Geodesic km from a point to the area; 0 for an area the observation names."""
@@ -93,8 +105,25 @@ class _Context:
             return 0.0 if area_id in observation.area_ids else None
         point = (observation.lon, observation.lat)
         if point not in self.distances:
+            if self.kelurahan_at(*point) == area_id:
+                # Inside: no need to measure the distance to all 40 areas.
+                return 0.0
             self.distances[point] = self.areas.distances_km(*point)
         return self.distances[point][area_id]
+
+    def locate_all(self, observations: Iterable[Observation]) -> None:
+        """Locate the points of many observations at once (one tree query)."""
+        points = {(o.lon, o.lat) for o in observations if o.lon is not None and o.lat is not None}
+        todo = [p for p in points if p not in self.kelurahan]
+        self.kelurahan.update(zip(todo, self.areas.kelurahan_ids_at(todo), strict=True))
+
+    def kelurahan_at(self, lon: float, lat: float) -> str | None:
+        """The id of the kelurahan containing the point (None outside the city)."""
+        point = (lon, lat)
+        if point not in self.kelurahan:
+            found = self.areas.locate(lon, lat).kelurahan
+            self.kelurahan[point] = None if found is None else found.id
+        return self.kelurahan[point]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,28 +166,53 @@ def evaluate(
     """
     ctx = _Context(areas, utc(now), drill, run)
     events = merge(o for o in observations if drill or not o.exercise)
+    by_kind: dict[ObservationKind, list[Event]] = {}
+    for event in events:
+        by_kind.setdefault(event.observation.kind, []).append(event)
     transitions: list[Transition] = []
     for rule in rules:
-        of_kind = [e for e in events if e.observation.kind is rule.kind]
-        reach = _reach(rule, of_kind, ctx)
+        of_kind = by_kind.get(rule.kind, [])
+        key = _reach_key(rule)
+        reach = _reach(key, of_kind, ctx)
         for area_id in areas.select(rule.areas):
-            status = previous_states.get((rule.id, area_id), AlertStatus(rule.id, area_id))
-            verdict = _judge(rule, reach.get(area_id, []), of_kind, status, ctx)
-            transition = _step(rule, replace(status, drill=drill), verdict, ctx)
+            status = _status(previous_states, rule.id, area_id, drill)
+            verdict = _judge(
+                rule, reach.get(area_id, []), of_kind, status, ctx, where=(key, area_id)
+            )
+            transition = _step(rule, status, verdict, ctx)
             if transition is not None:
                 transitions.append(transition)
     return transitions
 
 
-def _reach(rule: Rule, events: Sequence[Event], ctx: _Context) -> dict[str, list[Event]]:
-    """Which events reach which kelurahan for this rule (input order kept)."""
-    by_area: dict[str, list[Event]] = {}
-    selected = ctx.areas.select(rule.areas)
-    everywhere = uses_distance([rule.when, *(s.when for s in rule.levels), rule.clear_when])
-    for event in events:
-        for area_id in _areas_reached(event.observation, selected, everywhere, ctx):
-            by_area.setdefault(area_id, []).append(event)
-    return by_area
+def _status(
+    states: Mapping[StateKey, AlertStatus], rule_id: str, area_id: str, drill: bool
+) -> AlertStatus:
+    """The stored status of (rule, area) in this mode, or a fresh inactive one."""
+    status = states.get((rule_id, area_id))
+    if status is None:
+        return AlertStatus(rule_id, area_id, drill=drill)
+    return status if status.drill == drill else replace(status, drill=drill)
+
+
+def _reach_key(rule: Rule) -> _ReachKey:
+    """The rule's kind, and whether a condition reads `distance_km`."""
+    return (rule.kind, uses_distance([rule.when, *(s.when for s in rule.levels), rule.clear_when]))
+
+
+def _reach(key: _ReachKey, events: Sequence[Event], ctx: _Context) -> dict[str, list[Event]]:
+    """Which events of a kind reach which kelurahan (input order kept), once per key."""
+    if key not in ctx.reaches:
+        by_area: dict[str, list[Event]] = {}
+        everywhere = key[1]
+        every = tuple(a.id for a in ctx.areas.kelurahan)
+        if not everywhere:
+            ctx.locate_all(e.observation for e in events)
+        for event in events:
+            for area_id in _areas_reached(event.observation, every, everywhere, ctx):
+                by_area.setdefault(area_id, []).append(event)
+        ctx.reaches[key] = by_area
+    return ctx.reaches[key]
 
 
 def _areas_reached(
@@ -171,8 +225,8 @@ def _areas_reached(
         return ()
     if everywhere:
         return selected
-    kelurahan = ctx.areas.locate(observation.lon, observation.lat).kelurahan
-    return () if kelurahan is None else (kelurahan.id,)
+    kelurahan = ctx.kelurahan_at(observation.lon, observation.lat)
+    return () if kelurahan is None else (kelurahan,)
 
 
 def _judge(
@@ -181,11 +235,15 @@ def _judge(
     of_kind: Sequence[Event],
     status: AlertStatus,
     ctx: _Context,
+    *,
+    where: tuple[_ReachKey, str],
 ) -> _Verdict:
     """The verdict for one (rule, area) by the rule's kind of observation."""
     if rule.kind in EVENT_KINDS:
         return _judge_events(rule, reaching, of_kind, status, ctx)
-    return _judge_readings(rule, reaching, status, ctx)
+    if where not in ctx.readings:
+        ctx.readings[where] = _readings(status.area_id, reaching, ctx)
+    return _judge_readings(rule, ctx.readings[where], status, ctx)
 
 
 # ---------------------------------------------------------------------------
@@ -201,17 +259,18 @@ def _readings(area_id: str, reaching: Sequence[Event], ctx: _Context) -> list[Re
             latest[(o.source, o.time)] = o
     ordered = sorted(latest.values(), key=lambda o: o.time)
     readings: list[Reading] = []
-    for i, o in enumerate(ordered):
-        series = tuple(p for p in ordered[: i + 1] if p.source == o.source)
-        readings.append(Reading(o, area_id, ctx.distance(o, area_id), series))
+    by_source: dict[str, list[Observation]] = {}
+    for o in ordered:
+        series = by_source.setdefault(o.source, [])
+        series.append(o)
+        readings.append(Reading(o, area_id, ctx.distance(o, area_id), tuple(series)))
     return readings
 
 
 def _judge_readings(
-    rule: Rule, reaching: Sequence[Event], status: AlertStatus, ctx: _Context
+    rule: Rule, readings: Sequence[Reading], status: AlertStatus, ctx: _Context
 ) -> _Verdict:
     """The newest readings decide; old ones tell when the condition last held."""
-    readings = _readings(status.area_id, reaching, ctx)
     if not readings:
         return _UNKNOWN
     if _cancelled_readings(readings, status):

@@ -8,11 +8,12 @@ verdict depends only on data, never on when it is computed.
 
 from __future__ import annotations
 
+import bisect
 import operator
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from warning.model import (
     Aggregation,
@@ -43,13 +44,18 @@ class Reading:
     """One observation as seen from one area.
 
     `series` holds the observations of the same source reaching the same area
-    up to and including this one, oldest first, one per time.
+    up to and including this one, oldest first, one per time.  `windows`
+    remembers the window aggregates already computed: every rule of a kind
+    reads the same readings, and most share their windows.
     """
 
     observation: Observation
     area_id: str
     distance_km: float | None
     series: tuple[Observation, ...]
+    windows: dict[tuple[str, timedelta, Aggregation], float | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def time(self) -> datetime:
@@ -93,11 +99,25 @@ def _value(condition: Condition, reading: Reading) -> Value:
         return reading.distance_km
     if condition.over is None:
         return reading.observation.values.get(condition.field)
-    start = reading.time - condition.over
-    window = [o for o in reading.series if start < o.time <= reading.time]
-    numbers = [v for o in window if _is_number(v := o.values.get(condition.field))]
     # Without `agg` the worst value in the window counts.
-    return aggregate(condition.agg or Aggregation.MAX, [float(n) for n in numbers])  # type: ignore[arg-type]
+    key = (condition.field, condition.over, condition.agg or Aggregation.MAX)
+    if key not in reading.windows:
+        reading.windows[key] = _window(reading, *key)
+    return reading.windows[key]
+
+
+def _window(reading: Reading, name: str, over: timedelta, agg: Aggregation) -> float | None:
+    """Fold the numbers of `name` in the window of length `over` ending at the reading."""
+    # The series is oldest first and ends at this reading: bisect, not scan.
+    first = bisect.bisect_right(reading.series, reading.time - over, key=_time)
+    last = bisect.bisect_right(reading.series, reading.time, key=_time)
+    values = [o.values.get(name) for o in reading.series[first:last]]
+    return aggregate(agg, [float(v) for v in values if _is_number(v)])  # type: ignore[arg-type]
+
+
+def _time(observation: Observation) -> datetime:
+    """Sort key: when an observation was made."""
+    return observation.time
 
 
 def aggregate(agg: Aggregation, numbers: Sequence[float]) -> float | None:

@@ -1,0 +1,199 @@
+"""Alert latency: from a feed response to the first siren command and the first SMS request.
+
+A test deployment (tests.peers: feed, Twilio and siren servers, the shipped
+rules, contacts on the coast) runs the daemon's real objects in-process: the
+`Daemon` is built from the settings file, its APScheduler runs the outbox job
+in a background thread, and each poll is triggered directly with
+`Daemon.pipeline.poll("inatews")`, so the polling interval is excluded while
+the path is the daemon's own: fetch, parse, evaluate, commit, wake the outbox
+(`Daemon.wake_outbox`), dispatcher, siren channel, Twilio SDK.
+
+Each of the 50 events is a new InaTEWS PD-1 naming Kota Balikpapan at SIAGA
+(another origin time and place, so another event).  Latency runs from the feed
+server receiving the GET to the siren server and the Twilio server receiving
+their first request (one monotonic clock, one process).  Between events a PD-4
+ends the warning and the outbox drains, so every event fires afresh.
+
+Run: `python -m bench.latency [--quick]`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the checkout importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, discard_logs, emit, machine, percentile, quick_flag, say, verdict
+from tests.peers import FeedServer, SirenServer, TwilioServer, write_config
+from tests.peers.config import Deployment
+from warning.daemon.service import Daemon, RunOptions
+from warning.dispatch import outbox
+from warning.model import WIB
+from warning.settings import load_settings
+
+EVENTS = 50
+SIREN_TARGET_MS = 250.0
+SMS_TARGET_MS = 500.0
+PD1 = ROOT / "tests/fixtures/inatews/synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
+PD4 = ROOT / "tests/fixtures/inatews/synthetic_inatews_pd4_ended_kaltim_balikpapan.json"
+
+
+def bulletin(template: Path, n: int, origin: datetime, sent: datetime) -> bytes:
+    """An InaTEWS message of event `n`: its own origin time and place, sent at `sent`."""
+    message = json.loads(template.read_text(encoding="utf-8"))
+    info = message["info"]
+    local, at = origin.astimezone(WIB), sent.astimezone(WIB)
+    info["date"], info["time"] = local.strftime("%d-%m-%y"), local.strftime("%H:%M:%S WIB")
+    info["point"]["coordinates"] = f"{118.0 + n * 0.01:.2f},-2.10"
+    info["eventid"] = at.strftime("%Y%m%d%H%M%S")
+    message["sent"] = at.strftime("%Y-%m-%dT%H:%M:%SWIB")
+    message["identifier"] = f"Indonesia-InaTEWS-{info['eventid']}-{n}"
+    return json.dumps(message).encode()
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """The deployment's credentials in os.environ while the daemon runs in-process."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+class Harness:
+    """The daemon's objects on a test deployment, its outbox job running in the background."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        settings = load_settings(deployment.config)
+        self.daemon = Daemon(settings, RunOptions())
+        self.daemon.schedule()
+        # Polls are triggered by the benchmark, never by the clock.
+        for job in self.daemon.scheduler.get_jobs():
+            if job.id.startswith("feed:"):
+                job.remove()
+        self._thread = threading.Thread(target=self.daemon.scheduler.start, daemon=True)
+
+    def __enter__(self) -> Harness:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.daemon.scheduler.shutdown(wait=True)
+        self.daemon.dispatcher.close()
+
+    def drained(self, timeout: float) -> bool:
+        """Wait until the outbox has nothing left to send."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if outbox.open_count(self.daemon.store) == 0:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+def production_rate(deployment: Deployment) -> None:
+    """The cap and threads of a production account (as in bench.fanout), not the tests' 50/s."""
+    text = deployment.config.read_text(encoding="utf-8")
+    tests_rate = "max_per_second = 50.0\nconcurrency = 8"
+    assert tests_rate in text, "tests.peers.write_config changed its [sms] section"
+    text = text.replace(tests_rate, "max_per_second = 100.0\nconcurrency = 32")
+    deployment.config.write_text(text, encoding="utf-8")
+
+
+def one_event(
+    n: int, harness: Harness, feeds: FeedServer, twilio: TwilioServer, sirens: SirenServer
+) -> dict[str, float]:
+    """Serve event n's PD-1, poll, time the first siren and SMS; then end it with PD-4."""
+    for peer in (feeds, twilio, sirens):
+        peer.clear()
+    now = datetime.now(UTC)
+    feeds.serve(
+        "/inatews", bulletin(PD1, n, now - timedelta(seconds=90), now - timedelta(seconds=60))
+    )
+    harness.daemon.pipeline.poll("inatews")
+    served = feeds.received("/inatews")[0].at
+    siren = sirens.wait_for(1, timeout=10)[0].at
+    sms = twilio.wait_for(1, timeout=10)[0].at
+    assert harness.drained(60), "outbox did not drain"
+    feeds.serve(
+        "/inatews", bulletin(PD4, n, now - timedelta(seconds=90), now - timedelta(seconds=30))
+    )
+    harness.daemon.pipeline.poll("inatews")
+    assert harness.drained(60), "outbox did not drain after PD-4"
+    return {"siren_ms": (siren - served) * 1000, "sms_ms": (sms - served) * 1000}
+
+
+def run(*, quick: bool = False) -> list[dict[str, Any]]:
+    """Time `EVENTS` events (3 with `quick`); print the result."""
+    discard_logs()
+    events = 3 if quick else EVENTS
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FeedServer() as feeds,
+        TwilioServer() as twilio,
+        SirenServer() as sirens,
+    ):
+        deployment = write_config(
+            Path(tmp), feeds=feeds, twilio=twilio, sirens=sirens, intervals={"inatews": 3600}
+        )
+        production_rate(deployment)
+        with environment(deployment.env), Harness(deployment) as harness:
+            timings = [one_event(n, harness, feeds, twilio, sirens) for n in range(events)]
+    result = _result(timings)
+    emit(result)
+    _summary(result)
+    return [result]
+
+
+def _result(timings: Sequence[dict[str, float]]) -> dict[str, Any]:
+    """Percentiles and the target verdicts (no baseline: nothing else does this path)."""
+    siren = [t["siren_ms"] for t in timings]
+    sms = [t["sms_ms"] for t in timings]
+    p99_siren, p99_sms = percentile(siren, 99), percentile(sms, 99)
+    return {
+        "bench": "latency",
+        "case": "inatews siaga for balikpapan",
+        "events": len(timings),
+        "siren_p50_ms": round(percentile(siren, 50), 1),
+        "siren_p99_ms": round(p99_siren, 1),
+        "sms_p50_ms": round(percentile(sms, 50), 1),
+        "sms_p99_ms": round(p99_sms, 1),
+        "targets": {
+            f"siren_p99 < {SIREN_TARGET_MS:g} ms": verdict(p99_siren < SIREN_TARGET_MS),
+            f"sms_p99 < {SMS_TARGET_MS:g} ms": verdict(p99_sms < SMS_TARGET_MS),
+        },
+    }
+
+
+def _summary(result: dict[str, Any]) -> None:
+    """The human summary."""
+    say(f"latency on {machine()}, {result['events']} events, poll triggered directly:")
+    say(
+        f"  feed -> first siren: p50 {result['siren_p50_ms']} ms, p99 {result['siren_p99_ms']} ms;"
+        f" feed -> first SMS: p50 {result['sms_p50_ms']} ms, p99 {result['sms_p99_ms']} ms;"
+        f" {result['targets']}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: `--quick` runs the smallest configuration."""
+    run(quick=quick_flag(argv, __doc__))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
