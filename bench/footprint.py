@@ -112,9 +112,6 @@ def run(*, quick: bool = False) -> list[dict[str, Any]]:
     window = 5.0 if quick else WINDOW_S
     idle_kb = idle_interpreter_kb()
     intervals = {name: d.interval_s / 10 for name, d in FEED_DEFAULTS.items()}
-    if quick:
-        # Its 34 rate-limited requests take ~40 s, and SIGTERM waits for a running poll.
-        del intervals["bmkg-forecast"]
     with (
         tempfile.TemporaryDirectory() as tmp,
         FeedServer() as feeds,
