@@ -216,14 +216,19 @@ def _sirens(
     areas: AreaIndex,
     drill_command: str,
 ) -> list[PlannedDelivery]:
-    """One trigger per siren whose areas meet the change's."""
+    """The rule's siren command, if any, for every siren whose areas meet the change's."""
     command = siren_command(change, rule, drill_command)
-    if command is None:
-        return []
+    return [] if command is None else siren_triggers(change, command, sirens, areas)
+
+
+def siren_triggers(
+    change: AlertChange, command: str, sirens: Sequence[SirenSettings], areas: AreaIndex
+) -> list[PlannedDelivery]:
+    """One `command` trigger per siren whose areas meet the change's (rules and manual alerts)."""
     planned = []
     for siren in sirens:
         reach = set(_siren_areas(siren, areas))
-        covered = [a for a in change.area_ids if a in reach]
+        covered = tuple(a for a in change.area_ids if a in reach)
         if not covered:
             continue
         payload = {
@@ -233,9 +238,7 @@ def _sirens(
             "drill": change.drill,
         }
         planned.append(
-            PlannedDelivery(
-                change, ChannelKind.SIREN, siren.id, tuple(covered), payload, PRIORITY_SIREN
-            )
+            PlannedDelivery(change, ChannelKind.SIREN, siren.id, covered, payload, PRIORITY_SIREN)
         )
     return planned
 

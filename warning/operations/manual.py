@@ -28,11 +28,11 @@ from warning.dispatch.messages import (
 )
 from warning.dispatch.planner import (
     PRIORITY_CAP,
-    PRIORITY_SIREN,
     AlertChange,
     PlannedDelivery,
     dedup_key,
     group_priority,
+    siren_triggers,
 )
 from warning.model import Level, ObservationKind, TransitionKind, utc
 from warning.operations import OperationError
@@ -107,7 +107,8 @@ def plan_manual(
     if alert.sirens and alert.level < Level.SIAGA:
         raise OperationError("sirens sound only at siaga or awas: drop --siren or raise --level")
     text = body(alert)
-    planned = _sirens(change, sirens, areas) if alert.sirens else []
+    command = "attack" if change.level is Level.AWAS else "alert"
+    planned = siren_triggers(change, command, sirens, areas) if alert.sirens else []
     for c in contacts:
         touched = tuple(a for a in alert.area_ids if a in c.areas)
         if touched and c.phone not in opted_out:
@@ -120,41 +121,6 @@ def plan_manual(
     if alert.kind is not None:
         planned.append(_cap(change, alert, alert.kind, areas, text))
     return sorted(planned, key=lambda p: p.priority)
-
-
-def _sirens(
-    change: AlertChange, sirens: Sequence[SirenSettings], areas: AreaIndex
-) -> list[PlannedDelivery]:
-    """One trigger per siren covering one of the areas."""
-    command = "attack" if change.level is Level.AWAS else "alert"
-    planned = []
-    for siren in sirens:
-        reach = _reach(siren, areas)
-        covered = tuple(a for a in change.area_ids if a in reach)
-        if covered:
-            payload = {
-                "command": command,
-                "duration_s": siren.duration_s,
-                "alert_id": change.id,
-                "drill": change.drill,
-            }
-            planned.append(
-                PlannedDelivery(
-                    change, ChannelKind.SIREN, siren.id, covered, payload, PRIORITY_SIREN
-                )
-            )
-    return planned
-
-
-def _reach(siren: SirenSettings, areas: AreaIndex) -> set[str]:
-    """Kelurahan a siren covers (unknown selectors are `warning check`'s business)."""
-    reach: set[str] = set()
-    for selector in siren.areas:
-        try:
-            reach.update(areas.select(selector))
-        except KeyError:
-            continue
-    return reach
 
 
 def _cap(
