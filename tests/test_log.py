@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import structlog
 
@@ -48,3 +49,17 @@ def test_debug_filtered_at_info() -> None:
     configure("info", "json", buffer)
     structlog.get_logger().debug("test.quiet")
     assert buffer.getvalue() == ""
+
+
+def test_library_logging_becomes_masked_json_lines() -> None:
+    """A library's stdlib warning (APScheduler, twilio) is one JSON line, secrets masked."""
+    buffer = io.StringIO()
+    configure("info", "json", buffer)
+    token = "0123456789abcdef0123456789abcdef"
+    logging.getLogger("apscheduler.scheduler").warning("job skipped; token=%s", token)
+    logging.getLogger("twilio.http_client").info("request sent")
+    [line] = buffer.getvalue().splitlines()
+    parsed = json.loads(line)
+    assert parsed["logger"] == "apscheduler.scheduler"
+    assert parsed["level"] == "warning"
+    assert token not in line

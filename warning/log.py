@@ -83,7 +83,13 @@ class _CurrentStderr:
 
 
 def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Set up structlog for the process: `fmt` is auto, console or json; stderr by default."""
+    """Set up logging for the process: `fmt` is auto, console or json; stderr by default.
+
+    Libraries that log through the standard `logging` module (APScheduler, the
+    Twilio SDK, urllib3) go through the same processors, so the journal stays
+    one JSON object per line and their messages are masked too.  They are kept
+    at WARNING or above: their INFO lines would repeat our own events.
+    """
     out: Any = stream if stream is not None else _CurrentStderr()
     as_json = fmt == "json" or (fmt == "auto" and not out.isatty())
     renderer: Any = (
@@ -91,18 +97,36 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         if as_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            mask_secrets,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, mask_secrets, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+    _route_standard_logging(out, shared, renderer)
+
+
+def _route_standard_logging(out: Any, shared: list[Any], renderer: Any) -> None:
+    """Send the stdlib `logging` records of libraries through our processors."""
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                mask_secrets,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.WARNING)
