@@ -111,8 +111,9 @@ class History:
     """Recent observations, oldest received first, each distinct one once."""
 
     def __init__(self, observations: Iterable[Observation] = ()) -> None:
-        self._items: list[Observation] = []
-        self._keys: set[str] = set()
+        # Identity -> observation; dicts keep insertion order, so this is also
+        # the receipt order, and pruning never has to recompute identities.
+        self._held: dict[str, Observation] = {}
         self.add(observations)
 
     def add(self, observations: Iterable[Observation]) -> list[Observation]:
@@ -120,24 +121,22 @@ class History:
         new: list[Observation] = []
         for observation in observations:
             key = _identity(observation)
-            if key not in self._keys:
-                self._keys.add(key)
-                self._items.append(observation)
+            if key not in self._held:
+                self._held[key] = observation
                 new.append(observation)
         return new
 
     def without(self, observations: Iterable[Observation]) -> list[Observation]:
         """The ones of `observations` not yet held."""
-        return [o for o in observations if _identity(o) not in self._keys]
+        return [o for o in observations if _identity(o) not in self._held]
 
     def prune(self, before: datetime) -> None:
         """Forget observations dated before `before` (future-dated forecasts stay)."""
-        self._items = [o for o in self._items if o.time >= before]
-        self._keys = {_identity(o) for o in self._items}
+        self._held = {k: o for k, o in self._held.items() if o.time >= before}
 
     def items(self) -> list[Observation]:
         """Everything held, oldest received first."""
-        return list(self._items)
+        return list(self._held.values())
 
 
 def _identity(observation: Observation) -> str:
@@ -196,11 +195,12 @@ class Pipeline:
             settings.health.degraded_after_failures, settings.health.down_after_failures
         )
         self._lock = threading.RLock()
+        self._span = history_span(config.rules)
         self.history = History() if drill_run is not None else self._stored_history()
 
     def _stored_history(self) -> History:
         """The recent observations SQLite kept (a restart resumes every window)."""
-        since = self.clock() - history_span(self.config.rules)
+        since = self.clock() - self._span
         return History(self.store.recent_observations(since))
 
     # -- polling -----------------------------------------------------------------------
@@ -313,7 +313,7 @@ class Pipeline:
                 if record is not None:
                     self.store.save_feed(tx, record)
             self.history.add(new)
-            self.history.prune(now - history_span(self.config.rules))
+            self.history.prune(now - self._span)
         self._after_commit(transitions, change, enqueued)
         changes = tuple(dict.fromkeys(p.change.id for p in planned))
         return PollResult(
@@ -421,4 +421,5 @@ class Pipeline:
             with self.store.transaction() as tx:
                 self.store.replace_states(tx, kept, drill=self.drill)
             self.config = config
+            self._span = history_span(config.rules)
         return len(states) - len(kept)
