@@ -15,7 +15,8 @@ from structlog.testing import capture_logs
 
 from tests.mqtt_broker import SirenController, free_port, running_mosquitto
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.channel import ChannelKind, Delivery, Outcome
+from warning.dispatch.channel import ChannelKind, Delivery, Outcome, SendResult
+from warning.dispatch.dispatcher import Dispatcher
 from warning.dispatch.siren import (
     LogSirenChannel,
     SirenChannel,
@@ -25,6 +26,7 @@ from warning.dispatch.siren import (
 )
 from warning.model import ConfigError
 from warning.settings import CHECKOUT, Settings, SirenSettings
+from warning.state import Store
 
 URL = "http://10.0.0.21/api/siren"
 BODY = {"command": "attack", "duration_s": 180, "alert_id": "a-42", "drill": False}
@@ -385,3 +387,21 @@ def test_mqtt_refused_login_is_retried(areas: AreaIndex, tmp_path: Path) -> None
         finally:
             channel.close()
     assert (result.outcome, result.error) == (Outcome.RETRY, "mqtt broker unreachable")
+
+
+def test_closing_the_dispatcher_releases_siren_connections(tmp_path: Path) -> None:
+    """Dispatcher.close() closes channels that hold connections (MQTT sirens), e.g. on reload."""
+    closed: list[str] = []
+
+    class HoldsConnections:
+        kind = ChannelKind.SIREN
+
+        def send(self, delivery: Delivery) -> SendResult:
+            return SendResult(Outcome.SENT)
+
+        def close(self) -> None:
+            closed.append("siren")
+
+    store = Store(tmp_path / "w.db")
+    Dispatcher(store, {ChannelKind.SIREN: HoldsConnections()}, Settings()).close()
+    assert closed == ["siren"]

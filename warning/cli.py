@@ -277,9 +277,7 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    options = RunOptions(
-        drill=args.drill or args.drill_all, drill_all=args.drill_all, once=args.once
-    )
+    options = RunOptions(drill=args.drill or args.drill_all, drill_all=args.drill_all)
     daemon = Daemon(settings, options)
     return daemon.once() if args.once else daemon.run()
 

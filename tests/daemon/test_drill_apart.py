@@ -138,7 +138,7 @@ def test_run_drill_marks_every_transition_as_a_drill(
 def test_run_drill_records_its_start_and_end_for_status(config: Path) -> None:
     """`warning run --drill --once` writes drill.started and drill.finished; status shows it."""
     settings = load_settings(config)
-    assert Daemon(settings, RunOptions(drill=True, once=True)).once() == 0
+    assert Daemon(settings, RunOptions(drill=True)).once() == 0
     entries = Store(settings.state_path).audit_entries()
     assert [e["action"] for e in entries] == ["drill.started", "drill.finished"]
     assert entries[0]["detail"]["run_id"] == entries[1]["detail"]["run_id"]
@@ -149,6 +149,6 @@ def test_run_drill_records_its_start_and_end_for_status(config: Path) -> None:
 def test_a_live_run_records_no_drill(config: Path) -> None:
     """Without --drill nothing is audited as a drill and status says never."""
     settings = load_settings(config)
-    assert Daemon(settings, RunOptions(once=True)).once() == 0
+    assert Daemon(settings, RunOptions()).once() == 0
     assert Store(settings.state_path).audit_entries() == []
     assert status_report(settings, scenario(settings).start)["last_drill"] is None

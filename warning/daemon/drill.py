@@ -31,7 +31,7 @@ import structlog
 
 from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_report, run_rows
 from warning.daemon.pipeline import Pipeline, load_configuration
-from warning.daemon.service import close_channels, utc_now
+from warning.daemon.service import utc_now
 from warning.daemon.telemetry import Metrics
 from warning.dispatch import build_channels
 from warning.dispatch.dispatcher import Dispatcher
@@ -114,7 +114,6 @@ class Drill:
             self._wake.set()
             sender.join()
             self.dispatcher.close()
-            close_channels(self.dispatcher)
         info = RunInfo(
             run_id=self.run_id,
             scenario=self.scenario.name,

@@ -37,7 +37,6 @@ from warning.dispatch import build_channels, outbox
 from warning.dispatch.channel import Delivery, DeliveryStatus, Outcome, SendResult
 from warning.dispatch.dispatcher import Dispatcher
 from warning.dispatch.planner import operator_sirens
-from warning.dispatch.siren import SirenChannel
 from warning.dispatch.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError, FeedHealth
@@ -83,7 +82,6 @@ class RunOptions:
 
     drill: bool = False
     drill_all: bool = False
-    once: bool = False
 
 
 class Daemon:
@@ -405,14 +403,10 @@ class Daemon:
         """Let deliveries drain for a bounded time, then close channels and the endpoint."""
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S)
         self.dispatcher.close()
-        self._close_channels()
         self._audit_drill("drill.finished")
         if self._health is not None:
             self._health.stop()
         log.info("daemon.stopped", outbox_drained=drained, pending=outbox.open_count(self.store))
-
-    def _close_channels(self) -> None:
-        close_channels(self.dispatcher)
 
     def once(self) -> int:
         """`--once`: poll every enabled feed, drain the outbox, exit 0 if all feeds worked."""
@@ -425,7 +419,6 @@ class Daemon:
         self.pipeline.tick()
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S * 3)
         self.dispatcher.close()
-        self._close_channels()
         self._audit_drill("drill.finished")
         failed = [r.feed for r in results if not r.ok]
         log.info("daemon.once_done", feeds=len(results), failed=failed, outbox_drained=drained)
@@ -437,13 +430,6 @@ class Daemon:
         except Exception as exc:
             log.exception("job.failed", job=f"feed:{name}")
             return PollResult(name, ok=False, error=repr(exc))
-
-
-def close_channels(dispatcher: Dispatcher) -> None:
-    """Close what holds connections (siren sessions and MQTT clients)."""
-    for channel in dispatcher.channels.values():
-        if isinstance(channel, SirenChannel):
-            channel.close()
 
 
 def _load(settings: Settings) -> Configuration | ConfigError:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 import structlog
 
@@ -29,6 +30,14 @@ from warning.state import Store
 
 #: Twilio's "unsubscribed recipient": the number goes on the opt-out list.
 OPT_OUT_CODE = "21610"
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A channel that holds connections (MQTT sirens) and must release them."""
+
+    def close(self) -> None:
+        """Release the connections."""
 
 
 class RateLimiter:
@@ -126,8 +135,12 @@ class Dispatcher:
         return self._channels
 
     def close(self) -> None:
-        """Finish the sends in flight and stop the threads."""
+        """Finish the sends in flight, stop the threads, release the channels' connections."""
         self._pool.shutdown(wait=True)
+        for channel in self._channels.values():
+            # Sirens hold MQTT connections; the other channels have nothing to release.
+            if isinstance(channel, Closable):
+                channel.close()
 
     def batch_size(self) -> int:
         """Rows per claim: what the rate cap lets us send well within one lease."""

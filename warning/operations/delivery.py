@@ -18,7 +18,6 @@ from warning.areas import AreaIndex
 from warning.dispatch import build_channels
 from warning.dispatch.contacts import Contact
 from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.siren import SirenChannel
 from warning.settings import Settings, secret
 from warning.state import Store
 
@@ -63,9 +62,6 @@ def send_own(
                 time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
     finally:
         dispatcher.close()
-        for channel in channels.values():
-            if isinstance(channel, SirenChannel):
-                channel.close()
     return change_counts(store, change_ids)
 
 
