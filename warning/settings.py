@@ -26,12 +26,8 @@ from warning.model import ConfigError, Problem
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 
-def _doc(text: str, default: Any) -> Any:
-    """A dataclass field with a default and its documentation."""
-    if isinstance(default, list | dict):
-        return field(
-            default_factory=lambda: typing.cast(Any, type(default))(default), metadata={"doc": text}
-        )
+def _doc(text: str, default: str | float | bool) -> Any:
+    """A dataclass field with an immutable default and its documentation."""
     return field(default=default, metadata={"doc": text})
 
 
@@ -637,8 +633,7 @@ def example_toml() -> str:
     for name, cls in SECTIONS.items():
         lines += ["", f"# {cls.__doc__}", f"[{name}]"]
         for f in dataclasses.fields(cls):
-            default = f.default_factory() if callable(f.default_factory) else f.default
-            lines += [f"# {f.metadata['doc']}", f"{toml_key(f.name)} = {_toml_value(default)}"]
+            lines += [f"# {f.metadata['doc']}", f"{toml_key(f.name)} = {_toml_value(f.default)}"]
     for name, d in FEED_DEFAULTS.items():
         lines += ["", f"[feeds.{name}]"]
         values = {
