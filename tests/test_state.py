@@ -95,8 +95,8 @@ def test_observations_stored_once_and_read_back(store: Store) -> None:
 
 
 def test_feed_record_round_trip(store: Store) -> None:
-    """Feed health and validators persist."""
-    record = FeedRecord(feed="inatews", health=FeedHealth.DOWN, failures=5, etag='"x"')
+    """Feed health and the last error persist."""
+    record = FeedRecord(feed="inatews", health=FeedHealth.DOWN, failures=5, last_error="HTTP 503")
     with store.transaction() as tx:
         store.save_feed(tx, record)
     assert store.feed("inatews") == record

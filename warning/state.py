@@ -86,9 +86,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             last_success TEXT,
             last_error TEXT,
             last_error_at TEXT,
-            health_since TEXT,
-            etag TEXT,
-            last_modified TEXT
+            health_since TEXT
         );
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY,
@@ -182,8 +180,6 @@ class FeedRecord:
     last_error: str | None = None
     last_error_at: datetime | None = None
     health_since: datetime | None = None
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 class Store:
@@ -350,7 +346,7 @@ class Store:
         """Store a feed's health and conditional-GET validators."""
         tx.execute(
             "INSERT OR REPLACE INTO feed_state (feed, health, failures, last_success, last_error,"
-            " last_error_at, health_since, etag, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_error_at, health_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 record.feed,
                 record.health.value,
@@ -359,8 +355,6 @@ class Store:
                 record.last_error,
                 _iso(record.last_error_at),
                 _iso(record.health_since),
-                record.etag,
-                record.last_modified,
             ),
         )
 
@@ -479,6 +473,4 @@ def _feed(row: sqlite3.Row) -> FeedRecord:
         last_error=row["last_error"],
         last_error_at=_time(row["last_error_at"]),
         health_since=_time(row["health_since"]),
-        etag=row["etag"],
-        last_modified=row["last_modified"],
     )

@@ -53,17 +53,13 @@ def health_for(failures: int, policy: HealthPolicy) -> FeedHealth:
     return FeedHealth.OK
 
 
-def after_success(
-    record: FeedRecord, now: datetime, etag: str | None = None, last_modified: str | None = None
-) -> tuple[FeedRecord, HealthChange | None]:
+def after_success(record: FeedRecord, now: datetime) -> tuple[FeedRecord, HealthChange | None]:
     """The record after a successful poll (a 304 counts as success)."""
     updated = replace(
         record,
         health=FeedHealth.OK,
         failures=0,
         last_success=now,
-        etag=etag if etag is not None else record.etag,
-        last_modified=last_modified if last_modified is not None else record.last_modified,
     )
     return _with_change(record, updated, now, None)
 
