@@ -74,6 +74,18 @@ def test_a_failed_poll_changes_health_only(rig: Rig) -> None:
 
 
 @responses.activate
+def test_feed_health_gauge_is_set_after_every_poll(rig: Rig) -> None:
+    """/metrics shows a feed that was never unhealthy as ok (2), and degraded (1) after a 503."""
+    _serve(PD1)
+    _serve(b"down", status=503)
+    metrics = rig.pipeline.metrics
+    rig.pipeline.poll("inatews")
+    assert 'warning_feed_health{feed="inatews"} 2.0' in metrics.render().decode()
+    rig.pipeline.poll("inatews")
+    assert 'warning_feed_health{feed="inatews"} 1.0' in metrics.render().decode()
+
+
+@responses.activate
 def test_a_304_counts_as_success_and_evaluates_nothing_new(rig: Rig) -> None:
     """The second poll sends If-None-Match, hears 304 and changes nothing."""
     _serve(PD1)

@@ -314,6 +314,8 @@ class Pipeline:
                     self.store.save_feed(tx, record)
             self.history.add(new)
             self.history.prune(now - self._span)
+        if record is not None:
+            self._gauge(record)
         self._after_commit(transitions, change, enqueued)
         changes = tuple(dict.fromkeys(p.change.id for p in planned))
         return PollResult(
@@ -367,15 +369,19 @@ class Pipeline:
         with self.store.transaction() as tx:
             self.store.save_feed(tx, record)
             enqueued = outbox.enqueue(tx, planned)
+        self._gauge(record)
         if change is not None:
             self._log_health(change)
         if enqueued:
             self.on_enqueued()
 
+    def _gauge(self, record: FeedRecord) -> None:
+        """The feed's health on /metrics after every poll: 2 ok, 1 degraded, 0 down."""
+        value = {FeedHealth.OK: 2, FeedHealth.DEGRADED: 1, FeedHealth.DOWN: 0}[record.health]
+        self.metrics.feed_up.labels(feed=record.feed).set(value)
+
     def _log_health(self, change: HealthChange) -> None:
-        """One log line per health change, and the gauge."""
-        gauge = {FeedHealth.OK: 2, FeedHealth.DEGRADED: 1, FeedHealth.DOWN: 0}[change.after]
-        self.metrics.feed_up.labels(feed=change.feed).set(gauge)
+        """One log line per health change."""
         log.warning(
             "feed.health_changed",
             feed=change.feed,
