@@ -147,7 +147,7 @@ def fan_out(count: int, directory: Path, too_many: int = 0) -> dict[str, Any]:
         enqueued = enqueue_broadcast(store, count)
         settings = Settings(sms=sms_settings(peer.url))
         channel = TimedChannel(TwilioChannel(SID, TOKEN, settings.sms))
-        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings)
+        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings.sms)
         start = time.monotonic()
         drained = dispatcher.drain(timeout=count / CAP_PER_S * 3 + 60)
         elapsed = time.monotonic() - start

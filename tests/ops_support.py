@@ -100,6 +100,6 @@ def send_all(store: Store, settings: Settings) -> None:
     """Send every open row through the log-mode channels (the opted-out number fails)."""
     with store.transaction() as tx:
         outbox.opt_out(tx, OPTED_OUT, "21610", NOW)
-    dispatcher = Dispatcher(store, build_channels(settings, city(), no_secrets), settings)
+    dispatcher = Dispatcher(store, build_channels(settings, city(), no_secrets), settings.sms)
     assert dispatcher.drain(30.0)
     dispatcher.close()

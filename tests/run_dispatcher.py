@@ -22,7 +22,7 @@ def main(state: str, api_base: str, lease_s: str) -> int:
     )
     store = Store(Path(state))
     dispatcher = Dispatcher(
-        store, build_channels(settings, None, secret), settings, lease_s=float(lease_s)
+        store, build_channels(settings, None, secret), settings.sms, lease_s=float(lease_s)
     )
     drained = dispatcher.drain(timeout=120)
     dispatcher.close()

@@ -92,7 +92,7 @@ def test_the_rate_cap_holds_in_every_one_second_window(tmp_path: Path) -> None:
         )
         settings = Settings(sms=sms)
         channel = TwilioChannel(SID, TOKEN, sms)
-        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings)
+        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings.sms)
         assert dispatcher.drain(timeout=30)
         dispatcher.close()
     times = sorted(r.at for r in server.requests)

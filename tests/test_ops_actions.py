@@ -192,7 +192,7 @@ def test_two_dispatchers_on_one_outbox_never_send_a_row_twice(
         def drain() -> None:
             own = Store(tmp_path / "state.db")  # each sender its own connection, like a process
             channels = build_channels(settings, city(), secret)
-            Dispatcher(own, channels, settings).drain(60.0)
+            Dispatcher(own, channels, settings.sms).drain(60.0)
 
         workers = [threading.Thread(target=drain) for _ in range(2)]
         for w in workers:

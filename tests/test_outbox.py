@@ -134,7 +134,7 @@ def test_sirens_are_sent_before_any_sms(store: Store) -> None:
     actions = [Action.SMS, Action.SIREN, Action.CAP]
     _enqueue(store, transitions(["manggar"]), [rule(actions=actions)], people, [SIREN])
     channels = {k: LogChannel(k) for k in ChannelKind}
-    dispatcher = Dispatcher(store, channels, _settings(concurrency=1))
+    dispatcher = Dispatcher(store, channels, _settings(concurrency=1).sms)
     with capture_logs() as logs:
         assert dispatcher.drain(timeout=5)
     dispatcher.close()
@@ -162,7 +162,7 @@ def test_a_silent_siren_is_reported_to_officials(store: Store) -> None:
     _enqueue(store, transitions(["manggar"]), [rule(actions=[Action.SIREN])], (), [SIREN])
     channels = {ChannelKind.SIREN: SilentSiren(), ChannelKind.SMS: LogChannel(ChannelKind.SMS)}
     dispatcher = Dispatcher(
-        store, channels, _settings(), contacts=[OFFICIAL], backoff=Backoff(0.01, 0.02)
+        store, channels, _settings().sms, contacts=[OFFICIAL], backoff=Backoff(0.01, 0.02)
     )
     with capture_logs() as logs:
         dispatcher.drain(timeout=5)
@@ -187,7 +187,7 @@ def test_a_channel_that_raises_does_not_stop_the_dispatcher(store: Store) -> Non
 
     _enqueue(store, transitions(["manggar"]), [rule()], [contact("+6281200000001", ["manggar"])])
     dispatcher = Dispatcher(
-        store, {ChannelKind.SMS: Broken()}, _settings(), backoff=Backoff(0.01, 0.02)
+        store, {ChannelKind.SMS: Broken()}, _settings().sms, backoff=Backoff(0.01, 0.02)
     )
     dispatcher.drain(timeout=5)
     dispatcher.close()
@@ -200,7 +200,7 @@ def test_a_channel_that_raises_does_not_stop_the_dispatcher(store: Store) -> Non
 def test_rows_without_a_channel_wait(store: Store) -> None:
     """Siren rows stay pending while no siren channel is registered."""
     _enqueue(store, transitions(["manggar"]), [rule(actions=[Action.SIREN])], (), [SIREN])
-    dispatcher = Dispatcher(store, {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}, _settings())
+    dispatcher = Dispatcher(store, {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}, _settings().sms)
     assert dispatcher.run_once() == 0
     dispatcher.close()
     assert outbox.rows(store)[0].status is DeliveryStatus.PENDING

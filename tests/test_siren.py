@@ -403,5 +403,5 @@ def test_closing_the_dispatcher_releases_siren_connections(tmp_path: Path) -> No
             closed.append("siren")
 
     store = Store(tmp_path / "w.db")
-    Dispatcher(store, {ChannelKind.SIREN: HoldsConnections()}, Settings()).close()
+    Dispatcher(store, {ChannelKind.SIREN: HoldsConnections()}, Settings().sms).close()
     assert closed == ["siren"]

@@ -69,7 +69,7 @@ def _dispatch(store: Store, settings: Settings) -> outbox.OutboxRow:
     """Send until the row is finished (fast backoff) and return it."""
     channel = TwilioChannel(SID, "t" * 32, settings.sms)
     dispatcher = Dispatcher(
-        store, {ChannelKind.SMS: channel}, settings, backoff=Backoff(base_s=0.01, cap_s=0.05)
+        store, {ChannelKind.SMS: channel}, settings.sms, backoff=Backoff(base_s=0.01, cap_s=0.05)
     )
     dispatcher.drain(timeout=10)
     dispatcher.close()

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.peers.config import contacts
-from warning.daemon.pipeline import Pipeline, load_configuration
+from warning.daemon.configuration import load_configuration
+from warning.daemon.pipeline import Pipeline
 from warning.daemon.telemetry import Metrics
 from warning.http import HttpClient
 from warning.settings import Settings, load_settings
@@ -105,7 +106,6 @@ def make_rig(settings: Settings, store: Store | None = None, clock: Clock | None
     clock = clock or Clock()
     enqueued: list[int] = []
     pipeline = Pipeline(
-        settings,
         store,
         load_configuration(settings),
         metrics=Metrics(),

@@ -12,7 +12,8 @@ import pytest
 from tests.daemon.drill_support import TSUNAMI_DRILL, SirenControllers, drill_config
 from tests.peers.twilio import TwilioServer
 from warning.cli import main
-from warning.daemon.pipeline import Pipeline, load_configuration
+from warning.daemon.configuration import load_configuration
+from warning.daemon.pipeline import Pipeline
 from warning.daemon.service import Daemon, RunOptions
 from warning.daemon.status import status_report
 from warning.daemon.telemetry import Metrics
@@ -45,7 +46,6 @@ def pipeline(settings: Settings, *, drill: bool) -> Pipeline:
     """A daemon pipeline (live or `run --drill`) over the settings' database."""
     config = load_configuration(settings)
     return Pipeline(
-        settings,
         Store(settings.state_path),
         config,
         metrics=Metrics(),

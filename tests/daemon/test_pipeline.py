@@ -29,7 +29,7 @@ from tests.daemon.pipeline_support import (
 )
 from tests.peers.config import COASTAL
 from warning import log
-from warning.daemon.pipeline import load_configuration
+from warning.daemon.configuration import load_configuration
 from warning.model import FeedHealth
 
 URL = f"{BASE}/inatews"

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import structlog
 
+from warning.daemon.configuration import load_configuration
 from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_report, run_rows
-from warning.daemon.pipeline import Pipeline, load_configuration
+from warning.daemon.pipeline import Pipeline
 from warning.daemon.service import utc_now
 from warning.daemon.telemetry import Metrics
 from warning.dispatch import build_channels
@@ -85,7 +86,6 @@ class Drill:
         self._stop = threading.Event()
         self._now = self.scenario.start
         self.pipeline = Pipeline(
-            settings,
             self.store,
             self.config,
             metrics=Metrics(),
@@ -97,7 +97,7 @@ class Drill:
         )
         channels = build_channels(settings, self.config.areas, secret)
         self.dispatcher = Dispatcher(
-            self.store, channels, settings, contacts=self.config.contacts, drill_only=True
+            self.store, channels, settings.sms, contacts=self.config.contacts, drill_only=True
         )
 
     def run(self) -> DrillReport:

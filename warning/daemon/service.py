@@ -30,8 +30,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from warning.daemon.configuration import (
+    Configuration,
+    load_configuration,
+    reload_configuration,
+)
 from warning.daemon.notify import notify, watchdog_interval_s
-from warning.daemon.pipeline import Configuration, Pipeline, PollResult, load_configuration
+from warning.daemon.pipeline import Pipeline, PollResult
 from warning.daemon.telemetry import HealthReport, HealthServer, Metrics
 from warning.dispatch import build_channels, outbox
 from warning.dispatch.channel import Delivery, DeliveryStatus, Outcome, SendResult
@@ -40,7 +45,7 @@ from warning.dispatch.planner import operator_sirens
 from warning.dispatch.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError, FeedHealth
-from warning.settings import Settings, load_settings, secret
+from warning.settings import Settings, secret
 from warning.state import Store
 
 log = structlog.get_logger()
@@ -93,7 +98,6 @@ class Daemon:
         options: RunOptions = RunOptions(),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.settings = settings
         self.options = options
         self.metrics = Metrics()
         self.store = Store(settings.state_path)
@@ -104,7 +108,6 @@ class Daemon:
         )
         self._stopping = threading.Event()
         self.pipeline = Pipeline(
-            settings,
             self.store,
             config,
             metrics=self.metrics,
@@ -121,6 +124,16 @@ class Daemon:
 
     # -- set-up ----------------------------------------------------------------------------
 
+    @property
+    def config(self) -> Configuration:
+        """The running configuration (swapped whole by a reload)."""
+        return self.pipeline.config
+
+    @property
+    def settings(self) -> Settings:
+        """The running configuration's settings (the feeds' schedule stays as started)."""
+        return self.pipeline.config.settings
+
     def _pause(self, seconds: float) -> None:
         """The feeds' waits (retry backoff, request spacing), cut short by a stop.
 
@@ -131,10 +144,14 @@ class Daemon:
             raise Interrupted(f"stopping during a {seconds:.1f} s wait")
 
     def _dispatcher(self, config: Configuration) -> Dispatcher:
-        """Channels for the configured sirens, Twilio and CAP, behind one dispatcher."""
-        channels = build_channels(self.settings, config.areas, secret)
+        """Channels for `config`'s sirens, Twilio and CAP, behind one dispatcher."""
+        channels = build_channels(config.settings, config.areas, secret)
         return Dispatcher(
-            self.store, channels, self.settings, contacts=config.contacts, observer=self.observe
+            self.store,
+            channels,
+            config.settings.sms,
+            contacts=config.contacts,
+            observer=self.observe,
         )
 
     def observe(self, delivery: Delivery, result: SendResult) -> None:
@@ -299,7 +316,7 @@ class Daemon:
 
     def reload(self) -> bool:
         """SIGHUP: load the new set; keep the running one (logging every error) if invalid."""
-        loaded = _load(self.settings)
+        loaded = reload_configuration(self.config)
         if isinstance(loaded, ConfigError):
             for problem in loaded.problems:
                 log.error("reload.problem", problem=str(problem))
@@ -430,11 +447,3 @@ class Daemon:
         except Exception as exc:
             log.exception("job.failed", job=f"feed:{name}")
             return PollResult(name, ok=False, error=repr(exc))
-
-
-def _load(settings: Settings) -> Configuration | ConfigError:
-    """The settings file and the reloadable set read again, or every problem found."""
-    try:
-        return load_configuration(load_settings(settings.source))
-    except ConfigError as exc:
-        return exc

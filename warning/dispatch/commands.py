@@ -118,7 +118,7 @@ def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
         outbox.enqueue(tx, planned)
     channels = build_channels(settings, None, secret)
     sms_only = {ChannelKind.SMS: channels[ChannelKind.SMS]}
-    dispatcher = Dispatcher(store, sms_only, settings)
+    dispatcher = Dispatcher(store, sms_only, settings.sms)
     deadline = time.monotonic() + timeout_s
     row = outbox.row_by_key(store, planned[0].dedup_key)
     while row is not None and row.status in _UNFINISHED and time.monotonic() < deadline:

@@ -25,7 +25,7 @@ from warning.dispatch.channel import Channel, ChannelKind, Delivery, Outcome, Se
 from warning.dispatch.contacts import Contact
 from warning.dispatch.messages import PREFIX_DRILL, render_plain
 from warning.dispatch.planner import operator_sms
-from warning.settings import Settings
+from warning.settings import SmsSettings
 from warning.state import Store
 
 #: Twilio's "unsubscribed recipient": the number goes on the opt-out list.
@@ -101,7 +101,7 @@ class Dispatcher:
         self,
         store: Store,
         channels: Mapping[ChannelKind, Channel],
-        settings: Settings,
+        sms: SmsSettings,
         *,
         contacts: Sequence[Contact] = (),
         lease_s: float = 120.0,
@@ -115,14 +115,14 @@ class Dispatcher:
         self._store = store
         self._changes = None if changes is None else frozenset(changes)
         self._channels = dict(channels)
-        self._settings = settings
+        self._sms = sms
         self._officials = [c for c in contacts if c.group == "officials"]
         self._lease_s = lease_s
         self._backoff = backoff
         self._clock = clock
         self.worker = worker or f"dispatcher-{uuid.uuid4().hex[:12]}"
-        self._limiter = RateLimiter(settings.sms.max_per_second)
-        self._pool = ThreadPoolExecutor(max(1, settings.sms.concurrency), "sms")
+        self._limiter = RateLimiter(sms.max_per_second)
+        self._pool = ThreadPoolExecutor(max(1, sms.concurrency), "sms")
         self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
         self._log = structlog.get_logger().bind(worker=self.worker)
         self._opted_out: frozenset[str] = frozenset()
@@ -144,8 +144,8 @@ class Dispatcher:
 
     def batch_size(self) -> int:
         """Rows per claim: what the rate cap lets us send well within one lease."""
-        sms_per_lease = self._settings.sms.max_per_second * self._lease_s / 4
-        return max(self._settings.sms.concurrency, min(1000, int(sms_per_lease)))
+        sms_per_lease = self._sms.max_per_second * self._lease_s / 4
+        return max(self._sms.concurrency, min(1000, int(sms_per_lease)))
 
     def run_once(self) -> int:
         """Claim one batch of due rows and send it in order; return how many were claimed."""
@@ -232,7 +232,7 @@ class Dispatcher:
 
     def _attempts(self) -> int:
         """Attempt cap for every channel (sirens retry like SMS)."""
-        return max(1, self._settings.sms.attempts)
+        return max(1, self._sms.attempts)
 
     def _retry(self, delivery: Delivery, result: SendResult, fields: dict[str, object]) -> None:
         """Put the row back with backoff; log only when the error changes."""
