@@ -38,9 +38,9 @@ from bench.common import ROOT, discard_logs, emit, machine, percentile, quick_fl
 from tests.peers import FeedServer, SirenServer, TwilioServer, write_config
 from tests.peers.config import Deployment
 from warning.daemon.service import Daemon, RunOptions
-from warning.dispatch import outbox
 from warning.model import WIB
 from warning.settings import load_settings
+from warning.store import outbox
 
 EVENTS = 50
 SIREN_TARGET_MS = 250.0

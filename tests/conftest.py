@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from warning.areas import AreaIndex, load_areas
-from warning.state import Store
+from warning.store.sqlite import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

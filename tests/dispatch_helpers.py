@@ -8,7 +8,6 @@ from functools import cache
 from pathlib import Path
 
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.contacts import Contact
 from warning.model import (
     Action,
     AlertState,
@@ -20,6 +19,7 @@ from warning.model import (
     Transition,
     TransitionKind,
 )
+from warning.plan.contacts import Contact
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)

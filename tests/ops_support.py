@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.dispatch_helpers import ROOT, city, contact, rule
-from warning.dispatch import build_channels, outbox
-from warning.dispatch.contacts import Contact
-from warning.dispatch.dispatcher import Dispatcher
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
 from warning.model import Action, Observation, ObservationKind, Transition
+from warning.plan.contacts import Contact
 from warning.rules.engine import evaluate
 from warning.settings import Settings, SirenSettings, load_settings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 NOW = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
 RULE = rule("gempa", actions=(Action.SMS, Action.SIREN, Action.CAP))

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from warning.dispatch import build_channels
-from warning.dispatch.dispatcher import Dispatcher
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
 from warning.settings import Settings, SmsSettings, secret
-from warning.state import Store
+from warning.store.sqlite import Store
 
 
 def main(state: str, api_base: str, lease_s: str) -> int:

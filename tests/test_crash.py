@@ -14,12 +14,12 @@ import pytest
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
 from tests.peers import TwilioServer
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.sms import TwilioChannel
+from warning.delivery.channel import ChannelKind
+from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.sms import TwilioChannel
 from warning.settings import Settings, SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SID = "AC" + "3" * 32
 TOKEN = "t" * 32

@@ -17,14 +17,15 @@ from tests.ops_support import (
     write_config,
 )
 from tests.twilio_server import TwilioServer
-from warning.cli import main
-from warning.dispatch import build_channels, outbox
-from warning.dispatch.channel import ChannelKind, DeliveryStatus
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.planner import operator_sirens, operator_sms
-from warning.operations.commands import Sending, SendRequest, alert_send
+from warning.cli.main import main
+from warning.delivery import build_channels
+from warning.delivery.channel import ChannelKind, DeliveryStatus
+from warning.delivery.dispatcher import Dispatcher
+from warning.operations.actions import Sending, SendRequest, alert_send
+from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import SirenSettings, secret
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SIRENS = (
     '[[sirens]]\nid = "sirene-manggar"\nurl = "http://127.0.0.1:9/siren"\nareas = ["manggar"]\n'

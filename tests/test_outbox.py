@@ -12,8 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.dispatch import outbox
-from warning.dispatch.channel import (
+from warning.delivery.channel import (
     ChannelKind,
     Delivery,
     DeliveryStatus,
@@ -21,10 +20,11 @@ from warning.dispatch.channel import (
     Outcome,
     SendResult,
 )
-from warning.dispatch.dispatcher import Backoff, Dispatcher, RateLimiter
+from warning.delivery.dispatcher import Backoff, Dispatcher, RateLimiter
 from warning.model import Action, TransitionKind
 from warning.settings import Settings, SirenSettings, SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SIREN = SirenSettings(id="sirene-timur", areas=("balikpapan-timur",))
 OFFICIAL = contact("+6281200000009", ["kariangau"], "officials")

@@ -15,9 +15,9 @@ from structlog.testing import capture_logs
 
 from tests.mqtt_broker import SirenController, free_port, running_mosquitto
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.channel import ChannelKind, Delivery, Outcome, SendResult
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.siren import (
+from warning.delivery.channel import ChannelKind, Delivery, Outcome, SendResult
+from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.siren import (
     LogSirenChannel,
     SirenChannel,
     retry_after_s,
@@ -26,7 +26,7 @@ from warning.dispatch.siren import (
 )
 from warning.model import ConfigError
 from warning.settings import CHECKOUT, Settings, SirenSettings
-from warning.state import Store
+from warning.store.sqlite import Store
 
 URL = "http://10.0.0.21/api/siren"
 BODY = {"command": "attack", "duration_s": 180, "alert_id": "a-42", "drill": False}

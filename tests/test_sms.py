@@ -13,13 +13,14 @@ import responses
 from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.dispatch import build_channels, outbox
-from warning.dispatch.channel import ChannelKind, Delivery, DeliveryStatus, LogChannel, Outcome
-from warning.dispatch.dispatcher import Backoff, Dispatcher
-from warning.dispatch.sms import ErrorClass, TwilioChannel, announce, classify
+from warning.delivery import build_channels
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, LogChannel, Outcome
+from warning.delivery.dispatcher import Backoff, Dispatcher
+from warning.delivery.sms import ErrorClass, TwilioChannel, announce, classify
 from warning.model import ConfigError
 from warning.settings import Settings, SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 API = "https://sms-gateway.test"
 SID = "AC" + "1" * 32

@@ -21,7 +21,7 @@ from warning.daemon.pipeline import Pipeline
 from warning.daemon.telemetry import Metrics
 from warning.http import HttpClient
 from warning.settings import Settings, load_settings
-from warning.state import Store
+from warning.store.sqlite import Store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -18,10 +18,10 @@ from tests.daemon.drill_support import (
     drill_config,
 )
 from tests.peers.twilio import TwilioServer
-from warning.cli import main
+from warning.cli.main import main
 from warning.daemon.status import status_report
 from warning.settings import load_settings
-from warning.state import Store
+from warning.store.sqlite import Store
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from tests.daemon.drill_support import TSUNAMI_DRILL, SirenControllers, drill_config
 from tests.peers.twilio import TwilioServer
-from warning.cli import main
+from warning.cli.main import main
 from warning.daemon.configuration import load_configuration
 from warning.daemon.pipeline import Pipeline
 from warning.daemon.service import Daemon, RunOptions
@@ -21,7 +21,7 @@ from warning.feeds import FEEDS
 from warning.model import AlertState, Observation
 from warning.rules.scenario import Scenario, load_scenario
 from warning.settings import Settings, load_settings
-from warning.state import Store
+from warning.store.sqlite import Store
 
 
 @pytest.fixture

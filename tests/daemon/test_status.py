@@ -8,7 +8,7 @@ from pathlib import Path
 from warning.daemon.status import render_text, status_report
 from warning.model import FeedHealth
 from warning.settings import Settings, StateSettings, load_settings
-from warning.state import FeedRecord, Store
+from warning.store.sqlite import FeedRecord, Store
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

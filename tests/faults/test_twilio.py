@@ -7,12 +7,12 @@ from pathlib import Path
 
 from tests.peers import TwilioServer
 from tests.test_crash import SID, TOKEN, _broadcast
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.dispatcher import Backoff, Dispatcher
-from warning.dispatch.sms import TwilioChannel
+from warning.delivery.channel import ChannelKind
+from warning.delivery.dispatcher import Backoff, Dispatcher
+from warning.delivery.sms import TwilioChannel
 from warning.settings import SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 CAP = 50.0
 

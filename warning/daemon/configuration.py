@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.contacts import Contact, load_contacts
-from warning.dispatch.siren import siren_problems
+from warning.delivery.siren import siren_problems
 from warning.model import ConfigError, Problem, Rule
+from warning.plan.contacts import Contact, load_contacts
 from warning.rules import load_rules
 from warning.settings import Settings, SirenSettings, load_settings
 

@@ -34,12 +34,12 @@ from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_re
 from warning.daemon.pipeline import Pipeline
 from warning.daemon.service import utc_now
 from warning.daemon.telemetry import Metrics
-from warning.dispatch import build_channels
-from warning.dispatch.dispatcher import Dispatcher
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
 from warning.rules.scenario import Scenario, load_scenario
 from warning.rules.testing import play
 from warning.settings import Settings, secret
-from warning.state import Store
+from warning.store.sqlite import Store
 
 log = structlog.get_logger()
 

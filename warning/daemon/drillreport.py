@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from warning.dispatch.channel import ChannelKind, DeliveryStatus
+from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.model import WITA
 from warning.rules.testing import format_offset
-from warning.state import Store
+from warning.store.sqlite import Store
 
 _UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
 

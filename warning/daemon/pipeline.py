@@ -20,8 +20,6 @@ import structlog
 from warning.daemon.configuration import Configuration
 from warning.daemon.feedhealth import HealthChange, HealthPolicy, after_failure, after_success
 from warning.daemon.telemetry import Metrics
-from warning.dispatch import outbox
-from warning.dispatch.planner import PlannedDelivery, operator_sms, plan
 from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient
 from warning.model import (
@@ -35,8 +33,10 @@ from warning.model import (
     Rule,
     Transition,
 )
+from warning.plan.planner import PlannedDelivery, operator_sms, plan
 from warning.rules.engine import carry_over, evaluate
-from warning.state import FeedRecord, Store, observation_body
+from warning.store import outbox
+from warning.store.sqlite import FeedRecord, Store, observation_body
 
 log = structlog.get_logger()
 

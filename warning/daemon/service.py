@@ -38,15 +38,16 @@ from warning.daemon.configuration import (
 from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Pipeline, PollResult
 from warning.daemon.telemetry import HealthReport, HealthServer, Metrics
-from warning.dispatch import build_channels, outbox
-from warning.dispatch.channel import Delivery, DeliveryStatus, Outcome, SendResult
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.planner import operator_sirens
-from warning.dispatch.sms import announce
+from warning.delivery import build_channels
+from warning.delivery.channel import Delivery, DeliveryStatus, Outcome, SendResult
+from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError, FeedHealth
+from warning.plan.planner import operator_sirens
 from warning.settings import Settings, secret
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 log = structlog.get_logger()
 

@@ -28,9 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from warning.areas import AreaIndex
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
+from warning.delivery.channel import ChannelKind
 from warning.model import (
     AlertState,
     ObservationKind,
@@ -40,7 +38,9 @@ from warning.model import (
 )
 from warning.operations.correction import INSTRUCTIONS, correction_sms, what
 from warning.operations.targets import CancelTarget
-from warning.state import Store
+from warning.plan.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 #: Siren commands that sounded an alert (a drill's test tone needs no all-clear).
 SOUNDING = frozenset({"alert", "attack"})

@@ -15,11 +15,11 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 
 from warning.areas import AreaIndex
-from warning.dispatch import build_channels
-from warning.dispatch.contacts import Contact
-from warning.dispatch.dispatcher import Dispatcher
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
+from warning.plan.contacts import Contact
 from warning.settings import Settings, secret
-from warning.state import Store
+from warning.store.sqlite import Store
 
 #: How long a command sends its own rows by default before leaving them to the daemon.
 DEFAULT_WAIT_S = 60.0

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warning.areas import AreaIndex
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.contacts import Contact
-from warning.dispatch.messages import (
+from warning.delivery.channel import ChannelKind
+from warning.model import Level, ObservationKind, TransitionKind, utc
+from warning.operations import OperationError
+from warning.operations.targets import MANUAL_PREFIX
+from warning.plan.contacts import Contact
+from warning.plan.messages import (
     ACTIONS,
     LANGUAGES,
     SEGMENT,
@@ -26,7 +29,7 @@ from warning.dispatch.messages import (
     gsm7_units,
     to_gsm7,
 )
-from warning.dispatch.planner import (
+from warning.plan.planner import (
     PRIORITY_CAP,
     AlertChange,
     PlannedDelivery,
@@ -34,9 +37,6 @@ from warning.dispatch.planner import (
     group_priority,
     siren_triggers,
 )
-from warning.model import Level, ObservationKind, TransitionKind, utc
-from warning.operations import OperationError
-from warning.operations.targets import MANUAL_PREFIX
 from warning.settings import SirenSettings
 
 

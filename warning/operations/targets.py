@@ -23,7 +23,7 @@ from datetime import datetime
 
 from warning.model import AlertState, AlertStatus, Level
 from warning.operations import OperationError
-from warning.state import Store
+from warning.store.sqlite import Store
 
 MANUAL_PREFIX = "manual-"
 

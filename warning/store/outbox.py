@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from warning.dispatch.channel import ChannelKind, Delivery, DeliveryStatus
-from warning.dispatch.planner import AlertChange, PlannedDelivery, dedup_key, plan
-from warning.state import Store
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus
+from warning.plan.planner import AlertChange, PlannedDelivery, dedup_key, plan
+from warning.store.sqlite import Store
 
 __all__ = [
     "AlertChange",

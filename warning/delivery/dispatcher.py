@@ -20,13 +20,13 @@ from typing import Protocol, runtime_checkable
 
 import structlog
 
-from warning.dispatch import outbox
-from warning.dispatch.channel import Channel, ChannelKind, Delivery, Outcome, SendResult
-from warning.dispatch.contacts import Contact
-from warning.dispatch.messages import PREFIX_DRILL, render_plain
-from warning.dispatch.planner import operator_sms
+from warning.delivery.channel import Channel, ChannelKind, Delivery, Outcome, SendResult
+from warning.plan.contacts import Contact
+from warning.plan.messages import PREFIX_DRILL, render_plain
+from warning.plan.planner import operator_sms
 from warning.settings import SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 #: Twilio's "unsubscribed recipient": the number goes on the opt-out list.
 OPT_OUT_CODE = "21610"

@@ -10,7 +10,7 @@ is configured (`token_file`, the systemd credential `siren_<id>_token` or the
 environment variable `SIREN_<ID>_TOKEN`).  2xx is an acknowledgement (its JSON
 `id`, when present, becomes the provider id); 429, 5xx, timeouts and connection
 errors are retried (honouring `Retry-After`); any other status is permanent.
-MQTT: see `warning.dispatch.siren_mqtt` for the acknowledgement format.
+MQTT: see `warning.delivery.siren_mqtt` for the acknowledgement format.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import structlog
 
 from warning import log
 from warning.areas import AreaIndex
-from warning.dispatch.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
-from warning.dispatch.siren_mqtt import MqttBrokers, broker_address
+from warning.delivery.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
+from warning.delivery.siren_mqtt import MqttBrokers, broker_address
 from warning.model import ConfigError, Problem, utc
 from warning.settings import Settings, SirenSettings
 from warning.settings import secret as settings_secret

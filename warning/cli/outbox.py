@@ -13,14 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warning.areas import load_areas
-from warning.dispatch import build_channels, contacts, outbox
-from warning.dispatch.channel import ChannelKind, DeliveryStatus
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.messages import PREFIX_DRILL, render_plain
-from warning.dispatch.planner import operator_sms
+from warning.delivery import build_channels
+from warning.delivery.channel import ChannelKind, DeliveryStatus
+from warning.delivery.dispatcher import Dispatcher
 from warning.model import WITA, Problem, Severity
+from warning.plan import contacts
+from warning.plan.messages import PREFIX_DRILL, render_plain
+from warning.plan.planner import operator_sms
 from warning.settings import Settings, secret
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 EXIT_OK, EXIT_INVALID = 0, 1
 

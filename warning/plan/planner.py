@@ -21,9 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from warning.areas import AreaIndex
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.contacts import Contact
-from warning.dispatch.messages import (
+from warning.delivery.channel import ChannelKind
+from warning.model import Action, Level, Rule, Transition, TransitionKind, utc
+from warning.plan.contacts import Contact
+from warning.plan.messages import (
     ACTIONS,
     ENDING_KINDS,
     LANGUAGES,
@@ -31,7 +32,6 @@ from warning.dispatch.messages import (
     area_phrase,
     render,
 )
-from warning.model import Action, Level, Rule, Transition, TransitionKind, utc
 from warning.settings import SirenSettings
 
 PRIORITY_SIREN = 0

@@ -26,7 +26,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from warning.areas import AreaIndex
-from warning.dispatch.channel import (
+from warning.delivery.channel import (
     Channel,
     ChannelKind,
     Delivery,

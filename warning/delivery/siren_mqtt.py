@@ -32,7 +32,7 @@ import paho.mqtt.client as mqtt
 import structlog
 from paho.mqtt.enums import CallbackAPIVersion
 
-from warning.dispatch.channel import Outcome, SendResult
+from warning.delivery.channel import Outcome, SendResult
 from warning.settings import SirenSettings
 
 logger = structlog.get_logger(__name__)

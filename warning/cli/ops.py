@@ -13,8 +13,8 @@ from typing import TypeAlias
 
 from warning.model import Level, ObservationKind
 from warning.operations import OperationError
+from warning.operations.actions import Sending, SendRequest, alert_cancel, alert_send, siren_stop
 from warning.operations.audit import backup, export, parse_since, to_csv
-from warning.operations.commands import Sending, SendRequest, alert_cancel, alert_send, siren_stop
 from warning.operations.delivery import DEFAULT_WAIT_S, actor
 from warning.settings import Settings
 

@@ -42,7 +42,7 @@ import structlog
 from lxml import etree
 
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.cap_document import (
+from warning.delivery.cap_document import (
     EVENT,
     CapAlert,
     CapChange,
@@ -52,7 +52,7 @@ from warning.dispatch.cap_document import (
     parse_payload,
     render,
 )
-from warning.dispatch.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
+from warning.delivery.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
 from warning.settings import Settings
 
 logger = structlog.get_logger(__name__)

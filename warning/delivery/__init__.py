@@ -1,4 +1,4 @@
-"""Delivery: the durable outbox and the channels (sirens, SMS, CAP) it feeds.
+"""Deliver: the dispatcher and the channels (sirens, SMS, CAP) it sends the outbox through.
 
 `CHANNELS` is the explicit registry: ChannelKind -> factory
 `(settings, areas, secret) -> Channel`; each factory chooses the log channel
@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from warning.areas import AreaIndex
-from warning.dispatch.cap import cap_channel
-from warning.dispatch.channel import Channel, ChannelKind, SecretGetter
-from warning.dispatch.siren import siren_channel
-from warning.dispatch.sms import sms_channel
+from warning.delivery.cap import cap_channel
+from warning.delivery.channel import Channel, ChannelKind, SecretGetter
+from warning.delivery.siren import siren_channel
+from warning.delivery.sms import sms_channel
 from warning.settings import Settings
 
 ChannelFactory = Callable[[Settings, AreaIndex | None, SecretGetter], Channel]

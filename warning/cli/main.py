@@ -15,14 +15,16 @@ from pathlib import Path
 
 import structlog
 
-from warning import __version__, feeds_cli, log, ops_cli
+from warning import __version__, log
 from warning.areas import AreaIndex, load_areas
+from warning.cli import feeds as feeds_cli
+from warning.cli import ops as ops_cli
+from warning.cli import outbox as commands
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.service import Daemon, RunOptions
 from warning.daemon.status import render_text, status_report
-from warning.dispatch import commands
-from warning.dispatch.siren import siren_problems
+from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import load_rules, read_rules, rule_files
 from warning.rules.scenario import load_scenarios
@@ -254,7 +256,7 @@ def _add_cap(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _cap_list(args: argparse.Namespace, settings: Settings) -> int:
     """`warning cap list [--json]`: identifier, msgType, status, event, areas, sent, expires."""
-    from warning.dispatch.cap import cap_listing, current_documents  # noqa: PLC0415 - lxml on demand
+    from warning.delivery.cap import cap_listing, current_documents  # noqa: PLC0415 - lxml on demand
 
     records = current_documents(settings.cap_dir, datetime.now(UTC))
     if args.json:
