@@ -13,8 +13,8 @@ import structlog
 from lxml import etree
 from shapely.geometry import Polygon
 
-from warning.cli import main as cli
 from warning.areas import AreaIndex, load_areas
+from warning.cli import main as cli
 from warning.delivery.cap import (
     ATOM_NS,
     INDEX_NAME,
