@@ -19,9 +19,9 @@ from tests.daemon.drill_support import (
 )
 from tests.peers.twilio import TwilioServer
 from warning.cli.main import main
-from warning.daemon.status import status_report
 from warning.settings import load_settings
 from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 
 @pytest.fixture

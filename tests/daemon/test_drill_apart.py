@@ -15,13 +15,13 @@ from warning.cli.main import main
 from warning.daemon.configuration import load_configuration
 from warning.daemon.pipeline import Pipeline
 from warning.daemon.service import Daemon, RunOptions
-from warning.daemon.status import status_report
 from warning.daemon.telemetry import Metrics
 from warning.feeds import FEEDS
 from warning.model import AlertState, Observation
 from warning.rules.scenario import Scenario, load_scenario
 from warning.settings import Settings, load_settings
 from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 from tests.conftest import ROOT
 from tests.peers import SirenServer
 from warning.daemon.service import Daemon
-from warning.daemon.status import status_report
 from warning.settings import load_settings
+from warning.store.status import status_report
 
 
 def _config(tmp_path: Path, server: SirenServer, command: str) -> Path:

@@ -20,10 +20,10 @@ from warning.areas import AreaIndex, load_areas
 from warning.cli import feeds as feeds_cli
 from warning.cli import ops as ops_cli
 from warning.cli import outbox as commands
+from warning.cli.status import render_text
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.service import Daemon, RunOptions
-from warning.daemon.status import render_text, status_report
 from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import load_rules, read_rules, rule_files
@@ -31,6 +31,7 @@ from warning.rules.scenario import load_scenarios
 from warning.rules.schema import render_reference
 from warning.rules.testing import report, run_scenario
 from warning.settings import Settings, example_toml, load_settings
+from warning.store.status import status_report
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 

@@ -14,9 +14,10 @@ from typing import TypeAlias
 from warning.model import Level, ObservationKind
 from warning.operations import OperationError
 from warning.operations.actions import Sending, SendRequest, alert_cancel, alert_send, siren_stop
-from warning.operations.audit import backup, export, parse_since, to_csv
+from warning.operations.audit import parse_since, to_csv
 from warning.operations.delivery import DEFAULT_WAIT_S, actor
 from warning.settings import Settings
+from warning.store.records import StoreError, backup, export
 
 EXIT_OK, EXIT_INVALID = 0, 1
 
@@ -35,12 +36,12 @@ def add_operations(sub: Sub) -> None:
 
 
 def _guarded(handler: Handler) -> Handler:
-    """An OperationError becomes its message and exit 1, never a traceback."""
+    """An OperationError or StoreError becomes its message and exit 1, never a traceback."""
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return handler(args, settings)
-        except OperationError as exc:
+        except (OperationError, StoreError) as exc:
             sys.stdout.write(f"{exc}\n")
             return EXIT_INVALID
 

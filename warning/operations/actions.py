@@ -20,7 +20,7 @@ from warning.areas import AreaIndex, load_areas
 from warning.model import ConfigError, Level, ObservationKind
 from warning.operations import OperationError
 from warning.operations.cancel import CancelOutcome, apply_cancel
-from warning.operations.delivery import DEFAULT_WAIT_S, change_counts, send_own, summary
+from warning.operations.delivery import DEFAULT_WAIT_S, send_own, summary
 from warning.operations.manual import ManualAlert, manual_change, plan_manual, select_areas
 from warning.operations.targets import resolve
 from warning.plan.contacts import Contact, load_contacts
@@ -28,6 +28,7 @@ from warning.plan.planner import operator_sirens
 from warning.rules import load_rules
 from warning.settings import Settings
 from warning.store import outbox
+from warning.store.outbox import change_counts
 from warning.store.sqlite import Store
 
 EXIT_OK, EXIT_INVALID = 0, 1

@@ -40,12 +40,12 @@ from warning.operations.correction import INSTRUCTIONS, correction_sms, what
 from warning.operations.targets import CancelTarget
 from warning.plan.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
 from warning.store import outbox
+from warning.store import targets as records
 from warning.store.sqlite import Store
 
 #: Siren commands that sounded an alert (a drill's test tone needs no all-clear).
 SOUNDING = frozenset({"alert", "attack"})
 #: Changes whose messages announced the alert (not its end).
-_ENDS = ("resolved", "timed_out", "cancelled")
 _CANCELLED = {"id": "DIBATALKAN", "en": "CANCELLED"}
 
 
@@ -79,14 +79,7 @@ class CancelOutcome:
 
 def received(tx: sqlite3.Connection, target: CancelTarget, channel: ChannelKind) -> list[Received]:
     """Who got (or is being sent) the alert on `channel`, each once with their areas."""
-    rows = tx.execute(
-        "SELECT o.recipient, o.payload_json, o.priority, oa.area_id, c.time FROM outbox o"
-        " JOIN outbox_areas oa ON oa.delivery_id = o.id"
-        " JOIN alert_changes c ON c.change_id = o.change_id"
-        " WHERE o.rule_id = ? AND o.drill = ? AND o.channel = ?"
-        " AND o.status IN ('sent', 'claimed') AND c.kind NOT IN (?, ?, ?) ORDER BY o.id",
-        (target.rule_id, int(target.drill), channel.value, *_ENDS),
-    )
+    rows = records.delivered(tx, target.rule_id, target.drill, channel.value)
     found: dict[str, Received] = {}
     for r in rows:
         start = target.since.get(r["area_id"])
@@ -106,12 +99,7 @@ def received(tx: sqlite3.Connection, target: CancelTarget, channel: ChannelKind)
 
 def last_cap_payload(tx: sqlite3.Connection, target: CancelTarget) -> dict[str, object] | None:
     """The newest CAP payload published (or to be published) about the target's areas."""
-    rows = tx.execute(
-        "SELECT o.payload_json, c.time FROM outbox o JOIN alert_changes c"
-        " ON c.change_id = o.change_id WHERE o.rule_id = ? AND o.drill = ? AND o.channel = 'cap'"
-        " AND o.status != 'superseded' AND c.kind NOT IN (?, ?, ?) ORDER BY o.id DESC",
-        (target.rule_id, int(target.drill), *_ENDS),
-    )
+    rows = records.cap_payloads(tx, target.rule_id, target.drill)
     for r in rows:
         payload: dict[str, object] = json.loads(r["payload_json"])
         areas = payload.get("area_ids")
@@ -259,11 +247,7 @@ def apply_cancel(
         # Nothing was received: still record the change, so unsent rows are superseded.
         outbox.record_change(tx, change)
     outbox.enqueue(tx, planned)
-    superseded = tx.execute(
-        "SELECT count(*) FROM outbox WHERE status = 'superseded' AND rule_id = ?"
-        " AND drill = ? AND finished_at = ?",
-        (target.rule_id, int(target.drill), change.time.isoformat()),
-    ).fetchone()[0]
+    superseded = records.superseded_count(tx, target.rule_id, target.drill, change.time.isoformat())
     return CancelOutcome(
         change_id=change.id,
         rule_id=target.rule_id,

@@ -19,6 +19,7 @@ from warning.delivery import build_channels
 from warning.delivery.dispatcher import Dispatcher
 from warning.plan.contacts import Contact
 from warning.settings import Settings, secret
+from warning.store.outbox import change_counts
 from warning.store.sqlite import Store
 
 #: How long a command sends its own rows by default before leaving them to the daemon.
@@ -31,16 +32,6 @@ def actor(override: str | None) -> str:
     if override:
         return override
     return os.environ.get("SUDO_USER") or getpass.getuser()
-
-
-def change_counts(store: Store, change_ids: Collection[str]) -> Counter[str]:
-    """Rows of these changes by status."""
-    marks = ",".join("?" * len(change_ids))
-    rows = store.connection().execute(
-        f"SELECT status, count(*) FROM outbox WHERE change_id IN ({marks}) GROUP BY status",  # noqa: S608 - placeholders only
-        tuple(change_ids),
-    )
-    return Counter({status: int(n) for status, n in rows})
 
 
 def send_own(

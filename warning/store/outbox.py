@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -416,3 +417,13 @@ def opt_out(tx: sqlite3.Connection, phone: str, code: str, at: datetime) -> None
 def opted_out(store: Store) -> frozenset[str]:
     """Every number on the opt-out list."""
     return frozenset(r[0] for r in store.connection().execute("SELECT phone FROM opt_outs"))
+
+
+def change_counts(store: Store, change_ids: Collection[str]) -> Counter[str]:
+    """Rows of these changes by status."""
+    marks = ",".join("?" * len(change_ids))
+    rows = store.connection().execute(
+        f"SELECT status, count(*) FROM outbox WHERE change_id IN ({marks}) GROUP BY status",  # noqa: S608 - placeholders only
+        tuple(change_ids),
+    )
+    return Counter({status: int(n) for status, n in rows})

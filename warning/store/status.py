@@ -1,4 +1,4 @@
-"""`warning status`: what the daemon is doing, read from its database only.
+"""The status read model: what the daemon is doing, read from its database only.
 
 Safe while the daemon runs: SQLite in WAL mode lets this reader see the last
 committed state without blocking the writer.
@@ -10,10 +10,10 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from warning.settings import Settings
+from warning.store.records import read_only
 
 
 def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
             "last_drill": None,
             "last_siren_test": None,
         }
-    conn = _read_only(path)
+    conn = read_only(path)
     try:
         return {
             "state": str(path),
@@ -42,13 +42,6 @@ def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
         }
     finally:
         conn.close()
-
-
-def _read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection (never creates or migrates anything)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 def _scalar(conn: sqlite3.Connection, sql: str) -> Any:
@@ -129,18 +122,6 @@ def _last_drill(conn: sqlite3.Connection) -> dict[str, Any] | None:
     }
 
 
-def _drill_text(drill: Mapping[str, Any] | None) -> str:
-    """`last drill: ...` for a terminal."""
-    if drill is None:
-        return "last drill: never"
-    what = drill.get("scenario") or drill.get("mode") or "drill"
-    if drill.get("finished") is None:
-        return f"last drill: {drill['time']} ({what}, running or interrupted)"
-    ok = drill.get("ok")
-    verdict = "" if ok is None else (", every delivery accepted" if ok else ", FAILED deliveries")
-    return f"last drill: {drill['time']} to {drill['finished']} ({what}{verdict})"
-
-
 def _siren_test(conn: sqlite3.Connection) -> dict[str, Any] | None:
     """The last monthly siren test and which sirens acknowledged it."""
     row = conn.execute(
@@ -155,30 +136,3 @@ def _siren_test(conn: sqlite3.Connection) -> dict[str, Any] | None:
     )
     acknowledged = {r["recipient"]: r["status"] == "sent" for r in sirens}
     return {"time": row["time"], "acknowledged": acknowledged}
-
-
-def render_text(report: Mapping[str, Any]) -> str:
-    """The report for a terminal."""
-    if not report["started"]:
-        return f"no state yet at {report['state']}: the daemon has not run"
-    lines = [f"state: {report['state']}", "", "firing alerts:"]
-    lines += [
-        f"  {a['rule']:<28} {a['area']:<24} {str(a['level']).upper():<8} since {a['since']}"
-        f"  id {a['alert_id']}"
-        for a in report["firing"]
-    ] or ["  none"]
-    lines += ["", "feeds:"]
-    lines += [
-        f"  {f['feed']:<20} {f['health']:<9} last ok {f['last_success'] or '-'}"
-        f"  next {f['next_run']}" + (f"  error: {f['last_error']}" if f["last_error"] else "")
-        for f in report["feeds"]
-    ]
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(report["outbox"].items())) or "empty"
-    lines += ["", f"outbox: {counts}", _drill_text(report["last_drill"])]
-    test = report["last_siren_test"]
-    if test is None:
-        lines.append("last siren test: never")
-    else:
-        acks = ", ".join(f"{k} {'ok' if v else 'NO ACK'}" for k, v in test["acknowledged"].items())
-        lines.append(f"last siren test: {test['time']} ({acks or 'no sirens'})")
-    return "\n".join(lines)
