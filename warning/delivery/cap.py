@@ -44,8 +44,6 @@ from lxml import etree
 from warning.areas import AreaIndex, load_areas
 from warning.delivery.cap_document import (
     EVENT,
-    CapAlert,
-    CapChange,
     Header,
     MsgType,
     cap_time,
@@ -53,6 +51,7 @@ from warning.delivery.cap_document import (
     render,
 )
 from warning.delivery.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
+from warning.plan.payloads import CapAlert, CapChange
 from warning.settings import Settings
 
 logger = structlog.get_logger(__name__)

@@ -47,6 +47,7 @@ from shapely.geometry.base import BaseGeometry
 
 from warning.areas import AreaIndex
 from warning.model import WITA, Level, ObservationKind, utc
+from warning.plan.payloads import CapAlert, CapChange
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
@@ -58,26 +59,6 @@ MAX_POLYGON_POINTS = 100
 
 #: Decimal places of polygon coordinates (about a metre).
 COORDINATE_DECIMALS = 5
-
-
-class CapChange(enum.Enum):
-    """The alert change a CAP payload reports (the payload's `transition`)."""
-
-    FIRED = "fired"
-    ESCALATED = "escalated"
-    DEESCALATED = "deescalated"
-    REMINDER = "reminder"
-    RESOLVED = "resolved"
-    TIMED_OUT = "timed_out"
-    CANCELLED_BY_OPERATOR = "cancelled_by_operator"
-
-    @property
-    def ends(self) -> bool:
-        """True when the alert is over after this change."""
-        return self in _ENDINGS
-
-
-_ENDINGS = frozenset({CapChange.RESOLVED, CapChange.TIMED_OUT, CapChange.CANCELLED_BY_OPERATOR})
 
 
 class MsgType(enum.Enum):
@@ -149,75 +130,15 @@ def _plain_response(acting: bool) -> str:
     return "Prepare" if acting else "Monitor"
 
 
-@dataclass(frozen=True, slots=True)
-class CapAlert:
-    """A validated CAP payload (see the dispatch contract)."""
-
-    alert_id: str
-    rule_id: str
-    kind: ObservationKind
-    change: CapChange
-    level: Level
-    area_ids: tuple[str, ...]
-    sent: datetime
-    expires: datetime | None
-    drill: bool
-    headline: Mapping[str, str]
-    description: Mapping[str, str]
-    instruction: Mapping[str, str]
-    values: Mapping[str, Any]
-    event_id: str | None = None
-    episodes: tuple[str, ...] = ()
-
-
 def parse_payload(payload: Mapping[str, Any], areas: AreaIndex) -> CapAlert:
-    """The CapAlert of a payload; ValueError naming the first thing wrong."""
+    """The CapAlert of a stored payload whose areas all exist; ValueError naming what is wrong."""
+    alert = CapAlert.from_json(payload)
     try:
-        area_ids = tuple(str(a) for a in payload["area_ids"])
-        for area_id in area_ids:
+        for area_id in alert.area_ids:
             areas.get(area_id)
-        return CapAlert(
-            alert_id=_required_text(payload, "alert_id"),
-            rule_id=_required_text(payload, "rule_id"),
-            kind=ObservationKind(payload["kind"]),
-            change=CapChange(payload["transition"]),
-            level=Level(payload["level"]),
-            area_ids=area_ids,
-            sent=_time(payload["sent"]),
-            expires=_time(payload["expires"]) if payload.get("expires") else None,
-            drill=bool(payload.get("drill", False)),
-            headline=_texts(payload, "headline"),
-            description=_texts(payload, "description"),
-            instruction=_texts(payload, "instruction"),
-            values=dict(payload.get("values") or {}),
-            event_id=payload.get("event_id"),
-            episodes=tuple(str(e) for e in payload.get("episodes") or [payload["alert_id"]]),
-        )
     except KeyError as exc:
-        raise ValueError(f"CAP payload lacks or names unknown {exc}") from None
-    except TypeError as exc:
-        raise ValueError(f"CAP payload malformed: {exc}") from None
-
-
-def _required_text(payload: Mapping[str, Any], key: str) -> str:
-    """A non-empty string field."""
-    value = payload[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"CAP payload {key} must be a non-empty string")
-    return value
-
-
-def _time(value: Any) -> datetime:
-    """An aware ISO-8601 time."""
-    return utc(datetime.fromisoformat(str(value)))
-
-
-def _texts(payload: Mapping[str, Any], key: str) -> Mapping[str, str]:
-    """A {language: text} field; languages without text are left out."""
-    raw = payload.get(key) or {}
-    if not isinstance(raw, Mapping):
-        raise TypeError(f"{key} must map languages to text")
-    return {lang: str(text) for lang, text in raw.items() if text}
+        raise ValueError(f"CAP payload names unknown {exc}") from None
+    return alert
 
 
 def cap_time(moment: datetime) -> str:

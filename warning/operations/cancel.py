@@ -20,6 +20,7 @@ correction is better than a false alert left uncorrected.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -38,6 +39,7 @@ from warning.model import (
 )
 from warning.operations.correction import INSTRUCTIONS, correction_sms, what
 from warning.operations.targets import CancelTarget
+from warning.plan.payloads import CapAlert, CapChange
 from warning.plan.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
 from warning.store import outbox
 from warning.store import targets as records
@@ -97,13 +99,12 @@ def received(tx: sqlite3.Connection, target: CancelTarget, channel: ChannelKind)
     return list(found.values())
 
 
-def last_cap_payload(tx: sqlite3.Connection, target: CancelTarget) -> dict[str, object] | None:
+def last_cap_payload(tx: sqlite3.Connection, target: CancelTarget) -> CapAlert | None:
     """The newest CAP payload published (or to be published) about the target's areas."""
     rows = records.cap_payloads(tx, target.rule_id, target.drill)
     for r in rows:
-        payload: dict[str, object] = json.loads(r["payload_json"])
-        areas = payload.get("area_ids")
-        touched = [a for a in areas if a in target.since] if isinstance(areas, list) else []
+        payload = CapAlert.from_json(json.loads(r["payload_json"]))
+        touched = [a for a in payload.area_ids if a in target.since]
         if any(datetime.fromisoformat(r["time"]) >= target.since[a] for a in touched):
             return payload
     return None
@@ -149,8 +150,8 @@ def plan_cancel(
 ) -> list[PlannedDelivery]:
     """Siren all-clears, correction SMS and the CAP Cancel of one target, sirens first."""
     cap = last_cap_payload(tx, target)
-    if kind is None and cap is not None and isinstance(cap.get("kind"), str):
-        kind = ObservationKind(cap["kind"])
+    if kind is None and cap is not None:
+        kind = cap.kind
     planned = [_siren(change, r) for r in received(tx, target, ChannelKind.SIREN)]
     planned += [_sms(change, r, areas, reason, kind) for r in received(tx, target, ChannelKind.SMS)]
     if cap is not None:
@@ -187,14 +188,14 @@ def _sms(
 def _cap(
     change: AlertChange,
     target: CancelTarget,
-    base: Mapping[str, object],
+    base: CapAlert,
     areas: AreaIndex,
     *,
     reason: str,
     kind: ObservationKind | None,
 ) -> PlannedDelivery:
     """The CAP Cancel: the last document's alert, withdrawn, with the reason."""
-    episodes = target.episode_ids or tuple(_strings(base.get("episodes")))
+    episodes = target.episode_ids or base.episodes
     names = _names(areas, change.area_ids)
     texts = {
         lang: correction_sms(lang, change.level, kind, names, reason, drill=False)
@@ -203,25 +204,23 @@ def _cap(
     headline = {
         lang: f"{what(change.level, kind, lang)}: {word}" for lang, word in _CANCELLED.items()
     }
-    payload = {
-        **base,
-        "alert_id": change.id,
-        "dedup_key": dedup_key(change.id, ChannelKind.CAP, "cap"),
-        "transition": "cancelled_by_operator",
-        "area_ids": list(change.area_ids),
-        "sent": change.time.isoformat(),
-        "drill": change.drill,
-        "episodes": list(episodes) or [change.id],
-        "headline": headline,
-        "description": texts,
-        "instruction": dict(INSTRUCTIONS),
-        "expires": None,
-    }
-    return PlannedDelivery(change, ChannelKind.CAP, "cap", change.area_ids, payload, PRIORITY_CAP)
-
-
-def _strings(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
+    cap = dataclasses.replace(
+        base,
+        alert_id=change.id,
+        dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
+        change=CapChange.CANCELLED_BY_OPERATOR,
+        area_ids=change.area_ids,
+        sent=change.time,
+        drill=change.drill,
+        episodes=tuple(episodes) or (change.id,),
+        headline=headline,
+        description=texts,
+        instruction=dict(INSTRUCTIONS),
+        expires=None,
+    )
+    return PlannedDelivery(
+        change, ChannelKind.CAP, "cap", change.area_ids, cap.to_json(), PRIORITY_CAP
+    )
 
 
 def _names(areas: AreaIndex, area_ids: Iterable[str]) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from warning.plan.messages import (
     gsm7_units,
     to_gsm7,
 )
+from warning.plan.payloads import CapAlert, CapChange
 from warning.plan.planner import (
     PRIORITY_CAP,
     AlertChange,
@@ -128,24 +129,23 @@ def _cap(
 ) -> PlannedDelivery:
     """The CAP document of a manual alert, in both languages (the text as written)."""
     names = [areas.get(a).name for a in change.area_ids]
-    payload = {
-        "alert_id": change.id,
-        "dedup_key": dedup_key(change.id, ChannelKind.CAP, "cap"),
-        "rule_id": change.rule_id,
-        "rule_name": "Peringatan manual",
-        "kind": kind.value,
-        "transition": "fired",
-        "level": alert.level.value,
-        "previous_level": None,
-        "area_ids": list(change.area_ids),
-        "sent": change.time.isoformat(),
-        "event_id": None,
-        "values": {},
-        "drill": change.drill,
-        "episodes": [change.id],
-        "headline": {lang: f"{alert.level.word}: {area_phrase(names, lang)}" for lang in LANGUAGES},
-        "description": dict.fromkeys(LANGUAGES, text),
-        "instruction": {lang: ACTIONS[lang][alert.level] for lang in LANGUAGES},
-        "expires": None,
-    }
-    return PlannedDelivery(change, ChannelKind.CAP, "cap", change.area_ids, payload, PRIORITY_CAP)
+    cap = CapAlert(
+        alert_id=change.id,
+        dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
+        rule_id=change.rule_id,
+        rule_name="Peringatan manual",
+        kind=kind,
+        change=CapChange.FIRED,
+        level=alert.level,
+        area_ids=change.area_ids,
+        sent=change.time,
+        drill=change.drill,
+        episodes=(change.id,),
+        headline={lang: f"{alert.level.word}: {area_phrase(names, lang)}" for lang in LANGUAGES},
+        description=dict.fromkeys(LANGUAGES, text),
+        instruction={lang: ACTIONS[lang][alert.level] for lang in LANGUAGES},
+        expires=None,
+    )
+    return PlannedDelivery(
+        change, ChannelKind.CAP, "cap", change.area_ids, cap.to_json(), PRIORITY_CAP
+    )

@@ -32,6 +32,7 @@ from warning.plan.messages import (
     area_phrase,
     render,
 )
+from warning.plan.payloads import CapAlert, CapChange
 from warning.settings import SirenSettings
 
 PRIORITY_SIREN = 0
@@ -322,44 +323,55 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
     context = _context(change, rule, areas, change.area_ids)
     expires = None
     if rule.expire_after is not None and not change.ending:
-        expires = (change.time + rule.expire_after).isoformat()
-    payload = {
-        "alert_id": change.id,
-        "dedup_key": dedup_key(change.id, ChannelKind.CAP, "cap"),
-        "rule_id": rule.id,
-        "rule_name": rule.name,
-        "kind": rule.kind.value,
-        "transition": _cap_transition(change.kind),
-        "level": change.level.value,
-        "previous_level": change.previous_level.value if change.previous_level else None,
-        "area_ids": list(change.area_ids),
-        "sent": utc(now).isoformat(),
-        "event_id": first.status.event_id,
-        "values": dict(first.status.values),
-        "drill": change.drill,
-        "episodes": sorted({t.status.alert_id for t in change.transitions}),
-        **_cap_texts(rule, context),
-        "expires": expires,
-    }
-    return PlannedDelivery(change, ChannelKind.CAP, "cap", change.area_ids, payload, PRIORITY_CAP)
+        expires = change.time + rule.expire_after
+    headline, description, instruction = _cap_texts(rule, context)
+    alert = CapAlert(
+        alert_id=change.id,
+        dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
+        rule_id=rule.id,
+        rule_name=rule.name,
+        kind=rule.kind,
+        change=_cap_transition(change.kind),
+        level=change.level,
+        previous_level=change.previous_level,
+        area_ids=change.area_ids,
+        sent=utc(now),
+        event_id=first.status.event_id,
+        values=dict(first.status.values),
+        drill=change.drill,
+        episodes=tuple(sorted({t.status.alert_id for t in change.transitions})),
+        headline=headline,
+        description=description,
+        instruction=instruction,
+        expires=expires,
+    )
+    return PlannedDelivery(
+        change, ChannelKind.CAP, "cap", change.area_ids, alert.to_json(), PRIORITY_CAP
+    )
 
 
-def _cap_transition(kind: TransitionKind) -> str:
+def _cap_transition(kind: TransitionKind) -> CapChange:
     """The contract's transition word (an operator's cancel has its own)."""
-    return "cancelled_by_operator" if kind is TransitionKind.CANCELLED else kind.value
+    if kind is TransitionKind.CANCELLED:
+        return CapChange.CANCELLED_BY_OPERATOR
+    return CapChange(kind.value)
 
 
-def _cap_texts(rule: Rule, context: MessageContext) -> dict[str, dict[str, str]]:
-    """headline, description and instruction in id and en."""
+def _cap_texts(
+    rule: Rule, context: MessageContext
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """headline, description and instruction, each in id and en."""
     plain = dataclasses.replace(context, drill=False)
-    texts: dict[str, dict[str, str]] = {"headline": {}, "description": {}, "instruction": {}}
-    for lang in LANGUAGES:
-        phrase = area_phrase(context.area_names, lang)
-        texts["headline"][lang] = f"{context.level.word} {rule.name}: {phrase}"
-        texts["description"][lang] = render(rule.templates_for(context.level), plain, lang)
-        ending = context.transition in ENDING_KINDS
-        texts["instruction"][lang] = ACTIONS[lang][None if ending else context.level]
-    return texts
+    ending = context.transition in ENDING_KINDS
+    headline = {
+        lang: f"{context.level.word} {rule.name}: {area_phrase(context.area_names, lang)}"
+        for lang in LANGUAGES
+    }
+    description = {
+        lang: render(rule.templates_for(context.level), plain, lang) for lang in LANGUAGES
+    }
+    instruction = {lang: ACTIONS[lang][None if ending else context.level] for lang in LANGUAGES}
+    return headline, description, instruction
 
 
 # ---------------------------------------------------------------------------
