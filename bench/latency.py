@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 from bench.common import ROOT, discard_logs, emit, machine, percentile, quick_flag, say, verdict
 from tests.peers import FeedServer, SirenServer, TwilioServer, write_config
 from tests.peers.config import Deployment
-from warning.daemon.service import Daemon, RunOptions
+from warning.daemon.schedule import Daemon, RunOptions
 from warning.model import WIB
 from warning.settings import load_settings
 from warning.store import outbox

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from tests.peers.config import contacts
 from warning.daemon.configuration import load_configuration
+from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
-from warning.daemon.telemetry import Metrics
 from warning.http import HttpClient
 from warning.settings import Settings, load_settings
 from warning.store.sqlite import Store

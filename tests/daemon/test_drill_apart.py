@@ -13,9 +13,9 @@ from tests.daemon.drill_support import TSUNAMI_DRILL, SirenControllers, drill_co
 from tests.peers.twilio import TwilioServer
 from warning.cli.main import main
 from warning.daemon.configuration import load_configuration
+from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
-from warning.daemon.service import Daemon, RunOptions
-from warning.daemon.telemetry import Metrics
+from warning.daemon.schedule import Daemon, RunOptions
 from warning.feeds import FEEDS
 from warning.model import AlertState, Observation
 from warning.rules.scenario import Scenario, load_scenario

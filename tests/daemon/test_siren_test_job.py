@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 from tests.peers import SirenServer
-from warning.daemon.service import Daemon
+from warning.daemon.schedule import Daemon
 from warning.settings import load_settings
 from warning.store.status import status_report
 

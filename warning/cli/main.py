@@ -23,7 +23,7 @@ from warning.cli import outbox as commands
 from warning.cli.status import render_text
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
-from warning.daemon.service import Daemon, RunOptions
+from warning.daemon.schedule import Daemon, RunOptions
 from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import load_rules, read_rules, rule_files

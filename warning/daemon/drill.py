@@ -31,9 +31,9 @@ import structlog
 
 from warning.daemon.configuration import load_configuration
 from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_report
+from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
-from warning.daemon.service import utc_now
-from warning.daemon.telemetry import Metrics
+from warning.daemon.schedule import utc_now
 from warning.delivery import build_channels
 from warning.delivery.dispatcher import Dispatcher
 from warning.rules.scenario import Scenario, load_scenario

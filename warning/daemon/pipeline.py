@@ -19,7 +19,7 @@ import structlog
 
 from warning.daemon.configuration import Configuration
 from warning.daemon.feedhealth import HealthChange, HealthPolicy, after_failure, after_success
-from warning.daemon.telemetry import Metrics
+from warning.daemon.health import Metrics
 from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient
 from warning.model import (

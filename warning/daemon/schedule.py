@@ -1,4 +1,6 @@
-"""`warning run`: the scheduler, signals, reloads, the outbox job, health and the watchdog.
+"""`warning run`: the job schedule, signals, reloads of the Configuration, the outbox job.
+
+Health and metrics are `daemon.health.Monitor`'s business.
 
 APScheduler 3.x runs one job per enabled feed (interval with jitter,
 `max_instances=1`, `coalesce=True`, a misfire grace of at least one interval,
@@ -16,7 +18,6 @@ from __future__ import annotations
 import functools
 import signal
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,15 +36,14 @@ from warning.daemon.configuration import (
     load_configuration,
     reload_configuration,
 )
+from warning.daemon.health import Monitor
 from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Pipeline, PollResult
-from warning.daemon.telemetry import HealthReport, HealthServer, Metrics
 from warning.delivery import build_channels
-from warning.delivery.channel import Delivery, DeliveryStatus, Outcome, SendResult
 from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
-from warning.model import WITA, ConfigError, FeedHealth
+from warning.model import WITA, ConfigError
 from warning.plan.planner import operator_sirens
 from warning.settings import Settings, secret
 from warning.store import outbox
@@ -100,8 +100,9 @@ class Daemon:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.options = options
-        self.metrics = Metrics()
         self.store = Store(settings.state_path)
+        self.monitor = Monitor(self.store, drill=options.drill)
+        self.metrics = self.monitor.metrics
         config = load_configuration(settings)
         self.scheduler: BaseScheduler = BlockingScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=len(settings.feeds) + 6)},
@@ -119,9 +120,8 @@ class Daemon:
             on_enqueued=self.wake_outbox,
         )
         self.dispatcher = self._dispatcher(config)
-        self._heartbeat = time.monotonic()
+        self.monitor.configure(settings.health, self._heartbeat_s())
         self.drill_run = f"run-{utc_now():%Y%m%dT%H%M%SZ}"
-        self._health: HealthServer | None = None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -152,16 +152,8 @@ class Daemon:
             channels,
             config.settings.sms,
             contacts=config.contacts,
-            observer=self.observe,
+            observer=self.monitor.observe,
         )
-
-    def observe(self, delivery: Delivery, result: SendResult) -> None:
-        """Count every delivery attempt by outcome; time accepted ones from enqueue."""
-        channel = delivery.channel.value
-        self.metrics.deliveries.labels(channel=channel, outcome=result.outcome.value).inc()
-        if result.outcome is Outcome.SENT and delivery.enqueued_at is not None:
-            latency = (utc_now() - delivery.enqueued_at).total_seconds()
-            self.metrics.delivery_latency.labels(channel=channel).observe(max(latency, 0.0))
 
     def announce(self) -> None:
         """Say loudly at start what is real and what only logs."""
@@ -249,21 +241,12 @@ class Daemon:
             if not claimed:
                 break
             sent += claimed
-        self._outbox_gauges()
+        self.monitor.outbox_gauges()
         return sent
-
-    def _outbox_gauges(self) -> None:
-        """Outbox depth by status for /metrics."""
-        counts = {s: 0 for s in DeliveryStatus}
-        for status, n in outbox.status_counts(self.store).items():
-            counts[status] = n
-        for status, n in counts.items():
-            self.metrics.outbox_depth.labels(status=status.value).set(n)
 
     def heartbeat(self) -> None:
         """Prove the scheduler runs: watchdog ping and the heartbeat gauge."""
-        self._heartbeat = time.monotonic()
-        self.metrics.heartbeat.set(time.time())
+        self.monitor.beat()
         notify("WATCHDOG=1")
 
     def housekeeping(self) -> None:
@@ -340,38 +323,13 @@ class Daemon:
         )
         return True
 
-    # -- health ----------------------------------------------------------------------------
-
-    def health(self) -> HealthReport:
-        """/healthz: a fresh heartbeat and no feed down for too long."""
-        age = time.monotonic() - self._heartbeat
-        limit = 3 * self._heartbeat_s()
-        problems: list[str] = []
-        if age > limit:
-            problems.append(f"scheduler heartbeat is {age:.0f} s old")
-        now = utc_now()
-        feeds = {}
-        for record in self.store.feeds():
-            feeds[record.feed] = record.health.value
-            down_for = (now - record.health_since).total_seconds() if record.health_since else 0
-            if record.health is FeedHealth.DOWN and down_for > self.settings.health.max_down_s:
-                problems.append(f"feed {record.feed} down for {down_for:.0f} s")
-        body = {
-            "status": "ok" if not problems else "unhealthy",
-            "problems": problems,
-            "heartbeat_age_s": round(age, 1),
-            "feeds": feeds,
-            "drill": self.options.drill,
-        }
-        return HealthReport(not problems, body)
-
     # -- running ---------------------------------------------------------------------------
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; 0 on a clean stop."""
         self.announce()
         self._audit_drill("drill.started")
-        self._start_health()
+        self.monitor.start(self.settings.health, self._heartbeat_s())
         self.schedule()
         self._install_signals()
         self.scheduler.add_listener(lambda _e: self._ready(), mask=EVENT_SCHEDULER_STARTED)
@@ -384,18 +342,6 @@ class Daemon:
     def _ready(self) -> None:
         notify("READY=1")
         log.info("daemon.ready")
-
-    def _start_health(self) -> None:
-        listen = self.settings.health.listen
-        if not listen:
-            return
-        try:
-            self._health = HealthServer(listen, self.metrics, self.health)
-        except OSError as exc:
-            log.error("health.unavailable", listen=listen, error=str(exc))  # noqa: TRY400 - a busy port, not a bug
-            return
-        self._health.start()
-        log.info("health.listening", listen=listen, port=self._health.port)
 
     def _install_signals(self) -> None:
         signal.signal(signal.SIGTERM, self._on_stop)
@@ -422,8 +368,7 @@ class Daemon:
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S)
         self.dispatcher.close()
         self._audit_drill("drill.finished")
-        if self._health is not None:
-            self._health.stop()
+        self.monitor.stop()
         log.info("daemon.stopped", outbox_drained=drained, pending=outbox.open_count(self.store))
 
     def once(self) -> int:

@@ -1,4 +1,4 @@
-"""Prometheus metrics and the /healthz + /metrics HTTP endpoint.
+"""The daemon's health and metrics: Prometheus metrics, the heartbeat, /healthz and /metrics.
 
 Each daemon owns its own `CollectorRegistry` (no process-global metrics), and
 `/healthz` answers from a snapshot function the daemon provides: 200 with a
@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from warning.delivery.channel import Delivery, DeliveryStatus, Outcome, SendResult
+from warning.model import FeedHealth
+from warning.settings import HealthSettings
+from warning.store import outbox
+from warning.store.sqlite import Store
+
+log = structlog.get_logger()
 
 
 class Metrics:
@@ -127,3 +138,82 @@ def _handler(metrics: Metrics, health: Callable[[], HealthReport]) -> type[BaseH
             return
 
     return Handler
+
+
+class Monitor:
+    """What the daemon tells about itself: metrics, heartbeat age, feed health, /healthz."""
+
+    def __init__(self, store: Store, *, drill: bool) -> None:
+        self.metrics = Metrics()
+        self._store = store
+        self._drill = drill
+        self._heartbeat = time.monotonic()
+        self._heartbeat_s = 60.0
+        self._max_down_s = 0.0
+        self._server: HealthServer | None = None
+
+    def beat(self) -> None:
+        """The scheduler runs: note it for /healthz and the heartbeat gauge."""
+        self._heartbeat = time.monotonic()
+        self.metrics.heartbeat.set(time.time())
+
+    def observe(self, delivery: Delivery, result: SendResult) -> None:
+        """Count every delivery attempt by outcome; time accepted ones from enqueue."""
+        channel = delivery.channel.value
+        self.metrics.deliveries.labels(channel=channel, outcome=result.outcome.value).inc()
+        if result.outcome is Outcome.SENT and delivery.enqueued_at is not None:
+            latency = (datetime.now(UTC) - delivery.enqueued_at).total_seconds()
+            self.metrics.delivery_latency.labels(channel=channel).observe(max(latency, 0.0))
+
+    def outbox_gauges(self) -> None:
+        """Outbox depth by status for /metrics."""
+        counts = {s: 0 for s in DeliveryStatus}
+        for status, n in outbox.status_counts(self._store).items():
+            counts[status] = n
+        for status, n in counts.items():
+            self.metrics.outbox_depth.labels(status=status.value).set(n)
+
+    def report(self) -> HealthReport:
+        """/healthz: a fresh heartbeat and no feed down for too long."""
+        age = time.monotonic() - self._heartbeat
+        problems: list[str] = []
+        if age > 3 * self._heartbeat_s:
+            problems.append(f"scheduler heartbeat is {age:.0f} s old")
+        now = datetime.now(UTC)
+        feeds = {}
+        for record in self._store.feeds():
+            feeds[record.feed] = record.health.value
+            down_for = (now - record.health_since).total_seconds() if record.health_since else 0
+            if record.health is FeedHealth.DOWN and down_for > self._max_down_s:
+                problems.append(f"feed {record.feed} down for {down_for:.0f} s")
+        body = {
+            "status": "ok" if not problems else "unhealthy",
+            "problems": problems,
+            "heartbeat_age_s": round(age, 1),
+            "feeds": feeds,
+            "drill": self._drill,
+        }
+        return HealthReport(not problems, body)
+
+    def configure(self, settings: HealthSettings, heartbeat_s: float) -> None:
+        """The limits /healthz checks: heartbeat period and how long a feed may be down."""
+        self._heartbeat_s = heartbeat_s
+        self._max_down_s = settings.max_down_s
+
+    def start(self, settings: HealthSettings, heartbeat_s: float) -> None:
+        """Serve /healthz and /metrics on `[health] listen` (nothing when it is empty)."""
+        self.configure(settings, heartbeat_s)
+        if not settings.listen:
+            return
+        try:
+            self._server = HealthServer(settings.listen, self.metrics, self.report)
+        except OSError as exc:
+            log.error("health.unavailable", listen=settings.listen, error=str(exc))  # noqa: TRY400 - a busy port, not a bug
+            return
+        self._server.start()
+        log.info("health.listening", listen=settings.listen, port=self._server.port)
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.stop()
