@@ -15,8 +15,9 @@ from tests.ops_support import NOW, fire, quake, send_all, settings_of, write_con
 from warning.cli.main import main
 from warning.cli.status import render_text
 from warning.store import outbox
+from warning.store.interface import FeedRecord
 from warning.store.records import table_counts
-from warning.store.sqlite import FeedRecord, Store
+from warning.store.sqlite import Store
 from warning.store.status import status_report
 
 

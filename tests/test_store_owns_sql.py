@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from warning.store.interface import StateStore
+from warning.store.sqlite import Store
+
 PACKAGE = Path(__file__).resolve().parents[1] / "warning"
 EXECUTES = re.compile(r"\.(execute|executemany|executescript)\(")
 
@@ -25,3 +28,8 @@ def test_the_store_package_does_execute_sql() -> None:
     """The check above looks where SQL is: the store's modules match the pattern."""
     inside = [p for p in (PACKAGE / "store").rglob("*.py") if EXECUTES.search(p.read_text())]
     assert len(inside) >= 2
+
+
+def test_the_sqlite_store_implements_the_store_interface(tmp_path: Path) -> None:
+    """A second backend implements `StateStore`; the SQLite one already does."""
+    assert isinstance(Store(tmp_path / "w.db"), StateStore)

@@ -36,7 +36,8 @@ from warning.model import (
 from warning.plan.planner import PlannedDelivery, operator_sms, plan
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
-from warning.store.sqlite import FeedRecord, Store, observation_body
+from warning.store.interface import FeedRecord
+from warning.store.sqlite import Store, observation_body
 
 log = structlog.get_logger()
 

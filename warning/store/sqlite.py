@@ -15,7 +15,6 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from warning.model import (
     Value,
     freeze_values,
 )
+from warning.store.interface import FeedRecord
 
 #: Numbered migrations: (version, SQL). Append only; never edit a released one.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -167,19 +167,6 @@ def _time(text: str | None) -> datetime | None:
 def _json(value: Any) -> str:
     """Compact, stable JSON for storage."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedRecord:
-    """What the store remembers about one feed."""
-
-    feed: str
-    health: FeedHealth = FeedHealth.OK
-    failures: int = 0
-    last_success: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    health_since: datetime | None = None
 
 
 class Store:
@@ -343,7 +330,7 @@ class Store:
         ]
 
     def save_feed(self, tx: sqlite3.Connection, record: FeedRecord) -> None:
-        """Store a feed's health and conditional-GET validators."""
+        """Store a feed's health, failure count, last success and last error."""
         tx.execute(
             "INSERT OR REPLACE INTO feed_state (feed, health, failures, last_success, last_error,"
             " last_error_at, health_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
