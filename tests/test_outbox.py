@@ -231,10 +231,10 @@ def test_the_rate_limiter_spaces_slow_rates() -> None:
 
 
 def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:
-    """Delays double per attempt within 50-100 %, are capped, and never undercut Retry-After."""
+    """Delays double per attempt plus up to one base of jitter, capped, never below Retry-After."""
     rng = random.Random(1)
     backoff = Backoff(base_s=2, cap_s=10)
-    assert 1.0 <= backoff.delay(1, None, rng) <= 2.0
-    assert 4.0 <= backoff.delay(3, None, rng) <= 8.0
+    assert 2.0 <= backoff.delay(1, None, rng) <= 4.0
+    assert 8.0 <= backoff.delay(3, None, rng) <= 10.0
     assert backoff.delay(9, None, rng) <= 10.0
     assert backoff.delay(1, 30.0, rng) == 30.0

@@ -20,7 +20,6 @@ from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.siren import (
     LogSirenChannel,
     SirenChannel,
-    retry_after_s,
     siren_channel,
     siren_problems,
 )
@@ -171,12 +170,6 @@ def test_http_request_has_explicit_timeout(areas: AreaIndex) -> None:
     responses.post(URL, json={})
     http_channel(areas, ack_timeout_s=3.0).send(delivery())
     assert responses.calls[0].request.req_kwargs["timeout"] == (3.0, 3.0)
-
-
-def test_retry_after_accepts_http_dates() -> None:
-    """An HTTP-date Retry-After in the past means: retry now."""
-    assert retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert retry_after_s("garbage") is None
 
 
 def test_unknown_siren_fails(areas: AreaIndex) -> None:

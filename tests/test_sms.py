@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -233,3 +234,19 @@ def test_the_log_channel_reports_each_message_sent() -> None:
     assert result.outcome is Outcome.SENT
     assert result.provider_id == "log:1"
     assert logs[0]["payload"]["body"] == "hi"
+
+
+@responses.activate
+def test_a_429_with_an_http_date_retry_after_waits_until_that_date() -> None:
+    """Twilio's Retry-After as an HTTP date is read (not dropped): the retry waits until then."""
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    headers = {"Retry-After": format_datetime(later, usegmt=True)}
+    responses.post(URL, json=_error(20429, 429, "Too Many Requests"), status=429, headers=headers)
+    channel = TwilioChannel(SID, "t" * 32, _settings().sms)
+    delivery = Delivery(
+        1, ChannelKind.SMS, PHONE, "chg-1", {"to": PHONE, "body": "hi"}, 10, 0, False, "k"
+    )
+    result = channel.send(delivery)
+    assert result.outcome is Outcome.RETRY
+    assert result.retry_after_s is not None
+    assert 100.0 <= result.retry_after_s <= 120.0

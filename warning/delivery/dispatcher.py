@@ -21,6 +21,7 @@ from typing import Protocol, runtime_checkable
 import structlog
 
 from warning.delivery.channel import Channel, ChannelKind, Delivery, Outcome, SendResult
+from warning.http import backoff_s
 from warning.plan.contacts import Contact
 from warning.plan.messages import PREFIX_DRILL, render_plain
 from warning.plan.planner import operator_sms
@@ -78,16 +79,14 @@ class RateLimiter:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Exponential backoff with jitter: base * 2^(attempt-1), capped, times 0.5-1.0."""
+    """The outbox's retry delays: `http.backoff_s` with a provider's Retry-After as a floor."""
 
     base_s: float = 2.0
     cap_s: float = 300.0
 
     def delay(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
         """Seconds before the next attempt; a provider's Retry-After is a floor."""
-        ceiling = min(self.cap_s, self.base_s * 2 ** max(attempt - 1, 0))
-        jittered = ceiling * rng.uniform(0.5, 1.0)
-        return float(max(jittered, retry_after_s or 0.0))
+        return max(backoff_s(attempt, self.base_s, self.cap_s, rng), retry_after_s or 0.0)
 
 
 class Dispatcher:

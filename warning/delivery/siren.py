@@ -19,8 +19,6 @@ import enum
 import itertools
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
@@ -30,7 +28,8 @@ from warning import log
 from warning.areas import AreaIndex
 from warning.delivery.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
 from warning.delivery.siren_mqtt import MqttBrokers, broker_address
-from warning.model import ConfigError, Problem, utc
+from warning.http import retry_after_s
+from warning.model import ConfigError, Problem
 from warning.settings import Settings, SirenSettings
 from warning.settings import secret as settings_secret
 
@@ -91,19 +90,6 @@ def _body_problem(payload: Mapping[str, Any]) -> str | None:
     if not isinstance(payload["drill"], bool):
         return "drill must be true or false"
     return None
-
-
-def retry_after_s(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date), or None."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = utc(parsedate_to_datetime(value))
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class HttpSiren:

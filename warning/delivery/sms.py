@@ -35,6 +35,7 @@ from warning.delivery.channel import (
     SecretGetter,
     SendResult,
 )
+from warning.http import retry_after_s
 from warning.model import ConfigError, Problem
 from warning.settings import Settings, SmsSettings
 
@@ -100,15 +101,7 @@ class _ThreadClient:
 
     def _remember(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
         """requests hook: keep the Retry-After seconds of the latest answer."""
-        self.retry_after_s = _seconds(response.headers.get("Retry-After"))
-
-
-def _seconds(value: str | None) -> float | None:
-    """Retry-After as seconds (HTTP dates are rare from Twilio; treated as absent)."""
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+        self.retry_after_s = retry_after_s(response.headers.get("Retry-After"))
 
 
 class TwilioChannel:
