@@ -177,13 +177,6 @@ class Dispatcher:
             time.sleep(min(max(pause, 0.01), 1.0, max(deadline - time.monotonic(), 0.0)))
         return outbox.open_count(self._store) == 0
 
-    def run(self, stop: threading.Event, idle_s: float = 1.0) -> None:
-        """Send until `stop` is set, then finish what is in flight (shutdown drains first)."""
-        while not stop.is_set():
-            if not self.run_once():
-                stop.wait(idle_s)
-        self.close()
-
     # -- sending -----------------------------------------------------------------------
 
     def _send_all(self, deliveries: Sequence[Delivery]) -> None:

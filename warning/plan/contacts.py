@@ -20,7 +20,6 @@ from warning.model import ConfigError, Problem, Severity
 from warning.settings import Settings
 
 COLUMNS = ("phone", "name", "areas", "group", "language", "drill")
-KNOWN_GROUPS = ("officials", "rt-heads", "siskamling", "public")
 LANGUAGES = ("id", "en")
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")

@@ -40,7 +40,6 @@ PRIORITY_CAP = 40
 #: SMS priority by contact group: officials act first, then those who relay to neighbourhoods.
 GROUP_PRIORITY: Mapping[str, int] = {"officials": 10, "rt-heads": 20, "siskamling": 20}
 PRIORITY_OTHER_GROUPS = 30
-DRILL_SIREN_COMMANDS = ("test", "silent-test", "none")
 
 
 @dataclass(frozen=True, slots=True)
