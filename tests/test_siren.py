@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ import responses
 from structlog.testing import capture_logs
 
 from tests.mqtt_broker import SirenController, free_port, running_mosquitto
+from tests.peers import SirenServer
 from warning.areas import AreaIndex, load_areas
-from warning.delivery.channel import ChannelKind, Delivery, Outcome, SendResult
-from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, Outcome, SendResult
+from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.siren import (
     LogSirenChannel,
     SirenChannel,
@@ -24,7 +26,9 @@ from warning.delivery.siren import (
     siren_problems,
 )
 from warning.model import ConfigError
-from warning.settings import CHECKOUT, Settings, SirenSettings
+from warning.plan.planner import operator_sirens
+from warning.settings import CHECKOUT, Settings, SirenSettings, load_settings
+from warning.store import outbox
 from warning.store.sqlite import Store
 
 URL = "http://10.0.0.21/api/siren"
@@ -398,3 +402,34 @@ def test_closing_the_dispatcher_releases_siren_connections(tmp_path: Path) -> No
     store = Store(tmp_path / "w.db")
     Dispatcher(store, {ChannelKind.SIREN: HoldsConnections()}, Settings().sms).close()
     assert closed == ["siren"]
+
+
+def test_siren_retries_follow_the_siren_attempts_not_the_sms_ones(tmp_path: Path) -> None:
+    """`[siren] attempts = 2` with `[sms] attempts = 5`: a failing controller is tried twice."""
+    config = tmp_path / "warning.toml"
+    with SirenServer(status=503) as server:
+        config.write_text(
+            f'[state]\npath = "{tmp_path / "w.db"}"\n'
+            f'[areas]\npath = "{CHECKOUT / "areas.geojson"}"\n'
+            "[sms]\nattempts = 5\n[siren]\nattempts = 2\n"
+            f'[[sirens]]\nid = "manggar"\nurl = "{server.url_for("/manggar")}"\n'
+            'areas = ["manggar"]\n',
+            encoding="utf-8",
+        )
+        settings = load_settings(config)
+        store = Store(settings.state_path)
+        now = datetime.now(UTC)
+        planned = operator_sirens(
+            "chg-1", "siren-test", settings.sirens, "test", drill=True, now=now
+        )
+        with store.transaction() as tx:
+            outbox.enqueue(tx, planned)
+        channels = {ChannelKind.SIREN: siren_channel(settings, load_areas(settings.areas_path))}
+        dispatcher = Dispatcher(
+            store, channels, settings.sms, siren=settings.siren, backoff=Backoff(0.01, 0.02)
+        )
+        dispatcher.drain(timeout=10)
+        dispatcher.close()
+        tried = len(server.commands("/manggar"))
+    assert tried == 2
+    assert outbox.rows(store)[0].status is DeliveryStatus.FAILED

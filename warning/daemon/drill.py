@@ -98,7 +98,12 @@ class Drill:
         )
         channels = build_channels(settings, self.config.areas, secret)
         self.dispatcher = Dispatcher(
-            self.store, channels, settings.sms, contacts=self.config.contacts, drill_only=True
+            self.store,
+            channels,
+            settings.sms,
+            siren=settings.siren,
+            contacts=self.config.contacts,
+            drill_only=True,
         )
 
     def run(self) -> DrillReport:

@@ -151,6 +151,7 @@ class Daemon:
             self.store,
             channels,
             config.settings.sms,
+            siren=config.settings.siren,
             contacts=config.contacts,
             observer=self.monitor.observe,
         )

@@ -25,7 +25,7 @@ from warning.http import backoff_s
 from warning.plan.contacts import Contact
 from warning.plan.messages import PREFIX_DRILL, render_plain
 from warning.plan.planner import operator_sms
-from warning.settings import SmsSettings
+from warning.settings import SirenDeliverySettings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
 
@@ -102,6 +102,7 @@ class Dispatcher:
         channels: Mapping[ChannelKind, Channel],
         sms: SmsSettings,
         *,
+        siren: SirenDeliverySettings | None = None,
         contacts: Sequence[Contact] = (),
         lease_s: float = 120.0,
         backoff: Backoff = Backoff(),
@@ -115,6 +116,7 @@ class Dispatcher:
         self._changes = None if changes is None else frozenset(changes)
         self._channels = dict(channels)
         self._sms = sms
+        self._siren = siren or SirenDeliverySettings()
         self._officials = [c for c in contacts if c.group == "officials"]
         self._lease_s = lease_s
         self._backoff = backoff
@@ -217,13 +219,15 @@ class Dispatcher:
         if result.outcome is Outcome.SENT:
             outbox.mark_sent(self._store, delivery.id, self.worker, result.provider_id)
             self._log.info("delivery.sent", provider_id=result.provider_id, **fields)
-        elif result.outcome is Outcome.RETRY and delivery.attempts + 1 < self._attempts():
+        elif result.outcome is Outcome.RETRY and delivery.attempts + 1 < self._attempts(delivery):
             self._retry(delivery, result, fields)
         else:
             self._fail(delivery, result, fields)
 
-    def _attempts(self) -> int:
-        """Attempt cap for every channel (sirens retry like SMS)."""
+    def _attempts(self, delivery: Delivery) -> int:
+        """Attempt cap of the delivery's channel: `[siren] attempts` for sirens, else `[sms]`."""
+        if delivery.channel is ChannelKind.SIREN:
+            return max(1, self._siren.attempts)
         return max(1, self._sms.attempts)
 
     def _retry(self, delivery: Delivery, result: SendResult, fields: dict[str, object]) -> None:

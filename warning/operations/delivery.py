@@ -45,7 +45,14 @@ def send_own(
 ) -> Counter[str]:
     """Send the rows of `change_ids` until none is open or `wait_s` passes; their counts."""
     channels = build_channels(settings, areas, secret)
-    dispatcher = Dispatcher(store, channels, settings.sms, contacts=contacts, changes=change_ids)
+    dispatcher = Dispatcher(
+        store,
+        channels,
+        settings.sms,
+        siren=settings.siren,
+        contacts=contacts,
+        changes=change_ids,
+    )
     deadline = time.monotonic() + wait_s
     try:
         while _open(store, change_ids) and time.monotonic() < deadline:
