@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
+from tests.support.paths import ROOT
 from warning.areas import AreaIndex, load_areas
 from warning.model import (
     Action,
@@ -21,7 +21,6 @@ from warning.model import (
 )
 from warning.plan.contacts import Contact
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 from warning.delivery.channel import ChannelKind
 from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.sms import TwilioChannel

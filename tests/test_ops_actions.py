@@ -16,7 +16,7 @@ from tests.ops_support import (
     settings_of,
     write_config,
 )
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 from warning.cli.main import main
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelKind, DeliveryStatus

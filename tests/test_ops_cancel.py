@@ -21,7 +21,7 @@ from tests.ops_support import (
     settings_of,
     write_config,
 )
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 from warning.cli.main import main
 from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.model import AlertState

@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 from warning.cli.main import main
 from warning.delivery.channel import ChannelKind
 from warning.store import outbox

@@ -14,8 +14,8 @@ import requests
 import responses
 from structlog.testing import capture_logs
 
-from tests.mqtt_broker import SirenController, free_port, running_mosquitto
-from tests.peers import SirenServer
+from tests.support.peers import SirenServer
+from tests.support.peers.mqtt import SirenController, free_port, running_mosquitto
 from warning.areas import AreaIndex, load_areas
 from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, Outcome, SendResult
 from warning.delivery.dispatcher import Backoff, Dispatcher

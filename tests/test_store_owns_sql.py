@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.support.paths import ROOT
 from warning.store.interface import StateStore
 from warning.store.sqlite import Store
 
-PACKAGE = Path(__file__).resolve().parents[1] / "warning"
+PACKAGE = ROOT / "warning"
 EXECUTES = re.compile(r"\.(execute|executemany|executescript)\(")
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.peers.config import contacts
+from tests.support.paths import ROOT
+from tests.support.peers.config import contacts
 from warning.daemon.configuration import load_configuration
 from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
@@ -23,7 +24,6 @@ from warning.http import HttpClient
 from warning.settings import Settings, load_settings
 from warning.store.sqlite import Store
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 PD1 = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
 PD4 = FIXTURES / "inatews" / "synthetic_inatews_pd4_ended_kaltim_balikpapan.json"

@@ -17,7 +17,7 @@ from tests.daemon.drill_support import (
     SirenControllers,
     drill_config,
 )
-from tests.peers.twilio import TwilioServer
+from tests.support.peers.twilio import TwilioServer
 from warning.cli.main import main
 from warning.settings import load_settings
 from warning.store.sqlite import Store

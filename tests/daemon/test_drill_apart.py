@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.drill_support import TSUNAMI_DRILL, SirenControllers, drill_config
-from tests.peers.twilio import TwilioServer
+from tests.support.peers.twilio import TwilioServer
 from warning.cli.main import main
 from warning.daemon.configuration import load_configuration
 from warning.daemon.health import Metrics

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.peers import SirenServer
+from tests.support.peers import SirenServer
 from warning.daemon.schedule import Daemon
 from warning.settings import load_settings
 from warning.store.status import status_report

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import FIXTURES, ROOT
-from tests.peers import FeedServer
+from tests.support.peers import FeedServer
 from warning.daemon.schedule import Daemon, guarded
 from warning.model import FeedHealth
 from warning.settings import load_settings

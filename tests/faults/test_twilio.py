@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 from tests.test_crash import SID, TOKEN, _broadcast
 from warning.delivery.channel import ChannelKind
 from warning.delivery.dispatcher import Backoff, Dispatcher

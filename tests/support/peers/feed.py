@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.peers.base import PeerServer, Recorded, Reply
+from tests.support.peers.base import PeerServer, Recorded, Reply
 
 #: An error page as CDNs and load balancers serve them during maintenance.
 HTML_ERROR_PAGE = (

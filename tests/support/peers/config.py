@@ -15,17 +15,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.peers.feed import FeedServer
-from tests.peers.siren import SirenServer
-from tests.peers.twilio import TwilioServer
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.support.paths import ROOT, free_port
+from tests.support.peers.feed import FeedServer
+from tests.support.peers.siren import SirenServer
+from tests.support.peers.twilio import TwilioServer
 
 #: Fake Twilio credentials (the shape of real ones: AC + 32 hex digits).
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -97,13 +95,6 @@ class Deployment:
     def phones(self, areas: Sequence[str], groups: Sequence[str] = GROUPS) -> set[str]:
         """The numbers of the contacts in `areas` and `groups`."""
         return {c.phone for c in self.contacts if c.area in areas and c.group in groups}
-
-
-def free_port() -> int:
-    """A local TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_config(

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from tests.peers.base import PeerServer, Recorded, Reply
+from tests.support.peers.base import PeerServer, Recorded, Reply
 
 #: Messages the real API answers with for the codes tests inject.
 _MESSAGES = {

@@ -23,6 +23,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.support.paths import free_port
+
 
 def mosquitto_binary() -> str:
     """Path of mosquitto (Debian puts it in /usr/sbin); skip or fail when absent."""
@@ -32,14 +34,6 @@ def mosquitto_binary() -> str:
     if os.environ.get("CI"):
         pytest.fail("mosquitto is not installed but CI is set: .ci/run must install it")
     pytest.skip("mosquitto is not installed (apt-get install mosquitto) and CI is not set")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_for_port(port: int, timeout_s: float = 10.0) -> None:

@@ -12,7 +12,7 @@ import itertools
 import json
 from typing import Any
 
-from tests.peers.base import PeerServer, Recorded, Reply
+from tests.support.peers.base import PeerServer, Recorded, Reply
 
 
 class SirenServer(PeerServer):
