@@ -22,6 +22,7 @@ from warning.delivery import build_channels
 from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.delivery.dispatcher import Dispatcher
 from warning.operations.actions import Sending, SendRequest, alert_send
+from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import SirenSettings, secret
 from warning.store import outbox
@@ -40,7 +41,7 @@ def test_siren_stop_enqueues_all_clear_and_supersedes_unsent_triggers(tmp_path: 
     siren = SirenSettings(id="sirene-manggar", areas=("manggar",))
     with store.transaction() as tx:
         outbox.enqueue(
-            tx, operator_sirens("chg-x", "gempa", [siren], "alert", drill=False, now=NOW)
+            tx, operator_sirens("chg-x", "gempa", [siren], SirenCommand.ALERT, drill=False, now=NOW)
         )
     args = [
         "--config",

@@ -26,6 +26,7 @@ from warning.delivery.siren import (
     siren_problems,
 )
 from warning.model import ConfigError
+from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens
 from warning.settings import CHECKOUT, Settings, SirenSettings, load_settings
 from warning.store import outbox
@@ -420,7 +421,7 @@ def test_siren_retries_follow_the_siren_attempts_not_the_sms_ones(tmp_path: Path
         store = Store(settings.state_path)
         now = datetime.now(UTC)
         planned = operator_sirens(
-            "chg-1", "siren-test", settings.sirens, "test", drill=True, now=now
+            "chg-1", "siren-test", settings.sirens, SirenCommand.TEST, drill=True, now=now
         )
         with store.transaction() as tx:
             outbox.enqueue(tx, planned)

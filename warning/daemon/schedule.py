@@ -44,6 +44,7 @@ from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError
+from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens
 from warning.settings import Settings, secret
 from warning.store import outbox
@@ -269,7 +270,7 @@ class Daemon:
             change_id,
             "siren-test",
             config.sirens,
-            self.settings.siren_test.command,
+            SirenCommand(self.settings.siren_test.command),
             drill=True,
             now=now,
         )

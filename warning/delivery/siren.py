@@ -30,6 +30,7 @@ from warning.delivery.channel import ChannelKind, Delivery, Outcome, SecretGette
 from warning.delivery.siren_mqtt import MqttBrokers, broker_address
 from warning.http import retry_after_s
 from warning.model import ConfigError, Problem
+from warning.plan.payloads import SirenCommand
 from warning.settings import Settings, SirenSettings
 from warning.settings import secret as settings_secret
 
@@ -41,16 +42,6 @@ BODY_KEYS = ("command", "duration_s", "alert_id", "drill")
 
 #: Seconds allowed to open a TCP connection to a controller.
 CONNECT_TIMEOUT_S = 5.0
-
-
-class SirenCommand(enum.Enum):
-    """What a controller is told to do: siaga alert, awas attack, all-clear, drills."""
-
-    ALERT = "alert"
-    ATTACK = "attack"
-    ALL_CLEAR = "all-clear"
-    TEST = "test"
-    SILENT_TEST = "silent-test"
 
 
 class SirenProtocol(enum.Enum):

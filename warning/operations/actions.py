@@ -24,6 +24,7 @@ from warning.operations.delivery import DEFAULT_WAIT_S, send_own, summary
 from warning.operations.manual import ManualAlert, manual_change, plan_manual, select_areas
 from warning.operations.targets import resolve
 from warning.plan.contacts import Contact, load_contacts
+from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens
 from warning.rules import load_rules
 from warning.settings import Settings
@@ -161,7 +162,9 @@ def siren_stop(settings: Settings, siren_id: str, who: str, sending: Sending) ->
         return EXIT_INVALID
     now = datetime.now(UTC)
     change_id = f"siren-stop-{now:%Y%m%dT%H%M%S%fZ}"
-    planned = operator_sirens(change_id, "siren-stop", chosen, "all-clear", drill=False, now=now)
+    planned = operator_sirens(
+        change_id, "siren-stop", chosen, SirenCommand.ALL_CLEAR, drill=False, now=now
+    )
     store = Store(settings.state_path)
     with store.transaction() as tx:
         superseded = outbox.supersede_recipients(tx, [s.id for s in chosen], now)

@@ -29,7 +29,7 @@ from warning.plan.messages import (
     gsm7_units,
     to_gsm7,
 )
-from warning.plan.payloads import CapAlert, CapChange
+from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.plan.planner import (
     PRIORITY_CAP,
     AlertChange,
@@ -108,7 +108,7 @@ def plan_manual(
     if alert.sirens and alert.level < Level.SIAGA:
         raise OperationError("sirens sound only at siaga or awas: drop --siren or raise --level")
     text = body(alert)
-    command = "attack" if change.level is Level.AWAS else "alert"
+    command = SirenCommand.ATTACK if change.level is Level.AWAS else SirenCommand.ALERT
     planned = siren_triggers(change, command, sirens, areas) if alert.sirens else []
     for c in contacts:
         touched = tuple(a for a in alert.area_ids if a in c.areas)

@@ -1,9 +1,10 @@
 """Typed delivery payloads: what the planner writes into the outbox and a channel reads back.
 
-`CapAlert` is the CAP channel's contract, written by the planner (rule
-changes), manual alerts and operator cancels, stored as JSON in the outbox
-row, and read back by the CAP writer and by a later cancel.  One declaration,
-`to_json` / `from_json`, instead of dicts built in three places.
+`SirenCommand` is what a siren trigger's `command` says.  `CapAlert` is the
+CAP channel's contract, written by the planner (rule changes), manual alerts
+and operator cancels, stored as JSON in the outbox row, and read back by the
+CAP writer and by a later cancel: one declaration with `to_json` /
+`from_json` instead of dicts built in three places.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from warning.model import Level, ObservationKind, utc
+
+
+class SirenCommand(enum.Enum):
+    """What a controller is told to do: siaga alert, awas attack, all-clear, drills."""
+
+    ALERT = "alert"
+    ATTACK = "attack"
+    ALL_CLEAR = "all-clear"
+    TEST = "test"
+    SILENT_TEST = "silent-test"
 
 
 class CapChange(enum.Enum):

@@ -32,7 +32,7 @@ from warning.plan.messages import (
     area_phrase,
     render,
 )
-from warning.plan.payloads import CapAlert, CapChange
+from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.settings import SirenSettings
 
 PRIORITY_SIREN = 0
@@ -180,7 +180,7 @@ def _names(areas: AreaIndex, ids: Iterable[str]) -> tuple[str, ...]:
 # Sirens
 
 
-def siren_command(change: AlertChange, rule: Rule, drill_command: str) -> str | None:
+def siren_command(change: AlertChange, rule: Rule, drill_command: str) -> SirenCommand | None:
     """What sirens do for this change, or None: below siaga they stay silent unless allowed.
 
     A siren means "act now", so a live alert falling from siaga or awas to
@@ -188,13 +188,13 @@ def siren_command(change: AlertChange, rule: Rule, drill_command: str) -> str | 
     and follow the SMS); its later end then needs no second all-clear.
     """
     if not _loud(change.level, rule):
-        return "all-clear" if _quietened(change, rule) else None
+        return SirenCommand.ALL_CLEAR if _quietened(change, rule) else None
     if change.drill:
         # A drill sounds the configured test once; its end needs no all-clear tone.
-        return None if change.ending or drill_command == "none" else drill_command
+        return None if change.ending or drill_command == "none" else SirenCommand(drill_command)
     if change.ending:
-        return "all-clear"
-    return "attack" if change.level is Level.AWAS else "alert"
+        return SirenCommand.ALL_CLEAR
+    return SirenCommand.ATTACK if change.level is Level.AWAS else SirenCommand.ALERT
 
 
 def _loud(level: Level, rule: Rule) -> bool:
@@ -222,7 +222,7 @@ def _sirens(
 
 
 def siren_triggers(
-    change: AlertChange, command: str, sirens: Sequence[SirenSettings], areas: AreaIndex
+    change: AlertChange, command: SirenCommand, sirens: Sequence[SirenSettings], areas: AreaIndex
 ) -> list[PlannedDelivery]:
     """One `command` trigger per siren whose areas meet the change's (rules and manual alerts)."""
     planned = []
@@ -232,7 +232,7 @@ def siren_triggers(
         if not covered:
             continue
         payload = {
-            "command": command,
+            "command": command.value,
             "duration_s": siren.duration_s,
             "alert_id": change.id,
             "drill": change.drill,
@@ -409,7 +409,7 @@ def operator_sirens(
     change_id: str,
     subject: str,
     sirens: Sequence[SirenSettings],
-    command: str,
+    command: SirenCommand,
     *,
     drill: bool,
     now: datetime,
@@ -423,7 +423,7 @@ def operator_sirens(
             siren.id,
             (),
             {
-                "command": command,
+                "command": command.value,
                 "duration_s": siren.duration_s,
                 "alert_id": change_id,
                 "drill": drill,
