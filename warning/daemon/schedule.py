@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,7 +41,7 @@ from warning.daemon.health import Monitor
 from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Pipeline, PollResult
 from warning.delivery import build_channels
-from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError
@@ -170,6 +171,10 @@ class Daemon:
             state=str(self.settings.state_path),
         )
         announce(self.settings, secret)
+        released = outbox.release_workers(self.store, worker_is_dead, now=time.time())
+        if released:
+            # A crash left rows claimed: send them now, not after their lease.
+            log.warning("outbox.released_dead_claims", released=released)
         if not config.contacts:
             log.warning("contacts.none", message="no contacts configured: no one receives SMS")
 
@@ -367,7 +372,7 @@ class Daemon:
 
     def _shutdown(self) -> None:
         """Let deliveries drain for a bounded time, then close channels and the endpoint."""
-        drained = self.dispatcher.drain(DRAIN_ON_STOP_S)
+        drained = self.dispatcher.drain(DRAIN_ON_STOP_S, final=True)
         self.dispatcher.close()
         self._audit_drill("drill.finished")
         self.monitor.stop()

@@ -8,6 +8,7 @@ the outcome of every attempt is written back before the row is forgotten.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import threading
 import time
@@ -31,6 +32,49 @@ from warning.store.sqlite import Store
 
 #: Twilio's "unsubscribed recipient": the number goes on the opt-out list.
 OPT_OUT_CODE = "21610"
+
+#: Seconds a row waits when an older row to the same recipient is still in flight.
+WAIT_FOR_OLDER_S = 0.2
+
+#: Where Linux names this boot; a claim made in another boot is dead.
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+
+
+def boot_id() -> str:
+    """This machine's boot id ("" where there is none)."""
+    try:
+        with open(BOOT_ID, encoding="ascii") as found:
+            return found.read().strip()
+    except OSError:
+        return ""
+
+
+def worker_name() -> str:
+    """A claim owner naming this boot and process: `dispatcher:<boot>:<pid>:<random>`."""
+    return f"dispatcher:{boot_id()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def worker_is_dead(worker: str) -> bool:
+    """True when `worker` (see `worker_name`) was a process of an earlier boot or has exited.
+
+    Names of another form (an older release's) are never judged dead: their
+    lease still ends them.
+    """
+    parts = worker.split(":")
+    if len(parts) != 4 or parts[0] != "dispatcher" or not parts[2].isdigit():
+        return False
+    if parts[1] != boot_id():
+        return True
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 @runtime_checkable
@@ -121,7 +165,7 @@ class Dispatcher:
         self._lease_s = lease_s
         self._backoff = backoff
         self._clock = clock
-        self.worker = worker or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self.worker = worker or worker_name()
         self._limiter = RateLimiter(sms.max_per_second)
         self._pool = ThreadPoolExecutor(max(1, sms.concurrency), "sms")
         self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
@@ -129,15 +173,26 @@ class Dispatcher:
         self._opted_out: frozenset[str] = frozenset()
         self._drill_only = drill_only
         self._observer = observer
+        # No send starts after this (time.monotonic()): a stop's drain bound.
+        self._stop_at = float("inf")
+        self._released = 0
+        self._unsent: set[int] = set()
 
     @property
     def channels(self) -> Mapping[ChannelKind, Channel]:
         """The channels this dispatcher sends through."""
         return self._channels
 
+    def stop(self) -> None:
+        """Start no more sends: rows claimed and not yet sent go back to the outbox."""
+        self._stop_at = -float("inf")
+
     def close(self) -> None:
-        """Finish the sends in flight, stop the threads, release the channels' connections."""
+        """Stop, finish the sends in flight, stop the threads, release the channels' connections."""
+        self.stop()
         self._pool.shutdown(wait=True)
+        if self._released:
+            self._log.warning("dispatcher.released", released=self._released)
         for channel in self._channels.values():
             # Sirens hold MQTT connections; the other channels have nothing to release.
             if isinstance(channel, Closable):
@@ -150,6 +205,8 @@ class Dispatcher:
 
     def run_once(self) -> int:
         """Claim one batch of due rows and send it in order; return how many were claimed."""
+        if time.monotonic() >= self._stop_at:
+            return 0
         claimed = outbox.claim(
             self._store,
             self.worker,
@@ -166,9 +223,15 @@ class Dispatcher:
             self._send_all([d for d in claimed if d.channel is kind])
         return len(claimed)
 
-    def drain(self, timeout: float) -> bool:
-        """Send until nothing is left to send or `timeout` passes; True when drained."""
+    def drain(self, timeout: float, *, final: bool = False) -> bool:
+        """Send until nothing is left to send or `timeout` passes; True when drained.
+
+        `final` (a stop): no send starts after the timeout, even one of a batch
+        another thread claimed; the unsent rows go back to the outbox, counted.
+        """
         deadline = time.monotonic() + timeout
+        if final:
+            self._stop_at = min(self._stop_at, deadline)
         while time.monotonic() < deadline:
             if self.run_once():
                 continue
@@ -184,10 +247,31 @@ class Dispatcher:
     def _send_all(self, deliveries: Sequence[Delivery]) -> None:
         """Send a batch concurrently in priority order and wait for all of it."""
         wait([self._pool.submit(self._send_one, d) for d in deliveries])
+        unsent = [d.id for d in deliveries if d.id in self._unsent]
+        if unsent:
+            released = outbox.release(self._store, unsent, self.worker, due_at=self._clock())
+            self._released += released
+            self._unsent.difference_update(unsent)
+            self._log.warning("dispatcher.stopped_batch", released=released, batch=len(deliveries))
 
     def _send_one(self, delivery: Delivery) -> None:
         """One attempt, recorded; never raises."""
         try:
+            if delivery.channel is ChannelKind.SMS and delivery.recipient not in self._opted_out:
+                self._limiter.acquire()
+            if time.monotonic() >= self._stop_at:
+                self._unsent.add(delivery.id)
+                return
+            gate = outbox.begin_send(self._store, delivery.id, self.worker, now=self._clock())
+            if gate is outbox.Gate.STOP:
+                self._log.info(
+                    "delivery.stopped", delivery_id=delivery.id, alert_id=delivery.alert_id
+                )
+                return
+            if gate is outbox.Gate.WAIT:
+                due = self._clock() + WAIT_FOR_OLDER_S
+                outbox.release(self._store, [delivery.id], self.worker, due_at=due)
+                return
             result = self._attempt(delivery)
             self._record(delivery, result)
         except Exception:
@@ -196,10 +280,8 @@ class Dispatcher:
 
     def _attempt(self, delivery: Delivery) -> SendResult:
         """Ask the channel; a channel bug counts as a transient failure."""
-        if delivery.channel is ChannelKind.SMS:
-            if delivery.recipient in self._opted_out:
-                return SendResult(Outcome.FAILED, error="number unsubscribed", code=OPT_OUT_CODE)
-            self._limiter.acquire()
+        if delivery.channel is ChannelKind.SMS and delivery.recipient in self._opted_out:
+            return SendResult(Outcome.FAILED, error="number unsubscribed", code=OPT_OUT_CODE)
         try:
             return self._channels[delivery.channel].send(delivery)
         except Exception as exc:

@@ -10,10 +10,11 @@ that were in flight, never lose one.  Rows end `sent`, `failed` or
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +25,10 @@ from warning.store.sqlite import Store
 
 __all__ = [
     "AlertChange",
+    "Gate",
     "OutboxRow",
     "PlannedDelivery",
+    "begin_send",
     "claim",
     "dedup_key",
     "enqueue",
@@ -33,6 +36,8 @@ __all__ = [
     "opted_out",
     "plan",
     "record_change",
+    "release",
+    "release_workers",
     "supersede_recipients",
 ]
 
@@ -157,11 +162,13 @@ def _insert(tx: sqlite3.Connection, p: PlannedDelivery, seq: int) -> int:
     return 1
 
 
-# Pending SMS/siren rows of older changes of a rule, every area of which some newer
-# change of that rule also covers.  CAP rows stay: documents are a record, in order.
+# Unsent (pending or claimed) SMS/siren rows of older changes of a rule, every area of
+# which some newer change of that rule also covers.  CAP rows stay: documents are a
+# record, in order.  A claimed row keeps `claimed_by` and its lease: it may be in
+# flight, and `begin_send` makes a newer command to the same recipient wait for it.
 _SUPERSEDE = """
 UPDATE outbox SET status = 'superseded', finished_at = :now
-WHERE status = 'pending' AND rule_id = :rule AND drill = :drill AND change_seq < :seq
+WHERE status IN ('pending', 'claimed') AND rule_id = :rule AND drill = :drill AND change_seq < :seq
   AND channel != 'cap'
   AND NOT EXISTS (
     SELECT 1 FROM outbox_areas oa WHERE oa.delivery_id = outbox.id AND NOT EXISTS (
@@ -186,10 +193,11 @@ def _supersede(tx: sqlite3.Connection, change: AlertChange, seq: int) -> int:
 
 
 def supersede_recipients(tx: sqlite3.Connection, sirens: Sequence[str], at: datetime) -> int:
-    """Supersede every unsent trigger of these sirens (an operator stopped them)."""
+    """Supersede every unsent or claimed trigger of these sirens (an operator stopped them)."""
     cursor = tx.execute(
-        "UPDATE outbox SET status = 'superseded', finished_at = ? WHERE status = 'pending'"
-        " AND channel = 'siren' AND recipient IN (SELECT value FROM json_each(?))",
+        "UPDATE outbox SET status = 'superseded', finished_at = ?"
+        " WHERE status IN ('pending', 'claimed') AND channel = 'siren'"
+        " AND recipient IN (SELECT value FROM json_each(?))",
         (_iso(at), json.dumps(list(sirens))),
     )
     return cursor.rowcount
@@ -262,41 +270,178 @@ def _delivery(row: sqlite3.Row) -> Delivery:
 
 
 def mark_sent(store: Store, delivery_id: int, worker: str, provider_id: str | None) -> bool:
-    """Record a delivery sent with the provider's id and time; False if the lease was lost."""
-    with store.transaction() as tx:
-        cursor = tx.execute(
-            "UPDATE outbox SET status = 'sent', provider_id = ?, sent_at = ?, finished_at = ?,"
-            " claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
-            (provider_id, _now_iso(), _now_iso(), delivery_id, worker),
-        )
-    return cursor.rowcount == 1
+    """Record a delivery sent with the provider's id and time; False if it is no longer ours.
+
+    A row superseded while it was in flight keeps its status (the cancel that
+    superseded it counted it as received) and gains its provider id and time.
+    """
+    return _finish(
+        store, delivery_id, worker, DeliveryStatus.SENT, provider_id=provider_id, sent=True
+    )
 
 
 def mark_failed(
     store: Store, delivery_id: int, worker: str, error: str, code: str | None = None
 ) -> bool:
-    """Record a permanent failure with its reason."""
-    with store.transaction() as tx:
-        cursor = tx.execute(
-            "UPDATE outbox SET status = 'failed', last_error = ?, last_code = ?, finished_at = ?,"
-            " claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
-            (error, code, _now_iso(), delivery_id, worker),
-        )
-    return cursor.rowcount == 1
+    """Record a permanent failure with its reason (a superseded row stays superseded)."""
+    return _finish(store, delivery_id, worker, DeliveryStatus.FAILED, error=error, code=code)
 
 
 def retry_later(
     store: Store, delivery_id: int, worker: str, *, due_at: float, error: str, code: str | None
 ) -> str | None:
-    """Put a claimed row back as pending until `due_at`; return its previous error."""
+    """Put a claimed row back as pending until `due_at`; return its previous error.
+
+    Only a row still `claimed` goes back: a row superseded while in flight (a
+    cancel, a siren stop, a newer change) is never made pending again.
+    """
     with store.transaction() as tx:
         row = tx.execute("SELECT last_error FROM outbox WHERE id = ?", (delivery_id,)).fetchone()
         tx.execute(
-            "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?, last_code = ?,"
-            " claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+            "UPDATE outbox SET status = CASE status WHEN 'claimed' THEN 'pending' ELSE status END,"
+            " due_at = ?, last_error = ?, last_code = ?, claimed_by = NULL, lease_until = NULL"
+            " WHERE id = ? AND claimed_by = ?",
             (due_at, error, code, delivery_id, worker),
         )
     return None if row is None else row[0]
+
+
+def _finish(
+    store: Store,
+    delivery_id: int,
+    worker: str,
+    done: DeliveryStatus,
+    *,
+    provider_id: str | None = None,
+    sent: bool = False,
+    error: str | None = None,
+    code: str | None = None,
+) -> bool:
+    """End this worker's claim on a row; a still claimed row becomes `done` (True)."""
+    now = _now_iso()
+    with store.transaction() as tx:
+        found = tx.execute(
+            "UPDATE outbox SET status = CASE status WHEN 'claimed' THEN ? ELSE status END,"
+            " provider_id = coalesce(?, provider_id), sent_at = CASE WHEN ? THEN ? ELSE sent_at"
+            " END, last_error = coalesce(?, last_error), last_code = CASE WHEN ? IS NULL THEN"
+            " last_code ELSE ? END, finished_at = coalesce(finished_at, ?), claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ? AND claimed_by = ? RETURNING status",
+            (done.value, provider_id, sent, now, error, error, code, now, delivery_id, worker),
+        ).fetchone()
+    return found is not None and found[0] == done.value
+
+
+class Gate(enum.Enum):
+    """What a worker may do with a claimed row right before sending it."""
+
+    SEND = "send"
+    #: No longer ours: superseded (a cancel or stop committed), lease lost, or a newer
+    #: command already reached the same siren.  The row is not sent.
+    STOP = "stop"
+    #: An older row to the same recipient is still in flight: send this one after it.
+    WAIT = "wait"
+
+
+def begin_send(store: Store, delivery_id: int, worker: str, *, now: float) -> Gate:
+    """Look again, atomically, right before a send: may this worker send this row now?
+
+    Sirens obey their last command, so an older siren command never follows a
+    newer one that was sent (STOP, the row is superseded), and a newer command
+    (an all-clear) waits while an older one to the same siren or phone is still
+    in flight (WAIT): whatever was in flight at a cancel, the correction is last.
+    """
+    with store.transaction() as tx:
+        row = tx.execute(
+            "SELECT status, claimed_by, channel, recipient, change_seq FROM outbox WHERE id = ?",
+            (delivery_id,),
+        ).fetchone()
+        if row is None or row["claimed_by"] != worker or row["status"] != "claimed":
+            # Superseded while claimed: let go of it, so newer commands need not wait for it.
+            tx.execute(
+                "UPDATE outbox SET claimed_by = NULL, lease_until = NULL"
+                " WHERE id = ? AND claimed_by = ?",
+                (delivery_id, worker),
+            )
+            return Gate.STOP
+        if row["channel"] == ChannelKind.CAP.value:
+            return Gate.SEND
+        order = (
+            row["channel"],
+            row["recipient"],
+            row["change_seq"],
+            row["change_seq"],
+            delivery_id,
+        )
+        if (
+            row["channel"] == ChannelKind.SIREN.value
+            and tx.execute(
+                "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND sent_at IS NOT NULL"
+                " AND (change_seq > ? OR (change_seq = ? AND id > ?)) LIMIT 1",
+                order,
+            ).fetchone()
+        ):
+            tx.execute(
+                "UPDATE outbox SET status = 'superseded', finished_at = ?, claimed_by = NULL,"
+                " lease_until = NULL WHERE id = ?",
+                (_now_iso(), delivery_id),
+            )
+            return Gate.STOP
+        older = tx.execute(
+            "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND claimed_by IS NOT NULL"
+            " AND (change_seq < ? OR (change_seq = ? AND id < ?)) AND lease_until >= ? LIMIT 1",
+            (*order, now),
+        ).fetchone()
+    return Gate.WAIT if older else Gate.SEND
+
+
+def release(store: Store, delivery_ids: Collection[int], worker: str, *, due_at: float) -> int:
+    """Give claimed rows back unsent, due at `due_at`, the attempt not counted; return how many.
+
+    A stop (SIGTERM) releases the rest of its batch this way, and a WAIT gate
+    its row: nothing is lost and nothing is counted as tried.
+    """
+    ids = json.dumps(sorted(delivery_ids))
+    with store.transaction() as tx:
+        released = tx.execute(
+            "UPDATE outbox SET status = 'pending', due_at = ?, attempts = max(attempts - 1, 0),"
+            " claimed_by = NULL, lease_until = NULL WHERE status = 'claimed' AND claimed_by = ?"
+            " AND id IN (SELECT value FROM json_each(?))",
+            (due_at, worker, ids),
+        ).rowcount
+        tx.execute(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?"
+            " AND id IN (SELECT value FROM json_each(?))",
+            (worker, ids),
+        )
+    return int(released)
+
+
+def release_workers(store: Store, dead: Callable[[str], bool], *, now: float) -> int:
+    """Release at once every claim held by a worker `dead` says no longer exists.
+
+    After a crash the rows in flight need not wait for their lease to run out.
+    """
+    with store.transaction() as tx:
+        workers = [
+            r[0]
+            for r in tx.execute(
+                "SELECT DISTINCT claimed_by FROM outbox WHERE claimed_by IS NOT NULL"
+            )
+            if dead(r[0])
+        ]
+        found = json.dumps(workers)
+        released = tx.execute(
+            "UPDATE outbox SET status = 'pending', due_at = min(due_at, ?), claimed_by = NULL,"
+            " lease_until = NULL WHERE status = 'claimed' AND claimed_by IN"
+            " (SELECT value FROM json_each(?))",
+            (now, found),
+        ).rowcount
+        tx.execute(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by IN"
+            " (SELECT value FROM json_each(?))",
+            (found,),
+        )
+    return int(released)
 
 
 def _now_iso() -> str:

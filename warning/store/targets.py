@@ -43,7 +43,11 @@ def is_cancelled(store: Store, rule_id: str) -> bool:
 
 
 def delivered(tx: sqlite3.Connection, rule_id: str, drill: bool, channel: str) -> list[sqlite3.Row]:
-    """Rows of `rule_id` sent or in flight on `channel`, one per area, oldest first.
+    """Rows of `rule_id` sent or maybe received on `channel`, one per area, oldest first.
+
+    Maybe received: in flight (claimed), or waiting to be tried again (a
+    timed-out request may have reached the provider or the siren before its
+    answer was lost).  A refused row (failed) was not received.
 
     Changes that ended an alert (`ENDED_KINDS`) are left out.
     """
@@ -53,7 +57,9 @@ def delivered(tx: sqlite3.Connection, rule_id: str, drill: bool, channel: str) -
             " JOIN outbox_areas oa ON oa.delivery_id = o.id"
             " JOIN alert_changes c ON c.change_id = o.change_id"
             " WHERE o.rule_id = ? AND o.drill = ? AND o.channel = ?"
-            " AND o.status IN ('sent', 'claimed') AND c.kind NOT IN (?, ?, ?) ORDER BY o.id",
+            " AND (o.status IN ('sent', 'claimed') OR o.sent_at IS NOT NULL"
+            " OR (o.attempts > 0 AND o.status IN ('pending', 'superseded')))"
+            " AND c.kind NOT IN (?, ?, ?) ORDER BY o.id",
             (rule_id, int(drill), channel, *ENDED_KINDS),
         )
     )
