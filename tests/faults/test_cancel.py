@@ -165,7 +165,7 @@ def _last_commands(sirens: SirenServer) -> dict[str, str]:
 
 
 def test_a_cancel_with_deliveries_in_flight_is_the_last_word(rig: Rig) -> None:
-    """`alert cancel` while 8 SMS and both sirens stall: no alert after any KOREKSI; all-clear last."""
+    """`alert cancel` while 8 SMS and sirens stall: no alert after any KOREKSI; all-clear last."""
     _stalled_mid_broadcast(rig)
     stop = threading.Event()
     thread = _daemon(rig, stop)

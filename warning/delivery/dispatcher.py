@@ -110,10 +110,16 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
 
-    def acquire(self) -> float:
-        """Block until a request may start; return its start time."""
+    def acquire(self, until: float = float("inf")) -> float | None:
+        """Block until a request may start; return its start time.
+
+        None, without waiting, when the start would fall after `until` (on the
+        limiter's clock): a stop never waits for slots it will not use.
+        """
         with self._lock:
             wait_s = self._next - self._clock()
+            if self._clock() + max(wait_s, 0.0) >= until:
+                return None
             if wait_s > 0:
                 self._sleep(wait_s)
             start = self._clock()
@@ -249,6 +255,7 @@ class Dispatcher:
         wait([self._pool.submit(self._send_one, d) for d in deliveries])
         unsent = [d.id for d in deliveries if d.id in self._unsent]
         if unsent:
+            self.stop()  # the stop's bound is reached: claim nothing more
             released = outbox.release(self._store, unsent, self.worker, due_at=self._clock())
             self._released += released
             self._unsent.difference_update(unsent)
@@ -257,9 +264,12 @@ class Dispatcher:
     def _send_one(self, delivery: Delivery) -> None:
         """One attempt, recorded; never raises."""
         try:
-            if delivery.channel is ChannelKind.SMS and delivery.recipient not in self._opted_out:
-                self._limiter.acquire()
-            if time.monotonic() >= self._stop_at:
+            limited = (
+                delivery.channel is ChannelKind.SMS and delivery.recipient not in self._opted_out
+            )
+            if (limited and self._limiter.acquire(self._stop_at) is None) or (
+                time.monotonic() >= self._stop_at
+            ):
                 self._unsent.add(delivery.id)
                 return
             gate = outbox.begin_send(self._store, delivery.id, self.worker, now=self._clock())
