@@ -73,6 +73,7 @@ def write_config(tmp_path: Path, api_base: str = "http://127.0.0.1:9", extra: st
         f'[sms]\napi_base = "{api_base}"\nfrom = "BPBD-BPN"\n' + extra,
         encoding="utf-8",
     )
+    Store(tmp_path / "state.db").close()  # the daemon ran: commands never create a database
     return config
 
 

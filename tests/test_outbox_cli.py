@@ -97,6 +97,7 @@ def test_send_test_sends_one_drill_sms_through_twilio(
     """send-test --to enqueues and sends one LATIHAN: SMS through the real SMS channel."""
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t" * 32)
+    Store(tmp_path / "state.db").close()  # the daemon's database: send-test never makes one
     with TwilioServer() as server:
         code = main([*_config(tmp_path, server.url), "send-test", "--to", "+62 812-0000-0042"])
     assert code == 0

@@ -24,6 +24,9 @@ from warning.model import ConfigError, Problem
 
 #: The checkout this package lives in; defaults point into it outside systemd.
 CHECKOUT = Path(__file__).resolve().parent.parent
+#: The unit's StateDirectory= and where its LoadCredential= lines read secrets.
+SYSTEMD_STATE = Path("/var/lib/warning")
+SYSTEMD_CREDENTIALS = Path("/etc/warning/credentials")
 
 
 def _doc(text: str, default: str | float | bool) -> Any:
@@ -365,7 +368,11 @@ class Settings:
     @property
     def state_path(self) -> Path:
         """The SQLite file."""
-        return _resolve(self.state.path, "STATE_DIRECTORY", "warning.db", CHECKOUT / "var")
+        systemd = SYSTEMD_STATE / "warning.db"
+        # The installed daemon's database is the state to use when nothing names another:
+        # an operator's shell has no $STATE_DIRECTORY, but must find what the daemon writes.
+        fallback = SYSTEMD_STATE if systemd.is_file() else CHECKOUT / "var"
+        return _resolve(self.state.path, "STATE_DIRECTORY", "warning.db", fallback)
 
     @property
     def rules_dir(self) -> Path:
@@ -616,13 +623,16 @@ def secret(env: str, file_setting: str = "", credential: str = "") -> str | None
     """A secret from a `*_file` setting, the systemd credential or the environment.
 
     Order: an explicit file wins, then `$CREDENTIALS_DIRECTORY/<credential>`,
-    then the environment variable. Returns None when none is set.
+    then `/etc/warning/credentials/<credential>` (where the unit's
+    LoadCredential= reads them), then the environment variable. Returns None when none is set.
     """
     if file_setting:
         return Path(file_setting).read_text(encoding="utf-8").strip()
-    credentials = os.environ.get("CREDENTIALS_DIRECTORY", "")
-    if credential and credentials and (Path(credentials) / credential).is_file():
-        return (Path(credentials) / credential).read_text(encoding="utf-8").strip()
+    # The daemon gets $CREDENTIALS_DIRECTORY from LoadCredential=; an operator's shell
+    # (root) reads the same files where the unit loads them from.
+    for directory in (os.environ.get("CREDENTIALS_DIRECTORY", ""), str(SYSTEMD_CREDENTIALS)):
+        if credential and directory and (Path(directory) / credential).is_file():
+            return (Path(directory) / credential).read_text(encoding="utf-8").strip()
     value = os.environ.get(env, "").strip()
     return value or None
 

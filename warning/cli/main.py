@@ -31,6 +31,7 @@ from warning.rules.scenario import load_scenarios
 from warning.rules.schema import render_reference
 from warning.rules.testing import report, run_scenario
 from warning.settings import Settings, example_toml, load_settings
+from warning.store.records import StoreError
 from warning.store.status import status_report
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -373,6 +374,14 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
 )
 
 
+def _refused(exc: ConfigError | StoreError) -> None:
+    """Every problem of a bad setup, or one line for a missing or unreadable database."""
+    if isinstance(exc, ConfigError):
+        print_problems(exc.problems)
+    else:
+        sys.stdout.write(f"{exc}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `warning` command."""
     parser = build_parser()
@@ -389,8 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(settings.log.level, settings.log.format)
     try:
         return handler(args, settings)
-    except ConfigError as exc:
-        print_problems(exc.problems)
+    except (ConfigError, StoreError) as exc:
+        _refused(exc)
         return EXIT_INVALID
     except KeyboardInterrupt:
         structlog.get_logger().info("cli.interrupted")

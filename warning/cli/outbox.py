@@ -115,7 +115,7 @@ def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
         drill=True,
         now=now,
     )
-    store = Store(settings.state_path)
+    store = Store(settings.state_path, create=False)
     with store.transaction() as tx:
         outbox.enqueue(tx, planned)
     channels = build_channels(settings, None, secret)

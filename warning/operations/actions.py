@@ -99,7 +99,7 @@ def alert_cancel(
         return EXIT_INVALID
     areas = load_areas(settings.areas_path)
     kinds = _rule_kinds(settings, areas)
-    store = Store(settings.state_path)
+    store = Store(settings.state_path, create=False)
     now = datetime.now(UTC)
     try:
         with store.transaction() as tx:
@@ -165,7 +165,7 @@ def siren_stop(settings: Settings, siren_id: str, who: str, sending: Sending) ->
     planned = operator_sirens(
         change_id, "siren-stop", chosen, SirenCommand.ALL_CLEAR, drill=False, now=now
     )
-    store = Store(settings.state_path)
+    store = Store(settings.state_path, create=False)
     with store.transaction() as tx:
         superseded = outbox.supersede_recipients(tx, [s.id for s in chosen], now)
         outbox.enqueue(tx, planned)
@@ -221,7 +221,7 @@ def alert_send(
     """`warning alert send --areas SELECTOR --level LEVEL --message TEXT [--yes] [--siren]`."""
     areas = load_areas(settings.areas_path)
     contacts = _contacts(settings, areas)
-    store = Store(settings.state_path)
+    store = Store(settings.state_path, create=False)
     now = datetime.now(UTC)
     try:
         alert = ManualAlert(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Collection, Sequence
 
 from warning.areas import AreaIndex
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelKind, LogChannel
 from warning.delivery.dispatcher import Dispatcher
 from warning.plan.contacts import Contact
 from warning.settings import Settings, secret
@@ -45,6 +47,13 @@ def send_own(
 ) -> Counter[str]:
     """Send the rows of `change_ids` until none is open or `wait_s` passes; their counts."""
     channels = build_channels(settings, areas, secret)
+    if isinstance(channels.get(ChannelKind.SMS), LogChannel):
+        # Without credentials the SMS channel only logs: never call that "sent".  The
+        # rows stay pending for the running daemon, which has the credentials.
+        del channels[ChannelKind.SMS]
+        sys.stdout.write(
+            "SMS logged only, not sent: no Twilio credentials; the running daemon sends them\n"
+        )
     dispatcher = Dispatcher(
         store,
         channels,
@@ -55,7 +64,7 @@ def send_own(
     )
     deadline = time.monotonic() + wait_s
     try:
-        while _open(store, change_ids) and time.monotonic() < deadline:
+        while _open(store, change_ids, channels) and time.monotonic() < deadline:
             if not dispatcher.run_once():
                 time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
     finally:
@@ -63,8 +72,9 @@ def send_own(
     return change_counts(store, change_ids)
 
 
-def _open(store: Store, change_ids: Collection[str]) -> bool:
-    counts = change_counts(store, change_ids)
+def _open(store: Store, change_ids: Collection[str], channels: Collection[ChannelKind]) -> bool:
+    """True while rows of these changes that this command can send are still open."""
+    counts = change_counts(store, change_ids, channels)
     return any(counts[s] for s in _OPEN)
 
 

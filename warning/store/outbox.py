@@ -564,11 +564,15 @@ def opted_out(store: Store) -> frozenset[str]:
     return frozenset(r[0] for r in store.connection().execute("SELECT phone FROM opt_outs"))
 
 
-def change_counts(store: Store, change_ids: Collection[str]) -> Counter[str]:
-    """Rows of these changes by status."""
-    marks = ",".join("?" * len(change_ids))
+def change_counts(
+    store: Store, change_ids: Collection[str], channels: Collection[ChannelKind] | None = None
+) -> Counter[str]:
+    """Rows of these changes by status (of `channels` only, when given)."""
+    kinds = None if channels is None else json.dumps([c.value for c in channels])
     rows = store.connection().execute(
-        f"SELECT status, count(*) FROM outbox WHERE change_id IN ({marks}) GROUP BY status",  # noqa: S608 - placeholders only
-        tuple(change_ids),
+        "SELECT status, count(*) FROM outbox WHERE change_id IN"
+        " (SELECT value FROM json_each(?)) AND (? IS NULL OR channel IN"
+        " (SELECT value FROM json_each(?))) GROUP BY status",
+        (json.dumps(sorted(change_ids)), kinds, kinds),
     )
     return Counter({status: int(n) for status, n in rows})

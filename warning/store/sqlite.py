@@ -31,6 +31,7 @@ from warning.model import (
     freeze_values,
 )
 from warning.store.interface import FeedRecord
+from warning.store.records import StoreError
 
 #: Numbered migrations: (version, SQL). Append only; never edit a released one.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -169,14 +170,40 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+class MissingDatabaseError(StoreError):
+    """An operator's command found no database where the daemon keeps its state."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"no database at {path}: the daemon keeps its state in /var/lib/warning/warning.db"
+            " ($STATE_DIRECTORY); set [state] path or run the command as the daemon does"
+            " (this command never creates a database)"
+        )
+
+
 class Store:
     """SQLite state of one daemon. Safe to share between threads (one connection each)."""
 
-    def __init__(self, path: Path, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        migrations: Sequence[tuple[int, str]] = MIGRATIONS,
+        *,
+        create: bool = True,
+    ) -> None:
+        """Open (the daemon: creating) the database at `path`.
+
+        `create=False` (operators' commands) never makes a database: a missing
+        file is a `MissingDatabaseError` error naming the path, so a command run
+        with the wrong state directory cannot enqueue into a fresh empty file.
+        """
         self.path = path
         self._local = threading.local()
         self._migrations = tuple(sorted(migrations))
-        if str(path) != ":memory:":
+        self._create = create
+        if not create and not path.is_file():
+            raise MissingDatabaseError(path)
+        if create and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         self.migrate()
 
@@ -186,7 +213,8 @@ class Store:
         """This thread's connection, opened on first use."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            target = self.path if self._create else f"file:{self.path}?mode=rw"
+            conn = sqlite3.connect(target, timeout=30.0, isolation_level=None, uri=not self._create)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: a warning recorded as sent must survive a power cut too.

@@ -1,0 +1,124 @@
+"""Operator commands on the documented systemd install find the daemon's state and never lie.
+
+An operator's shell has neither `$STATE_DIRECTORY` nor the daemon's
+`LoadCredential=` secrets.  The commands must use the daemon's database
+(the unit's StateDirectory), never create one, and never report an SMS that
+was only logged as "sent": they say so and leave the rows to the daemon.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ops_support import RULE, fire, quake, send_all, settings_of, write_config
+from tests.support.paths import ROOT
+from warning import settings as settings_module
+from warning.cli.main import main
+from warning.delivery.channel import ChannelKind, DeliveryStatus
+from warning.settings import load_settings
+from warning.store import outbox
+from warning.store.sqlite import Store
+
+
+@pytest.fixture
+def operator_shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No systemd variables, no Twilio secrets; the unit's directories under tmp_path."""
+    for name in ("STATE_DIRECTORY", "CREDENTIALS_DIRECTORY", "TWILIO_ACCOUNT_SID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    state = tmp_path / "var-lib-warning"
+    monkeypatch.setattr(settings_module, "SYSTEMD_STATE", state, raising=False)
+    monkeypatch.setattr(
+        settings_module, "SYSTEMD_CREDENTIALS", tmp_path / "no-credentials", raising=False
+    )
+    return state
+
+
+def _example_config(tmp_path: Path) -> Path:
+    """The example's `[state] path = ""`: the state location is left to the install."""
+    config = tmp_path / "warning.toml"
+    config.write_text(
+        '[state]\npath = ""\n'
+        f'[areas]\npath = "{ROOT / "areas.geojson"}"\n'
+        '[sms]\nfrom = "BPBD-BPN"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_commands_use_the_daemons_state_directory(operator_shell: Path, tmp_path: Path) -> None:
+    """With `[state] path = ""` and no $STATE_DIRECTORY, the unit's warning.db is the state."""
+    operator_shell.mkdir()
+    Store(operator_shell / "warning.db").close()
+    found = load_settings(_example_config(tmp_path)).state_path
+    print(f"injected an operator shell without $STATE_DIRECTORY; state found at {found}")
+    assert found == operator_shell / "warning.db"
+
+
+def test_a_command_never_creates_a_database(
+    operator_shell: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`alert send --yes` with no database where it looks: one clear line, exit 1, no file."""
+    config = _example_config(tmp_path)
+    looked = load_settings(config).state_path
+    code = main(
+        [
+            "--config",
+            str(config),
+            "alert",
+            "send",
+            "--areas",
+            "manggar",
+            "--level",
+            "siaga",
+            "--message",
+            "Uji",
+            "--yes",
+        ]
+    )
+    out = capsys.readouterr().out
+    print(f"injected a missing database; exit {code}: {out.strip()}")
+    assert code == 1
+    assert out.startswith(f"no database at {looked}")
+    assert len(out.strip().splitlines()) == 1
+    assert not looked.exists()
+
+
+def test_a_cancel_without_credentials_says_logged_only_and_leaves_sms_to_the_daemon(
+    operator_shell: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No Twilio secrets in the shell: never "sent" for a logged SMS; rows stay pending."""
+    config = write_config(tmp_path)
+    store = Store(tmp_path / "state.db")
+    fire(store, quake())
+    send_all(store, settings_of(config))
+    episode = store.load_states()[(RULE.id, "manggar")].alert_id
+    capsys.readouterr()
+    code = main(
+        [
+            "--config",
+            str(config),
+            "alert",
+            "cancel",
+            episode,
+            "--reason",
+            "uji coba",
+            "--actor",
+            "op",
+            "--wait",
+            "5",
+        ]
+    )
+    out = capsys.readouterr().out
+    corrections = [
+        r for r in outbox.rows(store) if r.channel is ChannelKind.SMS and r.alert_id != episode
+    ]
+    corrections = [r for r in corrections if r.alert_id.startswith("cancel-")]
+    print(f"injected an operator shell without Twilio secrets; the command said: {out!r}")
+    assert code == 0
+    assert "logged only, not sent: no Twilio credentials" in out
+    assert corrections
+    assert {r.status for r in corrections} == {DeliveryStatus.PENDING}
+    assert not any((r.provider_id or "").startswith("log:") for r in corrections)
