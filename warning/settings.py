@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
+import re
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -452,13 +454,13 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(Problem(where, f"cannot read settings: {exc}")) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(Problem(where, f"not valid TOML: {exc}")) from None
-    return _build(raw, path)
+    return _build(raw, path, path.read_text(encoding="utf-8"))
 
 
-def _build(raw: Mapping[str, Any], path: Path | None) -> Settings:
+def _build(raw: Mapping[str, Any], path: Path | None, text: str = "") -> Settings:
     """Validate the parsed TOML and build `Settings`."""
     where = str(path) if path else "<defaults>"
-    problems: list[Problem] = []
+    problems: list[Problem] = _limit_problems(raw, where, text)
     known = [*SECTIONS, "feeds", "sirens"]
     sections: dict[str, Any] = {}
     for name, value in raw.items():
@@ -471,6 +473,100 @@ def _build(raw: Mapping[str, Any], path: Path | None) -> Settings:
     if problems:
         raise ConfigError(problems)
     return Settings(source=path, feeds=feeds, sirens=sirens, **sections)
+
+
+#: The valid range of every number (inclusive), by key; `*` stands for a feed or a siren.
+#: A value outside stalls or crashes the daemon (a rate of 0 sends nothing, ever).
+LIMITS: Mapping[str, tuple[float, float]] = {
+    "state.retention_days": (1, 3650),
+    "http.connect_timeout_s": (0.1, 120),
+    "http.read_timeout_s": (0.1, 600),
+    "http.max_bytes": (1024, 1_000_000_000),
+    "http.attempts": (1, 20),
+    "http.backoff_s": (0, 600),
+    "http.max_backoff_s": (0, 3600),
+    "sms.validity_period_s": (1, 36_000),
+    "sms.max_per_second": (1, 1000),
+    "sms.concurrency": (1, 256),
+    "sms.timeout_s": (0.1, 120),
+    "sms.attempts": (1, 100),
+    "siren.attempts": (1, 100),
+    "siren_test.day": (1, 28),
+    "health.heartbeat_s": (1, 3600),
+    "health.down_after_failures": (1, 10_000),
+    "health.degraded_after_failures": (1, 10_000),
+    "health.max_down_s": (1, 30 * 86_400),
+    "feeds.*.interval_s": (1, 86_400),
+    "feeds.*.max_age_s": (0, 365 * 86_400),
+    "sirens.*.ack_timeout_s": (0.1, 300),
+    "sirens.*.duration_s": (1, 3600),
+}
+
+#: Settings that are a time of day: HH:MM, 00:00 to 23:59.
+TIMES = frozenset({"siren_test.time"})
+_HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+
+
+def _limit_problems(raw: Mapping[str, Any], where: str, text: str) -> list[Problem]:
+    """Every number outside its range and every malformed time, at file:line."""
+    problems: list[Problem] = []
+    for table, key, generic, value in _leaves(raw):
+        here = _at(where, text, table, key)
+        name = f"{table}.{key}"
+        if generic in TIMES and isinstance(value, str) and not _HHMM.fullmatch(value):
+            problems.append(
+                Problem(here, f"{name} must be a time HH:MM (00:00-23:59), not {value!r}")
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        low, high = LIMITS.get(generic, (-math.inf, math.inf))
+        if not math.isfinite(value) or not low <= value <= high:
+            # NaN and infinities pass no comparison as they should: never a setting.
+            valid = (
+                f"from {_plain(low)} to {_plain(high)}" if generic in LIMITS else "a finite number"
+            )
+            problems.append(Problem(here, f"{name} must be {valid}, not {value!r}"))
+    return problems
+
+
+def _plain(number: float) -> str:
+    """A bound as people write it: 1000000000, 0.1."""
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _leaves(raw: Mapping[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
+    """(TOML table, key, key with `*` for the feed or siren, value) of every setting."""
+    for section, value in raw.items():
+        if section == "feeds" and isinstance(value, dict):
+            for feed, table in value.items():
+                if isinstance(table, dict):
+                    for key, item in table.items():
+                        yield f"feeds.{feed}", key, f"feeds.*.{key}", item
+        elif section == "sirens" and isinstance(value, list):
+            for index, table in enumerate(value):
+                if isinstance(table, dict):
+                    for key, item in table.items():
+                        yield f"sirens[{index}]", key, f"sirens.*.{key}", item
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield section, key, f"{section}.{key}", item
+
+
+def _at(where: str, text: str, table: str, key: str) -> str:
+    """`file:line` of `key` in `table` (the n-th [[sirens]] for `sirens[n]`), else the file."""
+    name, _, index = table.partition("[")
+    wanted = int(index.rstrip("]")) if index else 0
+    current, seen = "", -1
+    assignment = re.compile(rf"\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.fullmatch(r"\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?", line)
+        if header:
+            current = header.group(1)
+            seen += current == name
+            continue
+        if current == name and seen == wanted and assignment.match(line):
+            return f"{where}:{number}"
+    return where
 
 
 def _unknown(key: str, valid: list[str], what: str = "key") -> str:
@@ -512,6 +608,8 @@ def _check_type(key: str, value: Any, hint: Any, where: str, problems: list[Prob
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif hint is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):
+            return _INVALID  # `_limit_problems` reports it, at its line
         value = float(value) if ok else value
     elif hint is str:
         ok = isinstance(value, str)
@@ -528,7 +626,12 @@ def _check_type(key: str, value: Any, hint: Any, where: str, problems: list[Prob
 
 def _type_word(hint: Any) -> str:
     """Human words for a type hint."""
-    words = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+    words = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+    }
     if hint in words:
         return words[hint]
     return "a list" if typing.get_origin(hint) in (tuple, list, types.GenericAlias) else str(hint)
@@ -578,8 +681,6 @@ def _feed(
             options[key] = options[key] if checked is _INVALID else checked
         else:
             problems.append(Problem(where, _unknown(path, [f"feeds.{name}.{k}" for k in valid])))
-    if common["interval_s"] <= 0:
-        problems.append(Problem(where, f"feeds.{name}.interval_s must be above 0"))
     return FeedSettings(name=name, options=options, **common)
 
 
