@@ -91,6 +91,22 @@ def test_outbox_retry_makes_a_failed_row_pending(
     assert "pending again" in capsys.readouterr().out
 
 
+def test_outbox_retry_all_failed_requeues_every_failed_row_after_an_outage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """retry --all-failed makes every failed row pending again, audited; sent rows stay."""
+    store = _store_with_rows(tmp_path)
+    (first, second) = outbox.claim(
+        store, "w", now=NOW.timestamp(), lease_s=60, limit=2, channels=[ChannelKind.SMS]
+    )
+    outbox.mark_failed(store, first.id, "w", "gave up after 5 attempts: HTTP 503")
+    outbox.mark_failed(store, second.id, "w", "gave up after 5 attempts: HTTP 503")
+    assert main([*_config(tmp_path), "outbox", "retry", "--all-failed"]) == 0
+    assert {r.status.value for r in outbox.rows(store)} == {"pending"}
+    assert "2 failed deliveries are pending again" in capsys.readouterr().out
+    assert store.audit_entries()[-1]["action"] == "outbox.retry"
+
+
 def test_send_test_sends_one_drill_sms_through_twilio(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

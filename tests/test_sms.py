@@ -136,15 +136,15 @@ def test_a_timeout_is_retried(store: Store) -> None:
 
 
 @responses.activate
-def test_transient_errors_give_up_after_the_attempt_cap(store: Store) -> None:
-    """Five 503s with attempts = 4: four requests, then failed saying it gave up."""
+def test_transient_errors_give_up_after_the_attempt_cap_once_validity_ended(store: Store) -> None:
+    """Five 503s with attempts = 4 for an SMS past its validity: four requests, then failed."""
     for _ in range(5):
         responses.post(URL, json=_error(20503, 503), status=503)
     row = _dispatch(store, _settings(attempts=4))
     assert len(responses.calls) == 4
     assert row.status is DeliveryStatus.FAILED
     assert row.last_error is not None
-    assert row.last_error.startswith("gave up after 4 attempts")
+    assert row.last_error.startswith("validity ended after 4 attempts")
 
 
 @responses.activate

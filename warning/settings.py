@@ -333,6 +333,11 @@ class HealthSettings:
     down_after_failures: int = _doc("Consecutive failures before a feed is `down`.", 5)
     degraded_after_failures: int = _doc("Consecutive failures before a feed is `degraded`.", 1)
     max_down_s: float = _doc("/healthz fails when a feed has been down this long.", 1800)
+    max_delivery_wait_s: float = _doc(
+        "/healthz fails while a live SMS has waited this long after a failed attempt "
+        "(a provider outage).",
+        120,
+    )
 
 
 @dataclass(frozen=True)
@@ -496,6 +501,7 @@ LIMITS: Mapping[str, tuple[float, float]] = {
     "health.down_after_failures": (1, 10_000),
     "health.degraded_after_failures": (1, 10_000),
     "health.max_down_s": (1, 30 * 86_400),
+    "health.max_delivery_wait_s": (1, 86_400),
     "feeds.*.interval_s": (1, 86_400),
     "feeds.*.max_age_s": (0, 365 * 86_400),
     "sirens.*.ack_timeout_s": (0.1, 300),

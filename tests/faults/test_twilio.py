@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import collections
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.dispatch_helpers import city, contact, rule, transitions
 from tests.support.peers import TwilioServer
 from tests.test_crash import SID, TOKEN, _broadcast
+from warning.daemon.health import Monitor
 from warning.delivery.channel import ChannelKind
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.sms import TwilioChannel
-from warning.settings import SmsSettings
+from warning.settings import HealthSettings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
 
@@ -93,3 +97,50 @@ def test_a_permanent_error_is_recorded_once_and_not_retried(tmp_path: Path) -> N
     assert tried[bad] == 1
     assert rows[bad].status.value == "failed"
     assert set(_accepted(server)) == phones - {bad}
+
+
+def test_an_outage_longer_than_the_attempts_is_retried_until_everyone_is_reached(
+    tmp_path: Path,
+) -> None:
+    """Twilio answers 503 for 4 s (5 attempts last ~0.6 s): SMS wait within validity, none fail.
+
+    While they wait past `[health] max_delivery_wait_s`, /healthz reports the
+    provider outage; `warning outbox retry --all-failed` is the operator's way
+    back for rows that failed anyway.
+    """
+    store = Store(tmp_path / "state.db")
+    people = [contact(f"+62812{i:08d}", ["manggar"]) for i in range(20)]
+    now = datetime.now(UTC)
+    planned = outbox.plan(
+        transitions(["manggar"], at=now), [rule()], people, (), city(), drill=False, now=now
+    )
+    with store.transaction() as tx:
+        outbox.enqueue(tx, planned)
+    phones = {p.phone for p in people}
+    monitor = Monitor(store, drill=False)
+    monitor.configure(HealthSettings(max_delivery_wait_s=1.0), heartbeat_s=60.0)
+    with TwilioServer() as server:
+        server.outage(4.0)
+        sms = SmsSettings(api_base=server.url, from_="BPBD-BPN", max_per_second=CAP, attempts=5)
+        dispatcher = Dispatcher(
+            store,
+            {ChannelKind.SMS: TwilioChannel(SID, TOKEN, sms)},
+            sms,
+            backoff=Backoff(base_s=0.05, cap_s=0.2),
+        )
+        reports = []
+        deadline = time.monotonic() + 30
+        while outbox.open_count(store) and time.monotonic() < deadline:
+            dispatcher.run_once()
+            reports.append(monitor.report())
+            time.sleep(0.05)
+        dispatcher.close()
+    accepted = _accepted(server)
+    unhealthy = [r.body["problems"] for r in reports if not r.healthy]
+    print(
+        f"injected a 4 s outage (503); saw {len(server.messages())} requests,"
+        f" {len(accepted)} reached, /healthz unhealthy {len(unhealthy)} times: {unhealthy[:1]}"
+    )
+    assert set(accepted) == phones
+    assert {r.status.value for r in outbox.rows(store)} == {"sent"}
+    assert any("waiting" in str(p) for p in unhealthy)

@@ -237,9 +237,19 @@ def _add_outbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     p.set_defaults(handler=lambda a, st: outbox_cli.outbox_list(st, a.status, a.json))
     s = p.add_subparsers(dest="outbox_command", metavar="SUBCOMMAND")
-    r = s.add_parser("retry", help="send a failed delivery again")
-    r.add_argument("id", type=int, help="delivery id (from `warning outbox`)")
-    r.set_defaults(handler=lambda a, st: outbox_cli.outbox_retry(st, a.id))
+    r = s.add_parser("retry", help="send a failed delivery again (or every failed one)")
+    which = r.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", type=int, nargs="?", help="delivery id (from `warning outbox`)")
+    which.add_argument(
+        "--all-failed", action="store_true", help="every failed delivery (after an outage)"
+    )
+    r.set_defaults(
+        handler=lambda a, st: (
+            outbox_cli.outbox_retry_failed(st)
+            if a.all_failed
+            else outbox_cli.outbox_retry(st, a.id)
+        )
+    )
 
 
 def _add_send_test(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

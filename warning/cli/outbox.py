@@ -95,6 +95,16 @@ def outbox_retry(settings: Settings, delivery_id: int) -> int:
     return EXIT_OK
 
 
+def outbox_retry_failed(settings: Settings) -> int:
+    """`warning outbox retry --all-failed`: every failed row pending again (after an outage)."""
+    store = Store(settings.state_path, create=False)
+    ids = outbox.retry_failed(store, time.time())
+    with store.transaction() as tx:
+        store.audit(tx, "cli", "outbox.retry", {"ids": ids}, datetime.now(UTC))
+    _print(f"{len(ids)} failed deliveries are pending again")
+    return EXIT_OK
+
+
 def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
     """`warning send-test --to PHONE`: one drill-marked SMS through the outbox, now."""
     normalised = contacts.normalise_phone(phone)

@@ -21,7 +21,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from warning.delivery.channel import Delivery, DeliveryStatus, Outcome, SendResult
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, Outcome, SendResult
 from warning.model import FeedHealth
 from warning.settings import HealthSettings
 from warning.store import outbox
@@ -150,6 +150,7 @@ class Monitor:
         self._heartbeat = time.monotonic()
         self._heartbeat_s = 60.0
         self._max_down_s = 0.0
+        self._max_delivery_wait_s = 120.0
         self._server: HealthServer | None = None
 
     def beat(self) -> None:
@@ -186,6 +187,11 @@ class Monitor:
             down_for = (now - record.health_since).total_seconds() if record.health_since else 0
             if record.health is FeedHealth.DOWN and down_for > self._max_down_s:
                 problems.append(f"feed {record.feed} down for {down_for:.0f} s")
+        waiting = outbox.oldest_retrying(self._store, ChannelKind.SMS)
+        waited = (now - datetime.fromisoformat(waiting)).total_seconds() if waiting else 0.0
+        if waited > self._max_delivery_wait_s:
+            # A provider outage: warnings are waiting, not lost, but someone must know.
+            problems.append(f"SMS waiting {waited:.0f} s for the provider")
         body = {
             "status": "ok" if not problems else "unhealthy",
             "problems": problems,
@@ -199,6 +205,7 @@ class Monitor:
         """The limits /healthz checks: heartbeat period and how long a feed may be down."""
         self._heartbeat_s = heartbeat_s
         self._max_down_s = settings.max_down_s
+        self._max_delivery_wait_s = settings.max_delivery_wait_s
 
     def start(self, settings: HealthSettings, heartbeat_s: float) -> None:
         """Serve /healthz and /metrics on `[health] listen` (nothing when it is empty)."""

@@ -33,6 +33,9 @@ from warning.store.sqlite import Store
 #: Twilio's "unsubscribed recipient": the number goes on the opt-out list.
 OPT_OUT_CODE = "21610"
 
+#: Longest wait between SMS attempts during an outage (a Retry-After may ask for more).
+SMS_RETRY_CAP_S = 30.0
+
 #: Seconds a row waits when an older row to the same recipient is still in flight.
 WAIT_FOR_OLDER_S = 0.2
 
@@ -311,10 +314,27 @@ class Dispatcher:
         if result.outcome is Outcome.SENT:
             outbox.mark_sent(self._store, delivery.id, self.worker, result.provider_id)
             self._log.info("delivery.sent", provider_id=result.provider_id, **fields)
-        elif result.outcome is Outcome.RETRY and delivery.attempts + 1 < self._attempts(delivery):
+        elif result.outcome is Outcome.RETRY and self._may_retry(delivery):
             self._retry(delivery, result, fields)
         else:
             self._fail(delivery, result, fields)
+
+    def _may_retry(self, delivery: Delivery) -> bool:
+        """Within its attempts, or an SMS still within its validity.
+
+        A provider outage longer than the attempts' backoff must not fail a
+        warning for good: an SMS is tried until its ValidityPeriod ends (after
+        which Twilio would not deliver it anyway).
+        """
+        if delivery.attempts + 1 < self._attempts(delivery):
+            return True
+        return delivery.channel is ChannelKind.SMS and self._clock() < self._valid_until(delivery)
+
+    def _valid_until(self, delivery: Delivery) -> float:
+        """When an SMS stops being worth sending: enqueued + `[sms] validity_period_s`."""
+        if delivery.enqueued_at is None:
+            return 0.0
+        return delivery.enqueued_at.timestamp() + self._sms.validity_period_s
 
     def _attempts(self, delivery: Delivery) -> int:
         """Attempt cap of the delivery's channel: `[siren] attempts` for sirens, else `[sms]`."""
@@ -325,6 +345,9 @@ class Dispatcher:
     def _retry(self, delivery: Delivery, result: SendResult, fields: dict[str, object]) -> None:
         """Put the row back with backoff; log only when the error changes."""
         delay = self._backoff.delay(delivery.attempts + 1, result.retry_after_s, self._rng)
+        if delivery.channel is ChannelKind.SMS:
+            # Capped for warnings: an outage's end must not wait out a long backoff.
+            delay = min(delay, max(SMS_RETRY_CAP_S, result.retry_after_s or 0.0))
         error = result.error or "transient failure"
         previous = outbox.retry_later(
             self._store,
@@ -343,7 +366,8 @@ class Dispatcher:
         """Record a permanent failure; opt-outs and silent sirens have consequences."""
         error = result.error or "failed"
         if result.outcome is Outcome.RETRY:
-            error = f"gave up after {delivery.attempts + 1} attempts: {error}"
+            why = "validity ended" if delivery.channel is ChannelKind.SMS else "gave up"
+            error = f"{why} after {delivery.attempts + 1} attempts: {error}"
         outbox.mark_failed(self._store, delivery.id, self.worker, error, result.code)
         if delivery.channel is ChannelKind.SMS and result.code == OPT_OUT_CODE:
             with self._store.transaction() as tx:

@@ -503,6 +503,31 @@ def retry(store: Store, delivery_id: int, now: float) -> OutboxRow | None:
     return next((r for r in rows(store) if r.id == delivery_id), None)
 
 
+def retry_failed(store: Store, now: float) -> list[int]:
+    """Make every failed row pending again, due now (after an outage); their ids."""
+    with store.transaction() as tx:
+        found = tx.execute(
+            "UPDATE outbox SET status = 'pending', due_at = ?, attempts = 0, finished_at = NULL"
+            " WHERE status = 'failed' RETURNING id",
+            (now,),
+        ).fetchall()
+    return sorted(int(r[0]) for r in found)
+
+
+def oldest_retrying(store: Store, channel: ChannelKind) -> str | None:
+    """When the oldest live row of `channel` still waiting after a failed attempt was made."""
+    row = (
+        store.connection()
+        .execute(
+            "SELECT min(created_at) FROM outbox WHERE channel = ? AND drill = 0 AND attempts > 0"
+            " AND status IN ('pending', 'claimed')",
+            (channel.value,),
+        )
+        .fetchone()
+    )
+    return None if row[0] is None else str(row[0])
+
+
 def open_count(store: Store) -> int:
     """Rows still to send (pending, including retries, or claimed)."""
     marks = ",".join("?" * len(_OPEN))

@@ -6,7 +6,8 @@ after `latency_s` with Twilio-shaped 201 JSON (`sid` "SM..."), unless a fault
 is injected: `fail_next(n, status, code)` answers the next n requests with a
 Twilio error (429 with Retry-After, 5xx, or a permanent code such as 21211),
 `reject(phone, code)` always refuses one number, `stall_next(n, seconds)`
-delays the next n answers (past the client's timeout).  Shared by the crash,
+delays the next n answers (past the client's timeout), `outage(seconds)`
+answers every request with 503 for that long.  Shared by the crash,
 rate and fault tests, the end-to-end tests and the benchmarks.
 """
 
@@ -16,6 +17,7 @@ import dataclasses
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -52,6 +54,7 @@ class TwilioServer(PeerServer):
         self._errors: list[TwilioError] = []
         self._stalls: list[float] = []
         self._rejected: dict[str, TwilioError] = {}
+        self._down_until = 0.0
 
     # -- fault injection ---------------------------------------------------------------------
 
@@ -66,6 +69,11 @@ class TwilioServer(PeerServer):
         """Delay the next `count` answers by `seconds` (a timeout when above the client's)."""
         with self._faults:
             self._stalls += [seconds] * count
+
+    def outage(self, seconds: float) -> None:
+        """Answer every request with 503 (code 20503) for the next `seconds`."""
+        with self._faults:
+            self._down_until = time.monotonic() + seconds
 
     def reject(self, phone: str, code: int = 21211, status: int = 400) -> None:
         """Always refuse messages to `phone` with this (permanent) error."""
@@ -117,6 +125,8 @@ class TwilioServer(PeerServer):
             stall = self._stalls.pop(0) if self._stalls else 0.0
             if to in self._rejected:
                 return self._rejected[to], stall
+            if time.monotonic() < self._down_until:
+                return TwilioError(503, 20503), stall
             return (self._errors.pop(0) if self._errors else None), stall
 
 
