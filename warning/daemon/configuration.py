@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from warning.areas import AreaIndex, load_areas
 from warning.delivery.siren import siren_problems
 from warning.model import ConfigError, Problem, Rule
-from warning.plan.contacts import Contact, load_contacts
+from warning.plan.contacts import Contact, load_contacts, load_valid_contacts
 from warning.rules import load_rules
 from warning.settings import Settings, SirenSettings, load_settings
 
@@ -26,6 +26,8 @@ class Configuration:
     rules: tuple[Rule, ...]
     areas: AreaIndex
     contacts: tuple[Contact, ...]
+    #: Bad contacts rows left out at start (reloads refuse them all-or-nothing).
+    contact_problems: tuple[Problem, ...] = ()
 
     @property
     def sirens(self) -> tuple[SirenSettings, ...]:
@@ -33,25 +35,34 @@ class Configuration:
         return self.settings.sirens
 
 
-def load_configuration(settings: Settings) -> Configuration:
-    """Load and validate everything `settings` points at; ConfigError with every problem."""
+def load_configuration(settings: Settings, *, starting: bool = False) -> Configuration:
+    """Load and validate everything `settings` points at; ConfigError with every problem.
+
+    `starting`: bad contacts rows are left out and kept in `contact_problems`
+    instead of refusing the start (a restart loop would warn no one); a
+    reload keeps its all-or-nothing rule.
+    """
     areas = load_areas(settings.areas_path)
     problems: list[Problem] = []
     rules: tuple[Rule, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    bad_rows: list[Problem] = []
     try:
         rules = load_rules([settings.rules_dir], areas)
     except ConfigError as exc:
         problems += exc.problems
     if settings.contacts_path is not None:
         try:
-            contacts = load_contacts(settings.contacts_path, areas)
+            if starting:
+                contacts, bad_rows = load_valid_contacts(settings.contacts_path, areas)
+            else:
+                contacts = load_contacts(settings.contacts_path, areas)
         except ConfigError as exc:
             problems += exc.problems
     problems += siren_problems(settings, areas)
     if problems:
         raise ConfigError(problems)
-    return Configuration(settings, rules, areas, contacts)
+    return Configuration(settings, rules, areas, contacts, tuple(bad_rows))
 
 
 def reload_configuration(running: Configuration) -> Configuration | ConfigError:

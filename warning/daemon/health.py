@@ -151,6 +151,7 @@ class Monitor:
         self._heartbeat_s = 60.0
         self._max_down_s = 0.0
         self._max_delivery_wait_s = 120.0
+        self._degraded: list[str] = []
         self._server: HealthServer | None = None
 
     def beat(self) -> None:
@@ -165,6 +166,10 @@ class Monitor:
         if result.outcome is Outcome.SENT and delivery.enqueued_at is not None:
             latency = (datetime.now(UTC) - delivery.enqueued_at).total_seconds()
             self.metrics.delivery_latency.labels(channel=channel).observe(max(latency, 0.0))
+
+    def degrade(self, reason: str) -> None:
+        """Something works only in part (bad contacts rows left out): /healthz says so."""
+        self._degraded.append(reason)
 
     def outbox_gauges(self) -> None:
         """Outbox depth by status for /metrics."""
@@ -193,8 +198,9 @@ class Monitor:
             # A provider outage: warnings are waiting, not lost, but someone must know.
             problems.append(f"SMS waiting {waited:.0f} s for the provider")
         body = {
-            "status": "ok" if not problems else "unhealthy",
+            "status": "unhealthy" if problems else "degraded" if self._degraded else "ok",
             "problems": problems,
+            "degraded": list(self._degraded),
             "heartbeat_age_s": round(age, 1),
             "feeds": feeds,
             "drill": self._drill,

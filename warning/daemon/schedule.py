@@ -45,8 +45,9 @@ from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError
+from warning.plan.messages import render_plain
 from warning.plan.payloads import SirenCommand
-from warning.plan.planner import operator_sirens
+from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import Settings, secret
 from warning.store import outbox
 from warning.store.sqlite import Store
@@ -105,7 +106,7 @@ class Daemon:
         self.store = Store(settings.state_path)
         self.monitor = Monitor(self.store, drill=options.drill)
         self.metrics = self.monitor.metrics
-        config = load_configuration(settings)
+        config = load_configuration(settings, starting=True)
         self.scheduler: BaseScheduler = BlockingScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=len(settings.feeds) + 6)},
             timezone=UTC,
@@ -177,6 +178,33 @@ class Daemon:
             log.warning("outbox.released_dead_claims", released=released)
         if not config.contacts:
             log.warning("contacts.none", message="no contacts configured: no one receives SMS")
+        self._report_bad_contacts()
+
+    def _report_bad_contacts(self) -> None:
+        """Bad contacts rows left out at start: each logged, health degraded, officials told."""
+        bad = self.config.contact_problems
+        if not bad:
+            return
+        for problem in bad:
+            log.error("contacts.bad_row", problem=str(problem))
+        self.monitor.degrade(f"{len(bad)} bad contacts row(s) left out: run `warning check`")
+        lines = sorted({p.line for p in bad if p.line is not None})
+        shown = ", ".join(str(n) for n in lines[:8])
+        body = (
+            f"SISTEM PERINGATAN: {len(bad)} baris kontak salah (baris {shown}) tidak menerima"
+            " SMS. Perbaiki contacts.csv, cek dengan: warning check"
+        )
+        now = utc_now()
+        planned = operator_sms(
+            f"contacts-{now:%Y%m%d}-{len(bad)}-{shown}",
+            "contacts",
+            [c.phone for c in self.config.contacts if c.group == "officials"],
+            render_plain(body[:160]),
+            drill=False,
+            now=now,
+        )
+        with self.store.transaction() as tx:
+            outbox.enqueue(tx, planned)
 
     def schedule(self) -> None:
         """Add every job to the scheduler."""

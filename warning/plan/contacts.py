@@ -140,6 +140,18 @@ def load_contacts(path: Path, areas: AreaIndex) -> tuple[Contact, ...]:
     return tuple(contacts)
 
 
+def load_valid_contacts(path: Path, areas: AreaIndex) -> tuple[tuple[Contact, ...], list[Problem]]:
+    """At start: the valid rows and every bad row's error (one bad row must not stop warnings).
+
+    A file that cannot be read or has a wrong header has no valid row: ConfigError.
+    """
+    contacts, problems = parse_contacts(_read(path), areas, str(path))
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if any(p.line in (None, 1) for p in errors):
+        raise ConfigError(errors)
+    return tuple(contacts), errors
+
+
 def _read(path: Path) -> str:
     """The file's text, or ConfigError saying why it cannot be read."""
     try:
