@@ -10,6 +10,9 @@ import responses
 
 from tests.daemon.pipeline_support import BASE, PD1, make_rig, write_settings
 from tests.support.peers.config import COASTAL
+from warning.cli.main import main
+from warning.daemon.schedule import Daemon
+from warning.store.sqlite import Store
 
 
 def _serve_pd1() -> None:
@@ -53,3 +56,33 @@ def test_a_full_disk_fails_the_poll_and_the_next_poll_delivers(tmp_path: Path) -
     assert "full" in str(caught.value)
     assert {area for _, area in rig.firing()} == set(COASTAL)
     assert rig.outbox("sms")
+
+
+@pytest.mark.parametrize("command", [["status"], ["outbox"], ["run", "--once"]])
+def test_a_corrupt_database_is_one_clear_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """A state file of garbage: no traceback, one line naming the file, exit 1."""
+    settings = write_settings(tmp_path, feeds={})
+    settings.state_path.write_bytes(b"this is not a database\n" * 200)
+    code = main(["--config", str(tmp_path / "warning.toml"), *command])
+    out = capsys.readouterr()
+    said = (out.out + out.err).strip()
+    print(f"injected a garbage state file; `warning {' '.join(command)}` exit {code}: {said}")
+    assert code == 1
+    assert "Traceback" not in said
+    assert len(out.out.strip().splitlines()) == 1
+    assert str(settings.state_path) in out.out
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_database_deleted_or_replaced_under_the_daemon_stops_it(tmp_path: Path, how: str) -> None:
+    """The next heartbeat sees another (or no) file: the daemon stops with exit 1."""
+    settings = write_settings(tmp_path, feeds={})
+    daemon = Daemon(settings)
+    settings.state_path.unlink()
+    if how == "replaced":
+        Store(settings.state_path).close()
+    daemon.heartbeat()
+    print(f"injected the database {how}; exit code {daemon.exit_code}")
+    assert daemon.exit_code == 1

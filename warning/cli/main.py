@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -384,12 +385,14 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
 )
 
 
-def _refused(exc: ConfigError | StoreError) -> None:
+def _refused(exc: ConfigError | StoreError | sqlite3.DatabaseError, state: Path) -> None:
     """Every problem of a bad setup, or one line for a missing or unreadable database."""
     if isinstance(exc, ConfigError):
         print_problems(exc.problems)
-    else:
+    elif isinstance(exc, StoreError):
         sys.stdout.write(f"{exc}\n")
+    else:
+        sys.stdout.write(f"state database {state}: {exc} (restore it from a backup)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -408,8 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(settings.log.level, settings.log.format)
     try:
         return handler(args, settings)
-    except (ConfigError, StoreError) as exc:
-        _refused(exc)
+    except (ConfigError, StoreError, sqlite3.DatabaseError) as exc:
+        _refused(exc, settings.state_path)
         return EXIT_INVALID
     except KeyboardInterrupt:
         structlog.get_logger().info("cli.interrupted")

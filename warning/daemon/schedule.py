@@ -50,7 +50,7 @@ from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import Settings, secret
 from warning.store import outbox
-from warning.store.sqlite import Store
+from warning.store.sqlite import DatabaseReplacedError, Store
 
 log = structlog.get_logger()
 
@@ -112,6 +112,8 @@ class Daemon:
             timezone=UTC,
         )
         self._stopping = threading.Event()
+        #: What `run` returns: 1 when the daemon stopped itself on a fault (systemd restarts it).
+        self.exit_code = 0
         self.pipeline = Pipeline(
             self.store,
             config,
@@ -280,7 +282,19 @@ class Daemon:
         return sent
 
     def heartbeat(self) -> None:
-        """Prove the scheduler runs: watchdog ping and the heartbeat gauge."""
+        """Prove the scheduler runs: watchdog ping and the heartbeat gauge.
+
+        A database deleted or replaced under us stops the daemon with exit 1
+        (systemd restarts it on the file now there) instead of writing into
+        an unlinked file.
+        """
+        try:
+            self.store.check_file()
+        except DatabaseReplacedError as exc:
+            log.critical("state.replaced", error=str(exc))
+            self.exit_code = 1
+            self.request_stop()
+            return
         self.monitor.beat()
         notify("WATCHDOG=1")
 
@@ -372,7 +386,7 @@ class Daemon:
             self.scheduler.start()
         finally:
             self._shutdown()
-        return 0
+        return self.exit_code
 
     def _ready(self) -> None:
         notify("READY=1")

@@ -181,6 +181,20 @@ class MissingDatabaseError(StoreError):
         )
 
 
+class CorruptDatabaseError(StoreError):
+    """The state file is not a readable SQLite database."""
+
+    def __init__(self, path: Path, error: sqlite3.DatabaseError) -> None:
+        super().__init__(
+            f"database {path} is corrupt or not a SQLite database ({error}):"
+            " restore it from a backup (`warning backup`) or move it aside"
+        )
+
+
+class DatabaseReplacedError(StoreError):
+    """The state file was deleted or replaced under the running process."""
+
+
 class Store:
     """SQLite state of one daemon. Safe to share between threads (one connection each)."""
 
@@ -205,7 +219,36 @@ class Store:
             raise MissingDatabaseError(path)
         if create and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.migrate()
+        try:
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise  # locked or full: transient, not a corrupt file
+            raise CorruptDatabaseError(path, exc) from None
+        self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the database file now; None when it is gone (or in memory)."""
+        if str(self.path) == ":memory:":
+            return None
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (found.st_dev, found.st_ino)
+
+    def check_file(self) -> None:
+        """Raise DatabaseReplacedError when the file was deleted or replaced since opening.
+
+        SQLite keeps writing to the unlinked file it has open: the state would
+        vanish at exit and the next start would fire every warning again.
+        """
+        if str(self.path) == ":memory:":
+            return
+        now = self._file_identity()
+        if now != self._identity:
+            what = "deleted" if now is None else "replaced by another file"
+            raise DatabaseReplacedError(f"database {self.path} was {what} while running")
 
     # -- connections and transactions ------------------------------------------------
 
