@@ -32,6 +32,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from warning.daemon.clock import SteadyClock
 from warning.daemon.configuration import (
     Configuration,
     load_configuration,
@@ -100,9 +101,11 @@ class Daemon:
         self,
         settings: Settings,
         options: RunOptions = RunOptions(),
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.options = options
+        # Steady by default: a wall-clock step is not elapsed time for timeouts.
+        clock = clock or SteadyClock()
         self.store = Store(settings.state_path)
         self.monitor = Monitor(self.store, drill=options.drill)
         self.metrics = self.monitor.metrics

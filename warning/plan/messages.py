@@ -242,6 +242,24 @@ def render(templates: Mapping[str, str], context: MessageContext, language: str)
     return cut_units(prefix + "".join(text for text, _ in pieces), SEGMENT)
 
 
+#: A safety timeout (no end bulletin from BMKG in time) to officials: never "aman" to anyone.
+SAFETY_TIMEOUT_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "id": "PETUGAS: {event} {level}: akhir resmi BMKG tidak diterima. Ditutup utk petugas"
+        " saja, publik TIDAK diberi aman. Mohon keputusan operator segera.",
+        "en": "OFFICIALS: {event} {level}: no end bulletin from BMKG. Closed for officials"
+        " only, public NOT told all clear. Operator decision needed now.",
+    }
+)
+
+
+def safety_timeout_sms(language: str, level: Level, kind: ObservationKind, *, drill: bool) -> str:
+    """What officials are told when an alert timed out: BMKG's end was not received."""
+    lang = _language(language)
+    text = SAFETY_TIMEOUT_TEXT[lang].format(event=EVENTS[lang][kind].upper(), level=level.word)
+    return render_plain(PREFIX_DRILL[lang] + text if drill else text)
+
+
 def _language(language: str) -> str:
     """The recipient's language when we speak it, else Indonesian."""
     return language if language in LANGUAGES else "id"

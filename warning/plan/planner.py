@@ -31,6 +31,7 @@ from warning.plan.messages import (
     MessageContext,
     area_phrase,
     render,
+    safety_timeout_sms,
 )
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.settings import SirenSettings
@@ -118,6 +119,15 @@ def plan(
     for change in group_changes(transitions, areas, drill=drill):
         rule = by_id.get(change.rule_id)
         if rule is None:
+            continue
+        if change.kind is TransitionKind.TIMED_OUT:
+            # A safety timeout never tells the public it is safe: no all-clear siren,
+            # SMS or CAP; the officials hear that BMKG's end was not received.
+            drill_only = drill and not drill_all
+            officials = [c for c in contacts if c.group == "officials"]
+            planned += _timeout_notice(
+                change, rule, _audience(rule, officials, opted_out, drill_only)
+            )
             continue
         if Action.SIREN in rule.actions:
             planned += _sirens(change, rule, sirens, areas, drill_siren_command)
@@ -291,6 +301,27 @@ def _sms(
         priority = group_priority(contact.group)
         planned.append(
             PlannedDelivery(change, ChannelKind.SMS, contact.phone, touched, payload, priority)
+        )
+    return planned
+
+
+def _timeout_notice(
+    change: AlertChange, rule: Rule, officials: Sequence[Contact]
+) -> list[PlannedDelivery]:
+    """The safety-timeout SMS to every official, whatever areas they cover."""
+    planned = []
+    for contact in officials:
+        body = safety_timeout_sms(contact.language, change.level, rule.kind, drill=change.drill)
+        payload = {"to": contact.phone, "body": body, "language": contact.language}
+        planned.append(
+            PlannedDelivery(
+                change,
+                ChannelKind.SMS,
+                contact.phone,
+                change.area_ids,
+                payload,
+                group_priority(contact.group),
+            )
         )
     return planned
 
