@@ -12,7 +12,7 @@ import structlog
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
 from tests.support.peers import TwilioServer
 from warning.cli.main import main
-from warning.delivery.channel import ChannelKind
+from warning.delivery.channel import ChannelKind, Delivery
 from warning.store import outbox
 from warning.store.sqlite import Store
 
@@ -47,6 +47,13 @@ def _store_with_rows(tmp_path: Path) -> Store:
     return store
 
 
+def _claim_both(store: Store) -> list[Delivery]:
+    """Both rows of `_store_with_rows`, claimed by worker "w"."""
+    return outbox.claim(
+        store, "w", now=NOW.timestamp(), lease_s=60, limit=2, channels=[ChannelKind.SMS]
+    )
+
+
 def test_outbox_lists_rows_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--json prints every row with its status, channel, recipient and payload."""
     _store_with_rows(tmp_path)
@@ -78,9 +85,7 @@ def test_outbox_retry_makes_a_failed_row_pending(
 ) -> None:
     """retry ID re-queues a failed row; an unknown or sent id exits 1."""
     store = _store_with_rows(tmp_path)
-    (first, second) = outbox.claim(
-        store, "w", now=NOW.timestamp(), lease_s=60, limit=2, channels=[ChannelKind.SMS]
-    )
+    (first, second) = _claim_both(store)
     outbox.mark_failed(store, first.id, "w", "boom")
     outbox.mark_sent(store, second.id, "w", "SM1")
     assert main([*_config(tmp_path), "outbox", "retry", str(first.id)]) == 0
@@ -96,11 +101,8 @@ def test_outbox_retry_all_failed_requeues_every_failed_row_after_an_outage(
 ) -> None:
     """retry --all-failed makes every failed row pending again, audited; sent rows stay."""
     store = _store_with_rows(tmp_path)
-    (first, second) = outbox.claim(
-        store, "w", now=NOW.timestamp(), lease_s=60, limit=2, channels=[ChannelKind.SMS]
-    )
-    outbox.mark_failed(store, first.id, "w", "gave up after 5 attempts: HTTP 503")
-    outbox.mark_failed(store, second.id, "w", "gave up after 5 attempts: HTTP 503")
+    for row in _claim_both(store):
+        outbox.mark_failed(store, row.id, "w", "gave up after 5 attempts: HTTP 503")
     assert main([*_config(tmp_path), "outbox", "retry", "--all-failed"]) == 0
     assert {r.status.value for r in outbox.rows(store)} == {"pending"}
     assert "2 failed deliveries are pending again" in capsys.readouterr().out

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.dispatch_helpers import city, contact
-from tests.ops_support import NOW, RULE, quake
-from tests.support.paths import ROOT
+from tests.ops_support import NOW, RULE, quake, write_config
 from tests.support.peers import SirenServer, TwilioServer
 from warning.cli.main import main
 from warning.delivery import build_channels
@@ -50,31 +49,14 @@ class Rig:
 
 
 def _write_config(tmp_path: Path, twilio: TwilioServer, sirens: SirenServer) -> Path:
-    """Settings for 60 manggar contacts and two HTTP sirens with a 0.5 s ack timeout."""
-    contacts = tmp_path / "contacts.csv"
-    contacts.write_text(
-        "phone,name,areas,group,language,drill\n"
-        + "".join(f"{p},Warga {p[-4:]},manggar,public,id,false\n" for p in PHONES),
-        encoding="utf-8",
-    )
-    (tmp_path / "rules").mkdir()
+    """The operators' settings, SMS timing out after 0.5 s, two sirens acking within 0.5 s."""
     sirens_toml = "".join(
         f'[[sirens]]\nid = "{s}"\nurl = "{sirens.url_for("/" + s)}"\nareas = ["manggar"]\n'
         "ack_timeout_s = 0.5\n"
         for s in SIRENS
     )
-    config = tmp_path / "warning.toml"
-    config.write_text(
-        f'[state]\npath = "{tmp_path / "state.db"}"\n'
-        f'[areas]\npath = "{ROOT / "areas.geojson"}"\n'
-        f'[rules]\ndirectory = "{tmp_path / "rules"}"\n'
-        f'[contacts]\npath = "{contacts}"\n'
-        f'[cap]\ndirectory = "{tmp_path / "cap"}"\n'
-        f'[sms]\napi_base = "{twilio.url}"\nfrom = "BPBD-BPN"\ntimeout_s = 0.5\n'
-        "max_per_second = 40\nconcurrency = 8\n" + sirens_toml,
-        encoding="utf-8",
-    )
-    return config
+    sms = "timeout_s = 0.5\nmax_per_second = 40\nconcurrency = 8\n"
+    return write_config(tmp_path, twilio.url, extra=sms + sirens_toml)
 
 
 @pytest.fixture
@@ -115,6 +97,11 @@ def _daemon(rig: Rig, stop: threading.Event) -> threading.Thread:
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     return thread
+
+
+def _operator(rig: Rig, *command: str) -> int:
+    """An operator's command that leaves sending to the running daemon (--no-send)."""
+    return main(["--config", str(rig.config), *command, "--actor", "operator-1", "--no-send"])
 
 
 def _stalled_mid_broadcast(rig: Rig) -> None:
@@ -172,21 +159,7 @@ def test_a_cancel_with_deliveries_in_flight_is_the_last_word(rig: Rig) -> None:
     rig.twilio.wait_for(12, timeout=20)
     rig.sirens.wait_for(2, timeout=20)
     episode = rig.store.load_states()[(RULE.id, "manggar")].alert_id
-    code = main(
-        [
-            "--config",
-            str(rig.config),
-            "alert",
-            "cancel",
-            episode,
-            "--reason",
-            "uji coba, bukan gempa",
-            "--actor",
-            "operator-1",
-            "--no-send",
-        ]
-    )
-    assert code == 0
+    assert _operator(rig, "alert", "cancel", episode, "--reason", "uji coba, bukan gempa") == 0
     _settle(rig, stop, thread)
     bodies = _bodies_per_phone(rig.twilio)
     wrong = [p for p, b in bodies.items() if _alert_after_correction(b)]
@@ -207,19 +180,7 @@ def test_a_siren_stop_with_alert_commands_in_flight_is_the_last_command(rig: Rig
     stop = threading.Event()
     thread = _daemon(rig, stop)
     rig.sirens.wait_for(2, timeout=20)
-    code = main(
-        [
-            "--config",
-            str(rig.config),
-            "siren",
-            "stop",
-            "all",
-            "--actor",
-            "operator-1",
-            "--no-send",
-        ]
-    )
-    assert code == 0
+    assert _operator(rig, "siren", "stop", "all") == 0
     _settle(rig, stop, thread)
     last = _last_commands(rig.sirens)
     print(f"injected siren answers of 1.2 s (ack 0.5 s); siren stop all mid-alert: last {last}")
