@@ -20,7 +20,8 @@ def fixture(feed: str, name: str) -> bytes:
 
 
 #: The shipped areas.geojson (34 kelurahan, 6 kecamatan), loaded once.
-AREAS = load_areas(Path(__file__).resolve().parent.parent / "areas.geojson")
+AREAS_FILE = Path(__file__).resolve().parent.parent / "areas.geojson"
+AREAS = load_areas(AREAS_FILE)
 KELURAHAN = tuple(area.id for area in AREAS.kelurahan)
 
 

@@ -197,3 +197,26 @@ def test_wrong_schema_is_a_feed_error() -> None:
     """A JSON payload without Infogempa is a FeedError."""
     with pytest.raises(FeedError, match="Infogempa"):
         parse("bmkg-autogempa", b'{"gempa": []}')
+
+
+@pytest.mark.parametrize(
+    "field, text",
+    [
+        ("Wilayah", "Hanya TEST Event, 99 km TimurLaut TAMBRAUW-PAPUABRT"),
+        ("Potensi", "LATIHAN: Berpotensi tsunami"),
+        ("Dirasakan", "Exercise III Balikpapan"),
+    ],
+)
+def test_quake_labelled_a_test_in_its_text_is_an_exercise(field: str, text: str) -> None:
+    """The gempa files carry no status: TEST / LATIHAN / EXERCISE in their text marks a test."""
+    [obs] = parse("bmkg-autogempa", _row(**{field: text}))
+    assert obs.exercise
+
+
+def test_exercise_survives_the_merge_of_revised_rows() -> None:
+    """A test row merged with its revision stays a test."""
+    gempa = json.loads(TAMBRAUW)["Infogempa"]["gempa"]
+    revised = {**gempa, "Wilayah": "Hanya TEST Event", "Magnitude": "5.4"}
+    payload = json.dumps({"Infogempa": {"gempa": [gempa, revised]}}).encode()
+    [obs] = parse("bmkg-gempaterkini", payload)
+    assert obs.exercise

@@ -61,6 +61,8 @@ def test_feeds_parse_prints_exactly_the_contract_keys(capsys: pytest.CaptureFixt
             "region": "99 km TimurLaut TAMBRAUW-PAPUABRT",
         },
         "exercise": False,
+        "coverage": "point",
+        "basis": "measured",
     }
 
 

@@ -14,6 +14,7 @@ MENTAWAI = fixture("inatews", "inatews_datagempa_20230425_mentawai_tsunami_pd1.j
 IOWAVE = fixture("inatews", "inatews_datagempa_20231025_iowave23_TES_pd4_ended.json")
 KALTIM_PD1 = fixture("inatews", "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json")
 KALTIM_PD4 = fixture("inatews", "synthetic_inatews_pd4_ended_kaltim_balikpapan.json")
+TEST_EVENT = fixture("inatews", "synthetic_inatews_pd1_hanya_test_event_siaga_balikpapan.json")
 
 
 def test_mentawai_pd1_parses_field_by_field() -> None:
@@ -112,3 +113,63 @@ def test_unknown_wzarea_level_row_is_skipped() -> None:
     data["info"]["wzarea"][0]["level"] = "MERAH"
     [obs] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
     assert obs.values["level"] == "siaga"
+
+
+def test_test_event_labelled_only_in_its_text_is_an_exercise() -> None:
+    """ "Hanya TEST Event, Warning Tsunami PD-1" with status Actual is an exercise, never live."""
+    [obs] = parse("inatews", TEST_EVENT, areas=AREAS)
+    assert json.loads(TEST_EVENT)["status"] == "Actual"
+    assert obs.exercise
+    assert obs.values["level"] == "siaga"
+    assert obs.values["bulletin"] == 1
+
+
+@pytest.mark.parametrize(
+    "key, text",
+    [
+        ("subject", "LATIHAN Warning Tsunami PD-1"),
+        ("headline", "EXERCISE Peringatan Dini Tsunami untuk wilayah: KALTIM"),
+        ("area", "test 160 km Tenggara PENAJAM-PASER-UTARA-KALTIM"),
+    ],
+)
+def test_exercise_words_anywhere_in_the_text(key: str, text: str) -> None:
+    """Subject, headline or area text saying TEST / LATIHAN / EXERCISE (any case): an exercise."""
+    data = json.loads(KALTIM_PD1)
+    data["info"][key] = text
+    [obs] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
+    assert obs.exercise
+
+
+def test_a_word_merely_containing_test_is_live() -> None:
+    """ "TESTAMENT" in the area text is no exercise label."""
+    data = json.loads(KALTIM_PD1)
+    data["info"]["area"] = "160 km Tenggara TESTAMENT-KALTIM"
+    [obs] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
+    assert not obs.exercise
+
+
+def test_arrival_time_is_balikpapans_earliest_in_utc() -> None:
+    """wzarea date/time (WIB) is the estimated arrival: 10:52 WIB for Balikpapan is 03:52 UTC."""
+    data = json.loads(KALTIM_PD1)
+    data["info"]["wzarea"].append(
+        {"province": "KALTIM", "district": "KOTA-BALIKPAPAN", "level": "SIAGA",
+         "date": "10-03-2026", "time": "10:58:00 WIB"}
+    )  # fmt: skip
+    [obs] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
+    assert obs.values["arrival_time"] == "2026-03-10T03:52:00Z"
+
+
+def test_no_arrival_time_when_balikpapan_is_not_named() -> None:
+    """Another district's arrival is not Balikpapan's: the value is left out."""
+    [obs] = parse("inatews", KALTIM_PD1, areas=AREAS, district_contains="SAMARINDA")
+    assert "arrival_time" not in obs.values
+
+
+def test_unreadable_arrival_keeps_the_level() -> None:
+    """A row whose time cannot be read still gives Balikpapan its level, without arrival."""
+    data = json.loads(KALTIM_PD1)
+    for row in data["info"]["wzarea"]:
+        row["time"] = "kurang lebih 10:52"
+    [obs] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
+    assert obs.values["level"] == "siaga"
+    assert "arrival_time" not in obs.values

@@ -98,7 +98,7 @@ def area_json(area: Area) -> dict[str, object]:
 
 
 def _load_areas(settings: Settings) -> AreaIndex:
-    return load_areas(settings.areas_path)
+    return load_areas(settings.areas_path, settings.areas.min_polygon_share)
 
 
 def _areas_list(args: argparse.Namespace, settings: Settings) -> int:

@@ -118,6 +118,33 @@ class ObservationKind(enum.Enum):
     WIND = "wind"
     SEA_LEVEL = "sea_level"
     WEATHER_WARNING = "weather_warning"
+    # A forecast for one slot ahead (BMKG adm4 3-hour slots, Open-Meteo hours ahead):
+    # never rain that fell, so it has its own kind and never feeds measured-rain rules.
+    PRAKIRAAN = "prakiraan"
+
+
+class Coverage(enum.Enum):
+    """What an observation covers, which decides the kelurahan it reaches.
+
+    POINT: `lon`/`lat` (an epicentre). POLYGON: `polygons`, reduced by the adapter
+    to the kelurahan they cover a real share of (`area_ids`). AREAS: areas the source
+    names (InaTEWS districts, BMKG adm4 codes, a tide gauge's coast), in `area_ids`.
+    MODELLED: a model's value at a point chosen to stand for the one kelurahan in
+    `area_ids` (Open-Meteo at each kelurahan's interior point).
+    """
+
+    POINT = "point"
+    POLYGON = "polygon"
+    AREAS = "areas"
+    MODELLED = "modelled"
+
+
+class Basis(enum.Enum):
+    """Whether a value is what happened (MEASURED, or a model's analysis of an hour
+    already past) or what may happen (FORECAST: with `lead_s` and `period_s` values)."""
+
+    MEASURED = "measured"
+    FORECAST = "forecast"
 
 
 #: The value names each kind carries (a contract with rule authors and templates).
@@ -127,13 +154,36 @@ KIND_VALUES: Mapping[ObservationKind, frozenset[str]] = MappingProxyType(
             {"magnitude", "depth_km", "tsunami_potential", "mmi", "region"}
         ),
         ObservationKind.TSUNAMI_WARNING: frozenset(
-            {"level", "bulletin", "magnitude", "depth_km", "epicenter_lon", "epicenter_lat"}
+            {
+                "level",
+                "bulletin",
+                "magnitude",
+                "depth_km",
+                "epicenter_lon",
+                "epicenter_lat",
+                "arrival_time",
+            }
         ),
         ObservationKind.RAINFALL: frozenset({"precipitation_mm", "period_s"}),
         ObservationKind.WIND: frozenset({"wind_speed_ms", "wind_gust_ms"}),
         ObservationKind.SEA_LEVEL: frozenset({"sea_level_m", "datum", "wave_height_m"}),
         ObservationKind.WEATHER_WARNING: frozenset(
             {"severity", "urgency", "certainty", "event", "msg_type", "expires", "headline"}
+        ),
+        # A forecast slot: amounts over `period_s` seconds from `valid_from` to
+        # `valid_until` (ISO UTC; `slot_wita` as people read it), issued `lead_s`
+        # seconds before the slot starts.
+        ObservationKind.PRAKIRAAN: frozenset(
+            {
+                "precipitation_mm",
+                "period_s",
+                "wind_speed_ms",
+                "wind_gust_ms",
+                "lead_s",
+                "valid_from",
+                "valid_until",
+                "slot_wita",
+            }
         ),
     }
 )
@@ -155,9 +205,12 @@ def freeze_values(values: Mapping[str, Value]) -> Mapping[str, Value]:
 class Observation:
     """One normalised reading from one feed: aware UTC time, SI units, external ids.
 
-    Location is exactly one of: a point (`lon`, `lat`), polygons (`polygons`,
-    already intersected with the city into `area_ids` by the adapter), or
-    `area_ids` alone (a forecast for a kelurahan, a warning naming Balikpapan).
+    `coverage` says what it covers (see `Coverage`); left None it is inferred:
+    polygons -> POLYGON, `area_ids` -> AREAS, else POINT.  A point observation
+    reaches the kelurahan containing it; every other coverage reaches exactly
+    its `area_ids` (a tide gauge keeps its station point for information).
+    `basis` says whether it happened or is forecast; a forecast's `time` is when
+    it was issued, its slot is in its values.
     """
 
     source: str
@@ -171,9 +224,29 @@ class Observation:
     polygons: tuple[Ring, ...] = ()
     exercise: bool = False
     origin: str = ""
+    coverage: Coverage | None = None
+    basis: Basis | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time", utc(self.time))
+        if self.coverage is None:
+            inferred = (
+                Coverage.POLYGON
+                if self.polygons
+                else Coverage.AREAS
+                if self.area_ids
+                else Coverage.POINT
+            )
+            object.__setattr__(self, "coverage", inferred)
+        # Forecasts are their own kind, so no rule on measured rain ever reads one.
+        forecast = Basis.FORECAST if self.kind is ObservationKind.PRAKIRAAN else Basis.MEASURED
+        if self.basis is None:
+            object.__setattr__(self, "basis", forecast)
+        elif self.basis is not forecast:
+            raise ValueError(
+                f"a {self.kind.value} observation cannot be {self.basis.value}: "
+                "forecasts are kind prakiraan, and only forecasts are"
+            )
         if not isinstance(self.values, MappingProxyType):
             object.__setattr__(self, "values", freeze_values(self.values))
         object.__setattr__(self, "area_ids", tuple(self.area_ids))

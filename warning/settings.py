@@ -67,6 +67,12 @@ class AreasSettings:
         "under systemd, else areas.geojson in the checkout.",
         "",
     )
+    min_polygon_share: float = _doc(
+        "A warning polygon (BMKG nowcast CAP) covers a kelurahan when it covers at least "
+        "this share (0-1) of the kelurahan's area; a polygon grazing its edge does not. "
+        "A CAP naming the kecamatan covers all its kelurahan regardless.",
+        0.20,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,13 +133,19 @@ class FeedDefaults:
     options: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
 
 
-#: Options shared by the Open-Meteo forecast and marine feeds.
+#: Options of the Open-Meteo forecast feed: it asks for every kelurahan at once, at a
+#: point inside each (computed from the areas file).
 _OPEN_METEO_OPTIONS: Mapping[str, tuple[Any, str]] = {
-    "points": (
-        [],
-        "[[lon, lat], ...] to forecast for; empty: each kecamatan's centroid.",
-    ),
     "forecast_days": (2, "Days of hourly forecast per request."),
+}
+
+#: The marine feed asks for each coastal kelurahan at a point at sea off its coast.
+_OPEN_METEO_MARINE_OPTIONS: Mapping[str, tuple[Any, str]] = {
+    **_OPEN_METEO_OPTIONS,
+    "offshore_km": (
+        3.0,
+        "How far off each coastal kelurahan's coast its marine model point lies (km).",
+    ),
 }
 
 #: Every feed the daemon knows, with its defaults. Feed-specific options are
@@ -206,7 +218,7 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
         url="https://marine-api.open-meteo.com/v1/marine",
         interval_s=3600,
         max_age_s=0,
-        options=_OPEN_METEO_OPTIONS,
+        options=_OPEN_METEO_MARINE_OPTIONS,
     ),
     "big-tide": FeedDefaults(
         url="http://tides.big.go.id:8888/kacrut/0020BLPP02/temp.csv",
@@ -221,6 +233,23 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
             ),
             "station_lon": (116.79, "Longitude of the gauge (approximate: Balikpapan harbour)."),
             "station_lat": (-1.27, "Latitude of the gauge (approximate: Balikpapan harbour)."),
+            "areas": (
+                [
+                    "kariangau",
+                    "baru-tengah",
+                    "baru-ulu",
+                    "marga-sari",
+                    "karang-jati",
+                    "prapatan",
+                    "klandasan-ulu",
+                    "klandasan-ilir",
+                    "damai",
+                ],
+                "Kelurahan whose coast the gauge's readings stand for (ids or selectors). "
+                "Default: the shore of Balikpapan bay and the harbour, from Kariangau to "
+                "Klandasan; the open coast east of the city lies beyond what a bay gauge "
+                "tells reliably.",
+            ),
         },
     ),
 }
@@ -366,7 +395,7 @@ class Settings:
 
     @property
     def areas_path(self) -> Path:
-        """The areas GeoJSON."""
+        """The areas GeoJSON (load it with `areas.min_polygon_share`)."""
         return _resolve(self.areas.path, "CONFIGURATION_DIRECTORY", "areas.geojson", CHECKOUT)
 
     @property
@@ -452,6 +481,9 @@ def _build(raw: Mapping[str, Any], path: Path | None) -> Settings:
             sections[name] = _section(where, name, SECTIONS[name], value, problems)
     feeds = _feeds(where, raw.get("feeds", {}), problems)
     sirens = _sirens(where, raw.get("sirens", []), problems)
+    share = getattr(sections.get("areas"), "min_polygon_share", 0.2)
+    if not 0.0 < share <= 1.0:
+        problems.append(Problem(where, f"areas.min_polygon_share must be in (0, 1], not {share}"))
     if problems:
         raise ConfigError(problems)
     return Settings(source=path, feeds=feeds, sirens=sirens, **sections)

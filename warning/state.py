@@ -23,6 +23,7 @@ from typing import Any
 from warning.model import (
     AlertState,
     AlertStatus,
+    Coverage,
     FeedHealth,
     Level,
     Observation,
@@ -441,6 +442,7 @@ def observation_body(o: Observation) -> dict[str, Any]:
         "polygons": [list(map(list, ring)) for ring in o.polygons],
         "exercise": o.exercise,
         "origin": o.origin,
+        "coverage": None if o.coverage is None else o.coverage.value,
     }
 
 
@@ -460,6 +462,8 @@ def _observation(row: sqlite3.Row) -> Observation:
         polygons=tuple(tuple((p[0], p[1]) for p in ring) for ring in body["polygons"]),
         exercise=body["exercise"],
         origin=body["origin"],
+        # Rows stored before coverage was recorded infer it from their location.
+        coverage=Coverage(body["coverage"]) if body.get("coverage") else None,
     )
 
 

@@ -65,7 +65,7 @@ class Configuration:
 
 def load_configuration(settings: Settings) -> Configuration:
     """Load and validate the reloadable set; ConfigError with every problem at once."""
-    areas = load_areas(settings.areas_path)
+    areas = load_areas(settings.areas_path, settings.areas.min_polygon_share)
     problems: list[Problem] = []
     rules: tuple[Rule, ...] = ()
     contacts: tuple[Contact, ...] = ()

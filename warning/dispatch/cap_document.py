@@ -96,6 +96,7 @@ CATEGORY: Mapping[ObservationKind, str] = MappingProxyType(
         ObservationKind.RAINFALL: "Met",
         ObservationKind.WIND: "Met",
         ObservationKind.WEATHER_WARNING: "Met",
+        ObservationKind.PRAKIRAAN: "Met",
     }
 )
 
@@ -107,6 +108,7 @@ EVENT: Mapping[ObservationKind, Mapping[str, str]] = MappingProxyType(
         ObservationKind.RAINFALL: {"id": "Hujan lebat", "en": "Heavy rain"},
         ObservationKind.WIND: {"id": "Angin kencang", "en": "Strong wind"},
         ObservationKind.WEATHER_WARNING: {"id": "Cuaca ekstrem", "en": "Severe weather"},
+        ObservationKind.PRAKIRAAN: {"id": "Prakiraan cuaca", "en": "Weather forecast"},
     }
 )
 

@@ -116,6 +116,7 @@ EVENTS: Mapping[str, Mapping[ObservationKind, str]] = MappingProxyType(
                 ObservationKind.WIND: "angin kencang",
                 ObservationKind.SEA_LEVEL: "muka air laut",
                 ObservationKind.WEATHER_WARNING: "cuaca ekstrem",
+                ObservationKind.PRAKIRAAN: "prakiraan cuaca",
             }
         ),
         "en": MappingProxyType(
@@ -126,6 +127,7 @@ EVENTS: Mapping[str, Mapping[ObservationKind, str]] = MappingProxyType(
                 ObservationKind.WIND: "strong wind",
                 ObservationKind.SEA_LEVEL: "sea level",
                 ObservationKind.WEATHER_WARNING: "severe weather",
+                ObservationKind.PRAKIRAAN: "weather forecast",
             }
         ),
     }

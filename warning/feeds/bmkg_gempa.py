@@ -12,6 +12,8 @@ infoBMKG/data-gempabumi):
   a time more than 5 minutes after `fetched_at` rejects the row.
 - `Magnitude` and `Kedalaman` ("10 km") are strings; float noise is rounded.
 - `Potensi`: see `seismic.tsunami_potential`; gempadirasakan rows have none.
+- A row whose `Wilayah`, `Potensi` or `Dirasakan` says TEST / LATIHAN /
+  EXERCISE is an exercise (the files carry no status).
 - `Dirasakan` MMI lists ("II-III Bengkulu Utara, III Bima") give `mmi`.
 - No event id: revised and repeated rows of one quake (origin within 5 s and
   0.1 deg) become one event.  The feed lists newest first, so the first-listed
@@ -35,6 +37,7 @@ from warning.feeds.base import (
     depth_km,
     each_item,
     field,
+    is_exercise,
     item_object,
     lon_lat,
     magnitude,
@@ -117,6 +120,8 @@ def _quake(source: str, row: Any, context: FeedContext) -> Observation:
         values=values,
         lon=lon,
         lat=lat,
+        # The files have no status: a test quake is known only by its text.
+        exercise=is_exercise(None, *(row.get(k) for k in ("Wilayah", "Potensi", "Dirasakan"))),
     )
 
 
@@ -207,4 +212,5 @@ def _merged(group: list[Observation]) -> Observation:
         values=newest.values,
         lon=newest.lon,
         lat=newest.lat,
+        exercise=any(q.exercise for q in group),
     )

@@ -4,8 +4,12 @@ Quirks handled (../shared/FEEDS.md B3; OASIS CAP 1.2):
 - XML is parsed with defusedxml (no entities, no DTDs): the documents come
   from a web server we do not control.
 - Each `<area>` may carry several `<polygon>`s, each a closed ring of
-  space-separated **lat,lon** pairs; they become (lon, lat) rings and are
-  intersected with the kelurahan to give `area_ids`.
+  space-separated **lat,lon** pairs; they become (lon, lat) rings.  A kelurahan
+  is covered (in `area_ids`) when the polygons cover a real share of its area
+  (`[areas] min_polygon_share`), or when the CAP's text (areaDesc, headline,
+  description) names its kecamatan: BMKG lists affected kecamatan only there.
+- An exercise is a `status` other than Actual, or TEST / LATIHAN / EXERCISE
+  in the headline, description or areaDesc.
 - `msgType` Alert / Update / Cancel: Update and Cancel name the original in
   `<references>` ("sender,identifier,sent ..."), whose identifier becomes the
   event id so that every message of one warning is one event.
@@ -25,7 +29,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from warning.feeds.base import FeedContext, ItemError, each_item, in_range, number, reject
+from warning.feeds.base import (
+    FeedContext,
+    ItemError,
+    each_item,
+    in_range,
+    is_exercise,
+    number,
+    reject,
+)
 from warning.http import FeedError, HttpClient, PayloadKind, decode_text, parse_json, parse_xml
 from warning.model import Observation, ObservationKind, Ring, Value, utc
 
@@ -94,15 +106,18 @@ def _info(header: dict[str, str], info: Any, context: FeedContext) -> Observatio
     }  # fmt: skip
     values["msg_type"] = header["msgType"] or None
     values["expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    texts = [info.findtext(f"{CAP}{tag}") or "" for tag in ("headline", "description", "event")]
+    texts += [area.text or "" for area in info.iter(f"{CAP}areaDesc")]
+    named = context.areas.kecamatan_named(" | ".join(texts))
     return Observation(
         source=SOURCE,
         kind=ObservationKind.WEATHER_WARNING,
         event_id=_original(header),
         time=_time(header["sent"], "sent"),
         values=values,
-        area_ids=context.areas.intersecting(polygons),
+        area_ids=context.areas.covering(polygons, named),
         polygons=tuple(polygons),
-        exercise=header["status"].lower() != "actual",
+        exercise=is_exercise(header["status"], *texts),
     )
 
 

@@ -10,7 +10,12 @@ Quirks handled (../shared/FEEDS.md A2, recorded payloads in tests/fixtures/inate
   `level` is Balikpapan's when named (and `area_ids` every kelurahan), else the
   highest level listed (and no areas); it has no point: the epicentre goes into
   `epicenter_lon` / `epicenter_lat`.
-- `status` other than "Actual" ("TES" in the IOWave23 exercise) is an exercise.
+- `status` other than "Actual" ("TES" in the IOWave23 exercise) is an exercise,
+  and so is a message whose subject, headline, description or area text says
+  TEST / LATIHAN / EXERCISE ("Hanya TEST Event, Warning Tsunami PD-1", 2018).
+- `wzarea` `date`/`time` (WIB) is the estimated arrival in each district:
+  Balikpapan's earliest becomes `arrival_time` (ISO UTC, `…Z`); it is absent
+  when Balikpapan is not named or its rows carry no readable time.
 - `point.coordinates` is **lon,lat** (the opposite of data.bmkg); times are
   non-ISO WIB: `date` "25-04-23" + `time` "03:00:57 WIB", `sent` "…T03:05:33WIB".
 - `eventid` differs per message of one quake, so the event id comes from the
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +37,7 @@ from warning.feeds.base import (
     as_object,
     depth_km,
     field,
+    is_exercise,
     kelurahan_ids,
     lon_lat,
     magnitude,
@@ -66,7 +73,11 @@ def _observation(
     origin = wib_clock(_date(text(info, "date")), text(info, "time"))
     lon, lat = _epicentre(info)
     event = f"inatews:{origin:%Y%m%dT%H%M%SZ}:{lat:.1f},{lon:.1f}"
-    exercise = str(message.get("status", "")).strip().lower() != "actual"
+    exercise = is_exercise(
+        str(message.get("status", "")),
+        *(info.get(k) for k in ("subject", "headline", "description", "area", "event")),
+        *(row.get("district") for row in _rows(info.get("wzarea"))),
+    )
     bulletin = _bulletin(info.get("subject"))
     if bulletin is None:
         values: dict[str, Value] = {
@@ -78,7 +89,7 @@ def _observation(
         return Observation(
             source, ObservationKind.EARTHQUAKE, event, origin, values, lon, lat, exercise=exercise
         )
-    level, area_ids = _tsunami_level(source, info, bulletin, context)
+    level, area_ids, arrival = _tsunami_level(source, info, bulletin, context)
     values = {
         "level": level,
         "bulletin": bulletin,
@@ -87,6 +98,8 @@ def _observation(
         "epicenter_lon": lon,
         "epicenter_lat": lat,
     }
+    if arrival is not None:
+        values["arrival_time"] = arrival.strftime("%Y-%m-%dT%H:%M:%SZ")
     sent = _sent(message.get("sent")) or origin
     return Observation(
         source,
@@ -145,35 +158,70 @@ def _bulletin(subject: Any) -> int | None:
 
 def _tsunami_level(
     source: str, info: Mapping[str, Any], bulletin: int, context: FeedContext
-) -> tuple[str | None, tuple[str, ...]]:
-    """(level, area_ids): ended for PD-4; Balikpapan's level when named, else the highest."""
+) -> tuple[str | None, tuple[str, ...], datetime | None]:
+    """(level, area_ids, arrival): ended for PD-4; Balikpapan's level when named, else the
+    highest; Balikpapan's earliest estimated arrival (None when not named or not given)."""
     rows = _zones(source, info.get("wzarea"))
-    ours = [
-        level for province, district, level in rows if _is_balikpapan(province, district, context)
-    ]
+    ours = [row for row in rows if _is_balikpapan(row.province, row.district, context)]
     area_ids = kelurahan_ids(context, source) if ours else ()
+    arrival = min((r.arrival for r in ours if r.arrival is not None), default=None)
     if bulletin == 4:
-        return ENDED, area_ids
-    levels = ours or [level for _, _, level in rows]
-    return (max(levels).value if levels else None), area_ids
+        return ENDED, area_ids, arrival
+    levels = [r.level for r in ours or rows]
+    return (max(levels).value if levels else None), area_ids, arrival
 
 
-def _zones(source: str, raw: Any) -> list[tuple[str, str, Level]]:
-    """Distinct (province, district, level) rows; bad rows skipped with a reason."""
+@dataclass(frozen=True, slots=True)
+class _Zone:
+    """One wzarea row: a district, its level and its estimated arrival (UTC)."""
+
+    province: str
+    district: str
+    level: Level
+    arrival: datetime | None
+
+
+def _rows(raw: Any) -> list[Mapping[str, Any]]:
+    """The wzarea rows that are objects (the rest are rejected by `_zones`)."""
+    return [row for row in raw if isinstance(row, Mapping)] if isinstance(raw, list) else []
+
+
+def _zones(source: str, raw: Any) -> list[_Zone]:
+    """Distinct wzarea rows; bad rows skipped with a reason."""
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise FeedError("info.wzarea is not a list")
-    rows: list[tuple[str, str, Level]] = []
+    rows: list[_Zone] = []
     for item in raw:
         try:
-            row = (text(item, "province"), text(item, "district"), _level(text(item, "level")))
+            row = _Zone(
+                text(item, "province"),
+                text(item, "district"),
+                _level(text(item, "level")),
+                _arrival(source, item),
+            )
         except ItemError as exc:
             reject(source, f"wzarea row: {exc}", item)
             continue
         if row not in rows:
             rows.append(row)
     return rows
+
+
+def _arrival(source: str, row: Mapping[str, Any]) -> datetime | None:
+    """A row's estimated arrival, `date` "25-04-2023" + `time` "03:09:54 WIB", as UTC.
+
+    A row without a readable time still counts for its level (the arrival is
+    an estimate BMKG may leave out); the reason is logged.
+    """
+    if row.get("date") is None and row.get("time") is None:
+        return None
+    try:
+        return wib_clock(_date(text(row, "date")), text(row, "time"))
+    except ItemError as exc:
+        reject(source, f"wzarea arrival time unreadable: {exc}", row)
+        return None
 
 
 def _level(word: str) -> Level:

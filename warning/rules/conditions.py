@@ -187,6 +187,14 @@ def _window(node: Node, parts: dict[str, Node], ctx: Context) -> Any:
     agg = choice(parts["agg"], ctx, (a.value for a in Aggregation), "agg")
     if isinstance(over, Invalid) or isinstance(agg, Invalid):
         return INVALID
+    if over > schema.MAX_WINDOW:
+        # The daemon keeps observations for the longest window: bounded memory.
+        ctx.sink.error(
+            parts["over"].at,
+            f"over: {parts['over'].value} is longer than the {schema.MAX_WINDOW.days} days "
+            f"of history kept; use at most over: {schema.MAX_WINDOW.days}d",
+        )
+        return INVALID
     return (over, Aggregation(agg))
 
 

@@ -10,12 +10,13 @@ yields nothing, and re-passing observations already evaluated is harmless.
 
 Two kinds of observations:
 
-* Events (earthquake, tsunami_warning, weather_warning) are merged first
+* Events (earthquake, tsunami_warning, weather_warning, prakiraan) are merged first
   (`events.merge`: one event, one alert) and judged once each; they end by a
   later bulletin (PD-4 `level: ended`, CAP Cancel), by a revision that no
   longer meets the rule, by `clear_when`, or by time: `expire_after` from the
-  event's time (earthquakes 1 h, weather warnings their CAP `expires`, else
-  3 h); a tsunami warning without PD-4 times out after 12 h (TIMED_OUT).  With
+  event's time (earthquakes 1 h, weather warnings their CAP `expires`,
+  forecasts the end of their slot `valid_until`, else 3 h); a tsunami warning
+  without PD-4 times out after 12 h (TIMED_OUT).  With
   `clear_when`, a revision that no longer meets the rule ends nothing: the alert
   keeps its level until `clear_when` holds or the event ends or times out.
 * Readings (rainfall, wind, sea_level) form a series per area; the newest
@@ -66,6 +67,13 @@ DEFAULT_EXPIRY: Mapping[ObservationKind, timedelta] = {
     ObservationKind.EARTHQUAKE: timedelta(hours=1),
     ObservationKind.TSUNAMI_WARNING: timedelta(hours=12),
     ObservationKind.WEATHER_WARNING: timedelta(hours=3),
+    ObservationKind.PRAKIRAAN: timedelta(hours=3),
+}
+
+#: The value that says when an event of a kind ends.
+_EXPIRES: Mapping[ObservationKind, str] = {
+    ObservationKind.WEATHER_WARNING: "expires",
+    ObservationKind.PRAKIRAAN: "valid_until",
 }
 
 #: Kinds whose new bulletins at the same level are news (quake revisions are not).
@@ -456,11 +464,12 @@ def _word(value: object) -> str:
 def _deadline(
     rule: Rule, kind: ObservationKind, time: datetime, values: Mapping[str, object]
 ) -> datetime:
-    """When an event stops holding: expire_after, a CAP `expires`, or the kind's default."""
+    """When an event stops holding: expire_after, a CAP `expires`, a forecast slot's end
+    (`valid_until`), or the kind's default."""
     if rule.expire_after is not None:
         return time + rule.expire_after
-    expires = values.get("expires")
-    if kind is ObservationKind.WEATHER_WARNING and isinstance(expires, str):
+    expires = values.get(_EXPIRES.get(kind, ""))
+    if isinstance(expires, str):
         try:
             return utc(datetime.fromisoformat(expires))
         except ValueError:

@@ -20,6 +20,9 @@ EVENT_KINDS = frozenset(
         ObservationKind.EARTHQUAKE,
         ObservationKind.TSUNAMI_WARNING,
         ObservationKind.WEATHER_WARNING,
+        # A forecast slot is an event: it holds until its slot ends, and a newer
+        # forecast of the same slot (same id) replaces it.
+        ObservationKind.PRAKIRAAN,
     }
 )
 
@@ -63,16 +66,24 @@ def merge(observations: Iterable[Observation]) -> list[Event]:
     """Like `merge_events`, keeping each event's aliases and input order."""
     groups: list[list[tuple[int, Observation]]] = []
     singles: list[Event] = []
+    # Forecast slots are many (34 kelurahan x dozens of slots) and one only by id:
+    # grouped by a dict, not by the pairwise search quakes need.
+    slots: dict[tuple[str, bool], list[tuple[int, Observation]]] = {}
     for index, observation in enumerate(observations):
         if observation.kind not in EVENT_KINDS:
             singles.append(Event(observation, frozenset({observation.event_id}), index))
+            continue
+        if observation.kind is ObservationKind.PRAKIRAAN:
+            slots.setdefault((observation.event_id, observation.exercise), []).append(
+                (index, observation)
+            )
             continue
         group = next((g for g in groups if _belongs(g, observation)), None)
         if group is None:
             groups.append([(index, observation)])
         else:
             group.append((index, observation))
-    merged = [_merged(group) for group in groups]
+    merged = [_merged(group) for group in [*groups, *slots.values()]]
     return sorted([*singles, *merged], key=lambda e: e.order)
 
 

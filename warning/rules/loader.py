@@ -219,6 +219,7 @@ def _cross_checks(parsed: _Parsed) -> None:
     _one_level_form(parsed)
     _siren_level(parsed)
     _tsunami_expiry(parsed)
+    _forecast_audience(parsed)
     _message_lengths(parsed)
     if "description" not in parsed.nodes:
         parsed.ctx.sink.warn(
@@ -303,6 +304,41 @@ def _tsunami_expiry(parsed: _Parsed) -> None:
             parsed.nodes["expire_after"].at,
             "a tsunami warning ends only with its PD-4 bulletin (clear_when) or the 12 h safety "
             "timeout: remove expire_after",
+        )
+
+
+#: Contact groups that speak to residents: a forecast never reaches them.
+RESIDENT_GROUPS: tuple[str, ...] = ("public", "rt-heads", "siskamling")
+
+
+def _forecast_audience(parsed: _Parsed) -> None:
+    """A rule on forecasts (kind prakiraan) warns officials ahead, never sirens or the public.
+
+    A forecast may not come true: sounding sirens, publishing CAP or texting
+    residents on one would spend their trust on rain that did not fall.
+    """
+    if parsed.get("kind") is not ObservationKind.PRAKIRAAN:
+        return
+    actions = parsed.get("actions") or frozenset()
+    loud = sorted(a.value for a in actions if a in (Action.SIREN, Action.CAP))
+    if loud:
+        parsed.ctx.sink.error(
+            parsed.nodes["actions"].at,
+            f"a prakiraan (forecast) rule cannot use {' or '.join(loud)}: forecasts never "
+            "sound sirens or reach the public; use actions: [sms] with recipients: [officials]",
+        )
+    recipients = parsed.get("recipients")
+    if "recipients" not in parsed.nodes:
+        parsed.ctx.sink.error(
+            parsed.at,
+            "a prakiraan (forecast) rule needs recipients: without them every group, "
+            "residents too, would get it; add recipients: [officials]",
+        )
+    elif recipients and (residents := [g for g in recipients if g in RESIDENT_GROUPS]):
+        parsed.ctx.sink.error(
+            parsed.nodes["recipients"].at,
+            f"a prakiraan (forecast) rule cannot address {', '.join(residents)}: forecasts go "
+            "to officials only; use recipients: [officials]",
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from types import MappingProxyType
 
 from warning.model import KIND_VALUES, Aggregation, Comparison, Level, ObservationKind
@@ -317,21 +318,67 @@ VALUES: tuple[ValueDoc, ...] = (
     ValueDoc(
         "precipitation_mm",
         ValueType.NUMBER,
-        "Rain in mm during `period_s` (sum it `over` a window for accumulations).",
+        "Rain in mm during `period_s` (sum it `over` a window for accumulations; a "
+        "prakiraan's amount is its slot's total, e.g. 3 hours for BMKG).",
         "9999.9",
-        frozenset({_K.RAINFALL}),
+        frozenset({_K.RAINFALL, _K.PRAKIRAAN}),
     ),
     ValueDoc(
         "period_s",
         ValueType.NUMBER,
-        "Seconds the rain amount covers.",
+        "Seconds the rain amount covers (3600 hourly, 10800 a BMKG 3-hour slot).",
         "86400",
-        frozenset({_K.RAINFALL}),
+        frozenset({_K.RAINFALL, _K.PRAKIRAAN}),
     ),
     ValueDoc(
-        "wind_speed_ms", ValueType.NUMBER, "Mean wind speed in m/s.", "99.9", frozenset({_K.WIND})
+        "wind_speed_ms",
+        ValueType.NUMBER,
+        "Mean wind speed in m/s.",
+        "99.9",
+        frozenset({_K.WIND, _K.PRAKIRAAN}),
     ),
-    ValueDoc("wind_gust_ms", ValueType.NUMBER, "Wind gust in m/s.", "99.9", frozenset({_K.WIND})),
+    ValueDoc(
+        "wind_gust_ms",
+        ValueType.NUMBER,
+        "Wind gust in m/s.",
+        "99.9",
+        frozenset({_K.WIND, _K.PRAKIRAAN}),
+    ),
+    ValueDoc(
+        "lead_s",
+        ValueType.NUMBER,
+        "Seconds from the forecast's issue to the start of its slot.",
+        "259200",
+        frozenset({_K.PRAKIRAAN}),
+    ),
+    ValueDoc(
+        "slot_wita",
+        ValueType.TEXT,
+        "The forecast slot as people read it, e.g. '10/03 14.00-17.00 WITA'.",
+        "31/12 23.00-02.00 WITA",
+        frozenset({_K.PRAKIRAAN}),
+    ),
+    ValueDoc(
+        "valid_from",
+        ValueType.TIME,
+        "Start of the forecast slot (messages only, shown in WITA).",
+        "31-12-2099 23:59 WITA",
+        frozenset({_K.PRAKIRAAN}),
+    ),
+    ValueDoc(
+        "valid_until",
+        ValueType.TIME,
+        "End of the forecast slot (messages only, shown in WITA).",
+        "31-12-2099 23:59 WITA",
+        frozenset({_K.PRAKIRAAN}),
+    ),
+    ValueDoc(
+        "arrival_time",
+        ValueType.TIME,
+        "BMKG's estimated arrival of the wave in Balikpapan (messages only, in WITA).",
+        "31-12-2099 23:59 WITA",
+        frozenset({_K.TSUNAMI_WARNING}),
+    ),
     ValueDoc(
         "sea_level_m",
         ValueType.NUMBER,
@@ -451,6 +498,10 @@ WORST_PREFIX: Mapping[str, str] = MappingProxyType(
 
 #: Characters of one GSM-7 SMS segment.
 SMS_LIMIT = 160
+
+#: The longest window a condition may fold (`over`): the daemon keeps this much history
+#: at most (a 3-day antecedent-rain sum for landslides fits with room to spare).
+MAX_WINDOW = timedelta(days=7)
 
 DURATION_UNITS: Mapping[str, int] = MappingProxyType({"s": 1, "m": 60, "h": 3600, "d": 86400})
 
