@@ -200,7 +200,7 @@ def test_wrong_schema_is_a_feed_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "field, text",
+    ("field", "text"),
     [
         ("Wilayah", "Hanya TEST Event, 99 km TimurLaut TAMBRAUW-PAPUABRT"),
         ("Potensi", "LATIHAN: Berpotensi tsunami"),

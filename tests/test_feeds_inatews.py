@@ -125,7 +125,7 @@ def test_test_event_labelled_only_in_its_text_is_an_exercise() -> None:
 
 
 @pytest.mark.parametrize(
-    "key, text",
+    ("key", "text"),
     [
         ("subject", "LATIHAN Warning Tsunami PD-1"),
         ("headline", "EXERCISE Peringatan Dini Tsunami untuk wilayah: KALTIM"),

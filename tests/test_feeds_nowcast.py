@@ -149,7 +149,7 @@ def test_the_city_name_is_not_the_kecamatan_balikpapan_kota() -> None:
 
 
 @pytest.mark.parametrize(
-    "tag, text",
+    ("tag", "text"),
     [
         ("headline", "TEST Hujan Lebat disertai Petir di Kalimantan Timur"),
         ("description", "Hanya TEST Event. Hujan lebat disertai petir."),

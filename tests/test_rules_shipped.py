@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from warning.areas import AreaIndex
+from warning.daemon.pipeline import history_span
 from warning.model import (
     Action,
     AllOf,
@@ -174,3 +175,30 @@ def _fits_one_sms(rule: Rule, level: Level, names: list[str]) -> None:
         prefix = "LATIHAN: AMAN: " if language == "id" else "DRILL: ALL CLEAR: "
         text = templates.worst_case(template, widest, prefix)
         assert templates.sms_length(text) <= 160, (rule.id, language, text)
+
+
+def test_landslide_rule_reads_three_days_and_history_keeps_them(shipped: dict[str, Rule]) -> None:
+    """Antecedent rain is a 72 h sum over hill kelurahan; the daemon keeps enough history."""
+    landslide = shipped["longsor-hujan-3-hari"]
+    assert landslide.kind is ObservationKind.RAINFALL
+    assert "sepinggan-raya" not in landslide.areas and "gunung-sari-ulu" in landslide.areas
+    assert "PVMBG" in landslide.description
+    assert timedelta(hours=72) + landslide.keep_firing_for <= history_span(shipped.values())
+    assert history_span(shipped.values()) <= timedelta(days=8)
+
+
+def test_forecast_rules_speak_to_officials_only(shipped: dict[str, Rule]) -> None:
+    """Every prakiraan rule sends SMS to officials and nothing else."""
+    forecasts = [r for r in shipped.values() if r.kind is ObservationKind.PRAKIRAAN]
+    assert forecasts
+    for rule in forecasts:
+        assert rule.actions == frozenset({Action.SMS})
+        assert rule.recipients == ("officials",)
+
+
+def test_150_mm_in_3_hours_is_awas(shipped: dict[str, Rule]) -> None:
+    """The 3-hour tier: 150 mm within 3 hours of rain that fell is AWAS, for everyone."""
+    tier = shipped["hujan-3-jam"]
+    assert tier.kind is ObservationKind.RAINFALL
+    assert [step.level for step in tier.levels] == [Level.AWAS]
+    assert tier.recipients == ()
