@@ -117,35 +117,49 @@ class AreaIndex:
     def seaward_point(self, area_id: str, offshore_km: float = OFFSHORE_KM) -> tuple[float, float]:
         """(lon, lat) at sea off a coastal kelurahan, outside every land polygon we know.
 
-        Method: the kelurahan's coast is the part of its boundary it shares with
-        no other kelurahan (shared edges are land borders).  From its interior
-        point, the direction to each point of that coast (sampled every 250 m)
-        is followed past the coast by `offshore_km` (shorter steps when that
-        lands on other land, e.g. across a narrow bay); the first candidate,
-        nearest coast point first, that lies outside every kelurahan is taken.
-        Without one (a kelurahan enclosed by others) its interior point is used.
+        Method: a kelurahan's open edge is the part of its boundary it shares with
+        no other kelurahan: its shore, but also the city limit where it borders
+        another regency on land (Teritip and Samboja).  The shore runs on from
+        one coastal kelurahan to the next, so the open edge's points are tried
+        nearest to the other coastal kelurahan's open edges first (the city limit
+        lies away from them).  From the kelurahan's interior point, the direction
+        to the edge point is followed past the edge by `offshore_km` (shorter
+        steps when that lands on other land, e.g. across a narrow bay); the first
+        candidate outside every kelurahan is taken.  A kelurahan with no open
+        edge (enclosed by others) keeps its interior point.
         """
         index = self._ids.index(self.get(area_id).id)
-        own = self._utm[index]
-        kelurahan = [i for i, a in enumerate(self.areas) if a.level is AreaLevel.KELURAHAN]
-        others = shapely.union_all(self._utm[[i for i in kelurahan if i != index]])
-        coast = own.boundary.difference(others.buffer(25.0))
-        centre = shapely.transform(self.geometry(area_id).representative_point(), _utm_xy)
-        if coast.is_empty:
+        edge = self._open_edge(index)
+        if edge.is_empty:
             return self.interior_point(area_id)
-        land = shapely.union_all(self._utm[kelurahan])
+        centre = shapely.transform(self.geometry(area_id).representative_point(), _utm_xy)
+        shore = shapely.union_all(
+            [
+                self._open_edge(i)
+                for i, a in enumerate(self.areas)
+                if a.level is AreaLevel.KELURAHAN and a.coastal and i != index
+            ]
+        )
+        land = shapely.union_all(self._utm[self._kelurahan_rows()])
         steps = [offshore_km * f / 3.0 for f in _OFFSHORE_TRIES[::-1]]
-        for along in _coast_samples(coast, centre):
+        for along in _edge_samples(edge, shore if not shore.is_empty else centre):
             direction = np.array([along.x - centre.x, along.y - centre.y])
             length = float(np.hypot(*direction))
-            if length == 0.0:
-                continue
             for km in steps:
-                x, y = np.array([along.x, along.y]) + direction / length * km * 1000.0
+                x, y = np.array([along.x, along.y]) + direction / max(length, 1.0) * km * 1000.0
                 if not land.intersects(Point(x, y)):
                     lon, lat = _FROM_UTM.transform(x, y)
                     return (round(float(lon), 5), round(float(lat), 5))
         return self.interior_point(area_id)
+
+    def _kelurahan_rows(self) -> list[int]:
+        """Positions of the kelurahan among all areas."""
+        return [i for i, a in enumerate(self.areas) if a.level is AreaLevel.KELURAHAN]
+
+    def _open_edge(self, index: int) -> BaseGeometry:
+        """The boundary (UTM metres) area `index` shares with no other kelurahan."""
+        others = shapely.union_all(self._utm[[i for i in self._kelurahan_rows() if i != index]])
+        return self._utm[index].boundary.difference(others.buffer(25.0))
 
     def locate(self, lon: float, lat: float) -> Location:
         """The kelurahan and kecamatan containing (lon, lat); borders count as inside."""
@@ -284,15 +298,15 @@ def _equal_area_xy(coords: Any) -> Any:
     return np.column_stack([x, y])
 
 
-def _coast_samples(coast: BaseGeometry, centre: Point) -> list[Point]:
-    """Points every 250 m along a coast (UTM metres), nearest to `centre` first."""
+def _edge_samples(edge: BaseGeometry, near: BaseGeometry) -> list[Point]:
+    """Points every 250 m along an edge (UTM metres), nearest to `near` first."""
     lines: list[LineString] = [
-        g for g in shapely.get_parts(shapely.line_merge(coast)) if g.geom_type == "LineString"
+        g for g in shapely.get_parts(shapely.line_merge(edge)) if g.geom_type == "LineString"
     ]
     samples = [
         line.interpolate(d) for line in lines for d in np.arange(0.0, line.length + 1.0, 250.0)
     ]
-    return sorted(samples, key=centre.distance)
+    return sorted(samples, key=near.distance)
 
 
 def _polygon(ring: Ring) -> BaseGeometry | None:

@@ -35,6 +35,7 @@ from warning.model import (
     Expression,
     FeedHealth,
     Observation,
+    ObservationKind,
     Problem,
     Rule,
     Transition,
@@ -114,17 +115,33 @@ class History:
         # Identity -> observation; dicts keep insertion order, so this is also
         # the receipt order, and pruning never has to recompute identities.
         self._held: dict[str, Observation] = {}
+        # (source, event id) of a forecast slot -> identity of its newest version.
+        self._slots: dict[tuple[str, str], str] = {}
         self.add(observations)
 
     def add(self, observations: Iterable[Observation]) -> list[Observation]:
-        """Append the ones not seen before; return them."""
+        """Append the ones not seen before; return them.
+
+        A newer forecast of a slot replaces the older one: models run hourly for
+        days ahead, and keeping every version would grow the history (and each
+        evaluation) without telling the engine anything it uses.
+        """
         new: list[Observation] = []
         for observation in observations:
             key = _identity(observation)
             if key not in self._held:
+                self._supersede(observation, key)
                 self._held[key] = observation
                 new.append(observation)
         return new
+
+    def _supersede(self, observation: Observation, key: str) -> None:
+        """Forget the older version of a forecast slot that `observation` revises."""
+        if observation.kind is not ObservationKind.PRAKIRAAN:
+            return
+        older = self._slots.get((observation.source, observation.event_id))
+        self._held.pop(older or "", None)
+        self._slots[(observation.source, observation.event_id)] = key
 
     def without(self, observations: Iterable[Observation]) -> list[Observation]:
         """The ones of `observations` not yet held."""
@@ -133,6 +150,7 @@ class History:
     def prune(self, before: datetime) -> None:
         """Forget observations dated before `before` (future-dated forecasts stay)."""
         self._held = {k: o for k, o in self._held.items() if o.time >= before}
+        self._slots = {slot: k for slot, k in self._slots.items() if k in self._held}
 
     def items(self) -> list[Observation]:
         """Everything held, oldest received first."""
