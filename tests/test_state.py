@@ -97,17 +97,10 @@ def test_observations_stored_once_and_read_back(store: Store) -> None:
 
 def test_stored_observations_keep_what_they_cover(store: Store) -> None:
     """A tide reading standing for the bay shore comes back as such, station point and all."""
-    obs = Observation(
-        source="big-tide",
-        kind=ObservationKind.SEA_LEVEL,
-        event_id="big-tide:1",
-        time=T0,
-        values={"sea_level_m": 1.2, "datum": "gauge zero"},
-        lon=116.79,
-        lat=-1.27,
-        area_ids=("kariangau", "prapatan"),
-        coverage=Coverage.AREAS,
-    )
+    values = {"sea_level_m": 1.2, "datum": "gauge zero"}
+    bay = ("kariangau", "prapatan")
+    obs = Observation("big-tide", ObservationKind.SEA_LEVEL, "big-tide:1", T0, values,
+                      116.79, -1.27, bay, coverage=Coverage.AREAS)  # fmt: skip
     with store.transaction() as tx:
         store.remember_observations(tx, [obs], T0)
     [back] = store.recent_observations(T0 - timedelta(hours=1))
