@@ -8,7 +8,7 @@ import pytest
 
 from tests.feeds_support import AREAS, KELURAHAN, fixture, parse, utc
 from warning.feeds import FeedError
-from warning.model import ObservationKind
+from warning.model import Coverage, ObservationKind
 
 MENTAWAI = fixture("inatews", "inatews_datagempa_20230425_mentawai_tsunami_pd1.json")
 IOWAVE = fixture("inatews", "inatews_datagempa_20231025_iowave23_TES_pd4_ended.json")
@@ -26,6 +26,7 @@ def test_mentawai_pd1_parses_field_by_field() -> None:
     assert obs.time == utc(2023, 4, 24, 20, 5, 33)
     assert (obs.lon, obs.lat) == (None, None)
     assert obs.area_ids == ()
+    assert obs.coverage is Coverage.AREAS
     assert not obs.exercise
     assert dict(obs.values) == {
         "level": "waspada",

@@ -206,7 +206,8 @@ class Observation:
     """One normalised reading from one feed: aware UTC time, SI units, external ids.
 
     `coverage` says what it covers (see `Coverage`); left None it is inferred:
-    polygons -> POLYGON, `area_ids` -> AREAS, else POINT.  A point observation
+    polygons -> POLYGON, a point without `area_ids` -> POINT, else AREAS (a
+    warning naming none of our areas names areas all the same).  A point observation
     reaches the kelurahan containing it; every other coverage reaches exactly
     its `area_ids` (a tide gauge keeps its station point for information).
     `basis` says whether it happened or is forecast; a forecast's `time` is when
@@ -230,12 +231,9 @@ class Observation:
     def __post_init__(self) -> None:
         object.__setattr__(self, "time", utc(self.time))
         if self.coverage is None:
+            point = self.lon is not None and self.lat is not None and not self.area_ids
             inferred = (
-                Coverage.POLYGON
-                if self.polygons
-                else Coverage.AREAS
-                if self.area_ids
-                else Coverage.POINT
+                Coverage.POLYGON if self.polygons else Coverage.POINT if point else Coverage.AREAS
             )
             object.__setattr__(self, "coverage", inferred)
         # Forecasts are their own kind, so no rule on measured rain ever reads one.
