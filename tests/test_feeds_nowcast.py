@@ -155,6 +155,7 @@ def test_the_city_name_is_not_the_kecamatan_balikpapan_kota() -> None:
         ("description", "Hanya TEST Event. Hujan lebat disertai petir."),
         ("areaDesc", "LATIHAN Kalimantan Timur"),
         ("headline", "Exercise: Hujan Lebat di Kalimantan Timur"),
+        ("headline", "TESTING sistem: Hujan Lebat di Kalimantan Timur"),
     ],
 )
 def test_exercise_named_in_the_text_is_never_live(tag: str, text: str) -> None:

@@ -251,6 +251,19 @@ def test_open_meteo_hours_ahead_are_prakiraan_with_lead_time() -> None:
     }
 
 
+def test_open_meteo_location_id_orders_the_answers() -> None:
+    """Answers carrying `location_id` pair with the point of that index, whatever their order."""
+    answers = json.loads(_answers(34, ["2026-03-10T14:00"], [1.0]))
+    for index, answer in enumerate(answers):
+        answer["hourly"]["precipitation"] = [float(index)]
+        if index:
+            answer["location_id"] = index
+    payload = json.dumps(list(reversed(answers))).encode()
+    found = parse("open-meteo", payload, areas=AREAS, fetched_at=utc(2026, 3, 10, 7))
+    rain = {o.area_ids[0]: o.values["precipitation_mm"] for o in found if o.values.get("period_s")}
+    assert rain == {area: float(i) for i, area in enumerate(KELURAHAN)}
+
+
 def test_open_meteo_answer_count_must_match_the_kelurahan_asked() -> None:
     """Six answers for 34 kelurahan asked cannot be paired: a FeedError, not a wrong area."""
     with pytest.raises(FeedError, match="6 locations answered for 34 kelurahan"):

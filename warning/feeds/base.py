@@ -76,7 +76,9 @@ class FeedContext:
 #: Words by which BMKG labels an exercise or test in a bulletin's text ("Hanya TEST
 #: Event, Warning Tsunami PD-1", 2018-07-11, with status Actual): whole words only, any
 #: case, so "TESTAMENT" or "kontestan" never match.
-_EXERCISE_WORDS = re.compile(r"(?<![A-Za-z0-9])(test|latihan|exercise)(?![A-Za-z0-9])", re.I)
+_EXERCISE_WORDS = re.compile(
+    r"(?<![A-Za-z0-9])(test|testing|latihan|exercise)(?![A-Za-z0-9])", re.IGNORECASE
+)
 
 
 def is_exercise(status: str | None, *texts: object) -> bool:

@@ -89,8 +89,10 @@ def _located(
     """Pair answer i with kelurahan i; without areas every answer stays a point.
 
     Open-Meteo snaps coordinates to its grid, so answers cannot be matched by
-    position: only their order identifies them, and a count that differs from
-    the request's means the answer is for another request.
+    position: their order identifies them (or `location_id`, the index of the
+    point asked, which newer servers print for every point but the first), and
+    a count that differs from the request's means the answer is for another
+    request.
     """
     if not area_ids:
         return [(location, None) for location in locations]
@@ -99,7 +101,16 @@ def _located(
             f"{len(locations)} locations answered for {len(area_ids)} kelurahan asked: "
             "the answer does not match the request"
         )
-    return list(zip(locations, area_ids, strict=True))
+    ordered = sorted(enumerate(locations), key=lambda pair: (_location_id(pair[1]), pair[0]))
+    return [(location, area) for (_, location), area in zip(ordered, area_ids, strict=True)]
+
+
+def _location_id(location: Mapping[str, Any]) -> int:
+    """The answer's `location_id` (0 when absent, as Open-Meteo leaves it out for 0)."""
+    value = location.get("location_id", 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FeedError(f"location_id {value!r} is not a whole number")
+    return value
 
 
 def _locations(payload: bytes) -> list[Mapping[str, Any]]:
