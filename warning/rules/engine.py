@@ -283,18 +283,48 @@ def _judge_readings(
         return _UNKNOWN
     if _cancelled_readings(readings, status):
         return _Verdict(True)
-    levels = [(r, level_of(rule, r)) for r in readings]
+    levels = _Levels(rule, readings)
     newest_time = readings[-1].time
-    newest = [(r, lv) for r, lv in levels if r.time == newest_time]
+    newest = [(r, levels.at(i)) for i, r in enumerate(readings) if r.time == newest_time]
     level = max((lv for _, lv in newest if lv is not None), default=None)
     driver = next((r for r, lv in newest if lv == level), newest[-1][0]).observation
-    held = [r.time for r, lv in levels if lv is not None]
-    last_true = max([*held, *([status.last_true] if status.last_true else [])], default=None)
+    held = levels.latest(Level.WASPADA, after=status.last_true)
+    last_true = max([t for t in (held, status.last_true) if t is not None], default=None)
     cleared = _cleared(rule, [r for r, _ in newest], level)
     base = _Verdict(True, level, driver, last_true)
     if status.state is not AlertState.FIRING:
         return base if not cleared else replace(base, level=None)
     return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
+
+
+class _Levels:
+    """The level each reading gives a rule, judged only when asked, newest first.
+
+    Every kelurahan has days of readings (a landslide rule sums three days), yet
+    a verdict needs only the newest and the latest that held: judging all of
+    them on every evaluation would cost more with every hour of history.
+    """
+
+    def __init__(self, rule: Rule, readings: Sequence[Reading]) -> None:
+        self._rule = rule
+        self._readings = readings
+        self._known: dict[int, Level | None] = {}
+
+    def at(self, index: int) -> Level | None:
+        """The level reading `index` gives (None: the rule does not hold)."""
+        if index not in self._known:
+            self._known[index] = level_of(self._rule, self._readings[index])
+        return self._known[index]
+
+    def latest(self, least: Level, after: datetime | None) -> datetime | None:
+        """Time of the newest reading later than `after` at `least` or above, else None."""
+        for index in range(len(self._readings) - 1, -1, -1):
+            if after is not None and self._readings[index].time <= after:
+                return None
+            level = self.at(index)
+            if level is not None and level >= least:
+                return self._readings[index].time
+        return None
 
 
 def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> bool:
@@ -313,7 +343,7 @@ def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None) -> bool
 def _firing_readings(
     rule: Rule,
     base: _Verdict,
-    levels: Sequence[tuple[Reading, Level | None]],
+    levels: _Levels,
     status: AlertStatus,
     ctx: _Context,
     *,
@@ -326,8 +356,7 @@ def _firing_readings(
     if base.level is None or status.level is None or base.level > status.level:
         # Hysteresis, or keep_firing_for not yet over: stay at the current level.
         return replace(base, level=base.level or status.level)
-    top = [r.time for r, lv in levels if lv is not None and lv >= status.level]
-    if top and ctx.now - max(top) < rule.keep_firing_for:
+    if levels.latest(status.level, after=ctx.now - rule.keep_firing_for) is not None:
         return replace(base, level=status.level)
     return base
 

@@ -115,7 +115,13 @@ def _km(a: Observation, b: Observation) -> float:
 def _merged(group: Sequence[tuple[int, Observation]]) -> Event:
     """The group's representative under the id of its first-received member."""
     index, representative = _representative(group)
-    stable = replace(representative, event_id=group[0][1].event_id)
+    first = group[0][1].event_id
+    # Most groups (a forecast slot, a lone quake) already carry that id: no copy.
+    stable = (
+        representative
+        if representative.event_id == first
+        else replace(representative, event_id=first)
+    )
     return Event(stable, frozenset(m.event_id for _, m in group), index)
 
 

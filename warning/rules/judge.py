@@ -113,18 +113,21 @@ def _window(reading: Reading, name: str, over: timedelta, agg: Aggregation) -> f
     # The series is oldest first and ends at this reading: bisect, not scan.
     first = bisect.bisect_right(reading.series, reading.time - over, key=_time)
     last = bisect.bisect_right(reading.series, reading.time, key=_time)
-    values = [o.values.get(name) for o in reading.series[first:last] if _fits(o, over)]
+    seconds = over.total_seconds()
+    values = [o.values.get(name) for o in reading.series[first:last] if _fits(o, seconds)]
     return aggregate(agg, [float(v) for v in values if _is_number(v)])  # type: ignore[arg-type]
 
 
-def _fits(observation: Observation, over: timedelta) -> bool:
-    """An amount over a period longer than the window is no part of it.
+def _fits(observation: Observation, seconds: float) -> bool:
+    """An amount over a period longer than the window (`seconds`) is no part of it.
 
     A 3-hour total is never an hour's rain: a 1-hour window leaves it out
     rather than read 150 mm in 3 hours as 150 mm in one.
     """
     period = observation.values.get(PERIOD)
-    return not _is_number(period) or float(period) <= over.total_seconds()  # type: ignore[arg-type]
+    if isinstance(period, bool) or not isinstance(period, int | float):
+        return True
+    return period <= seconds
 
 
 def _time(observation: Observation) -> datetime:
