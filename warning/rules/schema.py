@@ -112,9 +112,9 @@ RULE_KEYS: tuple[Key, ...] = (
         "lowest to highest; the highest step whose `when` holds gives the level (a step without "
         "`when` always holds). The rule's own `when` must hold first. One event or one series "
         "is one alert that escalates and de-escalates along the ladder and ends once, with one "
-        "all-clear. A step may carry its own `message` (same form and checks as the rule's), "
-        "used at that level and for the all-clear when the alert ends at that level; steps "
-        "without one use the rule's `message`.",
+        "all-clear. A step may carry its own `message`, `update_message` and `end_message` "
+        "(same form and checks as the rule's), used at that level and, for `end_message`, when "
+        "the alert ends at that level; a step without one uses the rule's.",
         'levels:\n  - level: waspada\n    when: {value: level, "==": waspada}\n'
         '    message: {id: "{level} TSUNAMI di {area}. Jauhi pantai."}\n'
         '  - {level: siaga, when: {value: level, "==": siaga}}',
@@ -187,15 +187,39 @@ RULE_KEYS: tuple[Key, ...] = (
     Key(
         "message",
         FieldType.MESSAGES,
-        "SMS text per language: `id` (Bahasa Indonesia) required, `en` optional. Use only the "
-        "placeholders listed below, in braces; say what to do. The worst-case text (longest "
-        "level, area list and numbers, with the drill and all-clear prefixes) should fit one "
-        "160-character SMS, else `warning check` warns. Required, except in a `levels` rule "
-        "whose every step has its own `message`.",
-        'message:\n  id: "{level}: Hujan sangat lebat di {area}. Jauhi sungai."\n'
-        '  en: "{level}: Very heavy rain in {area}. Keep away from rivers."',
+        "SMS text when the alert is raised (and at every escalation or de-escalation), per "
+        "language: `id` (Bahasa Indonesia) required, `en` optional. Write the whole SMS: the "
+        "level, where, what happened and what to do; nothing is added to it. Use only the "
+        "placeholders of the rule's kind (below), in braces. `warning rules check` renders it "
+        "on sample facts and refuses a text longer than one SMS (160 GSM-7 characters, with "
+        'the "LATIHAN: " drill prefix) or a placeholder that can be empty for the kind. '
+        "Required, except in a `levels` rule whose every step has its own `message`.",
+        'message:\n  id: "{level}: Hujan sangat lebat {precipitation_mm} mm/24 jam di {area}. '
+        'Jauhi sungai dan lereng."\n'
+        '  en: "{level}: Very heavy rain {precipitation_mm} mm/24 h in {area}. '
+        'Keep away from rivers and slopes."',
         required=True,
         field="messages",
+    ),
+    Key(
+        "update_message",
+        FieldType.MESSAGES,
+        "SMS text when the same warning is updated at the same level (a new bulletin that "
+        "changes what people act on) or repeated by `repeat_every`. Default: `message`.",
+        'update_message:\n  id: "PEMUTAKHIRAN {level}: Hujan {precipitation_mm} mm/24 jam di '
+        '{area}. Tetap jauhi sungai."',
+        field="update_messages",
+    ),
+    Key(
+        "end_message",
+        FieldType.MESSAGES,
+        "SMS text when the alert ends (all-clear, safety timeout, expiry, operator cancel): "
+        "say what ended; never repeat the warning's instruction. Required for every kind "
+        "except earthquake (a quake alert expires silently: there is no all-clear for "
+        "aftershocks).",
+        'end_message:\n  id: "Hujan sangat lebat di {area} telah reda. Tetap hati-hati di '
+        'jalan tergenang."',
+        field="end_messages",
     ),
 )
 
@@ -203,7 +227,10 @@ RULE_KEYS: tuple[Key, ...] = (
 RULE_KEY_INDEX: Mapping[str, Key] = MappingProxyType({k.name: k for k in RULE_KEYS})
 
 #: Keys of one `levels:` step.
-STEP_KEYS: tuple[str, ...] = ("level", "when", "message")
+STEP_KEYS: tuple[str, ...] = ("level", "when", "message", "update_message", "end_message")
+
+#: The message keys of a rule or a step and the change they are sent for.
+MESSAGE_KEYS: tuple[str, ...] = ("message", "update_message", "end_message")
 
 #: Languages a `message` may have; the first is required.
 LANGUAGES: tuple[str, ...] = ("id", "en")
@@ -236,7 +263,13 @@ class ValueType(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ValueDoc:
-    """One observation value: its type, meaning, allowed words and widest rendering."""
+    """One observation value: its type, meaning, allowed words and message renderings.
+
+    `sample` is a realistic value `warning rules check` renders messages with,
+    `widest` the longest text the value can print as (for the one-SMS check);
+    `maybe_empty` the kinds whose observations may lack it (a feed that does not
+    report it), where a message may use it only if the rule's `when` requires it.
+    """
 
     name: str
     type: ValueType
@@ -244,6 +277,9 @@ class ValueDoc:
     widest: str
     kinds: frozenset[ObservationKind]
     choices: tuple[str, ...] = ()
+    sample: str | float | int | bool = ""
+    maybe_empty: frozenset[ObservationKind] = frozenset()
+    description_id: str = ""
 
     @property
     def comparable(self) -> bool:
@@ -253,73 +289,161 @@ class ValueDoc:
 
 _K = ObservationKind
 _QUAKES = frozenset({_K.EARTHQUAKE, _K.TSUNAMI_WARNING})
+_QUAKE = frozenset({_K.EARTHQUAKE})
+_TSUNAMI = frozenset({_K.TSUNAMI_WARNING})
+_CAP = frozenset({_K.WEATHER_WARNING})
 
 VALUES: tuple[ValueDoc, ...] = (
-    ValueDoc("magnitude", ValueType.NUMBER, "Magnitude (M).", "10.0", _QUAKES),
-    ValueDoc("depth_km", ValueType.NUMBER, "Hypocentre depth in km.", "800", _QUAKES),
+    ValueDoc(
+        "magnitude",
+        ValueType.NUMBER,
+        "Magnitude (M), printed with a decimal comma (M5,6).",
+        "10,0",
+        _QUAKES,
+        sample=5.6,
+        description_id="Magnitudo (M), tertulis dengan koma desimal (M5,6).",
+    ),
+    ValueDoc(
+        "depth_km",
+        ValueType.NUMBER,
+        "Hypocentre depth in km.",
+        "800",
+        _QUAKES,
+        sample=10,
+        description_id="Kedalaman pusat gempa dalam km.",
+    ),
     ValueDoc(
         "distance_km",
         ValueType.NUMBER,
-        "Geodesic distance in km from the epicentre to the area's polygon (0 inside).",
+        "Geodesic distance in km from the epicentre to the area's polygon (0 inside), "
+        "printed as whole km.",
         "20000",
         POINT_KINDS,
+        sample=120,
+        description_id="Jarak geodesik (km bulat) dari pusat gempa ke wilayah (0 di dalamnya).",
     ),
     ValueDoc(
         "tsunami_potential",
         ValueType.FLAG,
-        "BMKG's own verdict that the quake may cause a tsunami.",
+        "BMKG's own verdict that the quake may cause a tsunami (for conditions; print "
+        "`{potensi}` for BMKG's words). Missing in felt reports and non-BMKG feeds.",
         "tidak",
-        frozenset({_K.EARTHQUAKE}),
+        _QUAKE,
+        sample=False,
+        maybe_empty=_QUAKE,
+        description_id="Penilaian BMKG bahwa gempa berpotensi tsunami (untuk syarat; di SMS "
+        "tulis `{potensi}`). Tidak ada di laporan gempa dirasakan dan sumber selain BMKG.",
+    ),
+    ValueDoc(
+        "potensi",
+        ValueType.TEXT,
+        "BMKG's tsunami verdict in BMKG's own words, e.g. 'Tidak berpotensi tsunami'. "
+        "Missing in felt reports and non-BMKG feeds.",
+        "Tidak berpotensi tsunami",
+        _QUAKE,
+        sample="Tidak berpotensi tsunami",
+        maybe_empty=_QUAKE,
+        description_id="Penilaian tsunami dengan kata-kata BMKG, mis. 'Tidak berpotensi "
+        "tsunami'. Tidak ada di laporan gempa dirasakan dan sumber selain BMKG.",
     ),
     ValueDoc(
         "mmi",
         ValueType.NUMBER,
-        "Modified Mercalli intensity, when known.",
-        "12.0",
-        frozenset({_K.EARTHQUAKE}),
+        "Highest Modified Mercalli intensity BMKG reports felt anywhere, when known.",
+        "12",
+        _QUAKE,
+        sample=3,
+        maybe_empty=_QUAKE,
+        description_id="Skala MMI tertinggi yang dilaporkan BMKG di mana pun, bila ada.",
+    ),
+    ValueDoc(
+        "felt",
+        ValueType.TEXT,
+        "BMKG's felt report (`Dirasakan`) as written, e.g. 'III Balikpapan, II Penajam'.",
+        "III-IV Balikpapan, III Penajam Paser Utara",
+        _QUAKE,
+        sample="III Balikpapan, II Penajam",
+        maybe_empty=_QUAKE,
+        description_id="Laporan 'Dirasakan' BMKG apa adanya, mis. 'III Balikpapan, II Penajam'.",
+    ),
+    ValueDoc(
+        "felt_mmi_balikpapan",
+        ValueType.NUMBER,
+        "MMI BMKG reports felt in Balikpapan (upper end of a range: 'II-III Balikpapan' is 3); "
+        "only BMKG's felt report (gempadirasakan) has it.",
+        "XII",
+        _QUAKE,
+        sample=3,
+        maybe_empty=_QUAKE,
+        description_id="Skala MMI yang dirasakan di Balikpapan menurut BMKG (batas atas: "
+        "'II-III Balikpapan' = 3); hanya laporan gempa dirasakan BMKG yang memilikinya.",
     ),
     ValueDoc(
         "region",
         ValueType.TEXT,
         "BMKG's description of where the quake was.",
         "Pusat gempa berada di laut 120 km Tenggara Kab. Penajam Paser Utara",
-        frozenset({_K.EARTHQUAKE}),
+        _QUAKE,
+        sample="Pusat gempa berada di laut 45 km Tenggara Penajam Paser Utara",
+        maybe_empty=_QUAKE,
+        description_id="Keterangan BMKG tentang lokasi pusat gempa.",
     ),
     ValueDoc(
         "level",
         ValueType.WORD,
         "InaTEWS level for Balikpapan; `ended` for the PD-4 bulletin.",
         "WASPADA",
-        frozenset({_K.TSUNAMI_WARNING}),
+        _TSUNAMI,
         ("waspada", "siaga", "awas", "ended"),
+        sample="siaga",
+        description_id="Level InaTEWS untuk Balikpapan; `ended` pada buletin PD-4.",
     ),
     ValueDoc(
         "bulletin",
         ValueType.NUMBER,
         "InaTEWS bulletin number, 1 to 4 (PD-4 ends the warning).",
         "4",
-        frozenset({_K.TSUNAMI_WARNING}),
+        _TSUNAMI,
+        sample=1,
+        description_id="Nomor buletin InaTEWS, 1 sampai 4 (PD-4 mengakhiri peringatan).",
     ),
     ValueDoc(
         "epicenter_lon",
         ValueType.NUMBER,
         "Epicentre longitude.",
-        "-180.00",
-        frozenset({_K.TSUNAMI_WARNING}),
+        "-180,00",
+        _TSUNAMI,
+        sample=118.9,
+        description_id="Bujur pusat gempa.",
     ),
     ValueDoc(
         "epicenter_lat",
         ValueType.NUMBER,
         "Epicentre latitude.",
-        "-90.00",
-        frozenset({_K.TSUNAMI_WARNING}),
+        "-90,00",
+        _TSUNAMI,
+        sample=-2.7,
+        description_id="Lintang pusat gempa.",
+    ),
+    ValueDoc(
+        "arrival_time",
+        ValueType.TIME,
+        "When InaTEWS expects the wave at Balikpapan (wzarea date/time), in WITA: every "
+        "bulletin naming Balikpapan's level carries it.",
+        "23.59 WITA",
+        _TSUNAMI,
+        sample="2026-03-10T02:47:00+00:00",
+        description_id="Perkiraan waktu tiba gelombang di Balikpapan (wzarea date/time), "
+        "dalam WITA: ada di setiap buletin yang menyebut level Balikpapan.",
     ),
     ValueDoc(
         "precipitation_mm",
         ValueType.NUMBER,
         "Rain in mm during `period_s` (sum it `over` a window for accumulations).",
-        "9999.9",
+        "9999,9",
         frozenset({_K.RAINFALL}),
+        sample=112.4,
+        description_id="Curah hujan dalam mm selama `period_s` (jumlahkan dengan `over`).",
     ),
     ValueDoc(
         "period_s",
@@ -327,84 +451,121 @@ VALUES: tuple[ValueDoc, ...] = (
         "Seconds the rain amount covers.",
         "86400",
         frozenset({_K.RAINFALL}),
+        sample=3600,
+        description_id="Lama (detik) yang dicakup angka curah hujan.",
     ),
     ValueDoc(
-        "wind_speed_ms", ValueType.NUMBER, "Mean wind speed in m/s.", "99.9", frozenset({_K.WIND})
+        "wind_speed_ms",
+        ValueType.NUMBER,
+        "Mean wind speed in m/s.",
+        "99,9",
+        frozenset({_K.WIND}),
+        sample=14.2,
+        description_id="Kecepatan angin rata-rata, m/detik.",
     ),
-    ValueDoc("wind_gust_ms", ValueType.NUMBER, "Wind gust in m/s.", "99.9", frozenset({_K.WIND})),
+    ValueDoc(
+        "wind_gust_ms",
+        ValueType.NUMBER,
+        "Wind gust in m/s.",
+        "99,9",
+        frozenset({_K.WIND}),
+        sample=19.6,
+        description_id="Hembusan angin, m/detik.",
+    ),
     ValueDoc(
         "sea_level_m",
         ValueType.NUMBER,
         "Sea level in m above the observation's `datum`.",
-        "-99.99",
+        "-99,99",
         frozenset({_K.SEA_LEVEL}),
+        sample=1.52,
+        description_id="Tinggi muka laut (m) di atas `datum`.",
     ),
     ValueDoc(
         "datum",
         ValueType.TEXT,
         "What `sea_level_m` is measured from.",
-        "MSL",
+        "msl-model",
         frozenset({_K.SEA_LEVEL}),
+        sample="MSL",
+        description_id="Acuan `sea_level_m`.",
     ),
     ValueDoc(
         "wave_height_m",
         ValueType.NUMBER,
-        "Significant wave height in m.",
-        "99.9",
+        "Significant wave height in m; missing in tide-gauge readings.",
+        "99,9",
         frozenset({_K.SEA_LEVEL}),
+        sample=1.8,
+        maybe_empty=frozenset({_K.SEA_LEVEL}),
+        description_id="Tinggi gelombang signifikan (m); tidak ada di data stasiun pasut.",
     ),
     ValueDoc(
         "severity",
         ValueType.WORD,
         "CAP severity of a BMKG warning.",
         "Moderate",
-        frozenset({_K.WEATHER_WARNING}),
+        _CAP,
         ("Extreme", "Severe", "Moderate", "Minor", "Unknown"),
+        sample="Severe",
+        description_id="Tingkat keparahan (CAP severity) peringatan BMKG.",
     ),
     ValueDoc(
         "urgency",
         ValueType.WORD,
         "CAP urgency.",
         "Immediate",
-        frozenset({_K.WEATHER_WARNING}),
+        _CAP,
         ("Immediate", "Expected", "Future", "Past", "Unknown"),
+        sample="Immediate",
+        description_id="Urgensi CAP.",
     ),
     ValueDoc(
         "certainty",
         ValueType.WORD,
         "CAP certainty.",
         "Observed",
-        frozenset({_K.WEATHER_WARNING}),
+        _CAP,
         ("Observed", "Likely", "Possible", "Unlikely", "Unknown"),
+        sample="Likely",
+        description_id="Kepastian CAP.",
     ),
     ValueDoc(
         "msg_type",
         ValueType.WORD,
         "CAP message type.",
         "Update",
-        frozenset({_K.WEATHER_WARNING}),
+        _CAP,
         ("Alert", "Update", "Cancel"),
+        sample="Alert",
+        description_id="Jenis pesan CAP.",
     ),
     ValueDoc(
         "event",
         ValueType.TEXT,
-        "CAP event name, e.g. 'Hujan Lebat dan Petir'.",
+        "BMKG's event name from the CAP, e.g. 'Hujan Lebat dan Petir'.",
         "Hujan Lebat disertai Petir dan Angin Kencang",
-        frozenset({_K.WEATHER_WARNING}),
+        _CAP,
+        sample="Hujan Lebat disertai Petir",
+        description_id="Nama kejadian dari CAP BMKG, mis. 'Hujan Lebat dan Petir'.",
     ),
     ValueDoc(
         "headline",
         ValueType.TEXT,
         "CAP headline.",
         "Hujan Lebat disertai Petir dan Angin Kencang di Kalimantan Timur",
-        frozenset({_K.WEATHER_WARNING}),
+        _CAP,
+        sample="Hujan Lebat disertai Petir di Kalimantan Timur",
+        description_id="Judul CAP.",
     ),
     ValueDoc(
         "expires",
         ValueType.TIME,
-        "When the BMKG warning expires (messages only, shown in WITA).",
-        "31-12-2099 23:59 WITA",
-        frozenset({_K.WEATHER_WARNING}),
+        "When BMKG's warning stops being valid (CAP expires), in WITA (a nowcast lasts hours).",
+        "23.59 WITA",
+        _CAP,
+        sample="2026-03-10T05:30:00+00:00",
+        description_id="Batas berlaku peringatan BMKG (CAP expires), dalam WITA.",
     ),
 )
 
@@ -419,38 +580,41 @@ class PlaceholderDoc:
     name: str
     description: str
     widest: str
+    description_id: str = ""
 
 
-#: Longest area text the message renderer produces for several kelurahan.
+#: How several kelurahan read when they are neither the whole city nor whole kecamatan.
 AREA_LIST_FORM = "{first}, {second} dan {rest} kelurahan lain"
 
 COMMON_PLACEHOLDERS: tuple[PlaceholderDoc, ...] = (
-    PlaceholderDoc("level", "The level word: WASPADA, SIAGA or AWAS.", "WASPADA"),
+    PlaceholderDoc(
+        "level",
+        "The level word: WASPADA, SIAGA or AWAS.",
+        "WASPADA",
+        "Kata level: WASPADA, SIAGA atau AWAS.",
+    ),
     PlaceholderDoc(
         "area",
-        "The affected kelurahan: one name, or 'Manggar, Lamaru dan 3 kelurahan lain'.",
+        "Where: 'seluruh Balikpapan' for all 34 kelurahan, a kecamatan's name for all of its "
+        "kelurahan, else kelurahan names ('Manggar, Lamaru dan 3 kelurahan lain').",
         "",
-    ),
-    PlaceholderDoc("time_wita", "When it happened, in WITA.", "31-12-2099 23:59 WITA"),
-    PlaceholderDoc(
-        "event",
-        "What happened: the CAP event of a BMKG warning, else the hazard's name.",
-        "Hujan Lebat disertai Petir dan Angin Kencang",
+        "Wilayah: 'seluruh Balikpapan' untuk ke-34 kelurahan, nama kecamatan bila seluruh "
+        "kelurahannya, selain itu nama kelurahan ('Manggar, Lamaru dan 3 kelurahan lain').",
     ),
     PlaceholderDoc(
-        "action",
-        "What firing does (sirene, SMS), in words.",
-        "sirene dan SMS",
+        "time_wita",
+        "The event's own time in WITA: a quake's origin, a bulletin's or reading's time.",
+        "31/12 23.59 WITA",
+        "Waktu kejadian dalam WITA: waktu gempa, waktu buletin atau waktu pengukuran.",
     ),
 )
 
-#: Prefixes the renderer may put before a message (drill, all-clear), per language.
-WORST_PREFIX: Mapping[str, str] = MappingProxyType(
-    {"id": "LATIHAN: AMAN: ", "en": "DRILL: ALL CLEAR: "}
-)
+#: The drill prefix every message may carry, per language (counted in the one-SMS check).
+DRILL_PREFIX: Mapping[str, str] = MappingProxyType({"id": "LATIHAN: ", "en": "DRILL: "})
 
-#: Characters of one GSM-7 SMS segment.
+#: Characters of one GSM-7 SMS segment, and of one UCS-2 segment.
 SMS_LIMIT = 160
+UCS2_LIMIT = 70
 
 DURATION_UNITS: Mapping[str, int] = MappingProxyType({"s": 1, "m": 60, "h": 3600, "d": 86400})
 
@@ -467,6 +631,11 @@ def placeholders_for(kind: ObservationKind) -> tuple[str, ...]:
     """Placeholders a template of a rule of `kind` may use."""
     common = [p.name for p in COMMON_PLACEHOLDERS]
     return tuple(common + [v for v in values_for(kind) if v not in common])
+
+
+def maybe_empty(kind: ObservationKind) -> frozenset[str]:
+    """Placeholders of `kind` that an observation may leave empty."""
+    return frozenset(v.name for v in VALUES if kind in v.maybe_empty)
 
 
 # ---------------------------------------------------------------------------
