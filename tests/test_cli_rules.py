@@ -23,7 +23,7 @@ def test_rules_check_defaults_to_the_shipped_rules(capsys: pytest.CaptureFixture
     """With no PATH the configured rules directory is checked, and the shipped rules pass."""
     code, out = run(capsys, "rules", "check")
     assert code == 0
-    assert out.splitlines() == ["ok: 10 rule(s) in 6 file(s) (0 warning(s))"]
+    assert out.splitlines() == ["ok: 11 rule(s) in 6 file(s) (0 warning(s))"]
 
 
 def test_rules_check_prints_every_problem_then_a_summary(
@@ -43,11 +43,20 @@ def test_rules_check_prints_every_problem_then_a_summary(
 
 
 def test_rules_check_warnings_alone_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    """A too-long message is a warning: printed, but exit 0."""
-    code, out = run(capsys, "rules", "check", str(BAD / "message-too-long.yaml"))
+    """A rule without a description is a warning: printed, but exit 0."""
+    code, out = run(capsys, "rules", "check", str(BAD / "no-description.yaml"))
     assert code == 0
     assert "warning: rule" in out
     assert out.splitlines()[-1] == "ok: 1 rule(s) in 1 file(s) (1 warning(s))"
+
+
+def test_rules_check_fails_on_a_message_longer_than_one_sms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """More than one SMS (with the drill prefix and the widest values) is an error."""
+    code, out = run(capsys, "rules", "check", str(BAD / "message-too-long.yaml"))
+    assert code != 0
+    assert "more than one SMS (160)" in out
 
 
 def test_check_includes_the_rules(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -115,7 +115,7 @@ def _quake(source: str, row: Any, context: FeedContext) -> Observation:
     if mmi is not None:
         values["mmi"] = mmi
     here = felt_mmi(felt, CITY)
-    if felt is not None:
+    if here is not None and felt is not None:
         values["felt"] = felt
     if here is not None:
         values["felt_mmi_balikpapan"] = here

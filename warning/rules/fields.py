@@ -214,10 +214,10 @@ def selectors(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
 def selector(node: Node, ctx: Context) -> str | Invalid:
     """One selector: `all`, `coastal`, `kecamatan:<id>` or an area id."""
     word = str(plain(node.value)).strip()
-    named = by_name(word, ctx.areas)
+    bare = word.removeprefix("kecamatan:")
+    named = None if _SLUG.match(bare) else by_name(word, ctx.areas)
     if named is not None:
         return named
-    bare = word.removeprefix("kecamatan:")
     if not _SLUG.match(bare):
         slugged = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
         ctx.sink.error(

@@ -319,7 +319,9 @@ def _message_checks(parsed: _Parsed) -> None:
     required = conditions.required_values(parsed.get("when"))
     for use, step_when in _message_uses(parsed):
         needed = required | conditions.required_values(step_when)
-        templates.check_rendering(use, kind, needed, names, parsed.ctx.sink)
+        templates.check_rendering(
+            use, kind=kind, required=needed, area_names=names, sink=parsed.ctx.sink
+        )
     steps = _levels(parsed)
     ends = bool(parsed.get("end_message")) or (
         "levels" in parsed.nodes and bool(steps) and all(s.end_messages for s in steps)

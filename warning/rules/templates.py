@@ -51,6 +51,10 @@ _INTENSITY = frozenset({"mmi", "felt_mmi_balikpapan"})
 _WHOLE_CITY = MappingProxyType({"id": "seluruh Balikpapan", "en": "all of Balikpapan"})
 _AND = MappingProxyType({"id": "dan", "en": "and"})
 _MORE = MappingProxyType({"id": "{n} kelurahan lain", "en": "{n} more kelurahan"})
+#: BMKG's standard wording of its tsunami verdict, for a report that gave only the flag.
+_VERDICT: Mapping[Value, str] = MappingProxyType(
+    {False: "Tidak berpotensi tsunami", True: "Berpotensi tsunami"}
+)
 _FLAG = MappingProxyType({"id": ("tidak", "ya"), "en": ("no", "yes")})
 
 
@@ -122,7 +126,10 @@ def placeholder_text(name: str, facts: Facts, language: str) -> str:
         return facts.area
     if name == "time_wita":
         return format_time(facts.time, with_date=True) if facts.time else UNKNOWN
-    return format_value(name, facts.values.get(name), language)
+    value = facts.values.get(name)
+    if name == "potensi" and value is None:
+        value = _VERDICT.get(facts.values.get("tsunami_potential"))
+    return format_value(name, value, language)
 
 
 def format_value(name: str, value: Value, language: str = "id") -> str:
@@ -268,7 +275,9 @@ def sample_facts(kind: ObservationKind, level: Level, area: str, widest: bool) -
     values: dict[str, Value] = {}
     for name in schema.values_for(kind):
         doc = schema.VALUE_INDEX[name]
-        values[name] = doc.widest if widest and doc.type is not schema.ValueType.TIME else doc.sample
+        values[name] = (
+            doc.widest if widest and doc.type is not schema.ValueType.TIME else doc.sample
+        )
     moment = datetime(2026, 12, 31, 15, 59, tzinfo=WITA)
     return Facts(level, area, moment, values)
 
@@ -285,6 +294,7 @@ class MessageUse:
 
 def check_rendering(
     use: MessageUse,
+    *,
     kind: ObservationKind,
     required: frozenset[str],
     area_names: Sequence[str],
@@ -309,11 +319,21 @@ def check_rendering(
                     f'(e.g. {{value: {name}, ">=": ...}})',
                 )
         for level in use.levels:
-            _check_level(template, language, label, level, kind, area_names, node.at, sink)
+            _check_level(
+                template,
+                language=language,
+                label=label,
+                level=level,
+                kind=kind,
+                area_names=area_names,
+                at=node.at,
+                sink=sink,
+            )
 
 
 def _check_level(
     template: str,
+    *,
     language: str,
     label: str,
     level: Level,
@@ -372,4 +392,3 @@ def allowed_placeholders(ctx: Context) -> tuple[str, ...]:
         common = tuple(p.name for p in schema.COMMON_PLACEHOLDERS)
         return common + tuple(schema.VALUE_INDEX)
     return schema.placeholders_for(ctx.kind)
-
