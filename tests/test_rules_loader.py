@@ -113,6 +113,9 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
     "mapping-not-list": (1, 1, E, "a rule file is a list of rules, got a mapping: start each rule"),
     "rule-not-mapping": (1, 3, E, "rule #1 must be a mapping of keys"),
     "yaml-syntax": (7, 11, E, "not valid YAML: mapping values are not allowed here"),
+    "decimal-comma": (5, 61, E, 'numbers take a decimal point, write ">=": 40.5'),
+    "message-unquoted": (7, 16, E, "must be in quotes, e.g. message: {id: "),
+    "tab-indent": (5, 1, E, "a tab is not allowed here; indent with spaces"),
     "yaml-duplicate-key": (7, 3, E, 'found duplicate key "level"'),
     "duplicate-id-in-file": (9, 3, E, "id already used at tests/fixtures/rules/bad/duplicate-id"),
     "message-too-long": (8, 9, E, 'message "id" at SIAGA can reach 206 characters'),
@@ -121,7 +124,14 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
 }
 
 #: Findings about the file as a whole carry no rule label.
-_FILE_LEVEL = {"mapping-not-list", "yaml-syntax", "yaml-duplicate-key", "empty-file"}
+_FILE_LEVEL = {
+    "mapping-not-list",
+    "yaml-syntax",
+    "yaml-duplicate-key",
+    "empty-file",
+    "message-unquoted",
+    "tab-indent",
+}
 
 
 def test_every_bad_fixture_is_in_the_table() -> None:
@@ -387,3 +397,10 @@ def test_a_ladder_with_a_siren_may_start_below_siaga(tmp_path: Path, areas: Area
         '  end_message: {id: "Hujan lebat di {area} reda."}\n'
     )
     assert check_rules([path], areas) == []
+
+
+def test_officials_write_area_names_as_on_the_map_and_levels_in_any_case(areas: AreaIndex) -> None:
+    """`Gunung Sari Ulu`, `gunung sari ilir` and `SIAGA` load as ids and the level."""
+    [rule] = load_rules([RULES / "good" / "officials-spelling.yaml"], areas)
+    assert rule.areas == ("gunung-sari-ulu", "gunung-sari-ilir", "balikpapan-tengah")
+    assert [step.level for step in rule.levels] == [Level.SIAGA]

@@ -46,6 +46,11 @@ class Key:
     field: str = ""
 
     @property
+    def description_id(self) -> str:
+        """The description in Bahasa Indonesia (docs/aturan.md)."""
+        return KEY_DESCRIPTIONS_ID[self.name]
+
+    @property
     def attribute(self) -> str:
         """The `model.Rule` attribute this key fills."""
         return self.field or self.name
@@ -221,6 +226,90 @@ RULE_KEYS: tuple[Key, ...] = (
         'jalan tergenang."',
         field="end_messages",
     ),
+)
+
+#: Every rule key's description in Bahasa Indonesia, for docs/aturan.md.
+KEY_DESCRIPTIONS_ID: Mapping[str, str] = MappingProxyType(
+    {
+        "id": (
+            "Nama unik aturan di semua berkas: huruf kecil, angka dan tanda hubung. "
+            "Peringatan, uji aturan dan log merujuknya; mengganti id memulai aturan dari "
+            "awal."
+        ),
+        "name": ("Nama singkat untuk manusia (boleh Bahasa Indonesia), tampil bagi operator."),
+        "description": (
+            "Alasan ambang ini dan sumbernya. Aturan tanpa description diberi peringatan."
+        ),
+        "kind": (
+            "Jenis pengamatan yang dibaca aturan: earthquake, tsunami_warning, rainfall, "
+            "wind, sea_level, weather_warning. Jenis menentukan nilai dan isian yang boleh "
+            "dipakai."
+        ),
+        "when": (
+            "Syarat atas nilai pengamatan. Satu syarat ditulis `{value: NAMA, OP: angka}`; "
+            "tambahkan `over` dan `agg` untuk menghimpun nilai per wilayah dalam jangka "
+            "waktu. Gabungkan dengan `all:` / `any:`; daftar biasa berarti `all`. Angka "
+            "desimal memakai titik (40.5), bukan koma. Tanpa `when`, setiap pengamatan jenis "
+            "ini memicu aturan."
+        ),
+        "areas": (
+            "Kelurahan yang dipantau: `all`, `coastal`, `kecamatan:<id>`, id kelurahan atau "
+            "kecamatan, atau nama di peta (mis. `Gunung Sari Ulu`, huruf besar/kecil bebas), "
+            "atau daftarnya."
+        ),
+        "level": (
+            "Level saat aturan aktif: waspada, siaga atau awas (huruf besar/kecil bebas). "
+            "Tulis `level` atau `levels`."
+        ),
+        "levels": (
+            "Tangga level sebagai ganti `level`: daftar `{level, when, message}` dari "
+            "terendah ke tertinggi; langkah tertinggi yang `when`-nya terpenuhi menentukan "
+            "level. Satu kejadian adalah satu peringatan yang naik dan turun di tangga ini "
+            "dan berakhir sekali. Setiap langkah boleh punya `message`, `update_message` dan "
+            "`end_message` sendiri."
+        ),
+        "for": ("Berapa lama syarat harus bertahan sebelum aturan aktif."),
+        "keep_firing_for": (
+            "Tetap aktif selama ini setelah syarat tidak terpenuhi (mencegah naik-turun)."
+        ),
+        "clear_when": (
+            "Berakhir hanya bila syarat ini terpenuhi, bukan segera setelah `when` tidak "
+            "terpenuhi (mis. PD-4 untuk tsunami)."
+        ),
+        "repeat_every": (
+            "Kirim pengingat (dengan `update_message`) sesering ini selama aturan aktif. "
+            "Bawaan: tanpa pengingat."
+        ),
+        "expire_after": (
+            "Akhiri kejadian sesaat (gempa) selama ini setelah waktu kejadian. Bawaan 1 jam "
+            "untuk gempa. Tidak boleh untuk tsunami_warning."
+        ),
+        "actions": (
+            "Yang dilakukan saat aktif: sms, siren, cap. Sirene hanya berbunyi pada siaga dan awas."
+        ),
+        "allow_siren_below_siaga": ("Izinkan sirene pada level waspada (biasanya kesalahan)."),
+        "recipients": (
+            "Kelompok kontak penerima SMS, mis. officials, rt-heads, siskamling, public. "
+            "Bawaan: semua kelompok."
+        ),
+        "message": (
+            "Teks SMS saat peringatan naik (dan saat naik/turun level), per bahasa: `id` "
+            "wajib, `en` boleh. Tulis SMS utuh: level, di mana, apa yang terjadi dan apa yang "
+            "harus dilakukan; tidak ada yang ditambahkan. `warning rules check` "
+            "menampilkannya dengan data contoh dan menolak teks lebih dari satu SMS (160 "
+            'karakter GSM-7, termasuk awalan "LATIHAN: ") atau isian yang bisa kosong.'
+        ),
+        "update_message": (
+            "Teks SMS saat peringatan yang sama diperbarui pada level yang sama, atau diulang "
+            "oleh `repeat_every`. Bawaan: `message`."
+        ),
+        "end_message": (
+            "Teks SMS saat peringatan berakhir (aman, batas waktu, kedaluwarsa, dibatalkan "
+            "operator): sebutkan apa yang berakhir; jangan ulangi instruksi peringatan. Wajib "
+            "untuk semua jenis kecuali earthquake (peringatan gempa berakhir tanpa SMS: tidak "
+            "ada 'aman' untuk gempa susulan)."
+        ),
+    }
 )
 
 #: Rule keys by name.
@@ -641,14 +730,7 @@ def maybe_empty(kind: ObservationKind) -> frozenset[str]:
 # ---------------------------------------------------------------------------
 # The Markdown reference.
 
-_INTRO = """\
-# Rule files reference
-
-Generated from `warning/rules/schema.py` by `warning rules reference`; do not edit by hand.
-
-A rule file (`rules/<hazard>.yaml`) is a list of rules; each rule starts with `- `.
-`warning rules check` reports every mistake at once as `file:line:col: rule "<id>": message`.
-
+_EXAMPLE = """\
 ```yaml
 - id: gempa-kuat-dekat
   name: Gempa kuat dekat Balikpapan
@@ -656,6 +738,7 @@ A rule file (`rules/<hazard>.yaml`) is a list of rules; each rule starts with `-
   kind: earthquake
   when:
     all:
+      - {value: tsunami_potential, in: [true, false]}
       - {value: magnitude, ">=": 6.0}
       - {value: depth_km, "<": 70}
       - {value: distance_km, "<=": 100}
@@ -664,48 +747,167 @@ A rule file (`rules/<hazard>.yaml`) is a list of rules; each rule starts with `-
   actions: [sms, siren]
   recipients: [officials, rt-heads, siskamling, public]
   message:
-    id: "{level}: Gempa M{magnitude} di {area} {time_wita}. Jauhi bangunan rusak."
-    en: "{level}: M{magnitude} quake at {area} {time_wita}. Keep away from damaged buildings."
+    id: "{level} GEMPA M{magnitude} {time_wita}, {distance_km} km. BMKG: {potensi}. Jauhi bangunan rusak."
+    en: "{level} M{magnitude} QUAKE {time_wita}, {distance_km} km. BMKG: {potensi}. Leave damaged buildings."
 ```
 """
 
+_INTRO: Mapping[str, str] = MappingProxyType(
+    {
+        "en": """\
+# Rule files reference
 
-def _key_section(key: Key) -> str:
+Generated from `warning/rules/schema.py` by `warning rules reference`; do not edit by hand.
+(Bahasa Indonesia: `docs/aturan.md`, `warning rules reference --lang id`.)
+
+A rule file (`rules/<hazard>.yaml`) is a list of rules; each rule starts with `- `.
+`warning rules check` reports every mistake at once as `file:line:col: rule "<id>": message`
+(in Bahasa Indonesia; `--lang en` for English); `--show` prints every message of every rule,
+for every level and change (raise, update, end, expiry, drill), rendered on sample facts.
+
+""",
+        "id": """\
+# Panduan berkas aturan
+
+Dibuat dari `warning/rules/schema.py` oleh `warning rules reference --lang id`; jangan diubah
+dengan tangan. (English: `docs/rules.md`.)
+
+Berkas aturan (`rules/<bahaya>.yaml`) adalah daftar aturan; setiap aturan diawali `- `.
+`warning rules check` melaporkan semua kesalahan sekaligus sebagai
+`berkas:baris:kolom: aturan "<id>": pesan`; `--show` menampilkan setiap SMS dari setiap
+aturan, untuk setiap level dan perubahan (naik, pembaruan, berakhir, kedaluwarsa, latihan),
+diisi data contoh.
+
+Kesalahan yang sering terjadi: angka desimal memakai titik (`40.5`, bukan `40,5`); teks yang
+memuat `: ` atau diawali `{` harus diapit tanda kutip (`message: {id: "{level}: ..."}`);
+indentasi memakai spasi, bukan tab.
+
+""",
+    }
+)
+
+_WORDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "en": MappingProxyType(
+            {
+                "type": "type",
+                "required": "required",
+                "optional": "optional",
+                "default": "default",
+                "keys": "Rule keys",
+                "levels": "Levels, lowest first",
+                "value": "value",
+                "kinds": "kinds",
+                "meaning": "meaning",
+                "one_of": "One of",
+                "may_be_empty": "May be empty for",
+            }
+        ),
+        "id": MappingProxyType(
+            {
+                "type": "jenis",
+                "required": "wajib",
+                "optional": "tidak wajib",
+                "default": "bawaan",
+                "keys": "Kunci aturan",
+                "levels": "Level, dari terendah",
+                "value": "nilai",
+                "kinds": "jenis pengamatan",
+                "meaning": "arti",
+                "one_of": "Salah satu dari",
+                "may_be_empty": "Bisa kosong untuk",
+            }
+        ),
+    }
+)
+
+
+def _key_section(key: Key, language: str) -> str:
     """One rule key as a Markdown section."""
-    facts = [f"type: {key.type.value}", "required" if key.required else "optional"]
+    words = _WORDS[language]
+    facts = [
+        f"{words['type']}: {key.type.value}",
+        words["required"] if key.required else words["optional"],
+    ]
     if key.default:
-        facts.append(f"default: `{key.default}`")
-    return (
-        f"### `{key.name}`\n\n{key.description}\n\n*{'; '.join(facts)}*\n\n"
-        f"```yaml\n{key.example}\n```\n"
-    )
+        facts.append(f"{words['default']}: `{key.default}`")
+    text = key.description_id if language == "id" else key.description
+    return f"### `{key.name}`\n\n{text}\n\n*{'; '.join(facts)}*\n\n```yaml\n{key.example}\n```\n"
 
 
-def _values_table() -> str:
+def _values_table(language: str) -> str:
     """Every value name with its kinds and type."""
-    rows = ["| value | kinds | type | meaning |", "|---|---|---|---|"]
+    words = _WORDS[language]
+    rows = [
+        f"| {words['value']} | {words['kinds']} | {words['type']} | {words['meaning']} |",
+        "|---|---|---|---|",
+    ]
     for value in VALUES:
         kinds = ", ".join(sorted(k.value for k in value.kinds))
-        words = f" One of: {', '.join(value.choices)}." if value.choices else ""
-        rows.append(
-            f"| `{value.name}` | {kinds} | {value.type.value} | {value.description}{words} |"
-        )
+        choices = f" {words['one_of']}: {', '.join(value.choices)}." if value.choices else ""
+        empty = ""
+        if value.maybe_empty:
+            which = ", ".join(sorted(k.value for k in value.maybe_empty))
+            empty = f" {words['may_be_empty']} {which}."
+        text = value.description_id if language == "id" else value.description
+        rows.append(f"| `{value.name}` | {kinds} | {value.type.value} | {text}{choices}{empty} |")
     return "\n".join(rows) + "\n"
 
 
-def _syntax_section() -> str:
+def _syntax_section(language: str) -> str:
     """Conditions, durations, selectors and placeholders."""
     aggs = ", ".join(f"`{a.value}`" for a in Aggregation)
     ops = ", ".join(f"`{c.value}`" for c in Comparison)
-    common = "\n".join(f"- `{{{p.name}}}`: {p.description}" for p in COMMON_PLACEHOLDERS)
+    common = "\n".join(
+        f"- `{{{p.name}}}`: {p.description_id if language == 'id' else p.description}"
+        for p in COMMON_PLACEHOLDERS
+    )
+    points = ", ".join(sorted(k.value for k in POINT_KINDS))
+    if language == "id":
+        return f"""\
+## Syarat
+
+`{{value: NAMA, OP: angka}}`, satu operator per syarat: {ops}.
+Angka dibandingkan dengan angka (desimal dengan titik), kata dengan kata di tabel bawah,
+`in` memakai daftar. Berjendela: `{{value: precipitation_mm, over: 24h, agg: sum, ">=": 100}}`
+menghimpun nilai per wilayah selama `over` dengan `agg`, salah satu dari {aggs} (`delta` =
+terbaru dikurangi terlama: perubahan mendadak). `all:` dan `any:` berisi daftar syarat.
+
+## Durasi
+
+Bilangan bulat dan satuan: `90s`, `10m`, `2h`, `1d`; boleh digabung: `1h30m`.
+
+## Pemilih wilayah
+
+`all` (semua kelurahan), `coastal` (pesisir), `kecamatan:<id>`, id kelurahan atau kecamatan,
+atau nama di peta (`Gunung Sari Ulu`), atau daftarnya.
+
+## Isian pesan
+
+Setiap pesan boleh memakai:
+
+{common}
+
+serta nilai jenis pengamatannya dalam kurung kurawal (`{{magnitude}}`, ...), dan
+`{{distance_km}}` untuk jenis bertitik ({points}). Angka ditulis dengan koma desimal (5,6),
+waktu dalam WITA. Isian yang bisa kosong (lihat tabel) hanya boleh dipakai bila `when`
+mensyaratkannya. Tanpa format atau ekspresi; tulis `{{{{` untuk kurung kurawal.
+Pesan ditulis utuh oleh petugas: tidak ada teks yang ditambahkan, kecuali awalan `LATIHAN: `
+saat latihan.
+
+## Nilai per jenis
+
+{_values_table(language)}"""
     return f"""\
 ## Conditions
 
 `{{value: NAME, OP: operand}}`, one operator per condition: {ops}.
-Numbers compare with numbers, words with the words listed below, `in` takes a list.
-Windowed: `{{value: precipitation_mm, over: 24h, agg: sum, ">=": 100}}` folds the values seen per
-area during `over` with `agg`, one of {aggs} (`delta` is newest minus oldest: a sudden change).
-`all:` and `any:` hold lists of conditions and nest; a plain list under `when` means `all`.
+Numbers compare with numbers (decimal point, not comma), words with the words listed below,
+`in` takes a list.
+Windowed: `{{value: precipitation_mm, over: 24h, agg: sum, ">=": 100}}` folds the values seen
+per area during `over` with `agg`, one of {aggs} (`delta` is newest minus oldest: a sudden
+change). `all:` and `any:` hold lists of conditions and nest; a plain list under `when` means
+`all`.
 
 ## Durations
 
@@ -714,7 +916,8 @@ A whole number and a unit: `90s`, `10m`, `2h`, `1d`; units may be chained: `1h30
 ## Area selectors
 
 `all` (every kelurahan), `coastal`, `kecamatan:<id>`, a kelurahan or kecamatan id
-(a kecamatan stands for its kelurahan), or a list of these.
+(a kecamatan stands for its kelurahan), a name as on the map (`Gunung Sari Ulu`, any case),
+or a list of these.
 
 ## Placeholders
 
@@ -722,20 +925,24 @@ Every template may use:
 
 {common}
 
-and the values of its kind in braces (`{{magnitude}}`, `{{precipitation_mm}}`, ...), plus
-`{{distance_km}}` for point kinds ({", ".join(sorted(k.value for k in POINT_KINDS))}). No format
-specifications or expressions: the renderer formats numbers itself.
-Write `{{{{` for a literal brace.
+and the values of its kind in braces (`{{magnitude}}`, `{{precipitation_mm}}`, ...),
+plus `{{distance_km}}` for point kinds ({points}). Numbers print with the Indonesian decimal
+comma in `id` (5,6), times in WITA. A value that may be empty for the kind (see the table) may
+be printed only when the rule's `when` requires it. No format specifications or expressions.
+Write `{{{{` for a literal brace. Nothing is added to a message but the `LATIHAN: ` prefix
+of a drill.
 
 ## Values per kind
 
-{_values_table()}"""
+{_values_table(language)}"""
 
 
-def render_reference() -> str:
-    """The Markdown reference of the rule format, generated from this schema."""
-    keys = "\n".join(_key_section(k) for k in RULE_KEYS)
+def render_reference(language: str = "en") -> str:
+    """The Markdown reference of the rule format (`en` or `id`), generated from this schema."""
+    words = _WORDS[language]
+    keys = "\n".join(_key_section(k, language) for k in RULE_KEYS)
     levels = ", ".join(level.value for level in Level)
     return (
-        f"{_INTRO}\n## Rule keys\n\nLevels, lowest first: {levels}.\n\n{keys}\n{_syntax_section()}"
+        f"{_INTRO[language]}{_EXAMPLE}\n## {words['keys']}\n\n{words['levels']}: {levels}.\n\n"
+        f"{keys}\n{_syntax_section(language)}"
     )

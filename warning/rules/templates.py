@@ -20,7 +20,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from warning.areas import AreaIndex
-from warning.model import WITA, Level, ObservationKind, Value
+from warning.model import WITA, Level, ObservationKind, Rule, TransitionKind, Value
 from warning.rules import fields, schema
 from warning.rules.fields import INVALID, Context, Invalid
 from warning.rules.source import (
@@ -392,3 +392,29 @@ def allowed_placeholders(ctx: Context) -> tuple[str, ...]:
         common = tuple(p.name for p in schema.COMMON_PLACEHOLDERS)
         return common + tuple(schema.VALUE_INDEX)
     return schema.placeholders_for(ctx.kind)
+
+
+#: The changes `warning rules check --show` renders, with the message key each reads.
+CHANGES: tuple[tuple[str, TransitionKind, bool], ...] = (
+    ("naik", TransitionKind.FIRED, False),
+    ("pembaruan", TransitionKind.UPDATED, False),
+    ("berakhir", TransitionKind.RESOLVED, False),
+    ("kedaluwarsa", TransitionKind.TIMED_OUT, False),
+    ("latihan", TransitionKind.FIRED, True),
+)
+
+
+def samples(rules: Sequence[Rule], areas: AreaIndex | None) -> Iterator[str]:
+    """Every message of every rule at every level and change, rendered on sample facts."""
+    for rule in rules:
+        chosen = areas.select(list(rule.areas)) if areas is not None else ()
+        for step in rule.levels:
+            for change_name, change, drill in CHANGES:
+                found = rule.templates_for(step.level, change)
+                for language, template in found.items():
+                    where = area_text(chosen, areas, language) if areas is not None else "Manggar"
+                    facts = sample_facts(rule.kind, step.level, where, widest=False)
+                    text = render(template, facts, language, drill=drill)
+                    yield f"{rule.id} {step.level.word} {change_name} {language}: {text}"
+                if not found:
+                    yield f"{rule.id} {step.level.word} {change_name}: (tanpa SMS)"
