@@ -747,8 +747,8 @@ _EXAMPLE = """\
   actions: [sms, siren]
   recipients: [officials, rt-heads, siskamling, public]
   message:
-    id: "{level} GEMPA M{magnitude} {time_wita}, {distance_km} km. BMKG: {potensi}. Jauhi bangunan rusak."
-    en: "{level} M{magnitude} QUAKE {time_wita}, {distance_km} km. BMKG: {potensi}. Leave damaged buildings."
+    id: "{level} GEMPA M{magnitude} {time_wita}, {distance_km} km. BMKG: {potensi}. Jauhi bangunan."
+    en: "{level} M{magnitude} QUAKE {time_wita}, {distance_km} km. BMKG: {potensi}. Go outside."
 ```
 """
 
