@@ -219,7 +219,6 @@ _CATALOG: tuple[tuple[str, str], ...] = (
         r'"{\1}" bisa kosong untuk \2 (tidak setiap laporan memuatnya): hapus, atau jadikan '
         r'syarat di "when" ',
     ),
-    (r'\(e\.g\. \{value: (\w+), ">=": \.\.\.\}\)', r'(mis. {value: \1, ">=": ...})'),
     (r' renders "\?" for a missing fact: ', ' menghasilkan "?" karena data tidak ada: '),
     (
         r"is not a GSM-7 character: the SMS would be UCS-2 \((\d+) characters\); write plain "

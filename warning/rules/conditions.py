@@ -7,8 +7,6 @@ checked against the kind, every operand against the value's type.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 from warning.model import (
@@ -319,14 +317,8 @@ def required_values(expression: Expression | None) -> frozenset[str]:
     if expression is None:
         return frozenset()
     if isinstance(expression, Condition):
-        return frozenset({expression.field, *_BROUGHT.get(expression.field, ())})
+        return frozenset({expression.field, *schema.BROUGHT.get(expression.field, ())})
     parts = [required_values(part) for part in expression.conditions]
     if isinstance(expression, AllOf):
         return frozenset().union(*parts)
     return frozenset.intersection(*parts) if parts else frozenset()
-
-
-#: Values that come with another in every report that has it.
-_BROUGHT: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"tsunami_potential": ("potensi",), "felt_mmi_balikpapan": ("felt",)}
-)

@@ -722,6 +722,23 @@ def placeholders_for(kind: ObservationKind) -> tuple[str, ...]:
     return tuple(common + [v for v in values_for(kind) if v not in common])
 
 
+#: Values that come with another in every report that has it (requiring one brings both).
+BROUGHT: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"tsunami_potential": ("potensi",), "felt_mmi_balikpapan": ("felt",)}
+)
+
+
+def guard_example(name: str) -> str:
+    """A condition that makes `name` present, for the "can be empty" hint."""
+    guard = next((k for k, brought in BROUGHT.items() if name in brought), name)
+    doc = VALUE_INDEX[guard]
+    if doc.type is ValueType.FLAG:
+        return f"{{value: {guard}, in: [true, false]}}"
+    if doc.type is ValueType.NUMBER:
+        return f'{{value: {guard}, ">=": ...}}'
+    return f'{{value: {guard}, "==": ...}}'
+
+
 def maybe_empty(kind: ObservationKind) -> frozenset[str]:
     """Placeholders of `kind` that an observation may leave empty."""
     return frozenset(v.name for v in VALUES if kind in v.maybe_empty)

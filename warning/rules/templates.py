@@ -316,7 +316,7 @@ def check_rendering(
                     at,
                     f'{label}: "{{{name}}}" can be empty for {kind.value} (not every report '
                     f'has it): remove it, or require it in "when" '
-                    f'(e.g. {{value: {name}, ">=": ...}})',
+                    f"(e.g. {schema.guard_example(name)})",
                 )
         for level in use.levels:
             _check_level(
