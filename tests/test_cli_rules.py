@@ -162,3 +162,19 @@ def test_rules_check_show_prints_every_change_of_every_rule(
     assert (
         "hujan-24-jam AWAS berakhir id: Hujan sangat lebat di seluruh Balikpapan sudah reda" in out
     )
+
+
+def test_readme_message_examples_are_what_the_code_renders(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's three SMS examples are pasted from `warning rules check --show`."""
+    _code, out = run(capsys, "rules", "check", "--show")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [
+        line
+        for line in readme.splitlines()
+        if line.startswith(("tsunami-pesisir SIAGA", "gempa-dirasakan", "hujan-24-jam"))
+    ]
+    assert len(examples) == 3
+    for example in examples:
+        assert example in out.splitlines()
