@@ -274,6 +274,7 @@ def _generated_rule(n: int, rng: random.Random, areas: AreaIndex) -> dict[str, A
     }
     rule["description"] = "Generated for the evaluation benchmark."
     rule["message"] = {"id": "{level}: uji " + kind + " di {area}."}
+    rule["end_message"] = {"id": "Uji " + kind + " di {area} berakhir."}
     rule["areas"] = _selector(rng, areas, coastal_only=kind == "sea_level")
     if kind == "rainfall":
         window = rng.choice(["1h", "3h", "6h"])

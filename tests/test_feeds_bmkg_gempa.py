@@ -40,6 +40,7 @@ def test_autogempa_json_parses_field_by_field() -> None:
         "depth_km": 10.0,
         "tsunami_potential": False,
         "region": "99 km TimurLaut TAMBRAUW-PAPUABRT",
+        "potensi": "Tidak berpotensi tsunami",
     }
 
 
@@ -54,6 +55,7 @@ def test_autogempa_xml_parses_field_by_field() -> None:
         "depth_km": 17.0,
         "tsunami_potential": None,
         "region": "Pusat gempa berada di laut 54 km BaratLaut Ternate",
+        "potensi": "Gempa ini dirasakan untuk diteruskan pada masyarakat",
         "mmi": 3,
     }
 

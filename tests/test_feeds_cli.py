@@ -59,6 +59,7 @@ def test_feeds_parse_prints_exactly_the_contract_keys(capsys: pytest.CaptureFixt
             "depth_km": 10.0,
             "tsunami_potential": False,
             "region": "99 km TimurLaut TAMBRAUW-PAPUABRT",
+            "potensi": "Tidak berpotensi tsunami",
         },
         "exercise": False,
         "coverage": "point",

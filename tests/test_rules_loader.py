@@ -75,7 +75,7 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
     "duration-zero": (7, 17, E, "repeat_every must be longer than 0s"),
     "unknown-area": (7, 20, E, 'unknown area "manggr" (did you mean "manggar"?)'),
     "kelurahan-as-kecamatan": (7, 10, E, '"manggar" is a kelurahan: write "manggar" without'),
-    "area-not-an-id": (7, 10, E, 'area "Manggar Baru" is not an area id or selector'),
+    "area-not-an-id": (7, 10, E, 'area "Manggar Baruu" is not an area id or selector'),
     "unknown-action": (7, 18, E, 'unknown action "sirene" (did you mean "siren"?)'),
     "siren-below-siaga": (7, 12, E, "or add allow_siren_below_siaga: true"),
     "recipient-typo": (7, 16, E, 'unknown recipient group "offcials" (did you mean "officials"?)'),
@@ -89,7 +89,8 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
         7,
         22,
         E,
-        'unknown key "if" in a levels step (valid: level, when, message)',
+        'unknown key "if" in a levels step (valid: level, when, message, update_message, '
+        "end_message)",
     ),
     "step-message-misspelt": (
         8,
@@ -103,7 +104,7 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
         E,
         'message "id": unknown placeholder "{areaa}" (did you mean "area"?)',
     ),
-    "step-message-too-long": (8, 21, W, 'message "id" can reach 212 characters, more than one SMS'),
+    "step-message-too-long": (8, 21, E, 'message "id" at SIAGA can reach 206 characters'),
     "step-without-message": (1, 3, E, '"message" (e.g. message: {id: "{level}: Hujan sangat lebat'),
     "ladder-siren-below-siaga": (7, 12, E, "siren at level waspada: a siren means act now"),
     "unknown-level": (6, 10, E, 'unknown level "bahaya" (valid: waspada, siaga, awas)'),
@@ -116,15 +117,25 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
     "mapping-not-list": (1, 1, E, "a rule file is a list of rules, got a mapping: start each rule"),
     "rule-not-mapping": (1, 3, E, "rule #1 must be a mapping of keys"),
     "yaml-syntax": (7, 11, E, "not valid YAML: mapping values are not allowed here"),
+    "decimal-comma": (5, 61, E, 'numbers take a decimal point, write ">=": 40.5'),
+    "message-unquoted": (7, 16, E, "must be in quotes, e.g. message: {id: "),
+    "tab-indent": (5, 1, E, "a tab is not allowed here; indent with spaces"),
     "yaml-duplicate-key": (7, 3, E, 'found duplicate key "level"'),
     "duplicate-id-in-file": (9, 3, E, "id already used at tests/fixtures/rules/bad/duplicate-id"),
-    "message-too-long": (8, 9, W, 'message "id" can reach 217 characters, more than one SMS (160)'),
+    "message-too-long": (8, 9, E, 'message "id" at SIAGA can reach 206 characters'),
     "no-description": (1, 3, W, "no description: say why this threshold and its source"),
     "empty-file": (1, 1, W, "the file holds no rules"),
 }
 
 #: Findings about the file as a whole carry no rule label.
-_FILE_LEVEL = {"mapping-not-list", "yaml-syntax", "yaml-duplicate-key", "empty-file"}
+_FILE_LEVEL = {
+    "mapping-not-list",
+    "yaml-syntax",
+    "yaml-duplicate-key",
+    "empty-file",
+    "message-unquoted",
+    "tab-indent",
+}
 
 
 def test_every_bad_fixture_is_in_the_table() -> None:
@@ -192,6 +203,7 @@ def test_every_problem_of_a_file_comes_back_together(tmp_path: Path, areas: Area
         "  areas: [manggar, nowhere]\n"
         "  actions: [siren]\n"
         '  message: {id: "{level} {area}"}\n'
+        '  end_message: {id: "Selesai di {area}"}\n'
         "  treshold: 3\n",
         encoding="utf-8",
     )
@@ -203,7 +215,7 @@ def test_every_problem_of_a_file_comes_back_together(tmp_path: Path, areas: Area
         (12, 17, 'rule "dua"'),
         (14, 20, 'rule "dua"'),
         (15, 12, 'rule "dua"'),
-        (17, 3, 'rule "dua"'),
+        (18, 3, 'rule "dua"'),
     }
 
 
@@ -386,5 +398,13 @@ def test_a_ladder_with_a_siren_may_start_below_siaga(tmp_path: Path, areas: Area
         '    - {level: siaga, when: {value: precipitation_mm, ">=": 100}}\n'
         "  actions: [siren, sms]\n"
         '  message: {id: "{level}: Hujan lebat di {area}."}\n'
+        '  end_message: {id: "Hujan lebat di {area} reda."}\n'
     )
     assert check_rules([path], areas) == []
+
+
+def test_officials_write_area_names_as_on_the_map_and_levels_in_any_case(areas: AreaIndex) -> None:
+    """`Gunung Sari Ulu`, `gunung sari ilir` and `SIAGA` load as ids and the level."""
+    [rule] = load_rules([RULES / "good" / "officials-spelling.yaml"], areas)
+    assert rule.areas == ("gunung-sari-ulu", "gunung-sari-ilir", "balikpapan-tengah")
+    assert [step.level for step in rule.levels] == [Level.SIAGA]

@@ -17,6 +17,7 @@ from warning.model import (
     Level,
     ObservationKind,
     Rule,
+    TransitionKind,
 )
 from warning.rules import check_rules, load_rules, rule_files, templates
 
@@ -161,7 +162,7 @@ def test_no_shipped_rule_sounds_a_siren_below_siaga(shipped: dict[str, Rule]) ->
 
 
 def test_worst_case_messages_fit_one_sms(shipped: dict[str, Rule], areas: AreaIndex) -> None:
-    """Rendered with the widest values and the drill + all-clear prefix, each fits 160."""
+    """Every change's text, widest values and the drill prefix, fits one GSM-7 SMS."""
     for rule in shipped.values():
         names = areas.names(areas.select(list(rule.areas)))
         for step in rule.levels:
@@ -169,12 +170,12 @@ def test_worst_case_messages_fit_one_sms(shipped: dict[str, Rule], areas: AreaIn
 
 
 def _fits_one_sms(rule: Rule, level: Level, names: list[str]) -> None:
-    """The templates `rule` uses at `level` fit one SMS in the worst case."""
-    widest = templates.widest_values([level], names)
-    for language, template in rule.templates_for(level).items():
-        prefix = "LATIHAN: AMAN: " if language == "id" else "DRILL: ALL CLEAR: "
-        text = templates.worst_case(template, widest, prefix)
-        assert templates.sms_length(text) <= 160, (rule.id, language, text)
+    """The templates `rule` uses at `level`, for every change, fit one SMS in the worst case."""
+    facts = templates.sample_facts(rule.kind, level, templates.widest_area(names), widest=True)
+    for change in (TransitionKind.FIRED, TransitionKind.UPDATED, TransitionKind.RESOLVED):
+        for language, template in rule.templates_for(level, change).items():
+            text = templates.render(template, facts, language, drill=True)
+            assert templates.sms_size(text).fits, (rule.id, language, text)
 
 
 def test_landslide_rule_reads_three_days_and_history_keeps_them(shipped: dict[str, Rule]) -> None:

@@ -151,7 +151,16 @@ class Basis(enum.Enum):
 KIND_VALUES: Mapping[ObservationKind, frozenset[str]] = MappingProxyType(
     {
         ObservationKind.EARTHQUAKE: frozenset(
-            {"magnitude", "depth_km", "tsunami_potential", "mmi", "region"}
+            {
+                "magnitude",
+                "depth_km",
+                "tsunami_potential",
+                "potensi",
+                "mmi",
+                "felt",
+                "felt_mmi_balikpapan",
+                "region",
+            }
         ),
         ObservationKind.TSUNAMI_WARNING: frozenset(
             {
@@ -382,15 +391,26 @@ Expression: TypeAlias = Condition | AllOf | AnyOf
 class LevelStep:
     """One rung of a rule's ladder: this level when `when` holds (None: always).
 
-    `messages` are the step's own templates per language (empty: the rule's).
+    `messages`, `update_messages` and `end_messages` are the step's own templates
+    per language for raising, updating and ending (empty: the rule's).
     """
 
     level: Level
     when: Expression | None = None
     messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    update_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    end_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __hash__(self) -> int:
-        return hash((self.level, self.when, tuple(sorted(self.messages.items()))))
+        return hash(
+            (
+                self.level,
+                self.when,
+                tuple(sorted(self.messages.items())),
+                tuple(sorted(self.update_messages.items())),
+                tuple(sorted(self.end_messages.items())),
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,16 +452,44 @@ class Rule:
     actions: frozenset[Action] = frozenset({Action.SMS})
     recipients: tuple[str, ...] = ()
     messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    update_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    end_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     allow_siren_below_siaga: bool = False
     position: SourcePosition | None = field(default=None, compare=False)
 
     def __hash__(self) -> int:
         return hash((self.id, self.kind, self.levels))
 
-    def templates_for(self, level: Level) -> Mapping[str, str]:
-        """The templates for `level`: its ladder step's own when it has them, else the rule's."""
+    def templates_for(
+        self, level: Level, change: TransitionKind = TransitionKind.FIRED
+    ) -> Mapping[str, str]:
+        """The templates the official wrote for this change at `level`, nothing invented.
+
+        Raising (fired, escalated, de-escalated) reads `message`; an update or a
+        reminder reads `update_message` (else `message`: the warning still stands);
+        an ending reads `end_message` only, so an all-clear never repeats the
+        warning's instruction (empty: the rule has no ending text, send none).
+        A ladder step's own templates win over the rule's.
+        """
         step = next((s for s in self.levels if s.level is level), None)
-        return step.messages if step is not None and step.messages else self.messages
+        if change in ENDING_CHANGES:
+            return _own(step.end_messages if step else None, self.end_messages)
+        if change in (TransitionKind.UPDATED, TransitionKind.REMINDER):
+            update = _own(step.update_messages if step else None, self.update_messages)
+            if update:
+                return update
+        return _own(step.messages if step else None, self.messages)
+
+
+def _own(step: Mapping[str, str] | None, rule: Mapping[str, str]) -> Mapping[str, str]:
+    """A step's templates when it has any, else the rule's."""
+    return step if step else rule
+
+
+#: Changes that end an alert: they read a rule's `end_message`.
+ENDING_CHANGES = frozenset(
+    {TransitionKind.RESOLVED, TransitionKind.TIMED_OUT, TransitionKind.CANCELLED}
+)
 
 
 # ---------------------------------------------------------------------------

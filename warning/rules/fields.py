@@ -143,7 +143,10 @@ def kind(node: Node, ctx: Context) -> ObservationKind | Invalid:
 
 
 def level(node: Node, ctx: Context) -> Level | Invalid:
-    """A level word."""
+    """A level word in any case: `SIAGA` is what officials see in messages and write."""
+    value = plain(node.value)
+    if isinstance(value, str):
+        node = Node(value.strip().lower(), node.at)
     word = choice(node, ctx, (lv.value for lv in Level), "level")
     return Level(word) if isinstance(word, str) else INVALID
 
@@ -212,8 +215,16 @@ def selector(node: Node, ctx: Context) -> str | Invalid:
     """One selector: `all`, `coastal`, `kecamatan:<id>` or an area id."""
     word = str(plain(node.value)).strip()
     bare = word.removeprefix("kecamatan:")
+    named = None if _SLUG.match(bare) else by_name(word, ctx.areas)
+    if named is not None:
+        return named
     if not _SLUG.match(bare):
-        ctx.sink.error(node.at, f'area "{word}" is not an area id or selector ({_SELECTORS})')
+        slugged = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
+        ctx.sink.error(
+            node.at,
+            f'area "{word}" is not an area id or selector ({_SELECTORS}); '
+            f'ids are written like "{slugged or "gunung-sari-ulu"}"',
+        )
         return INVALID
     if ctx.areas is None:
         return word
@@ -230,6 +241,20 @@ def selector(node: Node, ctx: Context) -> str | Invalid:
 
 
 _SELECTORS = "all, coastal, kecamatan:<id>, a kelurahan or kecamatan id"
+
+
+def by_name(word: str, areas: AreaIndex | None) -> str | None:
+    """The id of the area whose map name reads `word` (any case, spaces or dashes)."""
+    if areas is None:
+        return None
+    key = _name_key(word.removeprefix("kecamatan:"))
+    found = [a.id for a in areas.areas if key in (_name_key(a.name), _name_key(a.id))]
+    return found[0] if len(found) == 1 and found[0] != word else None
+
+
+def _name_key(text: str) -> str:
+    """A name as compared: lower case, letters and digits only."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
 def area_words(areas: AreaIndex) -> list[str]:
@@ -250,7 +275,7 @@ def area_names(areas: AreaIndex | None, chosen: Iterable[str]) -> list[str]:
 
 
 def ladder_step(node: Node, ctx: Context, when: Any, message: Any) -> LevelStep | Invalid:
-    """One `{level, when, message}` step; `when` and `message` are their keys' parsers."""
+    """One `{level, when, message, ...}` step; `when` and `message` are their keys' parsers."""
     if not is_mapping(node.value):
         ctx.sink.error(
             node.at,
@@ -266,9 +291,18 @@ def ladder_step(node: Node, ctx: Context, when: Any, message: Any) -> LevelStep 
     step_level = level(parts["level"], ctx)
     condition = when(parts["when"], ctx) if "when" in parts else None
     errors = ctx.sink.error_count()
-    messages = message(parts["message"], ctx) if "message" in parts else MappingProxyType({})
+    texts = {
+        key: message(parts[key], ctx) if key in parts else MappingProxyType({})
+        for key in schema.MESSAGE_KEYS
+    }
     if isinstance(step_level, Invalid) or isinstance(condition, Invalid):
         return INVALID
-    if isinstance(messages, Invalid) or ctx.sink.error_count() > errors:
+    if any(isinstance(t, Invalid) for t in texts.values()) or ctx.sink.error_count() > errors:
         return INVALID
-    return LevelStep(step_level, condition, messages)
+    return LevelStep(
+        step_level,
+        condition,
+        texts["message"],
+        texts["update_message"],
+        texts["end_message"],
+    )

@@ -8,7 +8,7 @@ and parsed by the parser of its type, so the schema drives validation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -220,7 +220,7 @@ def _cross_checks(parsed: _Parsed) -> None:
     _siren_level(parsed)
     _tsunami_expiry(parsed)
     _forecast_audience(parsed)
-    _message_lengths(parsed)
+    _message_checks(parsed)
     if "description" not in parsed.nodes:
         parsed.ctx.sink.warn(
             parsed.at, "no description: say why this threshold and its source (description: ...)"
@@ -342,33 +342,48 @@ def _forecast_audience(parsed: _Parsed) -> None:
         )
 
 
-def _message_lengths(parsed: _Parsed) -> None:
-    """Warn for templates whose worst case exceeds one SMS, each at the levels it serves."""
+def _message_checks(parsed: _Parsed) -> None:
+    """Every message of the rule rendered at the levels it serves; endings are required.
+
+    A rule that can end (every kind but earthquake, whose alerts expire silently)
+    must say in `end_message` what ended, at the rule or in every ladder step.
+    """
+    kind = parsed.get("kind")
+    if not isinstance(kind, ObservationKind):
+        return
     names = fields.area_names(parsed.ctx.areas, parsed.get("areas") or ("all",))
+    required = conditions.required_values(parsed.get("when"))
+    for use, step_when in _message_uses(parsed):
+        needed = required | conditions.required_values(step_when)
+        templates.check_rendering(
+            use, kind=kind, required=needed, area_names=names, sink=parsed.ctx.sink
+        )
     steps = _levels(parsed)
-    own = [step.level for step in steps if not step.messages]
-    if messages := parsed.get("message"):
-        levels = own or [s.level for s in steps]
-        _lengths(messages, parsed.nodes["message"], levels, names, parsed.ctx)
-    if steps and "levels" in parsed.nodes:
-        for step, item in zip(steps, elements(parsed.nodes["levels"]), strict=False):
-            message = next((v for k, _at, v in entries(item) if k == "message"), None)
-            if step.messages and message is not None:
-                _lengths(step.messages, message, [step.level], names, parsed.ctx)
+    ends = bool(parsed.get("end_message")) or (
+        "levels" in parsed.nodes and bool(steps) and all(s.end_messages for s in steps)
+    )
+    if kind is not ObservationKind.EARTHQUAKE and steps and not ends:
+        parsed.ctx.sink.error(
+            parsed.at,
+            'missing "end_message": say what ended, without repeating the instruction '
+            '(e.g. end_message: {id: "Peringatan ... di {area} berakhir."})',
+        )
 
 
-def _lengths(
-    messages: Mapping[str, str],
-    node: Node,
-    levels: Sequence[Level],
-    names: Sequence[str],
-    ctx: Context,
-) -> None:
-    """Length warnings for the valid templates of one `message:` mapping used at `levels`."""
-    widest = templates.widest_values(levels, names)
-    positions = {lang: v.at for lang, _at, v in templates.entries_of(node)}
-    for language, template in messages.items():
-        templates.length_warning(template, language, widest, ctx.sink, positions[language])
+def _message_uses(parsed: _Parsed) -> Iterator[tuple[templates.MessageUse, Any]]:
+    """Each written message mapping with the levels it serves and its step's `when`."""
+    steps = _levels(parsed)
+    items = elements(parsed.nodes["levels"]) if "levels" in parsed.nodes else []
+    for key in schema.MESSAGE_KEYS:
+        attribute = schema.RULE_KEY_INDEX[key].attribute
+        own = [step.level for step in steps if not getattr(step, attribute)]
+        if (written := parsed.get(key)) and own:
+            yield templates.MessageUse(key, parsed.nodes[key], written, tuple(own)), None
+        for step, item in zip(steps, items, strict=False):
+            node = next((v for k, _at, v in entries(item) if k == key), None)
+            if node is not None and getattr(step, attribute):
+                use = templates.MessageUse(key, node, getattr(step, attribute), (step.level,))
+                yield use, step.when
 
 
 def _build(parsed: _Parsed, position: SourcePosition) -> Rule:
