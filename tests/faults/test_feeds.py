@@ -9,7 +9,10 @@ alert, and enqueue nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +47,8 @@ FAILING = {
     "connection reset": Fault(reset=True),
     "50 MB body": Fault(oversize_bytes=50_000_000),
     "wrong schema": Fault(body=b'{"features": "none", "Infogempa": 3, "info": []}'),
+    # Python refuses to convert integers of more than 4,300 digits: a ValueError, no JSONDecodeError.
+    "integer of 5,000 digits": Fault(body=b'{"Infogempa": ' + b"9" * 5000 + b"}"),
 }
 
 #: Payload faults that parse: the poll succeeds, the items are rejected or change nothing.
@@ -148,3 +153,59 @@ def test_an_outage_longer_than_down_after_failures_never_resolves(
     assert rig.store.feed("inatews").health is FeedHealth.DOWN
     assert notices == len(officials)
     assert rig.firing() == firing
+
+
+def test_an_unforeseen_error_in_a_poll_is_a_feed_failure(tmp_path: Path) -> None:
+    """A URL requests cannot even prepare raises no FeedError: still a failure, down, officials told.
+
+    Before, such an exception escaped the poll as a `job.failed` log line and the
+    feed stayed `ok` for ever.
+    """
+    settings = write_settings(tmp_path, {"inatews": "http://[::1"})
+    rig = make_rig(settings)
+    results = [rig.pipeline.poll("inatews") for _ in range(3)]
+    record = rig.store.feed("inatews")
+    officials = [c for c in rig.pipeline.config.contacts if c.group == "officials"]
+    print(f"injected an unpreparable URL on inatews; saw {[r.error for r in results]}")
+    assert not any(r.ok for r in results)
+    assert record.health is FeedHealth.DOWN
+    assert len(rig.outbox("sms")) == len(officials)
+
+
+@pytest.mark.parametrize("name", ["inatews", "usgs"])
+def test_a_trickling_server_is_cut_off_at_the_total_deadline(
+    peers: tuple[Rig, FeedServer], name: str
+) -> None:
+    """One byte every 1.5 s never trips a read timeout; the 2 s total deadline ends the poll."""
+    rig, feeds = peers
+    rig.pipeline.client.settings = dataclasses.replace(
+        rig.settings.http, total_timeout_s=2.0, read_timeout_s=2.0
+    )
+    feeds.fault(f"/{name}", Fault(trickle_s=1.5))
+    outcome: list[bool] = []
+    started = time.monotonic()
+    poll = threading.Thread(target=lambda: outcome.append(rig.pipeline.poll(name).ok), daemon=True)
+    poll.start()
+    poll.join(timeout=15)
+    took = time.monotonic() - started
+    print(f"injected a 1.5 s/byte trickle on {name}; saw the poll end after {took:.1f} s")
+    assert not poll.is_alive()
+    assert outcome == [False]
+    assert took < 6
+    assert rig.store.feed(name).health is FeedHealth.DEGRADED
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_a_redirect_to_another_host_is_refused(peers: tuple[Rig, FeedServer], name: str) -> None:
+    """A 302 to `localhost` (another host name than the feed's 127.0.0.1) is never followed."""
+    rig, feeds = peers
+    with FeedServer() as elsewhere:
+        elsewhere.serve(f"/{name}", ADAPTERS[name])
+        target = f"http://localhost:{elsewhere.port}/{name}"
+        feeds.fault(f"/{name}", Fault(location=target))
+        result = rig.pipeline.poll(name)
+        print(f"injected a redirect to {target} on {name}; saw {result.error!r}")
+        assert elsewhere.received() == []
+    assert not result.ok
+    assert "another host" in (result.error or "")
+    assert rig.store.feed(name).health is FeedHealth.DEGRADED

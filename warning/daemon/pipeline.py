@@ -25,7 +25,7 @@ from warning.dispatch.contacts import Contact, load_contacts
 from warning.dispatch.planner import PlannedDelivery, operator_sms, plan
 from warning.dispatch.siren import siren_problems
 from warning.feeds import FEEDS, FeedContext, FeedError
-from warning.http import HttpClient
+from warning.http import HttpClient, Interrupted
 from warning.model import (
     WITA,
     AllOf,
@@ -216,6 +216,13 @@ class Pipeline:
                 parsed = [] if payload is None else feed.parse(payload, context)
             except FeedError as exc:
                 return self._failed(feed_name, exc.message, fetched_at)
+            except Interrupted:
+                raise
+            except Exception as exc:
+                # A payload that breaks an adapter in a way it did not foresee is still
+                # the feed's failure: health, the feed-down SMS, never a silent job error.
+                log.exception("feed.unexpected_error", feed=feed_name)
+                return self._failed(feed_name, f"{type(exc).__name__}: {exc}"[:300], fetched_at)
         fresh = self._usable(feed_name, parsed, fetched_at)
         try:
             result = self._evaluate(fresh, fetched_at, feed_name)
