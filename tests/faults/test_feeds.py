@@ -14,13 +14,15 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import FIXTURES, PD1, Rig, make_rig, write_settings
+from tests.daemon.pipeline_support import FIXTURES, PD1, Clock, Rig, make_rig, write_settings
 from tests.peers import Fault, FeedServer
 from tests.peers.config import COASTAL, free_port
+from warning.daemon.service import Daemon
 from warning.model import FeedHealth
 
 #: Adapters fetched from one URL, with a recorded payload each.
@@ -47,7 +49,7 @@ FAILING = {
     "connection reset": Fault(reset=True),
     "50 MB body": Fault(oversize_bytes=50_000_000),
     "wrong schema": Fault(body=b'{"features": "none", "Infogempa": 3, "info": []}'),
-    # Python refuses to convert integers of more than 4,300 digits: a ValueError, no JSONDecodeError.
+    # Python refuses integers of more than 4,300 digits: a ValueError, not a JSONDecodeError.
     "integer of 5,000 digits": Fault(body=b'{"Infogempa": ' + b"9" * 5000 + b"}"),
 }
 
@@ -156,7 +158,7 @@ def test_an_outage_longer_than_down_after_failures_never_resolves(
 
 
 def test_an_unforeseen_error_in_a_poll_is_a_feed_failure(tmp_path: Path) -> None:
-    """A URL requests cannot even prepare raises no FeedError: still a failure, down, officials told.
+    """A URL requests cannot prepare raises no FeedError: still a failure, down, officials told.
 
     Before, such an exception escaped the poll as a `job.failed` log line and the
     feed stayed `ok` for ever.
@@ -209,3 +211,56 @@ def test_a_redirect_to_another_host_is_refused(peers: tuple[Rig, FeedServer], na
     assert not result.ok
     assert "another host" in (result.error or "")
     assert rig.store.feed(name).health is FeedHealth.DEGRADED
+
+
+def test_a_feed_silent_past_its_bound_is_down_though_no_poll_failed(
+    peers: tuple[Rig, FeedServer],
+) -> None:
+    """No poll completes for 121 s (inatews every 30 s, down after 3): down, officials told once.
+
+    A hanging poll records no failure, so counting failures alone kept such a
+    feed `ok`; its silence is judged instead.  A late failure keeps it down
+    (no second notice); the next success recovers it (one notice).
+    """
+    rig, feeds = peers
+    rows = len(rig.outbox("sms"))
+    officials = [c for c in rig.pipeline.config.contacts if c.group == "officials"]
+    rig.clock.now += timedelta(seconds=119)
+    quiet = rig.pipeline.watch()
+    rig.clock.now += timedelta(seconds=2)
+    downed = rig.pipeline.watch()
+    health = rig.store.feed("inatews").health
+    print(f"injected 121 s of silence on inatews; saw watch {quiet} then {downed}, {health.value}")
+    assert (quiet, downed) == ([], ["inatews"])
+    assert health is FeedHealth.DOWN
+    assert len(rig.outbox("sms")) - rows == len(officials)
+    feeds.fault("/inatews", Fault(status=503, times=1))
+    assert not rig.pipeline.poll("inatews").ok
+    assert rig.store.feed("inatews").health is FeedHealth.DOWN
+    assert rig.pipeline.poll("inatews").ok
+    assert rig.store.feed("inatews").health is FeedHealth.OK
+    assert len(rig.outbox("sms")) - rows == 2 * len(officials)
+
+
+def test_healthz_judges_the_age_of_the_last_success(tmp_path: Path) -> None:
+    """/healthz turns 503 once a feed has had no success for its bound plus max_down_s.
+
+    Nothing failed in between (a poll that hangs records nothing): only the age
+    of the last success tells, and it is judged whether or not a poll completed.
+    """
+    with FeedServer() as feeds:
+        feeds.serve("/inatews", PD1)
+        settings = write_settings(tmp_path, {"inatews": feeds.url_for("/inatews")})
+        clock = Clock()
+        daemon = Daemon(settings, clock=clock)
+        assert daemon.pipeline.poll("inatews").ok
+    daemon.heartbeat()
+    fine = daemon.health()
+    bound = 30 * (3 + 1) + settings.health.max_down_s
+    clock.now += timedelta(seconds=bound + 1)
+    daemon.heartbeat()
+    report = daemon.health()
+    print(f"injected {bound + 1:.0f} s without a success; saw {dict(report.body)['problems']}")
+    assert fine.healthy
+    assert not report.healthy
+    assert any("inatews" in problem for problem in report.body["problems"])

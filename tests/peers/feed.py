@@ -4,7 +4,8 @@
 recorded payload from tests/fixtures/); `fault(path, Fault(...))` makes the
 path misbehave (a status with an optional Retry-After, a delay beyond the
 client's timeout, an HTML error page, an empty, truncated or oversize body, a
-body trickled a byte at a time, a redirect, a reset connection) until `heal(path)`, or for the next `times` requests only.
+body trickled a byte at a time, a redirect, a reset connection) until
+`heal(path)`, or for the next `times` requests only.
 Every good answer carries an ETag and `If-None-Match` with the current one gets
 304, as BMKG's and USGS's CDNs do.
 """

@@ -18,7 +18,15 @@ from datetime import datetime, timedelta
 import structlog
 
 from warning.areas import AreaIndex, load_areas
-from warning.daemon.feedhealth import HealthChange, HealthPolicy, after_failure, after_success
+from warning.daemon.feedhealth import (
+    HealthChange,
+    HealthPolicy,
+    after_failure,
+    after_silence,
+    after_success,
+    silence,
+    stale_after,
+)
 from warning.daemon.telemetry import Metrics
 from warning.dispatch import outbox
 from warning.dispatch.contacts import Contact, load_contacts
@@ -196,6 +204,8 @@ class Pipeline:
         )
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
+        #: Feeds are judged silent from here at the earliest (not for time the daemon was off).
+        self.started = clock()
         self.history = History() if drill_run is not None else self._stored_history()
 
     def _stored_history(self) -> History:
@@ -267,7 +277,9 @@ class Pipeline:
         self.metrics.feed_fetches.labels(feed=feed_name, outcome="failed").inc()
         self.metrics.feed_failures.labels(feed=feed_name).inc()
         with self._lock:
-            record, change = after_failure(self.store.feed(feed_name), error, now, self.policy)
+            before = self.store.feed(feed_name)
+            stale = self.silent_too_long(before, now) is not None
+            record, change = after_failure(before, error, now, self.policy, stale=stale)
             self._save_health(record, change)
         if change is None and record.failures > 1:
             log.debug("feed.failed", feed=feed_name, error=error, failures=record.failures)
@@ -369,6 +381,35 @@ class Pipeline:
             self.on_enqueued()
 
     # -- feed health -------------------------------------------------------------------
+
+    def silent_too_long(self, record: FeedRecord, now: datetime) -> timedelta | None:
+        """How long an enabled feed has gone without a success, when longer than its bound."""
+        feed = self.settings.feeds.get(record.feed)
+        if feed is None or not feed.enabled:
+            return None
+        silent = silence(record, now, self.started)
+        return silent if silent > stale_after(feed.interval_s, self.policy) else None
+
+    def watch(self) -> list[str]:
+        """Mark down every enabled feed silent too long, even while its poll hangs.
+
+        Returns the feeds that went down now (officials are told once, as for failures).
+        """
+        if self.drill_run is not None:
+            return []
+        now = self.clock()
+        downed: list[str] = []
+        with self._lock:
+            for name in self.settings.feeds:
+                record = self.store.feed(name)
+                silent = self.silent_too_long(record, now)
+                if silent is None:
+                    continue
+                record, change = after_silence(record, now, silent)
+                if change is not None:
+                    self._save_health(record, change)
+                    downed.append(name)
+        return downed
 
     def _save_health(self, record: FeedRecord, change: HealthChange | None) -> None:
         """Store a failure's health; tell officials once when a feed goes down."""
