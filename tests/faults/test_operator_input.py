@@ -25,9 +25,9 @@ from warning.state import Store
 
 #: Numbers that look right to a person but are not ASCII digits.
 LOOKALIKE_PHONES = {
-    "Arabic-Indic": "+٦٢٨١٢٣٤٥٦٧٨٩٠",
-    "fullwidth": "+６２８１２３４５６７８９０",
-    "Devanagari tail": "+62812345६७८९०",
+    "Arabic-Indic": "+62812٣٤٥٦٧٨٩٠",
+    "fullwidth": "+62812３４５６７８９０",
+    "Devanagari": "+62812३४५६७८९०",
 }
 #: Actors a spreadsheet would run: every formula start OWASP lists.
 FORMULA_ACTORS = (
