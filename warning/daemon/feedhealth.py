@@ -73,6 +73,18 @@ def silence(record: FeedRecord, now: datetime, watched_since: datetime) -> timed
     return now - (max(last, watched_since) if last is not None else watched_since)
 
 
+def overdue(
+    record: FeedRecord,
+    now: datetime,
+    watched_since: datetime,
+    interval_s: float,
+    policy: HealthPolicy,
+) -> timedelta | None:
+    """The feed's silence when it is longer than `stale_after`, else None."""
+    silent = silence(record, now, watched_since)
+    return silent if silent > stale_after(interval_s, policy) else None
+
+
 def after_silence(
     record: FeedRecord, now: datetime, silent: timedelta
 ) -> tuple[FeedRecord, HealthChange | None]:

@@ -24,8 +24,7 @@ from warning.daemon.feedhealth import (
     after_failure,
     after_silence,
     after_success,
-    silence,
-    stale_after,
+    overdue,
 )
 from warning.daemon.telemetry import Metrics
 from warning.dispatch import outbox
@@ -387,8 +386,7 @@ class Pipeline:
         feed = self.settings.feeds.get(record.feed)
         if feed is None or not feed.enabled:
             return None
-        silent = silence(record, now, self.started)
-        return silent if silent > stale_after(feed.interval_s, self.policy) else None
+        return overdue(record, now, self.started, feed.interval_s, self.policy)
 
     def watch(self) -> list[str]:
         """Mark down every enabled feed silent too long, even while its poll hangs.
