@@ -22,10 +22,15 @@ from warning.state import FeedRecord
 
 @dataclass(frozen=True, slots=True)
 class HealthPolicy:
-    """How many consecutive failures make a feed degraded, then down."""
+    """How many consecutive failures make a feed degraded, then down.
+
+    `grace_s` is how long one poll may legitimately take (the fetch deadline):
+    a feed is not silent before its slowest honest poll could have ended.
+    """
 
     degraded_after: int = 1
     down_after: int = 5
+    grace_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,9 @@ def health_for(failures: int, policy: HealthPolicy) -> FeedHealth:
 
 
 def stale_after(interval_s: float, policy: HealthPolicy) -> timedelta:
-    """How long a feed may go without a success: the polls that take it down, plus one."""
-    return timedelta(seconds=interval_s * (policy.down_after + 1))
+    """How long a feed may go without a success: the polls that take it down, plus one,
+    plus the time one poll may take."""
+    return timedelta(seconds=interval_s * (policy.down_after + 1) + policy.grace_s)
 
 
 def silence(record: FeedRecord, now: datetime, watched_since: datetime) -> timedelta:

@@ -199,7 +199,9 @@ class Pipeline:
         self.drill_run = drill_run
         self.on_enqueued = on_enqueued
         self.policy = HealthPolicy(
-            settings.health.degraded_after_failures, settings.health.down_after_failures
+            settings.health.degraded_after_failures,
+            settings.health.down_after_failures,
+            settings.http.total_timeout_s,
         )
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
