@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench faults clean
+.PHONY: run test tools lint check bench faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,12 @@ lint: $(STAMP)
 # The engine decides who is warned: every branch of it must be exercised by its tests.
 ENGINE := warning/rules/engine.py,warning/rules/events.py,warning/rules/judge.py
 
-test: lint
+# The real local peers the tests talk to (mosquitto, systemd-analyze, chromium): installed
+# when missing and run as root, else one line says what to install, before anything runs.
+tools:
+	scripts/test-tools --install
+
+test: tools lint
 	$(BIN)/python -m coverage run --branch --source=warning.rules -m pytest -q tests/engine
 	$(BIN)/python -m coverage report --fail-under=100 --show-missing --include=$(ENGINE)
 	$(BIN)/python -m pytest

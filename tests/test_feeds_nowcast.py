@@ -172,3 +172,29 @@ def test_words_containing_test_are_not_an_exercise() -> None:
     document = UTARA.replace(b"Kalimantan Timur.", b"Kalimantan Timur, TESTAMENT kontestan.")
     [obs] = parse("bmkg-nowcast", document, fetched_at=UTARA_LIVE, areas=AREAS)
     assert not obs.exercise
+
+
+@responses.activate
+def test_configured_allowed_hosts_replace_the_index_host() -> None:
+    """With allowed_hosts = ["cap.bmkg.example"], a link on the index's own host is not fetched."""
+    responses.get(RSS_URL, body=RSS, content_type="application/rss+xml")
+    responses.get(CAP_URL, body=BANTEN, content_type="application/xml")
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    ctx = context(
+        "bmkg-nowcast",
+        fetched_at=BANTEN_LIVE,
+        areas=AREAS,
+        province="Banten",
+        allowed_hosts=["cap.bmkg.example"],
+    )
+    bundle = FEEDS["bmkg-nowcast"].get(client, ctx)
+    assert bundle is not None
+    assert json.loads(bundle) == []
+    assert [c.request.url for c in responses.calls] == [RSS_URL]
+
+
+def test_a_bundle_of_only_unreadable_documents_is_a_feed_failure() -> None:
+    """Documents were listed and none is CAP: BMKG's format changed, operators must hear of it."""
+    bundle = json.dumps([RSS.decode("utf-8"), "<alert/>"]).encode("utf-8")
+    with pytest.raises(FeedError, match="none of the 2 CAP documents"):
+        parse("bmkg-nowcast", bundle, fetched_at=BANTEN_LIVE, areas=AREAS)

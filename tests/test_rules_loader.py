@@ -209,6 +209,7 @@ def test_every_problem_of_a_file_comes_back_together(tmp_path: Path, areas: Area
     )
     found = {(p.line, p.col, p.message.split(":")[0]) for p in check_rules([path], areas)}
     assert found == {
+        (1, 3, 'rule "satu"'),  # no condition
         (4, 9, 'rule "satu"'),
         (6, 8, 'rule "satu"'),
         (7, 26, 'rule "satu"'),

@@ -95,6 +95,11 @@ class HttpSettings:
     )
     connect_timeout_s: float = _doc("Seconds to wait for a TCP/TLS connection.", 5.0)
     read_timeout_s: float = _doc("Seconds to wait between bytes of a response.", 15.0)
+    total_timeout_s: float = _doc(
+        "Longest one fetch may take, retries and their waits included: a server that "
+        "trickles bytes is cut off here.",
+        60.0,
+    )
     max_bytes: int = _doc("Largest response body accepted, enforced while streaming.", 5_000_000)
     attempts: int = _doc("Attempts per fetch for transient errors (connection, 429, 5xx).", 3)
     backoff_s: float = _doc("First retry delay; doubles with jitter per attempt.", 1.0)
@@ -194,6 +199,19 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
                 "Kalimantan Timur",
                 "Fetch only CAP documents whose RSS title or description names this province "
                 "(case-insensitive; empty: all).",
+            ),
+            "allowed_hosts": (
+                [],
+                "Hosts the RSS may link CAP documents on; empty: the host of `url` only. "
+                "A link elsewhere (127.0.0.1, a private range, 169.254.169.254) is refused.",
+            ),
+            "max_documents": (
+                30,
+                "CAP documents read per poll at most (the first listed); the rest are logged.",
+            ),
+            "max_bytes": (
+                5_000_000,
+                "Bytes of CAP documents held per poll at most; documents past it are logged.",
             ),
         },
     ),

@@ -18,14 +18,21 @@ from datetime import datetime, timedelta
 import structlog
 
 from warning.areas import AreaIndex, load_areas
-from warning.daemon.feedhealth import HealthChange, HealthPolicy, after_failure, after_success
+from warning.daemon.feedhealth import (
+    HealthChange,
+    HealthPolicy,
+    after_failure,
+    after_silence,
+    after_success,
+    overdue,
+)
 from warning.daemon.telemetry import Metrics
 from warning.dispatch import outbox
 from warning.dispatch.contacts import Contact, load_contacts
 from warning.dispatch.planner import PlannedDelivery, operator_sms, plan
 from warning.dispatch.siren import siren_problems
 from warning.feeds import FEEDS, FeedContext, FeedError
-from warning.http import HttpClient
+from warning.http import HttpClient, Interrupted
 from warning.model import (
     WITA,
     AllOf,
@@ -210,10 +217,14 @@ class Pipeline:
         self.drill_run = drill_run
         self.on_enqueued = on_enqueued
         self.policy = HealthPolicy(
-            settings.health.degraded_after_failures, settings.health.down_after_failures
+            settings.health.degraded_after_failures,
+            settings.health.down_after_failures,
+            settings.http.total_timeout_s,
         )
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
+        #: Feeds are judged silent from here at the earliest (not for time the daemon was off).
+        self.started = clock()
         self.history = History() if drill_run is not None else self._stored_history()
 
     def _stored_history(self) -> History:
@@ -234,6 +245,13 @@ class Pipeline:
                 parsed = [] if payload is None else feed.parse(payload, context)
             except FeedError as exc:
                 return self._failed(feed_name, exc.message, fetched_at)
+            except Interrupted:
+                raise
+            except Exception as exc:
+                # A payload that breaks an adapter in a way it did not foresee is still
+                # the feed's failure: health, the feed-down SMS, never a silent job error.
+                log.exception("feed.unexpected_error", feed=feed_name)
+                return self._failed(feed_name, f"{type(exc).__name__}: {exc}"[:300], fetched_at)
         fresh = self._usable(feed_name, parsed, fetched_at)
         try:
             result = self._evaluate(fresh, fetched_at, feed_name)
@@ -278,7 +296,9 @@ class Pipeline:
         self.metrics.feed_fetches.labels(feed=feed_name, outcome="failed").inc()
         self.metrics.feed_failures.labels(feed=feed_name).inc()
         with self._lock:
-            record, change = after_failure(self.store.feed(feed_name), error, now, self.policy)
+            before = self.store.feed(feed_name)
+            stale = self.silent_too_long(before, now) is not None
+            record, change = after_failure(before, error, now, self.policy, stale=stale)
             self._save_health(record, change)
         if change is None and record.failures > 1:
             log.debug("feed.failed", feed=feed_name, error=error, failures=record.failures)
@@ -380,6 +400,34 @@ class Pipeline:
             self.on_enqueued()
 
     # -- feed health -------------------------------------------------------------------
+
+    def silent_too_long(self, record: FeedRecord, now: datetime) -> timedelta | None:
+        """How long an enabled feed has gone without a success, when longer than its bound."""
+        feed = self.settings.feeds.get(record.feed)
+        if feed is None or not feed.enabled:
+            return None
+        return overdue(record, now, self.started, feed.interval_s, self.policy)
+
+    def watch(self) -> list[str]:
+        """Mark down every enabled feed silent too long, even while its poll hangs.
+
+        Returns the feeds that went down now (officials are told once, as for failures).
+        """
+        if self.drill_run is not None:
+            return []
+        now = self.clock()
+        downed: list[str] = []
+        with self._lock:
+            for name in self.settings.feeds:
+                record = self.store.feed(name)
+                silent = self.silent_too_long(record, now)
+                if silent is None:
+                    continue
+                record, change = after_silence(record, now, silent)
+                if change is not None:
+                    self._save_health(record, change)
+                    downed.append(name)
+        return downed
 
     def _save_health(self, record: FeedRecord, change: HealthChange | None) -> None:
         """Store a failure's health; tell officials once when a feed goes down."""

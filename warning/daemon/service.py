@@ -30,6 +30,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from warning.daemon.feedhealth import stale_after
 from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Configuration, Pipeline, PollResult, load_configuration
 from warning.daemon.telemetry import HealthReport, HealthServer, Metrics
@@ -177,6 +178,7 @@ class Daemon:
                 misfire_grace_time=int(max(interval, 30)),
             )
         self._add("tick", self.pipeline.tick, TICK_S)
+        self._add("feed-watch", self.pipeline.watch, TICK_S)
         self._add("outbox", self.send_outbox, OUTBOX_IDLE_S)
         self._add("heartbeat", self.heartbeat, self._heartbeat_s())
         self._add("housekeeping", self.housekeeping, 3600)
@@ -331,13 +333,9 @@ class Daemon:
         problems: list[str] = []
         if age > limit:
             problems.append(f"scheduler heartbeat is {age:.0f} s old")
-        now = utc_now()
-        feeds = {}
-        for record in self.store.feeds():
-            feeds[record.feed] = record.health.value
-            down_for = (now - record.health_since).total_seconds() if record.health_since else 0
-            if record.health is FeedHealth.DOWN and down_for > self.settings.health.max_down_s:
-                problems.append(f"feed {record.feed} down for {down_for:.0f} s")
+        now = self.pipeline.clock()
+        feeds = {record.feed: record.health.value for record in self.store.feeds()}
+        problems += self._feed_problems(now).values()
         body = {
             "status": "ok" if not problems else "unhealthy",
             "problems": problems,
@@ -346,6 +344,30 @@ class Daemon:
             "drill": self.options.drill,
         }
         return HealthReport(not problems, body)
+
+    def _feed_problems(self, now: datetime) -> dict[str, str]:
+        """Per feed, why /healthz fails: down too long, or silent too long (polled or not).
+
+        Silence is judged from the age of the last success, so a poll that hangs
+        (and so records no failure) still makes /healthz fail.
+        """
+        limit = self.settings.health.max_down_s
+        found: dict[str, str] = {}
+        for record in self.store.feeds():
+            down_for = (now - record.health_since).total_seconds() if record.health_since else 0
+            if record.health is FeedHealth.DOWN and down_for > limit:
+                found[record.feed] = f"feed {record.feed} down for {down_for:.0f} s"
+        for name in self.settings.feeds:
+            silent = self.pipeline.silent_too_long(self.store.feed(name), now)
+            if silent is None or name in found:
+                continue
+            if (silent - self._stale_bound(name)).total_seconds() > limit:
+                found[name] = f"feed {name}: no successful poll for {silent.total_seconds():.0f} s"
+        return found
+
+    def _stale_bound(self, name: str) -> timedelta:
+        """The silence after which feed `name` counts as down."""
+        return stale_after(self.settings.feeds[name].interval_s, self.pipeline.policy)
 
     # -- running ---------------------------------------------------------------------------
 

@@ -273,10 +273,19 @@ def _directory_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+#: CAP files: the owner writes, its group (a web server publishing them) reads, nobody else.
+CAP_FILE_MODE = 0o640
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old or the new file, never half."""
+    """Replace `path` with `data` so that readers see the old or the new file, never half.
+
+    The file is CAP_FILE_MODE whatever the umask of the shell an operator ran a cancel from.
+    """
     temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as handle:
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, CAP_FILE_MODE)
+    os.fchmod(descriptor, CAP_FILE_MODE)
+    with open(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

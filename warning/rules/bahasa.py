@@ -192,6 +192,16 @@ _CATALOG: tuple[tuple[str, str], ...] = (
         r"over: \1 lebih panjang dari \2 hari riwayat yang disimpan; pakai paling lama over: \3",
     ),
     (
+        r'no condition: without "when" the rule fires on every observation of its kind; add one',
+        'tanpa syarat: tanpa "when" aturan menyala pada setiap pengamatan jenisnya; tambahkan',
+    ),
+    (
+        r"the file has ([\d,]+) bytes, more than the ([\d,]+) a rule file may have: split it "
+        r"into one file per hazard \(rules/<hazard>\.yaml\)",
+        r"berkas berukuran \1 byte, lebih dari \2 yang boleh untuk berkas aturan: pecah menjadi "
+        r"satu berkas per bahaya (rules/<bahaya>.yaml)",
+    ),
+    (
         r"a windowed condition needs both over and agg: add ",
         "syarat berjendela perlu over dan agg: tambahkan ",
     ),

@@ -94,7 +94,8 @@ RULE_KEYS: tuple[Key, ...] = (
         "Conditions on the observation's values. A condition is `{value: NAME, OP: operand}` "
         "with OP one of " + ", ".join(f"`{c.value}`" for c in Comparison) + "; add `over` and "
         "`agg` to fold the values seen per area in a time window. Combine with `all:` / `any:` "
-        "(nestable); a plain list means `all`. Without `when` every observation of the kind fires.",
+        "(nestable); a plain list means `all`. Required, unless every step of `levels` has its own "
+        "`when`: a rule without a condition would fire on every observation of its kind.",
         'when:\n  all:\n    - {value: magnitude, ">=": 6.0}\n    - {value: depth_km, "<": 70}',
     ),
     Key(
