@@ -13,7 +13,7 @@ from warning.daemon.feedhealth import (
     stale_after,
 )
 from warning.model import FeedHealth
-from warning.state import FeedRecord
+from warning.store.interface import FeedRecord
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 POLICY = HealthPolicy(degraded_after=1, down_after=3)

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.pipeline_support import FIXTURES, PD1, Clock, Rig, make_rig, write_settings
-from tests.peers import Fault, FeedServer
-from tests.peers.config import COASTAL, free_port
-from warning.daemon.service import Daemon
+from tests.support.peers import Fault, FeedServer
+from tests.support.peers.config import COASTAL, free_port
+from warning.daemon.schedule import Daemon
 from warning.model import FeedHealth
 
 #: Adapters fetched from one URL, with a recorded payload each.

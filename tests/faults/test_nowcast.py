@@ -3,7 +3,7 @@
 The real Pipeline polls `bmkg-nowcast` against a local FeedServer serving an RSS
 index whose Kalimantan Timur items link to CAP documents on the same server;
 the synthetic Balikpapan CAP (severity Severe) must fire the SIAGA of
-`cuaca-bmkg` in Balikpapan Timur whatever else the index lists.
+`cuaca-bmkg` in the kecamatan it covers whatever else the index lists.
 """
 
 from __future__ import annotations
@@ -15,13 +15,23 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.pipeline_support import FIXTURES, ROOT, Clock, Rig, make_rig, write_settings
-from tests.peers import FeedServer
+from tests.support.peers import FeedServer
 from warning.model import FeedHealth
 
 KALTIM = (FIXTURES / "bmkg-nowcast" / "synthetic_cap_nowcast_kaltim_balikpapan.xml").read_bytes()
 #: While the synthetic Kaltim CAP is live (sent 06:10 UTC, expires 09:30 UTC).
 LIVE = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
-TIMUR = {"manggar", "lamaru", "teritip", "manggar-baru"}
+#: Where the synthetic CAP warns: its polygon's share of Balikpapan Timur, and the kecamatan
+#: its text names ("khususnya di Balikpapan Timur, Balikpapan Selatan, Samboja").
+NAMED = {"manggar", "lamaru", "teritip", "manggar-baru"} | {
+    "sepinggan",
+    "sepinggan-raya",
+    "sepinggan-baru",
+    "sungainangka",
+    "damai-baru",
+    "damai-bahagia",
+    "gunung-bahagia",
+}
 
 
 def rss(links: Sequence[str]) -> bytes:
@@ -66,7 +76,7 @@ def test_a_non_cap_or_identifier_less_document_does_not_hide_the_valid_siaga(
     result = rig.pipeline.poll("bmkg-nowcast")
     print(f"injected a non-CAP and an identifier-less document; saw {result}")
     assert result.ok
-    assert siaga_areas(rig) == TIMUR
+    assert siaga_areas(rig) == NAMED
     assert rig.store.feed("bmkg-nowcast").health is FeedHealth.OK
 
 
@@ -85,7 +95,7 @@ def test_links_to_hosts_not_allowed_are_never_requested(tmp_path: Path, server: 
         print(f"injected links to other hosts; saw {result} and {len(inside.received())} requests")
         assert inside.received() == []
     assert result.ok
-    assert siaga_areas(rig) == TIMUR
+    assert siaga_areas(rig) == NAMED
 
 
 def test_a_huge_index_is_read_within_the_document_and_byte_caps(
@@ -104,7 +114,7 @@ def test_a_huge_index_is_read_within_the_document_and_byte_caps(
     assert result.ok
     assert requested <= 30
     assert held <= 5_000_000
-    assert siaga_areas(rig) == TIMUR
+    assert siaga_areas(rig) == NAMED
 
 
 def test_the_unit_caps_the_daemons_memory() -> None:

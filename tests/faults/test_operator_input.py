@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests.ops_support import NOW, fire, quake, send_all, settings_of, write_config
-from warning.cli import main
-from warning.dispatch.contacts import normalise_phone, phone_problem
+from warning.cli.main import main
 from warning.model import Severity
 from warning.operations.delivery import actor
-from warning.state import Store
+from warning.plan.contacts import normalise_phone, phone_problem
+from warning.store.sqlite import Store
 
 #: Numbers that look right to a person but are not ASCII digits.
 LOOKALIKE_PHONES = {

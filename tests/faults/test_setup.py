@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import tests.mqtt_broker as broker
+import tests.support.peers.mqtt as broker
 from tests.conftest import ROOT
 
 SCRIPT = ROOT / "scripts" / "test-tools"

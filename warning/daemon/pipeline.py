@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from warning.areas import AreaIndex, load_areas
+from warning.daemon.configuration import Configuration
 from warning.daemon.feedhealth import (
     HealthChange,
     HealthPolicy,
@@ -26,11 +26,7 @@ from warning.daemon.feedhealth import (
     after_success,
     overdue,
 )
-from warning.daemon.telemetry import Metrics
-from warning.dispatch import outbox
-from warning.dispatch.contacts import Contact, load_contacts
-from warning.dispatch.planner import PlannedDelivery, operator_sms, plan
-from warning.dispatch.siren import siren_problems
+from warning.daemon.health import Metrics
 from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient, Interrupted
 from warning.model import (
@@ -38,19 +34,18 @@ from warning.model import (
     AllOf,
     AnyOf,
     Condition,
-    ConfigError,
     Expression,
     FeedHealth,
     Observation,
     ObservationKind,
-    Problem,
     Rule,
     Transition,
 )
-from warning.rules import load_rules
+from warning.plan.planner import PlannedDelivery, operator_sms, plan
 from warning.rules.engine import carry_over, evaluate
-from warning.settings import Settings, SirenSettings
-from warning.state import FeedRecord, Store, observation_body
+from warning.store import outbox
+from warning.store.interface import FeedRecord
+from warning.store.sqlite import Store, observation_body
 
 log = structlog.get_logger()
 
@@ -61,35 +56,14 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 MIN_HISTORY = timedelta(hours=13)
 
 
-@dataclass(frozen=True, slots=True)
-class Configuration:
-    """What SIGHUP reloads, validated together: rules, areas, contacts and sirens."""
-
-    rules: tuple[Rule, ...]
-    areas: AreaIndex
-    contacts: tuple[Contact, ...]
-    sirens: tuple[SirenSettings, ...]
-
-
-def load_configuration(settings: Settings) -> Configuration:
-    """Load and validate the reloadable set; ConfigError with every problem at once."""
-    areas = load_areas(settings.areas_path, settings.areas.min_polygon_share)
-    problems: list[Problem] = []
-    rules: tuple[Rule, ...] = ()
-    contacts: tuple[Contact, ...] = ()
-    try:
-        rules = load_rules([settings.rules_dir], areas)
-    except ConfigError as exc:
-        problems += exc.problems
-    if settings.contacts_path is not None:
-        try:
-            contacts = load_contacts(settings.contacts_path, areas)
-        except ConfigError as exc:
-            problems += exc.problems
-    problems += siren_problems(settings, areas)
-    if problems:
-        raise ConfigError(problems)
-    return Configuration(rules, areas, contacts, settings.sirens)
+def _policy(config: Configuration) -> HealthPolicy:
+    """When a feed counts as degraded or down, from the `[health]` and `[http]` sections."""
+    health = config.settings.health
+    return HealthPolicy(
+        health.degraded_after_failures,
+        health.down_after_failures,
+        config.settings.http.total_timeout_s,
+    )
 
 
 def history_span(rules: Iterable[Rule]) -> timedelta:
@@ -194,7 +168,6 @@ class Pipeline:
 
     def __init__(
         self,
-        settings: Settings,
         store: Store,
         config: Configuration,
         *,
@@ -206,21 +179,16 @@ class Pipeline:
         drill_run: str | None = None,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
-        self.settings = settings
         self.store = store
         self.config = config
         self.metrics = metrics
-        self.client = client or HttpClient(settings.http)
+        self.client = client or HttpClient(config.settings.http)
         self.clock = clock
         self.drill = drill
         self.drill_all = drill_all
         self.drill_run = drill_run
         self.on_enqueued = on_enqueued
-        self.policy = HealthPolicy(
-            settings.health.degraded_after_failures,
-            settings.health.down_after_failures,
-            settings.http.total_timeout_s,
-        )
+        self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
         #: Feeds are judged silent from here at the earliest (not for time the daemon was off).
@@ -238,7 +206,7 @@ class Pipeline:
         """Fetch, parse and evaluate one feed; its health is updated either way."""
         feed = FEEDS[feed_name]
         fetched_at = self.clock()
-        context = FeedContext(fetched_at, self.settings.feeds[feed_name], self.config.areas)
+        context = FeedContext(fetched_at, self.config.settings.feeds[feed_name], self.config.areas)
         with self.metrics.feed_latency.labels(feed=feed_name).time():
             try:
                 payload = feed.get(self.client, context)
@@ -275,7 +243,7 @@ class Pipeline:
     ) -> list[Observation]:
         """Drop observations too old for the feed or dated in the future (event feeds)."""
         feed = FEEDS[feed_name]
-        max_age = self.settings.feeds[feed_name].max_age_s
+        max_age = self.config.settings.feeds[feed_name].max_age_s
         usable: list[Observation] = []
         for o in observations:
             if not feed.future_ok and o.time > now + FUTURE_TOLERANCE:
@@ -372,7 +340,7 @@ class Pipeline:
             now=now,
             opted_out=outbox.opted_out(self.store),
             drill_all=self.drill_all,
-            drill_siren_command=self.settings.drill.siren_command,
+            drill_siren_command=self.config.settings.drill.siren_command,
         )
 
     def _after_commit(
@@ -403,7 +371,7 @@ class Pipeline:
 
     def silent_too_long(self, record: FeedRecord, now: datetime) -> timedelta | None:
         """How long an enabled feed has gone without a success, when longer than its bound."""
-        feed = self.settings.feeds.get(record.feed)
+        feed = self.config.settings.feeds.get(record.feed)
         if feed is None or not feed.enabled:
             return None
         return overdue(record, now, self.started, feed.interval_s, self.policy)
@@ -418,7 +386,7 @@ class Pipeline:
         now = self.clock()
         downed: list[str] = []
         with self._lock:
-            for name in self.settings.feeds:
+            for name in self.config.settings.feeds:
                 record = self.store.feed(name)
                 silent = self.silent_too_long(record, now)
                 if silent is None:
@@ -493,5 +461,6 @@ class Pipeline:
             with self.store.transaction() as tx:
                 self.store.replace_states(tx, kept, drill=self.drill)
             self.config = config
+            self.policy = _policy(config)
             self._span = history_span(config.rules)
         return len(states) - len(kept)
