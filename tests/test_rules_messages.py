@@ -167,7 +167,8 @@ def test_rules_check_requires_an_end_message_for_kinds_that_end(
     path = tmp_path / "hujan.yaml"
     path.write_text(
         "- id: hujan\n  name: Hujan\n  description: Test.\n  kind: rainfall\n"
-        '  when: {value: precipitation_mm, ">=": 50}\n  level: siaga\n  message: {id: "{level}: Hujan lebat di {area}."}\n',
+        '  when: {value: precipitation_mm, ">=": 50}\n  level: siaga\n'
+        '  message: {id: "{level}: Hujan lebat di {area}."}\n',
         encoding="utf-8",
     )
     [problem] = check_rules([path], areas)
