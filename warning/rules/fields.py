@@ -197,6 +197,23 @@ def groups(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
     return tuple(found) if len(ctx.sink.problems) == before else INVALID
 
 
+def sources(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
+    """Feed names or families (`bmkg` is every `bmkg-*` feed), or `any`, lower-case slugs."""
+    items = word_list(node, ctx, "source")
+    if isinstance(items, Invalid):
+        return INVALID
+    found: list[str] = []
+    before = len(ctx.sink.problems)
+    for item in items:
+        word = str(plain(item.value))
+        if not _SLUG.match(word):
+            ctx.sink.error(
+                item.at, f'source "{word}" must be a feed name such as bmkg, inatews or usgs'
+            )
+        found.append(word)
+    return tuple(found) if len(ctx.sink.problems) == before else INVALID
+
+
 def selectors(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
     """Area selectors, each checked against the areas when they are known."""
     items = word_list(node, ctx, "area")

@@ -31,6 +31,7 @@ class FieldType(enum.Enum):
     GROUPS = "recipient groups"
     MESSAGES = "message templates"
     FLAG = "true/false"
+    SOURCES = "sources"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +154,35 @@ RULE_KEYS: tuple[Key, ...] = (
     Key(
         "expire_after",
         FieldType.DURATION,
-        "Resolve an instantaneous event (a quake) this long after the event's time. "
-        "Default 1h for earthquakes. Not allowed for tsunami_warning: a tsunami warning ends "
-        "only with its PD-4 bulletin or the engine's 12 h safety timeout.",
+        "End an instantaneous event (a quake) this long after the event's time. "
+        "Default 1h for earthquakes; a quake alert then expires without any message (there "
+        "is no all-clear for aftershocks). A weather warning ends at its own CAP `expires`; "
+        "this only applies when the CAP has none. Not allowed for tsunami_warning: a tsunami "
+        "warning ends only with its PD-4 bulletin or the engine's 12 h safety timeout.",
         "expire_after: 1h",
+    ),
+    Key(
+        "public_sources",
+        FieldType.SOURCES,
+        "Which feeds may reach the public (sirens and every recipient group): feed names, "
+        "or a family such as `bmkg` (every `bmkg-*` feed), or `any`. An event known only from "
+        "another source (USGS before BMKG) goes to officials only, labelled with its source; "
+        "when BMKG reports it, the public hears it once, with BMKG's figures. Default for "
+        "earthquake, tsunami_warning and weather_warning: `[bmkg, inatews]` (BMKG is the "
+        "authority); for measurements: `any`.",
+        "public_sources: [bmkg, inatews]",
+        default="[bmkg, inatews] for events, any for measurements",
+    ),
+    Key(
+        "late_after",
+        FieldType.DURATION,
+        "An event whose time is older than this when the rule first sees it goes to officials "
+        "only, marked late, never to sirens or the public (a restart after an outage must not "
+        "send a 50-minute-old quake to everyone as if it had just happened). Default 15m for "
+        "earthquakes; none for warnings in force (tsunami_warning until PD-4, weather_warning "
+        "until its CAP `expires`), whose threat lies ahead however late they are seen.",
+        "late_after: 15m",
+        default="15m for earthquakes",
     ),
     Key(
         "actions",
@@ -283,15 +309,47 @@ VALUES: tuple[ValueDoc, ...] = (
         ValueType.TEXT,
         "BMKG's description of where the quake was.",
         "Pusat gempa berada di laut 120 km Tenggara Kab. Penajam Paser Utara",
-        frozenset({_K.EARTHQUAKE}),
+        _QUAKES,
     ),
     ValueDoc(
         "level",
         ValueType.WORD,
-        "InaTEWS level for Balikpapan; `ended` for the PD-4 bulletin.",
+        "InaTEWS level for Balikpapan (absent when the bulletin does not name it); `ended` for "
+        "the PD-4 bulletin.",
         "WASPADA",
         frozenset({_K.TSUNAMI_WARNING}),
         ("waspada", "siaga", "awas", "ended"),
+    ),
+    ValueDoc(
+        "names_balikpapan",
+        ValueType.FLAG,
+        "True when the bulletin names Balikpapan in its warning zones.",
+        "false",
+        frozenset({_K.TSUNAMI_WARNING}),
+    ),
+    ValueDoc(
+        "nearby_level",
+        ValueType.WORD,
+        "The highest InaTEWS level of the districts around Balikpapan (the feed's `nearby` "
+        "setting: Penajam Paser Utara, Paser, Kutai Kartanegara, Samarinda, the Sulawesi coast "
+        "across the strait); absent when none is named.",
+        "WASPADA",
+        frozenset({_K.TSUNAMI_WARNING}),
+        ("waspada", "siaga", "awas"),
+    ),
+    ValueDoc(
+        "nearby",
+        ValueType.TEXT,
+        "Those districts with their levels, as BMKG names them, highest first.",
+        "PENAJAM-PASER-UTARA SIAGA, PASER SIAGA, KUTAI-KARTANEGARA WASPADA dan 2 lain",
+        frozenset({_K.TSUNAMI_WARNING}),
+    ),
+    ValueDoc(
+        "origin_time",
+        ValueType.TIME,
+        "The quake's origin time the bulletin states (messages only, shown in WITA).",
+        "31-12-2099 23:59 WITA",
+        frozenset({_K.TSUNAMI_WARNING}),
     ),
     ValueDoc(
         "bulletin",
