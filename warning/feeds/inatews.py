@@ -52,7 +52,7 @@ ENDED = "ended"
 #: PD-4 ends a warning; there is no later bulletin.
 _LAST_BULLETIN = 4
 #: Nearby districts named in `nearby` before "dan N lain".
-_NEARBY_SHOWN = 3
+_NEARBY_SHOWN = 2
 
 
 def parse(payload: bytes, context: FeedContext) -> list[Observation]:
@@ -173,7 +173,7 @@ def _nearby(rows: list[tuple[str, str, Level]], context: FeedContext) -> dict[st
     """`nearby_level` and `nearby` from the rows naming a district around Balikpapan.
 
     Districts read as people write them ("Penajam Paser Utara SIAGA"), highest
-    level first, at most three named so the text fits an SMS.
+    level first, at most two named so the text fits an SMS.
     """
     wanted = [_key(str(entry)).split(" ", 1) for entry in context.option("nearby")]
     near: list[tuple[str, Level]] = []

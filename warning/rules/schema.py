@@ -340,8 +340,8 @@ VALUES: tuple[ValueDoc, ...] = (
     ValueDoc(
         "nearby",
         ValueType.TEXT,
-        "Those districts with their levels, as BMKG names them, highest first.",
-        "PENAJAM-PASER-UTARA SIAGA, PASER SIAGA, KUTAI-KARTANEGARA WASPADA dan 2 lain",
+        "Those districts with their levels, highest first (two named, then 'dan N lain').",
+        "Penajam Paser Utara SIAGA, Kutai Kartanegara SIAGA dan 6 lain",
         frozenset({_K.TSUNAMI_WARNING}),
     ),
     ValueDoc(
