@@ -89,6 +89,12 @@ def test_districts_around_balikpapan_give_nearby_level_and_names() -> None:
     assert obs.values["nearby"] == "Mamuju AWAS, Penajam Paser Utara WASPADA"
 
 
+def test_nearby_accepts_one_district_written_as_text() -> None:
+    """`nearby = "SULBAR MAMUJU"` (a string, not a list) names that one district."""
+    [obs] = parse("inatews", KALTIM_PD1, areas=AREAS, nearby="sulbar mamuju")
+    assert obs.values["nearby"] == "Mamuju AWAS"
+
+
 def test_sub_bulletins_pd_3_1_and_3_2_keep_their_number() -> None:
     """BMKG's PD-3.1 and PD-3.2 are bulletins 3.1 and 3.2, ordered between PD-3 and PD-4."""
     data = json.loads(KALTIM_PD1)

@@ -175,7 +175,9 @@ def _nearby(rows: list[tuple[str, str, Level]], context: FeedContext) -> dict[st
     Districts read as people write them ("Penajam Paser Utara SIAGA"), highest
     level first, at most two named so the text fits an SMS.
     """
-    wanted = [_key(str(entry)).split(" ", 1) for entry in context.option("nearby")]
+    option = context.option("nearby")
+    entries = [option] if isinstance(option, str) else option
+    wanted = [_key(str(entry)).split(" ", 1) for entry in entries]
     near: list[tuple[str, Level]] = []
     for province, district, level in rows:
         named = any(
