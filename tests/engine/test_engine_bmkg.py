@@ -125,6 +125,19 @@ def test_bulletins_of_two_quakes_minutes_apart_stay_two_events(index: AreaIndex)
     assert kinds(keeper.step(10, [other]), "manggar") == ["updated"]
 
 
+def test_a_pd4_matching_two_events_ends_both_at_once(index: AreaIndex) -> None:
+    """Two solutions 70 s apart are two events; a PD-4 lying between them (35 s from each)
+    is a bulletin of both, and ends every matching event at once."""
+    keeper = Keeper([tsunami_rule()], index)
+    keeper.step(5, [_bulletin("siaga", 1)])
+    later = _bulletin("siaga", 1, origin=T0 + timedelta(seconds=70), sent=8)
+    assert kinds(keeper.step(8, [later]), "manggar") == ["updated"]
+    between = _bulletin("ended", 4, origin=T0 + timedelta(seconds=35), sent=60, area_ids=())
+    ended = keeper.step(60, [between])
+    assert kinds(ended) == ["resolved", "resolved"]
+    assert keeper.step(13 * 60) == []
+
+
 def test_bulletins_far_apart_in_place_stay_two_events(index: AreaIndex) -> None:
     """The same minute 300 km away is another event: its PD-4 ends only itself."""
     keeper = Keeper([tsunami_rule()], index)

@@ -81,13 +81,23 @@ def merge(observations: Iterable[Observation]) -> list[Event]:
             alias = frozenset({observation.event_id})
             singles.append(Event(observation, alias, index, (observation.source,)))
             continue
-        group = next((g for g in groups if _belongs(g, observation)), None)
-        if group is None:
-            groups.append([(index, observation)])
-        else:
-            group.append((index, observation))
+        matching = [i for i, g in enumerate(groups) if _belongs(g, observation)]
+        if len(matching) == 1:
+            groups[matching[0]].append((index, observation))
+            continue
+        joined = _joined([*(groups[i] for i in matching), [(index, observation)]])
+        groups = [g for i, g in enumerate(groups) if i not in matching] + [joined]
     merged = [_merged(group) for group in groups]
     return sorted([*singles, *merged], key=lambda e: e.order)
+
+
+def _joined(groups: Sequence[list[tuple[int, Observation]]]) -> list[tuple[int, Observation]]:
+    """One group of everything in `groups`, in receipt order.
+
+    A report matching two groups joins them: a PD-4 between two revisions of
+    one quake ends both at once, and the first-received member names the event.
+    """
+    return sorted((m for g in groups for m in g), key=lambda m: m[0])
 
 
 def _belongs(group: Sequence[tuple[int, Observation]], observation: Observation) -> bool:
