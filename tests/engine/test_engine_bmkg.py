@@ -198,9 +198,11 @@ def test_a_warning_for_neighbours_reaches_every_area_of_a_rule_reading_it(
     assert len(fired) == len(index.kelurahan)
     named = _bulletin("siaga", 2, sent=20, names_balikpapan=True, nearby_level="siaga")
     assert {t.rule_id for t in keeper.step(20, [named])} == {"tsunami"}
-    pd4 = _bulletin("ended", 4, sent=90, area_ids=())
-    ended = keeper.step(90, [pd4])
-    assert {t.kind for t in ended if t.rule_id == "tetangga"} == {TransitionKind.RESOLVED}
+    pd4 = _bulletin("ended", 4, sent=90, area_ids=(), nearby=None, nearby_level=None)
+    ended = [t for t in keeper.step(90, [pd4]) if t.rule_id == "tetangga"]
+    assert {t.kind for t in ended} == {TransitionKind.RESOLVED}
+    assert ended[0].status.values["nearby_level"] == "siaga"
+    assert ended[0].status.values["level"] == "ended"
 
 
 # ---------------------------------------------------------------------------

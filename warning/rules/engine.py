@@ -714,8 +714,10 @@ def _step_firing(
     """A live alert ends, reaches the public, changes level, follows a new event, or reminds."""
     audience = _audience(status, verdict)
     if verdict.end is not None:
-        after = replace(_remember(status, verdict), state=AlertState.RESOLVED, level=None)
-        after = replace(after, since=ctx.now)
+        ended = _remember(status, verdict)
+        # An end bulletin (PD-4) repeats no zones: what ended stays nameable in its message.
+        kept = {**status.values, **{k: v for k, v in ended.values.items() if v is not None}}
+        after = replace(ended, state=AlertState.RESOLVED, level=None, since=ctx.now, values=kept)
         return _transition(
             verdict.end, after, ctx, verdict, previous=status.level, audience=audience
         )
