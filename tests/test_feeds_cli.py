@@ -185,6 +185,11 @@ def test_feeds_parse_addresses_balikpapan_with_the_shipped_areas(
         "epicenter_lon": 118.45,
         "epicenter_lat": -2.1,
         "arrival_time": "2026-03-10T03:52:00Z",
+        "origin_time": "2026-03-10T03:10:05+00:00",
+        "region": "160 km Tenggara PENAJAM-PASER-UTARA-KALTIM",
+        "names_balikpapan": True,
+        "nearby_level": "awas",
+        "nearby": "Mamuju AWAS, Penajam Paser Utara WASPADA",
     }
     assert row["coverage"] == "areas"
 

@@ -18,7 +18,7 @@ TEST_EVENT = fixture("inatews", "synthetic_inatews_pd1_hanya_test_event_siaga_ba
 
 
 def test_mentawai_pd1_parses_field_by_field() -> None:
-    """The Mentawai PD-1 is a live tsunami warning, WASPADA elsewhere, no Balikpapan areas."""
+    """The Mentawai PD-1 is a live tsunami warning elsewhere: no level, no Balikpapan areas."""
     [obs] = parse("inatews", MENTAWAI, areas=AREAS)
     assert obs.source == "inatews"
     assert obs.kind is ObservationKind.TSUNAMI_WARNING
@@ -29,12 +29,17 @@ def test_mentawai_pd1_parses_field_by_field() -> None:
     assert obs.coverage is Coverage.AREAS
     assert not obs.exercise
     assert dict(obs.values) == {
-        "level": "waspada",
+        "level": None,
         "bulletin": 1,
         "magnitude": 7.3,
         "depth_km": 84.0,
         "epicenter_lon": 98.39,
         "epicenter_lat": -0.93,
+        "origin_time": "2023-04-24T20:00:57+00:00",
+        "region": "177 km BaratLaut KEP-MENTAWAI-SUMBAR",
+        "names_balikpapan": False,
+        "nearby_level": None,
+        "nearby": None,
     }
 
 
@@ -53,6 +58,11 @@ def test_tes_pd4_is_an_exercise_that_ended() -> None:
         "depth_km": 10.0,
         "epicenter_lon": 112.8,
         "epicenter_lat": -10.4,
+        "origin_time": "2023-10-25T02:00:00+00:00",
+        "region": "252 km Tenggara KAB-MALANG-JATIM",
+        "names_balikpapan": False,
+        "nearby_level": None,
+        "nearby": None,
     }
 
 
@@ -65,11 +75,34 @@ def test_balikpapan_level_wins_over_the_highest_elsewhere() -> None:
     assert obs.time == utc(2026, 3, 10, 3, 15, 12)
 
 
-def test_highest_level_when_balikpapan_is_not_named() -> None:
-    """With a district setting that matches nothing, level is the highest listed (AWAS)."""
+def test_no_level_when_balikpapan_is_not_named() -> None:
+    """Another district's AWAS is not Balikpapan's level: level absent, no areas."""
     [obs] = parse("inatews", KALTIM_PD1, areas=AREAS, district_contains="SAMARINDA")
-    assert obs.values["level"] == "awas"
+    assert obs.values["level"] is None
+    assert obs.values["names_balikpapan"] is False
     assert obs.area_ids == ()
+
+
+def test_districts_around_balikpapan_give_nearby_level_and_names() -> None:
+    """PPU at WASPADA and Mamuju (across the strait) at AWAS are nearby; Balikpapan is not."""
+    [obs] = parse("inatews", KALTIM_PD1, areas=AREAS)
+    assert obs.values["names_balikpapan"] is True
+    assert obs.values["nearby_level"] == "awas"
+    assert obs.values["nearby"] == "Mamuju AWAS, Penajam Paser Utara WASPADA"
+
+
+def test_nearby_accepts_one_district_written_as_text() -> None:
+    """`nearby = "SULBAR MAMUJU"` (a string, not a list) names that one district."""
+    [obs] = parse("inatews", KALTIM_PD1, areas=AREAS, nearby="sulbar mamuju")
+    assert obs.values["nearby"] == "Mamuju AWAS"
+
+
+def test_sub_bulletins_pd_3_1_and_3_2_keep_their_number() -> None:
+    """BMKG's PD-3.1 and PD-3.2 are bulletins 3.1 and 3.2, ordered between PD-3 and PD-4."""
+    data = json.loads(KALTIM_PD1)
+    data["info"]["subject"] = "Warning Tsunami PD-3.2"
+    [obs] = parse("inatews", json.dumps(data).encode(), areas=AREAS)
+    assert obs.values["bulletin"] == 3.2
 
 
 def test_pd4_is_ended_for_the_same_event() -> None:

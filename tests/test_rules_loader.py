@@ -79,6 +79,7 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
     "unknown-action": (7, 18, E, 'unknown action "sirene" (did you mean "siren"?)'),
     "siren-below-siaga": (7, 12, E, "or add allow_siren_below_siaga: true"),
     "recipient-typo": (7, 16, E, 'unknown recipient group "offcials" (did you mean "officials"?)'),
+    "source-not-a-feed": (7, 26, E, 'source "BMKG Pusat" must be a feed name such as bmkg'),
     "levels-out-of-order": (
         8,
         7,
@@ -288,8 +289,21 @@ def test_minimal_rule_gets_the_documented_defaults(areas: AreaIndex) -> None:
         timedelta(0),
         None,
     )
+    assert (rule.public_sources, rule.late_after) == (None, None)
     assert rule.position is not None
     assert (rule.position.line, rule.position.col) == (1, 3)
+
+
+def test_public_sources_and_late_after_land_in_the_rule(tmp_path: Path, areas: AreaIndex) -> None:
+    """Which sources may reach the public, and how old an event may be, as officials wrote it."""
+    path = tmp_path / "gempa.yaml"
+    path.write_text(
+        (RULES / "good" / "minimal.yaml").read_text()
+        + "  public_sources: [bmkg, usgs]\n  late_after: 20m\n"
+    )
+    [rule] = load_rules([path], areas)
+    assert rule.public_sources == ("bmkg", "usgs")
+    assert rule.late_after == timedelta(minutes=20)
 
 
 def test_every_key_lands_in_the_rule(areas: AreaIndex) -> None:

@@ -107,7 +107,7 @@ def test_officials_city_wide_hear_of_awas_only(shipped: dict[str, Rule]) -> None
 def test_tsunami_warnings_end_only_with_pd4(shipped: dict[str, Rule]) -> None:
     """No expiry: PD-4 (`level: ended`) clears them, or the engine's 12 h safety timeout."""
     tsunami = [r for r in shipped.values() if r.kind is ObservationKind.TSUNAMI_WARNING]
-    assert len(tsunami) == 2
+    assert len(tsunami) == 3
     for rule in tsunami:
         assert rule.expire_after is None
         assert rule.clear_when == Condition("level", Comparison.EQ, "ended")
@@ -129,15 +129,40 @@ def test_bmkg_tsunami_potential_alerts_officials_within_a_distance(
     )
 
 
+def test_neighbours_warned_without_balikpapan_inform_officials_until_pd4(
+    shipped: dict[str, Rule],
+) -> None:
+    """BMKG warning PPU, Paser, Kukar, Samarinda or across the strait, not Balikpapan: one
+    informational SMS to officials city-wide, no siren, ended by PD-4."""
+    rule = shipped["tsunami-tetangga-pejabat"]
+    assert rule.when == AllOf(
+        (
+            Condition("nearby_level", Comparison.IN, ("waspada", "siaga", "awas")),
+            Condition("names_balikpapan", Comparison.EQ, False),
+        )
+    )
+    assert (rule.areas, rule.actions, rule.recipients) == (("all",), {Action.SMS}, ("officials",))
+
+
+def test_quakes_reach_the_public_only_from_bmkg_and_only_fresh(shipped: dict[str, Rule]) -> None:
+    """The quake rule says, readably, that BMKG is the authority and late quakes are history."""
+    rule = shipped["gempa-dekat"]
+    assert rule.public_sources == ("bmkg", "inatews")
+    assert rule.late_after == timedelta(minutes=15)
+    assert "public_sources" in rule.description
+    assert "late_after" in rule.description
+
+
 def test_strong_near_quake_floor_reaches_siaga(shipped: dict[str, Rule]) -> None:
-    """M >= 6.0, shallower than 70 km, within 100 km is the siaga step of gempa-dekat."""
+    """M >= 6.0, shallow (BMKG: under 60 km), within 100 km is the siaga step of gempa-dekat."""
     rule = shipped["gempa-dekat"]
     siaga = next(s for s in rule.levels if s.level is Level.SIAGA)
     assert _conditions(siaga.when) == [
         Condition("magnitude", Comparison.GE, 6.0),
         Condition("distance_km", Comparison.LE, 100),
     ]
-    assert Condition("depth_km", Comparison.LT, 70) in _conditions(rule.when)
+    assert Condition("depth_km", Comparison.LT, 60) in _conditions(rule.when)
+    assert "under 60 km" in rule.description
 
 
 def test_100_mm_in_24_h_reaches_siaga(shipped: dict[str, Rule]) -> None:

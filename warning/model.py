@@ -171,6 +171,11 @@ KIND_VALUES: Mapping[ObservationKind, frozenset[str]] = MappingProxyType(
                 "epicenter_lon",
                 "epicenter_lat",
                 "arrival_time",
+                "origin_time",
+                "region",
+                "names_balikpapan",
+                "nearby_level",
+                "nearby",
             }
         ),
         ObservationKind.RAINFALL: frozenset({"precipitation_mm", "period_s"}),
@@ -290,6 +295,9 @@ class AlertState(enum.Enum):
     PENDING = "pending"
     FIRING = "firing"
     RESOLVED = "resolved"
+    # Firing for officials only: the event is known only from a source that may not
+    # reach the public (USGS before BMKG), or it was first seen late (see rules/engine.py).
+    OFFICIALS = "officials"
     # An operator ended it (`warning alert cancel`): the cancelled event, or readings
     # up to the cancel, never start it again; see rules/engine.py.
     CANCELLED = "cancelled"
@@ -307,11 +315,67 @@ class TransitionKind(enum.Enum):
     RESOLVED = "resolved"
     CANCELLED = "cancelled"  # pending never reached firing
     TIMED_OUT = "timed_out"  # a safety timeout ended it (tsunami without PD-4)
+    # An instantaneous event (a quake) ran out its time: it ends without a word,
+    # since there is no all-clear for aftershocks.
+    EXPIRED = "expired"
 
     @property
     def notifies(self) -> bool:
         """True when people and sirens must hear about this change."""
-        return self not in (TransitionKind.PENDING, TransitionKind.CANCELLED)
+        return self not in (
+            TransitionKind.PENDING,
+            TransitionKind.CANCELLED,
+            TransitionKind.EXPIRED,
+        )
+
+    @property
+    def ends(self) -> bool:
+        """True when the change ends the alert."""
+        return self in (TransitionKind.RESOLVED, TransitionKind.TIMED_OUT, TransitionKind.EXPIRED)
+
+
+class EndReason(enum.Enum):
+    """Why an alert ended, so that its ending message can say so."""
+
+    ENDED_BY_SOURCE = "ended_by_source"  # BMKG ended the warning (InaTEWS PD-4)
+    CANCELLED_BY_SOURCE = "cancelled_by_source"  # BMKG cancelled it (CAP Cancel)
+    VALIDITY_OVER = "validity_over"  # the warning's own validity (CAP expires) passed
+    SAFETY_TIMEOUT = "safety_timeout"  # no end bulletin in time (tsunami without PD-4)
+    EXPIRED = "expired"  # the rule's time for an instantaneous event ran out
+    NO_LONGER_NAMED = "no_longer_named"  # the latest bulletin no longer names the area
+    NO_LONGER_MET = "no_longer_met"  # the latest report no longer meets the rule
+    CLEARED = "cleared"  # the readings no longer meet the rule (or clear_when holds)
+
+
+class Audience(enum.Enum):
+    """Who a transition is for: everyone the rule addresses, or officials alone.
+
+    BMKG is the authority for the public: an event known only from another
+    source, or first seen late, reaches officials only (no siren, no public SMS).
+    """
+
+    PUBLIC = "public"
+    OFFICIALS = "officials"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What a message says about the event behind a transition, not about the alert.
+
+    `time` is the event's own time (a quake's or tsunami's origin, a bulletin's
+    or reading's time), never the moment the alert changed; `name` is the
+    source's own name for it (CAP event, BMKG's region text); `bulletin` the
+    bulletin label ("PD-2"); `late` marks an event first seen after the rule's
+    freshness; `sources` every feed that reported the event, `source` the one
+    whose figures are used.
+    """
+
+    time: datetime
+    source: str = ""
+    name: str = ""
+    bulletin: str = ""
+    late: bool = False
+    sources: tuple[str, ...] = ()
 
 
 class Action(enum.Enum):
@@ -433,6 +497,9 @@ class Rule:
     `level:` has one step whose `when` is None.  `areas` keeps the selectors as
     written (resolved against the areas file by the engine), `recipients` the
     contact groups (empty: every group), `messages` one template per language.
+    `public_sources` names the feeds whose events may reach the public (None:
+    the kind's default, BMKG for events) and `late_after` how old an event may
+    be when first seen and still reach the public (None: the kind's default).
     Two rules are equal when everything but their position is equal, which is
     how a reload knows a rule did not change.
     """
@@ -455,6 +522,8 @@ class Rule:
     update_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     end_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     allow_siren_below_siaga: bool = False
+    public_sources: tuple[str, ...] | None = None
+    late_after: timedelta | None = None
     position: SourcePosition | None = field(default=None, compare=False)
 
     def __hash__(self) -> int:
@@ -532,7 +601,10 @@ class Transition:
     """A change of one (rule, area) decided by the engine at `time`.
 
     `status` is the state after the change; `previous_level` the level before
-    (None when it was not firing).  Only kinds with `kind.notifies` reach people.
+    (None when it was not firing).  Only kinds with `kind.notifies` reach people,
+    and only officials when `audience` says so.  `facts` describe the event
+    (its own time, name, bulletin, source, late marker); `end_reason` says why
+    an ending change ended the alert.
     """
 
     kind: TransitionKind
@@ -540,6 +612,9 @@ class Transition:
     time: datetime
     previous_level: Level | None = None
     reason: str = ""
+    audience: Audience = Audience.PUBLIC
+    facts: EventFacts | None = None
+    end_reason: EndReason | None = None
 
     @property
     def rule_id(self) -> str:

@@ -166,6 +166,22 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
                 "BALIKPAPAN",
                 "wzarea district text that means Balikpapan (case-insensitive substring).",
             ),
+            "nearby": (
+                [
+                    "KALTIM PENAJAM-PASER-UTARA",
+                    "KALTIM PASER",
+                    "KALTIM KUTAI-KARTANEGARA",
+                    "KALTIM SAMARINDA",
+                    "SULBAR PASANGKAYU",
+                    "SULBAR MAMUJU",
+                    "SULBAR MAJENE",
+                    "SULTENG DONGGALA",
+                    "SULTENG PALU",
+                ],
+                "Districts around Balikpapan whose warnings officials hear about even when "
+                "Balikpapan is not named: 'PROVINCE DISTRICT' (case-insensitive; the district "
+                "text matches BMKG's as a substring, '-' and ' ' alike).",
+            ),
         },
     ),
     "bmkg-autogempa": FeedDefaults(

@@ -101,6 +101,10 @@ _CATALOG: tuple[tuple[str, str], ...] = (
     (r"expected true or false, got ", "seharusnya true atau false, tertulis "),
     (r"expected a (.+) word, got ", r"seharusnya kata \1, tertulis "),
     (r"list at least one ", "tulis sedikitnya satu "),
+    (
+        r'source "([^"]+)" must be a feed name such as bmkg, inatews or usgs',
+        r'sumber "\1" harus nama feed, mis. bmkg, inatews atau usgs',
+    ),
     (r'unknown recipient group "', 'kelompok penerima tidak dikenal "'),
     (
         r'recipient group "([^"]+)" must be lower-case with dashes',

@@ -8,7 +8,7 @@ but keeps checking the rest, so one pass reports everything.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
@@ -184,18 +184,45 @@ def actions(node: Node, ctx: Context) -> frozenset[Action] | Invalid:
 
 def groups(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
     """Contact group slugs; a near miss of a standard group is an error."""
-    items = word_list(node, ctx, "recipient group")
+    return _slugs(node, ctx, "recipient group", _group_problem)
+
+
+def _group_problem(word: str) -> str | None:
+    """What is wrong with a recipient group word, or None."""
+    near = suggest(word, schema.STANDARD_GROUPS)
+    if word not in schema.STANDARD_GROUPS and "did you mean" in near:
+        return f'unknown recipient group "{word}"{near}'
+    if not _SLUG.match(word):
+        return f'recipient group "{word}" must be lower-case with dashes'
+    return None
+
+
+def sources(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
+    """Feed names or families (`bmkg` is every `bmkg-*` feed), or `any`, lower-case slugs."""
+    return _slugs(node, ctx, "source", _source_problem)
+
+
+def _source_problem(word: str) -> str | None:
+    """What is wrong with a source word, or None."""
+    if _SLUG.match(word):
+        return None
+    return f'source "{word}" must be a feed name such as bmkg, inatews or usgs'
+
+
+def _slugs(
+    node: Node, ctx: Context, what: str, problem: Callable[[str], str | None]
+) -> tuple[str, ...] | Invalid:
+    """A list of words, each checked by `problem`; every problem reported at its word."""
+    items = word_list(node, ctx, what)
     if isinstance(items, Invalid):
         return INVALID
     found: list[str] = []
     before = len(ctx.sink.problems)
     for item in items:
         word = str(plain(item.value))
-        near = suggest(word, schema.STANDARD_GROUPS)
-        if word not in schema.STANDARD_GROUPS and "did you mean" in near:
-            ctx.sink.error(item.at, f'unknown recipient group "{word}"{near}')
-        elif not _SLUG.match(word):
-            ctx.sink.error(item.at, f'recipient group "{word}" must be lower-case with dashes')
+        message = problem(word)
+        if message is not None:
+            ctx.sink.error(item.at, message)
         found.append(word)
     return tuple(found) if len(ctx.sink.problems) == before else INVALID
 

@@ -33,6 +33,11 @@ DISTANCE = "distance_km"
 #: The value saying how many seconds an amount covers.
 PERIOD = "period_s"
 
+#: Values about the city as a whole, not about the areas an observation names:
+#: the distance from an epicentre, and what a tsunami bulletin says about the
+#: districts around Balikpapan.  A rule reading one is reached everywhere.
+REGIONAL = frozenset({DISTANCE, "names_balikpapan", "nearby_level", "nearby"})
+
 _ORDER = {
     Comparison.GE: operator.ge,
     Comparison.GT: operator.gt,
@@ -84,15 +89,19 @@ def holds(expression: Expression, reading: Reading) -> bool:
 
 
 def uses_distance(expressions: Sequence[Expression | None]) -> bool:
-    """True when any condition reads `distance_km` (points then reach every area)."""
-    return any(_mentions(e, DISTANCE) for e in expressions if e is not None)
+    """True when any condition reads a regional value such as `distance_km`.
+
+    Observations then reach every area of the rule: a point by its distance,
+    a tsunami bulletin by what it says about the districts around the city.
+    """
+    return any(_mentions(e, REGIONAL) for e in expressions if e is not None)
 
 
-def _mentions(expression: Expression, name: str) -> bool:
-    """True when a condition of the expression reads the field `name`."""
+def _mentions(expression: Expression, names: frozenset[str]) -> bool:
+    """True when a condition of the expression reads one of the fields `names`."""
     if isinstance(expression, Condition):
-        return expression.field == name
-    return any(_mentions(e, name) for e in expression.conditions)
+        return expression.field in names
+    return any(_mentions(e, names) for e in expression.conditions)
 
 
 def _value(condition: Condition, reading: Reading) -> Value:

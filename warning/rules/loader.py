@@ -63,11 +63,12 @@ PARSERS: Mapping[FieldType, Parser] = MappingProxyType(
         FieldType.GROUPS: fields.groups,
         FieldType.MESSAGES: templates.messages,
         FieldType.FLAG: fields.flag,
+        FieldType.SOURCES: fields.sources,
     }
 )
 
 #: Durations that must be longer than zero when given.
-_POSITIVE = frozenset({"repeat_every", "expire_after"})
+_POSITIVE = frozenset({"repeat_every", "expire_after", "late_after"})
 
 #: Earthquakes are instantaneous: they resolve this long after the event unless the rule says.
 EARTHQUAKE_EXPIRY = timedelta(hours=1)

@@ -32,6 +32,7 @@ class FieldType(enum.Enum):
     GROUPS = "recipient groups"
     MESSAGES = "message templates"
     FLAG = "true/false"
+    SOURCES = "sources"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +161,35 @@ RULE_KEYS: tuple[Key, ...] = (
     Key(
         "expire_after",
         FieldType.DURATION,
-        "Resolve an instantaneous event (a quake) this long after the event's time. "
-        "Default 1h for earthquakes. Not allowed for tsunami_warning: a tsunami warning ends "
-        "only with its PD-4 bulletin or the engine's 12 h safety timeout.",
+        "End an instantaneous event (a quake) this long after the event's time. "
+        "Default 1h for earthquakes; a quake alert then expires without any message (there "
+        "is no all-clear for aftershocks). A weather warning ends at its own CAP `expires`; "
+        "this only applies when the CAP has none. Not allowed for tsunami_warning: a tsunami "
+        "warning ends only with its PD-4 bulletin or the engine's 12 h safety timeout.",
         "expire_after: 1h",
+    ),
+    Key(
+        "public_sources",
+        FieldType.SOURCES,
+        "Which feeds may reach the public (sirens and every recipient group): feed names, "
+        "or a family such as `bmkg` (every `bmkg-*` feed), or `any`. An event known only from "
+        "another source (USGS before BMKG) goes to officials only, labelled with its source; "
+        "when BMKG reports it, the public hears it once, with BMKG's figures. Default for "
+        "earthquake, tsunami_warning and weather_warning: `[bmkg, inatews]` (BMKG is the "
+        "authority); for measurements: `any`.",
+        "public_sources: [bmkg, inatews]",
+        default="[bmkg, inatews] for events, any for measurements",
+    ),
+    Key(
+        "late_after",
+        FieldType.DURATION,
+        "An event whose time is older than this when the rule first sees it goes to officials "
+        "only, marked late, never to sirens or the public (a restart after an outage must not "
+        "send a 50-minute-old quake to everyone as if it had just happened). Default 15m for "
+        "earthquakes; none for warnings in force (tsunami_warning until PD-4, weather_warning "
+        "until its CAP `expires`), whose threat lies ahead however late they are seen.",
+        "late_after: 15m",
+        default="15m for earthquakes",
     ),
     Key(
         "actions",
@@ -285,6 +311,20 @@ KEY_DESCRIPTIONS_ID: Mapping[str, str] = MappingProxyType(
         "expire_after": (
             "Akhiri kejadian sesaat (gempa) selama ini setelah waktu kejadian. Bawaan 1 jam "
             "untuk gempa. Tidak boleh untuk tsunami_warning."
+        ),
+        "public_sources": (
+            "Feed mana yang boleh sampai ke warga (sirene dan semua kelompok penerima): nama feed, "
+            "atau keluarga seperti `bmkg` (semua feed `bmkg-*`), atau `any`. Kejadian yang hanya "
+            "diketahui dari sumber lain (USGS sebelum BMKG) hanya ke petugas, dengan sumbernya; "
+            "saat BMKG melaporkannya, warga mendengarnya sekali, dengan angka BMKG. Bawaan untuk "
+            "earthquake, tsunami_warning dan weather_warning: `[bmkg, inatews]`; untuk "
+            "pengukuran: `any`."
+        ),
+        "late_after": (
+            "Kejadian yang waktunya lebih tua dari ini saat aturan pertama melihatnya hanya ke "
+            "petugas, ditandai terlambat, tidak pernah ke sirene atau warga. Bawaan 15m untuk "
+            "gempa; tidak ada untuk peringatan yang masih berlaku (tsunami sampai PD-4, "
+            "peringatan cuaca sampai CAP `expires`)."
         ),
         "actions": (
             "Yang dilakukan saat aktif: sms, siren, cap. Sirene hanya berbunyi pada siaga dan awas."
@@ -474,20 +514,64 @@ VALUES: tuple[ValueDoc, ...] = (
         ValueType.TEXT,
         "BMKG's description of where the quake was.",
         "Pusat gempa berada di laut 120 km Tenggara Kab. Penajam Paser Utara",
-        _QUAKE,
+        _QUAKES,
         sample="Pusat gempa berada di laut 45 km Tenggara Penajam Paser Utara",
-        maybe_empty=_QUAKE,
+        maybe_empty=_QUAKES,
         description_id="Keterangan BMKG tentang lokasi pusat gempa.",
     ),
     ValueDoc(
         "level",
         ValueType.WORD,
-        "InaTEWS level for Balikpapan; `ended` for the PD-4 bulletin.",
+        "InaTEWS level for Balikpapan (absent when the bulletin does not name it); `ended` for "
+        "the PD-4 bulletin.",
         "WASPADA",
         _TSUNAMI,
         ("waspada", "siaga", "awas", "ended"),
         sample="siaga",
         description_id="Level InaTEWS untuk Balikpapan; `ended` pada buletin PD-4.",
+    ),
+    ValueDoc(
+        "names_balikpapan",
+        ValueType.FLAG,
+        "True when the bulletin names Balikpapan in its warning zones.",
+        "false",
+        frozenset({_K.TSUNAMI_WARNING}),
+        sample=True,
+        description_id="Benar bila buletin menyebut Balikpapan di zona peringatannya.",
+    ),
+    ValueDoc(
+        "nearby_level",
+        ValueType.WORD,
+        "The highest InaTEWS level of the districts around Balikpapan (the feed's `nearby` "
+        "setting: Penajam Paser Utara, Paser, Kutai Kartanegara, Samarinda, the Sulawesi coast "
+        "across the strait); absent when none is named.",
+        "WASPADA",
+        frozenset({_K.TSUNAMI_WARNING}),
+        ("waspada", "siaga", "awas"),
+        sample="siaga",
+        maybe_empty=frozenset({_K.TSUNAMI_WARNING}),
+        description_id="Level InaTEWS tertinggi kabupaten/kota di sekitar Balikpapan (setelan "
+        "`nearby`); kosong bila tak satu pun disebut.",
+    ),
+    ValueDoc(
+        "nearby",
+        ValueType.TEXT,
+        "Those districts with their levels, highest first (two named, then 'dan N lain').",
+        "Penajam Paser Utara SIAGA, Kutai Kartanegara SIAGA dan 6 lain",
+        frozenset({_K.TSUNAMI_WARNING}),
+        sample="Penajam Paser Utara SIAGA, Paser WASPADA",
+        maybe_empty=frozenset({_K.TSUNAMI_WARNING}),
+        description_id="Kabupaten/kota itu dengan levelnya, tertinggi dulu (dua disebut, lalu "
+        "'dan N lain').",
+    ),
+    ValueDoc(
+        "origin_time",
+        ValueType.TIME,
+        "The quake's origin time the bulletin states (messages only, shown in WITA).",
+        "23.59 WITA",
+        frozenset({_K.TSUNAMI_WARNING}),
+        sample="2026-03-10T02:15:00+00:00",
+        description_id="Waktu gempa menurut buletin (hanya untuk pesan, dalam WITA).",
     ),
     ValueDoc(
         "bulletin",
@@ -769,7 +853,12 @@ def placeholders_for(kind: ObservationKind) -> tuple[str, ...]:
 
 #: Values that come with another in every report that has it (requiring one brings both).
 BROUGHT: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"tsunami_potential": ("potensi",), "felt_mmi_balikpapan": ("felt",)}
+    {
+        "tsunami_potential": ("potensi",),
+        "felt_mmi_balikpapan": ("felt",),
+        # InaTEWS gives the neighbours' highest level and their names together.
+        "nearby_level": ("nearby",),
+    }
 )
 
 
