@@ -334,6 +334,26 @@ class CapSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """[console]: the operations-room web console (`warning console`), a separate process."""
+
+    listen: str = _doc(
+        "host:port the console serves on (put a TLS proxy in front of it).", "127.0.0.1:8080"
+    )
+    tile_url: str = _doc(
+        "Optional map tile server, e.g. https://tile.example/{z}/{x}/{y}.png. Empty: "
+        "polygons only (works without internet).",
+        "",
+    )
+    public_url: str = _doc("The console's public base URL (links in CAP documents).", "")
+    session_hours: float = _doc("Hours a login stays valid.", 12.0)
+    login_attempts: int = _doc(
+        "Wrong passwords allowed per user name or address within login_window_s.", 5
+    )
+    login_window_s: float = _doc("Seconds over which wrong passwords are counted.", 900.0)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, validated and defaulted. `source` is the file read, if any."""
 
@@ -351,6 +371,7 @@ class Settings:
     drill: DrillSettings = field(default_factory=DrillSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     cap: CapSettings = field(default_factory=CapSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     # Paths resolved against the environment (systemd directories) or the checkout.
 
@@ -404,6 +425,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "drill": DrillSettings,
     "health": HealthSettings,
     "cap": CapSettings,
+    "console": ConsoleSettings,
 }
 
 #: TOML keys that are Python keywords.
