@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from warning.console_store import active_silences
 from warning.settings import Settings
 
 
@@ -28,6 +29,7 @@ def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
             "outbox": {},
             "last_drill": None,
             "last_siren_test": None,
+            "silences": [],
         }
     conn = _read_only(path)
     try:
@@ -39,6 +41,7 @@ def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
             "outbox": dict(conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")),
             "last_drill": _last_drill(conn),
             "last_siren_test": _siren_test(conn),
+            "silences": _silences(conn, now),
         }
     finally:
         conn.close()
@@ -157,6 +160,14 @@ def _siren_test(conn: sqlite3.Connection) -> dict[str, Any] | None:
     return {"time": row["time"], "acknowledged": acknowledged}
 
 
+def _silences(conn: sqlite3.Connection, now: datetime) -> list[dict[str, object]]:
+    """Rules silenced now (none in a database the console's migration has not reached)."""
+    try:
+        return [s.as_json() for s in active_silences(conn, now)]
+    except sqlite3.OperationalError:
+        return []
+
+
 def render_text(report: Mapping[str, Any]) -> str:
     """The report for a terminal."""
     if not report["started"]:
@@ -167,6 +178,10 @@ def render_text(report: Mapping[str, Any]) -> str:
         f"  id {a['alert_id']}"
         for a in report["firing"]
     ] or ["  none"]
+    lines += [
+        f"  silenced: {s['rule']} until {s['ends_at']} by {s['actor']}: {s['reason']}"
+        for s in report.get("silences", [])
+    ]
     lines += ["", "feeds:"]
     lines += [
         f"  {f['feed']:<20} {f['health']:<9} last ok {f['last_success'] or '-'}"

@@ -31,7 +31,7 @@ from warning.dispatch.messages import (
     area_phrase,
     render,
 )
-from warning.model import Action, Level, Rule, Transition, TransitionKind, utc
+from warning.model import Action, Level, ObservationKind, Rule, Transition, TransitionKind, utc
 from warning.settings import SirenSettings
 
 PRIORITY_SIREN = 0
@@ -127,6 +127,18 @@ def plan(
         if Action.CAP in rule.actions:
             planned.append(_cap(change, rule, areas, now))
     return sorted(planned, key=lambda p: p.priority)
+
+
+def unsilenced(
+    transitions: Iterable[Transition], rules: Iterable[Rule], silenced: Collection[str]
+) -> list[Transition]:
+    """The transitions whose rule is not silenced; a BMKG tsunami relay is never held back.
+
+    A silence (maintenance, a known false source) holds back a rule's notifications,
+    not its state: the alert still shows, and the silence is visible beside it.
+    """
+    relays = {r.id for r in rules if r.kind is ObservationKind.TSUNAMI_WARNING}
+    return [t for t in transitions if t.rule_id not in silenced or t.rule_id in relays]
 
 
 def group_changes(
