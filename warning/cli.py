@@ -15,7 +15,7 @@ from pathlib import Path
 
 import structlog
 
-from warning import __version__, feeds_cli, log, ops_cli
+from warning import __version__, console_cli, feeds_cli, log, ops_cli
 from warning.areas import AreaIndex, load_areas
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_drill(sub)
     _add_status(sub)
     ops_cli.add_operations(sub)
+    console_cli.add_console(sub)
     return parser
 
 
