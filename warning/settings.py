@@ -348,7 +348,9 @@ class ConsoleSettings:
     public_url: str = _doc("The console's public base URL (links in CAP documents).", "")
     session_hours: float = _doc("Hours a login stays valid.", 12.0)
     login_attempts: int = _doc(
-        "Wrong passwords allowed per user name or address within login_window_s.", 5
+        "Wrong passwords allowed per user name within login_window_s (per client address: "
+        "four times as many).",
+        5,
     )
     login_window_s: float = _doc("Seconds over which wrong passwords are counted.", 900.0)
 

@@ -29,6 +29,8 @@ log = structlog.get_logger()
 
 #: Shortest password accepted for a console account.
 MIN_PASSWORD = 10
+#: Wrong passwords allowed per client address, as a multiple of those per user name.
+ADDRESS_FACTOR = 4
 _HASHER = PasswordHasher()
 #: Verified against when the user does not exist, so both cases cost the same time.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
@@ -107,7 +109,9 @@ def login(
     """Check the password under the rate limit and open a fresh session."""
     keys = (f"user:{name}", f"addr:{address}")
     since = now - timedelta(seconds=settings.login_window_s)
-    if any(db.failures(store, k, since) >= settings.login_attempts for k in keys):
+    # An address may be shared by a whole office (NAT): it gets more tries than one user.
+    limits = (settings.login_attempts, ADDRESS_FACTOR * settings.login_attempts)
+    if any(db.failures(store, k, since) >= n for k, n in zip(keys, limits, strict=True)):
         log.warning("console.login_rate_limited", user=name, address=address)
         raise RateLimitedError("too many wrong passwords: wait a few minutes and try again")
     found = db.account(store, name)
