@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench faults clean
+.PHONY: run console test lint check bench faults clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/warning run
+
+# The operations console beside the daemon; a first look creates `admin` (password printed once).
+console: $(STAMP)
+	$(BIN)/warning console --first-look
 
 # Python code the linters read: bench/ and scripts/ join once they hold code.
 CODE := warning tests $(wildcard bench scripts)
@@ -27,7 +31,14 @@ lint: $(STAMP)
 # The engine decides who is warned: every branch of it must be exercised by its tests.
 ENGINE := warning/rules/engine.py,warning/rules/events.py,warning/rules/judge.py
 
-test: lint
+# Headless Chromium for the console's browser tests: installed when missing under CI
+# (elsewhere those tests say they were skipped and why).
+browser:
+	@if ! { command -v chromium >/dev/null && test -x /usr/bin/chromedriver; } && [ -n "$$CI" ]; then \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	fi
+
+test: lint browser
 	$(BIN)/python -m coverage run --branch --source=warning.rules -m pytest -q tests/engine
 	$(BIN)/python -m coverage report --fail-under=100 --show-missing --include=$(ENGINE)
 	$(BIN)/python -m pytest
