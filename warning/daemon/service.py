@@ -30,6 +30,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from warning.console_store import firing
 from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Configuration, Pipeline, PollResult, load_configuration
 from warning.daemon.telemetry import HealthReport, HealthServer, Metrics
@@ -235,7 +236,8 @@ class Daemon:
         return sent
 
     def _outbox_gauges(self) -> None:
-        """Outbox depth by status for /metrics."""
+        """Outbox depth by status and the live alerts firing, for /metrics."""
+        self.metrics.set_firing((f.area_id, f.level) for f in firing(self.store) if not f.drill)
         counts = {s: 0 for s in DeliveryStatus}
         for status, n in outbox.status_counts(self.store).items():
             counts[status] = n
@@ -246,6 +248,7 @@ class Daemon:
         """Prove the scheduler runs: watchdog ping and the heartbeat gauge."""
         self._heartbeat = time.monotonic()
         self.metrics.heartbeat.set(time.time())
+        self._outbox_gauges()
         notify("WATCHDOG=1")
 
     def housekeeping(self) -> None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from warning.model import Level
 
 
 class Metrics:
@@ -60,6 +62,32 @@ class Metrics:
         self.heartbeat = Gauge(
             "warning_heartbeat_timestamp_seconds", "Last scheduler heartbeat", registry=r
         )
+        self.alerts_firing = Gauge(
+            "warning_alerts_firing",
+            "Live (rule, kelurahan) alerts firing, by level",
+            ["level"],
+            registry=r,
+        )
+        self.kelurahan_alerted = Gauge(
+            "warning_kelurahan_alerted",
+            "Kelurahan whose highest live alert is at this level",
+            ["level"],
+            registry=r,
+        )
+
+    def set_firing(self, firing: Iterable[tuple[str, Level]]) -> None:
+        """Both firing gauges from the live (kelurahan, level) pairs firing now."""
+        pairs = list(firing)
+        highest: dict[str, Level] = {}
+        for area, level in pairs:
+            highest[area] = max(highest.get(area, level), level)
+        for level in Level:
+            self.alerts_firing.labels(level=level.value).set(
+                sum(1 for _, lv in pairs if lv is level)
+            )
+            self.kelurahan_alerted.labels(level=level.value).set(
+                sum(1 for lv in highest.values() if lv is level)
+            )
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
