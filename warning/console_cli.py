@@ -35,6 +35,7 @@ def add_console(sub: Sub) -> None:
     p.set_defaults(handler=_serve)
     s = p.add_subparsers(dest="console_command", metavar="SUBCOMMAND")
     user = s.add_parser("user", help="console accounts")
+    user.set_defaults(handler=lambda _a, _s: _usage(user))
     u = user.add_subparsers(dest="user_command", metavar="SUBCOMMAND")
     add = u.add_parser("add", help="create an account (password from stdin)")
     add.add_argument("name", metavar="NAME")
@@ -46,6 +47,12 @@ def add_console(sub: Sub) -> None:
     passwd = u.add_parser("passwd", help="set a new password (stdin); ends its sessions")
     passwd.add_argument("name", metavar="NAME")
     passwd.set_defaults(handler=_user_passwd)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    """`warning console user` alone: its sub-commands, exit 2."""
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def read_password() -> str:

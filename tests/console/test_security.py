@@ -8,6 +8,7 @@ and no page that loads anything from outside (the map works offline).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -162,3 +163,15 @@ def test_public_pages_need_no_login_and_show_no_operator_data(site: Site) -> Non
     assert set(areas["features"][0]["properties"]) == {"id", "name", "level"}
     assert anonymous.get(site.console.url + "/api/room", timeout=10).status_code == 401
     assert anonymous.post(site.console.url + "/actions/siren-stop", timeout=10).status_code == 401
+
+
+def test_pages_are_in_bahasa_indonesia_until_english_is_chosen(site: Site) -> None:
+    """The login page speaks Indonesian; /lang/en switches it to English and back."""
+    session = requests.Session()
+    assert "Kata sandi" in session.get(site.console.url + "/login", timeout=10).text
+    english = session.get(site.console.url + "/lang/en?next=/login", timeout=10)
+    assert english.url.endswith("/login")
+    assert "Password" in english.text
+    assert "Kata sandi" in session.get(site.console.url + "/lang/id?next=/login", timeout=10).text
+    outside = session.get(site.console.url + "/lang/en?next=//evil.example", timeout=10)
+    assert urlsplit(outside.url).netloc == urlsplit(site.console.url).netloc
