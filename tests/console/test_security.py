@@ -8,9 +8,9 @@ and no page that loads anything from outside (the map works offline).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 import requests
