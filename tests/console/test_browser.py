@@ -132,6 +132,12 @@ def test_siaga_tsunami_shows_coastal_kelurahan_siaga_and_inland_none(room: Room)
         assert {drawn[a] for a in COASTAL} == {"siaga"}
         assert {drawn[a] for a in INLAND} == {"none"}
         assert any("BMKG" in t for t in texts(driver, "#alerts .alert[data-level=siaga]"))
+        driver.get(room.console.url + "/peta")
+        wait(driver).until(lambda d: d.execute_script("return document.body.dataset.ready"))
+        public = levels_on_map(driver)
+        assert {public[a] for a in COASTAL} == {"siaga"}
+        assert {public[a] for a in INLAND} == {"none"}
+        assert not texts(driver, "#alerts, #outbox, #audit")
     public = requests.get(room.console.url + "/api/areas", timeout=10).json()
     levels = {f["properties"]["id"]: f["properties"]["level"] for f in public["features"]}
     assert {levels[a] for a in COASTAL} == {"siaga"}
