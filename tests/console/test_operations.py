@@ -15,6 +15,7 @@ import pytest
 import responses
 
 from tests.daemon.pipeline_support import AFTER_PD1, BASE, PD1, ROOT, make_rig, write_settings
+from tests.peers.config import free_port
 from warning import console_store as db
 from warning.console_store import Role
 from warning.daemon.status import render_text, status_report
@@ -229,3 +230,29 @@ def test_silences_are_listed_by_warning_status_and_refused_without_a_reason(
     assert [s["rule"] for s in report["silences"]] == ["gempa-dekat"]
     assert "silenced: gempa-dekat" in render_text(report)
     assert "perawatan sensor" in render_text(report)
+
+
+def test_first_look_prints_an_admin_password_once_and_it_logs_in(settings: Settings) -> None:
+    """`console --first-look` on a store without accounts creates `admin` and says so once."""
+    port = free_port()
+    config = Path(str(settings.source))
+    config.write_text(config.read_text() + f'\n[console]\nlisten = "127.0.0.1:{port}"\n')
+    command = [sys.executable, "-m", "warning", "--config", str(config), "console", "--first-look"]
+    for expected in (True, False):
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+        finally:
+            process.terminate()
+            process.wait(20)
+            if process.stdout is not None:
+                process.stdout.close()
+        assert first.startswith("first look: log in as admin") is expected
+        if expected:
+            password = first.rsplit(" ", 1)[1].strip()
+    store = Store(settings.state_path)
+    done = accounts.login(
+        store, settings.console, "admin", password, address="a", previous_token=None, now=NOW
+    )
+    assert done.session.role is Role.ADMIN
