@@ -19,9 +19,11 @@ from typing import Any
 import requests
 
 from warning import console_store as db
+from warning.areas import load_areas
 from warning.console_store import Firing, Role, Session
 from warning.daemon.status import status_report
-from warning.model import WITA, Level, ObservationKind
+from warning.model import WITA, ConfigError, Level, ObservationKind
+from warning.rules import load_rules
 from warning.settings import Settings
 from warning.state import Store
 
@@ -188,7 +190,7 @@ def _alerts(store: Store, firing: Sequence[Firing], settings: Settings) -> list[
                 "drill": drill,
                 "level": max(m.level for m in members).value,
                 "areas": [names.get(m.area_id, m.area_id) for m in members],
-                "source": _source(rule_id),
+                "source": _source(settings, rule_id),
                 "started": wita(started),
                 "progress": db.delivery_progress(store, rule_id, drill, since),
                 "history": [
@@ -218,9 +220,23 @@ def _manual(store: Store, settings: Settings) -> list[dict[str, Any]]:
     ]
 
 
-def _source(rule_id: str) -> str:
-    """BMKG relays are the tsunami and BMKG warning rules; the rest are the city's rules."""
-    return "bmkg" if rule_id.startswith(("tsunami", "bmkg", "cuaca")) else "city"
+#: Kinds whose alerts relay BMKG's own warnings (the rest are the city's rules).
+RELAYED_KINDS = frozenset({ObservationKind.TSUNAMI_WARNING, ObservationKind.WEATHER_WARNING})
+
+
+@cache
+def _relays(rules_dir: Path, areas_path: Path) -> frozenset[str]:
+    """Ids of the rules that relay BMKG (read once per process; empty if the rules are broken)."""
+    try:
+        rules = load_rules([rules_dir], load_areas(areas_path))
+    except ConfigError:
+        return frozenset()
+    return frozenset(r.id for r in rules if r.kind in RELAYED_KINDS)
+
+
+def _source(settings: Settings, rule_id: str) -> str:
+    """`bmkg` for a relay of BMKG's warnings, `city` for the city's own rules."""
+    return "bmkg" if rule_id in _relays(settings.rules_dir, settings.areas_path) else "city"
 
 
 def _feed(feed: Mapping[str, Any], now: datetime) -> dict[str, Any]:
