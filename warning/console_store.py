@@ -467,7 +467,8 @@ def fingerprint(store: Store) -> tuple[Any, ...]:
             " (SELECT count(*) FROM outbox WHERE status IN ('pending', 'claimed')),"
             " (SELECT max(health_since) || max(last_success) FROM feed_state),"
             " (SELECT max(id) FROM approvals), (SELECT count(*) FROM approvals"
-            " WHERE status = 'pending'), (SELECT max(id) FROM silences)"
+            " WHERE status = 'pending'), (SELECT max(id) FROM silences),"
+            " (SELECT count(*) FROM silences WHERE ended_at IS NULL)"
         )
         .fetchone()
     )

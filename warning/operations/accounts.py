@@ -123,8 +123,8 @@ def login(
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     until = now + timedelta(hours=settings.session_hours)
     with store.transaction() as tx:
-        if previous_token:
-            db.end_session(tx, token_hash(previous_token), now)
+        # The browser's previous session ends (no fixation), and every expired one with it.
+        db.end_session(tx, token_hash(previous_token or ""), now)
         db.add_session(tx, token_hash(token), found.name, csrf, now=now, until=until)
         db.forget_failures(tx, keys, since)
         store.audit(tx, found.name, "console.login", {"address": address}, now)
