@@ -46,13 +46,13 @@ from bench.common import (
     verdict,
 )
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind, Delivery, DeliveryStatus, SendResult
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.planner import plan
-from warning.dispatch.sms import TwilioChannel
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, SendResult
+from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.sms import TwilioChannel
+from warning.plan.planner import plan
 from warning.settings import Settings, SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SID = "AC" + "5" * 32
 TOKEN = "t" * 32
@@ -147,7 +147,7 @@ def fan_out(count: int, directory: Path, too_many: int = 0) -> dict[str, Any]:
         enqueued = enqueue_broadcast(store, count)
         settings = Settings(sms=sms_settings(peer.url))
         channel = TimedChannel(TwilioChannel(SID, TOKEN, settings.sms))
-        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings)
+        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings.sms)
         start = time.monotonic()
         drained = dispatcher.drain(timeout=count / CAP_PER_S * 3 + 60)
         elapsed = time.monotonic() - start

@@ -1,6 +1,6 @@
 """Footprint: `warning run` polling every feed at a tenth of its default interval, for 60 s.
 
-The daemon runs as a subprocess on a test deployment (tests.peers): a local
+The daemon runs as a subprocess on a test deployment (tests.support.peers): a local
 feed server answers every feed with its recorded payload from
 tests/fixtures (the nowcast RSS lists one local CAP document), the Twilio and
 siren servers stand by.  From the moment /healthz answers, RSS is sampled
@@ -26,7 +26,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, cpu_seconds, emit, machine, proc_status_kb, quick_flag, say, verdict
-from tests.peers import FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
 from warning.settings import FEED_DEFAULTS
 
 WINDOW_S = 60.0

@@ -1,6 +1,6 @@
 """Alert latency: from a feed response to the first siren command and the first SMS request.
 
-A test deployment (tests.peers: feed, Twilio and siren servers, the shipped
+A test deployment (tests.support.peers: feed, Twilio and siren servers, the shipped
 rules, contacts on the coast) runs the daemon's real objects in-process: the
 `Daemon` is built from the settings file, its APScheduler runs the outbox job
 in a background thread, and each poll is triggered directly with
@@ -35,12 +35,12 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, discard_logs, emit, machine, percentile, quick_flag, say, verdict
-from tests.peers import FeedServer, SirenServer, TwilioServer, write_config
-from tests.peers.config import Deployment
-from warning.daemon.service import Daemon, RunOptions
-from warning.dispatch import outbox
+from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.peers.config import Deployment
+from warning.daemon.schedule import Daemon, RunOptions
 from warning.model import WIB
 from warning.settings import load_settings
+from warning.store import outbox
 
 EVENTS = 50
 SIREN_TARGET_MS = 250.0
@@ -109,7 +109,7 @@ def production_rate(deployment: Deployment) -> None:
     """The cap and threads of a production account (as in bench.fanout), not the tests' 50/s."""
     text = deployment.config.read_text(encoding="utf-8")
     tests_rate = "max_per_second = 50.0\nconcurrency = 8"
-    assert tests_rate in text, "tests.peers.write_config changed its [sms] section"
+    assert tests_rate in text, "tests.support.peers.write_config changed its [sms] section"
     text = text.replace(tests_rate, "max_per_second = 100.0\nconcurrency = 32")
     deployment.config.write_text(text, encoding="utf-8")
 

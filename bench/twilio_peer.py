@@ -15,7 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 
 
 def main(argv: list[str]) -> int:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests.support.paths import ROOT
 from warning.areas import AreaIndex, load_areas
-from warning.state import Store
+from warning.store.sqlite import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
+from tests.support.paths import ROOT
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.contacts import Contact
 from warning.model import (
     Action,
     AlertState,
@@ -20,8 +19,8 @@ from warning.model import (
     Transition,
     TransitionKind,
 )
+from warning.plan.contacts import Contact
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.support.paths import ROOT
 from warning.areas import load_areas
 from warning.feeds import FEEDS, FeedContext
 from warning.model import Observation
@@ -20,7 +21,7 @@ def fixture(feed: str, name: str) -> bytes:
 
 
 #: The shipped areas.geojson (34 kelurahan, 6 kecamatan), loaded once.
-AREAS = load_areas(Path(__file__).resolve().parent.parent / "areas.geojson")
+AREAS = load_areas(ROOT / "areas.geojson")
 KELURAHAN = tuple(area.id for area in AREAS.kelurahan)
 
 

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.dispatch_helpers import ROOT, city, contact, rule
-from warning.dispatch import build_channels, outbox
-from warning.dispatch.contacts import Contact
-from warning.dispatch.dispatcher import Dispatcher
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
 from warning.model import Action, Observation, ObservationKind, Transition
+from warning.plan.contacts import Contact
 from warning.rules.engine import evaluate
 from warning.settings import Settings, SirenSettings, load_settings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 NOW = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
 RULE = rule("gempa", actions=(Action.SMS, Action.SIREN, Action.CAP))
@@ -100,6 +101,6 @@ def send_all(store: Store, settings: Settings) -> None:
     """Send every open row through the log-mode channels (the opted-out number fails)."""
     with store.transaction() as tx:
         outbox.opt_out(tx, OPTED_OUT, "21610", NOW)
-    dispatcher = Dispatcher(store, build_channels(settings, city(), no_secrets), settings)
+    dispatcher = Dispatcher(store, build_channels(settings, city(), no_secrets), settings.sms)
     assert dispatcher.drain(30.0)
     dispatcher.close()

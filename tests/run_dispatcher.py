@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from warning.dispatch import build_channels
-from warning.dispatch.dispatcher import Dispatcher
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
 from warning.settings import Settings, SmsSettings, secret
-from warning.state import Store
+from warning.store.sqlite import Store
 
 
 def main(state: str, api_base: str, lease_s: str) -> int:
@@ -22,7 +22,7 @@ def main(state: str, api_base: str, lease_s: str) -> int:
     )
     store = Store(Path(state))
     dispatcher = Dispatcher(
-        store, build_channels(settings, None, secret), settings, lease_s=float(lease_s)
+        store, build_channels(settings, None, secret), settings.sms, lease_s=float(lease_s)
     )
     drained = dispatcher.drain(timeout=120)
     dispatcher.close()

@@ -13,9 +13,9 @@ import structlog
 from lxml import etree
 from shapely.geometry import Polygon
 
-from warning import cli
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.cap import (
+from warning.cli import main as cli
+from warning.delivery.cap import (
     ATOM_NS,
     INDEX_NAME,
     CapChannel,
@@ -23,8 +23,8 @@ from warning.dispatch.cap import (
     current_documents,
     load_schema,
 )
-from warning.dispatch.cap_document import CAP_NS, cap_polygons, cap_time
-from warning.dispatch.channel import ChannelKind, Delivery, Outcome
+from warning.delivery.cap_document import CAP_NS, cap_polygons, cap_time
+from warning.delivery.channel import ChannelKind, Delivery, Outcome
 from warning.settings import CHECKOUT, CapSettings, Settings
 
 NS = {"cap": CAP_NS}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from warning.cli import main
+from warning.cli.main import main
 
 from .conftest import FIXTURES, ROOT
 

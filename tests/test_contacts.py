@@ -9,11 +9,11 @@ import pytest
 import structlog
 
 from tests.dispatch_helpers import NOW, ROOT, city
-from warning.cli import main
-from warning.dispatch import outbox
-from warning.dispatch.contacts import load_contacts, parse_contacts
+from warning.cli.main import main
 from warning.model import ConfigError, Severity
-from warning.state import Store
+from warning.plan.contacts import load_contacts, parse_contacts
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 HEADER = "phone,name,areas,group,language,drill\n"
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
-from tests.peers import TwilioServer
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.sms import TwilioChannel
+from tests.support.peers import TwilioServer
+from warning.delivery.channel import ChannelKind
+from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.sms import TwilioChannel
 from warning.settings import Settings, SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SID = "AC" + "3" * 32
 TOKEN = "t" * 32
@@ -92,7 +92,7 @@ def test_the_rate_cap_holds_in_every_one_second_window(tmp_path: Path) -> None:
         )
         settings = Settings(sms=sms)
         channel = TwilioChannel(SID, TOKEN, sms)
-        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings)
+        dispatcher = Dispatcher(store, {ChannelKind.SMS: channel}, settings.sms)
         assert dispatcher.drain(timeout=30)
         dispatcher.close()
     times = sorted(r.at for r in server.requests)

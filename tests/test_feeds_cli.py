@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from tests.feeds_support import FIXTURES, utc
-from warning.cli import main
+from warning.cli.main import main
 from warning.feeds import FEEDS, observation_from_json, observation_to_json
 from warning.feeds.jsonio import KEYS, ObservationJSONError
 from warning.model import Observation, ObservationKind

@@ -181,10 +181,19 @@ def test_empty_body_is_refused() -> None:
 
 
 def test_retry_after_accepts_http_dates() -> None:
-    """Retry-After as an HTTP date gives the seconds until then."""
+    """Retry-After as an HTTP date gives the seconds until then; a past date means now."""
     now = datetime(2026, 3, 10, 2, 0, 0, tzinfo=UTC)
     assert retry_after_s("Tue, 10 Mar 2026 02:00:30 GMT", now) == 30.0
+    assert retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT", now) == 0.0
     assert retry_after_s("soon", now) is None
+
+
+def test_retry_after_accepts_delta_seconds() -> None:
+    """Retry-After as delta seconds is those seconds; absent is None."""
+    assert retry_after_s("120") == 120.0
+    assert retry_after_s(" 0 ") == 0.0
+    assert retry_after_s(None) is None
+    assert retry_after_s("") is None
 
 
 @responses.activate

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warning.dispatch.messages import (
+from warning.model import Level, ObservationKind, TransitionKind
+from warning.plan.messages import (
     ACTIONS,
     SEGMENT,
     MessageContext,
@@ -16,7 +17,6 @@ from warning.dispatch.messages import (
     render,
     to_gsm7,
 )
-from warning.model import Level, ObservationKind, TransitionKind
 
 AT = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)  # 10:30 WITA
 NAMES = ("Manggar", "Lamaru", "Teritip", "Manggar Baru", "Batu Ampar")

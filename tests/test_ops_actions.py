@@ -16,15 +16,17 @@ from tests.ops_support import (
     settings_of,
     write_config,
 )
-from tests.twilio_server import TwilioServer
-from warning.cli import main
-from warning.dispatch import build_channels, outbox
-from warning.dispatch.channel import ChannelKind, DeliveryStatus
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.planner import operator_sirens, operator_sms
-from warning.operations.commands import Sending, SendRequest, alert_send
+from tests.support.peers import TwilioServer
+from warning.cli.main import main
+from warning.delivery import build_channels
+from warning.delivery.channel import ChannelKind, DeliveryStatus
+from warning.delivery.dispatcher import Dispatcher
+from warning.operations.actions import Sending, SendRequest, alert_send
+from warning.plan.payloads import SirenCommand
+from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import SirenSettings, secret
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SIRENS = (
     '[[sirens]]\nid = "sirene-manggar"\nurl = "http://127.0.0.1:9/siren"\nareas = ["manggar"]\n'
@@ -39,7 +41,7 @@ def test_siren_stop_enqueues_all_clear_and_supersedes_unsent_triggers(tmp_path: 
     siren = SirenSettings(id="sirene-manggar", areas=("manggar",))
     with store.transaction() as tx:
         outbox.enqueue(
-            tx, operator_sirens("chg-x", "gempa", [siren], "alert", drill=False, now=NOW)
+            tx, operator_sirens("chg-x", "gempa", [siren], SirenCommand.ALERT, drill=False, now=NOW)
         )
     args = [
         "--config",
@@ -192,7 +194,7 @@ def test_two_dispatchers_on_one_outbox_never_send_a_row_twice(
         def drain() -> None:
             own = Store(tmp_path / "state.db")  # each sender its own connection, like a process
             channels = build_channels(settings, city(), secret)
-            Dispatcher(own, channels, settings).drain(60.0)
+            Dispatcher(own, channels, settings.sms).drain(60.0)
 
         workers = [threading.Thread(target=drain) for _ in range(2)]
         for w in workers:

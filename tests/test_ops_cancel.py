@@ -21,13 +21,13 @@ from tests.ops_support import (
     settings_of,
     write_config,
 )
-from tests.twilio_server import TwilioServer
-from warning.cli import main
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind, DeliveryStatus
+from tests.support.peers import TwilioServer
+from warning.cli.main import main
+from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.model import AlertState
 from warning.rules.engine import evaluate
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SID = "AC" + "3" * 32
 

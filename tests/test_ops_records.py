@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.ops_support import NOW, fire, quake, send_all, settings_of, write_config
-from warning.cli import main
-from warning.daemon.status import render_text, status_report
-from warning.dispatch import outbox
-from warning.operations.audit import table_counts
-from warning.state import FeedRecord, Store
+from warning.cli.main import main
+from warning.cli.status import render_text
+from warning.store import outbox
+from warning.store.interface import FeedRecord
+from warning.store.records import table_counts
+from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 
 def _history(tmp_path: Path) -> tuple[Path, Store]:

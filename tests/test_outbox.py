@@ -12,8 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.dispatch import outbox
-from warning.dispatch.channel import (
+from warning.delivery.channel import (
     ChannelKind,
     Delivery,
     DeliveryStatus,
@@ -21,10 +20,11 @@ from warning.dispatch.channel import (
     Outcome,
     SendResult,
 )
-from warning.dispatch.dispatcher import Backoff, Dispatcher, RateLimiter
+from warning.delivery.dispatcher import Backoff, Dispatcher, RateLimiter
 from warning.model import Action, TransitionKind
 from warning.settings import Settings, SirenSettings, SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SIREN = SirenSettings(id="sirene-timur", areas=("balikpapan-timur",))
 OFFICIAL = contact("+6281200000009", ["kariangau"], "officials")
@@ -134,7 +134,7 @@ def test_sirens_are_sent_before_any_sms(store: Store) -> None:
     actions = [Action.SMS, Action.SIREN, Action.CAP]
     _enqueue(store, transitions(["manggar"]), [rule(actions=actions)], people, [SIREN])
     channels = {k: LogChannel(k) for k in ChannelKind}
-    dispatcher = Dispatcher(store, channels, _settings(concurrency=1))
+    dispatcher = Dispatcher(store, channels, _settings(concurrency=1).sms)
     with capture_logs() as logs:
         assert dispatcher.drain(timeout=5)
     dispatcher.close()
@@ -162,7 +162,7 @@ def test_a_silent_siren_is_reported_to_officials(store: Store) -> None:
     _enqueue(store, transitions(["manggar"]), [rule(actions=[Action.SIREN])], (), [SIREN])
     channels = {ChannelKind.SIREN: SilentSiren(), ChannelKind.SMS: LogChannel(ChannelKind.SMS)}
     dispatcher = Dispatcher(
-        store, channels, _settings(), contacts=[OFFICIAL], backoff=Backoff(0.01, 0.02)
+        store, channels, _settings().sms, contacts=[OFFICIAL], backoff=Backoff(0.01, 0.02)
     )
     with capture_logs() as logs:
         dispatcher.drain(timeout=5)
@@ -187,7 +187,7 @@ def test_a_channel_that_raises_does_not_stop_the_dispatcher(store: Store) -> Non
 
     _enqueue(store, transitions(["manggar"]), [rule()], [contact("+6281200000001", ["manggar"])])
     dispatcher = Dispatcher(
-        store, {ChannelKind.SMS: Broken()}, _settings(), backoff=Backoff(0.01, 0.02)
+        store, {ChannelKind.SMS: Broken()}, _settings().sms, backoff=Backoff(0.01, 0.02)
     )
     dispatcher.drain(timeout=5)
     dispatcher.close()
@@ -200,7 +200,7 @@ def test_a_channel_that_raises_does_not_stop_the_dispatcher(store: Store) -> Non
 def test_rows_without_a_channel_wait(store: Store) -> None:
     """Siren rows stay pending while no siren channel is registered."""
     _enqueue(store, transitions(["manggar"]), [rule(actions=[Action.SIREN])], (), [SIREN])
-    dispatcher = Dispatcher(store, {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}, _settings())
+    dispatcher = Dispatcher(store, {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}, _settings().sms)
     assert dispatcher.run_once() == 0
     dispatcher.close()
     assert outbox.rows(store)[0].status is DeliveryStatus.PENDING
@@ -231,10 +231,10 @@ def test_the_rate_limiter_spaces_slow_rates() -> None:
 
 
 def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:
-    """Delays double per attempt within 50-100 %, are capped, and never undercut Retry-After."""
+    """Delays double per attempt plus up to one base of jitter, capped, never below Retry-After."""
     rng = random.Random(1)
     backoff = Backoff(base_s=2, cap_s=10)
-    assert 1.0 <= backoff.delay(1, None, rng) <= 2.0
-    assert 4.0 <= backoff.delay(3, None, rng) <= 8.0
+    assert 2.0 <= backoff.delay(1, None, rng) <= 4.0
+    assert 8.0 <= backoff.delay(3, None, rng) <= 10.0
     assert backoff.delay(9, None, rng) <= 10.0
     assert backoff.delay(1, 30.0, rng) == 30.0

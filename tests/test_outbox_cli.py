@@ -10,11 +10,11 @@ import pytest
 import structlog
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
-from tests.peers import TwilioServer
-from warning.cli import main
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind
-from warning.state import Store
+from tests.support.peers import TwilioServer
+from warning.cli.main import main
+from warning.delivery.channel import ChannelKind
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 SID = "AC" + "2" * 32
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.peers import Fault, FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.peers import Fault, FeedServer, SirenServer, TwilioServer, write_config
 from warning.settings import load_settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "inatews"

@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.outbox import plan
+from warning.delivery.channel import ChannelKind
 from warning.model import Action, Level, LevelStep, Rule, Transition, TransitionKind
 from warning.settings import SirenSettings
+from warning.store.outbox import plan
 
 FIVE = ["manggar", "lamaru", "teritip", "manggar-baru", "batu-ampar"]
 SIRENS = (

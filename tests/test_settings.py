@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import ROOT
 from warning.model import ConfigError
 from warning.settings import example_toml, load_settings, secret
 
@@ -97,7 +98,7 @@ def test_secret_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_shipped_example_is_current() -> None:
     """systemd/warning.example.toml is the schema's current rendering."""
-    shipped = Path(__file__).resolve().parent.parent / "systemd" / "warning.example.toml"
+    shipped = ROOT / "systemd" / "warning.example.toml"
     assert shipped.read_text(encoding="utf-8") == example_toml()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +14,23 @@ import requests
 import responses
 from structlog.testing import capture_logs
 
-from tests.mqtt_broker import SirenController, free_port, running_mosquitto
+from tests.support.peers import SirenServer
+from tests.support.peers.mqtt import SirenController, free_port, running_mosquitto
 from warning.areas import AreaIndex, load_areas
-from warning.dispatch.channel import ChannelKind, Delivery, Outcome, SendResult
-from warning.dispatch.dispatcher import Dispatcher
-from warning.dispatch.siren import (
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, Outcome, SendResult
+from warning.delivery.dispatcher import Backoff, Dispatcher
+from warning.delivery.siren import (
     LogSirenChannel,
     SirenChannel,
-    retry_after_s,
     siren_channel,
     siren_problems,
 )
 from warning.model import ConfigError
-from warning.settings import CHECKOUT, Settings, SirenSettings
-from warning.state import Store
+from warning.plan.payloads import SirenCommand
+from warning.plan.planner import operator_sirens
+from warning.settings import CHECKOUT, Settings, SirenSettings, load_settings
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 URL = "http://10.0.0.21/api/siren"
 BODY = {"command": "attack", "duration_s": 180, "alert_id": "a-42", "drill": False}
@@ -171,12 +175,6 @@ def test_http_request_has_explicit_timeout(areas: AreaIndex) -> None:
     responses.post(URL, json={})
     http_channel(areas, ack_timeout_s=3.0).send(delivery())
     assert responses.calls[0].request.req_kwargs["timeout"] == (3.0, 3.0)
-
-
-def test_retry_after_accepts_http_dates() -> None:
-    """An HTTP-date Retry-After in the past means: retry now."""
-    assert retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert retry_after_s("garbage") is None
 
 
 def test_unknown_siren_fails(areas: AreaIndex) -> None:
@@ -403,5 +401,36 @@ def test_closing_the_dispatcher_releases_siren_connections(tmp_path: Path) -> No
             closed.append("siren")
 
     store = Store(tmp_path / "w.db")
-    Dispatcher(store, {ChannelKind.SIREN: HoldsConnections()}, Settings()).close()
+    Dispatcher(store, {ChannelKind.SIREN: HoldsConnections()}, Settings().sms).close()
     assert closed == ["siren"]
+
+
+def test_siren_retries_follow_the_siren_attempts_not_the_sms_ones(tmp_path: Path) -> None:
+    """`[siren] attempts = 2` with `[sms] attempts = 5`: a failing controller is tried twice."""
+    config = tmp_path / "warning.toml"
+    with SirenServer(status=503) as server:
+        config.write_text(
+            f'[state]\npath = "{tmp_path / "w.db"}"\n'
+            f'[areas]\npath = "{CHECKOUT / "areas.geojson"}"\n'
+            "[sms]\nattempts = 5\n[siren]\nattempts = 2\n"
+            f'[[sirens]]\nid = "manggar"\nurl = "{server.url_for("/manggar")}"\n'
+            'areas = ["manggar"]\n',
+            encoding="utf-8",
+        )
+        settings = load_settings(config)
+        store = Store(settings.state_path)
+        now = datetime.now(UTC)
+        planned = operator_sirens(
+            "chg-1", "siren-test", settings.sirens, SirenCommand.TEST, drill=True, now=now
+        )
+        with store.transaction() as tx:
+            outbox.enqueue(tx, planned)
+        channels = {ChannelKind.SIREN: siren_channel(settings, load_areas(settings.areas_path))}
+        dispatcher = Dispatcher(
+            store, channels, settings.sms, siren=settings.siren, backoff=Backoff(0.01, 0.02)
+        )
+        dispatcher.drain(timeout=10)
+        dispatcher.close()
+        tried = len(server.commands("/manggar"))
+    assert tried == 2
+    assert outbox.rows(store)[0].status is DeliveryStatus.FAILED

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -13,13 +14,14 @@ import responses
 from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.dispatch import build_channels, outbox
-from warning.dispatch.channel import ChannelKind, Delivery, DeliveryStatus, LogChannel, Outcome
-from warning.dispatch.dispatcher import Backoff, Dispatcher
-from warning.dispatch.sms import ErrorClass, TwilioChannel, announce, classify
+from warning.delivery import build_channels
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, LogChannel, Outcome
+from warning.delivery.dispatcher import Backoff, Dispatcher
+from warning.delivery.sms import ErrorClass, TwilioChannel, announce, classify
 from warning.model import ConfigError
 from warning.settings import Settings, SmsSettings
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 API = "https://sms-gateway.test"
 SID = "AC" + "1" * 32
@@ -69,7 +71,7 @@ def _dispatch(store: Store, settings: Settings) -> outbox.OutboxRow:
     """Send until the row is finished (fast backoff) and return it."""
     channel = TwilioChannel(SID, "t" * 32, settings.sms)
     dispatcher = Dispatcher(
-        store, {ChannelKind.SMS: channel}, settings, backoff=Backoff(base_s=0.01, cap_s=0.05)
+        store, {ChannelKind.SMS: channel}, settings.sms, backoff=Backoff(base_s=0.01, cap_s=0.05)
     )
     dispatcher.drain(timeout=10)
     dispatcher.close()
@@ -232,3 +234,19 @@ def test_the_log_channel_reports_each_message_sent() -> None:
     assert result.outcome is Outcome.SENT
     assert result.provider_id == "log:1"
     assert logs[0]["payload"]["body"] == "hi"
+
+
+@responses.activate
+def test_a_429_with_an_http_date_retry_after_waits_until_that_date() -> None:
+    """Twilio's Retry-After as an HTTP date is read (not dropped): the retry waits until then."""
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    headers = {"Retry-After": format_datetime(later, usegmt=True)}
+    responses.post(URL, json=_error(20429, 429, "Too Many Requests"), status=429, headers=headers)
+    channel = TwilioChannel(SID, "t" * 32, _settings().sms)
+    delivery = Delivery(
+        1, ChannelKind.SMS, PHONE, "chg-1", {"to": PHONE, "body": "hi"}, 10, 0, False, "k"
+    )
+    result = channel.send(delivery)
+    assert result.outcome is Outcome.RETRY
+    assert result.retry_after_s is not None
+    assert 100.0 <= result.retry_after_s <= 120.0

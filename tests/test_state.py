@@ -18,7 +18,8 @@ from warning.model import (
     Transition,
     TransitionKind,
 )
-from warning.state import MIGRATIONS, FeedRecord, Store
+from warning.store.interface import FeedRecord
+from warning.store.sqlite import MIGRATIONS, Store
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 

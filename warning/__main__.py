@@ -2,6 +2,6 @@
 
 import sys
 
-from warning.cli import main
+from warning.cli.main import main
 
 sys.exit(main())

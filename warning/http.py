@@ -113,6 +113,7 @@ class HttpClient:
         self.sleep = sleep
         self._validators: dict[str, _Validators] = {}
         self._kept: dict[str, dict[str, bytes]] = {}
+        self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
 
     def kept(self, group: str) -> Mapping[str, bytes]:
         """Bodies a multi-request feed kept from earlier polls, by URL."""
@@ -161,9 +162,7 @@ class HttpClient:
             return min(max(exc.retry_after, 0.0), cap)
         # Our own exponential backoff: tenacity's `initial=` is deprecated from 9.2 on and
         # its replacement is missing from 9.0, which the pin allows.
-        ceiling = self.settings.backoff_s * 2 ** max(state.attempt_number - 1, 0)
-        jitter = random.uniform(0.0, self.settings.backoff_s)  # noqa: S311 - jitter, not secrecy
-        return float(min(ceiling + jitter, cap))
+        return backoff_s(state.attempt_number, self.settings.backoff_s, cap, self._rng)
 
     def _once(self, url: str, expect: PayloadKind, conditional: bool) -> Fetched:
         """One attempt: request, classify the status, read within the cap, check the body."""
@@ -233,8 +232,21 @@ def _error_detail(response: requests.Response) -> str:
     return f": {reason}" if isinstance(reason, str) and reason else ""
 
 
+def backoff_s(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """The one backoff of the project: `base * 2^(attempt-1)` plus up to one `base` of jitter.
+
+    Capped at `cap_s`; feeds (this client) and the outbox (the dispatcher) both use it.
+    """
+    ceiling = base_s * 2 ** max(attempt - 1, 0)
+    return float(min(ceiling + rng.uniform(0.0, base_s), cap_s))
+
+
 def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a `Retry-After` header (delta seconds or an HTTP date); None if absent."""
+    """Seconds from a `Retry-After` header (delta seconds or an HTTP date); None if absent.
+
+    The one parser for feeds, sirens and Twilio: an HTTP date in the past means
+    0 (retry now), anything unreadable None.
+    """
     if not value:
         return None
     text = value.strip()

@@ -296,6 +296,13 @@ SIREN_DOCS: Mapping[str, str] = {
 
 
 @dataclass(frozen=True)
+class SirenDeliverySettings:
+    """[siren]: how the outbox retries siren commands (each controller is a [[sirens]] table)."""
+
+    attempts: int = _doc("Attempts per siren command for transient errors (timeouts, 5xx).", 5)
+
+
+@dataclass(frozen=True)
 class SirenTestSettings:
     """[siren_test]: BMKG tests its sirens on the 26th; ours follow."""
 
@@ -368,6 +375,7 @@ class Settings:
     feeds: Mapping[str, FeedSettings] = field(default_factory=dict)
     sms: SmsSettings = field(default_factory=SmsSettings)
     contacts: ContactsSettings = field(default_factory=ContactsSettings)
+    siren: SirenDeliverySettings = field(default_factory=SirenDeliverySettings)
     sirens: tuple[SirenSettings, ...] = ()
     siren_test: SirenTestSettings = field(default_factory=SirenTestSettings)
     drill: DrillSettings = field(default_factory=DrillSettings)
@@ -423,6 +431,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "http": HttpSettings,
     "sms": SmsSettings,
     "contacts": ContactsSettings,
+    "siren": SirenDeliverySettings,
     "siren_test": SirenTestSettings,
     "drill": DrillSettings,
     "health": HealthSettings,

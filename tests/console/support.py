@@ -1,7 +1,7 @@
 """What the console tests share: a deployment, a `warning console` process, a headless Chromium.
 
 `Console` starts `python -m warning --config <toml> console` on a free port
-against a test deployment (tests/peers) and waits until it answers.
+against a test deployment (tests/support/peers) and waits until it answers.
 `chromium()` is Debian's Chromium driven by its chromedriver through Selenium,
 headless, with a fresh profile and no background traffic; without chromium
 (and only outside CI) the browser tests are skipped with the reason.
@@ -26,8 +26,8 @@ import pytest
 import requests
 
 from tests.e2e.support import PD1_SIAGA, inatews_bulletin, wait_until
-from tests.peers import Deployment, FeedServer, SirenServer, TwilioServer, write_config
-from tests.peers.config import ROOT, free_port
+from tests.support.paths import ROOT, free_port
+from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer, write_config
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"

@@ -35,8 +35,8 @@ from tests.console.support import (
     serve_siaga,
 )
 from tests.e2e.support import running
-from tests.peers import Deployment, FeedServer, SirenServer, TwilioServer
-from tests.peers.config import COASTAL, INLAND
+from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
+from tests.support.peers.config import COASTAL, INLAND
 
 pytestmark = pytest.mark.slow
 

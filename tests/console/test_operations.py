@@ -15,15 +15,16 @@ import pytest
 import responses
 
 from tests.daemon.pipeline_support import AFTER_PD1, BASE, PD1, ROOT, make_rig, write_settings
-from tests.peers.config import free_port
-from warning import console_store as db
-from warning.console_store import Role
-from warning.daemon.status import render_text, status_report
+from tests.support.paths import free_port
+from warning.cli.status import render_text
 from warning.model import Observation, ObservationKind
 from warning.operations import OperationError, accounts, approvals, silences
-from warning.operations.commands import SendRequest
+from warning.operations.actions import SendRequest
 from warning.settings import Settings
-from warning.state import Store
+from warning.store import console as db
+from warning.store.console import Role
+from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 NOW = datetime(2026, 3, 10, 3, 20, tzinfo=UTC)
 

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from tests.console.support import PASSWORDS, Console, deployment, running_console
-from tests.peers import Deployment, FeedServer, SirenServer, TwilioServer
-from tests.peers.config import ACCOUNT_SID, AUTH_TOKEN, SIREN_TOKEN
+from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
+from tests.support.peers.config import ACCOUNT_SID, AUTH_TOKEN, SIREN_TOKEN
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ tests/daemon/test_systemd_unit.py, which checks every shipped unit)."""
 
 from __future__ import annotations
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 UNIT = ROOT / "systemd" / "warning-console.service"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.peers.base import Recorded, Reply
-from tests.peers.siren import SirenServer
+from tests.support.peers.base import Recorded, Reply
+from tests.support.peers.siren import SirenServer
 
 SID = "AC" + "5" * 32
 TOKEN = "d" * 32

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.peers.config import contacts
-from warning.daemon.pipeline import Pipeline, load_configuration
-from warning.daemon.telemetry import Metrics
+from tests.support.paths import ROOT
+from tests.support.peers.config import contacts
+from warning.daemon.configuration import load_configuration
+from warning.daemon.health import Metrics
+from warning.daemon.pipeline import Pipeline
 from warning.http import HttpClient
 from warning.settings import Settings, load_settings
-from warning.state import Store
+from warning.store.sqlite import Store
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 PD1 = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
 PD4 = FIXTURES / "inatews" / "synthetic_inatews_pd4_ended_kaltim_balikpapan.json"
@@ -105,7 +106,6 @@ def make_rig(settings: Settings, store: Store | None = None, clock: Clock | None
     clock = clock or Clock()
     enqueued: list[int] = []
     pipeline = Pipeline(
-        settings,
         store,
         load_configuration(settings),
         metrics=Metrics(),

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import FIXTURES, ROOT
-from warning.daemon.service import Daemon
+from warning.daemon.schedule import Daemon
 from warning.feeds import FEEDS, FeedContext
 from warning.settings import load_settings
 

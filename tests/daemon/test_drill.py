@@ -17,11 +17,11 @@ from tests.daemon.drill_support import (
     SirenControllers,
     drill_config,
 )
-from tests.peers.twilio import TwilioServer
-from warning.cli import main
-from warning.daemon.status import status_report
+from tests.support.peers.twilio import TwilioServer
+from warning.cli.main import main
 from warning.settings import load_settings
-from warning.state import Store
+from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 
 @pytest.fixture

@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.drill_support import TSUNAMI_DRILL, SirenControllers, drill_config
-from tests.peers.twilio import TwilioServer
-from warning.cli import main
-from warning.daemon.pipeline import Pipeline, load_configuration
-from warning.daemon.service import Daemon, RunOptions
-from warning.daemon.status import status_report
-from warning.daemon.telemetry import Metrics
+from tests.support.peers.twilio import TwilioServer
+from warning.cli.main import main
+from warning.daemon.configuration import load_configuration
+from warning.daemon.health import Metrics
+from warning.daemon.pipeline import Pipeline
+from warning.daemon.schedule import Daemon, RunOptions
 from warning.feeds import FEEDS
 from warning.model import AlertState, Observation
 from warning.rules.scenario import Scenario, load_scenario
 from warning.settings import Settings, load_settings
-from warning.state import Store
+from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 
 @pytest.fixture
@@ -45,7 +46,6 @@ def pipeline(settings: Settings, *, drill: bool) -> Pipeline:
     """A daemon pipeline (live or `run --drill`) over the settings' database."""
     config = load_configuration(settings)
     return Pipeline(
-        settings,
         Store(settings.state_path),
         config,
         metrics=Metrics(),

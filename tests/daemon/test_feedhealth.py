@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from warning.daemon.feedhealth import HealthPolicy, after_failure, after_success
 from warning.model import FeedHealth
-from warning.state import FeedRecord
+from warning.store.interface import FeedRecord
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 POLICY = HealthPolicy(degraded_after=1, down_after=3)

@@ -27,9 +27,10 @@ from tests.daemon.pipeline_support import (
     make_rig,
     write_settings,
 )
-from tests.peers.config import COASTAL
+from tests.support.paths import ROOT
+from tests.support.peers.config import COASTAL
 from warning import log
-from warning.daemon.pipeline import load_configuration
+from warning.daemon.configuration import load_configuration
 from warning.model import FeedHealth
 
 URL = f"{BASE}/inatews"
@@ -199,7 +200,7 @@ def test_reload_without_a_rule_drops_its_states(tmp_path: Path) -> None:
     """A rule removed by the reload loses its states; the count says how many."""
     rules = tmp_path / "rules"
     rules.mkdir()
-    for source in (Path(__file__).resolve().parents[2] / "rules").glob("*.yaml"):
+    for source in (ROOT / "rules").glob("*.yaml"):
         (rules / source.name).write_text(source.read_text())
     rig = make_rig(write_settings(tmp_path, rules_dir=rules))
     _serve(PD1)

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.peers import SirenServer
-from warning.daemon.service import Daemon
-from warning.daemon.status import status_report
+from tests.support.peers import SirenServer
+from warning.daemon.schedule import Daemon
 from warning.settings import load_settings
+from warning.store.status import status_report
 
 
 def _config(tmp_path: Path, server: SirenServer, command: str) -> Path:

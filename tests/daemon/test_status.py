@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from warning.daemon.status import render_text, status_report
+from warning.cli.status import render_text
 from warning.model import FeedHealth
 from warning.settings import Settings, StateSettings, load_settings
-from warning.state import FeedRecord, Store
+from warning.store.interface import FeedRecord
+from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from tests.conftest import FIXTURES, ROOT
-from tests.peers import FeedServer
-from warning.daemon.service import Daemon, guarded
+from tests.support.peers import FeedServer
+from warning.daemon.schedule import Daemon, guarded
 from warning.model import FeedHealth
 from warning.settings import load_settings
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from warning.daemon.health import HealthReport, HealthServer, Metrics
 from warning.daemon.notify import notify, watchdog_interval_s
-from warning.daemon.telemetry import HealthReport, HealthServer, Metrics
 
 
 def _get(url: str) -> tuple[int, str]:

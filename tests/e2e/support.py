@@ -22,10 +22,10 @@ from typing import Any
 
 import requests
 
-from tests.peers import Deployment
+from tests.support.paths import ROOT
+from tests.support.peers import Deployment
 from warning.model import WIB
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 INATEWS = ROOT / "tests" / "fixtures" / "inatews"
 PD1_SIAGA = INATEWS / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
 PD4_ENDED = INATEWS / "synthetic_inatews_pd4_ended_kaltim_balikpapan.json"

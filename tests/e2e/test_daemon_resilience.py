@@ -19,8 +19,8 @@ from tests.e2e.support import (
     status_json,
     wait_until,
 )
-from tests.peers import Fault, FeedServer, SirenServer, TwilioServer, write_config
-from tests.peers.config import COASTAL
+from tests.support.peers import Fault, FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.peers.config import COASTAL
 
 pytestmark = pytest.mark.slow
 

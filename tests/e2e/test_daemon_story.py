@@ -30,8 +30,15 @@ from tests.e2e.support import (
     status_json,
     wait_until,
 )
-from tests.peers import Deployment, FeedServer, Recorded, SirenServer, TwilioServer, write_config
-from tests.peers.config import COASTAL, SIREN_TOKEN
+from tests.support.peers import (
+    Deployment,
+    FeedServer,
+    Recorded,
+    SirenServer,
+    TwilioServer,
+    write_config,
+)
+from tests.support.peers.config import COASTAL, SIREN_TOKEN
 
 pytestmark = pytest.mark.slow
 

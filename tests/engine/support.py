@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from tests.support.paths import ROOT
 from warning.areas import AreaIndex, load_areas
 from warning.model import (
     Action,
@@ -27,7 +27,6 @@ from warning.model import (
 )
 from warning.rules.engine import StateKey, evaluate
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
 #: Balikpapan city centre and a point 300 km away in the Makassar Strait.
 CITY = (116.83, -1.25)

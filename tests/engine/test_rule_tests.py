@@ -10,7 +10,7 @@ import pytest
 
 from tests.engine.support import ROOT, quake_rule, rain_rule, tsunami_rule
 from warning.areas import AreaIndex
-from warning.cli import main
+from warning.cli.main import main
 from warning.model import ConfigError, TransitionKind
 from warning.rules.scenario import Scenario, load_scenario, load_scenarios, scenario_files
 from warning.rules.testing import play, report, run_scenario

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 from tests.test_crash import _broadcast, _claimed, _dispatcher
-from warning.dispatch import outbox
-from warning.state import Store
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 TRIALS = 20
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.pipeline_support import FIXTURES, PD1, Rig, make_rig, write_settings
-from tests.peers import Fault, FeedServer
-from tests.peers.config import COASTAL, free_port
+from tests.support.peers import Fault, FeedServer
+from tests.support.peers.config import COASTAL, free_port
 from warning.model import FeedHealth
 
 #: Adapters fetched from one URL, with a recorded payload each.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.pipeline_support import ROOT, write_settings
-from warning.daemon.service import Daemon
+from warning.daemon.schedule import Daemon
 from warning.model import ConfigError
 from warning.rules import load_rules
 

@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from tests.daemon.pipeline_support import BASE, PD1, make_rig, write_settings
-from tests.peers.config import COASTAL
+from tests.support.peers.config import COASTAL
 
 
 def _serve_pd1() -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
-from tests.peers import TwilioServer
+from tests.support.peers import TwilioServer
 from tests.test_crash import SID, TOKEN, _broadcast
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.dispatcher import Backoff, Dispatcher
-from warning.dispatch.sms import TwilioChannel
-from warning.settings import Settings, SmsSettings
-from warning.state import Store
+from warning.delivery.channel import ChannelKind
+from warning.delivery.dispatcher import Backoff, Dispatcher
+from warning.delivery.sms import TwilioChannel
+from warning.settings import SmsSettings
+from warning.store import outbox
+from warning.store.sqlite import Store
 
 CAP = 50.0
 
@@ -27,7 +27,7 @@ def _send(tmp_path: Path, server: TwilioServer, count: int = 100) -> tuple[set[s
     dispatcher = Dispatcher(
         store,
         {ChannelKind.SMS: TwilioChannel(SID, TOKEN, sms)},
-        Settings(sms=sms),
+        sms,
         backoff=Backoff(base_s=0.05, cap_s=0.2),
     )
     assert dispatcher.drain(timeout=60)

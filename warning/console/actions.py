@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from warning.console.web import Console, acting, console, now
-from warning.console_store import Role, Session
 from warning.model import WITA
 from warning.operations import OperationError, approvals, silences
-from warning.operations.commands import SendRequest, cancel_alerts, stop_sirens
+from warning.operations.actions import SendRequest, cancel_alerts, stop_sirens
+from warning.store.console import Role, Session
 
 Action = Callable[[Console, Session, FormData], dict[str, Any]]
 

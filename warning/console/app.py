@@ -27,7 +27,7 @@ from warning.console import actions, login, public, room
 from warning.console.web import HERE, Console, headers
 from warning.operations.drills import DrillRunner
 from warning.settings import Settings
-from warning.state import Store
+from warning.store.sqlite import Store
 
 log = structlog.get_logger()
 

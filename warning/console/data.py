@@ -1,7 +1,7 @@
 """Everything the console reads, in one place: levels, the operations room's snapshot, maps.
 
 The console never writes SQL: it reads through the store's read models
-(`warning.console_store`, `warning.daemon.status`) and the areas file, and
+(`warning.store.console`, `warning.store.status`) and the areas file, and
 asks the daemon's own /healthz for its heartbeat.  Every time shown to a
 person is WITA.
 """
@@ -18,14 +18,14 @@ from typing import Any
 
 import requests
 
-from warning import console_store as db
 from warning.areas import load_areas
-from warning.console_store import Firing, Role, Session
-from warning.daemon.status import status_report
 from warning.model import WITA, ConfigError, Level, ObservationKind
 from warning.rules import load_rules
 from warning.settings import Settings
-from warning.state import Store
+from warning.store import console as db
+from warning.store.console import Firing, Role, Session
+from warning.store.sqlite import Store
+from warning.store.status import status_report
 
 #: How far back nowcast polygons and quake epicentres are drawn.
 OVERLAY_SPAN = timedelta(hours=6)

@@ -25,8 +25,8 @@ from warning.console.web import (
     same_origin,
     set_cookie,
 )
-from warning.console_store import Role
 from warning.operations import OperationError, accounts
+from warning.store.console import Role
 
 
 async def login_page(request: Request) -> Response:

@@ -18,15 +18,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from warning import console_store as db
 from warning.console import data
 from warning.console.data import Viewer
 from warning.console.web import Console, console, now, render, require, session
 from warning.daemon.drillreport import render_text
-from warning.dispatch.messages import GSM7_BASIC, GSM7_EXTENSION
 from warning.model import Level
 from warning.operations.drills import scenarios
 from warning.operations.silences import rule_ids
+from warning.plan.messages import GSM7_BASIC, GSM7_EXTENSION
+from warning.store import console as db
 
 #: Seconds between checks of the store for changes, and the longest quiet gap.
 POLL_S = 1.0

@@ -23,11 +23,11 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from warning.console import i18n
-from warning.console_store import Role, Session
 from warning.operations import accounts
 from warning.operations.drills import DrillRunner
 from warning.settings import Settings
-from warning.state import Store
+from warning.store.console import Role, Session
+from warning.store.sqlite import Store
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "warning_session"

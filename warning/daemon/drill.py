@@ -29,16 +29,18 @@ from pathlib import Path
 
 import structlog
 
-from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_report, run_rows
-from warning.daemon.pipeline import Pipeline, load_configuration
-from warning.daemon.service import utc_now
-from warning.daemon.telemetry import Metrics
-from warning.dispatch import build_channels
-from warning.dispatch.dispatcher import Dispatcher
+from warning.daemon.configuration import load_configuration
+from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_report
+from warning.daemon.health import Metrics
+from warning.daemon.pipeline import Pipeline
+from warning.daemon.schedule import utc_now
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
 from warning.rules.scenario import Scenario, load_scenario
 from warning.rules.testing import play
 from warning.settings import Settings, secret
-from warning.state import Store
+from warning.store.drillrows import last_row, open_rows, run_rows
+from warning.store.sqlite import Store
 
 log = structlog.get_logger()
 
@@ -87,7 +89,6 @@ class Drill:
         self._stop = threading.Event()
         self._now = self.scenario.start
         self.pipeline = Pipeline(
-            settings,
             self.store,
             self.config,
             metrics=Metrics(),
@@ -99,7 +100,12 @@ class Drill:
         )
         channels = build_channels(settings, self.config.areas, secret)
         self.dispatcher = Dispatcher(
-            self.store, channels, settings, contacts=self.config.contacts, drill_only=True
+            self.store,
+            channels,
+            settings.sms,
+            siren=settings.siren,
+            contacts=self.config.contacts,
+            drill_only=True,
         )
 
     def run(self) -> DrillReport:
@@ -135,7 +141,7 @@ class Drill:
         """Clear drill states, note where this run's outbox rows start, audit the start."""
         with self.store.transaction() as tx:
             self.store.replace_states(tx, {}, drill=True)
-            first_row = int(tx.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0])
+            first_row = last_row(tx)
             self.store.audit(
                 tx, self.options.actor or operator(), "drill.started", self._detail(), at
             )
@@ -214,20 +220,6 @@ def eventful_offsets(scenario: Scenario, pipeline: Pipeline) -> set[timedelta]:
     """
     ticks = play(scenario, pipeline.config.rules, pipeline.config.areas, drill=True)
     return {t.offset for t in ticks if t.steps or any(x.kind.notifies for x in t.transitions)}
-
-
-def open_rows(store: Store, first_row: int) -> int:
-    """This run's deliveries still to send (pending, retrying or in flight)."""
-    row = (
-        store.connection()
-        .execute(
-            "SELECT count(*) FROM outbox WHERE id > ? AND drill = 1"
-            " AND status IN ('pending', 'claimed')",
-            (first_row,),
-        )
-        .fetchone()
-    )
-    return int(row[0])
 
 
 def _sleep_until(deadline: float) -> None:

@@ -9,18 +9,16 @@ per siren whether it acknowledged; every delivery that was not accepted.
 
 from __future__ import annotations
 
-import json
 import math
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from warning.dispatch.channel import ChannelKind, DeliveryStatus
+from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.model import WITA
 from warning.rules.testing import format_offset
-from warning.state import Store
+from warning.store.drillrows import RowFact
 
 _UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
 
@@ -46,23 +44,6 @@ class Injection:
     time: datetime
     wall: datetime
     changes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RowFact:
-    """One outbox row of the run, with its change."""
-
-    change_id: str
-    rule_id: str
-    kind: str
-    level: str | None
-    areas: tuple[str, ...]
-    channel: ChannelKind
-    recipient: str
-    status: DeliveryStatus
-    sent_at: datetime | None
-    error: str | None
-    command: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,59 +188,6 @@ def _channel_json(c: ChannelLine) -> dict[str, Any]:
         "unfinished": c.unfinished,
         "latency_s": latency,
     }
-
-
-# ---------------------------------------------------------------------------
-# Reading the run's rows
-
-_ROWS = """
-SELECT o.change_id, o.rule_id, o.channel, o.recipient, o.status, o.sent_at, o.last_error,
-       o.payload_json, c.kind, c.level
-FROM outbox o LEFT JOIN alert_changes c ON c.change_id = o.change_id
-WHERE o.id > ? AND o.drill = 1 ORDER BY o.id
-"""
-
-
-def run_rows(store: Store, first_row: int) -> list[RowFact]:
-    """The drill rows enqueued after outbox row `first_row`, oldest first."""
-    conn = store.connection()
-    found = conn.execute(_ROWS, (first_row,)).fetchall()
-    areas = _change_areas(conn, {r["change_id"] for r in found})
-    return [_fact(r, areas.get(r["change_id"], ())) for r in found]
-
-
-def _change_areas(
-    conn: sqlite3.Connection, change_ids: Iterable[str]
-) -> dict[str, tuple[str, ...]]:
-    """Each change's areas in the order the planner gave them."""
-    ids = json.dumps(sorted(change_ids))
-    rows = conn.execute(
-        "SELECT change_id, area_id FROM alert_change_areas"
-        " WHERE change_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
-        (ids,),
-    )
-    areas: dict[str, list[str]] = {}
-    for change_id, area_id in rows:
-        areas.setdefault(change_id, []).append(area_id)
-    return {k: tuple(v) for k, v in areas.items()}
-
-
-def _fact(row: sqlite3.Row, areas: tuple[str, ...]) -> RowFact:
-    payload = json.loads(row["payload_json"])
-    channel = ChannelKind(row["channel"])
-    return RowFact(
-        change_id=row["change_id"],
-        rule_id=row["rule_id"],
-        kind=row["kind"] or "",
-        level=row["level"],
-        areas=areas,
-        channel=channel,
-        recipient=row["recipient"],
-        status=DeliveryStatus(row["status"]),
-        sent_at=datetime.fromisoformat(row["sent_at"]) if row["sent_at"] else None,
-        error=row["last_error"],
-        command=payload.get("command") if channel is ChannelKind.SIREN else None,
-    )
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from warning.model import FeedHealth
-from warning.state import FeedRecord
+from warning.store.interface import FeedRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,14 +18,9 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from warning.areas import AreaIndex, load_areas
-from warning.console_store import active_silences
+from warning.daemon.configuration import Configuration
 from warning.daemon.feedhealth import HealthChange, HealthPolicy, after_failure, after_success
-from warning.daemon.telemetry import Metrics
-from warning.dispatch import outbox
-from warning.dispatch.contacts import Contact, load_contacts
-from warning.dispatch.planner import PlannedDelivery, operator_sms, plan, unsilenced
-from warning.dispatch.siren import siren_problems
+from warning.daemon.health import Metrics
 from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient
 from warning.model import (
@@ -33,18 +28,18 @@ from warning.model import (
     AllOf,
     AnyOf,
     Condition,
-    ConfigError,
     Expression,
     FeedHealth,
     Observation,
-    Problem,
     Rule,
     Transition,
 )
-from warning.rules import load_rules
+from warning.plan.planner import PlannedDelivery, operator_sms, plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
-from warning.settings import Settings, SirenSettings
-from warning.state import FeedRecord, Store, observation_body
+from warning.store import outbox
+from warning.store.console import active_silences
+from warning.store.interface import FeedRecord
+from warning.store.sqlite import Store, observation_body
 
 log = structlog.get_logger()
 
@@ -55,35 +50,10 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 MIN_HISTORY = timedelta(hours=13)
 
 
-@dataclass(frozen=True, slots=True)
-class Configuration:
-    """What SIGHUP reloads, validated together: rules, areas, contacts and sirens."""
-
-    rules: tuple[Rule, ...]
-    areas: AreaIndex
-    contacts: tuple[Contact, ...]
-    sirens: tuple[SirenSettings, ...]
-
-
-def load_configuration(settings: Settings) -> Configuration:
-    """Load and validate the reloadable set; ConfigError with every problem at once."""
-    areas = load_areas(settings.areas_path)
-    problems: list[Problem] = []
-    rules: tuple[Rule, ...] = ()
-    contacts: tuple[Contact, ...] = ()
-    try:
-        rules = load_rules([settings.rules_dir], areas)
-    except ConfigError as exc:
-        problems += exc.problems
-    if settings.contacts_path is not None:
-        try:
-            contacts = load_contacts(settings.contacts_path, areas)
-        except ConfigError as exc:
-            problems += exc.problems
-    problems += siren_problems(settings, areas)
-    if problems:
-        raise ConfigError(problems)
-    return Configuration(rules, areas, contacts, settings.sirens)
+def _policy(config: Configuration) -> HealthPolicy:
+    """When a feed counts as degraded or down, from the `[health]` section."""
+    health = config.settings.health
+    return HealthPolicy(health.degraded_after_failures, health.down_after_failures)
 
 
 def history_span(rules: Iterable[Rule]) -> timedelta:
@@ -171,7 +141,6 @@ class Pipeline:
 
     def __init__(
         self,
-        settings: Settings,
         store: Store,
         config: Configuration,
         *,
@@ -183,19 +152,16 @@ class Pipeline:
         drill_run: str | None = None,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
-        self.settings = settings
         self.store = store
         self.config = config
         self.metrics = metrics
-        self.client = client or HttpClient(settings.http)
+        self.client = client or HttpClient(config.settings.http)
         self.clock = clock
         self.drill = drill
         self.drill_all = drill_all
         self.drill_run = drill_run
         self.on_enqueued = on_enqueued
-        self.policy = HealthPolicy(
-            settings.health.degraded_after_failures, settings.health.down_after_failures
-        )
+        self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
         self.history = History() if drill_run is not None else self._stored_history()
@@ -211,7 +177,7 @@ class Pipeline:
         """Fetch, parse and evaluate one feed; its health is updated either way."""
         feed = FEEDS[feed_name]
         fetched_at = self.clock()
-        context = FeedContext(fetched_at, self.settings.feeds[feed_name], self.config.areas)
+        context = FeedContext(fetched_at, self.config.settings.feeds[feed_name], self.config.areas)
         with self.metrics.feed_latency.labels(feed=feed_name).time():
             try:
                 payload = feed.get(self.client, context)
@@ -241,7 +207,7 @@ class Pipeline:
     ) -> list[Observation]:
         """Drop observations too old for the feed or dated in the future (event feeds)."""
         feed = FEEDS[feed_name]
-        max_age = self.settings.feeds[feed_name].max_age_s
+        max_age = self.config.settings.feeds[feed_name].max_age_s
         usable: list[Observation] = []
         for o in observations:
             if not feed.future_ok and o.time > now + FUTURE_TOLERANCE:
@@ -350,7 +316,7 @@ class Pipeline:
             now=now,
             opted_out=outbox.opted_out(self.store),
             drill_all=self.drill_all,
-            drill_siren_command=self.settings.drill.siren_command,
+            drill_siren_command=self.config.settings.drill.siren_command,
         )
 
     def _after_commit(
@@ -443,5 +409,6 @@ class Pipeline:
             with self.store.transaction() as tx:
                 self.store.replace_states(tx, kept, drill=self.drill)
             self.config = config
+            self.policy = _policy(config)
             self._span = history_span(config.rules)
         return len(states) - len(kept)

@@ -19,11 +19,11 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from warning import console_store as db
-from warning.console_store import Account, Role, Session
 from warning.operations import OperationError
 from warning.settings import ConsoleSettings
-from warning.state import Store
+from warning.store import console as db
+from warning.store.console import Account, Role, Session
+from warning.store.sqlite import Store
 
 log = structlog.get_logger()
 

@@ -16,13 +16,13 @@ from datetime import datetime
 
 import structlog
 
-from warning import console_store as db
-from warning.console_store import ApprovalStatus, Role
 from warning.model import Level
 from warning.operations import OperationError
-from warning.operations.commands import SendRequest, enqueue_manual, prepare_manual
+from warning.operations.actions import SendRequest, enqueue_manual, prepare_manual
 from warning.settings import Settings
-from warning.state import Store
+from warning.store import console as db
+from warning.store.console import ApprovalStatus, Role
+from warning.store.sqlite import Store
 
 log = structlog.get_logger()
 

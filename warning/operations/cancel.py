@@ -20,6 +20,7 @@ correction is better than a false alert left uncorrected.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -28,9 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from warning.areas import AreaIndex
-from warning.dispatch import outbox
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
+from warning.delivery.channel import ChannelKind
 from warning.model import (
     AlertState,
     ObservationKind,
@@ -40,12 +39,15 @@ from warning.model import (
 )
 from warning.operations.correction import INSTRUCTIONS, correction_sms, what
 from warning.operations.targets import CancelTarget
-from warning.state import Store
+from warning.plan.payloads import CapAlert, CapChange
+from warning.plan.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
+from warning.store import outbox
+from warning.store import targets as records
+from warning.store.sqlite import Store
 
 #: Siren commands that sounded an alert (a drill's test tone needs no all-clear).
 SOUNDING = frozenset({"alert", "attack"})
 #: Changes whose messages announced the alert (not its end).
-_ENDS = ("resolved", "timed_out", "cancelled")
 _CANCELLED = {"id": "DIBATALKAN", "en": "CANCELLED"}
 
 
@@ -79,14 +81,7 @@ class CancelOutcome:
 
 def received(tx: sqlite3.Connection, target: CancelTarget, channel: ChannelKind) -> list[Received]:
     """Who got (or is being sent) the alert on `channel`, each once with their areas."""
-    rows = tx.execute(
-        "SELECT o.recipient, o.payload_json, o.priority, oa.area_id, c.time FROM outbox o"
-        " JOIN outbox_areas oa ON oa.delivery_id = o.id"
-        " JOIN alert_changes c ON c.change_id = o.change_id"
-        " WHERE o.rule_id = ? AND o.drill = ? AND o.channel = ?"
-        " AND o.status IN ('sent', 'claimed') AND c.kind NOT IN (?, ?, ?) ORDER BY o.id",
-        (target.rule_id, int(target.drill), channel.value, *_ENDS),
-    )
+    rows = records.delivered(tx, target.rule_id, target.drill, channel.value)
     found: dict[str, Received] = {}
     for r in rows:
         start = target.since.get(r["area_id"])
@@ -104,18 +99,12 @@ def received(tx: sqlite3.Connection, target: CancelTarget, channel: ChannelKind)
     return list(found.values())
 
 
-def last_cap_payload(tx: sqlite3.Connection, target: CancelTarget) -> dict[str, object] | None:
+def last_cap_payload(tx: sqlite3.Connection, target: CancelTarget) -> CapAlert | None:
     """The newest CAP payload published (or to be published) about the target's areas."""
-    rows = tx.execute(
-        "SELECT o.payload_json, c.time FROM outbox o JOIN alert_changes c"
-        " ON c.change_id = o.change_id WHERE o.rule_id = ? AND o.drill = ? AND o.channel = 'cap'"
-        " AND o.status != 'superseded' AND c.kind NOT IN (?, ?, ?) ORDER BY o.id DESC",
-        (target.rule_id, int(target.drill), *_ENDS),
-    )
+    rows = records.cap_payloads(tx, target.rule_id, target.drill)
     for r in rows:
-        payload: dict[str, object] = json.loads(r["payload_json"])
-        areas = payload.get("area_ids")
-        touched = [a for a in areas if a in target.since] if isinstance(areas, list) else []
+        payload = CapAlert.from_json(json.loads(r["payload_json"]))
+        touched = [a for a in payload.area_ids if a in target.since]
         if any(datetime.fromisoformat(r["time"]) >= target.since[a] for a in touched):
             return payload
     return None
@@ -161,8 +150,8 @@ def plan_cancel(
 ) -> list[PlannedDelivery]:
     """Siren all-clears, correction SMS and the CAP Cancel of one target, sirens first."""
     cap = last_cap_payload(tx, target)
-    if kind is None and cap is not None and isinstance(cap.get("kind"), str):
-        kind = ObservationKind(cap["kind"])
+    if kind is None and cap is not None:
+        kind = cap.kind
     planned = [_siren(change, r) for r in received(tx, target, ChannelKind.SIREN)]
     planned += [_sms(change, r, areas, reason, kind) for r in received(tx, target, ChannelKind.SMS)]
     if cap is not None:
@@ -199,14 +188,14 @@ def _sms(
 def _cap(
     change: AlertChange,
     target: CancelTarget,
-    base: Mapping[str, object],
+    base: CapAlert,
     areas: AreaIndex,
     *,
     reason: str,
     kind: ObservationKind | None,
 ) -> PlannedDelivery:
     """The CAP Cancel: the last document's alert, withdrawn, with the reason."""
-    episodes = target.episode_ids or tuple(_strings(base.get("episodes")))
+    episodes = target.episode_ids or base.episodes
     names = _names(areas, change.area_ids)
     texts = {
         lang: correction_sms(lang, change.level, kind, names, reason, drill=False)
@@ -215,25 +204,23 @@ def _cap(
     headline = {
         lang: f"{what(change.level, kind, lang)}: {word}" for lang, word in _CANCELLED.items()
     }
-    payload = {
-        **base,
-        "alert_id": change.id,
-        "dedup_key": dedup_key(change.id, ChannelKind.CAP, "cap"),
-        "transition": "cancelled_by_operator",
-        "area_ids": list(change.area_ids),
-        "sent": change.time.isoformat(),
-        "drill": change.drill,
-        "episodes": list(episodes) or [change.id],
-        "headline": headline,
-        "description": texts,
-        "instruction": dict(INSTRUCTIONS),
-        "expires": None,
-    }
-    return PlannedDelivery(change, ChannelKind.CAP, "cap", change.area_ids, payload, PRIORITY_CAP)
-
-
-def _strings(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
+    cap = dataclasses.replace(
+        base,
+        alert_id=change.id,
+        dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
+        change=CapChange.CANCELLED_BY_OPERATOR,
+        area_ids=change.area_ids,
+        sent=change.time,
+        drill=change.drill,
+        episodes=tuple(episodes) or (change.id,),
+        headline=headline,
+        description=texts,
+        instruction=dict(INSTRUCTIONS),
+        expires=None,
+    )
+    return PlannedDelivery(
+        change, ChannelKind.CAP, "cap", change.area_ids, cap.to_json(), PRIORITY_CAP
+    )
 
 
 def _names(areas: AreaIndex, area_ids: Iterable[str]) -> tuple[str, ...]:
@@ -259,11 +246,7 @@ def apply_cancel(
         # Nothing was received: still record the change, so unsent rows are superseded.
         outbox.record_change(tx, change)
     outbox.enqueue(tx, planned)
-    superseded = tx.execute(
-        "SELECT count(*) FROM outbox WHERE status = 'superseded' AND rule_id = ?"
-        " AND drill = ? AND finished_at = ?",
-        (target.rule_id, int(target.drill), change.time.isoformat()),
-    ).fetchone()[0]
+    superseded = records.superseded_count(tx, target.rule_id, target.drill, change.time.isoformat())
     return CancelOutcome(
         change_id=change.id,
         rule_id=target.rule_id,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from warning.dispatch.messages import (
+from warning.model import Level, ObservationKind
+from warning.plan.messages import (
     EVENTS,
     PREFIX_DRILL,
     SEGMENT,
@@ -19,7 +20,6 @@ from warning.dispatch.messages import (
     gsm7_units,
     to_gsm7,
 )
-from warning.model import Level, ObservationKind
 
 TEMPLATES: Mapping[str, str] = MappingProxyType(
     {

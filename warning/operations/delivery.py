@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 
 from warning.areas import AreaIndex
-from warning.dispatch import build_channels
-from warning.dispatch.contacts import Contact
-from warning.dispatch.dispatcher import Dispatcher
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
+from warning.plan.contacts import Contact
 from warning.settings import Settings, secret
-from warning.state import Store
+from warning.store.outbox import change_counts
+from warning.store.sqlite import Store
 
 #: How long a command sends its own rows by default before leaving them to the daemon.
 DEFAULT_WAIT_S = 60.0
@@ -33,16 +34,6 @@ def actor(override: str | None) -> str:
     return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
-def change_counts(store: Store, change_ids: Collection[str]) -> Counter[str]:
-    """Rows of these changes by status."""
-    marks = ",".join("?" * len(change_ids))
-    rows = store.connection().execute(
-        f"SELECT status, count(*) FROM outbox WHERE change_id IN ({marks}) GROUP BY status",  # noqa: S608 - placeholders only
-        tuple(change_ids),
-    )
-    return Counter({status: int(n) for status, n in rows})
-
-
 def send_own(
     settings: Settings,
     store: Store,
@@ -54,7 +45,14 @@ def send_own(
 ) -> Counter[str]:
     """Send the rows of `change_ids` until none is open or `wait_s` passes; their counts."""
     channels = build_channels(settings, areas, secret)
-    dispatcher = Dispatcher(store, channels, settings, contacts=contacts, changes=change_ids)
+    dispatcher = Dispatcher(
+        store,
+        channels,
+        settings.sms,
+        siren=settings.siren,
+        contacts=contacts,
+        changes=change_ids,
+    )
     deadline = time.monotonic() + wait_s
     try:
         while _open(store, change_ids) and time.monotonic() < deadline:

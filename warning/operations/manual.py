@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warning.areas import AreaIndex
-from warning.dispatch.channel import ChannelKind
-from warning.dispatch.contacts import Contact
-from warning.dispatch.messages import (
+from warning.delivery.channel import ChannelKind
+from warning.model import Level, ObservationKind, TransitionKind, utc
+from warning.operations import OperationError
+from warning.operations.targets import MANUAL_PREFIX
+from warning.plan.contacts import Contact
+from warning.plan.messages import (
     ACTIONS,
     LANGUAGES,
     SEGMENT,
@@ -26,7 +29,8 @@ from warning.dispatch.messages import (
     gsm7_units,
     to_gsm7,
 )
-from warning.dispatch.planner import (
+from warning.plan.payloads import CapAlert, CapChange, SirenCommand
+from warning.plan.planner import (
     PRIORITY_CAP,
     AlertChange,
     PlannedDelivery,
@@ -34,9 +38,6 @@ from warning.dispatch.planner import (
     group_priority,
     siren_triggers,
 )
-from warning.model import Level, ObservationKind, TransitionKind, utc
-from warning.operations import OperationError
-from warning.operations.targets import MANUAL_PREFIX
 from warning.settings import SirenSettings
 
 
@@ -107,7 +108,7 @@ def plan_manual(
     if alert.sirens and alert.level < Level.SIAGA:
         raise OperationError("sirens sound only at siaga or awas: drop --siren or raise --level")
     text = body(alert)
-    command = "attack" if change.level is Level.AWAS else "alert"
+    command = SirenCommand.ATTACK if change.level is Level.AWAS else SirenCommand.ALERT
     planned = siren_triggers(change, command, sirens, areas) if alert.sirens else []
     for c in contacts:
         touched = tuple(a for a in alert.area_ids if a in c.areas)
@@ -128,24 +129,23 @@ def _cap(
 ) -> PlannedDelivery:
     """The CAP document of a manual alert, in both languages (the text as written)."""
     names = [areas.get(a).name for a in change.area_ids]
-    payload = {
-        "alert_id": change.id,
-        "dedup_key": dedup_key(change.id, ChannelKind.CAP, "cap"),
-        "rule_id": change.rule_id,
-        "rule_name": "Peringatan manual",
-        "kind": kind.value,
-        "transition": "fired",
-        "level": alert.level.value,
-        "previous_level": None,
-        "area_ids": list(change.area_ids),
-        "sent": change.time.isoformat(),
-        "event_id": None,
-        "values": {},
-        "drill": change.drill,
-        "episodes": [change.id],
-        "headline": {lang: f"{alert.level.word}: {area_phrase(names, lang)}" for lang in LANGUAGES},
-        "description": dict.fromkeys(LANGUAGES, text),
-        "instruction": {lang: ACTIONS[lang][alert.level] for lang in LANGUAGES},
-        "expires": None,
-    }
-    return PlannedDelivery(change, ChannelKind.CAP, "cap", change.area_ids, payload, PRIORITY_CAP)
+    cap = CapAlert(
+        alert_id=change.id,
+        dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
+        rule_id=change.rule_id,
+        rule_name="Peringatan manual",
+        kind=kind,
+        change=CapChange.FIRED,
+        level=alert.level,
+        area_ids=change.area_ids,
+        sent=change.time,
+        drill=change.drill,
+        episodes=(change.id,),
+        headline={lang: f"{alert.level.word}: {area_phrase(names, lang)}" for lang in LANGUAGES},
+        description=dict.fromkeys(LANGUAGES, text),
+        instruction={lang: ACTIONS[lang][alert.level] for lang in LANGUAGES},
+        expires=None,
+    )
+    return PlannedDelivery(
+        change, ChannelKind.CAP, "cap", change.area_ids, cap.to_json(), PRIORITY_CAP
+    )

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from warning import console_store as db
 from warning.areas import load_areas
 from warning.model import ConfigError
 from warning.operations import OperationError
 from warning.rules import load_rules
 from warning.settings import Settings
-from warning.state import Store
+from warning.store import console as db
+from warning.store.sqlite import Store
 
 log = structlog.get_logger()
 

@@ -23,7 +23,8 @@ from datetime import datetime
 
 from warning.model import AlertState, AlertStatus, Level
 from warning.operations import OperationError
-from warning.state import Store
+from warning.store import targets as records
+from warning.store.sqlite import Store
 
 MANUAL_PREFIX = "manual-"
 
@@ -73,16 +74,12 @@ def _resolve_one(store: Store, alert_id: str) -> CancelTarget:
     episode = next((s for s in statuses if s.alert_id == alert_id), None)
     if episode is not None:
         return _episode_target(episode, alert_id)
-    change = (
-        store.connection()
-        .execute("SELECT * FROM alert_changes WHERE change_id = ?", (alert_id,))
-        .fetchone()
-    )
+    change = records.change_row(store, alert_id)
     if change is None:
         raise OperationError(f'unknown alert id "{alert_id}" (see `warning status --json`)')
-    areas = _change_areas(store.connection(), alert_id)
+    areas = records.change_areas(store, alert_id)
     if change["rule_id"].startswith(MANUAL_PREFIX):
-        return _manual_target(store.connection(), change, areas)
+        return _manual_target(store, change, areas)
     return _change_target(change, areas, statuses)
 
 
@@ -101,13 +98,6 @@ def _episode_target(status: AlertStatus, alert_id: str) -> CancelTarget:
     return CancelTarget(
         status.rule_id, status.drill, status.level, {status.area_id: start}, (status,)
     )
-
-
-def _change_areas(conn: sqlite3.Connection, change_id: str) -> tuple[str, ...]:
-    rows = conn.execute(
-        "SELECT area_id FROM alert_change_areas WHERE change_id = ? ORDER BY area_id", (change_id,)
-    )
-    return tuple(r[0] for r in rows)
 
 
 def _change_target(
@@ -130,14 +120,9 @@ def _change_target(
     return merge([_episode_target(s, s.alert_id) for s in firing])[0]
 
 
-def _manual_target(
-    conn: sqlite3.Connection, change: sqlite3.Row, areas: Sequence[str]
-) -> CancelTarget:
+def _manual_target(store: Store, change: sqlite3.Row, areas: Sequence[str]) -> CancelTarget:
     """A manual alert, unless an operator already cancelled it."""
-    cancelled = conn.execute(
-        "SELECT 1 FROM alert_changes WHERE rule_id = ? AND kind = 'cancelled'", (change["rule_id"],)
-    ).fetchone()
-    if cancelled is not None:
+    if records.is_cancelled(store, change["rule_id"]):
         raise OperationError(f'manual alert "{change["change_id"]}" is already cancelled')
     at = datetime.fromisoformat(change["time"])
     return CancelTarget(

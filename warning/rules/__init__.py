@@ -1,4 +1,4 @@
-"""Officials' threshold rules: the file format, its validation and (later) evaluation.
+"""Officials' threshold rules: the file format, its validation and their evaluation (`engine`).
 
 `rules/` at the top of the checkout holds the rule files (data); this package
 holds the code that reads them.

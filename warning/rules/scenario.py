@@ -1,4 +1,4 @@
-"""Scenario files (`rules/tests/*.yaml`): rule tests now, drills later.
+"""Scenario files (`rules/tests/*.yaml`): the officials' rule tests and the drills.
 
 A scenario is a story on a simulated clock: observations arrive at offsets
 from `start` (replayed payloads parsed as fetched at that moment, or written

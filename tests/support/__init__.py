@@ -1,0 +1,1 @@
+"""Test support shared by every suite: paths, local peers (feed, Twilio, siren, MQTT broker)."""

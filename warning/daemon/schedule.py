@@ -1,0 +1,397 @@
+"""`warning run`: the job schedule, signals, reloads of the Configuration, the outbox job.
+
+Health and metrics are `daemon.health.Monitor`'s business.
+
+APScheduler 3.x runs one job per enabled feed (interval with jitter,
+`max_instances=1`, `coalesce=True`, a misfire grace of at least one interval,
+because the 1 s default silently skips late jobs), a clock tick for time-based
+transitions, an outbox job that is woken as soon as work is enqueued, a
+heartbeat that feeds the systemd watchdog, and the monthly siren test.  A
+failing job is logged and never stops the scheduler.  SIGTERM/SIGINT stop
+polling, let deliveries drain for a bounded time and exit 0; SIGHUP reloads
+rules, areas, contacts and sirens, keeping the previous set when the new one
+is invalid.
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+import structlog
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_SCHEDULER_STARTED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from warning.daemon.configuration import (
+    Configuration,
+    load_configuration,
+    reload_configuration,
+)
+from warning.daemon.health import Monitor
+from warning.daemon.notify import notify, watchdog_interval_s
+from warning.daemon.pipeline import Pipeline, PollResult
+from warning.delivery import build_channels
+from warning.delivery.dispatcher import Dispatcher
+from warning.delivery.sms import announce
+from warning.http import HttpClient, Interrupted
+from warning.model import WITA, ConfigError
+from warning.plan.payloads import SirenCommand
+from warning.plan.planner import operator_sirens
+from warning.settings import Settings, secret
+from warning.store import outbox
+from warning.store.sqlite import Store
+
+log = structlog.get_logger()
+
+#: Seconds between clock ticks (pending -> firing, expiry, reminders, timeouts).
+TICK_S = 15.0
+#: Seconds the outbox job sleeps when nothing woke it (retries fall due meanwhile).
+OUTBOX_IDLE_S = 2.0
+#: Bounded wait for deliveries at shutdown (below the unit's TimeoutStopSec=45s).
+DRAIN_ON_STOP_S = 20.0
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware UTC."""
+    return datetime.now(UTC)
+
+
+def guarded(name: str, func: Callable[[], object]) -> Callable[[], None]:
+    """`func` as a scheduler job: an exception is logged with the job's name, never raised.
+
+    A failing job must never stop the scheduler; a stop that cuts a job's wait
+    short is logged as such, not as a failure.
+    """
+
+    def run() -> None:
+        try:
+            func()
+        except Interrupted as stop:
+            log.info("job.interrupted", job=name, reason=str(stop))
+        except Exception:
+            log.exception("job.failed", job=name)
+
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How `warning run` was asked to run."""
+
+    drill: bool = False
+    drill_all: bool = False
+
+
+class Daemon:
+    """One running `warning` service."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: RunOptions = RunOptions(),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.options = options
+        self.store = Store(settings.state_path)
+        self.monitor = Monitor(self.store, drill=options.drill)
+        self.metrics = self.monitor.metrics
+        config = load_configuration(settings)
+        self.scheduler: BaseScheduler = BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=len(settings.feeds) + 6)},
+            timezone=UTC,
+        )
+        self._stopping = threading.Event()
+        self.pipeline = Pipeline(
+            self.store,
+            config,
+            metrics=self.metrics,
+            client=HttpClient(settings.http, sleep=self._pause),
+            clock=clock,
+            drill=options.drill,
+            drill_all=options.drill_all,
+            on_enqueued=self.wake_outbox,
+        )
+        self.dispatcher = self._dispatcher(config)
+        self.monitor.configure(settings.health, self._heartbeat_s())
+        self.drill_run = f"run-{utc_now():%Y%m%dT%H%M%SZ}"
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Configuration:
+        """The running configuration (swapped whole by a reload)."""
+        return self.pipeline.config
+
+    @property
+    def settings(self) -> Settings:
+        """The running configuration's settings (the feeds' schedule stays as started)."""
+        return self.pipeline.config.settings
+
+    def _pause(self, seconds: float) -> None:
+        """The feeds' waits (retry backoff, request spacing), cut short by a stop.
+
+        A rate-limited poll (34 forecast requests a minute apart) would otherwise
+        hold the process past systemd's stop timeout.
+        """
+        if self._stopping.wait(seconds):
+            raise Interrupted(f"stopping during a {seconds:.1f} s wait")
+
+    def _dispatcher(self, config: Configuration) -> Dispatcher:
+        """Channels for `config`'s sirens, Twilio and CAP, behind one dispatcher."""
+        channels = build_channels(config.settings, config.areas, secret)
+        return Dispatcher(
+            self.store,
+            channels,
+            config.settings.sms,
+            siren=config.settings.siren,
+            contacts=config.contacts,
+            observer=self.monitor.observe,
+        )
+
+    def announce(self) -> None:
+        """Say loudly at start what is real and what only logs."""
+        config = self.pipeline.config
+        log.info(
+            "daemon.starting",
+            drill=self.options.drill,
+            rules=len(config.rules),
+            contacts=len(config.contacts),
+            sirens=len(config.sirens),
+            feeds=[n for n, f in self.settings.feeds.items() if f.enabled],
+            state=str(self.settings.state_path),
+        )
+        announce(self.settings, secret)
+        if not config.contacts:
+            log.warning("contacts.none", message="no contacts configured: no one receives SMS")
+
+    def schedule(self) -> None:
+        """Add every job to the scheduler."""
+        for name, feed in self.settings.feeds.items():
+            if not feed.enabled:
+                continue
+            interval = feed.interval_s
+            self.scheduler.add_job(
+                guarded(f"feed:{name}", functools.partial(self.pipeline.poll, name)),
+                IntervalTrigger(seconds=interval, jitter=max(1, int(interval * 0.1))),
+                id=f"feed:{name}",
+                next_run_time=utc_now(),
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(max(interval, 30)),
+            )
+        self._add("tick", self.pipeline.tick, TICK_S)
+        self._add("outbox", self.send_outbox, OUTBOX_IDLE_S)
+        self._add("heartbeat", self.heartbeat, self._heartbeat_s())
+        self._add("housekeeping", self.housekeeping, 3600)
+        if self.settings.siren_test.enabled:
+            hour, minute = (int(x) for x in self.settings.siren_test.time.split(":"))
+            self.scheduler.add_job(
+                guarded("siren-test", self.siren_test),
+                CronTrigger(
+                    day=self.settings.siren_test.day, hour=hour, minute=minute, timezone=WITA
+                ),
+                id="siren-test",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+        self.scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+
+    def _add(self, name: str, func: Callable[[], object], seconds: float) -> None:
+        """An interval job that starts now."""
+        self.scheduler.add_job(
+            guarded(name, func),
+            IntervalTrigger(seconds=seconds),
+            id=name,
+            next_run_time=utc_now(),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(max(seconds, 30)),
+        )
+
+    def _heartbeat_s(self) -> float:
+        """The heartbeat period: the configured one, faster if systemd's watchdog needs it."""
+        watchdog = watchdog_interval_s()
+        configured = self.settings.health.heartbeat_s
+        return min(configured, watchdog) if watchdog else configured
+
+    def _job_failed(self, event: JobExecutionEvent) -> None:
+        log.error("job.failed", job=event.job_id, error=repr(event.exception))
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def wake_outbox(self) -> None:
+        """Run the outbox job now (work was just enqueued)."""
+        job = self.scheduler.get_job("outbox")
+        if job is not None:
+            job.modify(next_run_time=utc_now())
+
+    def send_outbox(self) -> int:
+        """Send every due delivery (sirens first, then SMS by group, then CAP)."""
+        sent = 0
+        while not self._stopping.is_set():
+            claimed = self.dispatcher.run_once()
+            if not claimed:
+                break
+            sent += claimed
+        self.monitor.outbox_gauges()
+        return sent
+
+    def heartbeat(self) -> None:
+        """Prove the scheduler runs: watchdog ping and the heartbeat gauge."""
+        self.monitor.beat()
+        notify("WATCHDOG=1")
+
+    def housekeeping(self) -> None:
+        """Prune old observations and delivered outbox rows (never alerts or the audit log)."""
+        now = utc_now()
+        with self.store.transaction() as tx:
+            dropped = self.store.prune_observations(tx, now - timedelta(days=2))
+            pruned = outbox.prune_delivered(
+                tx, now - timedelta(days=self.settings.state.retention_days)
+            )
+        log.info("daemon.housekeeping", observations_pruned=dropped, outbox_pruned=pruned)
+
+    def siren_test(self) -> int:
+        """The monthly siren test (BMKG tests its sirens on the 26th)."""
+        config = self.pipeline.config
+        now = utc_now()
+        change_id = f"siren-test-{now.strftime('%Y%m%dT%H%M')}"
+        planned = operator_sirens(
+            change_id,
+            "siren-test",
+            config.sirens,
+            SirenCommand(self.settings.siren_test.command),
+            drill=True,
+            now=now,
+        )
+        with self.store.transaction() as tx:
+            enqueued = outbox.enqueue(tx, planned)
+            self.store.audit(
+                tx,
+                "system",
+                "siren.test",
+                {"change_id": change_id, "sirens": [s.id for s in config.sirens]},
+                now,
+            )
+        log.info(
+            "siren.test_started", sirens=len(planned), command=self.settings.siren_test.command
+        )
+        self.wake_outbox()
+        return enqueued
+
+    def _audit_drill(self, action: str) -> None:
+        """`warning run --drill`: the audit log (and `warning status`) show when it ran."""
+        if not self.options.drill:
+            return
+        detail = {"run_id": self.drill_run, "mode": "run", "drill_all": self.options.drill_all}
+        with self.store.transaction() as tx:
+            self.store.audit(tx, "system", action, detail, utc_now())
+        log.info(action, **detail)
+
+    # -- reload ----------------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """SIGHUP: load the new set; keep the running one (logging every error) if invalid."""
+        loaded = reload_configuration(self.config)
+        if isinstance(loaded, ConfigError):
+            for problem in loaded.problems:
+                log.error("reload.problem", problem=str(problem))
+            log.error(
+                "reload.rejected",
+                errors=len(loaded.problems),
+                message="the previous rules, areas, contacts and sirens keep running",
+            )
+            return False
+        dropped = self.pipeline.reload(loaded)
+        old = self.dispatcher
+        self.dispatcher = self._dispatcher(loaded)
+        old.close()
+        log.info(
+            "reload.applied",
+            rules=len(loaded.rules),
+            contacts=len(loaded.contacts),
+            sirens=len(loaded.sirens),
+            states_dropped=dropped,
+        )
+        return True
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; 0 on a clean stop."""
+        self.announce()
+        self._audit_drill("drill.started")
+        self.monitor.start(self.settings.health, self._heartbeat_s())
+        self.schedule()
+        self._install_signals()
+        self.scheduler.add_listener(lambda _e: self._ready(), mask=EVENT_SCHEDULER_STARTED)
+        try:
+            self.scheduler.start()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _ready(self) -> None:
+        notify("READY=1")
+        log.info("daemon.ready")
+
+    def _install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reload)
+
+    def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("daemon.stopping", signal=signal.Signals(signum).name)
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """Stop polling now: waits inside running polls end, the scheduler stops, then drain."""
+        notify("STOPPING=1")
+        self._stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _on_reload(self, _signum: int, _frame: FrameType | None) -> None:
+        # Never reload inside the signal handler: hand it to the scheduler's threads.
+        self.scheduler.add_job(guarded("reload", self.reload), id="reload", replace_existing=True)
+
+    def _shutdown(self) -> None:
+        """Let deliveries drain for a bounded time, then close channels and the endpoint."""
+        drained = self.dispatcher.drain(DRAIN_ON_STOP_S)
+        self.dispatcher.close()
+        self._audit_drill("drill.finished")
+        self.monitor.stop()
+        log.info("daemon.stopped", outbox_drained=drained, pending=outbox.open_count(self.store))
+
+    def once(self) -> int:
+        """`--once`: poll every enabled feed, drain the outbox, exit 0 if all feeds worked."""
+        self.announce()
+        self._audit_drill("drill.started")
+        results: list[PollResult] = []
+        for name, feed in self.settings.feeds.items():
+            if feed.enabled:
+                results.append(self._poll_safely(name))
+        self.pipeline.tick()
+        drained = self.dispatcher.drain(DRAIN_ON_STOP_S * 3)
+        self.dispatcher.close()
+        self._audit_drill("drill.finished")
+        failed = [r.feed for r in results if not r.ok]
+        log.info("daemon.once_done", feeds=len(results), failed=failed, outbox_drained=drained)
+        return 0 if not failed and drained else 1
+
+    def _poll_safely(self, name: str) -> PollResult:
+        try:
+            return self.pipeline.poll(name)
+        except Exception as exc:
+            log.exception("job.failed", job=f"feed:{name}")
+            return PollResult(name, ok=False, error=repr(exc))

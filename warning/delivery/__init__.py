@@ -1,0 +1,35 @@
+"""Deliver: the dispatcher and the channels (sirens, SMS, CAP) it sends the outbox through.
+
+`CHANNELS` is the explicit registry: ChannelKind -> factory
+`(settings, areas, secret) -> Channel`; each factory chooses the log channel
+when nothing real is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from warning.areas import AreaIndex
+from warning.delivery.cap import cap_channel
+from warning.delivery.channel import Channel, ChannelKind, SecretGetter
+from warning.delivery.siren import siren_channel
+from warning.delivery.sms import sms_channel
+from warning.settings import Settings
+
+ChannelFactory = Callable[[Settings, AreaIndex | None, SecretGetter], Channel]
+
+CHANNELS: Mapping[ChannelKind, ChannelFactory] = MappingProxyType(
+    {
+        ChannelKind.SIREN: siren_channel,
+        ChannelKind.SMS: sms_channel,
+        ChannelKind.CAP: cap_channel,
+    }
+)
+
+
+def build_channels(
+    settings: Settings, areas: AreaIndex | None, secret: SecretGetter
+) -> dict[ChannelKind, Channel]:
+    """One channel per registered kind."""
+    return {kind: factory(settings, areas, secret) for kind, factory in CHANNELS.items()}

@@ -1,0 +1,278 @@
+"""The sending loop: claim due outbox rows, sirens first, SMS under a rate cap, then CAP.
+
+Like healthchecks' `sendalerts`, one bad row never stops the loop: a channel
+that raises is treated as a transient failure, every retry is bounded, and
+the outcome of every attempt is written back before the row is forgotten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+import structlog
+
+from warning.delivery.channel import Channel, ChannelKind, Delivery, Outcome, SendResult
+from warning.http import backoff_s
+from warning.plan.contacts import Contact
+from warning.plan.messages import PREFIX_DRILL, render_plain
+from warning.plan.planner import operator_sms
+from warning.settings import SirenDeliverySettings, SmsSettings
+from warning.store import outbox
+from warning.store.sqlite import Store
+
+#: Twilio's "unsubscribed recipient": the number goes on the opt-out list.
+OPT_OUT_CODE = "21610"
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A channel that holds connections (MQTT sirens) and must release them."""
+
+    def close(self) -> None:
+        """Release the connections."""
+
+
+class RateLimiter:
+    """Evenly spaced starts: at most `rate` in any one-second window (a bucket of one token).
+
+    Spacing requests 1/rate apart, rather than letting a full window's worth
+    go at once, keeps the provider's own count under the cap even when
+    network delays shift requests a little; `margin_s` per second of sending
+    widens the spacing for the same reason.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        margin_s: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be above 0")
+        self.interval_s = (1.0 + margin_s) / rate
+        self._next = -float("inf")
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self) -> float:
+        """Block until a request may start; return its start time."""
+        with self._lock:
+            wait_s = self._next - self._clock()
+            if wait_s > 0:
+                self._sleep(wait_s)
+            start = self._clock()
+            self._next = start + self.interval_s
+            return start
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """The outbox's retry delays: `http.backoff_s` with a provider's Retry-After as a floor."""
+
+    base_s: float = 2.0
+    cap_s: float = 300.0
+
+    def delay(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
+        """Seconds before the next attempt; a provider's Retry-After is a floor."""
+        return max(backoff_s(attempt, self.base_s, self.cap_s, rng), retry_after_s or 0.0)
+
+
+class Dispatcher:
+    """Sends outbox rows through `channels`; kinds without a channel wait in the outbox.
+
+    With `drill_only` it sends drill rows only and leaves live rows to the daemon;
+    with `changes`, only the rows of those change ids are claimed (see `outbox.claim`).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[ChannelKind, Channel],
+        sms: SmsSettings,
+        *,
+        siren: SirenDeliverySettings | None = None,
+        contacts: Sequence[Contact] = (),
+        lease_s: float = 120.0,
+        backoff: Backoff = Backoff(),
+        clock: Callable[[], float] = time.time,
+        worker: str | None = None,
+        drill_only: bool = False,
+        changes: Collection[str] | None = None,
+        observer: Callable[[Delivery, SendResult], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._changes = None if changes is None else frozenset(changes)
+        self._channels = dict(channels)
+        self._sms = sms
+        self._siren = siren or SirenDeliverySettings()
+        self._officials = [c for c in contacts if c.group == "officials"]
+        self._lease_s = lease_s
+        self._backoff = backoff
+        self._clock = clock
+        self.worker = worker or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self._limiter = RateLimiter(sms.max_per_second)
+        self._pool = ThreadPoolExecutor(max(1, sms.concurrency), "sms")
+        self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
+        self._log = structlog.get_logger().bind(worker=self.worker)
+        self._opted_out: frozenset[str] = frozenset()
+        self._drill_only = drill_only
+        self._observer = observer
+
+    @property
+    def channels(self) -> Mapping[ChannelKind, Channel]:
+        """The channels this dispatcher sends through."""
+        return self._channels
+
+    def close(self) -> None:
+        """Finish the sends in flight, stop the threads, release the channels' connections."""
+        self._pool.shutdown(wait=True)
+        for channel in self._channels.values():
+            # Sirens hold MQTT connections; the other channels have nothing to release.
+            if isinstance(channel, Closable):
+                channel.close()
+
+    def batch_size(self) -> int:
+        """Rows per claim: what the rate cap lets us send well within one lease."""
+        sms_per_lease = self._sms.max_per_second * self._lease_s / 4
+        return max(self._sms.concurrency, min(1000, int(sms_per_lease)))
+
+    def run_once(self) -> int:
+        """Claim one batch of due rows and send it in order; return how many were claimed."""
+        claimed = outbox.claim(
+            self._store,
+            self.worker,
+            now=self._clock(),
+            lease_s=self._lease_s,
+            limit=self.batch_size(),
+            channels=self._channels.keys(),
+            drill_only=self._drill_only,
+            changes=self._changes,
+        )
+        if claimed:
+            self._opted_out = outbox.opted_out(self._store)
+        for kind in (ChannelKind.SIREN, ChannelKind.SMS, ChannelKind.CAP):
+            self._send_all([d for d in claimed if d.channel is kind])
+        return len(claimed)
+
+    def drain(self, timeout: float) -> bool:
+        """Send until nothing is left to send or `timeout` passes; True when drained."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.run_once():
+                continue
+            if outbox.open_count(self._store) == 0:
+                return True
+            due = outbox.next_due(self._store)
+            pause = 0.05 if due is None else due - self._clock()
+            time.sleep(min(max(pause, 0.01), 1.0, max(deadline - time.monotonic(), 0.0)))
+        return outbox.open_count(self._store) == 0
+
+    # -- sending -----------------------------------------------------------------------
+
+    def _send_all(self, deliveries: Sequence[Delivery]) -> None:
+        """Send a batch concurrently in priority order and wait for all of it."""
+        wait([self._pool.submit(self._send_one, d) for d in deliveries])
+
+    def _send_one(self, delivery: Delivery) -> None:
+        """One attempt, recorded; never raises."""
+        try:
+            result = self._attempt(delivery)
+            self._record(delivery, result)
+        except Exception:
+            # The row stays claimed and comes back after its lease: nothing is lost.
+            self._log.exception("delivery.crashed", delivery_id=delivery.id)
+
+    def _attempt(self, delivery: Delivery) -> SendResult:
+        """Ask the channel; a channel bug counts as a transient failure."""
+        if delivery.channel is ChannelKind.SMS:
+            if delivery.recipient in self._opted_out:
+                return SendResult(Outcome.FAILED, error="number unsubscribed", code=OPT_OUT_CODE)
+            self._limiter.acquire()
+        try:
+            return self._channels[delivery.channel].send(delivery)
+        except Exception as exc:
+            return SendResult(Outcome.RETRY, error=f"channel error: {type(exc).__name__}: {exc}")
+
+    def _record(self, delivery: Delivery, result: SendResult) -> None:
+        """Write the outcome back to the row, log it and tell the observer (metrics)."""
+        if self._observer is not None:
+            self._observer(delivery, result)
+        fields: dict[str, object] = {
+            "delivery_id": delivery.id,
+            "channel": delivery.channel.value,
+            "recipient": delivery.recipient,
+            "alert_id": delivery.alert_id,
+            "attempt": delivery.attempts + 1,
+        }
+        if result.outcome is Outcome.SENT:
+            outbox.mark_sent(self._store, delivery.id, self.worker, result.provider_id)
+            self._log.info("delivery.sent", provider_id=result.provider_id, **fields)
+        elif result.outcome is Outcome.RETRY and delivery.attempts + 1 < self._attempts(delivery):
+            self._retry(delivery, result, fields)
+        else:
+            self._fail(delivery, result, fields)
+
+    def _attempts(self, delivery: Delivery) -> int:
+        """Attempt cap of the delivery's channel: `[siren] attempts` for sirens, else `[sms]`."""
+        if delivery.channel is ChannelKind.SIREN:
+            return max(1, self._siren.attempts)
+        return max(1, self._sms.attempts)
+
+    def _retry(self, delivery: Delivery, result: SendResult, fields: dict[str, object]) -> None:
+        """Put the row back with backoff; log only when the error changes."""
+        delay = self._backoff.delay(delivery.attempts + 1, result.retry_after_s, self._rng)
+        error = result.error or "transient failure"
+        previous = outbox.retry_later(
+            self._store,
+            delivery.id,
+            self.worker,
+            due_at=self._clock() + delay,
+            error=error,
+            code=result.code,
+        )
+        if previous != error:
+            self._log.warning(
+                "delivery.retry", error=error, code=result.code, delay_s=delay, **fields
+            )
+
+    def _fail(self, delivery: Delivery, result: SendResult, fields: dict[str, object]) -> None:
+        """Record a permanent failure; opt-outs and silent sirens have consequences."""
+        error = result.error or "failed"
+        if result.outcome is Outcome.RETRY:
+            error = f"gave up after {delivery.attempts + 1} attempts: {error}"
+        outbox.mark_failed(self._store, delivery.id, self.worker, error, result.code)
+        if delivery.channel is ChannelKind.SMS and result.code == OPT_OUT_CODE:
+            with self._store.transaction() as tx:
+                outbox.opt_out(tx, delivery.recipient, OPT_OUT_CODE, datetime.now(UTC))
+        self._log.error("delivery.failed", error=error, code=result.code, **fields)
+        if delivery.channel is ChannelKind.SIREN:
+            self._report_siren(delivery)
+
+    def _report_siren(self, delivery: Delivery) -> None:
+        """Tell the officials by SMS that a siren did not respond."""
+        self._log.error("siren.unresponsive", siren=delivery.recipient, alert_id=delivery.alert_id)
+        text = f"Sirene {delivery.recipient} tidak merespons"
+        body = render_plain(PREFIX_DRILL["id"] + text if delivery.drill else text)
+        key = hashlib.sha256(delivery.dedup_key.encode()).hexdigest()[:20]
+        planned = operator_sms(
+            f"siren-{key}",
+            f"siren:{delivery.recipient}",
+            [c.phone for c in self._officials if c.phone not in self._opted_out],
+            body,
+            drill=delivery.drill,
+            now=datetime.now(UTC),
+        )
+        with self._store.transaction() as tx:
+            outbox.enqueue(tx, planned)

@@ -1,0 +1,180 @@
+"""Contacts: who gets which SMS, read from the officials' CSV and checked line by line.
+
+Columns `phone,name,areas,group,language,drill`.  Phones are E.164 (spaces and
+dashes allowed for readability); Indonesian mobile numbers (+62 8...) are
+expected, anything else is allowed with a warning.  `areas` holds kelurahan or
+kecamatan ids (a kecamatan means all its kelurahan) or `all`, separated by `;`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from warning.areas import AreaIndex, load_areas
+from warning.model import ConfigError, Problem, Severity
+from warning.settings import Settings
+
+COLUMNS = ("phone", "name", "areas", "group", "language", "drill")
+LANGUAGES = ("id", "en")
+
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_INDONESIAN_MOBILE = re.compile(r"\+628\d{8,11}")
+_GROUP = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_BOOLEANS: Mapping[str, bool] = {"true": True, "false": False, "": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One recipient: `areas` are kelurahan ids, `line` where the row was written."""
+
+    phone: str
+    name: str
+    areas: frozenset[str]
+    group: str
+    language: str
+    drill: bool
+    line: int = 0
+
+
+def normalise_phone(raw: str) -> str:
+    """The number without the spaces, dashes and brackets people write for readability."""
+    return re.sub(r"[\s\-().]", "", raw)
+
+
+def phone_problem(phone: str) -> tuple[Severity, str] | None:
+    """Why `phone` (normalised) is wrong or doubtful, or None when it is a mobile +62 8..."""
+    if not _E164.fullmatch(phone):
+        return (Severity.ERROR, f'phone "{phone}" is not E.164 (write it as +62812...)')
+    if not _INDONESIAN_MOBILE.fullmatch(phone):
+        return (Severity.WARNING, f'phone "{phone}" is not an Indonesian mobile number (+62 8...)')
+    return None
+
+
+def parse_contacts(text: str, areas: AreaIndex, where: str) -> tuple[list[Contact], list[Problem]]:
+    """Every valid contact and every problem (with its line number) of a contacts CSV."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    problems = _header_problems(reader.fieldnames, where)
+    if any(p.severity is Severity.ERROR for p in problems):
+        return [], problems
+    contacts: list[Contact] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        contact = _contact(row, line, areas, where, problems)
+        if contact is None:
+            continue
+        if contact.phone in seen:
+            message = f"phone {contact.phone} already listed on line {seen[contact.phone]}"
+            problems.append(Problem(where, message + ": merge the rows", line=line))
+            continue
+        seen[contact.phone] = line
+        contacts.append(contact)
+    return contacts, problems
+
+
+def _header_problems(header: Iterable[str] | None, where: str) -> list[Problem]:
+    """The header must name exactly the six columns."""
+    names = [h.strip() for h in header or ()]
+    missing = [c for c in COLUMNS if c not in names]
+    unknown = [n for n in names if n not in COLUMNS]
+    problems = [Problem(where, f'missing column "{c}"', line=1) for c in missing]
+    problems += [Problem(where, f'unknown column "{n}"', line=1) for n in unknown]
+    if not names:
+        problems = [Problem(where, f"empty file: the header must be {','.join(COLUMNS)}")]
+    return problems
+
+
+def _contact(
+    row: Mapping[str, str | None], line: int, areas: AreaIndex, where: str, found: list[Problem]
+) -> Contact | None:
+    """One row as a Contact, or None after recording why it is bad."""
+    cell = {c: (row.get(c) or "").strip() for c in COLUMNS}
+    problems: list[tuple[Severity, str]] = []
+    phone = normalise_phone(cell["phone"])
+    checked = phone_problem(phone)
+    if checked:
+        problems.append(checked)
+    kelurahan = _areas(cell["areas"], areas, problems)
+    group = cell["group"].lower()
+    if not _GROUP.fullmatch(group):
+        problems.append((Severity.ERROR, f'group "{cell["group"]}" must be a word like officials'))
+    language = cell["language"].lower() or "id"
+    if language not in LANGUAGES:
+        problems.append((Severity.ERROR, f'language "{cell["language"]}" must be id or en'))
+    drill = _BOOLEANS.get(cell["drill"].lower())
+    if drill is None:
+        problems.append((Severity.ERROR, f'drill "{cell["drill"]}" must be true or false'))
+    found.extend(Problem(where, message, line=line, severity=s) for s, message in problems)
+    if any(s is Severity.ERROR for s, _ in problems) or drill is None:
+        return None
+    return Contact(phone, cell["name"], kelurahan, group, language, drill, line)
+
+
+def _areas(text: str, areas: AreaIndex, problems: list[tuple[Severity, str]]) -> frozenset[str]:
+    """Kelurahan ids of an `areas` cell; unknown ids are problems."""
+    words = [w.strip() for w in text.split(";") if w.strip()]
+    if not words:
+        problems.append((Severity.ERROR, "areas is empty: name kelurahan, kecamatan or all"))
+    chosen: set[str] = set()
+    for word in words:
+        try:
+            chosen.update(areas.select(word))
+        except KeyError:
+            problems.append((Severity.ERROR, f'unknown area "{word}" in areas'))
+    return frozenset(chosen)
+
+
+def load_contacts(path: Path, areas: AreaIndex) -> tuple[Contact, ...]:
+    """The contacts of a CSV file; ConfigError with every error at once (warnings pass)."""
+    contacts, problems = parse_contacts(_read(path), areas, str(path))
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise ConfigError(errors)
+    return tuple(contacts)
+
+
+def _read(path: Path) -> str:
+    """The file's text, or ConfigError saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(Problem(str(path), "contacts file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(str(path), f"cannot read contacts: {exc}")) from None
+
+
+def check_file(path: Path, areas: AreaIndex, opted_out: Collection[str] = ()) -> list[Problem]:
+    """Every problem of a contacts file, plus a warning per number on the opt-out list."""
+    try:
+        contacts, problems = parse_contacts(_read(path), areas, str(path))
+    except ConfigError as exc:
+        return list(exc.problems)
+    for contact in contacts:
+        if contact.phone in opted_out:
+            message = f"phone {contact.phone} unsubscribed (STOP, Twilio 21610): SMS are skipped"
+            problems.append(
+                Problem(str(path), message, line=contact.line, severity=Severity.WARNING)
+            )
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def check(settings: Settings, opted_out: Collection[str] = ()) -> list[Problem]:
+    """`warning check`: no contacts is a warning, a configured but missing file an error."""
+    path = settings.contacts_path
+    if path is None:
+        message = "no contacts configured ([contacts] path): no SMS will be sent"
+        return [Problem("contacts", message, severity=Severity.WARNING)]
+    if not path.is_file():
+        return [Problem(str(path), "contacts file not found ([contacts] path)")]
+    try:
+        areas = load_areas(settings.areas_path)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return check_file(path, areas, opted_out)

@@ -1,0 +1,146 @@
+"""Typed delivery payloads: what the planner writes into the outbox and a channel reads back.
+
+`SirenCommand` is what a siren trigger's `command` says.  `CapAlert` is the
+CAP channel's contract, written by the planner (rule changes), manual alerts
+and operator cancels, stored as JSON in the outbox row, and read back by the
+CAP writer and by a later cancel: one declaration with `to_json` /
+`from_json` instead of dicts built in three places.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from warning.model import Level, ObservationKind, utc
+
+
+class SirenCommand(enum.Enum):
+    """What a controller is told to do: siaga alert, awas attack, all-clear, drills."""
+
+    ALERT = "alert"
+    ATTACK = "attack"
+    ALL_CLEAR = "all-clear"
+    TEST = "test"
+    SILENT_TEST = "silent-test"
+
+
+class CapChange(enum.Enum):
+    """The alert change a CAP payload reports (the payload's `transition`)."""
+
+    FIRED = "fired"
+    ESCALATED = "escalated"
+    DEESCALATED = "deescalated"
+    REMINDER = "reminder"
+    RESOLVED = "resolved"
+    TIMED_OUT = "timed_out"
+    CANCELLED_BY_OPERATOR = "cancelled_by_operator"
+
+    @property
+    def ends(self) -> bool:
+        """True when the alert is over after this change."""
+        return self in _ENDINGS
+
+
+_ENDINGS = frozenset({CapChange.RESOLVED, CapChange.TIMED_OUT, CapChange.CANCELLED_BY_OPERATOR})
+
+
+@dataclass(frozen=True, slots=True)
+class CapAlert:
+    """One CAP payload: an alert change, its areas and its texts in every language."""
+
+    alert_id: str
+    rule_id: str
+    kind: ObservationKind
+    change: CapChange
+    level: Level
+    area_ids: tuple[str, ...]
+    sent: datetime
+    expires: datetime | None
+    drill: bool
+    headline: Mapping[str, str]
+    description: Mapping[str, str]
+    instruction: Mapping[str, str]
+    values: Mapping[str, Any] = field(default_factory=dict)
+    event_id: str | None = None
+    episodes: tuple[str, ...] = ()
+    dedup_key: str = ""
+    rule_name: str = ""
+    previous_level: Level | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The outbox row's JSON payload."""
+        return {
+            "alert_id": self.alert_id,
+            "dedup_key": self.dedup_key,
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "kind": self.kind.value,
+            "transition": self.change.value,
+            "level": self.level.value,
+            "previous_level": self.previous_level.value if self.previous_level else None,
+            "area_ids": list(self.area_ids),
+            "sent": self.sent.isoformat(),
+            "event_id": self.event_id,
+            "values": dict(self.values),
+            "drill": self.drill,
+            "episodes": list(self.episodes),
+            "headline": dict(self.headline),
+            "description": dict(self.description),
+            "instruction": dict(self.instruction),
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> CapAlert:
+        """The CapAlert of a stored payload; ValueError naming the first thing wrong."""
+        try:
+            previous = payload.get("previous_level")
+            return cls(
+                alert_id=_required_text(payload, "alert_id"),
+                rule_id=_required_text(payload, "rule_id"),
+                kind=ObservationKind(payload["kind"]),
+                change=CapChange(payload["transition"]),
+                level=Level(payload["level"]),
+                area_ids=tuple(str(a) for a in payload["area_ids"]),
+                sent=_time(payload["sent"]),
+                expires=_time(payload["expires"]) if payload.get("expires") else None,
+                drill=bool(payload.get("drill", False)),
+                headline=_texts(payload, "headline"),
+                description=_texts(payload, "description"),
+                instruction=_texts(payload, "instruction"),
+                values=dict(payload.get("values") or {}),
+                event_id=payload.get("event_id"),
+                episodes=tuple(str(e) for e in payload.get("episodes") or [payload["alert_id"]]),
+                dedup_key=str(payload.get("dedup_key") or ""),
+                rule_name=str(payload.get("rule_name") or ""),
+                previous_level=Level(previous) if previous else None,
+            )
+        except KeyError as exc:
+            raise ValueError(f"CAP payload lacks or names unknown {exc}") from None
+        except TypeError as exc:
+            raise ValueError(f"CAP payload malformed: {exc}") from None
+
+
+def _required_text(payload: Mapping[str, Any], key: str) -> str:
+    """A non-empty string field."""
+    value = payload[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"CAP payload {key} must be a non-empty string")
+    return value
+
+
+def _time(value: Any) -> datetime:
+    """An aware ISO-8601 time."""
+    return utc(datetime.fromisoformat(str(value)))
+
+
+def _texts(payload: Mapping[str, Any], key: str) -> Mapping[str, str]:
+    """A {language: text} field; languages without text are left out."""
+    raw = payload.get(key) or {}
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"{key} must map languages to text")
+    return {lang: str(text) for lang, text in raw.items() if text}

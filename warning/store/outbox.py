@@ -1,0 +1,429 @@
+"""The durable outbox: deliveries enqueued with the alert, claimed atomically, never lost.
+
+`enqueue` runs inside the caller's `Store.transaction()` that records the
+transitions, so a warning exists exactly when its deliveries do.  Workers
+`claim` due rows in priority order under a lease; a row whose worker died is
+claimed again once the lease has run out, so a crash can only repeat the rows
+that were in flight, never lose one.  Rows end `sent`, `failed` or
+`superseded` (a newer change of the same rule and areas made them stale).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus
+from warning.plan.planner import AlertChange, PlannedDelivery, dedup_key, plan
+from warning.store.sqlite import Store
+
+__all__ = [
+    "AlertChange",
+    "OutboxRow",
+    "PlannedDelivery",
+    "claim",
+    "dedup_key",
+    "enqueue",
+    "opt_out",
+    "opted_out",
+    "plan",
+    "record_change",
+    "supersede_recipients",
+]
+
+_OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One outbox row as `warning outbox` shows it."""
+
+    id: int
+    status: DeliveryStatus
+    channel: ChannelKind
+    recipient: str
+    alert_id: str
+    rule_id: str
+    priority: int
+    attempts: int
+    drill: bool
+    created_at: str
+    due_at: float
+    sent_at: str | None
+    provider_id: str | None
+    last_error: str | None
+    last_code: str | None
+    payload: Mapping[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-able form, enums as their values."""
+        return {
+            **{name: getattr(self, name) for name in self.__slots__},
+            "status": self.status.value,
+            "channel": self.channel.value,
+            "due_at": datetime.fromtimestamp(self.due_at, UTC).isoformat(),
+            "payload": dict(self.payload),
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+# ---------------------------------------------------------------------------
+# Enqueue and supersede
+
+
+def enqueue(tx: sqlite3.Connection, planned: Sequence[PlannedDelivery]) -> int:
+    """Insert planned deliveries in the caller's transaction; return how many were new.
+
+    A dedup key already present is ignored, so replaying an evaluation cannot
+    enqueue twice.  Each new change then supersedes the unsent SMS and siren
+    rows of older changes of the same rule whose areas it (with other newer
+    changes) entirely covers: no stale "siaga" after an "aman".
+    """
+    seqs = {c.id: _record_change(tx, c) for c in _changes(planned)}
+    new = sum(_insert(tx, p, seqs[p.change.id]) for p in planned)
+    for change in _changes(planned):
+        _supersede(tx, change, seqs[change.id])
+    return new
+
+
+def record_change(tx: sqlite3.Connection, change: AlertChange) -> int:
+    """Record a change that has no deliveries (yet it ends older ones); return rows superseded."""
+    return _supersede(tx, change, _record_change(tx, change))
+
+
+def _changes(planned: Iterable[PlannedDelivery]) -> list[AlertChange]:
+    """Distinct changes of the planned deliveries, in order."""
+    return list({p.change.id: p.change for p in planned}.values())
+
+
+def _record_change(tx: sqlite3.Connection, change: AlertChange) -> int:
+    """Remember a change and its areas; return its sequence number (kept on replay)."""
+    tx.execute(
+        "INSERT OR IGNORE INTO alert_changes (change_id, rule_id, drill, kind, level, time)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            change.id,
+            change.rule_id,
+            int(change.drill),
+            change.kind.value,
+            change.level.value,
+            _iso(change.time),
+        ),
+    )
+    tx.executemany(
+        "INSERT OR IGNORE INTO alert_change_areas (change_id, area_id) VALUES (?, ?)",
+        [(change.id, a) for a in change.area_ids],
+    )
+    row = tx.execute("SELECT seq FROM alert_changes WHERE change_id = ?", (change.id,)).fetchone()
+    return int(row[0])
+
+
+def _insert(tx: sqlite3.Connection, p: PlannedDelivery, seq: int) -> int:
+    """Insert one row unless its dedup key exists; 1 when inserted."""
+    created = _iso(p.change.time)
+    cursor = tx.execute(
+        "INSERT OR IGNORE INTO outbox (dedup_key, change_id, change_seq, rule_id, channel,"
+        " recipient, payload_json, priority, drill, status, created_at, due_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            p.dedup_key,
+            p.change.id,
+            seq,
+            p.change.rule_id,
+            p.channel.value,
+            p.recipient,
+            json.dumps(dict(p.payload), sort_keys=True, default=str),
+            p.priority,
+            int(p.drill),
+            DeliveryStatus.PENDING.value,
+            created,
+            p.change.time.timestamp(),
+        ),
+    )
+    if cursor.rowcount != 1:
+        return 0
+    tx.executemany(
+        "INSERT INTO outbox_areas (delivery_id, area_id) VALUES (?, ?)",
+        [(cursor.lastrowid, a) for a in p.area_ids],
+    )
+    return 1
+
+
+# Pending SMS/siren rows of older changes of a rule, every area of which some newer
+# change of that rule also covers.  CAP rows stay: documents are a record, in order.
+_SUPERSEDE = """
+UPDATE outbox SET status = 'superseded', finished_at = :now
+WHERE status = 'pending' AND rule_id = :rule AND drill = :drill AND change_seq < :seq
+  AND channel != 'cap'
+  AND NOT EXISTS (
+    SELECT 1 FROM outbox_areas oa WHERE oa.delivery_id = outbox.id AND NOT EXISTS (
+      SELECT 1 FROM alert_change_areas ca JOIN alert_changes c ON c.change_id = ca.change_id
+      WHERE c.rule_id = outbox.rule_id AND c.drill = outbox.drill
+        AND c.seq > outbox.change_seq AND ca.area_id = oa.area_id))
+"""
+
+
+def _supersede(tx: sqlite3.Connection, change: AlertChange, seq: int) -> int:
+    """Mark stale unsent rows of older changes superseded; return how many."""
+    cursor = tx.execute(
+        _SUPERSEDE,
+        {
+            "now": _iso(change.time),
+            "rule": change.rule_id,
+            "drill": int(change.drill),
+            "seq": seq,
+        },
+    )
+    return cursor.rowcount
+
+
+def supersede_recipients(tx: sqlite3.Connection, sirens: Sequence[str], at: datetime) -> int:
+    """Supersede every unsent trigger of these sirens (an operator stopped them)."""
+    cursor = tx.execute(
+        "UPDATE outbox SET status = 'superseded', finished_at = ? WHERE status = 'pending'"
+        " AND channel = 'siren' AND recipient IN (SELECT value FROM json_each(?))",
+        (_iso(at), json.dumps(list(sirens))),
+    )
+    return cursor.rowcount
+
+
+# ---------------------------------------------------------------------------
+# Claim and record
+
+
+def claim(
+    store: Store,
+    worker: str,
+    *,
+    now: float,
+    lease_s: float,
+    limit: int,
+    channels: Collection[ChannelKind],
+    changes: Collection[str] | None = None,
+    drill_only: bool = False,
+) -> list[Delivery]:
+    """Atomically take up to `limit` due rows (or rows whose lease ran out), priority first.
+
+    `changes` limits the claim to the rows of those change ids (an operator's
+    command sending its own rows beside, or instead of, the daemon);
+    `drill_only` to drill rows (`warning drill` never sends live deliveries).
+    """
+    kinds = [c.value for c in channels]
+    if not kinds or limit <= 0:
+        return []
+    only = None if changes is None else json.dumps(sorted(changes))
+    with store.transaction() as tx:
+        rows = tx.execute(
+            "UPDATE outbox SET status = 'claimed', claimed_by = ?, lease_until = ?,"
+            " attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox"
+            " WHERE ((status = 'pending' AND due_at <= ?)"
+            " OR (status = 'claimed' AND lease_until < ?))"
+            " AND channel IN (SELECT value FROM json_each(?)) AND drill >= ?"
+            " AND (? IS NULL OR change_id IN (SELECT value FROM json_each(?)))"
+            " ORDER BY priority, id LIMIT ?)"
+            " RETURNING *",
+            (
+                worker,
+                now + lease_s,
+                now,
+                now,
+                json.dumps(kinds),
+                int(drill_only),
+                only,
+                only,
+                limit,
+            ),
+        ).fetchall()
+    return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    """A claimed row as the channel sees it."""
+    return Delivery(
+        id=row["id"],
+        channel=ChannelKind(row["channel"]),
+        recipient=row["recipient"],
+        alert_id=row["change_id"],
+        payload=json.loads(row["payload_json"]),
+        priority=row["priority"],
+        attempts=row["attempts"] - 1,
+        drill=bool(row["drill"]),
+        dedup_key=row["dedup_key"],
+        enqueued_at=datetime.fromisoformat(row["created_at"]),
+    )
+
+
+def mark_sent(store: Store, delivery_id: int, worker: str, provider_id: str | None) -> bool:
+    """Record a delivery sent with the provider's id and time; False if the lease was lost."""
+    with store.transaction() as tx:
+        cursor = tx.execute(
+            "UPDATE outbox SET status = 'sent', provider_id = ?, sent_at = ?, finished_at = ?,"
+            " claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+            (provider_id, _now_iso(), _now_iso(), delivery_id, worker),
+        )
+    return cursor.rowcount == 1
+
+
+def mark_failed(
+    store: Store, delivery_id: int, worker: str, error: str, code: str | None = None
+) -> bool:
+    """Record a permanent failure with its reason."""
+    with store.transaction() as tx:
+        cursor = tx.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ?, last_code = ?, finished_at = ?,"
+            " claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+            (error, code, _now_iso(), delivery_id, worker),
+        )
+    return cursor.rowcount == 1
+
+
+def retry_later(
+    store: Store, delivery_id: int, worker: str, *, due_at: float, error: str, code: str | None
+) -> str | None:
+    """Put a claimed row back as pending until `due_at`; return its previous error."""
+    with store.transaction() as tx:
+        row = tx.execute("SELECT last_error FROM outbox WHERE id = ?", (delivery_id,)).fetchone()
+        tx.execute(
+            "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?, last_code = ?,"
+            " claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+            (due_at, error, code, delivery_id, worker),
+        )
+    return None if row is None else row[0]
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+# ---------------------------------------------------------------------------
+# Operators' view
+
+
+def rows(store: Store, status: DeliveryStatus | None = None, limit: int = 1000) -> list[OutboxRow]:
+    """Outbox rows, newest first, optionally of one status."""
+    where, params = ("WHERE status = ?", [status.value]) if status else ("", [])
+    found = store.connection().execute(
+        f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT ?",  # noqa: S608 - fixed clauses
+        (*params, limit),
+    )
+    return [_row(r) for r in found]
+
+
+def row_by_key(store: Store, key: str) -> OutboxRow | None:
+    """The row with this dedup key, if any."""
+    found = store.connection().execute("SELECT * FROM outbox WHERE dedup_key = ?", (key,))
+    return next((_row(r) for r in found), None)
+
+
+def _row(r: sqlite3.Row) -> OutboxRow:
+    """A stored row for operators."""
+    return OutboxRow(
+        id=r["id"],
+        status=DeliveryStatus(r["status"]),
+        channel=ChannelKind(r["channel"]),
+        recipient=r["recipient"],
+        alert_id=r["change_id"],
+        rule_id=r["rule_id"],
+        priority=r["priority"],
+        attempts=r["attempts"],
+        drill=bool(r["drill"]),
+        created_at=r["created_at"],
+        due_at=r["due_at"],
+        sent_at=r["sent_at"],
+        provider_id=r["provider_id"],
+        last_error=r["last_error"],
+        last_code=r["last_code"],
+        payload=json.loads(r["payload_json"]),
+    )
+
+
+def retry(store: Store, delivery_id: int, now: float) -> OutboxRow | None:
+    """Make a failed or superseded row pending again, due now; None when there is no such row."""
+    with store.transaction() as tx:
+        cursor = tx.execute(
+            "UPDATE outbox SET status = 'pending', due_at = ?, attempts = 0, finished_at = NULL"
+            " WHERE id = ? AND status IN ('failed', 'superseded')",
+            (now, delivery_id),
+        )
+    if cursor.rowcount != 1:
+        return None
+    return next((r for r in rows(store) if r.id == delivery_id), None)
+
+
+def open_count(store: Store) -> int:
+    """Rows still to send (pending, including retries, or claimed)."""
+    marks = ",".join("?" * len(_OPEN))
+    row = (
+        store.connection()
+        .execute(f"SELECT count(*) FROM outbox WHERE status IN ({marks})", _OPEN)  # noqa: S608
+        .fetchone()
+    )
+    return int(row[0])
+
+
+def status_counts(store: Store) -> dict[DeliveryStatus, int]:
+    """How many rows each status has."""
+    found = store.connection().execute("SELECT status, count(*) FROM outbox GROUP BY status")
+    return {DeliveryStatus(status): int(n) for status, n in found}
+
+
+def prune_delivered(tx: sqlite3.Connection, before: datetime) -> int:
+    """Delete sent and superseded rows finished before `before` (retention); never failed ones.
+
+    Failed rows stay until an operator has seen them; alerts and the audit log
+    live in other tables and are never pruned.
+    """
+    done = "status IN ('sent', 'superseded') AND finished_at < ?"
+    tx.execute(
+        f"DELETE FROM outbox_areas WHERE delivery_id IN (SELECT id FROM outbox WHERE {done})",  # noqa: S608 - fixed clause
+        (_iso(before),),
+    )
+    return tx.execute(f"DELETE FROM outbox WHERE {done}", (_iso(before),)).rowcount  # noqa: S608
+
+
+def next_due(store: Store) -> float | None:
+    """When the next pending row becomes due, or a claimed row's lease runs out."""
+    row = (
+        store.connection()
+        .execute(
+            "SELECT min(CASE status WHEN 'pending' THEN due_at ELSE lease_until END)"
+            " FROM outbox WHERE status IN ('pending', 'claimed')"
+        )
+        .fetchone()
+    )
+    return None if row[0] is None else float(row[0])
+
+
+# ---------------------------------------------------------------------------
+# Opt-outs
+
+
+def opt_out(tx: sqlite3.Connection, phone: str, code: str, at: datetime) -> None:
+    """Keep a number that unsubscribed (Twilio 21610): later plans and sends skip it."""
+    tx.execute(
+        "INSERT OR IGNORE INTO opt_outs (phone, time, code) VALUES (?, ?, ?)",
+        (phone, _iso(at), code),
+    )
+
+
+def opted_out(store: Store) -> frozenset[str]:
+    """Every number on the opt-out list."""
+    return frozenset(r[0] for r in store.connection().execute("SELECT phone FROM opt_outs"))
+
+
+def change_counts(store: Store, change_ids: Collection[str]) -> Counter[str]:
+    """Rows of these changes by status."""
+    marks = ",".join("?" * len(change_ids))
+    rows = store.connection().execute(
+        f"SELECT status, count(*) FROM outbox WHERE change_id IN ({marks}) GROUP BY status",  # noqa: S608 - placeholders only
+        tuple(change_ids),
+    )
+    return Counter({status: int(n) for status, n in rows})

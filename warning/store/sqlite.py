@@ -1,0 +1,509 @@
+"""The state store: SQLite in WAL mode, numbered migrations, one transaction per evaluation.
+
+Everything the daemon must remember across a crash lives here: alert states
+(live and drill apart), the history of transitions, recent observations for
+windowed rules, feed health, the outbox (added by the dispatch stage's
+migration) and the audit log.  An evaluation's states and the deliveries they
+imply are written in one `transaction()`, so a crash neither loses nor repeats
+a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from warning.model import (
+    AlertState,
+    AlertStatus,
+    FeedHealth,
+    Level,
+    Observation,
+    ObservationKind,
+    Transition,
+    Value,
+    freeze_values,
+)
+from warning.store.interface import FeedRecord
+
+#: Numbered migrations: (version, SQL). Append only; never edit a released one.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE alert_states (
+            rule_id TEXT NOT NULL,
+            area_id TEXT NOT NULL,
+            drill INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            level TEXT,
+            alert_id TEXT NOT NULL,
+            since TEXT,
+            active_since TEXT,
+            last_true TEXT,
+            last_notified TEXT,
+            event_id TEXT,
+            fingerprint TEXT NOT NULL,
+            value_json TEXT NOT NULL,
+            PRIMARY KEY (rule_id, area_id, drill)
+        );
+        CREATE TABLE alert_log (
+            id INTEGER PRIMARY KEY,
+            time TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            area_id TEXT NOT NULL,
+            alert_id TEXT NOT NULL,
+            level TEXT,
+            previous_level TEXT,
+            drill INTEGER NOT NULL,
+            event_id TEXT,
+            reason TEXT NOT NULL,
+            value_json TEXT NOT NULL
+        );
+        CREATE INDEX alert_log_alert ON alert_log (alert_id);
+        CREATE TABLE observations (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            time TEXT NOT NULL,
+            body TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            UNIQUE (source, event_id, time, body)
+        );
+        CREATE INDEX observations_time ON observations (kind, time);
+        CREATE TABLE feed_state (
+            feed TEXT PRIMARY KEY,
+            health TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            last_success TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            health_since TEXT
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            time TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail_json TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE TABLE alert_changes (
+            seq INTEGER PRIMARY KEY,
+            change_id TEXT NOT NULL UNIQUE,
+            rule_id TEXT NOT NULL,
+            drill INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            level TEXT,
+            time TEXT NOT NULL
+        );
+        CREATE TABLE alert_change_areas (
+            change_id TEXT NOT NULL REFERENCES alert_changes (change_id),
+            area_id TEXT NOT NULL,
+            PRIMARY KEY (change_id, area_id)
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            dedup_key TEXT NOT NULL UNIQUE,
+            change_id TEXT NOT NULL,
+            change_seq INTEGER NOT NULL,
+            rule_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            drill INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            due_at REAL NOT NULL,
+            claimed_by TEXT,
+            lease_until REAL,
+            sent_at TEXT,
+            provider_id TEXT,
+            last_error TEXT,
+            last_code TEXT,
+            finished_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (status, priority, due_at);
+        CREATE INDEX outbox_rule ON outbox (rule_id, drill, status);
+        CREATE TABLE outbox_areas (
+            delivery_id INTEGER NOT NULL REFERENCES outbox (id),
+            area_id TEXT NOT NULL,
+            PRIMARY KEY (delivery_id, area_id)
+        );
+        CREATE TABLE opt_outs (
+            phone TEXT PRIMARY KEY,
+            time TEXT NOT NULL,
+            code TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        3,
+        # The console's accounts and sessions, the two-person rule's pending manual
+        # alerts, and silences of rules (read by the pipeline before it plans).
+        """
+        CREATE TABLE accounts (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            time TEXT NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures (key, time);
+        CREATE TABLE approvals (
+            id INTEGER PRIMARY KEY,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            request_json TEXT NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            change_id TEXT
+        );
+        CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            rule_id TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            ended_at TEXT
+        )
+        """,
+    ),
+)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """Aware UTC datetime as ISO text (None stays None)."""
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    """ISO text back to an aware UTC datetime."""
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _json(value: Any) -> str:
+    """Compact, stable JSON for storage."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class Store:
+    """SQLite state of one daemon. Safe to share between threads (one connection each)."""
+
+    def __init__(self, path: Path, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._migrations = tuple(sorted(migrations))
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+
+    # -- connections and transactions ------------------------------------------------
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a warning recorded as sent must survive a power cut too.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            # SQLite rolls back by itself on SQLITE_FULL and some I/O errors: a second
+            # ROLLBACK would raise and hide the real error; a failed COMMIT leaves it open.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def migrate(self) -> int:
+        """Apply pending migrations in order; return the schema version."""
+        conn = self.connection()
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        for version, sql in self._migrations:
+            if version <= current:
+                continue
+            with self.transaction() as tx:
+                for statement in _statements(sql):
+                    tx.execute(statement)
+                tx.execute(f"PRAGMA user_version = {int(version)}")
+            current = version
+        return current
+
+    # -- alert states ------------------------------------------------------------------
+
+    def load_states(self, *, drill: bool = False) -> dict[tuple[str, str], AlertStatus]:
+        """Every remembered (rule, area) status of live (or drill) alerting."""
+        rows = self.connection().execute(
+            "SELECT * FROM alert_states WHERE drill = ?", (int(drill),)
+        )
+        return {(r["rule_id"], r["area_id"]): _status(r) for r in rows}
+
+    def apply_transitions(self, tx: sqlite3.Connection, transitions: Iterable[Transition]) -> None:
+        """Store each transition's new status and log it, inside the caller's transaction."""
+        for t in transitions:
+            _save_status(tx, t.status)
+            tx.execute(
+                "INSERT INTO alert_log (time, kind, rule_id, area_id, alert_id, level,"
+                " previous_level, drill, event_id, reason, value_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _iso(t.time),
+                    t.kind.value,
+                    t.rule_id,
+                    t.area_id,
+                    t.status.alert_id,
+                    t.status.level.value if t.status.level else None,
+                    t.previous_level.value if t.previous_level else None,
+                    int(t.status.drill),
+                    t.status.event_id,
+                    t.reason,
+                    _json(dict(t.status.values)),
+                ),
+            )
+
+    def replace_states(
+        self, tx: sqlite3.Connection, states: Mapping[tuple[str, str], AlertStatus], *, drill: bool
+    ) -> None:
+        """Make the stored statuses exactly `states` (used when a reload drops rules)."""
+        tx.execute("DELETE FROM alert_states WHERE drill = ?", (int(drill),))
+        for status in states.values():
+            _save_status(tx, status)
+
+    # -- observations ------------------------------------------------------------------
+
+    def remember_observations(
+        self, tx: sqlite3.Connection, observations: Iterable[Observation], received_at: datetime
+    ) -> int:
+        """Keep observations for windowed rules; identical repeats are stored once."""
+        before = tx.total_changes
+        tx.executemany(
+            "INSERT OR IGNORE INTO observations (source, kind, event_id, time, body, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    o.source,
+                    o.kind.value,
+                    o.event_id,
+                    _iso(o.time),
+                    _json(observation_body(o)),
+                    _iso(received_at),
+                )
+                for o in observations
+            ],
+        )
+        return tx.total_changes - before
+
+    def recent_observations(self, since: datetime) -> list[Observation]:
+        """Observations with a time at or after `since`, oldest received first.
+
+        Receipt order, not observation time: the engine lets the last-received
+        revision of a reading or event win, so a restart must replay them in the
+        order they arrived.
+        """
+        rows = self.connection().execute(
+            "SELECT source, kind, event_id, time, body FROM observations WHERE time >= ?"
+            " ORDER BY id",
+            (_iso(since),),
+        )
+        return [_observation(r) for r in rows]
+
+    def prune_observations(self, tx: sqlite3.Connection, before: datetime) -> int:
+        """Forget observations older than every rule window."""
+        return tx.execute("DELETE FROM observations WHERE time < ?", (_iso(before),)).rowcount
+
+    # -- feeds -------------------------------------------------------------------------
+
+    def feed(self, name: str) -> FeedRecord:
+        """What is remembered about a feed (defaults when never polled)."""
+        row = (
+            self.connection().execute("SELECT * FROM feed_state WHERE feed = ?", (name,)).fetchone()
+        )
+        return _feed(row) if row else FeedRecord(feed=name)
+
+    def feeds(self) -> list[FeedRecord]:
+        """Every feed that has been polled."""
+        return [
+            _feed(r) for r in self.connection().execute("SELECT * FROM feed_state ORDER BY feed")
+        ]
+
+    def save_feed(self, tx: sqlite3.Connection, record: FeedRecord) -> None:
+        """Store a feed's health, failure count, last success and last error."""
+        tx.execute(
+            "INSERT OR REPLACE INTO feed_state (feed, health, failures, last_success, last_error,"
+            " last_error_at, health_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.feed,
+                record.health.value,
+                record.failures,
+                _iso(record.last_success),
+                record.last_error,
+                _iso(record.last_error_at),
+                _iso(record.health_since),
+            ),
+        )
+
+    # -- audit -------------------------------------------------------------------------
+
+    def audit(
+        self,
+        tx: sqlite3.Connection,
+        actor: str,
+        action: str,
+        detail: Mapping[str, Any],
+        at: datetime,
+    ) -> None:
+        """Record an operator or system action: who, what, when."""
+        tx.execute(
+            "INSERT INTO audit_log (time, actor, action, detail_json) VALUES (?, ?, ?, ?)",
+            (_iso(at), actor, action, _json(dict(detail))),
+        )
+
+    def audit_entries(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Audit entries, oldest first."""
+        rows = self.connection().execute(
+            "SELECT * FROM audit_log WHERE time >= ? ORDER BY id",
+            (_iso(since) or "",),
+        )
+        return [{**dict(r), "detail": json.loads(r["detail_json"])} for r in rows]
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script into statements (no semicolons inside our DDL)."""
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+def _save_status(tx: sqlite3.Connection, status: AlertStatus) -> None:
+    """Upsert one (rule, area, drill) status."""
+    tx.execute(
+        "INSERT OR REPLACE INTO alert_states (rule_id, area_id, drill, state, level, alert_id,"
+        " since, active_since, last_true, last_notified, event_id, fingerprint, value_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            status.rule_id,
+            status.area_id,
+            int(status.drill),
+            status.state.value,
+            status.level.value if status.level else None,
+            status.alert_id,
+            _iso(status.since),
+            _iso(status.active_since),
+            _iso(status.last_true),
+            _iso(status.last_notified),
+            status.event_id,
+            status.fingerprint,
+            _json(dict(status.values)),
+        ),
+    )
+
+
+def _status(row: sqlite3.Row) -> AlertStatus:
+    """A stored row back to an AlertStatus."""
+    return AlertStatus(
+        rule_id=row["rule_id"],
+        area_id=row["area_id"],
+        state=AlertState(row["state"]),
+        level=Level(row["level"]) if row["level"] else None,
+        alert_id=row["alert_id"],
+        since=_time(row["since"]),
+        active_since=_time(row["active_since"]),
+        last_true=_time(row["last_true"]),
+        last_notified=_time(row["last_notified"]),
+        event_id=row["event_id"],
+        fingerprint=row["fingerprint"],
+        values=freeze_values(json.loads(row["value_json"])),
+        drill=bool(row["drill"]),
+    )
+
+
+def observation_body(o: Observation) -> dict[str, Any]:
+    """The parts of an observation that are not columns, as JSON-able data."""
+    return {
+        "values": dict(o.values),
+        "lon": o.lon,
+        "lat": o.lat,
+        "area_ids": list(o.area_ids),
+        "polygons": [list(map(list, ring)) for ring in o.polygons],
+        "exercise": o.exercise,
+        "origin": o.origin,
+    }
+
+
+def _observation(row: sqlite3.Row) -> Observation:
+    """A stored observation back to the model."""
+    body = json.loads(row["body"])
+    values: dict[str, Value] = body["values"]
+    return Observation(
+        source=row["source"],
+        kind=ObservationKind(row["kind"]),
+        event_id=row["event_id"],
+        time=datetime.fromisoformat(row["time"]),
+        values=values,
+        lon=body["lon"],
+        lat=body["lat"],
+        area_ids=tuple(body["area_ids"]),
+        polygons=tuple(tuple((p[0], p[1]) for p in ring) for ring in body["polygons"]),
+        exercise=body["exercise"],
+        origin=body["origin"],
+    )
+
+
+def _feed(row: sqlite3.Row) -> FeedRecord:
+    """A stored feed row back to a FeedRecord."""
+    return FeedRecord(
+        feed=row["feed"],
+        health=FeedHealth(row["health"]),
+        failures=row["failures"],
+        last_success=_time(row["last_success"]),
+        last_error=row["last_error"],
+        last_error_at=_time(row["last_error_at"]),
+        health_since=_time(row["health_since"]),
+    )
