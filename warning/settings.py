@@ -338,6 +338,22 @@ class CapSettings:
         "Where CAP documents are written. Empty: var/cap or $STATE_DIRECTORY/cap.", ""
     )
     sender: str = _doc("CAP <sender>.", "bpbd@balikpapan.go.id")
+    sender_name: str = _doc(
+        "CAP <senderName>: who issues the alerts, as people know them.", "BPBD Kota Balikpapan"
+    )
+    web: str = _doc(
+        "CAP <web>: where people read more (e.g. the console's public map, <public_url>/peta).",
+        "https://bpbd.balikpapan.go.id",
+    )
+    contact: str = _doc(
+        "CAP <contact>: who to reach about an alert.",
+        "Pusdalops BPBD Kota Balikpapan, telepon darurat 112",
+    )
+    expires_h: float = _doc(
+        "Hours after it is sent that a document expires when its rule sets no expiry "
+        "(aggregators require <expires> on every alert).",
+        6.0,
+    )
 
 
 @dataclass(frozen=True)

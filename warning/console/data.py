@@ -20,6 +20,7 @@ import requests
 
 from warning.areas import load_areas
 from warning.model import WITA, ConfigError, Level, ObservationKind
+from warning.plan.messages import RELAYED_KINDS
 from warning.rules import load_rules
 from warning.settings import Settings
 from warning.store import console as db
@@ -218,10 +219,6 @@ def _manual(store: Store, settings: Settings) -> list[dict[str, Any]]:
         }
         for m in db.manual_alerts(store)
     ]
-
-
-#: Kinds whose alerts relay BMKG's own warnings (the rest are the city's rules).
-RELAYED_KINDS = frozenset({ObservationKind.TSUNAMI_WARNING, ObservationKind.WEATHER_WARNING})
 
 
 @cache

@@ -31,6 +31,7 @@ from warning.plan.messages import (
     MessageContext,
     area_phrase,
     render,
+    with_source,
 )
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.settings import SirenSettings
@@ -379,7 +380,8 @@ def _cap_texts(
         for lang in LANGUAGES
     }
     description = {
-        lang: render(rule.templates_for(context.level), plain, lang) for lang in LANGUAGES
+        lang: with_source(render(rule.templates_for(context.level), plain, lang), rule.kind, lang)
+        for lang in LANGUAGES
     }
     instruction = {lang: ACTIONS[lang][None if ending else context.level] for lang in LANGUAGES}
     return headline, description, instruction
