@@ -109,5 +109,7 @@ def serve(settings: Settings) -> int:
         forwarded_allow_ips="127.0.0.1",
         log_level="warning",
         access_log=False,
+        # Live-update streams never end by themselves: do not wait for them on SIGTERM.
+        timeout_graceful_shutdown=3,
     )
     return 0
