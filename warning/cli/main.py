@@ -20,7 +20,7 @@ from warning.areas import AreaIndex, load_areas
 from warning.cli import console as console_cli
 from warning.cli import feeds as feeds_cli
 from warning.cli import ops as ops_cli
-from warning.cli import outbox as commands
+from warning.cli import outbox as outbox_cli
 from warning.cli.status import render_text
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
@@ -229,24 +229,24 @@ def _add_contacts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     s = p.add_subparsers(dest="contacts_command", metavar="SUBCOMMAND")
     c = s.add_parser("check", help="report every bad row of the contacts CSV with its line")
     c.add_argument("file", nargs="?", type=Path, help="CSV to check (default: [contacts] path)")
-    c.set_defaults(handler=lambda a, st: commands.contacts_check(st, a.file))
+    c.set_defaults(handler=lambda a, st: outbox_cli.contacts_check(st, a.file))
 
 
 def _add_outbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="deliveries: pending, sent, failed")
     p.add_argument("--status", choices=["pending", "sent", "failed", "claimed", "superseded"])
     p.add_argument("--json", action="store_true", help="JSON on stdout")
-    p.set_defaults(handler=lambda a, st: commands.outbox_list(st, a.status, a.json))
+    p.set_defaults(handler=lambda a, st: outbox_cli.outbox_list(st, a.status, a.json))
     s = p.add_subparsers(dest="outbox_command", metavar="SUBCOMMAND")
     r = s.add_parser("retry", help="send a failed delivery again")
     r.add_argument("id", type=int, help="delivery id (from `warning outbox`)")
-    r.set_defaults(handler=lambda a, st: commands.outbox_retry(st, a.id))
+    r.set_defaults(handler=lambda a, st: outbox_cli.outbox_retry(st, a.id))
 
 
 def _add_send_test(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("send-test", help="send one drill-marked SMS through the outbox")
     p.add_argument("--to", required=True, metavar="PHONE", help="E.164 number, +62812...")
-    p.set_defaults(handler=lambda a, st: commands.send_test(st, a.to))
+    p.set_defaults(handler=lambda a, st: outbox_cli.send_test(st, a.to))
 
 
 def _add_cap(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -370,7 +370,7 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("areas", check_areas),
     ("rules", check_rules_setting),
-    ("contacts", commands.check),
+    ("contacts", outbox_cli.check),
     ("sirens", siren_problems),
 )
 
