@@ -138,6 +138,9 @@ def test_siaga_tsunami_shows_coastal_kelurahan_siaga_and_inland_none(room: Room)
         assert {public[a] for a in COASTAL} == {"siaga"}
         assert {public[a] for a in INLAND} == {"none"}
         assert not texts(driver, "#alerts, #outbox, #audit")
+        listed = texts(driver, "#alerted li")
+        assert "SIAGA: Manggar" in listed
+        assert len(listed) == sum(1 for level in public.values() if level != "none")
     public = requests.get(room.console.url + "/api/areas", timeout=10).json()
     levels = {f["properties"]["id"]: f["properties"]["level"] for f in public["features"]}
     assert {levels[a] for a in COASTAL} == {"siaga"}
