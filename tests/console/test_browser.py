@@ -10,9 +10,11 @@ screenshots, a drill, and last the cancel of the tsunami alert.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -35,8 +37,10 @@ from tests.console.support import (
     serve_siaga,
 )
 from tests.e2e.support import running
+from tests.support.paths import ROOT
 from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
 from tests.support.peers.config import COASTAL, INLAND
+from warning.model import WITA
 
 pytestmark = pytest.mark.slow
 
@@ -224,6 +228,33 @@ def test_screenshots_of_the_room(room: Room, size: str) -> None:
         width = driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= SIZES[size][0], "nothing may overflow sideways"
     assert path.stat().st_size > 10_000
+
+
+def test_a_rule_silenced_in_the_room_shows_on_the_map_and_in_warning_status(room: Room) -> None:
+    """Silencing `angin-kencang` with a reason and an end: on the map, in the list, in status."""
+    with chromium() as driver:
+        log_in(driver, room, "ops1")
+        Select(driver.find_element(By.ID, "silence-rule")).select_by_value("angin-kencang")
+        until = datetime.now(WITA) + timedelta(hours=2)
+        driver.execute_script(
+            "document.getElementById('silence-until').value = arguments[0];",
+            until.strftime("%Y-%m-%dT%H:%M"),
+        )
+        driver.find_element(By.ID, "silence-reason").send_keys("Perawatan anemometer")
+        driver.find_element(By.ID, "silence-button").click()
+        wait(driver).until(lambda d: any("angin-kencang" in t for t in texts(d, "#map-silences")))
+        assert any("Perawatan anemometer" in t for t in texts(driver, "#silences"))
+    status = subprocess.run(
+        room.deployment.command("status"),
+        cwd=ROOT,
+        env=room.deployment.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "silenced: angin-kencang" in status
+    assert "by ops1: Perawatan anemometer" in status
 
 
 def test_drill_banner_appears_while_a_drill_runs(room: Room) -> None:

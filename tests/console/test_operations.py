@@ -6,6 +6,7 @@ subprocess where the contract is the command line (`warning console user ...`).
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import responses
 from tests.daemon.pipeline_support import AFTER_PD1, BASE, PD1, ROOT, make_rig, write_settings
 from tests.support.paths import free_port
 from warning.cli.status import render_text
+from warning.console import data
 from warning.model import Observation, ObservationKind
 from warning.operations import OperationError, accounts, approvals, silences
 from warning.operations.actions import SendRequest
@@ -257,3 +259,25 @@ def test_first_look_prints_an_admin_password_once_and_it_logs_in(settings: Setti
         store, settings.console, "admin", password, address="a", previous_token=None, now=NOW
     )
     assert done.session.role is Role.ADMIN
+
+
+def test_the_map_overlays_are_recent_nowcast_polygons_and_quake_epicentres(
+    settings: Settings,
+) -> None:
+    """BMKG nowcast polygons and quake epicentres of the last hours are drawn, older ones not."""
+    store = Store(settings.state_path)
+    ring = ((116.8, -1.3), (116.9, -1.3), (116.9, -1.2), (116.8, -1.3))
+    nowcast = Observation(
+        source="bmkg-nowcast",
+        kind=ObservationKind.WEATHER_WARNING,
+        event_id="nowcast-1",
+        time=NOW - timedelta(minutes=30),
+        values={"severity": "Moderate"},
+        polygons=(ring,),
+    )
+    old = dataclasses.replace(_quake(NOW - timedelta(hours=8)), event_id="uji-gempa-lama")
+    with store.transaction() as tx:
+        store.remember_observations(tx, [nowcast, _quake(NOW), old], NOW)
+    drawn = data.overlays(store, NOW)
+    assert [n["rings"][0][0] for n in drawn["nowcasts"]] == [[-1.3, 116.8]]
+    assert [(q["lat"], q["lon"], q["magnitude"]) for q in drawn["quakes"]] == [(-1.45, 116.95, 6.2)]

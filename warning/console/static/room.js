@@ -126,8 +126,21 @@ function renderLists(data) {
     el("p", {}, T.last_siren_test + ": " + (test ? test.time + " · " + Object.entries(test.acknowledged).map(([k, v]) => k + (v ? " ✓" : " ✗")).join(", ") : T.never)));
 }
 
+// Silenced rules are written on the map itself, so nobody reads a quiet map as "all clear".
+const silenceNote = L.control({ position: "topright" });
+silenceNote.onAdd = () => L.DomUtil.create("div", "map-note");
+
+function renderSilences(data) {
+  const box = silenceNote.getContainer();
+  if (!box) return;
+  box.id = "map-silences";
+  box.hidden = !data.silences.length;
+  box.replaceChildren(...data.silences.map((s) => el("div", {}, T.silences + ": " + s.rule + " → " + s.ends_at)));
+}
+
 function renderMap(data) {
   if (!mapView) return;
+  renderSilences(data);
   mapView.setLevels(data.levels, data.drill_levels, selected);
   extra.sirens.clearLayers();
   for (const s of data.sirens) {
@@ -235,6 +248,7 @@ function listen() {
   const canAct = document.body.dataset.role !== "viewer";
   mapView = await buildMap("map", canAct ? pickArea : null);
   extra.sirens.addTo(mapView.map);
+  silenceNote.addTo(mapView.map);
   extra.overlays.addTo(mapView.map);
   render(await getJSON("/api/room"));
   listen();
