@@ -161,7 +161,7 @@ def _quake(now: datetime) -> Observation:
         kind=ObservationKind.EARTHQUAKE,
         event_id="uji-gempa-1",
         time=now - timedelta(minutes=2),
-        values={"magnitude": 6.2, "depth_km": 10.0},
+        values={"magnitude": 6.2, "depth_km": 10.0, "tsunami_potential": False},
         lon=116.95,
         lat=-1.45,
     )
