@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench faults clean
+.PHONY: run console test tools lint check bench faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/warning run
+
+# The operations console beside the daemon; a first look creates `admin` (password printed once).
+console: $(STAMP)
+	$(BIN)/warning console --first-look
 
 # Python code the linters read: bench/ and scripts/ join once they hold code.
 CODE := warning tests $(wildcard bench scripts)
@@ -27,7 +31,12 @@ lint: $(STAMP)
 # The engine decides who is warned: every branch of it must be exercised by its tests.
 ENGINE := warning/rules/engine.py,warning/rules/events.py,warning/rules/judge.py
 
-test: lint
+# The real local peers the tests talk to (mosquitto, systemd-analyze, chromium): installed
+# when missing and run as root, else one line says what to install, before anything runs.
+tools:
+	scripts/test-tools --install
+
+test: tools lint
 	$(BIN)/python -m coverage run --branch --source=warning.rules -m pytest -q tests/engine
 	$(BIN)/python -m coverage report --fail-under=100 --show-missing --include=$(ENGINE)
 	$(BIN)/python -m pytest

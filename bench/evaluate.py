@@ -40,7 +40,8 @@ from shapely.ops import nearest_points
 
 from bench.common import ROOT, emit, machine, median_time, quick_flag, say, speedup, verdict
 from warning.areas import AreaIndex, load_areas
-from warning.model import Observation, ObservationKind, Rule
+from warning.feeds.base import forecast_slot
+from warning.model import Coverage, Observation, ObservationKind, Rule
 from warning.rules import load_rules
 from warning.rules.engine import evaluate
 
@@ -112,53 +113,64 @@ def tsunami_bulletins(coastal: Sequence[str]) -> list[Observation]:
 
 
 def forecast_slots(rng: random.Random, areas: AreaIndex) -> list[Observation]:
-    """BMKG's 3-hourly forecast: 8 slots of rain and wind for each of the 34 kelurahan."""
+    """BMKG's 3-hourly forecast: 8 prakiraan slots (rain and wind) for each of the 34 kelurahan."""
     found = []
     for area in areas.kelurahan:
         for slot in range(8):
-            when = NOW + timedelta(hours=3 * slot)
-            eid = f"bmkg-forecast:{area.kemendagri_code}:{when:%Y%m%dT%H%MZ}"
-            rain = {"precipitation_mm": round(rng.expovariate(1 / 6), 1), "period_s": 10800}
-            wind = {"wind_speed_ms": round(rng.uniform(1, 14), 1)}
-            for kind, values in ((K.RAINFALL, rain), (K.WIND, wind)):
-                obs = Observation("bmkg-forecast", kind, eid, when, values, area_ids=(area.id,))
-                found.append(obs)
+            start = NOW + timedelta(hours=3 * slot)
+            eid = f"bmkg-forecast:{area.kemendagri_code}:{start:%Y%m%dT%H%MZ}"
+            values = {
+                "precipitation_mm": round(rng.expovariate(1 / 6), 1),
+                "wind_speed_ms": round(rng.uniform(1, 14), 1),
+                **forecast_slot(start, start + timedelta(hours=3), NOW),
+            }
+            found.append(Observation("bmkg-forecast", K.PRAKIRAAN, eid, start, values,
+                                     area_ids=(area.id,)))  # fmt: skip
     return found
 
 
 def open_meteo(rng: random.Random, areas: AreaIndex) -> list[Observation]:
-    """Open-Meteo hourly rain and wind at each kecamatan centroid, 24 hours from now."""
+    """Open-Meteo per kelurahan: rain and wind for the past 12 hours, prakiraan for 24 ahead."""
     found = []
-    for kecamatan in areas.kecamatan:
-        lon, lat = areas.centroid(kecamatan.id)
-        for hour in range(24):
+    for area in areas.kelurahan:
+        for hour in range(-12, 24):
             when = NOW + timedelta(hours=hour)
-            eid = f"open-meteo:{lat:.4f},{lon:.4f}:{when:%Y%m%dT%H%MZ}"
+            eid = f"open-meteo:{area.id}:{when:%Y%m%dT%H%MZ}"
             rain = {"precipitation_mm": round(rng.expovariate(1 / 3), 1), "period_s": 3600}
             gust = rng.uniform(3, 26)
             wind = {"wind_speed_ms": round(gust / 2, 1), "wind_gust_ms": round(gust, 1)}
+            where = {"area_ids": (area.id,), "coverage": Coverage.MODELLED}
+            if hour > 0:
+                ahead = {**rain, **wind, **forecast_slot(when - timedelta(hours=1), when, NOW)}
+                start = when - timedelta(hours=1)
+                found.append(Observation("open-meteo", K.PRAKIRAAN, eid, start, ahead, **where))
+                continue
             for kind, values in ((K.RAINFALL, rain), (K.WIND, wind)):
-                found.append(Observation("open-meteo", kind, eid, when, values, lon=lon, lat=lat))
+                found.append(Observation("open-meteo", kind, eid, when, values, **where))
     return found
 
 
 def marine(rng: random.Random, areas: AreaIndex) -> list[Observation]:
-    """Open-Meteo marine: modelled sea level at each kecamatan centroid, hourly, +-12 h."""
+    """Open-Meteo marine: modelled sea level off each coastal kelurahan, hourly, past 12 h."""
     found = []
-    for kecamatan in areas.kecamatan:
-        lon, lat = areas.centroid(kecamatan.id)
-        for hour in range(-12, 12):
+    for area in (a for a in areas.kelurahan if a.coastal):
+        for hour in range(-12, 1):
             when = NOW + timedelta(hours=hour)
-            eid = f"open-meteo-marine:{lat:.4f},{lon:.4f}:{when:%Y%m%dT%H%MZ}"
+            eid = f"open-meteo-marine:{area.id}:{when:%Y%m%dT%H%MZ}"
             level = round(1.3 * math.sin(hour / 2) + rng.uniform(-0.1, 0.3), 2)
             values = {"sea_level_m": level, "datum": "msl-model", "wave_height_m": 0.5}
-            obs = Observation("open-meteo-marine", K.SEA_LEVEL, eid, when, values, lon, lat)
-            found.append(obs)
+            found.append(Observation("open-meteo-marine", K.SEA_LEVEL, eid, when, values,
+                                     area_ids=(area.id,), coverage=Coverage.MODELLED))  # fmt: skip
     return found
 
 
+#: The bay shore the BIG gauge stands for (the `[feeds.big-tide] areas` default).
+BAY = ("kariangau", "baru-tengah", "baru-ulu", "marga-sari", "karang-jati",
+       "prapatan", "klandasan-ulu", "klandasan-ilir", "damai")  # fmt: skip
+
+
 def tide_gauge(rng: random.Random) -> list[Observation]:
-    """The BIG gauge in the harbour: one reading a minute for the last hour."""
+    """The BIG gauge in the harbour: one reading a minute for the last hour, for the bay shore."""
     lon, lat = 116.79, -1.27
     found = []
     for minute in range(60):
@@ -166,7 +178,8 @@ def tide_gauge(rng: random.Random) -> list[Observation]:
         eid = f"big-tide:0020BLPP02:{when:%Y%m%dT%H%M%SZ}"
         level = round(0.7 + 0.004 * minute + rng.uniform(-0.01, 0.01), 3)
         values = {"sea_level_m": level, "datum": "gauge zero"}
-        found.append(Observation("big-tide", K.SEA_LEVEL, eid, when, values, lon, lat))
+        found.append(Observation("big-tide", K.SEA_LEVEL, eid, when, values, lon, lat, BAY,
+                                 coverage=Coverage.AREAS))  # fmt: skip
     return found
 
 
@@ -176,7 +189,7 @@ def nowcasts(rng: random.Random, areas: AreaIndex) -> list[Observation]:
     for n in range(3):
         lon, lat = rng.uniform(116.8, 116.95), rng.uniform(-1.25, -1.1)
         ring = ((lon, lat), (lon + 0.08, lat), (lon + 0.08, lat + 0.06), (lon, lat + 0.06))
-        touched = areas.intersecting([ring])
+        touched = areas.covering([ring])
         for step, msg_type in enumerate(("Alert", "Update")):
             when = NOW - timedelta(minutes=40 - 10 * n - 5 * step)
             values = {"severity": rng.choice(["Moderate", "Severe"]), "urgency": "Immediate"}
@@ -261,6 +274,7 @@ def _generated_rule(n: int, rng: random.Random, areas: AreaIndex) -> dict[str, A
     }
     rule["description"] = "Generated for the evaluation benchmark."
     rule["message"] = {"id": "{level}: uji " + kind + " di {area}."}
+    rule["end_message"] = {"id": "Uji " + kind + " di {area} berakhir."}
     rule["areas"] = _selector(rng, areas, coastal_only=kind == "sea_level")
     if kind == "rainfall":
         window = rng.choice(["1h", "3h", "6h"])

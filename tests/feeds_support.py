@@ -21,7 +21,8 @@ def fixture(feed: str, name: str) -> bytes:
 
 
 #: The shipped areas.geojson (34 kelurahan, 6 kecamatan), loaded once.
-AREAS = load_areas(ROOT / "areas.geojson")
+AREAS_FILE = ROOT / "areas.geojson"
+AREAS = load_areas(AREAS_FILE)
 KELURAHAN = tuple(area.id for area in AREAS.kelurahan)
 
 

@@ -180,6 +180,76 @@ def test_polygon_reaches_only_the_kelurahan_it_touches(areas: AreaIndex) -> None
     assert areas.intersecting([((100.0, 0.0), (100.1, 0.0), (100.1, 0.1))]) == ()
 
 
+def test_share_is_measured_on_equal_areas(areas: AreaIndex) -> None:
+    """Half of a kelurahan (cut at its equal-area median) is a share of 0.5, not of degrees.
+
+    A polygon covering the western part of Graha Indah up to the longitude that
+    splits its ground area in two covers it at min_share 0.5, and not at 0.51.
+    """
+    kel = areas.geometry("graha-indah")
+    west, _south, east, _north = kel.bounds
+
+    def share(lon: float) -> float:
+        part = kel.intersection(shapely.box(west - 1, -90, lon, 90))
+        return float(_geodesic_area(part) / _geodesic_area(kel))
+
+    low, high = west, east
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if share(middle) < 0.5 else (low, middle)
+    cut = ((west - 0.1, -2.0), (high, -2.0), (high, 0.0), (west - 0.1, 0.0), (west - 0.1, -2.0))
+    at_half = AreaIndex(areas.areas, _geometries(areas), min_share=0.499)
+    above = AreaIndex(areas.areas, _geometries(areas), min_share=0.51)
+    assert "graha-indah" in at_half.covering([cut])
+    assert "graha-indah" not in above.covering([cut])
+
+
+def test_polygon_grazing_an_edge_covers_nothing(areas: AreaIndex) -> None:
+    """Manggar Baru's outline drawn 50 m too wide grazes Manggar: it covers Manggar Baru only."""
+    wide = areas.geometry("manggar-baru").buffer(0.00045)
+    ring = tuple(max(getattr(wide, "geoms", [wide]), key=lambda g: g.area).exterior.coords)
+    assert "manggar" in areas.intersecting([ring])
+    assert areas.covering([ring]) == ("manggar-baru",)
+
+
+def test_named_kecamatan_is_covered_without_any_polygon(areas: AreaIndex) -> None:
+    """BMKG naming a kecamatan in its text covers every kelurahan of it."""
+    named = areas.kecamatan_named("khususnya di Balikpapan Barat, BALIKPAPAN-TIMUR dan Samboja")
+    assert named == ("balikpapan-timur", "balikpapan-barat")
+    assert areas.covering([], named) == areas.select(["balikpapan-timur", "balikpapan-barat"])
+    assert areas.kecamatan_named("Kota Balikpapan dan Balikpapan Kotabaru") == ()
+
+
+def test_interior_points_lie_inside_their_kelurahan(areas: AreaIndex) -> None:
+    """Each kelurahan's model point is inside it, even where the centroid is not."""
+    ids = [a.id for a in areas.kelurahan]
+    points = [areas.interior_point(i) for i in ids]
+    assert areas.kelurahan_ids_at(points) == ids
+
+
+def test_seaward_points_lie_at_sea_off_their_kelurahan(areas: AreaIndex) -> None:
+    """Marine points are outside every kelurahan and within a few km of their own."""
+    for area in (a for a in areas.kelurahan if a.coastal):
+        lon, lat = areas.seaward_point(area.id, 3.0)
+        assert areas.locate(lon, lat).kelurahan is None
+        assert 0.5 < areas.distance_km(lon, lat, area.id) <= 3.5
+
+
+def test_seaward_point_of_an_enclosed_kelurahan_is_its_interior(areas: AreaIndex) -> None:
+    """A kelurahan with no coast of its own (all borders shared) keeps its interior point."""
+    assert areas.seaward_point("gunung-sari-ilir", 3.0) == areas.interior_point("gunung-sari-ilir")
+
+
+def _geometries(areas: AreaIndex) -> dict[str, Any]:
+    """Every area's geometry by id, to build another index of the same areas."""
+    return {a.id: areas.geometry(a.id) for a in areas.areas}
+
+
+def _geodesic_area(geometry: Any) -> float:
+    """Area on the WGS84 ellipsoid in m² (the reference the equal-area projection must match)."""
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(geometry)[0])
+
+
 def _broken_document() -> dict[str, Any]:
     """An areas file with one of every mistake."""
     good = json.loads((ROOT / "areas.geojson").read_text(encoding="utf-8"))

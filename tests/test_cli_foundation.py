@@ -119,4 +119,4 @@ def test_broken_areas_file_gives_every_problem_and_exit_1(
     assert "Traceback" not in out + err
     code, out, _ = run(capsys, "--config", str(config), "check")
     assert code == 1
-    assert out.strip().splitlines()[-1].startswith("2 error(s)")
+    assert out.strip().splitlines()[-1].startswith("2 error(s)"), out

@@ -21,9 +21,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 def test_rules_check_defaults_to_the_shipped_rules(capsys: pytest.CaptureFixture[str]) -> None:
     """With no PATH the configured rules directory is checked, and the shipped rules pass."""
-    code, out = run(capsys, "rules", "check")
+    code, out = run(capsys, "rules", "check", "--lang", "en")
     assert code == 0
-    assert out.splitlines() == ["ok: 10 rule(s) in 6 file(s) (0 warning(s))"]
+    assert out.splitlines() == ["ok: 16 rule(s) in 7 file(s) (0 warning(s))"]
 
 
 def test_rules_check_prints_every_problem_then_a_summary(
@@ -34,7 +34,7 @@ def test_rules_check_prints_every_problem_then_a_summary(
     The three fixtures share the id "contoh", so the second and third add a duplicate each.
     """
     paths = [BAD / "unknown-kind.yaml", BAD / "recipient-typo.yaml", BAD / "no-description.yaml"]
-    code, out = run(capsys, "rules", "check", *map(str, paths))
+    code, out = run(capsys, "rules", "check", "--lang", "en", *map(str, paths))
     lines = out.splitlines()
     assert code == 1
     assert lines[0].startswith(f'{paths[0]}:4:9: rule "contoh": unknown kind "earthqake"')
@@ -43,11 +43,20 @@ def test_rules_check_prints_every_problem_then_a_summary(
 
 
 def test_rules_check_warnings_alone_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    """A too-long message is a warning: printed, but exit 0."""
-    code, out = run(capsys, "rules", "check", str(BAD / "message-too-long.yaml"))
+    """A rule without a description is a warning: printed, but exit 0."""
+    code, out = run(capsys, "rules", "check", "--lang", "en", str(BAD / "no-description.yaml"))
     assert code == 0
     assert "warning: rule" in out
     assert out.splitlines()[-1] == "ok: 1 rule(s) in 1 file(s) (1 warning(s))"
+
+
+def test_rules_check_fails_on_a_message_longer_than_one_sms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """More than one SMS (with the drill prefix and the widest values) is an error."""
+    code, out = run(capsys, "rules", "check", "--lang", "en", str(BAD / "message-too-long.yaml"))
+    assert code != 0
+    assert "more than one SMS (160)" in out
 
 
 def test_check_includes_the_rules(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -77,3 +86,95 @@ def test_rules_reference_prints_the_docs(capsys: pytest.CaptureFixture[str]) -> 
     code, out = run(capsys, "rules", "reference")
     assert code == 0
     assert out == (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        (
+            "decimal-comma",
+            'decimal-comma.yaml:5:61: aturan "hujan-40": "40,5" terbaca sebagai dua kunci: '
+            'angka desimal memakai titik, bukan koma; tulis ">=": 40.5',
+        ),
+        (
+            "message-unquoted",
+            "message-unquoted.yaml:7:16: YAML tidak sah (mapping values are not allowed here): "
+            "teks yang memuat ': ' atau diawali '{' harus diapit tanda kutip",
+        ),
+        ("tab-indent", "tab-indent.yaml:5:1: YAML tidak sah ("),
+        (
+            "unknown-area",
+            'unknown-area.yaml:7:20: aturan "contoh": wilayah "manggr" tidak dikenal '
+            '(maksudnya "manggar"?)',
+        ),
+    ],
+)
+def test_rules_check_speaks_indonesian_by_default(
+    capsys: pytest.CaptureFixture[str], name: str, line: str
+) -> None:
+    """Officials read Bahasa Indonesia first: file:line:col and the fix in their words."""
+    code, out = run(capsys, "rules", "check", str(BAD / f"{name}.yaml"))
+    assert code != 0
+    assert line in out
+    assert out.splitlines()[-1] == "1 kesalahan, 0 peringatan"
+
+
+def test_rules_check_lang_en_speaks_english(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--lang en` keeps the English wording."""
+    code, out = run(capsys, "rules", "check", "--lang", "en", str(BAD / "decimal-comma.yaml"))
+    assert code != 0
+    assert 'numbers take a decimal point, write ">=": 40.5' in out
+    assert out.splitlines()[-1] == "1 error(s), 0 warning(s)"
+
+
+#: English words that would show a message was left untranslated.
+_ENGLISH = ("unknown", "must ", "expected", "missing", "write ", "not valid", "rule ", "did you")
+
+
+@pytest.mark.parametrize("path", sorted(BAD.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_bad_fixture_reads_in_indonesian(
+    capsys: pytest.CaptureFixture[str], path: Path
+) -> None:
+    """Each mistake officials make is explained in Bahasa Indonesia, not left in English."""
+    for line in _problem_lines(capsys, path):
+        message = line.split(": ", 1)[1]
+        for word in _ENGLISH:
+            assert word not in message, line
+
+
+def _problem_lines(capsys: pytest.CaptureFixture[str], path: Path) -> list[str]:
+    """The problem lines of `warning rules check PATH` (the summary line dropped)."""
+    _code, out = run(capsys, "rules", "check", str(path))
+    return out.splitlines()[:-1]
+
+
+def test_rules_check_show_prints_every_change_of_every_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--show` renders raise, update, end, expiry and drill texts of the shipped rules."""
+    code, out = run(capsys, "rules", "check", "--show")
+    assert code == 0
+    assert (
+        "tsunami-pesisir SIAGA latihan id: LATIHAN: SIAGA TSUNAMI (BMKG) untuk Balikpapan Timur"
+        in out
+    )
+    assert "gempa-dekat SIAGA berakhir: (tanpa SMS)" in out
+    assert (
+        "hujan-24-jam AWAS berakhir id: Hujan sangat lebat di seluruh Balikpapan sudah reda" in out
+    )
+
+
+def test_readme_message_examples_are_what_the_code_renders(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's three SMS examples are pasted from `warning rules check --show`."""
+    _code, out = run(capsys, "rules", "check", "--show")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [
+        line
+        for line in readme.splitlines()
+        if line.startswith(("tsunami-pesisir SIAGA", "gempa-dirasakan", "hujan-24-jam"))
+    ]
+    assert len(examples) == 3
+    for example in examples:
+        assert example in out.splitlines()

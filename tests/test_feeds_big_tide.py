@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from structlog.testing import capture_logs
 
-from tests.feeds_support import fixture, parse, utc
-from warning.model import ObservationKind
+from tests.feeds_support import AREAS, context, fixture, parse, utc
+from warning.feeds import FEEDS, FeedError
+from warning.model import Coverage, Observation, ObservationKind
 
 CSV = fixture("big-tide", "big_tidegauge_temp-csv_unknown-station_20190311-20190328.csv")
 
@@ -42,3 +46,37 @@ def test_a_spike_on_both_sensors_is_rejected() -> None:
     with capture_logs() as logs:
         assert parse("big-tide", rows) == []
     assert [e["event"] for e in logs] == ["feed.item_rejected"]
+
+
+def test_gauge_reaches_the_bay_kelurahan_it_stands_for() -> None:
+    """The station lies in the bay, in no kelurahan: its readings reach the bay's shore.
+
+    On main the point reached the kelurahan containing it: none.
+    """
+    [first, *_] = parse("big-tide", CSV, areas=AREAS)
+    assert AREAS.locate(first.lon or 0.0, first.lat or 0.0).kelurahan is None
+    assert first.coverage is Coverage.AREAS
+    assert set(first.area_ids) == {
+        "kariangau", "baru-tengah", "baru-ulu", "marga-sari", "karang-jati",
+        "prapatan", "klandasan-ulu", "klandasan-ilir", "damai",
+    }  # fmt: skip
+    assert all(AREAS.get(a).coastal for a in first.area_ids)
+
+
+def _with_areas(selectors: list[str]) -> list[Observation]:
+    """Parse the recorded CSV with `[feeds.big-tide] areas = selectors`."""
+    base = context("big-tide", areas=AREAS)
+    settings = replace(base.settings, options={**base.settings.options, "areas": selectors})
+    return FEEDS["big-tide"].parse(CSV, replace(base, settings=settings))
+
+
+def test_gauge_areas_are_a_setting_with_selectors() -> None:
+    """[feeds.big-tide] areas takes ids or selectors, e.g. kecamatan:balikpapan-barat."""
+    [first, *_] = _with_areas(["kecamatan:balikpapan-barat"])
+    assert first.area_ids == AREAS.select("balikpapan-barat")
+
+
+def test_unknown_gauge_area_is_a_feed_error() -> None:
+    """A misspelt kelurahan in the setting fails the poll with its name."""
+    with pytest.raises(FeedError, match="kariangao"):
+        _with_areas(["kariangao"])

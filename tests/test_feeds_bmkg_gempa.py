@@ -40,6 +40,7 @@ def test_autogempa_json_parses_field_by_field() -> None:
         "depth_km": 10.0,
         "tsunami_potential": False,
         "region": "99 km TimurLaut TAMBRAUW-PAPUABRT",
+        "potensi": "Tidak berpotensi tsunami",
     }
 
 
@@ -54,6 +55,7 @@ def test_autogempa_xml_parses_field_by_field() -> None:
         "depth_km": 17.0,
         "tsunami_potential": None,
         "region": "Pusat gempa berada di laut 54 km BaratLaut Ternate",
+        "potensi": "Gempa ini dirasakan untuk diteruskan pada masyarakat",
         "mmi": 3,
     }
 
@@ -197,3 +199,26 @@ def test_wrong_schema_is_a_feed_error() -> None:
     """A JSON payload without Infogempa is a FeedError."""
     with pytest.raises(FeedError, match="Infogempa"):
         parse("bmkg-autogempa", b'{"gempa": []}')
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("Wilayah", "Hanya TEST Event, 99 km TimurLaut TAMBRAUW-PAPUABRT"),
+        ("Potensi", "LATIHAN: Berpotensi tsunami"),
+        ("Dirasakan", "Exercise III Balikpapan"),
+    ],
+)
+def test_quake_labelled_a_test_in_its_text_is_an_exercise(field: str, text: str) -> None:
+    """The gempa files carry no status: TEST / LATIHAN / EXERCISE in their text marks a test."""
+    [obs] = parse("bmkg-autogempa", _row(**{field: text}))
+    assert obs.exercise
+
+
+def test_exercise_survives_the_merge_of_revised_rows() -> None:
+    """A test row merged with its revision stays a test."""
+    gempa = json.loads(TAMBRAUW)["Infogempa"]["gempa"]
+    revised = {**gempa, "Wilayah": "Hanya TEST Event", "Magnitude": "5.4"}
+    payload = json.dumps({"Infogempa": {"gempa": [gempa, revised]}}).encode()
+    [obs] = parse("bmkg-gempaterkini", payload)
+    assert obs.exercise

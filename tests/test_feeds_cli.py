@@ -12,7 +12,7 @@ from tests.feeds_support import FIXTURES, utc
 from warning.cli.main import main
 from warning.feeds import FEEDS, observation_from_json, observation_to_json
 from warning.feeds.jsonio import KEYS, ObservationJSONError
-from warning.model import Observation, ObservationKind
+from warning.model import Basis, Coverage, Observation, ObservationKind
 
 TAMBRAUW = FIXTURES / "bmkg-autogempa" / "bmkg_autogempa_20211013_tambrauw_m5.3.json"
 
@@ -59,8 +59,11 @@ def test_feeds_parse_prints_exactly_the_contract_keys(capsys: pytest.CaptureFixt
             "depth_km": 10.0,
             "tsunami_potential": False,
             "region": "99 km TimurLaut TAMBRAUW-PAPUABRT",
+            "potensi": "Tidak berpotensi tsunami",
         },
         "exercise": False,
+        "coverage": "point",
+        "basis": "measured",
     }
 
 
@@ -105,8 +108,34 @@ def test_observation_json_round_trips() -> None:
                         {"magnitude": 6.1}, 116.9, -1.2)  # fmt: skip
     warning = Observation("inatews", ObservationKind.TSUNAMI_WARNING, "e", utc(2026, 3, 10, 3),
                           {"level": "siaga"}, area_ids=("manggar",), exercise=True)  # fmt: skip
-    for obs in (quake, warning):
+    modelled = Observation("open-meteo", ObservationKind.RAINFALL, "om", utc(2026, 3, 10, 4),
+                           {"precipitation_mm": 3.0, "period_s": 3600}, area_ids=("graha-indah",),
+                           coverage=Coverage.MODELLED)  # fmt: skip
+    forecast = Observation("bmkg-forecast", ObservationKind.PRAKIRAAN, "f", utc(2026, 3, 10, 6),
+                           {"precipitation_mm": 150.0, "period_s": 10800, "lead_s": 21600},
+                           area_ids=("gunung-sari-ulu",))  # fmt: skip
+    for obs in (quake, warning, modelled, forecast):
         assert observation_from_json(observation_to_json(obs)) == obs
+    assert observation_to_json(modelled)["coverage"] == "modelled"
+    assert observation_to_json(forecast)["basis"] == "forecast"
+
+
+def test_observation_json_infers_coverage_and_basis_when_left_out() -> None:
+    """Scenarios written before coverage existed still read: it follows from the location."""
+    base = {"source": "s", "event_id": "e", "time": "2026-03-10T02:00:00Z"}
+    point = observation_from_json({**base, "kind": "earthquake", "lon": 116.9, "lat": -1.2})
+    named = observation_from_json({**base, "kind": "prakiraan", "area_ids": ["manggar"]})
+    assert (point.coverage, point.basis) == (Coverage.POINT, Basis.MEASURED)
+    assert (named.coverage, named.basis) == (Coverage.AREAS, Basis.FORECAST)
+
+
+def test_a_forecast_cannot_pose_as_a_measurement() -> None:
+    """basis forecast on rainfall (or measured on prakiraan) is refused, naming the fix."""
+    base = {"source": "s", "event_id": "e", "time": "2026-03-10T02:00:00Z"}
+    with pytest.raises(ObservationJSONError, match="forecasts are kind prakiraan"):
+        observation_from_json({**base, "kind": "rainfall", "basis": "forecast"})
+    with pytest.raises(ValueError, match="forecasts are kind prakiraan"):
+        Observation("s", ObservationKind.RAINFALL, "e", utc(2026, 3, 10), basis=Basis.FORECAST)
 
 
 def test_observation_from_json_names_every_problem() -> None:
@@ -127,6 +156,7 @@ def test_observation_from_json_names_every_problem() -> None:
         ({"lon": 200}, "lon"),
         ({"area_ids": "manggar"}, "area_ids"),
         ({"exercise": "no"}, "exercise"),
+        ({"coverage": "everywhere"}, "coverage 'everywhere' is not one of point, polygon"),
     ],
 )
 def test_observation_from_json_rejects_bad_fields(change: dict[str, object], words: str) -> None:
@@ -154,7 +184,14 @@ def test_feeds_parse_addresses_balikpapan_with_the_shipped_areas(
         "depth_km": 15.0,
         "epicenter_lon": 118.45,
         "epicenter_lat": -2.1,
+        "arrival_time": "2026-03-10T03:52:00Z",
+        "origin_time": "2026-03-10T03:10:05+00:00",
+        "region": "160 km Tenggara PENAJAM-PASER-UTARA-KALTIM",
+        "names_balikpapan": True,
+        "nearby_level": "awas",
+        "nearby": "Mamuju AWAS, Penajam Paser Utara WASPADA",
     }
+    assert row["coverage"] == "areas"
 
 
 @responses.activate

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import responses
 
-from tests.feeds_support import AREAS, context, fixture, parse, utc
+from tests.feeds_support import AREAS, AREAS_FILE, context, fixture, parse, utc
+from warning.areas import load_areas
 from warning.feeds import FEEDS, FeedError
 from warning.http import HttpClient
-from warning.model import ObservationKind
+from warning.model import Coverage, ObservationKind
 from warning.settings import HttpSettings
 
 BANTEN = fixture("bmkg-nowcast", "bmkg_cap_nowcast_20260216_banten_hujan-lebat.xml")
 RSS = fixture("bmkg-nowcast", "bmkg_nowcast_rss_20260216.xml")
 KALTIM = fixture("bmkg-nowcast", "synthetic_cap_nowcast_kaltim_balikpapan.xml")
+UTARA = fixture("bmkg-nowcast", "synthetic_cap_nowcast_balikpapan_utara_only.xml")
+UTARA_LIVE = utc(2026, 1, 20, 6, 30)
 BANTEN_LIVE = utc(2026, 2, 16, 16, 0)
 KALTIM_LIVE = utc(2026, 3, 10, 7, 0)
 RSS_URL = "https://www.bmkg.go.id/alerts/nowcast/id/rss.xml"
@@ -46,10 +50,16 @@ def test_banten_cap_parses_field_by_field() -> None:
     }
 
 
-def test_polygon_over_balikpapan_gives_its_kelurahan() -> None:
-    """The synthetic Kaltim CAP's first polygon (lat,lon order) covers Balikpapan Timur only."""
+def test_polygon_and_named_kecamatan_give_the_kelurahan() -> None:
+    """The Kaltim CAP's polygon covers Balikpapan Timur; its text names Balikpapan Selatan too.
+
+    BMKG lists the affected kecamatan ("khususnya di Balikpapan Timur, Balikpapan
+    Selatan, Samboja") only in the description: each named kecamatan is covered whole.
+    """
     [obs] = parse("bmkg-nowcast", KALTIM, fetched_at=KALTIM_LIVE, areas=AREAS)
-    assert obs.area_ids == ("manggar", "lamaru", "teritip", "manggar-baru")
+    selatan = AREAS.select("balikpapan-selatan")
+    assert obs.area_ids == AREAS.select(["balikpapan-timur", *selatan])
+    assert obs.coverage is Coverage.POLYGON
     assert obs.values["severity"] == "Severe"
     assert obs.values["expires"] == "2026-03-10T09:30:00Z"
     assert obs.time == utc(2026, 3, 10, 6, 10)
@@ -101,3 +111,90 @@ def test_fetch_reads_the_index_then_only_unseen_cap_documents() -> None:
     assert len(json.loads(first)) == 1
     [obs] = feed.parse(first, ctx)
     assert obs.event_id == "2.49.0.1.360.0.2026.02.16.16.36.004"
+
+
+def test_polygon_grazing_a_kelurahan_edge_does_not_cover_it() -> None:
+    """A polygon drawn around Balikpapan Utara reaches its six kelurahan, not its neighbours.
+
+    It touches 19 kelurahan in all five neighbouring kecamatan along their edges; on
+    main every one of them counted.
+    """
+    [obs] = parse("bmkg-nowcast", UTARA, fetched_at=UTARA_LIVE, areas=AREAS)
+    assert obs.area_ids == AREAS.select("balikpapan-utara")
+    assert len(AREAS.intersecting(obs.polygons)) == 19
+
+
+def test_minimum_share_is_configurable() -> None:
+    """With [areas] min_polygon_share 0.01 a sliver counts; the default 0.20 needs a real share."""
+    sliver = load_areas(AREAS_FILE, min_share=0.01)
+    [obs] = parse("bmkg-nowcast", UTARA, fetched_at=UTARA_LIVE, areas=sliver)
+    assert len(obs.area_ids) > 6
+
+
+def test_kecamatan_named_in_the_text_is_covered_whole() -> None:
+    """ "khususnya di Balikpapan Tengah" covers its kelurahan even where no polygon reaches."""
+    named = UTARA.replace(
+        b"di sebagian wilayah Kalimantan Timur.",
+        b"di sebagian wilayah Kalimantan Timur, khususnya di Balikpapan Utara, balikpapan-tengah.",
+    )
+    [obs] = parse("bmkg-nowcast", named, fetched_at=UTARA_LIVE, areas=AREAS)
+    assert obs.area_ids == AREAS.select(["balikpapan-utara", "balikpapan-tengah"])
+
+
+def test_the_city_name_is_not_the_kecamatan_balikpapan_kota() -> None:
+    """ "Kota Balikpapan" (the city) is not "Balikpapan Kota" (one kecamatan)."""
+    named = UTARA.replace(b"Kalimantan Timur.", b"Kalimantan Timur, termasuk Kota Balikpapan.")
+    [obs] = parse("bmkg-nowcast", named, fetched_at=UTARA_LIVE, areas=AREAS)
+    assert obs.area_ids == AREAS.select("balikpapan-utara")
+
+
+@pytest.mark.parametrize(
+    ("tag", "text"),
+    [
+        ("headline", "TEST Hujan Lebat disertai Petir di Kalimantan Timur"),
+        ("description", "Hanya TEST Event. Hujan lebat disertai petir."),
+        ("areaDesc", "LATIHAN Kalimantan Timur"),
+        ("headline", "Exercise: Hujan Lebat di Kalimantan Timur"),
+        ("headline", "TESTING sistem: Hujan Lebat di Kalimantan Timur"),
+    ],
+)
+def test_exercise_named_in_the_text_is_never_live(tag: str, text: str) -> None:
+    """status Actual, but the text says TEST / LATIHAN / EXERCISE: an exercise."""
+    document = re.sub(
+        rf"<{tag}>[^<]*</{tag}>".encode(), f"<{tag}>{text}</{tag}>".encode(), UTARA, count=1
+    )
+    [obs] = parse("bmkg-nowcast", document, fetched_at=UTARA_LIVE, areas=AREAS)
+    assert obs.exercise
+
+
+def test_words_containing_test_are_not_an_exercise() -> None:
+    """ "Kontestan" or "TESTAMENT" in the text do not make a live warning a test."""
+    document = UTARA.replace(b"Kalimantan Timur.", b"Kalimantan Timur, TESTAMENT kontestan.")
+    [obs] = parse("bmkg-nowcast", document, fetched_at=UTARA_LIVE, areas=AREAS)
+    assert not obs.exercise
+
+
+@responses.activate
+def test_configured_allowed_hosts_replace_the_index_host() -> None:
+    """With allowed_hosts = ["cap.bmkg.example"], a link on the index's own host is not fetched."""
+    responses.get(RSS_URL, body=RSS, content_type="application/rss+xml")
+    responses.get(CAP_URL, body=BANTEN, content_type="application/xml")
+    client = HttpClient(HttpSettings(), sleep=lambda _s: None)
+    ctx = context(
+        "bmkg-nowcast",
+        fetched_at=BANTEN_LIVE,
+        areas=AREAS,
+        province="Banten",
+        allowed_hosts=["cap.bmkg.example"],
+    )
+    bundle = FEEDS["bmkg-nowcast"].get(client, ctx)
+    assert bundle is not None
+    assert json.loads(bundle) == []
+    assert [c.request.url for c in responses.calls] == [RSS_URL]
+
+
+def test_a_bundle_of_only_unreadable_documents_is_a_feed_failure() -> None:
+    """Documents were listed and none is CAP: BMKG's format changed, operators must hear of it."""
+    bundle = json.dumps([RSS.decode("utf-8"), "<alert/>"]).encode("utf-8")
+    with pytest.raises(FeedError, match="none of the 2 CAP documents"):
+        parse("bmkg-nowcast", bundle, fetched_at=BANTEN_LIVE, areas=AREAS)

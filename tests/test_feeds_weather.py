@@ -8,10 +8,10 @@ import pytest
 import responses
 from structlog.testing import capture_logs
 
-from tests.feeds_support import AREAS, context, fixture, parse, utc
+from tests.feeds_support import AREAS, KELURAHAN, context, fixture, parse, utc
 from warning.feeds import FEEDS, FeedError
 from warning.http import HttpClient
-from warning.model import ObservationKind
+from warning.model import Basis, Coverage, ObservationKind
 from warning.settings import HttpSettings
 
 MANGGAR = fixture("bmkg-forecast", "synthetic_bmkg_forecast_manggar_64.71.01.1001.json")
@@ -21,24 +21,33 @@ OM_ERROR = fixture("open-meteo", "synthetic_openmeteo_error_daily_limit.json")
 MARINE = fixture("open-meteo-marine", "synthetic_openmeteo_marine_balikpapan.json")
 
 
-def test_bmkg_forecast_slots_become_rainfall_and_wind_for_the_kelurahan() -> None:
-    """Three slots give three rainfall and three wind observations addressed to Manggar."""
+def test_bmkg_forecast_slots_are_prakiraan_never_rainfall() -> None:
+    """Each 3-hour slot is one forecast for Manggar: its 3-hour total, its slot and lead time.
+
+    On main a slot was a rainfall reading, which `hujan-per-jam` read as mm per hour.
+    """
     found = parse("bmkg-forecast", MANGGAR, areas=AREAS)
-    rain = [o for o in found if o.kind is ObservationKind.RAINFALL]
-    wind = [o for o in found if o.kind is ObservationKind.WIND]
-    assert [o.time for o in rain] == [
+    assert {o.kind for o in found} == {ObservationKind.PRAKIRAAN}
+    assert {o.basis for o in found} == {Basis.FORECAST}
+    assert [o.time for o in found] == [
         utc(2026, 3, 10, 6),
         utc(2026, 3, 10, 9),
         utc(2026, 3, 10, 12),
     ]
-    assert [dict(o.values) for o in rain] == [
-        {"precipitation_mm": 12.4, "period_s": 10800},
-        {"precipitation_mm": 3.1, "period_s": 10800},
-        {"precipitation_mm": 0.0, "period_s": 10800},
-    ]
-    assert [o.values["wind_speed_ms"] for o in wind] == [5.0, 2.5, 1.0]
+    first = dict(found[0].values)
+    assert first == {
+        "precipitation_mm": 12.4,
+        "period_s": 10800,
+        "wind_speed_ms": 5.0,
+        "valid_from": "2026-03-10T06:00:00Z",
+        "valid_until": "2026-03-10T09:00:00Z",
+        "slot_wita": "10/03 14.00-17.00 WITA",
+        "lead_s": 6 * 3600,
+    }
+    assert [o.values["precipitation_mm"] for o in found] == [12.4, 3.1, 0.0]
     assert all(o.area_ids == ("manggar",) and o.lon is None for o in found)
-    assert rain[0].event_id == "bmkg-forecast:64.71.01.1001:20260310T0600Z"
+    assert {o.coverage for o in found} == {Coverage.AREAS}
+    assert found[0].event_id == "bmkg-forecast:64.71.01.1001:20260310T0600Z"
 
 
 def test_bmkg_forecast_unknown_kelurahan_falls_back_to_its_point() -> None:
@@ -62,7 +71,7 @@ def test_bmkg_forecast_negative_rain_is_rejected() -> None:
     data["data"][0]["cuaca"][0][0]["tp"] = -1
     with capture_logs() as logs:
         found = parse("bmkg-forecast", json.dumps(data).encode(), areas=AREAS)
-    assert len(found) == 4
+    assert len(found) == 2
     assert [e["event"] for e in logs] == ["feed.item_rejected"]
 
 
@@ -78,7 +87,7 @@ def test_bmkg_forecast_fetch_spaces_requests_under_the_rate_limit() -> None:
     assert waits == [2.0] * 33
     codes = [c.request.params["adm4"] for c in responses.calls]
     assert codes == [area.kemendagri_code for area in AREAS.kelurahan]
-    assert len(FEEDS["bmkg-forecast"].parse(payload, ctx)) == 34 * 6
+    assert len(FEEDS["bmkg-forecast"].parse(payload, ctx)) == 34 * 3
 
 
 @responses.activate
@@ -159,26 +168,109 @@ def test_marine_sea_level_and_waves_are_modelled_sea_level() -> None:
 
 
 @responses.activate
-def test_open_meteo_fetch_asks_for_every_kecamatan_centroid_at_once() -> None:
-    """One request carries the six kecamatan centroids as comma lists and the hourly variables."""
+def test_open_meteo_fetch_asks_for_every_kelurahan_inside_it_at_once() -> None:
+    """One request carries 34 points, each inside its own kelurahan (main asked 6 centroids)."""
     responses.get("https://api.open-meteo.com/v1/forecast", body=OPEN_METEO)
     client = HttpClient(HttpSettings(), sleep=lambda _s: None)
     ctx = context("open-meteo", areas=AREAS)
     assert FEEDS["open-meteo"].get(client, ctx) == OPEN_METEO
     [call] = responses.calls
     params = call.request.params
-    assert len(params["latitude"].split(",")) == 6
-    assert len(params["longitude"].split(",")) == 6
+    lats = [float(v) for v in params["latitude"].split(",")]
+    lons = [float(v) for v in params["longitude"].split(",")]
+    assert len(lats) == len(lons) == 34
+    located = AREAS.kelurahan_ids_at(list(zip(lons, lats, strict=True)))
+    assert located == list(KELURAHAN)
     assert params["hourly"] == "precipitation,wind_speed_10m,wind_gusts_10m"
 
 
 @responses.activate
-def test_open_meteo_fetch_uses_configured_points() -> None:
-    """The `points` option ([[lon, lat], ...]) replaces the centroids."""
+def test_open_meteo_marine_asks_at_sea_off_each_coastal_kelurahan() -> None:
+    """Marine points lie outside every kelurahan (at sea), a few km off their own one."""
     responses.get("https://marine-api.open-meteo.com/v1/marine", body=MARINE)
     client = HttpClient(HttpSettings(), sleep=lambda _s: None)
-    ctx = context("open-meteo-marine", areas=AREAS, points=[[116.8, -1.3]])
-    FEEDS["open-meteo-marine"].get(client, ctx)
+    FEEDS["open-meteo-marine"].get(client, context("open-meteo-marine", areas=AREAS))
     params = responses.calls[0].request.params
-    assert (params["longitude"], params["latitude"]) == ("116.8000", "-1.3000")
+    lats = [float(v) for v in params["latitude"].split(",")]
+    lons = [float(v) for v in params["longitude"].split(",")]
+    coastal = [a.id for a in AREAS.kelurahan if a.coastal]
+    assert len(lats) == len(coastal) == 15
+    points = list(zip(lons, lats, strict=True))
+    assert AREAS.kelurahan_ids_at(points) == [None] * len(coastal)
+    for area_id, (lon, lat) in zip(coastal, points, strict=True):
+        assert 0.5 < AREAS.distance_km(lon, lat, area_id) <= 3.5
     assert params["hourly"] == "sea_level_height_msl,wave_height"
+
+
+def _answers(count: int, times: list[str], rain: list[float]) -> bytes:
+    """An Open-Meteo multi-location answer: `count` locations with the same hourly series."""
+    location = json.loads(OPEN_METEO)
+    location["hourly"] = {
+        "time": times,
+        "precipitation": rain,
+        "wind_speed_10m": [10.0] * len(times),
+        "wind_gusts_10m": [20.0] * len(times),
+    }
+    return json.dumps([location] * count).encode()
+
+
+def test_open_meteo_each_answer_is_its_kelurahan_reading() -> None:
+    """Answer i of the list is kelurahan i's modelled reading: all 34 hear about model rain."""
+    payload = _answers(34, ["2026-03-10T14:00"], [30.0])
+    found = parse("open-meteo", payload, areas=AREAS, fetched_at=utc(2026, 3, 10, 7))
+    rain = [o for o in found if o.kind is ObservationKind.RAINFALL]
+    assert [o.area_ids for o in rain] == [(k,) for k in KELURAHAN]
+    assert {o.coverage for o in rain} == {Coverage.MODELLED}
+    assert {(o.lon, o.lat) for o in rain} == {(None, None)}
+    assert rain[KELURAHAN.index("graha-indah")].event_id == "open-meteo:graha-indah:20260310T0600Z"
+
+
+def test_open_meteo_hours_ahead_are_prakiraan_with_lead_time() -> None:
+    """Hours after the fetch are forecasts of one hour each, never rainfall readings."""
+    times = ["2026-03-10T13:00", "2026-03-10T14:00", "2026-03-10T17:00"]
+    payload = _answers(34, times, [2.0, 25.0, 60.0])
+    found = parse("open-meteo", payload, areas=AREAS, fetched_at=utc(2026, 3, 10, 5, 20))
+    ours = [o for o in found if o.area_ids == ("gunung-sari-ulu",)]
+    assert [(o.kind, o.time) for o in ours] == [
+        (ObservationKind.RAINFALL, utc(2026, 3, 10, 5)),
+        (ObservationKind.WIND, utc(2026, 3, 10, 5)),
+        (ObservationKind.PRAKIRAAN, utc(2026, 3, 10, 5)),
+        (ObservationKind.PRAKIRAAN, utc(2026, 3, 10, 8)),
+    ]
+    ahead = ours[3]
+    assert ahead.basis is Basis.FORECAST
+    assert dict(ahead.values) == {
+        "precipitation_mm": 60.0,
+        "wind_speed_ms": 2.78,
+        "wind_gust_ms": 5.56,
+        "period_s": 3600,
+        "lead_s": 3 * 3600,
+        "valid_from": "2026-03-10T08:00:00Z",
+        "valid_until": "2026-03-10T09:00:00Z",
+        "slot_wita": "10/03 16.00-17.00 WITA",
+    }
+
+
+def test_open_meteo_location_id_orders_the_answers() -> None:
+    """Answers carrying `location_id` pair with the point of that index, whatever their order."""
+    answers = json.loads(_answers(34, ["2026-03-10T14:00"], [1.0]))
+    for index, answer in enumerate(answers):
+        answer["hourly"]["precipitation"] = [float(index)]
+        if index:
+            answer["location_id"] = index
+    payload = json.dumps(list(reversed(answers))).encode()
+    found = parse("open-meteo", payload, areas=AREAS, fetched_at=utc(2026, 3, 10, 7))
+    rain = {o.area_ids[0]: o.values["precipitation_mm"] for o in found if o.values.get("period_s")}
+    assert rain == {area: float(i) for i, area in enumerate(KELURAHAN)}
+
+
+def test_open_meteo_answer_count_must_match_the_kelurahan_asked() -> None:
+    """Six answers for 34 kelurahan asked cannot be paired: a FeedError, not a wrong area."""
+    with pytest.raises(FeedError, match="6 locations answered for 34 kelurahan"):
+        parse("open-meteo", _answers(6, ["2026-03-10T14:00"], [1.0]), areas=AREAS)
+
+
+def test_marine_hours_ahead_are_no_reading() -> None:
+    """A modelled sea level for an hour still to come is not a reading of the sea."""
+    found = parse("open-meteo-marine", MARINE, fetched_at=utc(2026, 3, 9, 16, 30))
+    assert [o.time for o in found] == [utc(2026, 3, 9, 16)]

@@ -204,3 +204,35 @@ def test_error_reason_from_a_json_body_is_kept() -> None:
     with pytest.raises(FeedError, match="Cannot initialize WeatherVariable") as caught:
         client().get(URL, PayloadKind.JSON)
     assert not caught.value.transient
+
+
+@responses.activate
+def test_a_redirect_within_the_host_is_followed() -> None:
+    """A CDN moving a path on the same host (301 to another path) still gives the payload."""
+    responses.get(URL, status=301, headers={"Location": "/v2/data.json"})
+    responses.get("https://feed.example/v2/data.json", json={"ok": 1})
+    fetched = client().get(URL, PayloadKind.JSON)
+    assert fetched.body == b'{"ok": 1}'
+    assert fetched.url == URL
+
+
+@responses.activate
+def test_a_redirect_to_the_metadata_address_is_refused_unrequested() -> None:
+    """A 302 to 169.254.169.254 is a permanent FeedError; the target is never asked."""
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    responses.get(URL, status=302, headers={"Location": metadata})
+    responses.get(metadata, body="secret")
+    with pytest.raises(FeedError, match="another host") as caught:
+        client().get(URL, PayloadKind.JSON)
+    assert not caught.value.transient
+    assert [c.request.url for c in responses.calls] == [URL]
+
+
+@responses.activate
+def test_a_call_may_lower_the_size_cap_but_never_raise_it() -> None:
+    """`max_bytes` of one call caps below the setting; above it, the setting holds."""
+    responses.get(URL, body=b'{"data": "' + b"x" * 2000 + b'"}')
+    with pytest.raises(FeedError, match="1000 byte cap"):
+        client().get(URL, PayloadKind.JSON, max_bytes=1000)
+    with pytest.raises(FeedError, match="500 byte cap"):
+        client(max_bytes=500).get(URL, PayloadKind.JSON, max_bytes=10_000)

@@ -75,10 +75,11 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
     "duration-zero": (7, 17, E, "repeat_every must be longer than 0s"),
     "unknown-area": (7, 20, E, 'unknown area "manggr" (did you mean "manggar"?)'),
     "kelurahan-as-kecamatan": (7, 10, E, '"manggar" is a kelurahan: write "manggar" without'),
-    "area-not-an-id": (7, 10, E, 'area "Manggar Baru" is not an area id or selector'),
+    "area-not-an-id": (7, 10, E, 'area "Manggar Baruu" is not an area id or selector'),
     "unknown-action": (7, 18, E, 'unknown action "sirene" (did you mean "siren"?)'),
     "siren-below-siaga": (7, 12, E, "or add allow_siren_below_siaga: true"),
     "recipient-typo": (7, 16, E, 'unknown recipient group "offcials" (did you mean "officials"?)'),
+    "source-not-a-feed": (7, 26, E, 'source "BMKG Pusat" must be a feed name such as bmkg'),
     "levels-out-of-order": (
         8,
         7,
@@ -89,7 +90,8 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
         7,
         22,
         E,
-        'unknown key "if" in a levels step (valid: level, when, message)',
+        'unknown key "if" in a levels step (valid: level, when, message, update_message, '
+        "end_message)",
     ),
     "step-message-misspelt": (
         8,
@@ -103,24 +105,38 @@ BAD: dict[str, tuple[int, int, Severity, str]] = {
         E,
         'message "id": unknown placeholder "{areaa}" (did you mean "area"?)',
     ),
-    "step-message-too-long": (8, 21, W, 'message "id" can reach 212 characters, more than one SMS'),
+    "step-message-too-long": (8, 21, E, 'message "id" at SIAGA can reach 206 characters'),
     "step-without-message": (1, 3, E, '"message" (e.g. message: {id: "{level}: Hujan sangat lebat'),
     "ladder-siren-below-siaga": (7, 12, E, "siren at level waspada: a siren means act now"),
     "unknown-level": (6, 10, E, 'unknown level "bahaya" (valid: waspada, siaga, awas)'),
     "flag-not-boolean": (7, 28, E, 'expected true or false, got "yes"'),
     "tsunami-expiry": (6, 17, E, "PD-4 bulletin (clear_when) or the 12 h safety timeout"),
+    "forecast-siren": (7, 12, E, "a prakiraan (forecast) rule cannot use siren: forecasts never"),
+    "forecast-to-residents": (7, 15, E, "cannot address rt-heads: forecasts go to officials only"),
+    "forecast-to-everyone": (1, 3, E, "needs recipients: without them every group, residents too"),
+    "window-too-long": (5, 41, E, "over: 30d is longer than the 7 days of history kept"),
     "mapping-not-list": (1, 1, E, "a rule file is a list of rules, got a mapping: start each rule"),
     "rule-not-mapping": (1, 3, E, "rule #1 must be a mapping of keys"),
     "yaml-syntax": (7, 11, E, "not valid YAML: mapping values are not allowed here"),
+    "decimal-comma": (5, 61, E, 'numbers take a decimal point, write ">=": 40.5'),
+    "message-unquoted": (7, 16, E, "must be in quotes, e.g. message: {id: "),
+    "tab-indent": (5, 1, E, "a tab is not allowed here; indent with spaces"),
     "yaml-duplicate-key": (7, 3, E, 'found duplicate key "level"'),
     "duplicate-id-in-file": (9, 3, E, "id already used at tests/fixtures/rules/bad/duplicate-id"),
-    "message-too-long": (8, 9, W, 'message "id" can reach 217 characters, more than one SMS (160)'),
+    "message-too-long": (8, 9, E, 'message "id" at SIAGA can reach 206 characters'),
     "no-description": (1, 3, W, "no description: say why this threshold and its source"),
     "empty-file": (1, 1, W, "the file holds no rules"),
 }
 
 #: Findings about the file as a whole carry no rule label.
-_FILE_LEVEL = {"mapping-not-list", "yaml-syntax", "yaml-duplicate-key", "empty-file"}
+_FILE_LEVEL = {
+    "mapping-not-list",
+    "yaml-syntax",
+    "yaml-duplicate-key",
+    "empty-file",
+    "message-unquoted",
+    "tab-indent",
+}
 
 
 def test_every_bad_fixture_is_in_the_table() -> None:
@@ -188,18 +204,20 @@ def test_every_problem_of_a_file_comes_back_together(tmp_path: Path, areas: Area
         "  areas: [manggar, nowhere]\n"
         "  actions: [siren]\n"
         '  message: {id: "{level} {area}"}\n'
+        '  end_message: {id: "Selesai di {area}"}\n'
         "  treshold: 3\n",
         encoding="utf-8",
     )
     found = {(p.line, p.col, p.message.split(":")[0]) for p in check_rules([path], areas)}
     assert found == {
+        (1, 3, 'rule "satu"'),  # no condition
         (4, 9, 'rule "satu"'),
         (6, 8, 'rule "satu"'),
         (7, 26, 'rule "satu"'),
         (12, 17, 'rule "dua"'),
         (14, 20, 'rule "dua"'),
         (15, 12, 'rule "dua"'),
-        (17, 3, 'rule "dua"'),
+        (18, 3, 'rule "dua"'),
     }
 
 
@@ -271,8 +289,21 @@ def test_minimal_rule_gets_the_documented_defaults(areas: AreaIndex) -> None:
         timedelta(0),
         None,
     )
+    assert (rule.public_sources, rule.late_after) == (None, None)
     assert rule.position is not None
     assert (rule.position.line, rule.position.col) == (1, 3)
+
+
+def test_public_sources_and_late_after_land_in_the_rule(tmp_path: Path, areas: AreaIndex) -> None:
+    """Which sources may reach the public, and how old an event may be, as officials wrote it."""
+    path = tmp_path / "gempa.yaml"
+    path.write_text(
+        (RULES / "good" / "minimal.yaml").read_text()
+        + "  public_sources: [bmkg, usgs]\n  late_after: 20m\n"
+    )
+    [rule] = load_rules([path], areas)
+    assert rule.public_sources == ("bmkg", "usgs")
+    assert rule.late_after == timedelta(minutes=20)
 
 
 def test_every_key_lands_in_the_rule(areas: AreaIndex) -> None:
@@ -382,5 +413,13 @@ def test_a_ladder_with_a_siren_may_start_below_siaga(tmp_path: Path, areas: Area
         '    - {level: siaga, when: {value: precipitation_mm, ">=": 100}}\n'
         "  actions: [siren, sms]\n"
         '  message: {id: "{level}: Hujan lebat di {area}."}\n'
+        '  end_message: {id: "Hujan lebat di {area} reda."}\n'
     )
     assert check_rules([path], areas) == []
+
+
+def test_officials_write_area_names_as_on_the_map_and_levels_in_any_case(areas: AreaIndex) -> None:
+    """`Gunung Sari Ulu`, `gunung sari ilir` and `SIAGA` load as ids and the level."""
+    [rule] = load_rules([RULES / "good" / "officials-spelling.yaml"], areas)
+    assert rule.areas == ("gunung-sari-ulu", "gunung-sari-ilir", "balikpapan-tengah")
+    assert [step.level for step in rule.levels] == [Level.SIAGA]

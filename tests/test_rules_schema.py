@@ -14,6 +14,14 @@ def test_docs_rules_md_is_up_to_date() -> None:
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == schema.render_reference()
 
 
+def test_docs_aturan_md_is_the_same_schema_in_bahasa_indonesia() -> None:
+    """docs/aturan.md is what `warning rules reference --lang id` renders, every key in it."""
+    text = (ROOT / "docs" / "aturan.md").read_text(encoding="utf-8")
+    assert text == schema.render_reference("id")
+    for key in schema.RULE_KEYS:
+        assert f"### `{key.name}`\n\n{key.description_id}" in text
+
+
 def test_every_key_type_has_a_parser() -> None:
     """Each schema type is validated by one parser, so no key goes unchecked."""
     assert set(PARSERS) == set(schema.FieldType)

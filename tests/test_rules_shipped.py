@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from warning.areas import AreaIndex
+from warning.daemon.pipeline import history_span
 from warning.model import (
     Action,
     AllOf,
@@ -16,6 +17,7 @@ from warning.model import (
     Level,
     ObservationKind,
     Rule,
+    TransitionKind,
 )
 from warning.rules import check_rules, load_rules, rule_files, templates
 
@@ -40,13 +42,14 @@ def _conditions(expression: Expression | None) -> list[Condition]:
 
 
 def test_one_file_per_hazard() -> None:
-    """The six hazard files named by the issue, nothing else."""
+    """The six hazard files named by the issue and the forecasts' own file, nothing else."""
     names = [p.name for p in rule_files([RULES_DIR])]
     assert names == [
         "angin.yaml",
         "cuaca.yaml",
         "gempa.yaml",
         "hujan.yaml",
+        "prakiraan.yaml",
         "rob.yaml",
         "tsunami.yaml",
     ]
@@ -104,7 +107,7 @@ def test_officials_city_wide_hear_of_awas_only(shipped: dict[str, Rule]) -> None
 def test_tsunami_warnings_end_only_with_pd4(shipped: dict[str, Rule]) -> None:
     """No expiry: PD-4 (`level: ended`) clears them, or the engine's 12 h safety timeout."""
     tsunami = [r for r in shipped.values() if r.kind is ObservationKind.TSUNAMI_WARNING]
-    assert len(tsunami) == 2
+    assert len(tsunami) == 3
     for rule in tsunami:
         assert rule.expire_after is None
         assert rule.clear_when == Condition("level", Comparison.EQ, "ended")
@@ -126,15 +129,40 @@ def test_bmkg_tsunami_potential_alerts_officials_within_a_distance(
     )
 
 
+def test_neighbours_warned_without_balikpapan_inform_officials_until_pd4(
+    shipped: dict[str, Rule],
+) -> None:
+    """BMKG warning PPU, Paser, Kukar, Samarinda or across the strait, not Balikpapan: one
+    informational SMS to officials city-wide, no siren, ended by PD-4."""
+    rule = shipped["tsunami-tetangga-pejabat"]
+    assert rule.when == AllOf(
+        (
+            Condition("nearby_level", Comparison.IN, ("waspada", "siaga", "awas")),
+            Condition("names_balikpapan", Comparison.EQ, False),
+        )
+    )
+    assert (rule.areas, rule.actions, rule.recipients) == (("all",), {Action.SMS}, ("officials",))
+
+
+def test_quakes_reach_the_public_only_from_bmkg_and_only_fresh(shipped: dict[str, Rule]) -> None:
+    """The quake rule says, readably, that BMKG is the authority and late quakes are history."""
+    rule = shipped["gempa-dekat"]
+    assert rule.public_sources == ("bmkg", "inatews")
+    assert rule.late_after == timedelta(minutes=15)
+    assert "public_sources" in rule.description
+    assert "late_after" in rule.description
+
+
 def test_strong_near_quake_floor_reaches_siaga(shipped: dict[str, Rule]) -> None:
-    """M >= 6.0, shallower than 70 km, within 100 km is the siaga step of gempa-dekat."""
+    """M >= 6.0, shallow (BMKG: under 60 km), within 100 km is the siaga step of gempa-dekat."""
     rule = shipped["gempa-dekat"]
     siaga = next(s for s in rule.levels if s.level is Level.SIAGA)
     assert _conditions(siaga.when) == [
         Condition("magnitude", Comparison.GE, 6.0),
         Condition("distance_km", Comparison.LE, 100),
     ]
-    assert Condition("depth_km", Comparison.LT, 70) in _conditions(rule.when)
+    assert Condition("depth_km", Comparison.LT, 60) in _conditions(rule.when)
+    assert "under 60 km" in rule.description
 
 
 def test_100_mm_in_24_h_reaches_siaga(shipped: dict[str, Rule]) -> None:
@@ -159,7 +187,7 @@ def test_no_shipped_rule_sounds_a_siren_below_siaga(shipped: dict[str, Rule]) ->
 
 
 def test_worst_case_messages_fit_one_sms(shipped: dict[str, Rule], areas: AreaIndex) -> None:
-    """Rendered with the widest values and the drill + all-clear prefix, each fits 160."""
+    """Every change's text, widest values and the drill prefix, fits one GSM-7 SMS."""
     for rule in shipped.values():
         names = areas.names(areas.select(list(rule.areas)))
         for step in rule.levels:
@@ -167,9 +195,37 @@ def test_worst_case_messages_fit_one_sms(shipped: dict[str, Rule], areas: AreaIn
 
 
 def _fits_one_sms(rule: Rule, level: Level, names: list[str]) -> None:
-    """The templates `rule` uses at `level` fit one SMS in the worst case."""
-    widest = templates.widest_values([level], names)
-    for language, template in rule.templates_for(level).items():
-        prefix = "LATIHAN: AMAN: " if language == "id" else "DRILL: ALL CLEAR: "
-        text = templates.worst_case(template, widest, prefix)
-        assert templates.sms_length(text) <= 160, (rule.id, language, text)
+    """The templates `rule` uses at `level`, for every change, fit one SMS in the worst case."""
+    facts = templates.sample_facts(rule.kind, level, templates.widest_area(names), widest=True)
+    for change in (TransitionKind.FIRED, TransitionKind.UPDATED, TransitionKind.RESOLVED):
+        for language, template in rule.templates_for(level, change).items():
+            text = templates.render(template, facts, language, drill=True)
+            assert templates.sms_size(text).fits, (rule.id, language, text)
+
+
+def test_landslide_rule_reads_three_days_and_history_keeps_them(shipped: dict[str, Rule]) -> None:
+    """Antecedent rain is a 72 h sum over hill kelurahan; the daemon keeps enough history."""
+    landslide = shipped["longsor-hujan-3-hari"]
+    assert landslide.kind is ObservationKind.RAINFALL
+    assert "sepinggan-raya" not in landslide.areas
+    assert "gunung-sari-ulu" in landslide.areas
+    assert "PVMBG" in landslide.description
+    assert timedelta(hours=72) + landslide.keep_firing_for <= history_span(shipped.values())
+    assert history_span(shipped.values()) <= timedelta(days=8)
+
+
+def test_forecast_rules_speak_to_officials_only(shipped: dict[str, Rule]) -> None:
+    """Every prakiraan rule sends SMS to officials and nothing else."""
+    forecasts = [r for r in shipped.values() if r.kind is ObservationKind.PRAKIRAAN]
+    assert forecasts
+    for rule in forecasts:
+        assert rule.actions == frozenset({Action.SMS})
+        assert rule.recipients == ("officials",)
+
+
+def test_150_mm_in_3_hours_is_awas(shipped: dict[str, Rule]) -> None:
+    """The 3-hour tier: 150 mm within 3 hours of rain that fell is AWAS, for everyone."""
+    tier = shipped["hujan-3-jam"]
+    assert tier.kind is ObservationKind.RAINFALL
+    assert [step.level for step in tier.levels] == [Level.AWAS]
+    assert tier.recipients == ()

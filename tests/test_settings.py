@@ -109,3 +109,14 @@ def test_configuration_directory_file_is_read(
     write(tmp_path, "[sms]\nmax_per_second = 42\n")
     monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path))
     assert load_settings(None).sms.max_per_second == 42.0
+
+
+def test_polygon_share_is_a_fraction(tmp_path: Path) -> None:
+    """[areas] min_polygon_share defaults to 0.20 and must lie in (0, 1]."""
+    assert load_settings(None).areas.min_polygon_share == 0.2
+    assert (
+        load_settings(write(tmp_path, "[areas]\nmin_polygon_share = 0.5\n")).areas.min_polygon_share
+        == 0.5
+    )
+    with pytest.raises(ConfigError, match=r"areas.min_polygon_share must be in \(0, 1\], not 20"):
+        load_settings(write(tmp_path, "[areas]\nmin_polygon_share = 20\n"))

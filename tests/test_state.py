@@ -11,6 +11,7 @@ import pytest
 from warning.model import (
     AlertState,
     AlertStatus,
+    Coverage,
     FeedHealth,
     Level,
     Observation,
@@ -93,6 +94,19 @@ def test_observations_stored_once_and_read_back(store: Store) -> None:
     with store.transaction() as tx:
         store.prune_observations(tx, T0 + timedelta(seconds=1))
     assert store.recent_observations(T0 - timedelta(hours=1)) == []
+
+
+def test_stored_observations_keep_what_they_cover(store: Store) -> None:
+    """A tide reading standing for the bay shore comes back as such, station point and all."""
+    values = {"sea_level_m": 1.2, "datum": "gauge zero"}
+    bay = ("kariangau", "prapatan")
+    obs = Observation("big-tide", ObservationKind.SEA_LEVEL, "big-tide:1", T0, values,
+                      116.79, -1.27, bay, coverage=Coverage.AREAS)  # fmt: skip
+    with store.transaction() as tx:
+        store.remember_observations(tx, [obs], T0)
+    [back] = store.recent_observations(T0 - timedelta(hours=1))
+    assert back == obs
+    assert back.coverage is Coverage.AREAS
 
 
 def test_feed_record_round_trip(store: Store) -> None:

@@ -7,11 +7,18 @@ found in UTM zone 50S, where the city lies, and the distance to it is then
 measured on the ellipsoid with `pyproj.Geod`.  The nearest point is a
 polygon's own (conformal projection, city-sized polygons), so the result
 agrees with a densified geodesic search to 1e-5 even 15,000 km away.
+
+Shares of area (how much of a kelurahan a warning polygon covers) are measured
+in a Lambert azimuthal equal-area projection centred on the city: equal-area by
+construction, so a share is a true share of ground on the ellipsoid (UTM is
+conformal, not equal-area), and planar so that shapely can intersect the shapes.
+At city scale its shape distortion is far below the precision of the polygons.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +27,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import Geod, Transformer
-from shapely.geometry import Point, Polygon, shape
+from shapely.geometry import LineString, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
@@ -30,6 +37,16 @@ _GEOD = Geod(ellps="WGS84")
 # UTM 50S holds Balikpapan (116.8 E, 1.3 S): metres for finding nearest points.
 _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32750", always_xy=True)
 _FROM_UTM = Transformer.from_crs("EPSG:32750", "EPSG:4326", always_xy=True)
+# Equal-area projection centred on Balikpapan, for shares of a kelurahan's area.
+_TO_EQUAL_AREA = Transformer.from_crs(
+    "EPSG:4326", "+proj=laea +lat_0=-1.2 +lon_0=116.9 +datum=WGS84 +units=m", always_xy=True
+)
+
+#: A warning polygon covers a kelurahan when it covers at least this share of its area.
+DEFAULT_MIN_SHARE = 0.20
+#: How far off the coast a marine model point is put (km), and the farthest tried.
+OFFSHORE_KM = 3.0
+_OFFSHORE_TRIES = (1.0, 1.5, 2.0, 3.0)
 
 REQUIRED = ("id", "name", "level", "kemendagri_code", "coastal")
 
@@ -45,7 +62,13 @@ class Location:
 class AreaIndex:
     """The city's areas with prepared geometries in an STRtree; immutable once built."""
 
-    def __init__(self, areas: Sequence[Area], geometries: Mapping[str, BaseGeometry]) -> None:
+    def __init__(
+        self,
+        areas: Sequence[Area],
+        geometries: Mapping[str, BaseGeometry],
+        min_share: float = DEFAULT_MIN_SHARE,
+    ) -> None:
+        self.min_share = min_share
         self.areas: tuple[Area, ...] = tuple(areas)
         self.kelurahan: tuple[Area, ...] = tuple(
             a for a in self.areas if a.level is AreaLevel.KELURAHAN
@@ -59,6 +82,9 @@ class AreaIndex:
         shapely.prepare(self._geoms)
         self._utm = np.array([shapely.transform(g, _utm_xy) for g in self._geoms], dtype=object)
         self._tree = STRtree(self._geoms)
+        self._equal_area = np.array(
+            [shapely.transform(g, _equal_area_xy) for g in self._geoms], dtype=object
+        )
 
     def __contains__(self, area_id: object) -> bool:
         return area_id in self._by_id
@@ -78,6 +104,62 @@ class AreaIndex:
         """(lon, lat) of a point inside the area's largest part, for point forecasts."""
         point = self.geometry(area_id).representative_point()
         return (round(point.x, 5), round(point.y, 5))
+
+    def interior_point(self, area_id: str) -> tuple[float, float]:
+        """(lon, lat) of a point surely inside the area (shapely `representative_point`).
+
+        A centroid can fall outside a crescent-shaped kelurahan or in the sea;
+        a representative point never does, so a model value asked for there
+        stands for that kelurahan.
+        """
+        return self.centroid(area_id)
+
+    def seaward_point(self, area_id: str, offshore_km: float = OFFSHORE_KM) -> tuple[float, float]:
+        """(lon, lat) at sea off a coastal kelurahan, outside every land polygon we know.
+
+        Method: a kelurahan's open edge is the part of its boundary it shares with
+        no other kelurahan: its shore, but also the city limit where it borders
+        another regency on land (Teritip and Samboja).  The shore runs on from
+        one coastal kelurahan to the next, so the open edge's points are tried
+        nearest to the other coastal kelurahan's open edges first (the city limit
+        lies away from them).  From the kelurahan's interior point, the direction
+        to the edge point is followed past the edge by `offshore_km` (shorter
+        steps when that lands on other land, e.g. across a narrow bay); the first
+        candidate outside every kelurahan is taken.  A kelurahan with no open
+        edge (enclosed by others) keeps its interior point.
+        """
+        index = self._ids.index(self.get(area_id).id)
+        edge = self._open_edge(index)
+        if edge.is_empty:
+            return self.interior_point(area_id)
+        centre = shapely.transform(self.geometry(area_id).representative_point(), _utm_xy)
+        shore = shapely.union_all(
+            [
+                self._open_edge(i)
+                for i, a in enumerate(self.areas)
+                if a.level is AreaLevel.KELURAHAN and a.coastal and i != index
+            ]
+        )
+        land = shapely.union_all(self._utm[self._kelurahan_rows()])
+        steps = [offshore_km * f / 3.0 for f in _OFFSHORE_TRIES[::-1]]
+        for along in _edge_samples(edge, shore if not shore.is_empty else centre):
+            direction = np.array([along.x - centre.x, along.y - centre.y])
+            length = float(np.hypot(*direction))
+            for km in steps:
+                x, y = np.array([along.x, along.y]) + direction / max(length, 1.0) * km * 1000.0
+                if not land.intersects(Point(x, y)):
+                    lon, lat = _FROM_UTM.transform(x, y)
+                    return (round(float(lon), 5), round(float(lat), 5))
+        return self.interior_point(area_id)
+
+    def _kelurahan_rows(self) -> list[int]:
+        """Positions of the kelurahan among all areas."""
+        return [i for i, a in enumerate(self.areas) if a.level is AreaLevel.KELURAHAN]
+
+    def _open_edge(self, index: int) -> BaseGeometry:
+        """The boundary (UTM metres) area `index` shares with no other kelurahan."""
+        others = shapely.union_all(self._utm[[i for i in self._kelurahan_rows() if i != index]])
+        return self._utm[index].boundary.difference(others.buffer(25.0))
 
     def locate(self, lon: float, lat: float) -> Location:
         """The kelurahan and kecamatan containing (lon, lat); borders count as inside."""
@@ -136,6 +218,45 @@ class AreaIndex:
                     hit.add(self.areas[i].id)
         return tuple(a.id for a in self.kelurahan if a.id in hit)
 
+    def covering(
+        self, rings: Iterable[Ring], named_kecamatan: Iterable[str] = ()
+    ) -> tuple[str, ...]:
+        """Kelurahan a warning covers, in Kemendagri order.
+
+        A kelurahan is covered when the union of the (lon, lat) polygons covers
+        at least `min_share` of its area (a polygon grazing its edge does not
+        count), or when its kecamatan is among `named_kecamatan` (the warning's
+        text names it: BMKG's own word for the place).
+        """
+        polygons = [p for p in (_polygon(r) for r in rings) if p is not None]
+        named = set(named_kecamatan)
+        hit = {a.id for a in self.kelurahan if a.kecamatan_id in named}
+        if polygons:
+            union = shapely.union_all(polygons)
+            projected = shapely.transform(union, _equal_area_xy)
+            for i in self._tree.query(union, predicate="intersects"):
+                area = self.areas[i]
+                if area.level is not AreaLevel.KELURAHAN or area.id in hit:
+                    continue
+                whole = self._equal_area[i]
+                share = shapely.area(shapely.intersection(whole, projected)) / shapely.area(whole)
+                if share >= self.min_share:
+                    hit.add(area.id)
+        return tuple(a.id for a in self.kelurahan if a.id in hit)
+
+    def kecamatan_named(self, text: str) -> tuple[str, ...]:
+        """Ids of the kecamatan whose name the text contains as whole words (any case).
+
+        "Balikpapan Timur" and "balikpapan-timur" match; "Kota Balikpapan" (the
+        city) does not match the kecamatan "Balikpapan Kota".
+        """
+        found: list[str] = []
+        for area in self.kecamatan:
+            words = r"[\s\-]+".join(re.escape(w) for w in area.name.split())
+            if re.search(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE):
+                found.append(area.id)
+        return tuple(found)
+
     def select(self, selector: str | Sequence[str]) -> tuple[str, ...]:
         """Kelurahan ids of a selector: all, coastal, kecamatan:<id>, an area id, or a list.
 
@@ -171,6 +292,23 @@ def _utm_xy(coords: Any) -> Any:
     return np.column_stack([x, y])
 
 
+def _equal_area_xy(coords: Any) -> Any:
+    """shapely.transform callback: (lon, lat) rows to equal-area metres."""
+    x, y = _TO_EQUAL_AREA.transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
+
+
+def _edge_samples(edge: BaseGeometry, near: BaseGeometry) -> list[Point]:
+    """Points every 250 m along an edge (UTM metres), nearest to `near` first."""
+    lines: list[LineString] = [
+        g for g in shapely.get_parts(shapely.line_merge(edge)) if g.geom_type == "LineString"
+    ]
+    samples = [
+        line.interpolate(d) for line in lines for d in np.arange(0.0, line.length + 1.0, 250.0)
+    ]
+    return sorted(samples, key=near.distance)
+
+
 def _polygon(ring: Ring) -> BaseGeometry | None:
     """A valid polygon from a (lon, lat) ring, or None when it has no area."""
     if len(ring) < 3:
@@ -189,8 +327,11 @@ def _check_lon_lat(lon: float, lat: float) -> None:
 # Loading and validation.
 
 
-def load_areas(path: Path) -> AreaIndex:
-    """Read and validate an areas GeoJSON; ConfigError with every problem at once."""
+def load_areas(path: Path, min_share: float = DEFAULT_MIN_SHARE) -> AreaIndex:
+    """Read and validate an areas GeoJSON; ConfigError with every problem at once.
+
+    `min_share` is the share of a kelurahan's area a warning polygon must cover.
+    """
     where = str(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -198,10 +339,12 @@ def load_areas(path: Path) -> AreaIndex:
         raise ConfigError(Problem(where, "areas file not found")) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(Problem(where, f"not readable GeoJSON: {exc}")) from None
-    return areas_from_geojson(document, where)
+    return areas_from_geojson(document, where, min_share)
 
 
-def areas_from_geojson(document: Any, where: str) -> AreaIndex:
+def areas_from_geojson(
+    document: Any, where: str, min_share: float = DEFAULT_MIN_SHARE
+) -> AreaIndex:
     """Validate a parsed GeoJSON FeatureCollection and index it."""
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list) or not features:
@@ -224,7 +367,8 @@ def areas_from_geojson(document: Any, where: str) -> AreaIndex:
         problems.append(Problem(where, "no kelurahan: alerts need at least one"))
     if problems:
         raise ConfigError(problems)
-    return AreaIndex(sorted(areas, key=lambda a: (a.level.value, a.kemendagri_code)), geometries)
+    ordered = sorted(areas, key=lambda a: (a.level.value, a.kemendagri_code))
+    return AreaIndex(ordered, geometries, min_share)
 
 
 def _feature(feature: Any, label: str, problems: list[Problem]) -> tuple[Area, BaseGeometry] | None:

@@ -3,8 +3,12 @@
 One `requests.Session` with a User-Agent naming the project and its contact,
 connect and read timeouts on every call, bounded retries (tenacity) with
 exponential backoff and jitter for connection errors, timeouts, 429 and 5xx
-(honouring `Retry-After`, capped at `max_backoff_s`), a size cap enforced while
-streaming, content-type and well-formedness checks, and conditional GET: the
+(honouring `Retry-After`, capped at `max_backoff_s`), a total deadline per fetch
+(`total_timeout_s`, retries and waits included: a server trickling one byte at a
+time is cut off, which per-read timeouts never do), a size cap enforced while
+streaming, redirects followed only within the requested host (a feed cannot
+send us to 127.0.0.1, a private range or a cloud metadata address), content-type
+and well-formedness checks, and conditional GET: the
 `ETag` / `Last-Modified` of each URL are remembered so a `304` comes back as
 `Fetched.unchanged` and the caller skips parsing.
 
@@ -15,19 +19,22 @@ next poll) or permanent (the feed or our configuration is wrong).
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import defusedxml.ElementTree as SafeET
 import requests
 import structlog
 import tenacity
+import urllib3.exceptions
 from defusedxml import DefusedXmlException
 
 from warning import __version__
@@ -36,6 +43,8 @@ from warning.settings import HttpSettings
 log = structlog.get_logger()
 
 _CHUNK = 64 * 1024
+#: Redirect hops followed within one host before the fetch is refused.
+_MAX_REDIRECTS = 5
 
 
 class FeedError(Exception):
@@ -83,6 +92,14 @@ class Fetched:
     url: str
     body: bytes
     unchanged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """What bounds one fetch: its size cap and its deadline (a `time.monotonic()` value)."""
+
+    max_bytes: int
+    deadline: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,25 +155,49 @@ class HttpClient:
         expect: PayloadKind,
         params: Mapping[str, str] | None = None,
         conditional: bool = True,
+        max_bytes: int | None = None,
     ) -> Fetched:
-        """GET `url` with retries; raise FeedError when it cannot be had or used."""
+        """GET `url` with retries, all within the total deadline; FeedError when it fails.
+
+        `max_bytes` lowers the size cap for this call (a multi-document feed's
+        budget); it never raises it above the setting.
+        """
         full = requests.Request("GET", url, params=dict(params or {})).prepare().url or url
+        limit = (
+            self.settings.max_bytes
+            if max_bytes is None
+            else min(max_bytes, self.settings.max_bytes)
+        )
+        deadline = time.monotonic() + self.settings.total_timeout_s
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_RetryableError),
-            stop=tenacity.stop_after_attempt(max(1, self.settings.attempts)),
-            wait=self._wait,
+            stop=self._stop(deadline),
+            wait=functools.partial(self._wait, deadline),
             sleep=self.sleep,
             before_sleep=_log_retry,
             reraise=True,
         )
         try:
-            return retrying(self._once, full, expect, conditional)
+            return retrying(self._once, full, expect, conditional, _Limits(limit, deadline))
         except _RetryableError as exc:
             raise FeedError(exc.message, transient=True) from None
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        """Retry-After when the server gave one, else exponential backoff with jitter."""
-        cap = self.settings.max_backoff_s
+    def _stop(self, deadline: float) -> Callable[[tenacity.RetryCallState], bool]:
+        """Stop after `attempts` tries or once the deadline has passed."""
+        attempts = max(1, self.settings.attempts)
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            return state.attempt_number >= attempts or time.monotonic() >= deadline
+
+        return stop
+
+    def _wait(self, deadline: float, state: tenacity.RetryCallState) -> float:
+        """Retry-After when the server gave one, else exponential backoff with jitter.
+
+        Never past the deadline: a wait that would end after it is cut to end there.
+        """
+        left = max(deadline - time.monotonic(), 0.0)
+        cap = min(self.settings.max_backoff_s, left)
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _RetryableError) and exc.retry_after is not None:
             return min(max(exc.retry_after, 0.0), cap)
@@ -164,16 +205,15 @@ class HttpClient:
         # its replacement is missing from 9.0, which the pin allows.
         return backoff_s(state.attempt_number, self.settings.backoff_s, cap, self._rng)
 
-    def _once(self, url: str, expect: PayloadKind, conditional: bool) -> Fetched:
-        """One attempt: request, classify the status, read within the cap, check the body."""
+    def _once(self, url: str, expect: PayloadKind, conditional: bool, limits: _Limits) -> Fetched:
+        """One attempt: request, classify the status, read within the caps, check the body."""
         headers = self._conditional_headers(url) if conditional else {}
-        timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
         try:
-            with self.session.get(url, headers=headers, timeout=timeout, stream=True) as response:
+            with self._open(url, headers, limits.deadline) as response:
                 if response.status_code == 304 and conditional and url in self._validators:
                     return Fetched(url=url, body=b"", unchanged=True)
-                _classify_status(response)
-                body = _read_capped(response, self.settings.max_bytes)
+                _classify_status(response, limits.deadline)
+                body = _read_capped(response, limits)
                 check_body(body, expect, response.headers.get("Content-Type", ""))
                 self._remember(url, response)
                 return Fetched(url=url, body=body)
@@ -183,6 +223,37 @@ class HttpClient:
             raise _RetryableError(f"connection failed: {type(exc).__name__}") from None
         except requests.RequestException as exc:
             raise FeedError(f"request failed: {exc}", transient=False) from None
+
+    def _open(self, url: str, headers: Mapping[str, str], deadline: float) -> requests.Response:
+        """The response to GET `url`, following redirects only within its own host.
+
+        requests would follow a redirect anywhere (127.0.0.1, 169.254.169.254, a
+        private range): each hop is checked here instead.
+        """
+        for _hop in range(_MAX_REDIRECTS + 1):
+            response = self.session.get(
+                url,
+                headers=headers,
+                timeout=self._timeouts(deadline),
+                stream=True,
+                allow_redirects=False,
+            )
+            if not response.is_redirect:
+                return response
+            target = urljoin(url, response.headers["Location"])
+            response.close()
+            if not same_host(url, target):
+                raise FeedError(f"redirect from {_host(url)} to another host refused: {target}")
+            url = target
+        raise FeedError(f"more than {_MAX_REDIRECTS} redirects")
+
+    def _timeouts(self, deadline: float) -> tuple[float, float]:
+        """(connect, read) timeouts of one request, none beyond the deadline."""
+        left = max(deadline - time.monotonic(), 0.1)
+        return (
+            min(self.settings.connect_timeout_s, left),
+            min(self.settings.read_timeout_s, left),
+        )
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for a URL fetched before."""
@@ -209,12 +280,22 @@ def _log_retry(state: tenacity.RetryCallState) -> None:
     log.warning("http.retry", attempt=state.attempt_number, reason=str(exc), wait_s=round(wait, 2))
 
 
-def _classify_status(response: requests.Response) -> None:
+def same_host(url: str, other: str) -> bool:
+    """Whether two URLs name the same host (scheme and port aside)."""
+    return _host(url) == _host(other) and urlsplit(other).scheme in ("http", "https")
+
+
+def _host(url: str) -> str:
+    """The lower-case host name of a URL ("" when it has none)."""
+    return urlsplit(url).hostname or ""
+
+
+def _classify_status(response: requests.Response, deadline: float) -> None:
     """Raise for any status but 2xx: 429 and 5xx retryable, other codes permanent."""
     status = response.status_code
     if 200 <= status < 300:
         return
-    reason = f"HTTP {status} from {response.url}{_error_detail(response)}"
+    reason = f"HTTP {status} from {response.url}{_error_detail(response, deadline)}"
     if status == 429 or status >= 500:
         raise _RetryableError(
             reason, retry_after=retry_after_s(response.headers.get("Retry-After"))
@@ -222,12 +303,12 @@ def _classify_status(response: requests.Response) -> None:
     raise FeedError(reason, transient=False)
 
 
-def _error_detail(response: requests.Response) -> str:
+def _error_detail(response: requests.Response, deadline: float) -> str:
     """`: <reason>` from a small JSON error body (Open-Meteo's `reason`), else ""."""
     try:
-        head = next(response.iter_content(chunk_size=2048), b"")
+        head = next(_pieces(response, deadline), b"")
         reason = json.loads(head).get("reason") if head.lstrip()[:1] == b"{" else None
-    except (ValueError, AttributeError, requests.RequestException):
+    except (ValueError, AttributeError, requests.RequestException, FeedError):
         return ""
     return f": {reason}" if isinstance(reason, str) and reason else ""
 
@@ -261,19 +342,44 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
-def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
-    """The body, refusing more than `max_bytes` as it streams in."""
+def _read_capped(response: requests.Response, limits: _Limits) -> bytes:
+    """The body, refusing more than the cap as it streams in and anything past the deadline."""
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise FeedError(f"response of {declared} bytes exceeds the {max_bytes} byte cap")
+    if declared.isdigit() and int(declared) > limits.max_bytes:
+        raise FeedError(f"response of {declared} bytes exceeds the {limits.max_bytes} byte cap")
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=_CHUNK):
+    for chunk in _pieces(response, limits.deadline):
         size += len(chunk)
-        if size > max_bytes:
-            raise FeedError(f"response exceeds the {max_bytes} byte cap")
+        if size > limits.max_bytes:
+            raise FeedError(f"response exceeds the {limits.max_bytes} byte cap")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _pieces(response: requests.Response, deadline: float) -> Iterator[bytes]:
+    """The decoded body as it arrives; a transient FeedError once the deadline has passed.
+
+    `read1` returns whatever one read of the socket gave: `iter_content` would
+    wait to fill each 64 KiB chunk, so a server sending one byte at a time
+    would hold it for hours without ever tripping the read timeout.
+    """
+    while True:
+        if time.monotonic() > deadline:
+            raise FeedError("no complete response within the total deadline", transient=True)
+        try:
+            piece = response.raw.read1(_CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.ReadTimeout(exc) from None
+        except urllib3.exceptions.ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from None
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from None
+        if not piece:
+            return
+        yield piece
 
 
 def looks_like_html(body: bytes) -> bool:
@@ -300,8 +406,10 @@ def parse_json(body: bytes) -> Any:
     """Decoded JSON, or FeedError saying why not."""
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise FeedError(f"not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers undecodable bytes, bad syntax and an integer beyond
+        # Python's 4,300-digit conversion limit, which is no JSONDecodeError.
+        raise FeedError(f"not valid JSON: {str(exc)[:200]}") from None
 
 
 def parse_xml(body: bytes) -> Any:

@@ -118,22 +118,86 @@ class ObservationKind(enum.Enum):
     WIND = "wind"
     SEA_LEVEL = "sea_level"
     WEATHER_WARNING = "weather_warning"
+    # A forecast for one slot ahead (BMKG adm4 3-hour slots, Open-Meteo hours ahead):
+    # never rain that fell, so it has its own kind and never feeds measured-rain rules.
+    PRAKIRAAN = "prakiraan"
+
+
+class Coverage(enum.Enum):
+    """What an observation covers, which decides the kelurahan it reaches.
+
+    POINT: `lon`/`lat` (an epicentre). POLYGON: `polygons`, reduced by the adapter
+    to the kelurahan they cover a real share of (`area_ids`). AREAS: areas the source
+    names (InaTEWS districts, BMKG adm4 codes, a tide gauge's coast), in `area_ids`.
+    MODELLED: a model's value at a point chosen to stand for the one kelurahan in
+    `area_ids` (Open-Meteo at each kelurahan's interior point).
+    """
+
+    POINT = "point"
+    POLYGON = "polygon"
+    AREAS = "areas"
+    MODELLED = "modelled"
+
+
+class Basis(enum.Enum):
+    """Whether a value is what happened (MEASURED, or a model's analysis of an hour
+    already past) or what may happen (FORECAST: with `lead_s` and `period_s` values)."""
+
+    MEASURED = "measured"
+    FORECAST = "forecast"
 
 
 #: The value names each kind carries (a contract with rule authors and templates).
 KIND_VALUES: Mapping[ObservationKind, frozenset[str]] = MappingProxyType(
     {
         ObservationKind.EARTHQUAKE: frozenset(
-            {"magnitude", "depth_km", "tsunami_potential", "mmi", "region"}
+            {
+                "magnitude",
+                "depth_km",
+                "tsunami_potential",
+                "potensi",
+                "mmi",
+                "felt",
+                "felt_mmi_balikpapan",
+                "region",
+            }
         ),
         ObservationKind.TSUNAMI_WARNING: frozenset(
-            {"level", "bulletin", "magnitude", "depth_km", "epicenter_lon", "epicenter_lat"}
+            {
+                "level",
+                "bulletin",
+                "magnitude",
+                "depth_km",
+                "epicenter_lon",
+                "epicenter_lat",
+                "arrival_time",
+                "origin_time",
+                "region",
+                "names_balikpapan",
+                "nearby_level",
+                "nearby",
+            }
         ),
         ObservationKind.RAINFALL: frozenset({"precipitation_mm", "period_s"}),
         ObservationKind.WIND: frozenset({"wind_speed_ms", "wind_gust_ms"}),
         ObservationKind.SEA_LEVEL: frozenset({"sea_level_m", "datum", "wave_height_m"}),
         ObservationKind.WEATHER_WARNING: frozenset(
             {"severity", "urgency", "certainty", "event", "msg_type", "expires", "headline"}
+        ),
+        # A forecast slot: amounts over `period_s` seconds from `valid_from` to
+        # `valid_until` (ISO UTC; `slot_wita` as people read it), issued `lead_s`
+        # seconds before the slot starts.
+        ObservationKind.PRAKIRAAN: frozenset(
+            {
+                "precipitation_mm",
+                "period_s",
+                "wind_speed_ms",
+                "wind_gust_ms",
+                "lead_s",
+                "valid_from",
+                "valid_until",
+                "slot_wita",
+            }
         ),
     }
 )
@@ -155,9 +219,13 @@ def freeze_values(values: Mapping[str, Value]) -> Mapping[str, Value]:
 class Observation:
     """One normalised reading from one feed: aware UTC time, SI units, external ids.
 
-    Location is exactly one of: a point (`lon`, `lat`), polygons (`polygons`,
-    already intersected with the city into `area_ids` by the adapter), or
-    `area_ids` alone (a forecast for a kelurahan, a warning naming Balikpapan).
+    `coverage` says what it covers (see `Coverage`); left None it is inferred:
+    polygons -> POLYGON, a point without `area_ids` -> POINT, else AREAS (a
+    warning naming none of our areas names areas all the same).  A point observation
+    reaches the kelurahan containing it; every other coverage reaches exactly
+    its `area_ids` (a tide gauge keeps its station point for information).
+    `basis` says whether it happened or is forecast; a forecast's `time` is when
+    it was issued, its slot is in its values.
     """
 
     source: str
@@ -171,9 +239,26 @@ class Observation:
     polygons: tuple[Ring, ...] = ()
     exercise: bool = False
     origin: str = ""
+    coverage: Coverage | None = None
+    basis: Basis | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time", utc(self.time))
+        if self.coverage is None:
+            point = self.lon is not None and self.lat is not None and not self.area_ids
+            inferred = (
+                Coverage.POLYGON if self.polygons else Coverage.POINT if point else Coverage.AREAS
+            )
+            object.__setattr__(self, "coverage", inferred)
+        # Forecasts are their own kind, so no rule on measured rain ever reads one.
+        forecast = Basis.FORECAST if self.kind is ObservationKind.PRAKIRAAN else Basis.MEASURED
+        if self.basis is None:
+            object.__setattr__(self, "basis", forecast)
+        elif self.basis is not forecast:
+            raise ValueError(
+                f"a {self.kind.value} observation cannot be {self.basis.value}: "
+                "forecasts are kind prakiraan, and only forecasts are"
+            )
         if not isinstance(self.values, MappingProxyType):
             object.__setattr__(self, "values", freeze_values(self.values))
         object.__setattr__(self, "area_ids", tuple(self.area_ids))
@@ -210,6 +295,9 @@ class AlertState(enum.Enum):
     PENDING = "pending"
     FIRING = "firing"
     RESOLVED = "resolved"
+    # Firing for officials only: the event is known only from a source that may not
+    # reach the public (USGS before BMKG), or it was first seen late (see rules/engine.py).
+    OFFICIALS = "officials"
     # An operator ended it (`warning alert cancel`): the cancelled event, or readings
     # up to the cancel, never start it again; see rules/engine.py.
     CANCELLED = "cancelled"
@@ -227,11 +315,67 @@ class TransitionKind(enum.Enum):
     RESOLVED = "resolved"
     CANCELLED = "cancelled"  # pending never reached firing
     TIMED_OUT = "timed_out"  # a safety timeout ended it (tsunami without PD-4)
+    # An instantaneous event (a quake) ran out its time: it ends without a word,
+    # since there is no all-clear for aftershocks.
+    EXPIRED = "expired"
 
     @property
     def notifies(self) -> bool:
         """True when people and sirens must hear about this change."""
-        return self not in (TransitionKind.PENDING, TransitionKind.CANCELLED)
+        return self not in (
+            TransitionKind.PENDING,
+            TransitionKind.CANCELLED,
+            TransitionKind.EXPIRED,
+        )
+
+    @property
+    def ends(self) -> bool:
+        """True when the change ends the alert."""
+        return self in (TransitionKind.RESOLVED, TransitionKind.TIMED_OUT, TransitionKind.EXPIRED)
+
+
+class EndReason(enum.Enum):
+    """Why an alert ended, so that its ending message can say so."""
+
+    ENDED_BY_SOURCE = "ended_by_source"  # BMKG ended the warning (InaTEWS PD-4)
+    CANCELLED_BY_SOURCE = "cancelled_by_source"  # BMKG cancelled it (CAP Cancel)
+    VALIDITY_OVER = "validity_over"  # the warning's own validity (CAP expires) passed
+    SAFETY_TIMEOUT = "safety_timeout"  # no end bulletin in time (tsunami without PD-4)
+    EXPIRED = "expired"  # the rule's time for an instantaneous event ran out
+    NO_LONGER_NAMED = "no_longer_named"  # the latest bulletin no longer names the area
+    NO_LONGER_MET = "no_longer_met"  # the latest report no longer meets the rule
+    CLEARED = "cleared"  # the readings no longer meet the rule (or clear_when holds)
+
+
+class Audience(enum.Enum):
+    """Who a transition is for: everyone the rule addresses, or officials alone.
+
+    BMKG is the authority for the public: an event known only from another
+    source, or first seen late, reaches officials only (no siren, no public SMS).
+    """
+
+    PUBLIC = "public"
+    OFFICIALS = "officials"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What a message says about the event behind a transition, not about the alert.
+
+    `time` is the event's own time (a quake's or tsunami's origin, a bulletin's
+    or reading's time), never the moment the alert changed; `name` is the
+    source's own name for it (CAP event, BMKG's region text); `bulletin` the
+    bulletin label ("PD-2"); `late` marks an event first seen after the rule's
+    freshness; `sources` every feed that reported the event, `source` the one
+    whose figures are used.
+    """
+
+    time: datetime
+    source: str = ""
+    name: str = ""
+    bulletin: str = ""
+    late: bool = False
+    sources: tuple[str, ...] = ()
 
 
 class Action(enum.Enum):
@@ -311,15 +455,26 @@ Expression: TypeAlias = Condition | AllOf | AnyOf
 class LevelStep:
     """One rung of a rule's ladder: this level when `when` holds (None: always).
 
-    `messages` are the step's own templates per language (empty: the rule's).
+    `messages`, `update_messages` and `end_messages` are the step's own templates
+    per language for raising, updating and ending (empty: the rule's).
     """
 
     level: Level
     when: Expression | None = None
     messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    update_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    end_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __hash__(self) -> int:
-        return hash((self.level, self.when, tuple(sorted(self.messages.items()))))
+        return hash(
+            (
+                self.level,
+                self.when,
+                tuple(sorted(self.messages.items())),
+                tuple(sorted(self.update_messages.items())),
+                tuple(sorted(self.end_messages.items())),
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +497,9 @@ class Rule:
     `level:` has one step whose `when` is None.  `areas` keeps the selectors as
     written (resolved against the areas file by the engine), `recipients` the
     contact groups (empty: every group), `messages` one template per language.
+    `public_sources` names the feeds whose events may reach the public (None:
+    the kind's default, BMKG for events) and `late_after` how old an event may
+    be when first seen and still reach the public (None: the kind's default).
     Two rules are equal when everything but their position is equal, which is
     how a reload knows a rule did not change.
     """
@@ -361,16 +519,46 @@ class Rule:
     actions: frozenset[Action] = frozenset({Action.SMS})
     recipients: tuple[str, ...] = ()
     messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    update_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    end_messages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     allow_siren_below_siaga: bool = False
+    public_sources: tuple[str, ...] | None = None
+    late_after: timedelta | None = None
     position: SourcePosition | None = field(default=None, compare=False)
 
     def __hash__(self) -> int:
         return hash((self.id, self.kind, self.levels))
 
-    def templates_for(self, level: Level) -> Mapping[str, str]:
-        """The templates for `level`: its ladder step's own when it has them, else the rule's."""
+    def templates_for(
+        self, level: Level, change: TransitionKind = TransitionKind.FIRED
+    ) -> Mapping[str, str]:
+        """The templates the official wrote for this change at `level`, nothing invented.
+
+        Raising (fired, escalated, de-escalated) reads `message`; an update or a
+        reminder reads `update_message` (else `message`: the warning still stands);
+        an ending reads `end_message` only, so an all-clear never repeats the
+        warning's instruction (empty: the rule has no ending text, send none).
+        A ladder step's own templates win over the rule's.
+        """
         step = next((s for s in self.levels if s.level is level), None)
-        return step.messages if step is not None and step.messages else self.messages
+        if change in ENDING_CHANGES:
+            return _own(step.end_messages if step else None, self.end_messages)
+        if change in (TransitionKind.UPDATED, TransitionKind.REMINDER):
+            update = _own(step.update_messages if step else None, self.update_messages)
+            if update:
+                return update
+        return _own(step.messages if step else None, self.messages)
+
+
+def _own(step: Mapping[str, str] | None, rule: Mapping[str, str]) -> Mapping[str, str]:
+    """A step's templates when it has any, else the rule's."""
+    return step if step else rule
+
+
+#: Changes that end an alert: they read a rule's `end_message`.
+ENDING_CHANGES = frozenset(
+    {TransitionKind.RESOLVED, TransitionKind.TIMED_OUT, TransitionKind.CANCELLED}
+)
 
 
 # ---------------------------------------------------------------------------
@@ -413,7 +601,10 @@ class Transition:
     """A change of one (rule, area) decided by the engine at `time`.
 
     `status` is the state after the change; `previous_level` the level before
-    (None when it was not firing).  Only kinds with `kind.notifies` reach people.
+    (None when it was not firing).  Only kinds with `kind.notifies` reach people,
+    and only officials when `audience` says so.  `facts` describe the event
+    (its own time, name, bulletin, source, late marker); `end_reason` says why
+    an ending change ended the alert.
     """
 
     kind: TransitionKind
@@ -421,6 +612,9 @@ class Transition:
     time: datetime
     previous_level: Level | None = None
     reason: str = ""
+    audience: Audience = Audience.PUBLIC
+    facts: EventFacts | None = None
+    end_reason: EndReason | None = None
 
     @property
     def rule_id(self) -> str:

@@ -72,6 +72,12 @@ class AreasSettings:
         "under systemd, else areas.geojson in the checkout.",
         "",
     )
+    min_polygon_share: float = _doc(
+        "A warning polygon (BMKG nowcast CAP) covers a kelurahan when it covers at least "
+        "this share (0-1) of the kelurahan's area; a polygon grazing its edge does not. "
+        "A CAP naming the kecamatan covers all its kelurahan regardless.",
+        0.20,
+    )
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,11 @@ class HttpSettings:
     )
     connect_timeout_s: float = _doc("Seconds to wait for a TCP/TLS connection.", 5.0)
     read_timeout_s: float = _doc("Seconds to wait between bytes of a response.", 15.0)
+    total_timeout_s: float = _doc(
+        "Longest one fetch may take, retries and their waits included: a server that "
+        "trickles bytes is cut off here.",
+        60.0,
+    )
     max_bytes: int = _doc("Largest response body accepted, enforced while streaming.", 5_000_000)
     attempts: int = _doc("Attempts per fetch for transient errors (connection, 429, 5xx).", 3)
     backoff_s: float = _doc("First retry delay; doubles with jitter per attempt.", 1.0)
@@ -132,13 +143,19 @@ class FeedDefaults:
     options: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
 
 
-#: Options shared by the Open-Meteo forecast and marine feeds.
+#: Options of the Open-Meteo forecast feed: it asks for every kelurahan at once, at a
+#: point inside each (computed from the areas file).
 _OPEN_METEO_OPTIONS: Mapping[str, tuple[Any, str]] = {
-    "points": (
-        [],
-        "[[lon, lat], ...] to forecast for; empty: each kecamatan's centroid.",
-    ),
     "forecast_days": (2, "Days of hourly forecast per request."),
+}
+
+#: The marine feed asks for each coastal kelurahan at a point at sea off its coast.
+_OPEN_METEO_MARINE_OPTIONS: Mapping[str, tuple[Any, str]] = {
+    **_OPEN_METEO_OPTIONS,
+    "offshore_km": (
+        3.0,
+        "How far off each coastal kelurahan's coast its marine model point lies (km).",
+    ),
 }
 
 #: Every feed the daemon knows, with its defaults. Feed-specific options are
@@ -153,6 +170,22 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
             "district_contains": (
                 "BALIKPAPAN",
                 "wzarea district text that means Balikpapan (case-insensitive substring).",
+            ),
+            "nearby": (
+                [
+                    "KALTIM PENAJAM-PASER-UTARA",
+                    "KALTIM PASER",
+                    "KALTIM KUTAI-KARTANEGARA",
+                    "KALTIM SAMARINDA",
+                    "SULBAR PASANGKAYU",
+                    "SULBAR MAMUJU",
+                    "SULBAR MAJENE",
+                    "SULTENG DONGGALA",
+                    "SULTENG PALU",
+                ],
+                "Districts around Balikpapan whose warnings officials hear about even when "
+                "Balikpapan is not named: 'PROVINCE DISTRICT' (case-insensitive; the district "
+                "text matches BMKG's as a substring, '-' and ' ' alike).",
             ),
         },
     ),
@@ -188,6 +221,19 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
                 "Fetch only CAP documents whose RSS title or description names this province "
                 "(case-insensitive; empty: all).",
             ),
+            "allowed_hosts": (
+                [],
+                "Hosts the RSS may link CAP documents on; empty: the host of `url` only. "
+                "A link elsewhere (127.0.0.1, a private range, 169.254.169.254) is refused.",
+            ),
+            "max_documents": (
+                30,
+                "CAP documents read per poll at most (the first listed); the rest are logged.",
+            ),
+            "max_bytes": (
+                5_000_000,
+                "Bytes of CAP documents held per poll at most; documents past it are logged.",
+            ),
         },
     ),
     "bmkg-forecast": FeedDefaults(
@@ -211,7 +257,7 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
         url="https://marine-api.open-meteo.com/v1/marine",
         interval_s=3600,
         max_age_s=0,
-        options=_OPEN_METEO_OPTIONS,
+        options=_OPEN_METEO_MARINE_OPTIONS,
     ),
     "big-tide": FeedDefaults(
         url="http://tides.big.go.id:8888/kacrut/0020BLPP02/temp.csv",
@@ -226,6 +272,23 @@ FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
             ),
             "station_lon": (116.79, "Longitude of the gauge (approximate: Balikpapan harbour)."),
             "station_lat": (-1.27, "Latitude of the gauge (approximate: Balikpapan harbour)."),
+            "areas": (
+                [
+                    "kariangau",
+                    "baru-tengah",
+                    "baru-ulu",
+                    "marga-sari",
+                    "karang-jati",
+                    "prapatan",
+                    "klandasan-ulu",
+                    "klandasan-ilir",
+                    "damai",
+                ],
+                "Kelurahan whose coast the gauge's readings stand for (ids or selectors). "
+                "Default: the shore of Balikpapan bay and the harbour, from Kariangau to "
+                "Klandasan; the open coast east of the city lies beyond what a bay gauge "
+                "tells reliably.",
+            ),
         },
     ),
 }
@@ -348,6 +411,44 @@ class CapSettings:
         "Where CAP documents are written. Empty: var/cap or $STATE_DIRECTORY/cap.", ""
     )
     sender: str = _doc("CAP <sender>.", "bpbd@balikpapan.go.id")
+    sender_name: str = _doc(
+        "CAP <senderName>: who issues the alerts, as people know them.", "BPBD Kota Balikpapan"
+    )
+    web: str = _doc(
+        "CAP <web>: where people read more (e.g. the console's public map, <public_url>/peta).",
+        "https://bpbd.balikpapan.go.id",
+    )
+    contact: str = _doc(
+        "CAP <contact>: who to reach about an alert.",
+        "Pusdalops BPBD Kota Balikpapan, telepon darurat 112",
+    )
+    expires_h: float = _doc(
+        "Hours after it is sent that a document expires when its rule sets no expiry "
+        "(aggregators require <expires> on every alert).",
+        6.0,
+    )
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """[console]: the operations-room web console (`warning console`), a separate process."""
+
+    listen: str = _doc(
+        "host:port the console serves on (put a TLS proxy in front of it).", "127.0.0.1:8080"
+    )
+    tile_url: str = _doc(
+        "Optional map tile server, e.g. https://tile.example/{z}/{x}/{y}.png. Empty: "
+        "polygons only (works without internet).",
+        "",
+    )
+    public_url: str = _doc("The console's public base URL (links in CAP documents).", "")
+    session_hours: float = _doc("Hours a login stays valid.", 12.0)
+    login_attempts: int = _doc(
+        "Wrong passwords allowed per user name within login_window_s (per client address: "
+        "four times as many).",
+        5,
+    )
+    login_window_s: float = _doc("Seconds over which wrong passwords are counted.", 900.0)
 
 
 @dataclass(frozen=True)
@@ -369,6 +470,7 @@ class Settings:
     drill: DrillSettings = field(default_factory=DrillSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     cap: CapSettings = field(default_factory=CapSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     # Paths resolved against the environment (systemd directories) or the checkout.
 
@@ -388,7 +490,7 @@ class Settings:
 
     @property
     def areas_path(self) -> Path:
-        """The areas GeoJSON."""
+        """The areas GeoJSON (load it with `areas.min_polygon_share`)."""
         return _resolve(self.areas.path, "CONFIGURATION_DIRECTORY", "areas.geojson", CHECKOUT)
 
     @property
@@ -427,6 +529,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "drill": DrillSettings,
     "health": HealthSettings,
     "cap": CapSettings,
+    "console": ConsoleSettings,
 }
 
 #: TOML keys that are Python keywords.
@@ -475,6 +578,9 @@ def _build(raw: Mapping[str, Any], path: Path | None, text: str = "") -> Setting
             sections[name] = _section(where, name, SECTIONS[name], value, problems)
     feeds = _feeds(where, raw.get("feeds", {}), problems)
     sirens = _sirens(where, raw.get("sirens", []), problems)
+    share = getattr(sections.get("areas"), "min_polygon_share", 0.2)
+    if not 0.0 < share <= 1.0:
+        problems.append(Problem(where, f"areas.min_polygon_share must be in (0, 1], not {share}"))
     if problems:
         raise ConfigError(problems)
     return Settings(source=path, feeds=feeds, sirens=sirens, **sections)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from warning.daemon.feedhealth import HealthPolicy, after_failure, after_success
+from warning.daemon.feedhealth import (
+    HealthPolicy,
+    after_failure,
+    after_silence,
+    after_success,
+    silence,
+    stale_after,
+)
 from warning.model import FeedHealth
 from warning.store.interface import FeedRecord
 
@@ -59,3 +66,28 @@ def test_first_success_stamps_health_since_without_a_change() -> None:
     record, change = after_success(FeedRecord(feed="big-tide"), T0)
     assert change is None
     assert record.health_since == T0
+
+
+def test_silence_runs_from_the_last_success_or_the_start_whichever_is_later() -> None:
+    """Hours the daemon was off are not the feed's silence; a success after the start is."""
+    started = T0 + timedelta(hours=5)
+    old = FeedRecord(feed="usgs", last_success=T0)
+    recent = FeedRecord(feed="usgs", last_success=started + timedelta(minutes=1))
+    now = started + timedelta(minutes=3)
+    assert silence(old, now, started) == timedelta(minutes=3)
+    assert silence(recent, now, started) == timedelta(minutes=2)
+    assert silence(FeedRecord(feed="usgs"), now, started) == timedelta(minutes=3)
+    assert stale_after(30, POLICY) == timedelta(seconds=120)
+
+
+def test_a_silent_feed_goes_down_once_and_a_stale_failure_keeps_it_down() -> None:
+    """after_silence reports one change; a failure while silent does not lift it to degraded."""
+    record, change = after_silence(FeedRecord(feed="inatews"), T0, timedelta(seconds=130))
+    assert change is not None
+    assert change.went_down
+    assert record.last_error == "no successful poll for 130 s"
+    again, repeated = after_silence(record, T0 + timedelta(minutes=1), timedelta(seconds=190))
+    assert repeated is None
+    failed, none = after_failure(again, "timed out", T0 + timedelta(minutes=2), POLICY, stale=True)
+    assert none is None
+    assert failed.health is FeedHealth.DOWN

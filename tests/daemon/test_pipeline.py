@@ -31,7 +31,8 @@ from tests.support.paths import ROOT
 from tests.support.peers.config import COASTAL
 from warning import log
 from warning.daemon.configuration import load_configuration
-from warning.model import FeedHealth
+from warning.daemon.pipeline import History
+from warning.model import FeedHealth, Observation, ObservationKind
 
 URL = f"{BASE}/inatews"
 
@@ -124,10 +125,11 @@ def test_an_event_dated_in_the_future_is_rejected_and_logged(tmp_path: Path) -> 
 
 @responses.activate
 def test_a_forecast_feed_keeps_future_observations(tmp_path: Path) -> None:
-    """open-meteo is future_ok: hourly forecasts ahead of the clock are evaluated."""
+    """open-meteo is future_ok: hourly forecasts (prakiraan) ahead of the clock are evaluated."""
     url = f"{BASE}/open-meteo"
     settings = write_settings(tmp_path, {"open-meteo": url})
-    body = (FIXTURES / "open-meteo" / "synthetic_openmeteo_forecast_balikpapan.json").read_bytes()
+    name = "synthetic_openmeteo_forecast_34_kelurahan_hujan_utara.json"
+    body = (FIXTURES / "open-meteo" / name).read_bytes()
     responses.add(responses.GET, re.compile(re.escape(url) + ".*"), body=body)
     first = min(_times(json.loads(body)))
     rig = make_rig(settings, clock=Clock(first - timedelta(days=1)))
@@ -226,3 +228,28 @@ def test_alert_log_lines_keep_the_alert_level_beside_the_log_level(rig: Rig) -> 
     assert fired
     assert {e["alert_level"] for e in fired} == {"siaga"}
     assert {e["level"] for e in fired} == {"info"}
+
+
+def test_history_keeps_the_newest_forecast_of_each_slot_only() -> None:
+    """Hourly model runs revise each slot: only the newest version is kept, readings all."""
+    slot_start = datetime(2026, 2, 10, 6, tzinfo=UTC)
+
+    def forecast(mm: float) -> Observation:
+        values = {"precipitation_mm": mm, "period_s": 10800}
+        return Observation("bmkg-forecast", ObservationKind.PRAKIRAAN, "slot-06",
+                           slot_start, values, area_ids=("gunung-sari-ulu",))  # fmt: skip
+
+    def reading(mm: float, hour: int) -> Observation:
+        values = {"precipitation_mm": mm, "period_s": 3600}
+        when = datetime(2026, 2, 10, hour, tzinfo=UTC)
+        return Observation("open-meteo", ObservationKind.RAINFALL, f"r{hour}", when, values,
+                           area_ids=("gunung-sari-ulu",))  # fmt: skip
+
+    history = History([forecast(150.0), reading(3.0, 1)])
+    assert history.add([forecast(150.0)]) == []
+    history.add([forecast(90.0), reading(4.0, 2)])
+    assert history.items() == [reading(3.0, 1), forecast(90.0), reading(4.0, 2)]
+    history.prune(slot_start + timedelta(minutes=1))
+    assert history.items() == []
+    history.add([forecast(60.0)])
+    assert history.items() == [forecast(60.0)]

@@ -22,7 +22,15 @@ from tests.engine.support import (
     with_values,
 )
 from warning.areas import AreaIndex
-from warning.model import AlertState, Level, Observation, ObservationKind, Rule, TransitionKind
+from warning.model import (
+    AlertState,
+    EndReason,
+    Level,
+    Observation,
+    ObservationKind,
+    Rule,
+    TransitionKind,
+)
 from warning.rules.engine import evaluate
 
 COASTAL_ONLY = ("manggar", "lamaru")
@@ -65,15 +73,24 @@ def test_exercise_quake_fires_only_in_drill_mode(index: AreaIndex) -> None:
     assert transitions[0].status.alert_id.startswith("drill:gempa-kuat:")
 
 
-def test_quake_alert_expires_an_hour_after_the_quake(index: AreaIndex) -> None:
-    """Earthquakes are instantaneous: the alert resolves 1 h after the origin time."""
+def test_quake_alert_expires_an_hour_after_the_quake_without_an_all_clear(
+    index: AreaIndex,
+) -> None:
+    """Earthquakes are instantaneous: 1 h after the origin the alert expires, silently.
+
+    There is no all-clear for aftershocks: EXPIRED ends the alert but reaches no one.
+    """
     keeper = Keeper([quake_rule()], index)
     keeper.step(1, [quake(6.5)])
     assert keeper.step(59) == []
-    resolved = keeper.step(60)
-    assert kinds(resolved, "manggar") == ["resolved"]
-    assert resolved[0].previous_level is Level.WASPADA
-    assert "expired" in resolved[0].reason
+    expired = keeper.step(60)
+    assert kinds(expired, "manggar") == ["expired"]
+    assert expired[0].previous_level is Level.WASPADA
+    assert "expired" in expired[0].reason
+    assert expired[0].end_reason is EndReason.EXPIRED
+    assert not expired[0].kind.notifies
+    assert expired[0].kind.ends
+    assert keeper.status("manggar").state is AlertState.RESOLVED
     assert keeper.step(61) == []
 
 
@@ -81,7 +98,7 @@ def test_expire_after_overrides_the_default(index: AreaIndex) -> None:
     """A rule's `expire_after` counts from the event's time."""
     keeper = Keeper([quake_rule(expire_after=timedelta(minutes=20))], index)
     keeper.step(1, [quake(6.5)])
-    assert kinds(keeper.step(20), "manggar") == ["resolved"]
+    assert kinds(keeper.step(20), "manggar") == ["expired"]
 
 
 def test_quake_alert_expires_even_when_the_quake_is_no_longer_passed(index: AreaIndex) -> None:
@@ -90,7 +107,7 @@ def test_quake_alert_expires_even_when_the_quake_is_no_longer_passed(index: Area
     keeper.step(1, [quake(6.5)])
     keeper.history.clear()
     assert keeper.step(30) == []
-    assert kinds(keeper.step(61), "lamaru") == ["resolved"]
+    assert kinds(keeper.step(61), "lamaru") == ["expired"]
 
 
 def test_same_level_revision_of_a_quake_is_quiet(index: AreaIndex) -> None:
@@ -109,13 +126,18 @@ def test_revision_to_a_higher_level_escalates(index: AreaIndex) -> None:
     assert (transitions[0].previous_level, transitions[0].level) == (Level.WASPADA, Level.SIAGA)
 
 
-def test_revision_below_the_threshold_resolves(index: AreaIndex) -> None:
-    """A revision to M 5.8 no longer meets the rule: the alert resolves with that reason."""
+def test_revision_below_the_threshold_holds_the_quake_alert_until_it_expires(
+    index: AreaIndex,
+) -> None:
+    """A revision to M 5.8 no longer meets the rule, but a quake gets no all-clear.
+
+    The shaking is over either way: the alert stays (no SMS) and expires silently.
+    """
     keeper = Keeper([quake_rule()], index)
     keeper.step(1, [quake(6.1)])
-    transitions = keeper.step(3, [quake(5.8)])
-    assert kinds(transitions, "manggar") == ["resolved"]
-    assert "no longer meets" in transitions[0].reason
+    assert keeper.step(3, [quake(5.8)]) == []
+    assert keeper.status("manggar").state is AlertState.FIRING
+    assert kinds(keeper.step(60), "manggar") == ["expired"]
 
 
 def test_a_resolved_event_seen_again_stays_resolved(index: AreaIndex) -> None:
@@ -189,7 +211,8 @@ def test_pd4_ends_the_tsunami_alert(index: AreaIndex) -> None:
     keeper.step(1, [tsunami("siaga", 1, COASTAL_ONLY)])
     transitions = keeper.step(90, [tsunami("ended", 4, ())])
     assert kinds(transitions) == ["resolved", "resolved"]
-    assert transitions[0].reason == "BMKG ended the warning"
+    assert transitions[0].reason == "BMKG ended the warning (PD-4)"
+    assert transitions[0].end_reason is EndReason.ENDED_BY_SOURCE
     assert transitions[0].level is Level.SIAGA
 
 
@@ -211,11 +234,28 @@ def test_an_older_bulletin_while_firing_changes_nothing(index: AreaIndex) -> Non
     assert keeper.step(7, [tsunami("waspada", 1, COASTAL_ONLY)]) == []
 
 
-def test_a_new_bulletin_at_the_same_level_updates(index: AreaIndex) -> None:
-    """PD-2 repeating SIAGA is relayed as an update."""
+def test_a_same_level_bulletin_with_only_revised_figures_is_quiet(index: AreaIndex) -> None:
+    """PD-2 repeating SIAGA with a revised magnitude changes nothing anyone does."""
     keeper = Keeper([tsunami_rule()], index)
     keeper.step(1, [tsunami("siaga", 1, COASTAL_ONLY)])
-    assert kinds(keeper.step(20, [tsunami("siaga", 2, COASTAL_ONLY)]), "manggar") == ["updated"]
+    revised = tsunami("siaga", 2, COASTAL_ONLY, time=at(20))
+    revised = replace(revised, values={**revised.values, "magnitude": 7.4, "depth_km": 73})
+    assert keeper.step(20, [revised]) == []
+
+
+def test_a_same_level_bulletin_with_a_new_arrival_time_updates(index: AreaIndex) -> None:
+    """PD-2 at SIAGA with a new estimated arrival is news: an update, marked UPDATED."""
+    keeper = Keeper([tsunami_rule()], index)
+    first = tsunami("siaga", 1, COASTAL_ONLY)
+    keeper.step(
+        1, [replace(first, values={**first.values, "arrival_time": "2025-03-01T00:40:00+00:00"})]
+    )
+    second = tsunami("siaga", 2, COASTAL_ONLY, time=at(20))
+    second = replace(second, values={**second.values, "arrival_time": "2025-03-01T00:35:00+00:00"})
+    transitions = keeper.step(20, [second])
+    assert kinds(transitions, "manggar") == ["updated"]
+    assert transitions[0].facts is not None
+    assert transitions[0].facts.bulletin == "PD-2"
 
 
 def test_a_bulletin_no_longer_naming_balikpapan_resolves_there(index: AreaIndex) -> None:
@@ -223,8 +263,9 @@ def test_a_bulletin_no_longer_naming_balikpapan_resolves_there(index: AreaIndex)
     keeper = Keeper([tsunami_rule()], index)
     keeper.step(1, [tsunami("siaga", 1, COASTAL_ONLY)])
     transitions = keeper.step(30, [tsunami("siaga", 2, ("manggar",))])
-    assert kinds(transitions) == ["updated", "resolved"]
-    assert transitions[1].reason == "the latest bulletin no longer names this area"
+    assert kinds(transitions) == ["resolved"]
+    assert transitions[0].reason == "the latest bulletin no longer names this area"
+    assert transitions[0].end_reason is EndReason.NO_LONGER_NAMED
 
 
 def test_tsunami_without_pd4_times_out_after_12_hours(index: AreaIndex) -> None:
@@ -382,7 +423,7 @@ def test_with_clear_when_a_bulletin_dropping_the_area_keeps_it_firing(index: Are
     """A bulletin no longer naming Balikpapan is not clear_when: the alert waits for PD-4."""
     keeper = Keeper([tsunami_rule(clear_when=cond("level", "==", "ended"))], index)
     keeper.step(1, [tsunami("siaga", 1, COASTAL_ONLY)])
-    assert kinds(keeper.step(30, [tsunami("siaga", 2, ("manggar",))])) == ["updated"]
+    assert keeper.step(30, [tsunami("siaga", 2, ("manggar",))]) == []
     assert keeper.status("lamaru").state is AlertState.FIRING
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.engine.support import T0, at, quake, rain, tsunami
-from warning.rules.events import bulletin, merge, merge_events, same_quake
+from warning.rules.events import (
+    bulletin,
+    merge,
+    merge_events,
+    origin_time,
+    same_quake,
+    same_tsunami,
+)
 
 LATER = T0 + timedelta(seconds=30)
 
@@ -74,3 +81,10 @@ def test_bulletin_numbers_from_numbers_and_words() -> None:
     """2, "3" and 4.0 are bulletins; missing or words are 0; True is not a number."""
     assert [bulletin(2), bulletin("3"), bulletin(4.0)] == [2.0, 3.0, 4.0]
     assert [bulletin(None), bulletin("PD"), bulletin(True)] == [0.0, 0.0, 0.0]
+
+
+def test_a_bulletin_with_an_unreadable_origin_matches_by_id_only() -> None:
+    """Bulletins without a readable stated origin are grouped by event id, never guessed."""
+    stated = {"epicenter_lon": 118.6, "epicenter_lat": -2.5}
+    assert origin_time({"origin_time": "kemarin"}) is None
+    assert not same_tsunami({**stated, "origin_time": "kemarin"}, stated)

@@ -118,3 +118,11 @@ def test_uses_distance_looks_inside_combinations() -> None:
     nested = AnyOf((cond("magnitude", ">=", 6), AllOf((cond("distance_km", "<", 50),))))
     assert uses_distance([None, nested])
     assert not uses_distance([cond("magnitude", ">=", 6), None])
+
+
+def test_an_amount_over_a_longer_period_is_no_part_of_a_shorter_window() -> None:
+    """150 mm in a 3-hour slot is not 150 mm in one hour; in a 3-hour window it counts whole."""
+    slot = obs(RAIN, {"precipitation_mm": 150.0, "period_s": 10800}, area_ids=("manggar",))
+    reading = Reading(slot, "manggar", None, (slot,))
+    assert not holds(cond("precipitation_mm", ">=", 10, timedelta(hours=1), "sum"), reading)
+    assert holds(cond("precipitation_mm", ">=", 150, timedelta(hours=3), "sum"), reading)

@@ -9,15 +9,20 @@ alert, and enqueue nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import threading
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import FIXTURES, PD1, Rig, make_rig, write_settings
+from tests.daemon.pipeline_support import FIXTURES, PD1, Clock, Rig, make_rig, write_settings
 from tests.support.peers import Fault, FeedServer
 from tests.support.peers.config import COASTAL, free_port
+from warning.daemon.schedule import Daemon
 from warning.model import FeedHealth
 
 #: Adapters fetched from one URL, with a recorded payload each.
@@ -44,6 +49,8 @@ FAILING = {
     "connection reset": Fault(reset=True),
     "50 MB body": Fault(oversize_bytes=50_000_000),
     "wrong schema": Fault(body=b'{"features": "none", "Infogempa": 3, "info": []}'),
+    # Python refuses integers of more than 4,300 digits: a ValueError, not a JSONDecodeError.
+    "integer of 5,000 digits": Fault(body=b'{"Infogempa": ' + b"9" * 5000 + b"}"),
 }
 
 #: Payload faults that parse: the poll succeeds, the items are rejected or change nothing.
@@ -148,3 +155,112 @@ def test_an_outage_longer_than_down_after_failures_never_resolves(
     assert rig.store.feed("inatews").health is FeedHealth.DOWN
     assert notices == len(officials)
     assert rig.firing() == firing
+
+
+def test_an_unforeseen_error_in_a_poll_is_a_feed_failure(tmp_path: Path) -> None:
+    """A URL requests cannot prepare raises no FeedError: still a failure, down, officials told.
+
+    Before, such an exception escaped the poll as a `job.failed` log line and the
+    feed stayed `ok` for ever.
+    """
+    settings = write_settings(tmp_path, {"inatews": "http://[::1"})
+    rig = make_rig(settings)
+    results = [rig.pipeline.poll("inatews") for _ in range(3)]
+    record = rig.store.feed("inatews")
+    officials = [c for c in rig.pipeline.config.contacts if c.group == "officials"]
+    print(f"injected an unpreparable URL on inatews; saw {[r.error for r in results]}")
+    assert not any(r.ok for r in results)
+    assert record.health is FeedHealth.DOWN
+    assert len(rig.outbox("sms")) == len(officials)
+
+
+@pytest.mark.parametrize("name", ["inatews", "usgs"])
+def test_a_trickling_server_is_cut_off_at_the_total_deadline(
+    peers: tuple[Rig, FeedServer], name: str
+) -> None:
+    """One byte every 1.5 s never trips a read timeout; the 2 s total deadline ends the poll."""
+    rig, feeds = peers
+    rig.pipeline.client.settings = dataclasses.replace(
+        rig.settings.http, total_timeout_s=2.0, read_timeout_s=2.0
+    )
+    feeds.fault(f"/{name}", Fault(trickle_s=1.5))
+    outcome: list[bool] = []
+    started = time.monotonic()
+    poll = threading.Thread(target=lambda: outcome.append(rig.pipeline.poll(name).ok), daemon=True)
+    poll.start()
+    poll.join(timeout=15)
+    took = time.monotonic() - started
+    print(f"injected a 1.5 s/byte trickle on {name}; saw the poll end after {took:.1f} s")
+    assert not poll.is_alive()
+    assert outcome == [False]
+    assert took < 6
+    assert rig.store.feed(name).health is FeedHealth.DEGRADED
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_a_redirect_to_another_host_is_refused(peers: tuple[Rig, FeedServer], name: str) -> None:
+    """A 302 to `localhost` (another host name than the feed's 127.0.0.1) is never followed."""
+    rig, feeds = peers
+    with FeedServer() as elsewhere:
+        elsewhere.serve(f"/{name}", ADAPTERS[name])
+        target = f"http://localhost:{elsewhere.port}/{name}"
+        feeds.fault(f"/{name}", Fault(location=target))
+        result = rig.pipeline.poll(name)
+        print(f"injected a redirect to {target} on {name}; saw {result.error!r}")
+        assert elsewhere.received() == []
+    assert not result.ok
+    assert "another host" in (result.error or "")
+    assert rig.store.feed(name).health is FeedHealth.DEGRADED
+
+
+def test_a_feed_silent_past_its_bound_is_down_though_no_poll_failed(
+    peers: tuple[Rig, FeedServer],
+) -> None:
+    """No poll completes for 181 s (inatews every 30 s, down after 3, 60 s fetch deadline): down.
+
+    A hanging poll records no failure, so counting failures alone kept such a
+    feed `ok`; its silence is judged instead.  A late failure keeps it down
+    (no second notice); the next success recovers it (one notice).
+    """
+    rig, feeds = peers
+    rows = len(rig.outbox("sms"))
+    officials = [c for c in rig.pipeline.config.contacts if c.group == "officials"]
+    rig.clock.now += timedelta(seconds=179)
+    quiet = rig.pipeline.watch()
+    rig.clock.now += timedelta(seconds=2)
+    downed = rig.pipeline.watch()
+    health = rig.store.feed("inatews").health
+    print(f"injected 181 s of silence on inatews; saw watch {quiet} then {downed}, {health.value}")
+    assert (quiet, downed) == ([], ["inatews"])
+    assert health is FeedHealth.DOWN
+    assert len(rig.outbox("sms")) - rows == len(officials)
+    feeds.fault("/inatews", Fault(status=503, times=1))
+    assert not rig.pipeline.poll("inatews").ok
+    assert rig.store.feed("inatews").health is FeedHealth.DOWN
+    assert rig.pipeline.poll("inatews").ok
+    assert rig.store.feed("inatews").health is FeedHealth.OK
+    assert len(rig.outbox("sms")) - rows == 2 * len(officials)
+
+
+def test_healthz_judges_the_age_of_the_last_success(tmp_path: Path) -> None:
+    """/healthz turns 503 once a feed has had no success for its bound plus max_down_s.
+
+    Nothing failed in between (a poll that hangs records nothing): only the age
+    of the last success tells, and it is judged whether or not a poll completed.
+    """
+    with FeedServer() as feeds:
+        feeds.serve("/inatews", PD1)
+        settings = write_settings(tmp_path, {"inatews": feeds.url_for("/inatews")})
+        clock = Clock()
+        daemon = Daemon(settings, clock=clock)
+        assert daemon.pipeline.poll("inatews").ok
+    daemon.heartbeat()
+    fine = daemon.health()
+    bound = 30 * (3 + 1) + settings.http.total_timeout_s + settings.health.max_down_s
+    clock.now += timedelta(seconds=bound + 1)
+    daemon.heartbeat()
+    report = daemon.health()
+    print(f"injected {bound + 1:.0f} s without a success; saw {dict(report.body)['problems']}")
+    assert fine.healthy
+    assert not report.healthy
+    assert any("inatews" in problem for problem in report.body["problems"])

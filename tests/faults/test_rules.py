@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,49 @@ def test_a_reload_with_a_malformed_file_keeps_the_last_good_rules(
     assert not accepted
     assert daemon.pipeline.config is before
     assert len(before.rules) > 0
+
+
+def test_a_rule_without_a_condition_is_refused_with_its_position(
+    tmp_path: Path, areas: object
+) -> None:
+    """`areas: all`, AWAS and sirens with no `when`: an error at the rule, saying what to add."""
+    path = tmp_path / "gempa-semua.yaml"
+    path.write_text(
+        "- id: gempa-semua\n"
+        "  name: Semua gempa\n"
+        "  description: forgot the threshold\n"
+        "  kind: earthquake\n"
+        "  areas: all\n"
+        "  level: awas\n"
+        "  actions: [siren, sms]\n"
+        '  message: {id: "{level}: gempa di {area}. Keluar dari bangunan."}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_rules([path], areas)  # type: ignore[arg-type]
+    problems = [str(p) for p in caught.value.problems]
+    print(f"injected a rule without when; saw {problems}")
+    assert problems == [
+        f'{path}:1:3: rule "gempa-semua": no condition: without "when" the rule fires on every '
+        'observation of its kind; add one (e.g. when: {value: magnitude, ">=": 5.0})'
+    ]
+
+
+def test_a_rule_file_over_the_size_limit_is_refused_before_parsing(
+    tmp_path: Path, areas: object
+) -> None:
+    """A 1.5 MB rule file is one error at line 1 (split it), found without reading the YAML."""
+    rule = (ROOT / "rules" / "cuaca.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "besar.yaml"
+    path.write_text(rule * (1_500_000 // len(rule) + 1), encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        load_rules([path], areas)  # type: ignore[arg-type]
+    took = time.monotonic() - started
+    problems = [str(p) for p in caught.value.problems]
+    print(f"injected a {path.stat().st_size} byte rule file; saw {problems} in {took:.3f} s")
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{path}:1:1: ")
+    assert "more than the 1,000,000" in problems[0]
+    assert "split it" in problems[0]
+    assert took < 0.5

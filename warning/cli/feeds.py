@@ -99,7 +99,7 @@ def _context(feed: Feed, settings: Settings, fetching: bool) -> FeedContext:
 def _areas(settings: Settings) -> AreaIndex | None:
     """The city's areas, or None (logged) when the file is missing or invalid."""
     try:
-        return load_areas(settings.areas_path)
+        return load_areas(settings.areas_path, settings.areas.min_polygon_share)
     except ConfigError as exc:
         log.warning("feeds.areas_unavailable", reason=str(exc), path=str(settings.areas_path))
         return None

@@ -18,6 +18,7 @@ import structlog
 
 from warning import __version__, log
 from warning.areas import AreaIndex, load_areas
+from warning.cli import console as console_cli
 from warning.cli import feeds as feeds_cli
 from warning.cli import ops as ops_cli
 from warning.cli import outbox as outbox_cli
@@ -28,8 +29,10 @@ from warning.daemon.schedule import Daemon, RunOptions
 from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import load_rules, read_rules, rule_files
+from warning.rules.bahasa import SUMMARY, localise
 from warning.rules.scenario import load_scenarios
-from warning.rules.schema import render_reference
+from warning.rules.schema import LANGUAGES, render_reference
+from warning.rules.templates import samples
 from warning.rules.testing import report, run_scenario
 from warning.settings import Settings, example_toml, load_settings
 from warning.store.records import StoreError
@@ -61,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_drill(sub)
     _add_status(sub)
     ops_cli.add_operations(sub)
+    console_cli.add_console(sub)
     return parser
 
 
@@ -103,7 +107,7 @@ def area_json(area: Area) -> dict[str, object]:
 
 
 def _load_areas(settings: Settings) -> AreaIndex:
-    return load_areas(settings.areas_path)
+    return load_areas(settings.areas_path, settings.areas.min_polygon_share)
 
 
 def _areas_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,9 +157,14 @@ def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     s = p.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
     c = s.add_parser("check", help="every mistake in rule files, with file:line:col")
     c.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories")
+    c.add_argument("--lang", choices=LANGUAGES, default="id", help="language (default: id)")
+    c.add_argument(
+        "--show", action="store_true", help="print every message rendered on sample facts"
+    )
     c.set_defaults(handler=_rules_check)
     r = s.add_parser("reference", help="print the rule-file reference (docs/rules.md)")
-    r.set_defaults(handler=lambda _a, _s: _print(render_reference(), end=""))
+    r.add_argument("--lang", choices=LANGUAGES, default="en", help="en: rules.md, id: aturan.md")
+    r.set_defaults(handler=lambda a, _s: _print(render_reference(a.lang), end=""))
     t = s.add_parser("test", help="run rule tests (scenarios) against the rules")
     t.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="scenario files or directories"
@@ -184,14 +193,22 @@ def _areas_or_none(settings: Settings) -> AreaIndex | None:
 def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
     """`warning rules check [PATH...]`: every problem, then a summary line."""
     paths = args.paths or [settings.rules_dir]
-    rules, problems = read_rules(paths, _areas_or_none(settings))
-    errors = print_problems(problems)
+    areas = _areas_or_none(settings)
+    rules, problems = read_rules(paths, areas)
+    for line in localise(problems, args.lang):
+        sys.stdout.write(f"{line}\n")
+    errors = sum(1 for p in problems if p.severity is Severity.ERROR)
+    words = SUMMARY[args.lang]
     warnings = len(problems) - errors
     if errors:
-        sys.stdout.write(f"{errors} error(s), {warnings} warning(s)\n")
+        sys.stdout.write(words["errors"].format(errors=errors, warnings=warnings) + "\n")
         return EXIT_INVALID
+    if args.show:
+        for line in samples(rules, areas):
+            sys.stdout.write(f"{line}\n")
     files = len(rule_files(paths))
-    sys.stdout.write(f"ok: {len(rules)} rule(s) in {files} file(s) ({warnings} warning(s))\n")
+    summary = words["ok"].format(rules=len(rules), files=files, warnings=warnings)
+    sys.stdout.write(summary + "\n")
     return EXIT_OK
 
 

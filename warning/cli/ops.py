@@ -14,7 +14,7 @@ from typing import TypeAlias
 from warning.model import Level, ObservationKind
 from warning.operations import OperationError
 from warning.operations.actions import Sending, SendRequest, alert_cancel, alert_send, siren_stop
-from warning.operations.audit import parse_since, to_csv
+from warning.operations.audit import parse_since, to_csv, write_private
 from warning.operations.delivery import DEFAULT_WAIT_S, actor
 from warning.settings import Settings
 from warning.store.records import StoreError, backup, export
@@ -122,15 +122,22 @@ def _add_audit(sub: Sub) -> None:
     e = s.add_parser("export", help="alerts, deliveries and operator actions on stdout")
     e.add_argument("--since", metavar="DATE", help="2026-03-01 (WITA) or an ISO time")
     e.add_argument("--format", choices=["csv", "json"], default="csv")
+    e.add_argument(
+        "--output", metavar="FILE", help="write FILE (owner-only, 0600) instead of stdout"
+    )
     e.set_defaults(handler=_guarded(_audit_export))
 
 
 def _audit_export(args: argparse.Namespace, settings: Settings) -> int:
     records = export(settings.state_path, parse_since(args.since))
     if args.format == "json":
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
     else:
-        sys.stdout.write(to_csv(records))
+        text = to_csv(records)
+    if args.output:
+        write_private(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 

@@ -42,7 +42,7 @@ def load_configuration(settings: Settings, *, starting: bool = False) -> Configu
     instead of refusing the start (a restart loop would warn no one); a
     reload keeps its all-or-nothing rule.
     """
-    areas = load_areas(settings.areas_path)
+    areas = load_areas(settings.areas_path, settings.areas.min_polygon_share)
     problems: list[Problem] = []
     rules: tuple[Rule, ...] = ()
     contacts: tuple[Contact, ...] = ()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,9 +22,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, Outcome, SendResult
-from warning.model import FeedHealth
+from warning.model import FeedHealth, Level
 from warning.settings import HealthSettings
 from warning.store import outbox
+from warning.store.console import firing
 from warning.store.sqlite import Store
 
 log = structlog.get_logger()
@@ -71,6 +72,32 @@ class Metrics:
         self.heartbeat = Gauge(
             "warning_heartbeat_timestamp_seconds", "Last scheduler heartbeat", registry=r
         )
+        self.alerts_firing = Gauge(
+            "warning_alerts_firing",
+            "Live (rule, kelurahan) alerts firing, by level",
+            ["level"],
+            registry=r,
+        )
+        self.kelurahan_alerted = Gauge(
+            "warning_kelurahan_alerted",
+            "Kelurahan whose highest live alert is at this level",
+            ["level"],
+            registry=r,
+        )
+
+    def set_firing(self, firing: Iterable[tuple[str, Level]]) -> None:
+        """Both firing gauges from the live (kelurahan, level) pairs firing now."""
+        pairs = list(firing)
+        highest: dict[str, Level] = {}
+        for area, level in pairs:
+            highest[area] = max(highest.get(area, level), level)
+        for level in Level:
+            self.alerts_firing.labels(level=level.value).set(
+                sum(1 for _, lv in pairs if lv is level)
+            )
+            self.kelurahan_alerted.labels(level=level.value).set(
+                sum(1 for lv in highest.values() if lv is level)
+            )
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
@@ -143,9 +170,18 @@ def _handler(metrics: Metrics, health: Callable[[], HealthReport]) -> type[BaseH
 class Monitor:
     """What the daemon tells about itself: metrics, heartbeat age, feed health, /healthz."""
 
-    def __init__(self, store: Store, *, drill: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        drill: bool,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        silent_feeds: Callable[[], list[str]] = list,
+    ) -> None:
         self.metrics = Metrics()
         self._store = store
+        self._clock = clock
+        self._silent_feeds = silent_feeds
         self._drill = drill
         self._heartbeat = time.monotonic()
         self._heartbeat_s = 60.0
@@ -158,6 +194,7 @@ class Monitor:
         """The scheduler runs: note it for /healthz and the heartbeat gauge."""
         self._heartbeat = time.monotonic()
         self.metrics.heartbeat.set(time.time())
+        self.outbox_gauges()
 
     def observe(self, delivery: Delivery, result: SendResult) -> None:
         """Count every delivery attempt by outcome; time accepted ones from enqueue."""
@@ -172,7 +209,8 @@ class Monitor:
         self._degraded.append(reason)
 
     def outbox_gauges(self) -> None:
-        """Outbox depth by status for /metrics."""
+        """Outbox depth by status and the live alerts firing, for /metrics."""
+        self.metrics.set_firing((f.area_id, f.level) for f in firing(self._store) if not f.drill)
         counts = {s: 0 for s in DeliveryStatus}
         for status, n in outbox.status_counts(self._store).items():
             counts[status] = n
@@ -180,18 +218,19 @@ class Monitor:
             self.metrics.outbox_depth.labels(status=status.value).set(n)
 
     def report(self) -> HealthReport:
-        """/healthz: a fresh heartbeat and no feed down for too long."""
+        """/healthz: a fresh heartbeat, no feed down or silent for too long."""
         age = time.monotonic() - self._heartbeat
         problems: list[str] = []
         if age > 3 * self._heartbeat_s:
             problems.append(f"scheduler heartbeat is {age:.0f} s old")
-        now = datetime.now(UTC)
+        now = self._clock()
         feeds = {}
         for record in self._store.feeds():
             feeds[record.feed] = record.health.value
             down_for = (now - record.health_since).total_seconds() if record.health_since else 0
             if record.health is FeedHealth.DOWN and down_for > self._max_down_s:
                 problems.append(f"feed {record.feed} down for {down_for:.0f} s")
+        problems += self._silent_feeds()
         waiting = outbox.oldest_retrying(self._store, ChannelKind.SMS)
         waited = (now - datetime.fromisoformat(waiting)).total_seconds() if waiting else 0.0
         if waited > self._max_delivery_wait_s:

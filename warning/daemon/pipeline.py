@@ -10,6 +10,7 @@ tick changes, and commits it atomically.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,10 +19,17 @@ from datetime import datetime, timedelta
 import structlog
 
 from warning.daemon.configuration import Configuration
-from warning.daemon.feedhealth import HealthChange, HealthPolicy, after_failure, after_success
+from warning.daemon.feedhealth import (
+    HealthChange,
+    HealthPolicy,
+    after_failure,
+    after_silence,
+    after_success,
+    overdue,
+)
 from warning.daemon.health import Metrics
 from warning.feeds import FEEDS, FeedContext, FeedError
-from warning.http import HttpClient
+from warning.http import HttpClient, Interrupted
 from warning.model import (
     WITA,
     AllOf,
@@ -30,12 +38,14 @@ from warning.model import (
     Expression,
     FeedHealth,
     Observation,
+    ObservationKind,
     Rule,
     Transition,
 )
-from warning.plan.planner import PlannedDelivery, operator_sms, plan
+from warning.plan.planner import PlannedDelivery, operator_sms, plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
+from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
 from warning.store.sqlite import Store, observation_body
 
@@ -49,9 +59,13 @@ MIN_HISTORY = timedelta(hours=13)
 
 
 def _policy(config: Configuration) -> HealthPolicy:
-    """When a feed counts as degraded or down, from the `[health]` section."""
+    """When a feed counts as degraded or down, from the `[health]` and `[http]` sections."""
     health = config.settings.health
-    return HealthPolicy(health.degraded_after_failures, health.down_after_failures)
+    return HealthPolicy(
+        health.degraded_after_failures,
+        health.down_after_failures,
+        config.settings.http.total_timeout_s,
+    )
 
 
 def history_span(rules: Iterable[Rule]) -> timedelta:
@@ -84,17 +98,33 @@ class History:
         # Identity -> observation; dicts keep insertion order, so this is also
         # the receipt order, and pruning never has to recompute identities.
         self._held: dict[str, Observation] = {}
+        # (source, event id) of a forecast slot -> identity of its newest version.
+        self._slots: dict[tuple[str, str], str] = {}
         self.add(observations)
 
     def add(self, observations: Iterable[Observation]) -> list[Observation]:
-        """Append the ones not seen before; return them."""
+        """Append the ones not seen before; return them.
+
+        A newer forecast of a slot replaces the older one: models run hourly for
+        days ahead, and keeping every version would grow the history (and each
+        evaluation) without telling the engine anything it uses.
+        """
         new: list[Observation] = []
         for observation in observations:
             key = _identity(observation)
             if key not in self._held:
+                self._supersede(observation, key)
                 self._held[key] = observation
                 new.append(observation)
         return new
+
+    def _supersede(self, observation: Observation, key: str) -> None:
+        """Forget the older version of a forecast slot that `observation` revises."""
+        if observation.kind is not ObservationKind.PRAKIRAAN:
+            return
+        older = self._slots.get((observation.source, observation.event_id))
+        self._held.pop(older or "", None)
+        self._slots[(observation.source, observation.event_id)] = key
 
     def without(self, observations: Iterable[Observation]) -> list[Observation]:
         """The ones of `observations` not yet held."""
@@ -103,6 +133,7 @@ class History:
     def prune(self, before: datetime) -> None:
         """Forget observations dated before `before` (future-dated forecasts stay)."""
         self._held = {k: o for k, o in self._held.items() if o.time >= before}
+        self._slots = {slot: k for slot, k in self._slots.items() if k in self._held}
 
     def items(self) -> list[Observation]:
         """Everything held, oldest received first."""
@@ -162,6 +193,8 @@ class Pipeline:
         self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
+        #: Feeds are judged silent from here at the earliest (not for time the daemon was off).
+        self.started = clock()
         self.history = History() if drill_run is not None else self._stored_history()
 
     def _stored_history(self) -> History:
@@ -182,6 +215,13 @@ class Pipeline:
                 parsed = [] if payload is None else feed.parse(payload, context)
             except FeedError as exc:
                 return self._failed(feed_name, exc.message, fetched_at)
+            except Interrupted:
+                raise
+            except Exception as exc:
+                # A payload that breaks an adapter in a way it did not foresee is still
+                # the feed's failure: health, the feed-down SMS, never a silent job error.
+                log.exception("feed.unexpected_error", feed=feed_name)
+                return self._failed(feed_name, f"{type(exc).__name__}: {exc}"[:300], fetched_at)
         fresh = self._usable(feed_name, parsed, fetched_at)
         try:
             result = self._evaluate(fresh, fetched_at, feed_name)
@@ -226,7 +266,9 @@ class Pipeline:
         self.metrics.feed_fetches.labels(feed=feed_name, outcome="failed").inc()
         self.metrics.feed_failures.labels(feed=feed_name).inc()
         with self._lock:
-            record, change = after_failure(self.store.feed(feed_name), error, now, self.policy)
+            before = self.store.feed(feed_name)
+            stale = self.silent_too_long(before, now) is not None
+            record, change = after_failure(before, error, now, self.policy, stale=stale)
             self._save_health(record, change)
         if change is None and record.failures > 1:
             log.debug("feed.failed", feed=feed_name, error=error, failures=record.failures)
@@ -271,7 +313,8 @@ class Pipeline:
                     drill=self.drill,
                     run=self.drill_run or "",
                 )
-                planned = self._plan(transitions, now) + self._health_notice(change)
+                audible = self._unsilenced(tx, transitions, now)
+                planned = self._plan(audible, now) + self._health_notice(change)
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
@@ -287,6 +330,19 @@ class Pipeline:
         return PollResult(
             feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
         )
+
+    def _unsilenced(
+        self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime
+    ) -> list[Transition]:
+        """Live transitions of silenced rules notify nobody (drills play as written)."""
+        if self.drill:
+            return list(transitions)
+        silenced = {s.rule_id for s in active_silences(tx, now)}
+        kept = unsilenced(transitions, self.config.rules, silenced)
+        for t in transitions:
+            if t not in kept:
+                log.warning("alert.silenced", rule=t.rule_id, area=t.area_id, kind=t.kind.value)
+        return kept
 
     def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
         """The deliveries the notifiable transitions imply."""
@@ -328,6 +384,34 @@ class Pipeline:
             self.on_enqueued()
 
     # -- feed health -------------------------------------------------------------------
+
+    def silent_too_long(self, record: FeedRecord, now: datetime) -> timedelta | None:
+        """How long an enabled feed has gone without a success, when longer than its bound."""
+        feed = self.config.settings.feeds.get(record.feed)
+        if feed is None or not feed.enabled:
+            return None
+        return overdue(record, now, self.started, feed.interval_s, self.policy)
+
+    def watch(self) -> list[str]:
+        """Mark down every enabled feed silent too long, even while its poll hangs.
+
+        Returns the feeds that went down now (officials are told once, as for failures).
+        """
+        if self.drill_run is not None:
+            return []
+        now = self.clock()
+        downed: list[str] = []
+        with self._lock:
+            for name in self.config.settings.feeds:
+                record = self.store.feed(name)
+                silent = self.silent_too_long(record, now)
+                if silent is None:
+                    continue
+                record, change = after_silence(record, now, silent)
+                if change is not None:
+                    self._save_health(record, change)
+                    downed.append(name)
+        return downed
 
     def _save_health(self, record: FeedRecord, change: HealthChange | None) -> None:
         """Store a failure's health; tell officials once when a feed goes down."""

@@ -38,14 +38,15 @@ from warning.daemon.configuration import (
     load_configuration,
     reload_configuration,
 )
-from warning.daemon.health import Monitor
+from warning.daemon.feedhealth import stale_after
+from warning.daemon.health import HealthReport, Monitor
 from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Pipeline, PollResult
 from warning.delivery import build_channels
 from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
-from warning.model import WITA, ConfigError
+from warning.model import WITA, ConfigError, FeedHealth
 from warning.plan.messages import render_plain
 from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
@@ -107,7 +108,9 @@ class Daemon:
         # Steady by default: a wall-clock step is not elapsed time for timeouts.
         clock = clock or SteadyClock()
         self.store = Store(settings.state_path)
-        self.monitor = Monitor(self.store, drill=options.drill)
+        self.monitor = Monitor(
+            self.store, drill=options.drill, clock=clock, silent_feeds=self.silent_feeds
+        )
         self.metrics = self.monitor.metrics
         config = load_configuration(settings, starting=True)
         self.scheduler: BaseScheduler = BlockingScheduler(
@@ -227,6 +230,7 @@ class Daemon:
                 misfire_grace_time=int(max(interval, 30)),
             )
         self._add("tick", self.pipeline.tick, TICK_S)
+        self._add("feed-watch", self.pipeline.watch, TICK_S)
         self._add("outbox", self.send_outbox, OUTBOX_IDLE_S)
         self._add("heartbeat", self.heartbeat, self._heartbeat_s())
         self._add("housekeeping", self.housekeeping, 3600)
@@ -374,6 +378,35 @@ class Daemon:
             states_dropped=dropped,
         )
         return True
+
+    # -- health ----------------------------------------------------------------------------
+
+    def silent_feeds(self) -> list[str]:
+        """Why /healthz fails for feeds that have had no success for too long (polled or not).
+
+        Silence is judged from the age of the last success, so a poll that hangs
+        (and so records no failure) still makes /healthz fail.  A feed already down
+        is the monitor's own finding and is not named twice.
+        """
+        now = self.pipeline.clock()
+        limit = self.settings.health.max_down_s
+        found: list[str] = []
+        for name in self.settings.feeds:
+            record = self.store.feed(name)
+            silent = self.pipeline.silent_too_long(record, now)
+            if silent is None or record.health is FeedHealth.DOWN:
+                continue
+            if (silent - self._stale_bound(name)).total_seconds() > limit:
+                found.append(f"feed {name}: no successful poll for {silent.total_seconds():.0f} s")
+        return found
+
+    def _stale_bound(self, name: str) -> timedelta:
+        """The silence after which feed `name` counts as down."""
+        return stale_after(self.settings.feeds[name].interval_s, self.pipeline.policy)
+
+    def health(self) -> HealthReport:
+        """/healthz as served (the monitor's report, judged at the pipeline's clock)."""
+        return self.monitor.report()
 
     # -- running ---------------------------------------------------------------------------
 

@@ -55,22 +55,22 @@ FEEDS: Mapping[str, Feed] = MappingProxyType(
             description="BMKG nowcast warnings (RSS + CAP 1.2)",
         ),
         "bmkg-forecast": Feed(
-            "bmkg-forecast", (K.RAINFALL, K.WIND), bmkg_forecast.parse, PayloadKind.JSON,
+            "bmkg-forecast", (K.PRAKIRAAN,), bmkg_forecast.parse, PayloadKind.JSON,
             fetch=bmkg_forecast.fetch, future_ok=True, needs_areas=True,
-            description="BMKG 3-hourly forecast per kelurahan",
+            description="BMKG 3-hourly forecast per kelurahan (prakiraan)",
         ),
         "open-meteo": Feed(
-            "open-meteo", (K.RAINFALL, K.WIND), open_meteo.parse_forecast, PayloadKind.JSON,
-            fetch=open_meteo.fetch_forecast, future_ok=True,
-            description="Open-Meteo hourly precipitation and wind (model)",
+            "open-meteo", (K.RAINFALL, K.WIND, K.PRAKIRAAN), open_meteo.parse_forecast,
+            PayloadKind.JSON, fetch=open_meteo.fetch_forecast, future_ok=True, needs_areas=True,
+            description="Open-Meteo hourly rain and wind per kelurahan (model; ahead: prakiraan)",
         ),
         "open-meteo-marine": Feed(
             "open-meteo-marine", (K.SEA_LEVEL,), open_meteo.parse_marine, PayloadKind.JSON,
-            fetch=open_meteo.fetch_marine, future_ok=True,
+            fetch=open_meteo.fetch_marine, future_ok=True, needs_areas=True,
             description="Open-Meteo marine sea level and waves (model, not observed)",
         ),
         "big-tide": Feed(
-            "big-tide", (K.SEA_LEVEL,), big_tide.parse, PayloadKind.TEXT,
+            "big-tide", (K.SEA_LEVEL,), big_tide.parse, PayloadKind.TEXT, needs_areas=True,
             description="BIG tide gauge CSV (observed)",
         ),
     }

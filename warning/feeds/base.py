@@ -9,6 +9,7 @@ one bad row never hides the good ones.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 import structlog
 
 from warning.http import FeedError, HttpClient, PayloadKind
-from warning.model import Area, Observation, ObservationKind, Ring
+from warning.model import WITA, Area, Observation, ObservationKind, Ring, Value
 from warning.settings import FeedSettings
 
 log = structlog.get_logger()
@@ -37,11 +38,20 @@ class AreaLookup(Protocol):
     def areas(self) -> tuple[Area, ...]:
         """Every kecamatan and kelurahan."""
 
-    def intersecting(self, rings: Sequence[Ring], /) -> tuple[str, ...]:
-        """Kelurahan ids touched by (lon, lat) rings."""
+    def covering(self, rings: Sequence[Ring], named_kecamatan: Sequence[str], /) -> tuple[str, ...]:
+        """Kelurahan ids covered (a real share, or a named kecamatan) by (lon, lat) rings."""
 
-    def centroid(self, area_id: str, /) -> tuple[float, float]:
-        """(lon, lat) of an area's centroid."""
+    def select(self, selector: str | Sequence[str], /) -> tuple[str, ...]:
+        """Kelurahan ids of a selector (all, coastal, an id, a kecamatan, a list)."""
+
+    def kecamatan_named(self, text: str, /) -> tuple[str, ...]:
+        """Ids of the kecamatan a text names."""
+
+    def interior_point(self, area_id: str, /) -> tuple[float, float]:
+        """(lon, lat) of a point surely inside the area."""
+
+    def seaward_point(self, area_id: str, offshore_km: float, /) -> tuple[float, float]:
+        """(lon, lat) at sea off a coastal kelurahan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,27 @@ class FeedContext:
     def option(self, key: str) -> Any:
         """A feed-specific option (validated and defaulted by warning.settings)."""
         return self.settings.options[key]
+
+
+#: Words by which BMKG labels an exercise or test in a bulletin's text ("Hanya TEST
+#: Event, Warning Tsunami PD-1", 2018-07-11, with status Actual): whole words only, any
+#: case, so "TESTAMENT" or "kontestan" never match.
+_EXERCISE_WORDS = re.compile(
+    r"(?<![A-Za-z0-9])(test|testing|latihan|exercise)(?![A-Za-z0-9])", re.IGNORECASE
+)
+
+
+def is_exercise(status: str | None, *texts: object) -> bool:
+    """True when a message is an exercise: `status` is not Actual, or its text says so.
+
+    `status` is None for feeds that carry none (BMKG's gempa files).  `texts`
+    are the subject, headline, description, area text... of the message (None
+    and non-text values are ignored).  A message labelled a test only in its
+    text is never live, whatever its `status`.
+    """
+    if status is not None and status.strip().casefold() != "actual":
+        return True
+    return any(isinstance(t, str) and _EXERCISE_WORDS.search(t) for t in texts)
 
 
 class ItemError(ValueError):
@@ -207,6 +238,27 @@ def as_object(value: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise FeedError(f"{what} is not an object")
     return value
+
+
+def forecast_slot(start: datetime, end: datetime, issued: datetime | None) -> dict[str, Value]:
+    """The values that place a forecast in time: its slot, period and lead time.
+
+    `valid_from` / `valid_until` are ISO UTC; `slot_wita` is the slot as people
+    read it ("10/03 14.00-17.00 WITA"); `period_s` is what the amounts cover
+    (a 3-hour total stays a 3-hour total); `lead_s` counts from `issued` (the
+    analysis, or the hour of the fetch) to the slot's start, and is left out
+    when the issue time is unknown.
+    """
+    local_start, local_end = start.astimezone(WITA), end.astimezone(WITA)
+    values: dict[str, Value] = {
+        "period_s": int((end - start).total_seconds()),
+        "valid_from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "valid_until": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "slot_wita": f"{local_start:%d/%m %H.%M}-{local_end:%H.%M} WITA",
+    }
+    if issued is not None:
+        values["lead_s"] = max(0, int((start - issued).total_seconds()))
+    return values
 
 
 def kelurahan_ids(context: FeedContext, source: str) -> tuple[str, ...]:

@@ -8,6 +8,10 @@ Quirks handled (../shared/FEEDS.md C1; syahperdana/BIGTIDE):
   `spike_tolerance_m`) with that sensor's previous reading; a row counts when
   at least one sensor does, and its level is the mean of the agreeing sensors.
 - Values are relative to the gauge's zero, named in `datum`.
+- The station lies in Balikpapan bay, outside every kelurahan: a reading
+  stands for the coastal kelurahan set in the `areas` option (ids or
+  selectors), which is what it reaches; the station's point is kept for
+  information.  Without the areas loaded it stays a point.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, datetime, timezone
 
 from warning.feeds.base import FeedContext, ItemError, in_range, lon_lat, number, reject, rounded
 from warning.http import FeedError, decode_text
-from warning.model import WIB, WITA, Observation, ObservationKind, Value, utc
+from warning.model import WIB, WITA, Coverage, Observation, ObservationKind, Value, utc
 
 ZONES = {"UTC": UTC, "WIB": WIB, "WITA": WITA}
 #: Sensor readings outside this range (metres) are instrument garbage.
@@ -88,6 +92,8 @@ def _filtered(source: str, readings: list[_Reading], context: FeedContext) -> li
     tolerance = float(context.option("spike_tolerance_m"))
     station = str(context.option("station"))
     lon, lat = lon_lat(context.option("station_lon"), context.option("station_lat"))
+    area_ids = _represented(context)
+    coverage = Coverage.AREAS if area_ids else Coverage.POINT
     found: list[Observation] = []
     previous: tuple[float | None, ...] = ()
     for when, sensors in sorted(readings, key=lambda r: r[0]):
@@ -105,8 +111,23 @@ def _filtered(source: str, readings: list[_Reading], context: FeedContext) -> li
             "datum": "gauge zero",
         }
         event = f"big-tide:{station}:{when:%Y%m%dT%H%M%SZ}"
-        found.append(Observation(source, ObservationKind.SEA_LEVEL, event, when, values, lon, lat))
+        found.append(
+            Observation(
+                source, ObservationKind.SEA_LEVEL, event, when, values, lon, lat,
+                area_ids=area_ids, coverage=coverage,
+            )
+        )  # fmt: skip
     return found
+
+
+def _represented(context: FeedContext) -> tuple[str, ...]:
+    """The kelurahan the gauge stands for (the `areas` option), () without the areas."""
+    if context.areas is None:
+        return ()
+    try:
+        return context.areas.select([str(a) for a in context.option("areas")])
+    except KeyError as exc:
+        raise FeedError(f"[feeds.{context.settings.name}] areas: {exc.args[0]}") from None
 
 
 def _agrees(value: float, previous: tuple[float | None, ...], index: int, tol: float) -> bool:

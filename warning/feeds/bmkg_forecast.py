@@ -7,6 +7,11 @@ tests use a synthetic one in the documented shape):
   and `timezone` vary by region.
 - `tp` is precipitation in mm per 3-hour slot; `ws` is wind speed in km/h
   (converted to m/s); negative rain is rejected.
+- Every slot is a forecast, even one already past: one `prakiraan` per slot
+  (kind PRAKIRAAN, never rainfall), dated at the slot's start (`utc_datetime`,
+  e.g. 06:00 UTC = 14.00-17.00 WITA), with `period_s` 10800 (a 3-hour total,
+  never an hourly rate), `valid_from` / `valid_until` and `lead_s` from the
+  analysis (`analysis_date`, read as UTC) to the slot's start.
 - A forecast version is (`adm4`, `analysis_date`): when a payload holds more
   than one analysis for a kelurahan, only the newest is used.  Event ids are
   (adm4, slot time), so a newer analysis replaces the older one's slots.
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -30,6 +35,7 @@ from warning.feeds.base import (
     as_object,
     each_item,
     field,
+    forecast_slot,
     in_range,
     lon_lat,
     number,
@@ -38,11 +44,12 @@ from warning.feeds.base import (
     text,
 )
 from warning.http import FeedError, HttpClient, PayloadKind, parse_json
-from warning.model import Observation, ObservationKind
+from warning.model import Observation, ObservationKind, Value, utc
 
 log = structlog.get_logger()
 
 SLOT_S = 3 * 3600
+SLOT = timedelta(seconds=SLOT_S)
 KMH = 1 / 3.6
 
 
@@ -93,25 +100,30 @@ def _where(place: Mapping[str, Any], context: FeedContext) -> tuple[str, ...] | 
 
 def _slot(
     source: str, slot: Any, place: Mapping[str, Any], where: tuple[Any, ...]
-) -> tuple[Observation, Observation]:
-    """(rainfall, wind) for one 3-hour slot."""
-    when = _utc(text(slot, "utc_datetime"))
+) -> tuple[Observation]:
+    """The prakiraan of one 3-hour slot (rain total and wind)."""
+    start = _utc(text(slot, "utc_datetime"))
     rain = in_range(number(field(slot, "tp"), "tp"), 0.0, 1000.0, "tp (mm)")
     wind = in_range(number(field(slot, "ws"), "ws"), 0.0, 400.0, "ws (km/h)")
-    event = f"bmkg-forecast:{place.get('adm4')}:{when:%Y%m%dT%H%MZ}"
+    event = f"bmkg-forecast:{place.get('adm4')}:{start:%Y%m%dT%H%MZ}"
     located: dict[str, Any] = (
         {"area_ids": where} if isinstance(where[0], str) else {"lon": where[0], "lat": where[1]}
     )
-    return (
-        Observation(
-            source, ObservationKind.RAINFALL, event, when,
-            {"precipitation_mm": rounded(rain, 2), "period_s": SLOT_S}, **located,
-        ),
-        Observation(
-            source, ObservationKind.WIND, event, when,
-            {"wind_speed_ms": rounded(wind * KMH, 2)}, **located,
-        ),
-    )  # fmt: skip
+    values: dict[str, Value] = {
+        "precipitation_mm": rounded(rain, 2),
+        "wind_speed_ms": rounded(wind * KMH, 2),
+        **forecast_slot(start, start + SLOT, _analysed(slot)),
+    }
+    return (Observation(source, ObservationKind.PRAKIRAAN, event, start, values, **located),)
+
+
+def _analysed(slot: Mapping[str, Any]) -> datetime | None:
+    """`analysis_date` "2026-10-08T00:00:00" as UTC, None when missing or unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(slot.get("analysis_date")))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else utc(moment)
 
 
 def _utc(value: str) -> datetime:

@@ -12,7 +12,12 @@ infoBMKG/data-gempabumi):
   a time more than 5 minutes after `fetched_at` rejects the row.
 - `Magnitude` and `Kedalaman` ("10 km") are strings; float noise is rounded.
 - `Potensi`: see `seismic.tsunami_potential`; gempadirasakan rows have none.
-- `Dirasakan` MMI lists ("II-III Bengkulu Utara, III Bima") give `mmi`.
+- A row whose `Wilayah`, `Potensi` or `Dirasakan` says TEST / LATIHAN /
+  EXERCISE is an exercise (the files carry no status).
+- `Dirasakan` MMI lists ("II-III Bengkulu Utara, III Bima") give `mmi` (the highest
+  anywhere), `felt` (the text as BMKG wrote it) and `felt_mmi_balikpapan` (the
+  upper end of Balikpapan's own entry, "II-III Balikpapan" is 3); `Potensi` as
+  written is `potensi`, BMKG's verdict in BMKG's words.
 - No event id: revised and repeated rows of one quake (origin within 5 s and
   0.1 deg) become one event.  The feed lists newest first, so the first-listed
   row's parameters win; the event id comes from the group's earliest origin
@@ -21,6 +26,7 @@ infoBMKG/data-gempabumi):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +41,7 @@ from warning.feeds.base import (
     depth_km,
     each_item,
     field,
+    is_exercise,
     item_object,
     lon_lat,
     magnitude,
@@ -106,9 +113,17 @@ def _quake(source: str, row: Any, context: FeedContext) -> Observation:
         "tsunami_potential": tsunami_potential(_optional(row, "Potensi")),
         "region": _optional(row, "Wilayah"),
     }
-    mmi = max_mmi(_optional(row, "Dirasakan"))
+    felt = _optional(row, "Dirasakan")
+    mmi = max_mmi(felt)
     if mmi is not None:
         values["mmi"] = mmi
+    here = felt_mmi(felt, CITY)
+    if here is not None and felt is not None:
+        values["felt"] = felt
+    if here is not None:
+        values["felt_mmi_balikpapan"] = here
+    if (potensi := _optional(row, "Potensi")) is not None:
+        values["potensi"] = potensi
     return Observation(
         source=source,
         kind=ObservationKind.EARTHQUAKE,
@@ -117,7 +132,27 @@ def _quake(source: str, row: Any, context: FeedContext) -> Observation:
         values=values,
         lon=lon,
         lat=lat,
+        # The files have no status: a test quake is known only by its text.
+        exercise=is_exercise(None, *(row.get(k) for k in ("Wilayah", "Potensi", "Dirasakan"))),
     )
+
+
+#: The place name of our city in BMKG's `Dirasakan` lists.
+CITY = "Balikpapan"
+
+
+def felt_mmi(felt: str | None, place: str) -> int | None:
+    """MMI BMKG reports for `place` in a `Dirasakan` list ("II-III Balikpapan, III Penajam").
+
+    Entries are comma-separated "<roman or range> <place>"; a range counts as its
+    upper end.  The place must be the entry's whole name (any case), so "Penajam
+    Paser Utara" is not Balikpapan.  None when the place is not listed.
+    """
+    for entry in (felt or "").split(","):
+        match = re.fullmatch(r"\s*([IVX]+(?:\s*-\s*[IVX]+)?)\s+(.+?)\s*", entry)
+        if match and match.group(2).lower() == place.lower():
+            return max_mmi(match.group(1))
+    return None
 
 
 def _optional(row: Mapping[str, Any], key: str) -> str | None:
@@ -207,4 +242,5 @@ def _merged(group: list[Observation]) -> Observation:
         values=newest.values,
         lon=newest.lon,
         lat=newest.lat,
+        exercise=any(q.exercise for q in group),
     )

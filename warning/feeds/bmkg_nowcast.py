@@ -4,8 +4,12 @@ Quirks handled (../shared/FEEDS.md B3; OASIS CAP 1.2):
 - XML is parsed with defusedxml (no entities, no DTDs): the documents come
   from a web server we do not control.
 - Each `<area>` may carry several `<polygon>`s, each a closed ring of
-  space-separated **lat,lon** pairs; they become (lon, lat) rings and are
-  intersected with the kelurahan to give `area_ids`.
+  space-separated **lat,lon** pairs; they become (lon, lat) rings.  A kelurahan
+  is covered (in `area_ids`) when the polygons cover a real share of its area
+  (`[areas] min_polygon_share`), or when the CAP's text (areaDesc, headline,
+  description) names its kecamatan: BMKG lists affected kecamatan only there.
+- An exercise is a `status` other than Actual, or TEST / LATIHAN / EXERCISE
+  in the headline, description or areaDesc.
 - `msgType` Alert / Update / Cancel: Update and Cancel name the original in
   `<references>` ("sender,identifier,sent ..."), whose identifier becomes the
   event id so that every message of one warning is one event.
@@ -16,6 +20,12 @@ Quirks handled (../shared/FEEDS.md B3; OASIS CAP 1.2):
   documents not fetched before are requested (the rest are kept in the
   client).  `fetch` returns a bundle (JSON list of CAP texts) that `parse`
   accepts, as it accepts a single CAP document.
+- The index comes from a web server we do not control: links are followed only
+  to the allowed hosts (`allowed_hosts`, default the index's own host), and at
+  most `max_documents` documents and `max_bytes` bytes are held per poll, so a
+  huge or hostile index can neither reach inside our network nor exhaust memory.
+- In a bundle each document is judged alone: one that is not CAP, has no
+  identifier or is not UTF-8 is logged and skipped, and the others still count.
 """
 
 from __future__ import annotations
@@ -24,32 +34,63 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from warning.feeds.base import FeedContext, ItemError, each_item, in_range, number, reject
+import structlog
+
+from warning.feeds.base import (
+    FeedContext,
+    ItemError,
+    each_item,
+    in_range,
+    is_exercise,
+    number,
+    reject,
+)
 from warning.http import FeedError, HttpClient, PayloadKind, decode_text, parse_json, parse_xml
 from warning.model import Observation, ObservationKind, Ring, Value, utc
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 SOURCE = "bmkg-nowcast"
 
+log = structlog.get_logger()
+
 
 def parse(payload: bytes, context: FeedContext) -> list[Observation]:
     """Weather warnings from one CAP document or a fetched bundle of them."""
-    documents = _documents(payload)
-    found: list[Observation] = []
-    for document in documents:
-        found.extend(_alert(document, context))
-    return found
+    if payload.lstrip()[:1] not in (b"[", b"{"):
+        return _alert(payload, context)
+    return _bundle(_documents(payload), context)
 
 
 def _documents(payload: bytes) -> list[bytes]:
-    """The CAP documents in a payload: itself, or each text of a JSON bundle."""
-    if payload.lstrip()[:1] not in (b"[", b"{"):
-        return [payload]
+    """The CAP documents of a JSON bundle."""
     bundle = parse_json(payload)
     if not isinstance(bundle, list) or not all(isinstance(item, str) for item in bundle):
         raise FeedError("a nowcast bundle must be a JSON list of CAP documents")
     return [item.encode("utf-8") for item in bundle]
+
+
+def _bundle(documents: Sequence[bytes], context: FeedContext) -> list[Observation]:
+    """Each document judged alone: a bad one is logged and skipped, the others count.
+
+    Only when documents were listed and none could be read is the poll a
+    failure: then BMKG's format or our reading of it is wrong, which is a
+    feed-health matter for operators.
+    """
+    if context.areas is None:
+        raise FeedError("bmkg-nowcast needs the areas (areas.geojson) to locate polygons")
+    found: list[Observation] = []
+    failed = 0
+    for document in documents:
+        try:
+            found.extend(_alert(document, context))
+        except FeedError as exc:
+            failed += 1
+            reject(SOURCE, f"CAP document skipped: {exc.message}", document[:200])
+    if documents and failed == len(documents):
+        raise FeedError(f"none of the {len(documents)} CAP documents listed could be read")
+    return found
 
 
 def _alert(document: bytes, context: FeedContext) -> list[Observation]:
@@ -94,15 +135,18 @@ def _info(header: dict[str, str], info: Any, context: FeedContext) -> Observatio
     }  # fmt: skip
     values["msg_type"] = header["msgType"] or None
     values["expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    texts = [info.findtext(f"{CAP}{tag}") or "" for tag in ("headline", "description", "event")]
+    texts += [area.text or "" for area in info.iter(f"{CAP}areaDesc")]
+    named = context.areas.kecamatan_named(" | ".join(texts))
     return Observation(
         source=SOURCE,
         kind=ObservationKind.WEATHER_WARNING,
         event_id=_original(header),
         time=_time(header["sent"], "sent"),
         values=values,
-        area_ids=context.areas.intersecting(polygons),
+        area_ids=context.areas.covering(polygons, named),
         polygons=tuple(polygons),
-        exercise=header["status"].lower() != "actual",
+        exercise=is_exercise(header["status"], *texts),
     )
 
 
@@ -150,20 +194,57 @@ def fetch(client: HttpClient, context: FeedContext) -> bytes | None:
     if index.unchanged:
         return None
     links = rss_links(index.body, str(context.option("province")))
-    kept = client.kept(SOURCE)
-    bodies = {link: kept[link] if link in kept else _cap(client, link) for link in links}
-    fetched = {link: body for link, body in bodies.items() if body is not None}
+    allowed = _allowed(links, _allowed_hosts(context))
+    fetched = _within_budget(client, allowed, context)
     client.keep(SOURCE, fetched)
-    return json.dumps([decode_text(body) for body in fetched.values()]).encode("utf-8")
+    return json.dumps([body.decode("utf-8-sig") for body in fetched.values()]).encode("utf-8")
 
 
-def _cap(client: HttpClient, link: str) -> bytes | None:
-    """One CAP document, or None (logged) when it cannot be fetched this time."""
+def _allowed_hosts(context: FeedContext) -> frozenset[str]:
+    """The hosts CAP links may point to: the configured ones, else the index's own."""
+    configured = [str(host).strip().lower() for host in context.option("allowed_hosts")]
+    return frozenset(configured or [urlsplit(context.settings.url).hostname or ""])
+
+
+def _allowed(links: Sequence[str], hosts: frozenset[str]) -> list[str]:
+    """The links on an allowed host; each other one is logged and never requested."""
+    kept: list[str] = []
+    for link in links:
+        if (urlsplit(link).hostname or "") in hosts:
+            kept.append(link)
+        else:
+            reject(SOURCE, f"CAP link to a host not in allowed_hosts ({sorted(hosts)})", link)
+    return kept
+
+
+def _within_budget(
+    client: HttpClient, links: Sequence[str], context: FeedContext
+) -> dict[str, bytes]:
+    """The documents of the first links, kept or fetched, within the poll's count and byte caps."""
+    most, budget = int(context.option("max_documents")), int(context.option("max_bytes"))
+    if len(links) > most:
+        log.warning("feed.capped", source=SOURCE, listed=len(links), read=most)
+    kept = client.kept(SOURCE)
+    held: dict[str, bytes] = {}
+    for link in links[:most]:
+        left = budget - sum(len(body) for body in held.values())
+        body = kept.get(link) or (_cap(client, link, left) if left > 0 else None)
+        if body is not None and len(body) <= left:
+            held[link] = body
+        elif body is not None or left <= 0:
+            reject(SOURCE, f"CAP document past the {budget} byte budget of a poll", link)
+    return held
+
+
+def _cap(client: HttpClient, link: str, max_bytes: int) -> bytes | None:
+    """One UTF-8 CAP document, or None (logged) when it cannot be had this time."""
     try:
-        return client.get(link, PayloadKind.XML, conditional=False).body
+        body = client.get(link, PayloadKind.XML, conditional=False, max_bytes=max_bytes).body
+        decode_text(body)
     except FeedError as exc:
         reject(SOURCE, f"CAP document not fetched: {exc.message}", link)
         return None
+    return body
 
 
 def rss_links(index: bytes, province: str) -> Sequence[str]:

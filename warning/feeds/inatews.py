@@ -7,10 +7,19 @@ Quirks handled (../shared/FEEDS.md A2, recorded payloads in tests/fixtures/inate
 - `wzarea` rows give a level per district (AWAS > SIAGA > WASPADA) and may be
   duplicated.  Which rows mean Balikpapan is a setting (province KALTIM and a
   district containing BALIKPAPAN, case-insensitive).  A tsunami warning's
-  `level` is Balikpapan's when named (and `area_ids` every kelurahan), else the
-  highest level listed (and no areas); it has no point: the epicentre goes into
-  `epicenter_lon` / `epicenter_lat`.
-- `status` other than "Actual" ("TES" in the IOWave23 exercise) is an exercise.
+  `level` is Balikpapan's when named (and `area_ids` every kelurahan), else
+  absent (and no areas); `names_balikpapan` says which.  The districts around
+  the city (setting `nearby`) give `nearby_level` (their highest) and `nearby`
+  (them with their levels), so officials hear of a warning next door.  It has
+  no point: the epicentre goes into `epicenter_lon` / `epicenter_lat`, the
+  stated origin into `origin_time` (later bulletins revise both: events.py
+  groups them by closeness).  Subjects `PD-3.1`, `PD-3.2` give bulletin 3.1, 3.2.
+- `status` other than "Actual" ("TES" in the IOWave23 exercise) is an exercise,
+  and so is a message whose subject, headline, description or area text says
+  TEST / LATIHAN / EXERCISE ("Hanya TEST Event, Warning Tsunami PD-1", 2018).
+- `wzarea` `date`/`time` (WIB) is the estimated arrival in each district:
+  Balikpapan's earliest becomes `arrival_time` (ISO UTC, `…Z`); it is absent
+  when Balikpapan is not named or its rows carry no readable time.
 - `point.coordinates` is **lon,lat** (the opposite of data.bmkg); times are
   non-ISO WIB: `date` "25-04-23" + `time` "03:00:57 WIB", `sent` "…T03:05:33WIB".
 - `eventid` differs per message of one quake, so the event id comes from the
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +41,7 @@ from warning.feeds.base import (
     as_object,
     depth_km,
     field,
+    is_exercise,
     kelurahan_ids,
     lon_lat,
     magnitude,
@@ -41,10 +52,14 @@ from warning.feeds.seismic import hemisphere_point, tsunami_potential, wib_clock
 from warning.http import FeedError, parse_json
 from warning.model import Level, Observation, ObservationKind, Value
 
-_BULLETIN = re.compile(r"tsunami\s+PD\s*-?\s*(\d)", re.I)
+_BULLETIN = re.compile(r"tsunami\s+PD\s*-?\s*(\d+(?:\.\d+)?)", re.I)
 _DMY = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{2}|\d{4})\s*$")
 _SENT = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})\s*WIB\s*$", re.I)
 ENDED = "ended"
+#: PD-4 ends a warning; there is no later bulletin.
+_LAST_BULLETIN = 4
+#: Nearby districts named in `nearby` before "dan N lain".
+_NEARBY_SHOWN = 2
 
 
 def parse(payload: bytes, context: FeedContext) -> list[Observation]:
@@ -66,7 +81,11 @@ def _observation(
     origin = wib_clock(_date(text(info, "date")), text(info, "time"))
     lon, lat = _epicentre(info)
     event = f"inatews:{origin:%Y%m%dT%H%M%SZ}:{lat:.1f},{lon:.1f}"
-    exercise = str(message.get("status", "")).strip().lower() != "actual"
+    exercise = is_exercise(
+        str(message.get("status", "")),
+        *(info.get(k) for k in ("subject", "headline", "description", "area", "event")),
+        *(row.get("district") for row in _rows(info.get("wzarea"))),
+    )
     bulletin = _bulletin(info.get("subject"))
     if bulletin is None:
         values: dict[str, Value] = {
@@ -78,7 +97,8 @@ def _observation(
         return Observation(
             source, ObservationKind.EARTHQUAKE, event, origin, values, lon, lat, exercise=exercise
         )
-    level, area_ids = _tsunami_level(source, info, bulletin, context)
+    rows = _zones(source, info.get("wzarea"))
+    level, area_ids, arrival = _tsunami_level(source, rows, bulletin, context)
     values = {
         "level": level,
         "bulletin": bulletin,
@@ -86,7 +106,13 @@ def _observation(
         "depth_km": depth_km(field(info, "depth")),
         "epicenter_lon": lon,
         "epicenter_lat": lat,
+        "origin_time": origin.isoformat(),
+        "region": _str(info.get("area")),
+        "names_balikpapan": bool(area_ids),
+        **_nearby(rows, context),
     }
+    if arrival is not None:
+        values["arrival_time"] = arrival.strftime("%Y-%m-%dT%H:%M:%SZ")
     sent = _sent(message.get("sent")) or origin
     return Observation(
         source,
@@ -132,48 +158,112 @@ def _epicentre(info: Mapping[str, Any]) -> tuple[float, float]:
     return hemisphere_point(text(info, "latitude"), text(info, "longitude"))
 
 
-def _bulletin(subject: Any) -> int | None:
-    """n of "Warning Tsunami PD-n" (1-4), None for other subjects."""
+def _bulletin(subject: Any) -> int | float | None:
+    """n of "Warning Tsunami PD-n" (1-4, and 3.1 for PD-3.1), None for other subjects."""
     match = _BULLETIN.search(subject) if isinstance(subject, str) else None
     if not match:
         return None
-    bulletin = int(match.group(1))
-    if not 1 <= bulletin <= 4:
-        raise ItemError(f"tsunami bulletin PD-{bulletin} is not 1-4")
-    return bulletin
+    number = float(match.group(1))
+    if not 1 <= number < _LAST_BULLETIN + 1:
+        raise ItemError(f"tsunami bulletin PD-{match.group(1)} is not 1-4")
+    return int(number) if number.is_integer() else number
 
 
 def _tsunami_level(
-    source: str, info: Mapping[str, Any], bulletin: int, context: FeedContext
-) -> tuple[str | None, tuple[str, ...]]:
-    """(level, area_ids): ended for PD-4; Balikpapan's level when named, else the highest."""
-    rows = _zones(source, info.get("wzarea"))
-    ours = [
-        level for province, district, level in rows if _is_balikpapan(province, district, context)
-    ]
+    source: str, rows: list[_Zone], bulletin: float, context: FeedContext
+) -> tuple[str | None, tuple[str, ...], datetime | None]:
+    """(level, area_ids, arrival): ended for PD-4; Balikpapan's level when named, else none;
+    Balikpapan's earliest estimated arrival (None when not named or not given)."""
+    ours = [row for row in rows if _is_balikpapan(row.province, row.district, context)]
     area_ids = kelurahan_ids(context, source) if ours else ()
-    if bulletin == 4:
-        return ENDED, area_ids
-    levels = ours or [level for _, _, level in rows]
-    return (max(levels).value if levels else None), area_ids
+    arrival = min((r.arrival for r in ours if r.arrival is not None), default=None)
+    if int(bulletin) == _LAST_BULLETIN:
+        return ENDED, area_ids, arrival
+    return (max(r.level for r in ours).value if ours else None), area_ids, arrival
 
 
-def _zones(source: str, raw: Any) -> list[tuple[str, str, Level]]:
-    """Distinct (province, district, level) rows; bad rows skipped with a reason."""
+def _nearby(rows: list[_Zone], context: FeedContext) -> dict[str, Value]:
+    """`nearby_level` and `nearby` from the rows naming a district around Balikpapan.
+
+    Districts read as people write them ("Penajam Paser Utara SIAGA"), highest
+    level first, at most two named so the text fits an SMS.
+    """
+    option = context.option("nearby")
+    entries = [option] if isinstance(option, str) else option
+    wanted = [_key(str(entry)).split(" ", 1) for entry in entries]
+    near: list[tuple[str, Level]] = []
+    for row in rows:
+        named = any(
+            len(w) == 2 and _key(row.province) == w[0] and w[1] in _key(row.district)
+            for w in wanted
+        )
+        if named and not _is_balikpapan(row.province, row.district, context):
+            near.append((row.district.replace("-", " ").title(), row.level))
+    ranked = sorted(dict.fromkeys(near), key=lambda pair: pair[1], reverse=True)
+    if not ranked:
+        return {"nearby_level": None, "nearby": None}
+    shown = [f"{district} {level.word}" for district, level in ranked[:_NEARBY_SHOWN]]
+    rest = len(ranked) - _NEARBY_SHOWN
+    text = ", ".join(shown) + (f" dan {rest} lain" if rest > 0 else "")
+    return {"nearby_level": ranked[0][1].value, "nearby": text}
+
+
+def _key(text: str) -> str:
+    """Upper case with '-' as ' ' and single spaces: BMKG writes both."""
+    return " ".join(text.upper().replace("-", " ").split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Zone:
+    """One wzarea row: a district, its level and its estimated arrival (UTC)."""
+
+    province: str
+    district: str
+    level: Level
+    arrival: datetime | None
+
+
+def _rows(raw: Any) -> list[Mapping[str, Any]]:
+    """The wzarea rows that are objects (the rest are rejected by `_zones`)."""
+    return [row for row in raw if isinstance(row, Mapping)] if isinstance(raw, list) else []
+
+
+def _zones(source: str, raw: Any) -> list[_Zone]:
+    """Distinct wzarea rows; bad rows skipped with a reason."""
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise FeedError("info.wzarea is not a list")
-    rows: list[tuple[str, str, Level]] = []
+    rows: list[_Zone] = []
     for item in raw:
         try:
-            row = (text(item, "province"), text(item, "district"), _level(text(item, "level")))
+            row = _Zone(
+                text(item, "province"),
+                text(item, "district"),
+                _level(text(item, "level")),
+                _arrival(source, item),
+            )
         except ItemError as exc:
             reject(source, f"wzarea row: {exc}", item)
             continue
         if row not in rows:
             rows.append(row)
     return rows
+
+
+def _arrival(source: str, row: Mapping[str, Any]) -> datetime | None:
+    """A row's estimated arrival, `date` "25-04-2023" + `time` "03:09:54 WIB", as UTC.
+
+    A row without a readable time still counts for its level (the arrival is
+    an estimate BMKG may leave out); the reason is logged.
+    """
+    if row.get("date") is None and row.get("time") is None:
+        return None
+    try:
+        return wib_clock(_date(text(row, "date")), text(row, "time"))
+    except ItemError as exc:
+        reject(source, f"wzarea arrival time unreadable: {exc}", row)
+        return None
 
 
 def _level(word: str) -> Level:

@@ -1,19 +1,33 @@
 """Observations as JSON objects: the format of `warning feeds parse` and of rule-test scenarios.
 
 Exactly the keys `source, kind, event_id, time, lon, lat, area_ids, values,
-exercise`; `time` is ISO 8601 UTC ending in `Z`; `lon`/`lat` are null for area
-and polygon observations.
+exercise, coverage, basis`; `time` is ISO 8601 UTC ending in `Z`; `lon`/`lat`
+are null for area and polygon observations.  `coverage` (point, polygon, areas,
+modelled) and `basis` (measured, forecast) may be left out when reading: they
+are then inferred from the location and the kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from warning.model import Observation, ObservationKind, Value
+from warning.model import Basis, Coverage, Observation, ObservationKind, Value
 
-KEYS = ("source", "kind", "event_id", "time", "lon", "lat", "area_ids", "values", "exercise")
+KEYS = (
+    "source",
+    "kind",
+    "event_id",
+    "time",
+    "lon",
+    "lat",
+    "area_ids",
+    "values",
+    "exercise",
+    "coverage",
+    "basis",
+)
 _REQUIRED = ("source", "kind", "event_id", "time")
 
 
@@ -38,6 +52,8 @@ def observation_to_json(obs: Observation) -> dict[str, Any]:
         "area_ids": list(obs.area_ids),
         "values": dict(obs.values),
         "exercise": obs.exercise,
+        "coverage": None if obs.coverage is None else obs.coverage.value,
+        "basis": None if obs.basis is None else obs.basis.value,
     }
 
 
@@ -51,9 +67,15 @@ def observation_from_json(mapping: Mapping[str, Any]) -> Observation:
     problems += [f'missing key "{k}"' for k in _REQUIRED if k not in mapping]
     if problems:
         raise ObservationJSONError("; ".join(problems))
+    kind = _kind(mapping["kind"])
+    basis = _choice(Basis, mapping.get("basis"), "basis")
+    if basis is not None and (basis is Basis.FORECAST) != (kind is ObservationKind.PRAKIRAAN):
+        raise ObservationJSONError(
+            f"basis {basis.value} does not fit kind {kind.value}: forecasts are kind prakiraan"
+        )
     return Observation(
         source=_string(mapping, "source"),
-        kind=_kind(mapping["kind"]),
+        kind=kind,
         event_id=_string(mapping, "event_id"),
         time=_time(mapping["time"]),
         values=_values(mapping.get("values", {})),
@@ -61,7 +83,23 @@ def observation_from_json(mapping: Mapping[str, Any]) -> Observation:
         lat=_coordinate(mapping.get("lat"), "lat", 90.0),
         area_ids=_area_ids(mapping.get("area_ids", [])),
         exercise=_flag(mapping.get("exercise", False)),
+        coverage=_choice(Coverage, mapping.get("coverage"), "coverage"),
+        basis=basis,
     )
+
+
+_E = TypeVar("_E", Coverage, Basis)
+
+
+def _choice(enum: type[_E], value: Any, name: str) -> _E | None:
+    """One of an enum's values, or None when left out."""
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        valid = ", ".join(str(e.value) for e in enum)
+        raise ObservationJSONError(f"{name} {value!r} is not one of {valid}") from None
 
 
 def _string(mapping: Mapping[str, Any], key: str) -> str:

@@ -22,8 +22,10 @@ from warning.settings import Settings
 COLUMNS = ("phone", "name", "areas", "group", "language", "drill")
 LANGUAGES = ("id", "en")
 
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
-_INDONESIAN_MOBILE = re.compile(r"\+628\d{8,11}")
+# ASCII digits only: `\d` would also take Arabic-Indic or fullwidth digits, which
+# look like a number to a person and reach Twilio as something else.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_INDONESIAN_MOBILE = re.compile(r"\+628[0-9]{8,11}")
 _GROUP = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _BOOLEANS: Mapping[str, bool] = {"true": True, "false": False, "": False}
 

@@ -114,6 +114,14 @@ def _condition(node: Node, ctx: Context) -> Condition | Invalid:
             ops.append((key, key_at, value))
         elif key in schema.CONDITION_KEYS:
             parts[key] = value
+        elif ops and _decimal_comma(key, value):
+            whole = plain(ops[-1][2].value)
+            ctx.sink.error(
+                ops[-1][2].at,
+                f'"{whole},{key}" is read as two keys: numbers take a decimal point, '
+                f'write "{ops[-1][0]}": {whole}.{key}',
+            )
+            unknown += 1
         else:
             hint = _OPERATOR_ALIASES.get(key)
             near = f' (did you mean "{hint}"?)' if hint else suggest(key, _CONDITION_WORDS)
@@ -133,6 +141,11 @@ def _condition(node: Node, ctx: Context) -> Condition | Invalid:
     if isinstance(operand, Invalid) or not _window_fits(name, parts, window, ctx):
         return INVALID
     return Condition(name, comparison, operand, window[0], window[1])
+
+
+def _decimal_comma(key: str, value: Node) -> bool:
+    """True for the stray key `5` that `">=": 40,5` leaves in a `{...}` condition."""
+    return key.isdigit() and value.value is None
 
 
 def _value_name(node: Node, ctx: Context) -> str | Invalid:
@@ -186,6 +199,14 @@ def _window(node: Node, parts: dict[str, Node], ctx: Context) -> Any:
     over = positive_duration(parts["over"], ctx, "over")
     agg = choice(parts["agg"], ctx, (a.value for a in Aggregation), "agg")
     if isinstance(over, Invalid) or isinstance(agg, Invalid):
+        return INVALID
+    if over > schema.MAX_WINDOW:
+        # The daemon keeps observations for the longest window: bounded memory.
+        ctx.sink.error(
+            parts["over"].at,
+            f"over: {parts['over'].value} is longer than the {schema.MAX_WINDOW.days} days "
+            f"of history kept; use at most over: {schema.MAX_WINDOW.days}d",
+        )
         return INVALID
     return (over, Aggregation(agg))
 
@@ -293,3 +314,19 @@ def ladder(node: Node, ctx: Context) -> tuple[LevelStep, ...] | Invalid:
             )
             return INVALID
     return tuple(valid)
+
+
+def required_values(expression: Expression | None) -> frozenset[str]:
+    """Values an observation must carry for `expression` to hold (so a message may print them).
+
+    A condition needs its value; `all` needs every part's; `any` only what every
+    branch needs.  Requiring BMKG's flag or felt intensity brings BMKG's words along.
+    """
+    if expression is None:
+        return frozenset()
+    if isinstance(expression, Condition):
+        return frozenset({expression.field, *schema.BROUGHT.get(expression.field, ())})
+    parts = [required_values(part) for part in expression.conditions]
+    if isinstance(expression, AllOf):
+        return frozenset().union(*parts)
+    return frozenset.intersection(*parts) if parts else frozenset()

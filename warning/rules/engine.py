@@ -10,14 +10,26 @@ yields nothing, and re-passing observations already evaluated is harmless.
 
 Two kinds of observations:
 
-* Events (earthquake, tsunami_warning, weather_warning) are merged first
-  (`events.merge`: one event, one alert) and judged once each; they end by a
-  later bulletin (PD-4 `level: ended`, CAP Cancel), by a revision that no
-  longer meets the rule, by `clear_when`, or by time: `expire_after` from the
-  event's time (earthquakes 1 h, weather warnings their CAP `expires`, else
-  3 h); a tsunami warning without PD-4 times out after 12 h (TIMED_OUT).  With
+* Events (earthquake, tsunami_warning, weather_warning, prakiraan) are merged first
+  (`events.merge`: one event, one alert, even across revised bulletins and
+  feeds) and judged once each; they end by a later bulletin (PD-4 `level:
+  ended`, CAP Cancel), by a revision that no longer meets the rule (never for
+  quakes), by `clear_when`, or by time: a weather warning at its CAP `expires`
+  (else `expire_after`, else 3 h), a forecast at the end of its slot
+  (`valid_until`), a quake `expire_after` from its origin
+  (default 1 h) without a word (EXPIRED: there is no all-clear for
+  aftershocks), a tsunami warning without PD-4 after 12 h (TIMED_OUT).  With
   `clear_when`, a revision that no longer meets the rule ends nothing: the alert
   keeps its level until `clear_when` holds or the event ends or times out.
+  A same-level bulletin is news (UPDATED) only when what people act on changed
+  (a tsunami's arrival time, a warning's validity); a new event at the same
+  level is news too.
+* Authority and freshness: BMKG is the authority for the public.  An event
+  whose figures come from a source outside the rule's `public_sources`
+  (default: BMKG and InaTEWS for events), or whose time was older than the
+  rule's `late_after` (default 15 min for quakes) when the rule first saw it,
+  fires for officials only (state OFFICIALS, audience OFFICIALS, facts marked
+  late).  When BMKG then reports a fresh event, the public hears it once (FIRED).
 * Readings (rainfall, wind, sea_level) form a series per area; the newest
   reading at or before `now` decides (windows end at each reading's time).
   Firing ends when the newest reading no longer holds (or `clear_when` holds)
@@ -45,6 +57,9 @@ from warning.areas import AreaIndex
 from warning.model import (
     AlertState,
     AlertStatus,
+    Audience,
+    EndReason,
+    EventFacts,
     Expression,
     Level,
     Observation,
@@ -52,12 +67,33 @@ from warning.model import (
     Rule,
     Transition,
     TransitionKind,
+    Value,
     utc,
 )
-from warning.rules.events import EVENT_KINDS, Event, bulletin, merge, merge_events
+from warning.rules.events import (
+    EVENT_KINDS,
+    OFFICIAL_PREFIXES,
+    Event,
+    bulletin,
+    event_time,
+    from_authority,
+    merge,
+    merge_events,
+    origin_time,
+    same_tsunami,
+)
 from warning.rules.judge import Reading, holds, level_of, uses_distance
 
-__all__ = ["DEFAULT_EXPIRY", "StateKey", "carry_over", "evaluate", "fingerprint", "merge_events"]
+__all__ = [
+    "DEFAULT_EXPIRY",
+    "DEFAULT_LATE_AFTER",
+    "DEFAULT_PUBLIC_SOURCES",
+    "StateKey",
+    "carry_over",
+    "evaluate",
+    "fingerprint",
+    "merge_events",
+]
 
 StateKey = tuple[str, str]
 
@@ -66,10 +102,42 @@ DEFAULT_EXPIRY: Mapping[ObservationKind, timedelta] = {
     ObservationKind.EARTHQUAKE: timedelta(hours=1),
     ObservationKind.TSUNAMI_WARNING: timedelta(hours=12),
     ObservationKind.WEATHER_WARNING: timedelta(hours=3),
+    ObservationKind.PRAKIRAAN: timedelta(hours=3),
 }
 
-#: Kinds whose new bulletins at the same level are news (quake revisions are not).
-_BULLETIN_KINDS = frozenset({ObservationKind.TSUNAMI_WARNING, ObservationKind.WEATHER_WARNING})
+#: The value that says when an event of a kind ends.
+_EXPIRES: Mapping[ObservationKind, str] = {
+    ObservationKind.WEATHER_WARNING: "expires",
+    ObservationKind.PRAKIRAAN: "valid_until",
+}
+
+#: Which sources may reach the public without a rule's `public_sources`: BMKG is
+#: Indonesia's authority for quakes, tsunami and weather warnings, so an event
+#: known only from USGS (or EMSC) reaches officials only until BMKG reports it.
+#: Readings (rain, wind, sea level) have no such authority: every source counts.
+DEFAULT_PUBLIC_SOURCES: Mapping[ObservationKind, tuple[str, ...]] = {
+    kind: OFFICIAL_PREFIXES for kind in EVENT_KINDS
+}
+
+#: How old an event may be when a rule first fires on it and still reach the
+#: public, without a rule's `late_after`.  A quake is over in a minute: one first
+#: seen 50 minutes late (a restart after an outage) is history for officials, not
+#: news for everyone.  Warnings in force (tsunami until PD-4, weather until CAP
+#: `expires`) have no default: their threat lies ahead however late we see them.
+DEFAULT_LATE_AFTER: Mapping[ObservationKind, timedelta] = {
+    ObservationKind.EARTHQUAKE: timedelta(minutes=15),
+}
+
+#: Values whose change makes a same-level bulletin news that people act on (the
+#: rule's own level changes are escalations).  A revised magnitude, depth or
+#: epicentre in PD-2/PD-3 changes nothing anyone does, so it stays quiet.
+_NEWS: Mapping[ObservationKind, tuple[str, ...]] = {
+    ObservationKind.TSUNAMI_WARNING: ("arrival_time",),
+    ObservationKind.WEATHER_WARNING: ("event", "severity", "urgency", "certainty", "expires"),
+}
+
+#: States in which an alert is up (for everyone, or for officials only).
+_LIVE = frozenset({AlertState.FIRING, AlertState.OFFICIALS})
 
 _TSUNAMI_TIMEOUT_REASON = (
     "no end bulletin (PD-4) from BMKG within {hours:g} h: safety timeout; "
@@ -142,6 +210,10 @@ class _Verdict:
     end: TransitionKind | None = None
     reason: str = ""
     new_event: bool = False
+    audience: Audience = Audience.PUBLIC
+    late: bool = False
+    end_reason: EndReason | None = None
+    sources: tuple[str, ...] = ()
 
 
 _UNKNOWN = _Verdict(known=False)
@@ -218,13 +290,18 @@ def _reach(key: _ReachKey, events: Sequence[Event], ctx: _Context) -> dict[str, 
 def _areas_reached(
     observation: Observation, selected: Sequence[str], everywhere: bool, ctx: _Context
 ) -> Sequence[str]:
-    """Named areas only ever reach themselves; points reach by distance or containment."""
+    """Regional rules are reached everywhere; else named areas, or a point's kelurahan.
+
+    A rule reading a regional value (distance, the districts around the city)
+    judges every observation from each of its areas; named areas are 0 km
+    from their observation and unmeasured from others, so nothing leaks.
+    """
+    if everywhere:
+        return selected
     if observation.area_ids:
         return observation.area_ids
     if observation.lon is None or observation.lat is None:
         return ()
-    if everywhere:
-        return selected
     kelurahan = ctx.kelurahan_at(observation.lon, observation.lat)
     return () if kelurahan is None else (kelurahan,)
 
@@ -275,18 +352,48 @@ def _judge_readings(
         return _UNKNOWN
     if _cancelled_readings(readings, status):
         return _Verdict(True)
-    levels = [(r, level_of(rule, r)) for r in readings]
+    levels = _Levels(rule, readings)
     newest_time = readings[-1].time
-    newest = [(r, lv) for r, lv in levels if r.time == newest_time]
+    newest = [(r, levels.at(i)) for i, r in enumerate(readings) if r.time == newest_time]
     level = max((lv for _, lv in newest if lv is not None), default=None)
     driver = next((r for r, lv in newest if lv == level), newest[-1][0]).observation
-    held = [r.time for r, lv in levels if lv is not None]
-    last_true = max([*held, *([status.last_true] if status.last_true else [])], default=None)
+    held = levels.latest(Level.WASPADA, after=status.last_true)
+    last_true = max([t for t in (held, status.last_true) if t is not None], default=None)
     cleared = _cleared(rule, [r for r, _ in newest], level)
     base = _Verdict(True, level, driver, last_true)
     if status.state is not AlertState.FIRING:
         return base if not cleared else replace(base, level=None)
     return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
+
+
+class _Levels:
+    """The level each reading gives a rule, judged only when asked, newest first.
+
+    Every kelurahan has days of readings (a landslide rule sums three days), yet
+    a verdict needs only the newest and the latest that held: judging all of
+    them on every evaluation would cost more with every hour of history.
+    """
+
+    def __init__(self, rule: Rule, readings: Sequence[Reading]) -> None:
+        self._rule = rule
+        self._readings = readings
+        self._known: dict[int, Level | None] = {}
+
+    def at(self, index: int) -> Level | None:
+        """The level reading `index` gives (None: the rule does not hold)."""
+        if index not in self._known:
+            self._known[index] = level_of(self._rule, self._readings[index])
+        return self._known[index]
+
+    def latest(self, least: Level, after: datetime | None) -> datetime | None:
+        """Time of the newest reading later than `after` at `least` or above, else None."""
+        for index in range(len(self._readings) - 1, -1, -1):
+            if after is not None and self._readings[index].time <= after:
+                return None
+            level = self.at(index)
+            if level is not None and level >= least:
+                return self._readings[index].time
+        return None
 
 
 def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> bool:
@@ -305,7 +412,7 @@ def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None) -> bool
 def _firing_readings(
     rule: Rule,
     base: _Verdict,
-    levels: Sequence[tuple[Reading, Level | None]],
+    levels: _Levels,
     status: AlertStatus,
     ctx: _Context,
     *,
@@ -314,12 +421,12 @@ def _firing_readings(
     """A firing alert ends, keeps its level, or moves to the newest level."""
     quiet_since = base.last_true or ctx.now
     if cleared and ctx.now - quiet_since >= rule.keep_firing_for:
-        return replace(base, level=None, end=TransitionKind.RESOLVED, reason="condition cleared")
+        cleared_now = replace(base, level=None, end=TransitionKind.RESOLVED)
+        return replace(cleared_now, reason="condition cleared", end_reason=EndReason.CLEARED)
     if base.level is None or status.level is None or base.level > status.level:
         # Hysteresis, or keep_firing_for not yet over: stay at the current level.
         return replace(base, level=base.level or status.level)
-    top = [r.time for r, lv in levels if lv is not None and lv >= status.level]
-    if top and ctx.now - max(top) < rule.keep_firing_for:
+    if levels.latest(status.level, after=ctx.now - rule.keep_firing_for) is not None:
         return replace(base, level=status.level)
     return base
 
@@ -339,18 +446,18 @@ def _judge_events(
     area_id = status.area_id
     current = [e for e in reaching if not _stale(e, status)]
     holding = [(e, lv) for e in current if (lv := _event_level(rule, e, area_id, ctx))]
-    own = next((e for e in of_kind if status.event_id in e.aliases), None)
+    own = next((e for e in of_kind if _is_own(e, status)), None)
     own = None if own is None or _stale(own, status) else own
-    if status.state is not AlertState.FIRING:
+    if status.state not in _LIVE:
         pending = status.state is AlertState.PENDING
         fresh = [
             (e, lv)
             for e, lv in holding
             if pending or not (_seen(e, status) or _cancelled_event(e, lv, status))
         ]
-        return _choose(fresh, None) if fresh else _Verdict(True)
+        return _choose(rule, fresh, None, status, ctx) if fresh else _Verdict(True)
     if holding:
-        return _choose(holding, own)
+        return _choose(rule, holding, own, status, ctx)
     return _event_end(rule, own, status, ctx)
 
 
@@ -365,18 +472,78 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level
     return level_of(rule, reading)
 
 
-def _choose(holding: Sequence[tuple[Event, Level]], own: Event | None) -> _Verdict:
-    """The highest level wins, then the latest event (the remembered one on a tie)."""
+def _choose(
+    rule: Rule,
+    holding: Sequence[tuple[Event, Level]],
+    own: Event | None,
+    status: AlertStatus,
+    ctx: _Context,
+) -> _Verdict:
+    """The highest level wins, then the latest event (the remembered one on a tie).
+
+    The verdict says who may hear it: the public only when the event's figures
+    come from a source the rule lets reach the public and it is not late.
+    """
     event, level = max(
         holding, key=lambda p: (p[1], p[0].observation.time, p[0] is own, p[0].order)
     )
     o = event.observation
-    return _Verdict(True, level, o, o.time, new_event=event is not own)
+    late = _late(rule, event, status, ctx)
+    public = from_authority(o.source, _public_sources(rule)) and not late
+    audience = Audience.PUBLIC if public else Audience.OFFICIALS
+    return _Verdict(
+        True,
+        level,
+        o,
+        o.time,
+        new_event=event is not own,
+        audience=audience,
+        late=late,
+        sources=event.sources,
+    )
+
+
+def _public_sources(rule: Rule) -> tuple[str, ...]:
+    """The sources whose events may reach the public under this rule."""
+    if rule.public_sources is not None:
+        return rule.public_sources
+    return DEFAULT_PUBLIC_SOURCES.get(rule.kind, ("any",))
+
+
+def _late(rule: Rule, event: Event, status: AlertStatus, ctx: _Context) -> bool:
+    """True when the event was older than the rule's freshness when the rule first saw it.
+
+    "First saw" is the start of the current episode for the remembered event
+    (so a later revision or BMKG's confirmation does not make it late), else now.
+    """
+    limit = rule.late_after or DEFAULT_LATE_AFTER.get(rule.kind)
+    if limit is None:
+        return False
+    started = ctx.now
+    if status.state in _STARTED and status.active_since and _is_own(event, status):
+        started = status.active_since
+    return started - event.observation.time > limit
+
+
+#: States whose `active_since` is when the rule first saw the remembered event.
+_STARTED = _LIVE | {AlertState.PENDING}
+
+
+def _is_own(event: Event, status: AlertStatus) -> bool:
+    """The remembered event: one of its ids, or a bulletin of the same tsunami.
+
+    The stored values identify a tsunami event even when its first bulletins
+    have left the history (PD-4 may come hours after PD-1, with revised ids).
+    """
+    if status.event_id in event.aliases:
+        return True
+    o = event.observation
+    return o.kind is ObservationKind.TSUNAMI_WARNING and same_tsunami(o.values, status.values)
 
 
 def _stale(event: Event, status: AlertStatus) -> bool:
     """An older bulletin of the remembered event (a CDN may serve PD-1 after PD-4)."""
-    if status.event_id not in event.aliases:
+    if not _is_own(event, status):
         return False
     older = bulletin(event.observation.values.get("bulletin"))
     return older < bulletin(status.values.get("bulletin"))
@@ -384,7 +551,7 @@ def _stale(event: Event, status: AlertStatus) -> bool:
 
 def _seen(event: Event, status: AlertStatus) -> bool:
     """The remembered event exactly as already judged: it starts nothing again."""
-    return status.event_id in event.aliases and fingerprint(event.observation) == status.fingerprint
+    return _is_own(event, status) and fingerprint(event.observation) == status.fingerprint
 
 
 def _cancelled_event(event: Event, level: Level, status: AlertStatus) -> bool:
@@ -393,38 +560,64 @@ def _cancelled_event(event: Event, level: Level, status: AlertStatus) -> bool:
     A bulletin of that event above the cancelled level is news worth hearing
     (the operator can cancel again); anything at or below it is the false alert.
     """
-    if status.state is not AlertState.CANCELLED or status.event_id not in event.aliases:
+    if status.state is not AlertState.CANCELLED or not _is_own(event, status):
         return False
     return status.level is None or level <= status.level
 
 
 def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: _Context) -> _Verdict:
-    """Why a firing event alert ends now, or an unknown verdict that holds it."""
+    """Why a live event alert ends now, or an unknown verdict that holds it."""
     if own is None:
         if status.last_true is None:
             return _UNKNOWN
         expires = _deadline(rule, rule.kind, status.last_true, status.values)
-        return _expiry(rule, expires, ctx) if ctx.now >= expires else _UNKNOWN
+        return _expiry(rule, expires, status.values, ctx) if ctx.now >= expires else _UNKNOWN
     o = own.observation
-    verdict = _Verdict(True, None, o, o.time, TransitionKind.RESOLVED)
+    verdict = _Verdict(True, None, o, o.time, TransitionKind.RESOLVED, sources=own.sources)
     if _ended(o):
-        return replace(verdict, reason="BMKG ended the warning")
+        return _source_end(o, verdict)
     if ctx.now >= (expires := _deadline(rule, o.kind, o.time, o.values)):
-        return replace(_expiry(rule, expires, ctx), observation=o, last_true=o.time)
+        timed = _expiry(rule, expires, o.values, ctx)
+        return replace(timed, observation=o, last_true=o.time, sources=own.sources)
     return _revision_end(rule, o, verdict, status, ctx)
+
+
+def _source_end(o: Observation, verdict: _Verdict) -> _Verdict:
+    """BMKG itself ended the event: InaTEWS PD-4, or a CAP Cancel."""
+    if _word(o.values.get("level")) == "ended":
+        return replace(
+            verdict, reason="BMKG ended the warning (PD-4)", end_reason=EndReason.ENDED_BY_SOURCE
+        )
+    return replace(
+        verdict, reason="BMKG cancelled the warning", end_reason=EndReason.CANCELLED_BY_SOURCE
+    )
 
 
 def _revision_end(
     rule: Rule, o: Observation, verdict: _Verdict, status: AlertStatus, ctx: _Context
 ) -> _Verdict:
-    """A live revision `o` that no longer meets the rule ends it, unless clear_when must hold."""
+    """A live revision `o` that no longer meets the rule ends it, unless it must be held.
+
+    Held: with clear_when (hysteresis: only it, or the event's end, resolves, so
+    a bulletin de-escalating below `when` never sends an all-clear while the
+    threat lasts), and quakes without clear_when, which only expire: a revised
+    magnitude below the rule is no all-clear, and there is none for aftershocks.
+    """
+    if rule.clear_when is None and rule.kind is ObservationKind.EARTHQUAKE:
+        return _UNKNOWN
     if rule.clear_when is not None and not _clears(rule.clear_when, o, status.area_id, ctx):
-        # clear_when is hysteresis: only it (or the event's end) resolves, so a bulletin
-        # de-escalating below `when` never sends an all-clear while the threat lasts.
         return _UNKNOWN
     if status.area_id not in o.area_ids and not o.is_point:
-        return replace(verdict, reason="the latest bulletin no longer names this area")
-    return replace(verdict, reason="the latest report no longer meets the rule")
+        return replace(
+            verdict,
+            reason="the latest bulletin no longer names this area",
+            end_reason=EndReason.NO_LONGER_NAMED,
+        )
+    return replace(
+        verdict,
+        reason="the latest report no longer meets the rule",
+        end_reason=EndReason.NO_LONGER_MET,
+    )
 
 
 def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: _Context) -> bool:
@@ -432,14 +625,30 @@ def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: _Context)
     return holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
 
 
-def _expiry(rule: Rule, expires: datetime, ctx: _Context) -> _Verdict:
-    """The time-based end of an event: expiry, or the tsunami safety timeout."""
+def _expiry(rule: Rule, expires: datetime, values: Mapping[str, Value], ctx: _Context) -> _Verdict:
+    """The time-based end of an event, by kind.
+
+    A tsunami without PD-4 times out (officials must confirm); a quake expires
+    silently (EXPIRED: no all-clear for aftershocks); a weather warning ends when
+    its CAP `expires` passes (or the rule's time, without one).
+    """
+    when = expires.astimezone(ctx.now.tzinfo).isoformat()
     if rule.kind is ObservationKind.TSUNAMI_WARNING:
         hours = (rule.expire_after or DEFAULT_EXPIRY[rule.kind]) / timedelta(hours=1)
         reason = _TSUNAMI_TIMEOUT_REASON.format(hours=hours)
-        return _Verdict(True, end=TransitionKind.TIMED_OUT, reason=reason)
-    when = expires.astimezone(ctx.now.tzinfo).isoformat()
-    return _Verdict(True, end=TransitionKind.RESOLVED, reason=f"the event expired at {when}")
+        return _ending(TransitionKind.TIMED_OUT, reason, EndReason.SAFETY_TIMEOUT)
+    if rule.kind is ObservationKind.EARTHQUAKE:
+        reason = f"the quake's alert expired at {when} (no all-clear for aftershocks)"
+        return _ending(TransitionKind.EXPIRED, reason, EndReason.EXPIRED)
+    if _cap_expires(rule.kind, values) is not None:
+        reason = f"the warning's validity ended at {when}"
+        return _ending(TransitionKind.RESOLVED, reason, EndReason.VALIDITY_OVER)
+    return _ending(TransitionKind.RESOLVED, f"the event expired at {when}", EndReason.EXPIRED)
+
+
+def _ending(kind: TransitionKind, reason: str, why: EndReason) -> _Verdict:
+    """A verdict that ends a live alert."""
+    return _Verdict(True, end=kind, reason=reason, end_reason=why)
 
 
 def _ended(observation: Observation) -> bool:
@@ -456,16 +665,28 @@ def _word(value: object) -> str:
 def _deadline(
     rule: Rule, kind: ObservationKind, time: datetime, values: Mapping[str, object]
 ) -> datetime:
-    """When an event stops holding: expire_after, a CAP `expires`, or the kind's default."""
+    """When an event stops holding: a CAP `expires`, expire_after, or the kind's default.
+
+    A relayed warning ends when BMKG says it does: a CAP's own `expires` wins
+    over the rule's time, so no rule ends a nowcast BMKG still holds valid.
+    """
+    cap = _cap_expires(kind, values)
+    if cap is not None:
+        return cap
     if rule.expire_after is not None:
         return time + rule.expire_after
-    expires = values.get("expires")
-    if kind is ObservationKind.WEATHER_WARNING and isinstance(expires, str):
-        try:
-            return utc(datetime.fromisoformat(expires))
-        except ValueError:
-            pass
     return time + DEFAULT_EXPIRY[kind]
+
+
+def _cap_expires(kind: ObservationKind, values: Mapping[str, object]) -> datetime | None:
+    """The source's own end of an event: a CAP `expires`, a forecast slot's `valid_until`."""
+    expires = values.get(_EXPIRES.get(kind, ""))
+    if not isinstance(expires, str):
+        return None
+    try:
+        return utc(datetime.fromisoformat(expires))
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -474,7 +695,7 @@ def _deadline(
 
 def _step(rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context) -> Transition | None:
     """At most one transition for one (rule, area)."""
-    if status.state is AlertState.FIRING:
+    if status.state in _LIVE:
         return _step_firing(rule, status, verdict, ctx)
     if not verdict.known:
         return None
@@ -502,55 +723,88 @@ def _step_pending(
 def _start(
     status: AlertStatus, verdict: _Verdict, ctx: _Context, kind: TransitionKind
 ) -> Transition:
-    """A new episode goes pending or fires; firing from pending keeps its alert id."""
+    """A new episode goes pending or fires; firing from pending keeps its alert id.
+
+    It fires for officials only (state OFFICIALS) when the verdict says so.
+    """
     pending = status.state is AlertState.PENDING
     fired = kind is TransitionKind.FIRED
+    state = AlertState.PENDING
+    if fired:
+        officials = verdict.audience is Audience.OFFICIALS
+        state = AlertState.OFFICIALS if officials else AlertState.FIRING
     after = replace(
         _remember(status, verdict),
-        state=AlertState.FIRING if fired else AlertState.PENDING,
+        state=state,
         level=verdict.level,
         alert_id=status.alert_id if pending else _alert_id(status, ctx),
         since=ctx.now,
         active_since=status.active_since if pending else ctx.now,
         last_notified=ctx.now if fired else None,
     )
-    return Transition(kind, after, ctx.now, reason=_because(verdict))
+    return _transition(kind, after, ctx, verdict, previous=None, audience=verdict.audience)
 
 
 def _step_firing(
     rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context
 ) -> Transition | None:
-    """A firing alert ends, changes level, follows a new event, or reminds."""
+    """A live alert ends, reaches the public, changes level, follows a new event, or reminds."""
+    audience = _audience(status, verdict)
     if verdict.end is not None:
-        after = replace(_remember(status, verdict), state=AlertState.RESOLVED, level=None)
-        after = replace(after, since=ctx.now)
-        return Transition(verdict.end, after, ctx.now, status.level, verdict.reason)
+        ended = _remember(status, verdict)
+        # An end bulletin (PD-4) repeats no zones: what ended stays nameable in its message.
+        kept = {**status.values, **{k: v for k, v in ended.values.items() if v is not None}}
+        after = replace(ended, state=AlertState.RESOLVED, level=None, since=ctx.now, values=kept)
+        return _transition(
+            verdict.end, after, ctx, verdict, previous=status.level, audience=audience
+        )
+    if _confirmed(status, verdict):
+        # BMKG now reports what officials alone knew: the public hears it once, as news,
+        # with BMKG's figures (the episode and its alert id stay the same).
+        after = replace(_remember(status, verdict), state=AlertState.FIRING)
+        after = replace(after, level=verdict.level, last_notified=ctx.now)
+        return _transition(
+            TransitionKind.FIRED, after, ctx, verdict, previous=None, audience=Audience.PUBLIC
+        )
     change = _change(status, verdict)
     if change is not None:
         after = replace(_remember(status, verdict), level=verdict.level, last_notified=ctx.now)
-        return Transition(change, after, ctx.now, status.level, _because(verdict))
+        return _transition(change, after, ctx, verdict, previous=status.level, audience=audience)
     return _reminder(rule, status, ctx)
 
 
+def _audience(status: AlertStatus, verdict: _Verdict) -> Audience:
+    """Officials only while the alert is theirs alone, or for an event they alone may hear."""
+    if status.state is AlertState.OFFICIALS:
+        return Audience.OFFICIALS
+    return verdict.audience
+
+
+def _confirmed(status: AlertStatus, verdict: _Verdict) -> bool:
+    """An officials-only alert whose event the public may now hear."""
+    officials_only = status.state is AlertState.OFFICIALS
+    holds_now = verdict.known and verdict.level is not None
+    return officials_only and holds_now and verdict.audience is Audience.PUBLIC
+
+
 def _change(status: AlertStatus, verdict: _Verdict) -> TransitionKind | None:
-    """Escalation, de-escalation, or an update for a new event or bulletin."""
+    """Escalation, de-escalation, or an update for a new event or news in a bulletin."""
     if not verdict.known or verdict.level is None or status.level is None:
         return None
     if verdict.level > status.level:
         return TransitionKind.ESCALATED
     if verdict.level < status.level:
         return TransitionKind.DEESCALATED
-    if verdict.new_event or _new_bulletin(status, verdict):
+    if verdict.new_event or _news(status, verdict):
         return TransitionKind.UPDATED
     return None
 
 
-def _new_bulletin(status: AlertStatus, verdict: _Verdict) -> bool:
-    """A new tsunami bulletin or CAP update of the same event (quake revisions stay quiet)."""
+def _news(status: AlertStatus, verdict: _Verdict) -> bool:
+    """A bulletin of the same event changing what people act on (arrival time, validity)."""
     o = verdict.observation
-    if o is None or o.kind not in _BULLETIN_KINDS:
-        return False
-    return fingerprint(o) != status.fingerprint
+    names = _NEWS.get(o.kind, ()) if o is not None else ()
+    return o is not None and any(o.values.get(n) != status.values.get(n) for n in names)
 
 
 def _reminder(rule: Rule, status: AlertStatus, ctx: _Context) -> Transition | None:
@@ -560,7 +814,61 @@ def _reminder(rule: Rule, status: AlertStatus, ctx: _Context) -> Transition | No
     if ctx.now - (status.last_notified or status.since or ctx.now) < rule.repeat_every:
         return None
     after = replace(status, last_notified=ctx.now)
-    return Transition(TransitionKind.REMINDER, after, ctx.now, status.level, "still in force")
+    audience = _audience(status, _UNKNOWN)
+    reminder = replace(_UNKNOWN, reason="still in force")
+    return _transition(
+        TransitionKind.REMINDER, after, ctx, reminder, previous=status.level, audience=audience
+    )
+
+
+def _transition(
+    kind: TransitionKind,
+    after: AlertStatus,
+    ctx: _Context,
+    verdict: _Verdict,
+    *,
+    previous: Level | None,
+    audience: Audience,
+) -> Transition:
+    """A transition carrying the event's facts, its audience and (for ends) the reason."""
+    return Transition(
+        kind,
+        after,
+        ctx.now,
+        previous,
+        verdict.reason or _because(verdict),
+        audience=audience,
+        facts=_facts(verdict, after),
+        end_reason=verdict.end_reason if kind.ends else None,
+    )
+
+
+def _facts(verdict: _Verdict, status: AlertStatus) -> EventFacts | None:
+    """The event's own facts: from the observation behind the verdict, else as remembered."""
+    o = verdict.observation
+    if o is not None:
+        name, label = _name(o.values), _label(o.values)
+        sources = verdict.sources or (o.source,)
+        return EventFacts(event_time(o), o.source, name, label, verdict.late, sources)
+    when = origin_time(status.values) or status.last_true
+    if when is None:
+        return None
+    return EventFacts(when, name=_name(status.values), bulletin=_label(status.values))
+
+
+def _name(values: Mapping[str, Value]) -> str:
+    """The source's own name for the event: a CAP event, else BMKG's region text."""
+    for key in ("event", "region"):
+        value = values.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _label(values: Mapping[str, Value]) -> str:
+    """ "PD-2" for InaTEWS bulletin 2 (PD-3.1 stays PD-3.1), else ""."""
+    number = bulletin(values.get("bulletin"))
+    return f"PD-{number:g}" if number else ""
 
 
 def _remember(status: AlertStatus, verdict: _Verdict) -> AlertStatus:

@@ -8,7 +8,7 @@ but keeps checking the rest, so one pass reports everything.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
@@ -143,7 +143,10 @@ def kind(node: Node, ctx: Context) -> ObservationKind | Invalid:
 
 
 def level(node: Node, ctx: Context) -> Level | Invalid:
-    """A level word."""
+    """A level word in any case: `SIAGA` is what officials see in messages and write."""
+    value = plain(node.value)
+    if isinstance(value, str):
+        node = Node(value.strip().lower(), node.at)
     word = choice(node, ctx, (lv.value for lv in Level), "level")
     return Level(word) if isinstance(word, str) else INVALID
 
@@ -181,18 +184,45 @@ def actions(node: Node, ctx: Context) -> frozenset[Action] | Invalid:
 
 def groups(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
     """Contact group slugs; a near miss of a standard group is an error."""
-    items = word_list(node, ctx, "recipient group")
+    return _slugs(node, ctx, "recipient group", _group_problem)
+
+
+def _group_problem(word: str) -> str | None:
+    """What is wrong with a recipient group word, or None."""
+    near = suggest(word, schema.STANDARD_GROUPS)
+    if word not in schema.STANDARD_GROUPS and "did you mean" in near:
+        return f'unknown recipient group "{word}"{near}'
+    if not _SLUG.match(word):
+        return f'recipient group "{word}" must be lower-case with dashes'
+    return None
+
+
+def sources(node: Node, ctx: Context) -> tuple[str, ...] | Invalid:
+    """Feed names or families (`bmkg` is every `bmkg-*` feed), or `any`, lower-case slugs."""
+    return _slugs(node, ctx, "source", _source_problem)
+
+
+def _source_problem(word: str) -> str | None:
+    """What is wrong with a source word, or None."""
+    if _SLUG.match(word):
+        return None
+    return f'source "{word}" must be a feed name such as bmkg, inatews or usgs'
+
+
+def _slugs(
+    node: Node, ctx: Context, what: str, problem: Callable[[str], str | None]
+) -> tuple[str, ...] | Invalid:
+    """A list of words, each checked by `problem`; every problem reported at its word."""
+    items = word_list(node, ctx, what)
     if isinstance(items, Invalid):
         return INVALID
     found: list[str] = []
     before = len(ctx.sink.problems)
     for item in items:
         word = str(plain(item.value))
-        near = suggest(word, schema.STANDARD_GROUPS)
-        if word not in schema.STANDARD_GROUPS and "did you mean" in near:
-            ctx.sink.error(item.at, f'unknown recipient group "{word}"{near}')
-        elif not _SLUG.match(word):
-            ctx.sink.error(item.at, f'recipient group "{word}" must be lower-case with dashes')
+        message = problem(word)
+        if message is not None:
+            ctx.sink.error(item.at, message)
         found.append(word)
     return tuple(found) if len(ctx.sink.problems) == before else INVALID
 
@@ -212,8 +242,16 @@ def selector(node: Node, ctx: Context) -> str | Invalid:
     """One selector: `all`, `coastal`, `kecamatan:<id>` or an area id."""
     word = str(plain(node.value)).strip()
     bare = word.removeprefix("kecamatan:")
+    named = None if _SLUG.match(bare) else by_name(word, ctx.areas)
+    if named is not None:
+        return named
     if not _SLUG.match(bare):
-        ctx.sink.error(node.at, f'area "{word}" is not an area id or selector ({_SELECTORS})')
+        slugged = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
+        ctx.sink.error(
+            node.at,
+            f'area "{word}" is not an area id or selector ({_SELECTORS}); '
+            f'ids are written like "{slugged or "gunung-sari-ulu"}"',
+        )
         return INVALID
     if ctx.areas is None:
         return word
@@ -230,6 +268,20 @@ def selector(node: Node, ctx: Context) -> str | Invalid:
 
 
 _SELECTORS = "all, coastal, kecamatan:<id>, a kelurahan or kecamatan id"
+
+
+def by_name(word: str, areas: AreaIndex | None) -> str | None:
+    """The id of the area whose map name reads `word` (any case, spaces or dashes)."""
+    if areas is None:
+        return None
+    key = _name_key(word.removeprefix("kecamatan:"))
+    found = [a.id for a in areas.areas if key in (_name_key(a.name), _name_key(a.id))]
+    return found[0] if len(found) == 1 and found[0] != word else None
+
+
+def _name_key(text: str) -> str:
+    """A name as compared: lower case, letters and digits only."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
 def area_words(areas: AreaIndex) -> list[str]:
@@ -250,7 +302,7 @@ def area_names(areas: AreaIndex | None, chosen: Iterable[str]) -> list[str]:
 
 
 def ladder_step(node: Node, ctx: Context, when: Any, message: Any) -> LevelStep | Invalid:
-    """One `{level, when, message}` step; `when` and `message` are their keys' parsers."""
+    """One `{level, when, message, ...}` step; `when` and `message` are their keys' parsers."""
     if not is_mapping(node.value):
         ctx.sink.error(
             node.at,
@@ -266,9 +318,18 @@ def ladder_step(node: Node, ctx: Context, when: Any, message: Any) -> LevelStep 
     step_level = level(parts["level"], ctx)
     condition = when(parts["when"], ctx) if "when" in parts else None
     errors = ctx.sink.error_count()
-    messages = message(parts["message"], ctx) if "message" in parts else MappingProxyType({})
+    texts = {
+        key: message(parts[key], ctx) if key in parts else MappingProxyType({})
+        for key in schema.MESSAGE_KEYS
+    }
     if isinstance(step_level, Invalid) or isinstance(condition, Invalid):
         return INVALID
-    if isinstance(messages, Invalid) or ctx.sink.error_count() > errors:
+    if any(isinstance(t, Invalid) for t in texts.values()) or ctx.sink.error_count() > errors:
         return INVALID
-    return LevelStep(step_level, condition, messages)
+    return LevelStep(
+        step_level,
+        condition,
+        texts["message"],
+        texts["update_message"],
+        texts["end_message"],
+    )

@@ -30,6 +30,13 @@ from warning.model import (
 
 #: The field that means "distance from the observation's point to the area".
 DISTANCE = "distance_km"
+#: The value saying how many seconds an amount covers.
+PERIOD = "period_s"
+
+#: Values about the city as a whole, not about the areas an observation names:
+#: the distance from an epicentre, and what a tsunami bulletin says about the
+#: districts around Balikpapan.  A rule reading one is reached everywhere.
+REGIONAL = frozenset({DISTANCE, "names_balikpapan", "nearby_level", "nearby"})
 
 _ORDER = {
     Comparison.GE: operator.ge,
@@ -82,15 +89,19 @@ def holds(expression: Expression, reading: Reading) -> bool:
 
 
 def uses_distance(expressions: Sequence[Expression | None]) -> bool:
-    """True when any condition reads `distance_km` (points then reach every area)."""
-    return any(_mentions(e, DISTANCE) for e in expressions if e is not None)
+    """True when any condition reads a regional value such as `distance_km`.
+
+    Observations then reach every area of the rule: a point by its distance,
+    a tsunami bulletin by what it says about the districts around the city.
+    """
+    return any(_mentions(e, REGIONAL) for e in expressions if e is not None)
 
 
-def _mentions(expression: Expression, name: str) -> bool:
-    """True when a condition of the expression reads the field `name`."""
+def _mentions(expression: Expression, names: frozenset[str]) -> bool:
+    """True when a condition of the expression reads one of the fields `names`."""
     if isinstance(expression, Condition):
-        return expression.field == name
-    return any(_mentions(e, name) for e in expression.conditions)
+        return expression.field in names
+    return any(_mentions(e, names) for e in expression.conditions)
 
 
 def _value(condition: Condition, reading: Reading) -> Value:
@@ -111,8 +122,21 @@ def _window(reading: Reading, name: str, over: timedelta, agg: Aggregation) -> f
     # The series is oldest first and ends at this reading: bisect, not scan.
     first = bisect.bisect_right(reading.series, reading.time - over, key=_time)
     last = bisect.bisect_right(reading.series, reading.time, key=_time)
-    values = [o.values.get(name) for o in reading.series[first:last]]
+    seconds = over.total_seconds()
+    values = [o.values.get(name) for o in reading.series[first:last] if _fits(o, seconds)]
     return aggregate(agg, [float(v) for v in values if _is_number(v)])  # type: ignore[arg-type]
+
+
+def _fits(observation: Observation, seconds: float) -> bool:
+    """An amount over a period longer than the window (`seconds`) is no part of it.
+
+    A 3-hour total is never an hour's rain: a 1-hour window leaves it out
+    rather than read 150 mm in 3 hours as 150 mm in one.
+    """
+    period = observation.values.get(PERIOD)
+    if isinstance(period, bool) or not isinstance(period, int | float):
+        return True
+    return period <= seconds
 
 
 def _time(observation: Observation) -> datetime:

@@ -8,7 +8,7 @@ and parsed by the parser of its type, so the schema drives validation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -63,14 +63,20 @@ PARSERS: Mapping[FieldType, Parser] = MappingProxyType(
         FieldType.GROUPS: fields.groups,
         FieldType.MESSAGES: templates.messages,
         FieldType.FLAG: fields.flag,
+        FieldType.SOURCES: fields.sources,
     }
 )
 
 #: Durations that must be longer than zero when given.
-_POSITIVE = frozenset({"repeat_every", "expire_after"})
+_POSITIVE = frozenset({"repeat_every", "expire_after", "late_after"})
 
 #: Earthquakes are instantaneous: they resolve this long after the event unless the rule says.
 EARTHQUAKE_EXPIRY = timedelta(hours=1)
+
+
+#: Largest rule file read. The shipped files are a few kB; checking 50 MB of YAML took
+#: 22 s and 275 MB, so a file this big is a mistake (or an attack), refused before parsing.
+MAX_FILE_BYTES = 1_000_000
 
 
 def rule_files(paths: Sequence[Path], problems: list[Problem] | None = None) -> list[Path]:
@@ -126,8 +132,12 @@ class _Outcome:
 
 
 def _file(path: Path, sink: Sink, areas: AreaIndex | None) -> list[_Outcome]:
-    """The rules of one file, problems into `sink`."""
+    """The rules of one file, problems into `sink`; a file over MAX_FILE_BYTES is not parsed."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            sink.error(At(1, 1), _too_big(size))
+            return []
         data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         sink.error(At(1, 1), f"cannot read the file: {exc}")
@@ -136,6 +146,14 @@ def _file(path: Path, sink: Sink, areas: AreaIndex | None) -> list[_Outcome]:
         sink.error(exc.at, str(exc))
         return []
     return _document(Node(data, At(1, 1)), sink, areas)
+
+
+def _too_big(size: int) -> str:
+    """Why a rule file is refused before it is read."""
+    return (
+        f"the file has {size:,} bytes, more than the {MAX_FILE_BYTES:,} a rule file may have: "
+        "split it into one file per hazard (rules/<hazard>.yaml)"
+    )
 
 
 def _document(node: Node, sink: Sink, areas: AreaIndex | None) -> list[_Outcome]:
@@ -216,10 +234,12 @@ def _parse_key(key: schema.Key, node: Node, ctx: Context) -> Any:
 def _cross_checks(parsed: _Parsed) -> None:
     """Checks that involve more than one key."""
     _required(parsed)
+    _condition(parsed)
     _one_level_form(parsed)
     _siren_level(parsed)
     _tsunami_expiry(parsed)
-    _message_lengths(parsed)
+    _forecast_audience(parsed)
+    _message_checks(parsed)
     if "description" not in parsed.nodes:
         parsed.ctx.sink.warn(
             parsed.at, "no description: say why this threshold and its source (description: ...)"
@@ -257,6 +277,24 @@ def _one_line(example: str) -> str:
     """A schema example on one line: `message: {id: "..."}` for a nested one."""
     lines = example.splitlines()
     return lines[0] if len(lines) == 1 else f"{lines[0]} {{{lines[1].strip()}}}"
+
+
+def _condition(parsed: _Parsed) -> None:
+    """A rule must say when it fires: its `when`, or a ladder whose every step has one.
+
+    Without one every observation of the kind fires: `areas: all`, AWAS and sirens
+    on every quake BMKG lists is one forgotten line away.
+    """
+    if "when" in parsed.nodes:
+        return
+    steps = parsed.get("levels")
+    if "levels" in parsed.nodes and (not steps or all(step.when is not None for step in steps)):
+        return  # a ladder that gates itself, or one already reported as invalid
+    parsed.ctx.sink.error(
+        parsed.at,
+        'no condition: without "when" the rule fires on every observation of its kind; '
+        'add one (e.g. when: {value: magnitude, ">=": 5.0})',
+    )
 
 
 def _one_level_form(parsed: _Parsed) -> None:
@@ -306,33 +344,83 @@ def _tsunami_expiry(parsed: _Parsed) -> None:
         )
 
 
-def _message_lengths(parsed: _Parsed) -> None:
-    """Warn for templates whose worst case exceeds one SMS, each at the levels it serves."""
+#: Contact groups that speak to residents: a forecast never reaches them.
+RESIDENT_GROUPS: tuple[str, ...] = ("public", "rt-heads", "siskamling")
+
+
+def _forecast_audience(parsed: _Parsed) -> None:
+    """A rule on forecasts (kind prakiraan) warns officials ahead, never sirens or the public.
+
+    A forecast may not come true: sounding sirens, publishing CAP or texting
+    residents on one would spend their trust on rain that did not fall.
+    """
+    if parsed.get("kind") is not ObservationKind.PRAKIRAAN:
+        return
+    actions = parsed.get("actions") or frozenset()
+    loud = sorted(a.value for a in actions if a in (Action.SIREN, Action.CAP))
+    if loud:
+        parsed.ctx.sink.error(
+            parsed.nodes["actions"].at,
+            f"a prakiraan (forecast) rule cannot use {' or '.join(loud)}: forecasts never "
+            "sound sirens or reach the public; use actions: [sms] with recipients: [officials]",
+        )
+    recipients = parsed.get("recipients")
+    if "recipients" not in parsed.nodes:
+        parsed.ctx.sink.error(
+            parsed.at,
+            "a prakiraan (forecast) rule needs recipients: without them every group, "
+            "residents too, would get it; add recipients: [officials]",
+        )
+    elif recipients and (residents := [g for g in recipients if g in RESIDENT_GROUPS]):
+        parsed.ctx.sink.error(
+            parsed.nodes["recipients"].at,
+            f"a prakiraan (forecast) rule cannot address {', '.join(residents)}: forecasts go "
+            "to officials only; use recipients: [officials]",
+        )
+
+
+def _message_checks(parsed: _Parsed) -> None:
+    """Every message of the rule rendered at the levels it serves; endings are required.
+
+    A rule that can end (every kind but earthquake, whose alerts expire silently)
+    must say in `end_message` what ended, at the rule or in every ladder step.
+    """
+    kind = parsed.get("kind")
+    if not isinstance(kind, ObservationKind):
+        return
     names = fields.area_names(parsed.ctx.areas, parsed.get("areas") or ("all",))
+    required = conditions.required_values(parsed.get("when"))
+    for use, step_when in _message_uses(parsed):
+        needed = required | conditions.required_values(step_when)
+        templates.check_rendering(
+            use, kind=kind, required=needed, area_names=names, sink=parsed.ctx.sink
+        )
     steps = _levels(parsed)
-    own = [step.level for step in steps if not step.messages]
-    if messages := parsed.get("message"):
-        levels = own or [s.level for s in steps]
-        _lengths(messages, parsed.nodes["message"], levels, names, parsed.ctx)
-    if steps and "levels" in parsed.nodes:
-        for step, item in zip(steps, elements(parsed.nodes["levels"]), strict=False):
-            message = next((v for k, _at, v in entries(item) if k == "message"), None)
-            if step.messages and message is not None:
-                _lengths(step.messages, message, [step.level], names, parsed.ctx)
+    ends = bool(parsed.get("end_message")) or (
+        "levels" in parsed.nodes and bool(steps) and all(s.end_messages for s in steps)
+    )
+    if kind is not ObservationKind.EARTHQUAKE and steps and not ends:
+        parsed.ctx.sink.error(
+            parsed.at,
+            'missing "end_message": say what ended, without repeating the instruction '
+            '(e.g. end_message: {id: "Peringatan ... di {area} berakhir."})',
+        )
 
 
-def _lengths(
-    messages: Mapping[str, str],
-    node: Node,
-    levels: Sequence[Level],
-    names: Sequence[str],
-    ctx: Context,
-) -> None:
-    """Length warnings for the valid templates of one `message:` mapping used at `levels`."""
-    widest = templates.widest_values(levels, names)
-    positions = {lang: v.at for lang, _at, v in templates.entries_of(node)}
-    for language, template in messages.items():
-        templates.length_warning(template, language, widest, ctx.sink, positions[language])
+def _message_uses(parsed: _Parsed) -> Iterator[tuple[templates.MessageUse, Any]]:
+    """Each written message mapping with the levels it serves and its step's `when`."""
+    steps = _levels(parsed)
+    items = elements(parsed.nodes["levels"]) if "levels" in parsed.nodes else []
+    for key in schema.MESSAGE_KEYS:
+        attribute = schema.RULE_KEY_INDEX[key].attribute
+        own = [step.level for step in steps if not getattr(step, attribute)]
+        if (written := parsed.get(key)) and own:
+            yield templates.MessageUse(key, parsed.nodes[key], written, tuple(own)), None
+        for step, item in zip(steps, items, strict=False):
+            node = next((v for k, _at, v in entries(item) if k == key), None)
+            if node is not None and getattr(step, attribute):
+                use = templates.MessageUse(key, node, getattr(step, attribute), (step.level,))
+                yield use, step.when
 
 
 def _build(parsed: _Parsed, position: SourcePosition) -> Rule:

@@ -100,6 +100,13 @@ def _yaml_message(exc: MarkedYAMLError) -> str:
     words = "; ".join(str(p).strip() for p in parts) or "syntax error"
     if "duplicate key" in words:
         return f"not valid YAML: {words}: keep one of them"
+    if "mapping values are not allowed" in words:
+        return (
+            f"not valid YAML: {words}: a text with ': ' or starting with '{{' must be in "
+            'quotes, e.g. message: {id: "{level}: Hujan lebat di {area}."}'
+        )
+    if "'\\t'" in words or "\t" in words:
+        return f"not valid YAML: {words}: a tab is not allowed here; indent with spaces"
     return f"not valid YAML: {words} (check indentation, quotes and the ': ' after keys)"
 
 

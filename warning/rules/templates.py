@@ -1,17 +1,26 @@
-"""Message templates: known placeholders only, and their worst-case SMS length.
+"""Message templates: parsed, checked, and rendered on an event's facts.
 
 Templates are data: they are split with `string.Formatter().parse` and never
-evaluated.  The worst case puts the widest text in every placeholder and the
-longest prefixes (drill and all-clear) in front, and counts GSM-7 characters.
+evaluated.  `render` is the one place a template becomes text: numbers with
+the Indonesian decimal comma, times in WITA, the area as people say it
+("seluruh Balikpapan", a kecamatan's name, kelurahan names).  `warning rules
+check` renders every message of a rule on sample facts of its kind (and the
+widest text every placeholder can take) and refuses what a person could not
+act on: a placeholder the event may leave empty, a `?`, or more than one SMS.
+The plan stage renders real messages with the same function, so what the
+check shows is what people read.
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 
-from warning.model import Level
+from warning.areas import AreaIndex
+from warning.model import WITA, Level, ObservationKind, Rule, TransitionKind, Value
 from warning.rules import fields, schema
 from warning.rules.fields import INVALID, Context, Invalid
 from warning.rules.source import (
@@ -25,8 +34,175 @@ from warning.rules.source import (
     unknown_keys,
 )
 
-#: GSM 03.38 characters that take two septets (escape + character).
-_GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+# GSM 03.38 basic character set (one septet each) and its extension table (two).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+#: Text the renderer prints for a value the event did not carry (the check refuses it).
+UNKNOWN = "?"
+
+_ROMAN = ("", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+#: Values printed as whole numbers, and values printed as roman MMI.
+_WHOLE = frozenset({"distance_km", "depth_km", "bulletin", "period_s"})
+_INTENSITY = frozenset({"mmi", "felt_mmi_balikpapan"})
+_WHOLE_CITY = MappingProxyType({"id": "seluruh Balikpapan", "en": "all of Balikpapan"})
+_AND = MappingProxyType({"id": "dan", "en": "and"})
+_MORE = MappingProxyType({"id": "{n} kelurahan lain", "en": "{n} more kelurahan"})
+#: BMKG's standard wording of its tsunami verdict, for a report that gave only the flag.
+_VERDICT: Mapping[Value, str] = MappingProxyType(
+    {False: "Tidak berpotensi tsunami", True: "Berpotensi tsunami"}
+)
+_FLAG = MappingProxyType({"id": ("tidak", "ya"), "en": ("no", "yes")})
+
+
+# ---------------------------------------------------------------------------
+# Length
+
+
+@dataclass(frozen=True, slots=True)
+class SmsSize:
+    """How long a text is as an SMS: units used, the one-segment limit, and why."""
+
+    units: int
+    limit: int
+    non_gsm: str = ""  # characters that force UCS-2
+
+    @property
+    def fits(self) -> bool:
+        """True when the text is one SMS segment."""
+        return self.units <= self.limit
+
+
+def sms_size(text: str) -> SmsSize:
+    """GSM-7 septets (extension characters count 2); any other character makes it UCS-2.
+
+    A UCS-2 SMS holds 70 characters (UTF-16 units: an emoji counts 2).
+    """
+    outside = "".join(dict.fromkeys(c for c in text if c not in GSM7_BASIC | GSM7_EXTENSION))
+    if outside:
+        units = len(text.encode("utf-16-le")) // 2
+        return SmsSize(units, schema.UCS2_LIMIT, outside)
+    return SmsSize(sum(2 if c in GSM7_EXTENSION else 1 for c in text), schema.SMS_LIMIT)
+
+
+def sms_length(text: str) -> int:
+    """SMS units `text` needs (see `sms_size`)."""
+    return sms_size(text).units
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What one message says about one alert change: level, where, when, the event's values."""
+
+    level: Level
+    area: str
+    time: datetime | None = None
+    values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def render(template: str, facts: Facts, language: str = "id", drill: bool = False) -> str:
+    """The template filled with `facts`, behind the drill prefix; nothing else is added."""
+    lang = language if language in schema.LANGUAGES else "id"
+    parts = [schema.DRILL_PREFIX[lang] if drill else ""]
+    for text, name, _spec, _conv in string.Formatter().parse(template):
+        parts.append(text)
+        if name is not None:
+            parts.append(placeholder_text(name, facts, lang))
+    return "".join(parts)
+
+
+def placeholder_text(name: str, facts: Facts, language: str) -> str:
+    """One placeholder as people read it; `?` when the facts lack it."""
+    if name == "level":
+        return facts.level.word
+    if name == "area":
+        return facts.area
+    if name == "time_wita":
+        return format_time(facts.time, with_date=True) if facts.time else UNKNOWN
+    value = facts.values.get(name)
+    if name == "potensi" and value is None:
+        value = _VERDICT.get(facts.values.get("tsunami_potential"))
+    return format_value(name, value, language)
+
+
+def format_value(name: str, value: Value, language: str = "id") -> str:
+    """A value in the recipient's language: 5,6 (Indonesian decimal comma), III MMI, WITA."""
+    doc = schema.VALUE_INDEX.get(name)
+    if value is None or value == "":
+        return UNKNOWN
+    if doc is not None and doc.type is schema.ValueType.TIME:
+        return _time_value(value, with_date=False)
+    if isinstance(value, bool):
+        return _FLAG.get(language, _FLAG["id"])[int(value)]
+    if isinstance(value, int | float):
+        return _number(name, value, language)
+    return str(value)
+
+
+def _number(name: str, value: float, language: str) -> str:
+    """Whole km and counts, roman intensities, else one decimal with the language's mark."""
+    if name in _INTENSITY and 0 < round(value) < len(_ROMAN):
+        return _ROMAN[round(value)]
+    if name in _WHOLE:
+        return str(round(value))
+    text = f"{value:.2f}" if name == "sea_level_m" else f"{value:.1f}"
+    return text.replace(".", ",") if language == "id" else text
+
+
+def _time_value(value: Value, with_date: bool) -> str:
+    """An ISO time value in WITA; the text as is when it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        return str(value)
+    return format_time(moment, with_date)
+
+
+def format_time(moment: datetime, with_date: bool = True) -> str:
+    """`30/11 10.15 WITA` (Indonesian time with a dot), or `10.15 WITA`."""
+    local = moment.astimezone(WITA)
+    clock = local.strftime("%H.%M WITA")
+    return f"{local:%d/%m} {clock}" if with_date else clock
+
+
+def area_text(area_ids: Sequence[str], areas: AreaIndex, language: str = "id") -> str:
+    """Where, as people say it: the whole city, whole kecamatan by name, else kelurahan."""
+    lang = language if language in schema.LANGUAGES else "id"
+    chosen = set(area_ids)
+    if chosen >= {a.id for a in areas.kelurahan}:
+        return _WHOLE_CITY[lang]
+    names: list[str] = []
+    covered: set[str] = set()
+    for kecamatan in areas.kecamatan:
+        members = {a.id for a in areas.kelurahan if a.kecamatan_id == kecamatan.id}
+        if members and members <= chosen:
+            names.append(kecamatan.name)
+            covered |= members
+    names += [areas.get(i).name for i in area_ids if i not in covered and i in areas]
+    return join_names(names, lang)
+
+
+def join_names(names: Sequence[str], language: str = "id") -> str:
+    """ "A", "A dan B", "A, B dan C", "A, B dan 3 kelurahan lain"."""
+    lang = language if language in schema.LANGUAGES else "id"
+    if len(names) <= 3:
+        head = ", ".join(names[:-1])
+        return f"{head} {_AND[lang]} {names[-1]}" if head else "".join(names)
+    return f"{names[0]}, {names[1]} {_AND[lang]} {_MORE[lang].format(n=len(names) - 2)}"
+
+
+# ---------------------------------------------------------------------------
+# Checks
+
 
 #: Widest kelurahan text when the areas are not known (Balikpapan's two longest names).
 AREA_FALLBACK = schema.AREA_LIST_FORM.format(
@@ -54,11 +230,7 @@ def check(node: Node, allowed: Sequence[str], sink: Sink, language: str) -> bool
         )
         return False
     before = len(sink.problems)
-    start = 0
-    for name, spec, conv in found:
-        start = max(template.find("{" + name, start), 0)
-        at = column_in(node, start)
-        start += 1
+    for name, spec, conv, at in _located(node, found):
         if name not in allowed:
             near = suggest(name, allowed) if name else f" (valid: {', '.join(allowed)})"
             sink.error(at, f'message "{language}": unknown placeholder "{{{name}}}"{near}')
@@ -71,19 +243,16 @@ def check(node: Node, allowed: Sequence[str], sink: Sink, language: str) -> bool
     return len(sink.problems) == before
 
 
-def worst_case(template: str, widest: Mapping[str, str], prefix: str) -> str:
-    """The template with the widest text in every placeholder, behind `prefix`."""
-    parts = [prefix]
-    for text, name, _spec, _conv in string.Formatter().parse(template):
-        parts.append(text)
-        if name is not None:
-            parts.append(widest.get(name, ""))
-    return "".join(parts)
-
-
-def sms_length(text: str) -> int:
-    """GSM-7 characters `text` needs (extension characters count twice)."""
-    return sum(2 if char in _GSM_EXTENDED else 1 for char in text)
+def _located(
+    node: Node, found: Sequence[tuple[str, str, str | None]]
+) -> Iterator[tuple[str, str, str | None, At]]:
+    """Each placeholder with its position in the file."""
+    template = str(node.value)
+    start = 0
+    for name, spec, conv in found:
+        start = max(template.find("{" + name, start), 0)
+        yield name, spec, conv, column_in(node, start)
+        start += 1
 
 
 def widest_area(names: Sequence[str]) -> str:
@@ -92,37 +261,106 @@ def widest_area(names: Sequence[str]) -> str:
         return AREA_FALLBACK
     longest = sorted(names, key=len, reverse=True)
     forms = [longest[0]]
-    if len(longest) == 2:
-        forms.append(f"{longest[0]} dan {longest[1]}")
-    if len(longest) > 2:
-        forms.append(
-            schema.AREA_LIST_FORM.format(first=longest[0], second=longest[1], rest=len(longest) - 2)
-        )
+    if len(longest) >= 2:
+        forms.append(join_names(longest[:2]))
+    if len(longest) >= 3:
+        forms.append(join_names(longest[:3]))
+    if len(longest) > 3:
+        forms.append(join_names(longest))
     return max(forms, key=len)
 
 
-def widest_values(levels: Sequence[Level], area_names: Sequence[str]) -> dict[str, str]:
-    """Widest rendering of every placeholder for a rule with these levels and areas."""
-    widest = {p.name: p.widest for p in schema.COMMON_PLACEHOLDERS}
-    widest.update({v.name: v.widest for v in schema.VALUES if v.name != "level"})
-    widest["level"] = max((lv.word for lv in levels), key=len, default="WASPADA")
-    widest["area"] = widest_area(area_names)
-    return widest
+def sample_facts(kind: ObservationKind, level: Level, area: str, widest: bool) -> Facts:
+    """Realistic facts of `kind` (or the widest text of every value) to render a check on."""
+    values: dict[str, Value] = {}
+    for name in schema.values_for(kind):
+        doc = schema.VALUE_INDEX[name]
+        values[name] = (
+            doc.widest if widest and doc.type is not schema.ValueType.TIME else doc.sample
+        )
+    moment = datetime(2026, 12, 31, 15, 59, tzinfo=WITA)
+    return Facts(level, area, moment, values)
 
 
-def length_warning(
-    template: str, language: str, widest: Mapping[str, str], sink: Sink, at: At
+@dataclass(frozen=True, slots=True)
+class MessageUse:
+    """One written `message`-like mapping and where the rule sends it."""
+
+    key: str  # message, update_message or end_message
+    node: Node
+    templates: Mapping[str, str]
+    levels: tuple[Level, ...]
+
+
+def check_rendering(
+    use: MessageUse,
+    *,
+    kind: ObservationKind,
+    required: frozenset[str],
+    area_names: Sequence[str],
+    sink: Sink,
 ) -> None:
-    """Warn when the worst case of a template needs more than one SMS segment."""
-    prefix = schema.WORST_PREFIX.get(language, schema.WORST_PREFIX["id"])
-    text = worst_case(template, widest, prefix)
-    length = sms_length(text)
-    if length > schema.SMS_LIMIT:
-        sink.warn(
+    """Render one message mapping at every level it serves, in every language, as a drill.
+
+    Errors: a placeholder the kind may leave empty that the rule's `when` does not
+    require, a `?` in the text, more than one SMS with the widest values.
+    """
+    positions = {lang: value for lang, _at, value in entries_of(use.node)}
+    empty = schema.maybe_empty(kind) - required
+    for language, template in use.templates.items():
+        node = positions[language]
+        label = f'{use.key} "{language}"'
+        for name, _spec, _conv, at in _located(node, placeholders(template)):
+            if name in empty:
+                sink.error(
+                    at,
+                    f'{label}: "{{{name}}}" can be empty for {kind.value} (not every report '
+                    f'has it): remove it, or require it in "when" '
+                    f"(e.g. {schema.guard_example(name)})",
+                )
+        for level in use.levels:
+            _check_level(
+                template,
+                language=language,
+                label=label,
+                level=level,
+                kind=kind,
+                area_names=area_names,
+                at=node.at,
+                sink=sink,
+            )
+
+
+def _check_level(
+    template: str,
+    *,
+    language: str,
+    label: str,
+    level: Level,
+    kind: ObservationKind,
+    area_names: Sequence[str],
+    at: At,
+    sink: Sink,
+) -> None:
+    """The sample and the widest rendering of one template at one level."""
+    sample = render(template, sample_facts(kind, level, "Manggar", widest=False), language)
+    if UNKNOWN in sample and UNKNOWN not in template:
+        sink.error(at, f'{label} renders "?" for a missing fact: {sample}')
+    widest = sample_facts(kind, level, widest_area(area_names), widest=True)
+    text = render(template, widest, language, drill=True)
+    size = sms_size(text)
+    if size.non_gsm:
+        sink.error(
             at,
-            f'message "{language}" can reach {length} characters, more than one SMS '
-            f"({schema.SMS_LIMIT}) with the longest level, area and numbers and the "
-            f'"{prefix.strip()}" prefix; shorten it by {length - schema.SMS_LIMIT}',
+            f"{label}: {', '.join(repr(c) for c in size.non_gsm)} is not a GSM-7 character: "
+            f"the SMS would be UCS-2 ({schema.UCS2_LIMIT} characters); write plain letters",
+        )
+    elif not size.fits:
+        sink.error(
+            at,
+            f"{label} at {level.word} can reach {size.units} characters with the drill prefix "
+            f"and the longest area and values, more than one SMS ({size.limit}); shorten it by "
+            f"{size.units - size.limit}: {text}",
         )
 
 
@@ -154,3 +392,29 @@ def allowed_placeholders(ctx: Context) -> tuple[str, ...]:
         common = tuple(p.name for p in schema.COMMON_PLACEHOLDERS)
         return common + tuple(schema.VALUE_INDEX)
     return schema.placeholders_for(ctx.kind)
+
+
+#: The changes `warning rules check --show` renders, with the message key each reads.
+CHANGES: tuple[tuple[str, TransitionKind, bool], ...] = (
+    ("naik", TransitionKind.FIRED, False),
+    ("pembaruan", TransitionKind.UPDATED, False),
+    ("berakhir", TransitionKind.RESOLVED, False),
+    ("kedaluwarsa", TransitionKind.TIMED_OUT, False),
+    ("latihan", TransitionKind.FIRED, True),
+)
+
+
+def samples(rules: Sequence[Rule], areas: AreaIndex | None) -> Iterator[str]:
+    """Every message of every rule at every level and change, rendered on sample facts."""
+    for rule in rules:
+        chosen = areas.select(list(rule.areas)) if areas is not None else ()
+        for step in rule.levels:
+            for change_name, change, drill in CHANGES:
+                found = rule.templates_for(step.level, change)
+                for language, template in found.items():
+                    where = area_text(chosen, areas, language) if areas is not None else "Manggar"
+                    facts = sample_facts(rule.kind, step.level, where, widest=False)
+                    text = render(template, facts, language, drill=drill)
+                    yield f"{rule.id} {step.level.word} {change_name} {language}: {text}"
+                if not found:
+                    yield f"{rule.id} {step.level.word} {change_name}: (tanpa SMS)"

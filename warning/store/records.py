@@ -101,6 +101,8 @@ def backup(source: Path, target: Path) -> tuple[Path, dict[str, int]]:
         target = target / f"warning-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.db"
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    # Created 0600 before SQLite opens it: the copy holds phone numbers and the audit log.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     src = read_only(source)
     try:
         src.execute("BEGIN")  # the counts and the copy see the same snapshot

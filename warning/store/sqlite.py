@@ -22,6 +22,7 @@ from typing import Any
 from warning.model import (
     AlertState,
     AlertStatus,
+    Coverage,
     FeedHealth,
     Level,
     Observation,
@@ -149,6 +150,52 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             phone TEXT PRIMARY KEY,
             time TEXT NOT NULL,
             code TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        3,
+        # The console's accounts and sessions, the two-person rule's pending manual
+        # alerts, and silences of rules (read by the pipeline before it plans).
+        """
+        CREATE TABLE accounts (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            time TEXT NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures (key, time);
+        CREATE TABLE approvals (
+            id INTEGER PRIMARY KEY,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            request_json TEXT NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            change_id TEXT
+        );
+        CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            rule_id TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            ended_at TEXT
         )
         """,
     ),
@@ -499,6 +546,7 @@ def observation_body(o: Observation) -> dict[str, Any]:
         "polygons": [list(map(list, ring)) for ring in o.polygons],
         "exercise": o.exercise,
         "origin": o.origin,
+        "coverage": None if o.coverage is None else o.coverage.value,
     }
 
 
@@ -518,6 +566,8 @@ def _observation(row: sqlite3.Row) -> Observation:
         polygons=tuple(tuple((p[0], p[1]) for p in ring) for ring in body["polygons"]),
         exercise=body["exercise"],
         origin=body["origin"],
+        # Rows stored before coverage was recorded infer it from their location.
+        coverage=Coverage(body["coverage"]) if body.get("coverage") else None,
     )
 
 

@@ -4,7 +4,8 @@
 recorded payload from tests/fixtures/); `fault(path, Fault(...))` makes the
 path misbehave (a status with an optional Retry-After, a delay beyond the
 client's timeout, an HTML error page, an empty, truncated or oversize body, a
-reset connection) until `heal(path)`, or for the next `times` requests only.
+body trickled a byte at a time, a redirect, a reset connection) until
+`heal(path)`, or for the next `times` requests only.
 Every good answer carries an ETag and `If-None-Match` with the current one gets
 304, as BMKG's and USGS's CDNs do.
 """
@@ -37,7 +38,9 @@ class Fault:
     (or with `status`); `empty` serves no body; `truncated` announces the full
     length but sends half and closes; `oversize_bytes` streams that many bytes;
     `reset` resets the connection; `body` replaces the payload (wrong schema,
-    absurd values) while the path keeps its ETag logic off.
+    absurd values) while the path keeps its ETag logic off; `trickle_s` sends
+    the body one byte every that many seconds; `location` answers 302 (or
+    `status`) with that `Location`.
     """
 
     status: int | None = None
@@ -49,6 +52,8 @@ class Fault:
     oversize_bytes: int = 0
     reset: bool = False
     body: bytes | None = None
+    trickle_s: float = 0.0
+    location: str | None = None
     times: int | None = None
 
     def describe(self) -> str:
@@ -63,7 +68,7 @@ def _fields(fault: Fault) -> dict[str, object]:
     """The fields of a fault that differ from the defaults."""
     default = Fault()
     names = ("status", "retry_after", "delay_s", "html", "empty", "truncated")
-    names += ("oversize_bytes", "reset", "times")
+    names += ("oversize_bytes", "reset", "trickle_s", "location", "times")
     return {n: getattr(fault, n) for n in names if getattr(fault, n) != getattr(default, n)}
 
 
@@ -151,15 +156,18 @@ def _faulty(fault: Fault, content: _Content | None) -> Reply:
     headers: list[tuple[str, str]] = [("Content-Type", content_type)]
     if fault.retry_after is not None:
         headers.append(("Retry-After", fault.retry_after))
+    if fault.location is not None:
+        headers.append(("Location", fault.location))
     declared = len(body) if fault.truncated else None
     if fault.truncated:
         body = body[: len(body) // 2]
     return Reply(
-        status=fault.status or 200,
+        status=fault.status or (302 if fault.location is not None else 200),
         body=body,
         headers=tuple(headers),
         delay_s=fault.delay_s,
         reset=fault.reset,
         declared_length=declared,
         stream_bytes=fault.oversize_bytes,
+        trickle_s=fault.trickle_s,
     )

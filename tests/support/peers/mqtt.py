@@ -1,7 +1,10 @@
 """A real mosquitto broker on an ephemeral port, and test siren controllers on it.
 
-The broker is skipped only on a developer machine without mosquitto; in CI
-(`$CI` set) a missing binary fails the run, because `.ci/run` installs it.
+`make test` installs mosquitto when it is missing (scripts/test-tools), so the
+MQTT tests run wherever the README's test command does.  Run otherwise (plain
+pytest on a machine without it) they are skipped with the reason; with `$CI`
+set a missing binary fails the run.  Every binary is looked up before anything
+is started, so a missing mosquitto_passwd is that message too, not a traceback.
 """
 
 from __future__ import annotations
@@ -25,15 +28,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.paths import free_port
 
+#: Where Debian puts the broker: not on an ordinary user's PATH.
+SBIN = "/usr/sbin"
 
-def mosquitto_binary() -> str:
-    """Path of mosquitto (Debian puts it in /usr/sbin); skip or fail when absent."""
-    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+
+def mosquitto_binary(name: str = "mosquitto") -> str:
+    """Path of a mosquitto program (`mosquitto`, `mosquitto_passwd`); skip or fail when absent."""
+    found = shutil.which(name) or shutil.which(name, path=SBIN)
     if found:
         return found
     if os.environ.get("CI"):
-        pytest.fail("mosquitto is not installed but CI is set: .ci/run must install it")
-    pytest.skip("mosquitto is not installed (apt-get install mosquitto) and CI is not set")
+        pytest.fail(f"{name} is not installed but CI is set: `make test` installs it")
+    pytest.skip(f"{name} is not installed: `make test` installs it (or apt-get install mosquitto)")
 
 
 def wait_for_port(port: int, timeout_s: float = 10.0) -> None:
@@ -61,7 +67,9 @@ def broker_config(directory: Path, port: int, user: tuple[str, str] | None) -> P
     if user:
         passwords = directory / f"passwords-{port}"
         subprocess.run(
-            ["mosquitto_passwd", "-b", "-c", str(passwords), *user], check=True, timeout=30
+            [mosquitto_binary("mosquitto_passwd"), "-b", "-c", str(passwords), *user],
+            check=True,
+            timeout=30,
         )
         lines.append(f"password_file {passwords}")
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -74,9 +82,10 @@ def running_mosquitto(
 ) -> Iterator[int]:
     """Start mosquitto on 127.0.0.1 (anonymous unless `user`); yield its port; terminate it."""
     port = port or free_port()
+    broker = mosquitto_binary()
     config = broker_config(directory, port, user)
     process = subprocess.Popen(
-        [mosquitto_binary(), "-c", str(config)],
+        [broker, "-c", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

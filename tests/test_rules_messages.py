@@ -1,0 +1,175 @@
+"""Messages people can act on: the official's words, the event's facts, one SMS.
+
+Each case of issue 10's list is a specification here: an all-clear never repeats
+the warning's instruction, nothing generic is appended, `{distance_km}` and
+`{event}` print the event's facts, quake SMS carry BMKG's verdict, and
+`warning rules check` reports a message that could go wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from warning.areas import AreaIndex
+from warning.feeds.bmkg_gempa import felt_mmi
+from warning.model import Level, Rule, TransitionKind
+from warning.rules import check_rules, load_rules, templates
+
+from .conftest import ROOT
+
+BAD = ROOT / "tests" / "fixtures" / "rules" / "bad"
+
+
+@pytest.fixture(scope="module")
+def shipped(areas: AreaIndex) -> dict[str, Rule]:
+    """The shipped rules by id."""
+    return {rule.id: rule for rule in load_rules([ROOT / "rules"], areas)}
+
+
+def _facts(rule: Rule, level: Level, **values: object) -> templates.Facts:
+    """Sample facts of the rule's kind with some values replaced."""
+    sample = templates.sample_facts(rule.kind, level, "Manggar", widest=False)
+    merged = {**sample.values, **values}
+    moment = datetime(2026, 3, 10, 2, 15, tzinfo=UTC)
+    return templates.Facts(level, "Manggar", moment, merged)  # type: ignore[arg-type]
+
+
+def test_tsunami_all_clear_says_what_ended_without_the_evacuation_instruction(
+    shipped: dict[str, Rule],
+) -> None:
+    """PD-4 at SIAGA reads the end message: no "menjauh dari pantai", no AMAN prefix added."""
+    rule = shipped["tsunami-pesisir"]
+    [template] = [rule.templates_for(Level.SIAGA, TransitionKind.RESOLVED)["id"]]
+    text = templates.render(template, _facts(rule, Level.SIAGA), "id")
+    assert "berakhir" in text
+    assert "menjauh dari pantai" not in text
+    assert "Segera" not in text
+    assert "EVAKUASI" not in text
+
+
+def test_nothing_generic_is_appended_to_the_officials_text(shipped: dict[str, Rule]) -> None:
+    """The rendered SMS is exactly the template filled: no "Siapkan evakuasi" tail."""
+    rule = shipped["tsunami-pesisir"]
+    template = rule.templates_for(Level.SIAGA)["id"]
+    text = templates.render(template, _facts(rule, Level.SIAGA), "id")
+    assert text.endswith("Segera menjauh dari pantai ke tempat tinggi.")
+    assert "Siapkan evakuasi, ikuti arahan petugas." not in text
+
+
+def test_tsunami_siaga_says_when_the_wave_is_expected_in_wita(shipped: dict[str, Rule]) -> None:
+    """InaTEWS arrival 02:47 UTC reads 10.47 WITA."""
+    rule = shipped["tsunami-pesisir"]
+    facts = _facts(rule, Level.SIAGA, arrival_time="2026-03-10T02:47:00+00:00")
+    text = templates.render(rule.templates_for(Level.SIAGA)["id"], facts, "id")
+    assert "tiba 10.47 WITA" in text
+
+
+def test_distance_prints_whole_km_and_magnitude_a_decimal_comma(shipped: dict[str, Rule]) -> None:
+    """`{distance_km}` is the event's distance, never "?"; M5.6 reads M5,6."""
+    rule = shipped["tsunami-potensi-pejabat"]
+    facts = _facts(rule, Level.SIAGA, distance_km=287.6, magnitude=6.9, tsunami_potential=True)
+    text = templates.render(rule.templates_for(Level.SIAGA)["id"], facts, "id")
+    assert "288 km dari Balikpapan" in text
+    assert "M6,9" in text
+    assert "?" not in text
+
+
+def test_quake_sms_names_bmkg_and_carries_its_verdict(shipped: dict[str, Rule]) -> None:
+    """BMKG's own words, also when a report gave only the flag."""
+    rule = shipped["gempa-dekat"]
+    facts = _facts(rule, Level.SIAGA, potensi=None, tsunami_potential=False)
+    text = templates.render(rule.templates_for(Level.SIAGA)["id"], facts, "id")
+    assert "BMKG: Tidak berpotensi tsunami." in text
+
+
+def test_event_is_bmkgs_event_name_not_the_rules_name(shipped: dict[str, Rule]) -> None:
+    """A nowcast SMS names BMKG's CAP event and its validity end in WITA."""
+    rule = shipped["cuaca-bmkg"]
+    facts = _facts(
+        rule, Level.WASPADA, event="Hujan Lebat dan Petir", expires="2026-03-10T05:30:00+00:00"
+    )
+    text = templates.render(rule.templates_for(Level.WASPADA)["id"], facts, "id")
+    assert "Hujan Lebat dan Petir" in text
+    assert rule.name not in text
+    assert "s.d. 13.30 WITA" in text
+
+
+def test_a_quake_alert_has_no_all_clear(shipped: dict[str, Rule]) -> None:
+    """No AMAN for aftershocks: quake rules have no end text, so an expiry sends nothing."""
+    for rule_id in ("gempa-dekat", "tsunami-potensi-pejabat", "gempa-dirasakan"):
+        rule = shipped[rule_id]
+        assert not rule.templates_for(rule.levels[0].level, TransitionKind.RESOLVED)
+
+
+def test_the_whole_city_and_whole_kecamatan_read_by_name(areas: AreaIndex) -> None:
+    """34 kelurahan are "seluruh Balikpapan"; a kecamatan's kelurahan its name."""
+    assert templates.area_text(areas.select("all"), areas) == "seluruh Balikpapan"
+    utara = areas.select("kecamatan:balikpapan-utara")
+    assert templates.area_text(utara, areas) == "Balikpapan Utara"
+    assert templates.area_text([*utara, "manggar"], areas) == "Balikpapan Utara dan Manggar"
+
+
+def test_gsm7_extension_counts_two_and_other_characters_make_ucs2() -> None:
+    """`€` takes two septets; an emoji makes the SMS UCS-2 of 70 characters."""
+    assert templates.sms_size("€" * 80).units == 160
+    assert templates.sms_size("€" * 81).fits is False
+    assert templates.sms_size("Awas 🌊").limit == 70
+
+
+def test_felt_intensity_is_read_per_place() -> None:
+    """ "II-III Balikpapan" is III; Penajam's entry is not Balikpapan's."""
+    assert felt_mmi("III-IV Paser, II-III Balikpapan", "Balikpapan") == 3
+    assert felt_mmi("III Penajam Paser Utara", "Balikpapan") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "where"),
+    [
+        (
+            '  message: {id: "{level}: Gempa M{magnitude} {distance_km} km, {potensi}."}\n',
+            '"{potensi}" can be empty for earthquake',
+            (7, 64),
+        ),
+        (
+            '  message: {id: "{level}: Gempa M{magnitude}, {depth_km} km ' + "x" * 140 + '"}\n',
+            "more than one SMS (160)",
+            (7, 17),
+        ),
+        (
+            '  message: {id: "{level}: Gempa M{magnitude} 🌊"}\n',
+            "is not a GSM-7 character",
+            (7, 17),
+        ),
+    ],
+)
+def test_rules_check_refuses_a_message_that_could_go_wrong(
+    tmp_path: Path, areas: AreaIndex, text: str, fragment: str, where: tuple[int, int]
+) -> None:
+    """Empty-able placeholders, overlong and UCS-2 texts are errors with file:line:col."""
+    path = tmp_path / "gempa.yaml"
+    path.write_text(
+        "- id: gempa\n  name: Gempa\n  description: Test.\n  kind: earthquake\n"
+        '  when: {value: magnitude, ">=": 5}\n  level: waspada\n' + text,
+        encoding="utf-8",
+    )
+    [problem] = check_rules([path], areas)
+    assert fragment in problem.message
+    assert (problem.line, problem.col) == where
+
+
+def test_rules_check_requires_an_end_message_for_kinds_that_end(
+    tmp_path: Path, areas: AreaIndex
+) -> None:
+    """A rain rule without end_message is refused: an all-clear must say what ended."""
+    path = tmp_path / "hujan.yaml"
+    path.write_text(
+        "- id: hujan\n  name: Hujan\n  description: Test.\n  kind: rainfall\n"
+        '  when: {value: precipitation_mm, ">=": 50}\n  level: siaga\n'
+        '  message: {id: "{level}: Hujan lebat di {area}."}\n',
+        encoding="utf-8",
+    )
+    [problem] = check_rules([path], areas)
+    assert 'missing "end_message"' in problem.message
