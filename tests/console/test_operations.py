@@ -33,8 +33,10 @@ NOW = datetime(2026, 3, 10, 3, 20, tzinfo=UTC)
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """A deployment with the shipped rules and the test contacts."""
-    return write_settings(tmp_path)
+    """A deployment with the shipped rules and the test contacts; the daemon made its database."""
+    found = write_settings(tmp_path)
+    Store(found.state_path).close()  # operator actions never create a database
+    return found
 
 
 def _warning(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
