@@ -144,7 +144,7 @@ def test_inland_officials_hear_awas_once_and_its_all_clear_once_at_pd4(
     ]
     assert [len(bodies) for bodies in per_bulletin] == [0, 0, 1, 0, 1]
     assert per_bulletin[2][0].startswith("AWAS TSUNAMI")
-    assert per_bulletin[4][0].startswith("Peringatan AWAS tsunami (BMKG) pesisir Balikpapan berakhir")
+    assert per_bulletin[4][0].startswith("Peringatan AWAS tsunami (BMKG) pesisir Balikpapan")
 
 
 def test_inland_residents_hear_nothing(episode: list[list[PlannedDelivery]]) -> None:
