@@ -466,6 +466,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
         values=dict(first.status.values),
         drill=change.drill,
         episodes=tuple(sorted({t.status.alert_id for t in change.transitions})),
+        episode_areas={t.status.alert_id: t.area_id for t in change.transitions},
         headline=headline,
         description=description,
         instruction=instruction,
