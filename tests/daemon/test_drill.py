@@ -199,7 +199,7 @@ def test_flood_drill_reaches_the_north_only(
         ("hujan-per-jam", "resolved", "siaga"),
     ]
     assert phones(twilio) == ["+6281100000005", "+6281100000005"]
-    assert twilio.requests[1].form["Body"].startswith("LATIHAN: AMAN: ")
+    assert twilio.requests[1].form["Body"].startswith("LATIHAN: Hujan lebat di Graha")
     assert sirens.requests == []
 
 
