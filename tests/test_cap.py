@@ -13,6 +13,7 @@ import structlog
 from lxml import etree
 from shapely.geometry import Polygon
 
+from tests.dispatch_helpers import city, rule, transitions
 from warning.areas import AreaIndex, load_areas
 from warning.cli import main as cli
 from warning.delivery.cap import (
@@ -25,17 +26,7 @@ from warning.delivery.cap import (
 )
 from warning.delivery.cap_document import CAP_NS, cap_polygons, cap_time
 from warning.delivery.channel import ChannelKind, Delivery, Outcome
-from warning.model import (
-    Action,
-    AlertState,
-    AlertStatus,
-    Level,
-    LevelStep,
-    ObservationKind,
-    Rule,
-    Transition,
-    TransitionKind,
-)
+from warning.model import Action, TransitionKind
 from warning.plan.planner import plan
 from warning.settings import CHECKOUT, CapSettings, Settings
 
@@ -436,29 +427,7 @@ def _episodes(change_id: str, transition: str, kelurahan: list[str]) -> dict[str
 
 
 def _planned_cap(kind: TransitionKind, at: datetime) -> dict[str, Any]:
-    """The CAP payload the planner writes for a tsunami rule's change of `kind` in Manggar."""
-    ending = kind in (TransitionKind.RESOLVED, TransitionKind.TIMED_OUT)
-    status = AlertStatus(
-        "tsunami-pesisir",
-        "manggar",
-        AlertState.RESOLVED if ending else AlertState.FIRING,
-        None if ending else Level.SIAGA,
-        alert_id="tsunami-pesisir:manggar:1",
-        event_id="ev-1",
-        values={"level": "siaga", "arrival_time": "2026-11-27T02:40:00+00:00"},
-    )
-    transition = Transition(kind, status, at, Level.SIAGA)
-    rule = Rule(
-        id="tsunami-pesisir",
-        name="Peringatan dini tsunami",
-        kind=ObservationKind.TSUNAMI_WARNING,
-        actions=frozenset({Action.CAP}),
-        levels=(LevelStep(Level.SIAGA),),
-        messages={"id": "{level} TSUNAMI untuk {area}, tiba {arrival_time}."},
-        update_messages={"id": "{level} TSUNAMI diperbarui untuk {area}."},
-        end_messages={"id": "Peringatan tsunami untuk {area} berakhir."},
-    )
-    [cap] = plan(
-        [transition], [rule], (), (), load_areas(CHECKOUT / "areas.geojson"), drill=False, now=T0
-    )
+    """The CAP payload the planner writes for a rule's change of `kind` in Manggar at `at`."""
+    changes = transitions(["manggar"], kind=kind, at=at)
+    [cap] = plan(changes, [rule(actions=[Action.CAP])], (), (), city(), drill=False, now=at)
     return dict(cap.payload)

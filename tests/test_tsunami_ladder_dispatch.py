@@ -110,8 +110,8 @@ def test_a_coastal_resident_gets_one_sms_per_change_and_one_aman_at_the_end(
     heads = [body.split(" TSUNAMI")[0] for _, body in sms[:4]]
     assert heads == ["WASPADA", "SIAGA", "AWAS", "SIAGA"]
     assert sms[4][1] == (
-        "Peringatan dini tsunami untuk Manggar telah berakhir. "
-        "Pulang hanya atas arahan BPBD atau lurah."
+        "Peringatan tsunami untuk Manggar berakhir: diakhiri BMKG (PD-4). "
+        "Pulang hanya atas arahan BPBD/lurah."
     )
 
 
@@ -131,7 +131,7 @@ def test_an_rt_head_over_three_coastal_kelurahan_gets_one_sms_per_change(
     sms = _sms(episode)["+6281200000002"]
     assert len(sms) == 5
     assert all("Manggar, Lamaru and Teritip" in body for _, body in sms)
-    assert ["has ended" in body for _, body in sms] == [False] * 4 + [True]
+    assert ["ended: ended by BMKG (PD-4)" in body for _, body in sms] == [False] * 4 + [True]
 
 
 def test_inland_officials_hear_awas_once_and_its_all_clear_once_at_pd4(
@@ -144,7 +144,7 @@ def test_inland_officials_hear_awas_once_and_its_all_clear_once_at_pd4(
     ]
     assert [len(bodies) for bodies in per_bulletin] == [0, 0, 1, 0, 1]
     assert per_bulletin[2][0].startswith("AWAS TSUNAMI")
-    assert per_bulletin[4][0].startswith("Peringatan AWAS tsunami (BMKG) pesisir Balikpapan")
+    assert per_bulletin[4][0].startswith("AWAS tsunami pesisir Balikpapan berakhir")
 
 
 def test_inland_residents_hear_nothing(episode: list[list[PlannedDelivery]]) -> None:
@@ -166,7 +166,7 @@ def test_falling_back_to_waspada_stops_the_sirens_once(shipped: tuple[Rule, ...]
     assert _commands(episode) == [[], ["alert"], ["all-clear"], []]
     bodies = [body for _, body in _sms(episode)["+6281200000001"]]
     assert [body.split(" TSUNAMI")[0] for body in bodies[:3]] == ["WASPADA", "SIAGA", "WASPADA"]
-    assert bodies[3].startswith("Peringatan dini tsunami untuk Manggar telah berakhir")
+    assert bodies[3].startswith("Peringatan tsunami untuk Manggar berakhir: diakhiri BMKG")
 
 
 def test_cap_follows_one_alert_from_alert_to_its_end(episode: list[list[PlannedDelivery]]) -> None:
@@ -195,7 +195,7 @@ def test_a_coastal_official_hears_each_event_change_once_across_rules(
     assert per_bulletin[4] == [
         (
             "tsunami-awas-pejabat",
-            "Peringatan AWAS tsunami (BMKG) pesisir Balikpapan berakhir. "
+            "AWAS tsunami pesisir Balikpapan berakhir: diakhiri BMKG (PD-4). "
             "Pulangkan warga bertahap sesuai arahan posko.",
         )
     ]

@@ -98,7 +98,7 @@ def test_tsunami_drill_marks_every_message_and_siren_as_a_drill(
     drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
     bodies = [r.form["Body"] for r in twilio.requests]
     assert all(b.startswith("LATIHAN: ") for b in bodies)
-    assert sum(b.startswith("LATIHAN: Peringatan dini tsunami") for b in bodies) == 2
+    assert sum(b.startswith("LATIHAN: Peringatan tsunami") for b in bodies) == 2
     assert [c["command"] for c in sirens.commands()] == ["test", "test"]
     assert all(c["drill"] is True for c in sirens.commands())
     documents = list((config.parent / "cap").glob("*.xml"))

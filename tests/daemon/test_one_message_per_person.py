@@ -65,6 +65,6 @@ def test_a_coastal_official_gets_one_sms_at_awas_and_one_at_pd4_across_a_restart
     again.pipeline.poll("inatews")
     ended = _bodies(again.outbox("sms"), official)[1:]
     assert ended == [
-        "Peringatan AWAS tsunami (BMKG) pesisir Balikpapan berakhir. "
+        "AWAS tsunami pesisir Balikpapan berakhir: diakhiri BMKG (PD-4). "
         "Pulangkan warga bertahap sesuai arahan posko."
     ]

@@ -27,6 +27,7 @@ from warning.plan.messages import ENDING_KINDS, LANGUAGES, render_plain
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.rules import templates
 from warning.rules.events import EVENT_KINDS
+from warning.rules.schema import END_REASONS
 from warning.settings import SirenSettings
 
 PRIORITY_SIREN = 0
@@ -343,16 +344,19 @@ def sms_text(
     change: AlertChange, template: str, areas: AreaIndex, area_ids: Sequence[str], lang: str
 ) -> str:
     """`template` rendered on the change's facts for these areas, as one GSM-7 segment."""
-    facts = message_facts(change, templates.area_text(area_ids, areas, lang))
+    facts = message_facts(change, templates.area_text(area_ids, areas, lang), lang)
     return render_plain(templates.render(template, facts, lang, drill=change.drill))
 
 
-def message_facts(change: AlertChange, area: str) -> templates.Facts:
-    """What a message says: the level, where, the event's own time and its values."""
+def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
+    """What a message says: the level, where, the event's own time, values, why it ended."""
     first = change.transitions[0] if change.transitions else None
     values = dict(first.status.values) if first is not None else {}
     when = first.facts.time if first is not None and first.facts is not None else change.time
-    return templates.Facts(change.level, area, when, values)
+    reason = ""
+    if first is not None and first.end_reason is not None:
+        reason = END_REASONS[first.end_reason].get(lang, END_REASONS[first.end_reason]["id"])
+    return templates.Facts(change.level, area, when, values, reason)
 
 
 # ---------------------------------------------------------------------------
@@ -501,7 +505,7 @@ def _cap_texts(
         headline[lang] = f"{change.level.word} {rule.name}: {where}"
         template = written.get(lang) or written.get("id")
         if template:
-            facts = message_facts(change, where)
+            facts = message_facts(change, where, lang)
             description[lang] = templates.render(template, facts, lang)
     return headline, description, {}
 
