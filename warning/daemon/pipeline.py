@@ -10,6 +10,7 @@ tick changes, and commits it atomically.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -41,9 +42,10 @@ from warning.model import (
     Rule,
     Transition,
 )
-from warning.plan.planner import PlannedDelivery, operator_sms, plan
+from warning.plan.planner import PlannedDelivery, operator_sms, plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
+from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
 from warning.store.sqlite import Store, observation_body
 
@@ -311,7 +313,8 @@ class Pipeline:
                     drill=self.drill,
                     run=self.drill_run or "",
                 )
-                planned = self._plan(transitions, now) + self._health_notice(change)
+                audible = self._unsilenced(tx, transitions, now)
+                planned = self._plan(audible, now) + self._health_notice(change)
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
@@ -327,6 +330,19 @@ class Pipeline:
         return PollResult(
             feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
         )
+
+    def _unsilenced(
+        self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime
+    ) -> list[Transition]:
+        """Live transitions of silenced rules notify nobody (drills play as written)."""
+        if self.drill:
+            return list(transitions)
+        silenced = {s.rule_id for s in active_silences(tx, now)}
+        kept = unsilenced(transitions, self.config.rules, silenced)
+        for t in transitions:
+            if t not in kept:
+                log.warning("alert.silenced", rule=t.rule_id, area=t.area_id, kind=t.kind.value)
+        return kept
 
     def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
         """The deliveries the notifiable transitions imply."""

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from warning.model import Level, TransitionKind
+from warning.model import Level, ObservationKind, TransitionKind
 from warning.rules.schema import DRILL_PREFIX
 from warning.rules.templates import GSM7_BASIC, GSM7_EXTENSION
 
@@ -53,6 +53,24 @@ _ALWAYS_FOLD = frozenset("èéùìòÇØøÅåÆæßÉÄÖÑÜäöñüà¥£¤§
 
 PREFIX_DRILL = DRILL_PREFIX
 ENDING_KINDS = frozenset({TransitionKind.RESOLVED, TransitionKind.TIMED_OUT})
+
+#: Kinds whose alerts relay BMKG's own warnings (the other kinds are the city's rules).
+RELAYED_KINDS = frozenset({ObservationKind.TSUNAMI_WARNING, ObservationKind.WEATHER_WARNING})
+#: The sentence that names BMKG as the source of a relayed warning in public texts (CAP).
+BMKG_SOURCE: Mapping[str, str] = MappingProxyType(
+    {
+        "id": "Sumber: BMKG (Badan Meteorologi, Klimatologi, dan Geofisika).",
+        "en": "Source: BMKG (Indonesian Agency for Meteorology, Climatology and Geophysics).",
+    }
+)
+
+
+def with_source(text: str, kind: ObservationKind, language: str) -> str:
+    """A relayed warning's text with BMKG named as its source (once)."""
+    if kind not in RELAYED_KINDS or "BMKG" in text:
+        return text
+    return f"{text} {BMKG_SOURCE[language]}".strip()
+
 
 #: What people should do at each level of an operator's manual alert (its CAP instruction).
 ACTIONS: Mapping[str, Mapping[Level | None, str]] = MappingProxyType(

@@ -21,9 +21,18 @@ from typing import Any
 
 from warning.areas import AreaIndex
 from warning.delivery.channel import ChannelKind
-from warning.model import Action, Audience, Level, Rule, Transition, TransitionKind, utc
+from warning.model import (
+    Action,
+    Audience,
+    Level,
+    ObservationKind,
+    Rule,
+    Transition,
+    TransitionKind,
+    utc,
+)
 from warning.plan.contacts import Contact
-from warning.plan.messages import ENDING_KINDS, LANGUAGES, render_plain
+from warning.plan.messages import ENDING_KINDS, LANGUAGES, render_plain, with_source
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.rules import templates
 from warning.rules.events import EVENT_KINDS
@@ -133,6 +142,18 @@ def plan(
             planned.append(_cap(change, rule, areas, now))
     planned += once_per_person(messages)
     return sorted(planned, key=lambda p: p.priority)
+
+
+def unsilenced(
+    transitions: Iterable[Transition], rules: Iterable[Rule], silenced: Collection[str]
+) -> list[Transition]:
+    """The transitions whose rule is not silenced; a BMKG tsunami relay is never held back.
+
+    A silence (maintenance, a known false source) holds back a rule's notifications,
+    not its state: the alert still shows, and the silence is visible beside it.
+    """
+    relays = {r.id for r in rules if r.kind is ObservationKind.TSUNAMI_WARNING}
+    return [t for t in transitions if t.rule_id not in silenced or t.rule_id in relays]
 
 
 def group_changes(
@@ -494,7 +515,8 @@ def _cap_texts(
     """headline, description and instruction, each in id and en.
 
     The description is the rule's own message for this change (the drill is
-    marked by the CAP status, not in the text); the instruction stays empty:
+    marked by the CAP status, not in the text), naming BMKG as the source of a
+    relayed warning; the instruction stays empty:
     the official's message already says what to do, and nothing is appended.
     """
     written = rule.templates_for(change.level, change.kind)
@@ -506,7 +528,8 @@ def _cap_texts(
         template = written.get(lang) or written.get("id")
         if template:
             facts = message_facts(change, where, lang)
-            description[lang] = templates.render(template, facts, lang)
+            text = templates.render(template, facts, lang)
+            description[lang] = with_source(text, rule.kind, lang)
     return headline, description, {}
 
 
