@@ -266,3 +266,15 @@ def test_a_relayed_bmkg_warning_names_bmkg_in_its_cap_text_and_a_city_rule_does_
     assert "Source: BMKG" in tsunami.payload["description"]["en"]
     (quake,) = _plan(transitions(["manggar"]), [rule(actions=[Action.CAP])])
     assert "BMKG" not in quake.payload["description"]["id"]
+
+
+def test_a_quake_reads_its_distance_from_the_nearest_warned_kelurahan() -> None:
+    """Each kelurahan carries its own distance; "km dari Balikpapan" is the nearest of them."""
+    far, near = transitions(["manggar", "lamaru"])
+    far = replace(far, status=replace(far.status, values={"magnitude": 6.1, "distance_km": 41.7}))
+    near = replace(
+        near, status=replace(near.status, values={"magnitude": 6.1, "distance_km": 38.2})
+    )
+    quake = rule(messages={"id": "{level} GEMPA M{magnitude}, {distance_km} km dari Balikpapan."})
+    [sms] = _plan([far, near], [quake], [contact("+6281200000001", ["manggar"])])
+    assert sms.payload["body"] == "SIAGA GEMPA M6,1, 38 km dari Balikpapan."

@@ -373,6 +373,11 @@ def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
     """What a message says: the level, where, the event's own time, values, why it ended."""
     first = change.transitions[0] if change.transitions else None
     values = dict(first.status.values) if first is not None else {}
+    # Each kelurahan knows its own distance; "km dari Balikpapan" is the nearest.
+    distances = [t.status.values.get("distance_km") for t in change.transitions]
+    known = [d for d in distances if isinstance(d, int | float) and not isinstance(d, bool)]
+    if known:
+        values["distance_km"] = min(known)
     when = first.facts.time if first is not None and first.facts is not None else change.time
     reason = ""
     if first is not None and first.end_reason is not None:
