@@ -209,7 +209,7 @@ def test_a_tsunami_ending_says_whether_bmkg_ended_it_or_the_safety_timeout(
         if p.channel is ChannelKind.SMS
     ]
     assert sms.payload["body"] == (
-        f"Peringatan tsunami untuk Manggar {said} Pulang hanya atas arahan BPBD/lurah."
+        f"Peringatan tsunami di Manggar {said} Pulang atas izin BPBD/lurah."
     )
 
 

@@ -110,8 +110,7 @@ def test_a_coastal_resident_gets_one_sms_per_change_and_one_aman_at_the_end(
     heads = [body.split(" TSUNAMI")[0] for _, body in sms[:4]]
     assert heads == ["WASPADA", "SIAGA", "AWAS", "SIAGA"]
     assert sms[4][1] == (
-        "Peringatan tsunami untuk Manggar berakhir: diakhiri BMKG (PD-4). "
-        "Pulang hanya atas arahan BPBD/lurah."
+        "Peringatan tsunami di Manggar berakhir: diakhiri BMKG (PD-4). Pulang atas izin BPBD/lurah."
     )
 
 
@@ -166,7 +165,7 @@ def test_falling_back_to_waspada_stops_the_sirens_once(shipped: tuple[Rule, ...]
     assert _commands(episode) == [[], ["alert"], ["all-clear"], []]
     bodies = [body for _, body in _sms(episode)["+6281200000001"]]
     assert [body.split(" TSUNAMI")[0] for body in bodies[:3]] == ["WASPADA", "SIAGA", "WASPADA"]
-    assert bodies[3].startswith("Peringatan tsunami untuk Manggar berakhir: diakhiri BMKG")
+    assert bodies[3].startswith("Peringatan tsunami di Manggar berakhir: diakhiri BMKG")
 
 
 def test_cap_follows_one_alert_from_alert_to_its_end(episode: list[list[PlannedDelivery]]) -> None:

@@ -62,8 +62,8 @@ def test_tsunami_siaga_says_when_the_wave_is_expected_and_pd4_says_it_ended(
         COAST: [
             "LATIHAN: SIAGA TSUNAMI (BMKG) untuk Manggar, tiba 11.52 WITA. "
             "Segera menjauh dari pantai ke tempat tinggi.",
-            "LATIHAN: Peringatan tsunami untuk Manggar berakhir: diakhiri BMKG (PD-4). "
-            "Pulang hanya atas arahan BPBD/lurah.",
+            "LATIHAN: Peringatan tsunami di Manggar berakhir: diakhiri BMKG (PD-4). "
+            "Pulang atas izin BPBD/lurah.",
         ]
     }
 

@@ -846,7 +846,7 @@ END_REASONS: Mapping[EndReason, Mapping[str, str]] = MappingProxyType(
         EndReason.VALIDITY_OVER: {"id": "masa berlaku habis", "en": "its validity ended"},
         EndReason.SAFETY_TIMEOUT: {"id": "12 jam tanpa PD-4 BMKG", "en": "12 h without BMKG PD-4"},
         EndReason.EXPIRED: {"id": "waktunya habis", "en": "its time ran out"},
-        EndReason.NO_LONGER_NAMED: {"id": "tidak disebut BMKG lagi", "en": "no longer named"},
+        EndReason.NO_LONGER_NAMED: {"id": "tak disebut BMKG lagi", "en": "no longer named"},
         EndReason.NO_LONGER_MET: {"id": "di bawah ambang", "en": "below the threshold"},
         EndReason.CLEARED: {"id": "kembali normal", "en": "back to normal"},
     }
