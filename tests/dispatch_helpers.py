@@ -24,6 +24,17 @@ from warning.plan.contacts import Contact
 NOW = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
 
 
+#: The helper rule's texts (the shipped rules' shape: level, facts, area, what to do).
+MESSAGES = {
+    "id": "{level} GEMPA M{magnitude} {time_wita} di {area}. Keluar dari bangunan retak.",
+    "en": "{level} M{magnitude} QUAKE {time_wita} in {area}. Leave cracked buildings.",
+}
+END_MESSAGES = {
+    "id": "Peringatan gempa untuk {area} berakhir.",
+    "en": "The quake warning for {area} has ended.",
+}
+
+
 @cache
 def city() -> AreaIndex:
     """The real areas file of the repository."""
@@ -36,8 +47,13 @@ def rule(
     recipients: Sequence[str] = (),
     **kwargs: object,
 ) -> Rule:
-    """An earthquake rule with the given actions and recipient groups (siaga unless `levels`)."""
+    """An earthquake rule with the given actions and recipient groups (siaga unless `levels`).
+
+    Its messages are written as an official would: a warning and an ending.
+    """
     kwargs.setdefault("levels", (LevelStep(Level.SIAGA),))
+    kwargs.setdefault("messages", MESSAGES)
+    kwargs.setdefault("end_messages", END_MESSAGES)
     return Rule(
         id=rule_id,
         name=str(kwargs.pop("name", "Gempa kuat")),

@@ -13,6 +13,7 @@ import structlog
 from lxml import etree
 from shapely.geometry import Polygon
 
+from tests.dispatch_helpers import city, rule, transitions
 from warning.areas import AreaIndex, load_areas
 from warning.cli import main as cli
 from warning.delivery.cap import (
@@ -25,6 +26,8 @@ from warning.delivery.cap import (
 )
 from warning.delivery.cap_document import CAP_NS, cap_polygons, cap_time
 from warning.delivery.channel import ChannelKind, Delivery, Outcome
+from warning.model import Action, TransitionKind
+from warning.plan.planner import plan
 from warning.settings import CHECKOUT, CapSettings, Settings
 
 NS = {"cap": CAP_NS}
@@ -287,15 +290,6 @@ def test_changes_thread_through_shared_episodes(channel: CapChannel, tmp_path: P
     assert sorted(referenced) == sorted([str(first.provider_id), str(second.provider_id)])
 
 
-def test_partial_all_clear_keeps_other_episode_current(channel: CapChannel, tmp_path: Path) -> None:
-    """An all-clear for one episode leaves the message still in force for another listed."""
-    both = channel.send(delivery(change("chg-1", "fired", ["e-manggar", "e-lamaru"])))
-    channel.send(delivery(change("chg-2", "resolved", ["e-manggar"])))
-    assert feed_links(tmp_path) == [f"{both.provider_id}.xml"]
-    channel.send(delivery(change("chg-3", "resolved", ["e-lamaru"])))
-    assert feed_links(tmp_path) == []
-
-
 def test_expired_documents_are_not_current(channel: CapChannel, tmp_path: Path) -> None:
     """A document past its expires time leaves the current list."""
     channel.send(delivery(payload()))
@@ -371,6 +365,76 @@ def test_factory_loads_areas_when_not_given(tmp_path: Path) -> None:
     settings = Settings(cap=CapSettings(directory=str(tmp_path)))
     result = cap_channel(settings, None).send(delivery(payload()))
     assert result.outcome is Outcome.SENT
+
+
+@pytest.mark.parametrize("kind", [k for k in TransitionKind if k.notifies])
+def test_every_change_the_planner_makes_is_written_and_valid(
+    kind: TransitionKind, channel: CapChannel, tmp_path: Path, schema: Any
+) -> None:
+    """Each notifying TransitionKind, planned by the real planner, gives a valid CAP document.
+
+    A same-level bulletin (UPDATED) used to fail: CapChange had no `updated`.
+    """
+    publish(channel, tmp_path, _planned_cap(TransitionKind.FIRED, T0))
+    document = publish(channel, tmp_path, _planned_cap(kind, T0 + timedelta(minutes=10)))
+    schema.assertValid(document)
+    assert text(document, "cap:msgType") == "Update"
+
+
+def test_an_operator_cancel_of_everything_is_a_cancel(
+    channel: CapChannel, tmp_path: Path, schema: Any
+) -> None:
+    """The cancel payload of every warned kelurahan withdraws the message: msgType Cancel."""
+    publish(channel, tmp_path, _episodes("chg-1", "fired", ["manggar", "lamaru"]))
+    cancel = _episodes("cancel-1", "cancelled_by_operator", ["manggar", "lamaru"])
+    document = publish(channel, tmp_path, cancel)
+    schema.assertValid(document)
+    assert text(document, "cap:msgType") == "Cancel"
+    assert feed_links(tmp_path) == []
+
+
+@pytest.mark.parametrize("ending", ["resolved", "cancelled_by_operator"])
+def test_a_partial_ending_narrows_the_warning_instead_of_ending_it(
+    ending: str, channel: CapChannel, tmp_path: Path, schema: Any
+) -> None:
+    """Manggar ends (or is cancelled), Lamaru stays warned: an Update for Lamaru alone.
+
+    It references the combined message, keeps the warning's grading (not AllClear,
+    not Cancel), and is the one current document; Lamaru's own end then closes all.
+    """
+    combined = publish(channel, tmp_path, _episodes("chg-1", "fired", ["manggar", "lamaru"]))
+    partial = publish(channel, tmp_path, _episodes("chg-2", ending, ["manggar"]))
+    schema.assertValid(partial)
+    assert text(partial, "cap:msgType") == "Update"
+    assert text(combined, "cap:identifier") in text(partial, "cap:references")
+    info = partial.find("cap:info", NS)
+    assert text(info, "cap:responseType") == "Evacuate"
+    assert text(info, "cap:area/cap:areaDesc") == "Lamaru"
+    assert feed_links(tmp_path) == [f"{text(partial, 'cap:identifier')}.xml"]
+    last = publish(channel, tmp_path, _episodes("chg-3", "resolved", ["lamaru"]))
+    assert text(last, "cap:msgType") == "Update"
+    assert text(last.find("cap:info", NS), "cap:responseType") == "AllClear"
+    assert feed_links(tmp_path) == []
+
+
+def _episodes(change_id: str, transition: str, kelurahan: list[str]) -> dict[str, Any]:
+    """A payload of one change over one episode per kelurahan (`ep-<kelurahan>`)."""
+    episodes = {f"ep-{k}": k for k in kelurahan}
+    return payload(
+        transition,
+        alert_id=change_id,
+        dedup_key=f"{change_id}:cap:cap",
+        area_ids=kelurahan,
+        episodes=sorted(episodes),
+        episode_areas=episodes,
+    )
+
+
+def _planned_cap(kind: TransitionKind, at: datetime) -> dict[str, Any]:
+    """The CAP payload the planner writes for a rule's change of `kind` in Manggar at `at`."""
+    changes = transitions(["manggar"], kind=kind, at=at)
+    [cap] = plan(changes, [rule(actions=[Action.CAP])], (), (), city(), drill=False, now=at)
+    return dict(cap.payload)
 
 
 def test_every_info_names_the_publisher_its_web_contact_and_an_expiry(

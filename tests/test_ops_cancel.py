@@ -112,7 +112,11 @@ def test_cancel_by_episode_id_ends_only_that_kelurahan(
 def test_cancel_sends_siren_all_clear_and_a_cap_cancel_through_the_outbox(
     tmp_path: Path, twilio: TwilioServer
 ) -> None:
-    """The triggered siren hears all-clear; the CAP thread ends with msgType Cancel."""
+    """The triggered siren hears all-clear; CAP narrows the warning to Lamaru, still warned.
+
+    Only Manggar's episode is cancelled: a Cancel would withdraw the combined
+    message for Lamaru too, so the CAP writer publishes an Update for Lamaru alone.
+    """
     config, store, episode = _sent_alert(tmp_path)
     config = write_config(tmp_path, twilio.url)
     assert _cancel(config, episode) == 0
@@ -126,8 +130,9 @@ def test_cancel_sends_siren_all_clear_and_a_cap_cancel_through_the_outbox(
     assert cap.status is DeliveryStatus.SENT
     document = etree.parse(str(tmp_path / "cap" / f"{cap.provider_id}.xml"))
     ns = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
-    assert document.findtext("cap:msgType", namespaces=ns) == "Cancel"
+    assert document.findtext("cap:msgType", namespaces=ns) == "Update"
     assert document.findtext("cap:references", namespaces=ns)
+    assert document.findtext("cap:info/cap:area/cap:areaDesc", namespaces=ns) == "Lamaru"
 
 
 def test_cancel_is_audited_with_the_actor_and_logged_as_an_alert_change(

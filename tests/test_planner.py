@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from datetime import timedelta
 
@@ -35,13 +36,13 @@ def test_one_sms_per_person_per_change_across_five_areas() -> None:
     """A contact covering five affected kelurahan gets one SMS naming them compactly."""
     planned = _plan(transitions(FIVE), [rule()], [contact("+6281200000001", FIVE)])
     assert len(planned) == 1
-    assert "Manggar, Lamaru dan 3 kelurahan lain" in planned[0].payload["body"]
+    assert "di Balikpapan Timur dan Batu Ampar." in planned[0].payload["body"]
 
 
 def test_english_contacts_get_english_area_naming() -> None:
     """The compact naming follows the recipient's language."""
     planned = _plan(transitions(FIVE), [rule()], [contact("+6281200000001", FIVE, language="en")])
-    assert "Manggar, Lamaru and 3 more kelurahan" in planned[0].payload["body"]
+    assert "in Balikpapan Timur and Batu Ampar." in planned[0].payload["body"]
 
 
 def test_contacts_outside_the_areas_get_nothing() -> None:
@@ -100,13 +101,13 @@ def test_sirens_stay_silent_below_siaga_unless_the_rule_allows() -> None:
     assert loud[0].payload["command"] == "alert"
 
 
-def test_a_resolution_sounds_all_clear_and_says_aman() -> None:
-    """Resolved: sirens get all-clear, SMS start with AMAN:."""
+def test_a_resolution_sounds_all_clear_and_says_what_ended() -> None:
+    """Resolved: sirens get all-clear, SMS say the rule's ending, nothing of the warning."""
     ts = transitions(["manggar"], kind=TransitionKind.RESOLVED)
     people = [contact("+6281200000001", ["manggar"])]
     planned = _plan(ts, [rule(actions=[Action.SIREN, Action.SMS])], people, SIRENS)
     assert planned[0].payload["command"] == "all-clear"
-    assert planned[1].payload["body"].startswith("AMAN: ")
+    assert planned[1].payload["body"] == "Peringatan gempa untuk Manggar berakhir."
 
 
 def test_drills_reach_only_drill_contacts_with_the_drill_prefix() -> None:
@@ -144,21 +145,27 @@ def test_opted_out_numbers_are_skipped() -> None:
 
 
 def test_replanning_gives_the_same_dedup_keys() -> None:
-    """The same transitions always plan the same keys; another evaluation other keys."""
+    """The same transitions always plan the same keys; another event's warning other keys."""
     people = [contact("+6281200000001", ["manggar"])]
     first = _plan(transitions(["manggar"]), [rule()], people)
     again = _plan(transitions(["manggar"]), [rule()], people)
-    later = _plan(transitions(["manggar"], at=NOW + timedelta(minutes=5)), [rule()], people)
+    moved = transitions(["manggar"], at=NOW + timedelta(minutes=5))
+    later = _plan(moved, [rule()], people)
+    other = [replace(t, status=replace(t.status, event_id="ev-2")) for t in moved]
     assert [p.dedup_key for p in first] == [p.dedup_key for p in again]
-    assert first[0].dedup_key != later[0].dedup_key
+    assert first[0].dedup_key == later[0].dedup_key  # the same event firing again: no repeat
+    assert first[0].dedup_key != _plan(other, [rule()], people)[0].dedup_key
 
 
 def test_each_level_and_kind_is_its_own_change() -> None:
-    """Transitions to different levels in one evaluation are separate changes."""
+    """Transitions to different levels in one evaluation are separate changes (and CAP)."""
     ts = transitions(["manggar"], level=Level.SIAGA) + transitions(["lamaru"], level=Level.AWAS)
     people = [contact("+6281200000001", ["manggar", "lamaru"])]
-    planned = _plan(ts, [rule()], people)
-    assert len({p.alert_id for p in planned}) == 2
+    planned = _plan(ts, [rule(actions=[Action.SMS, Action.CAP])], people)
+    assert len({p.alert_id for p in planned if p.channel is ChannelKind.CAP}) == 2
+    # One event change, one SMS to the person: the more severe one.
+    [sms] = [p for p in planned if p.channel is ChannelKind.SMS]
+    assert sms.payload["body"].startswith("AWAS GEMPA")
 
 
 def test_pending_transitions_notify_nobody() -> None:
@@ -227,19 +234,28 @@ def test_each_ladder_step_speaks_with_its_own_template() -> None:
     """SMS and CAP description use the step's templates at that level, else the rule's."""
     people = [contact("+6281200000001", ["manggar"])]
     siaga = _plan(transitions(["manggar"], level=Level.SIAGA), [_ladder()], people)
-    assert siaga[0].payload["body"] == "SIAGA langkah siaga di Manggar. " + (
-        "Siapkan evakuasi, ikuti arahan petugas."
-    )
+    assert siaga[0].payload["body"] == "SIAGA langkah siaga di Manggar."
     assert siaga[1].payload["description"]["id"].startswith("SIAGA langkah siaga di Manggar.")
     waspada = _plan(transitions(["manggar"], level=Level.WASPADA), [_ladder()], people)
     assert waspada[0].payload["body"].startswith("WASPADA umum di Manggar.")
 
 
-def test_an_all_clear_speaks_with_the_template_of_the_level_that_ended() -> None:
-    """Ending at siaga: AMAN: in the siaga step's words."""
+def test_an_all_clear_speaks_with_the_end_message_of_the_level_that_ended() -> None:
+    """Ending at siaga: the siaga step's end message, never the warning's words."""
+    ladder = _ladder()
+    siaga = dataclasses.replace(ladder.levels[1], end_messages={"id": "Siaga di {area} usai."})
     ended = transitions(["manggar"], kind=TransitionKind.RESOLVED, level=Level.SIAGA)
-    [sms] = _plan(ended, [_ladder()], [contact("+6281200000001", ["manggar"])])[:1]
-    assert sms.payload["body"].startswith("AMAN: SIAGA langkah siaga di Manggar.")
+    people = [contact("+6281200000001", ["manggar"])]
+    planned = _plan(ended, [dataclasses.replace(ladder, levels=(ladder.levels[0], siaga))], people)
+    [sms] = [p for p in planned if p.channel is ChannelKind.SMS]
+    assert sms.payload["body"] == "Siaga di Manggar usai."
+
+
+def test_no_sms_when_the_rule_wrote_no_text_for_the_change() -> None:
+    """A rule without an end message ends without an SMS (nothing is invented)."""
+    ended = transitions(["manggar"], kind=TransitionKind.RESOLVED)
+    silent = rule(end_messages={})
+    assert _plan(ended, [silent], [contact("+6281200000001", ["manggar"])]) == []
 
 
 def test_a_relayed_bmkg_warning_names_bmkg_in_its_cap_text_and_a_city_rule_does_not() -> None:
@@ -250,3 +266,15 @@ def test_a_relayed_bmkg_warning_names_bmkg_in_its_cap_text_and_a_city_rule_does_
     assert "Source: BMKG" in tsunami.payload["description"]["en"]
     (quake,) = _plan(transitions(["manggar"]), [rule(actions=[Action.CAP])])
     assert "BMKG" not in quake.payload["description"]["id"]
+
+
+def test_a_quake_reads_its_distance_from_the_nearest_warned_kelurahan() -> None:
+    """Each kelurahan carries its own distance; "km dari Balikpapan" is the nearest of them."""
+    far, near = transitions(["manggar", "lamaru"])
+    far = replace(far, status=replace(far.status, values={"magnitude": 6.1, "distance_km": 41.7}))
+    near = replace(
+        near, status=replace(near.status, values={"magnitude": 6.1, "distance_km": 38.2})
+    )
+    quake = rule(messages={"id": "{level} GEMPA M{magnitude}, {distance_km} km dari Balikpapan."})
+    [sms] = _plan([far, near], [quake], [contact("+6281200000001", ["manggar"])])
+    assert sms.payload["body"] == "SIAGA GEMPA M6,1, 38 km dari Balikpapan."

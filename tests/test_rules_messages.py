@@ -13,9 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.dispatch_helpers import NOW, city, contact
 from warning.areas import AreaIndex
+from warning.delivery.channel import ChannelKind
 from warning.feeds.bmkg_gempa import felt_mmi
-from warning.model import Level, Rule, TransitionKind
+from warning.model import (
+    AlertState,
+    AlertStatus,
+    EndReason,
+    Level,
+    Rule,
+    Transition,
+    TransitionKind,
+)
+from warning.plan.planner import plan
 from warning.rules import check_rules, load_rules, templates
 
 from .conftest import ROOT
@@ -173,3 +184,43 @@ def test_rules_check_requires_an_end_message_for_kinds_that_end(
     )
     [problem] = check_rules([path], areas)
     assert 'missing "end_message"' in problem.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason", "said"),
+    [
+        (TransitionKind.RESOLVED, EndReason.ENDED_BY_SOURCE, "berakhir: diakhiri BMKG (PD-4)."),
+        (TransitionKind.TIMED_OUT, EndReason.SAFETY_TIMEOUT, "berakhir: 12 jam tanpa PD-4 BMKG."),
+    ],
+)
+def test_a_tsunami_ending_says_whether_bmkg_ended_it_or_the_safety_timeout(
+    shipped: dict[str, Rule], kind: TransitionKind, reason: EndReason, said: str
+) -> None:
+    """The planner fills {end_reason}: PD-4 and the 12 h safety timeout read differently."""
+    status = AlertStatus(
+        "tsunami-pesisir", "manggar", AlertState.RESOLVED, alert_id="a-1", event_id="ev-1"
+    )
+    ending = Transition(kind, status, NOW, Level.SIAGA, end_reason=reason)
+    people = [contact("+6281200000001", ["manggar"], "public")]
+    rules = [shipped["tsunami-pesisir"]]
+    [sms] = [
+        p
+        for p in plan([ending], rules, people, (), city(), drill=False, now=NOW)
+        if p.channel is ChannelKind.SMS
+    ]
+    assert sms.payload["body"] == (
+        f"Peringatan tsunami di Manggar {said} Pulang atas izin BPBD/lurah."
+    )
+
+
+def test_rules_check_refuses_end_reason_outside_an_ending(tmp_path: Path, areas: AreaIndex) -> None:
+    """{end_reason} has no text while an alert is raised: the check says it renders "?"."""
+    path = tmp_path / "gempa.yaml"
+    path.write_text(
+        "- id: gempa\n  name: Gempa\n  description: Test.\n  kind: earthquake\n"
+        '  when: {value: magnitude, ">=": 5}\n  level: waspada\n'
+        '  message: {id: "{level}: Gempa M{magnitude} {end_reason}."}\n',
+        encoding="utf-8",
+    )
+    [problem] = check_rules([path], areas)
+    assert 'renders "?"' in problem.message

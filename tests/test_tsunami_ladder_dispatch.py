@@ -2,7 +2,7 @@
 
 BMKG raises Balikpapan WASPADA (PD-1) -> SIAGA (PD-2) -> AWAS (PD-3), lowers it to
 SIAGA (PD-3b), then ends it (PD-4).  The shipped rules, the real engine and the real
-planner must give each coastal contact one SMS per change and one "AMAN:" at the end,
+planner must give each coastal contact one SMS per change and one ending at the end,
 never a false all-clear in between, and the coastal sirens alert -> attack -> alert ->
 all-clear.  Officials city-wide get AWAS once and its all-clear once, at PD-4.
 """
@@ -39,6 +39,7 @@ PEOPLE = [
     contact("+6281200000002", COAST, "rt-heads", language="en"),
     contact("+6281200000003", ["graha-indah"], "officials"),
     contact("+6281200000004", ["graha-indah"], "public"),
+    contact("+6281200000005", ["manggar"], "officials"),
 ]
 
 
@@ -103,12 +104,14 @@ def _sms(episode: list[list[PlannedDelivery]]) -> dict[str, list[tuple[str, str]
 def test_a_coastal_resident_gets_one_sms_per_change_and_one_aman_at_the_end(
     episode: list[list[PlannedDelivery]],
 ) -> None:
-    """WASPADA, SIAGA, AWAS, SIAGA, then AMAN: five SMS from one alert, all-clear last."""
+    """WASPADA, SIAGA, AWAS, SIAGA, then the end: five SMS from one alert, the ending last."""
     sms = _sms(episode)["+6281200000001"]
     assert {rule for rule, _ in sms} == {"tsunami-pesisir"}
-    heads = [body.split(" TSUNAMI")[0] for _, body in sms]
-    assert heads == ["WASPADA", "SIAGA", "AWAS", "SIAGA", "AMAN: SIAGA"]
-    assert [body.startswith("AMAN:") for _, body in sms] == [False] * 4 + [True]
+    heads = [body.split(" TSUNAMI")[0] for _, body in sms[:4]]
+    assert heads == ["WASPADA", "SIAGA", "AWAS", "SIAGA"]
+    assert sms[4][1] == (
+        "Peringatan tsunami di Manggar berakhir: diakhiri BMKG (PD-4). Pulang atas izin BPBD/lurah."
+    )
 
 
 def test_each_level_speaks_with_its_own_instruction(episode: list[list[PlannedDelivery]]) -> None:
@@ -123,11 +126,11 @@ def test_each_level_speaks_with_its_own_instruction(episode: list[list[PlannedDe
 def test_an_rt_head_over_three_coastal_kelurahan_gets_one_sms_per_change(
     episode: list[list[PlannedDelivery]],
 ) -> None:
-    """Three affected kelurahan, one SMS each time, in English, one ALL CLEAR at the end."""
+    """Three affected kelurahan, one SMS each time, in English, one ending at the end."""
     sms = _sms(episode)["+6281200000002"]
     assert len(sms) == 5
     assert all("Manggar, Lamaru and Teritip" in body for _, body in sms)
-    assert [body.startswith("ALL CLEAR:") for _, body in sms] == [False] * 4 + [True]
+    assert ["ended: ended by BMKG (PD-4)" in body for _, body in sms] == [False] * 4 + [True]
 
 
 def test_inland_officials_hear_awas_once_and_its_all_clear_once_at_pd4(
@@ -140,7 +143,7 @@ def test_inland_officials_hear_awas_once_and_its_all_clear_once_at_pd4(
     ]
     assert [len(bodies) for bodies in per_bulletin] == [0, 0, 1, 0, 1]
     assert per_bulletin[2][0].startswith("AWAS TSUNAMI")
-    assert per_bulletin[4][0].startswith("AMAN: AWAS TSUNAMI")
+    assert per_bulletin[4][0].startswith("AWAS tsunami pesisir Balikpapan berakhir")
 
 
 def test_inland_residents_hear_nothing(episode: list[list[PlannedDelivery]]) -> None:
@@ -161,12 +164,8 @@ def test_falling_back_to_waspada_stops_the_sirens_once(shipped: tuple[Rule, ...]
     episode = _episode(shipped, falling)
     assert _commands(episode) == [[], ["alert"], ["all-clear"], []]
     bodies = [body for _, body in _sms(episode)["+6281200000001"]]
-    assert [body.split(" TSUNAMI")[0] for body in bodies] == [
-        "WASPADA",
-        "SIAGA",
-        "WASPADA",
-        "AMAN: WASPADA",
-    ]
+    assert [body.split(" TSUNAMI")[0] for body in bodies[:3]] == ["WASPADA", "SIAGA", "WASPADA"]
+    assert bodies[3].startswith("Peringatan tsunami di Manggar berakhir: diakhiri BMKG")
 
 
 def test_cap_follows_one_alert_from_alert_to_its_end(episode: list[list[PlannedDelivery]]) -> None:
@@ -175,3 +174,27 @@ def test_cap_follows_one_alert_from_alert_to_its_end(episode: list[list[PlannedD
         p.payload["transition"] for batch in episode for p in batch if p.channel is ChannelKind.CAP
     ]
     assert caps == ["fired", "escalated", "escalated", "deescalated", "resolved"]
+
+
+def test_a_coastal_official_hears_each_event_change_once_across_rules(
+    episode: list[list[PlannedDelivery]],
+) -> None:
+    """Manggar's official is in tsunami-pesisir and tsunami-awas-pejabat: one SMS per change.
+
+    At AWAS both rules fire and at PD-4 both end; the official reads the officials'
+    text (written for their group) once each time, never two AWAS or two endings.
+    """
+    per_bulletin = [
+        [(p.change.rule_id, str(p.payload["body"])) for p in batch if p.recipient.endswith("05")]
+        for batch in episode
+    ]
+    assert [len(bodies) for bodies in per_bulletin] == [1, 1, 1, 1, 1]
+    assert per_bulletin[2][0][0] == "tsunami-awas-pejabat"
+    assert per_bulletin[2][0][1].startswith("AWAS TSUNAMI (BMKG) pesisir Balikpapan")
+    assert per_bulletin[4] == [
+        (
+            "tsunami-awas-pejabat",
+            "AWAS tsunami pesisir Balikpapan berakhir: diakhiri BMKG (PD-4). "
+            "Pulangkan warga bertahap sesuai arahan posko.",
+        )
+    ]

@@ -94,11 +94,11 @@ def test_tsunami_drill_marks_every_message_and_siren_as_a_drill(
     sirens: SirenControllers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Bodies start LATIHAN:, PD-4 brings LATIHAN: AMAN:, sirens get `test`, CAP is Exercise."""
+    """Bodies start LATIHAN:, PD-4 brings the drill's ending, sirens get `test`, CAP is Exercise."""
     drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
     bodies = [r.form["Body"] for r in twilio.requests]
     assert all(b.startswith("LATIHAN: ") for b in bodies)
-    assert sum(b.startswith("LATIHAN: AMAN: ") for b in bodies) == 2
+    assert sum(b.startswith("LATIHAN: Peringatan tsunami") for b in bodies) == 2
     assert [c["command"] for c in sirens.commands()] == ["test", "test"]
     assert all(c["drill"] is True for c in sirens.commands())
     documents = list((config.parent / "cap").glob("*.xml"))
@@ -199,7 +199,7 @@ def test_flood_drill_reaches_the_north_only(
         ("hujan-per-jam", "resolved", "siaga"),
     ]
     assert phones(twilio) == ["+6281100000005", "+6281100000005"]
-    assert twilio.requests[1].form["Body"].startswith("LATIHAN: AMAN: ")
+    assert twilio.requests[1].form["Body"].startswith("LATIHAN: Hujan lebat di Graha")
     assert sirens.requests == []
 
 

@@ -25,7 +25,7 @@ from warning.daemon.drillreport import render_text
 from warning.model import Level
 from warning.operations.drills import scenarios
 from warning.operations.silences import rule_ids
-from warning.plan.messages import GSM7_BASIC, GSM7_EXTENSION
+from warning.rules.templates import GSM7_BASIC, GSM7_EXTENSION
 from warning.store import console as db
 
 #: Seconds between checks of the store for changes, and the longest quiet gap.

@@ -33,7 +33,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,11 @@ class CapRecord:
     headline: str
     episodes: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    #: The kelurahan of each episode the document warns, and the episodes it ended.
+    episode_areas: dict[str, str] = field(default_factory=dict)
+    closed: tuple[str, ...] = ()
+    #: The payload as published, so that a partial ending can restate the warning.
+    alert: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
@@ -175,15 +180,23 @@ class CapChannel:
         return SendResult(Outcome.SENT, provider_id=record.identifier)
 
     def _publish(self, alert: CapAlert, dedup_key: str) -> CapRecord:
-        """Write the document, then the episode journals, then the index."""
+        """Write the document, then the episode journals, then the index.
+
+        An ending or an operator's cancel of only some kelurahan of a thread
+        (the rest still warned) is published as an Update that narrows the
+        warning to the kelurahan still warned (see `narrowed`): a Cancel or an
+        all-clear would withdraw the whole referenced message.
+        """
         thread = _thread(self._dir, alert.episodes)
         again = next((r for r in thread if r.dedup_key == dedup_key), None)
-        header = _header_of(again) if again else self._new_header(alert, thread)
-        document = render(header, alert, self._areas, self._publisher)
+        published = narrowed(alert, thread, self._areas)
+        header = _header_of(again) if again else self._new_header(published, thread)
+        document = render(header, published, self._areas, self._publisher)
         self._validate(document)
         _write_atomically(self._dir / f"{header.identifier}.xml", document)
-        record = self._record(header, alert, dedup_key)
-        for episode in alert.episodes:
+        closed = alert.episodes if alert.change.ends else ()
+        record = self._record(header, published, dedup_key, closed)
+        for episode in sorted(set(published.episodes) | set(closed)):
             _journal_record(_journal_path(self._dir, episode), record)
         _write_atomically(
             self._dir / INDEX_NAME, index_feed(self._dir, self._sender, self._clock())
@@ -200,7 +213,9 @@ class CapChannel:
             references=tuple(r.reference for r in earlier),
         )
 
-    def _record(self, header: Header, alert: CapAlert, dedup_key: str) -> CapRecord:
+    def _record(
+        self, header: Header, alert: CapAlert, dedup_key: str, closed: tuple[str, ...]
+    ) -> CapRecord:
         """The journal entry of a written document."""
         return CapRecord(
             dedup_key=dedup_key,
@@ -216,6 +231,9 @@ class CapChannel:
             headline=alert.headline.get("id", ""),
             episodes=alert.episodes,
             references=header.references,
+            episode_areas=dict(alert.episode_areas),
+            closed=closed,
+            alert=alert.to_json(),
         )
 
     def _validate(self, document: bytes) -> None:
@@ -223,6 +241,48 @@ class CapChannel:
         tree = etree.fromstring(document)
         if not self._schema.validate(tree):
             raise _InvalidDocumentError(str(self._schema.error_log))
+
+
+def narrowed(alert: CapAlert, thread: list[CapRecord], areas: AreaIndex) -> CapAlert:
+    """What an ending publishes: itself, or an Update narrowing the thread's warning.
+
+    When kelurahan of the thread stay warned after `alert` ends (or cancels) its
+    own, the document restates the latest warning still in force (its level,
+    grading and texts) for those kelurahan only, as an Update referencing the
+    thread; receivers replace the earlier message by it and so drop the ended
+    kelurahan.  Only when nothing stays warned does the ending go out as is (an
+    all-clear Update, or a Cancel for an operator's cancel).
+    """
+    if not alert.change.ends:
+        return alert
+    still = _still_warned(thread, alert.episodes)
+    latest = next((r for r in reversed(thread) if r.alert and not r.ended), None)
+    if not still or latest is None:
+        return alert
+    base = CapAlert.from_json(latest.alert)
+    kept = tuple(dict.fromkeys(a for a in base.area_ids if a in still.values()))
+    kept += tuple(a for a in dict.fromkeys(still.values()) if a not in kept)
+    where = ", ".join(areas.names(kept))
+    return replace(
+        base,
+        alert_id=alert.alert_id,
+        dedup_key=alert.dedup_key,
+        area_ids=kept,
+        sent=alert.sent,
+        episodes=tuple(sorted(still)),
+        episode_areas=still,
+        headline={lang: f"{base.level.word} {base.rule_name}: {where}" for lang in base.headline},
+    )
+
+
+def _still_warned(thread: list[CapRecord], ending: tuple[str, ...]) -> dict[str, str]:
+    """The episodes (with their kelurahan) the thread warns that `ending` leaves open."""
+    warned: dict[str, str] = {}
+    for record in thread:
+        warned.update(record.episode_areas)
+        for episode in record.closed:
+            warned.pop(episode, None)
+    return {e: a for e, a in warned.items() if e not in ending}
 
 
 class _InvalidDocumentError(Exception):
@@ -309,18 +369,23 @@ def read_journal(path: Path) -> list[CapRecord]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
-    tuples = ("areas", "episodes", "references")
+    tuples = ("areas", "episodes", "references", "closed")
     return [CapRecord(**{**item, **{k: tuple(item.get(k, ())) for k in tuples}}) for item in raw]
 
 
 def current_documents(directory: Path, now: datetime) -> list[CapRecord]:
-    """Documents still in force (latest of an episode, not ended or expired), newest first."""
-    latest = {
-        records[-1].identifier: records[-1]
-        for path in sorted((directory / JOURNAL_DIR).glob("*.json"))
-        if (records := read_journal(path))
+    """Documents still in force, newest first.
+
+    In force: the latest of an episode, not ended or expired, and not referenced
+    by a later message (an Update or Cancel supersedes what it references, so a
+    narrowing Update replaces the combined warning for the episodes it dropped).
+    """
+    journals = [read_journal(p) for p in sorted((directory / JOURNAL_DIR).glob("*.json"))]
+    superseded = {
+        ref.split(",")[1] for records in journals for r in records for ref in r.references
     }
-    current = [r for r in latest.values() if r.current(now)]
+    latest = {records[-1].identifier: records[-1] for records in journals if records}
+    current = [r for r in latest.values() if r.current(now) and r.identifier not in superseded]
     return sorted(current, key=lambda r: datetime.fromisoformat(r.sent), reverse=True)
 
 

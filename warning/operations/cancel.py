@@ -213,6 +213,7 @@ def _cap(
         sent=change.time,
         drill=change.drill,
         episodes=tuple(episodes) or (change.id,),
+        episode_areas={s.alert_id: s.area_id for s in target.episodes},
         headline=headline,
         description=texts,
         instruction=dict(INSTRUCTIONS),

@@ -12,7 +12,6 @@ from types import MappingProxyType
 
 from warning.model import Level, ObservationKind
 from warning.plan.messages import (
-    EVENTS,
     PREFIX_DRILL,
     SEGMENT,
     area_phrase,
@@ -27,6 +26,33 @@ TEMPLATES: Mapping[str, str] = MappingProxyType(
         "en": "CORRECTION: {what} warning for {areas} cancelled: ",
     }
 )
+#: The hazard a correction names (a rule's own texts name it in the official's words).
+HAZARDS: Mapping[str, Mapping[ObservationKind, str]] = MappingProxyType(
+    {
+        "id": MappingProxyType(
+            {
+                ObservationKind.EARTHQUAKE: "gempa",
+                ObservationKind.TSUNAMI_WARNING: "tsunami",
+                ObservationKind.RAINFALL: "hujan lebat",
+                ObservationKind.WIND: "angin kencang",
+                ObservationKind.SEA_LEVEL: "muka air laut",
+                ObservationKind.WEATHER_WARNING: "cuaca ekstrem",
+                ObservationKind.PRAKIRAAN: "prakiraan cuaca",
+            }
+        ),
+        "en": MappingProxyType(
+            {
+                ObservationKind.EARTHQUAKE: "earthquake",
+                ObservationKind.TSUNAMI_WARNING: "tsunami",
+                ObservationKind.RAINFALL: "heavy rain",
+                ObservationKind.WIND: "strong wind",
+                ObservationKind.SEA_LEVEL: "sea level",
+                ObservationKind.WEATHER_WARNING: "severe weather",
+                ObservationKind.PRAKIRAAN: "weather forecast",
+            }
+        ),
+    }
+)
 #: What the CAP Cancel tells people to do.
 INSTRUCTIONS: Mapping[str, str] = MappingProxyType(
     {"id": "Abaikan peringatan sebelumnya.", "en": "Disregard the earlier warning."}
@@ -39,7 +65,7 @@ _ELLIPSIS = ".."
 def what(level: Level, kind: ObservationKind | None, language: str) -> str:
     """'tsunami SIAGA', or just 'SIAGA' when the hazard is not known."""
     lang = language if language in TEMPLATES else "id"
-    return level.word if kind is None else f"{EVENTS[lang][kind]} {level.word}"
+    return level.word if kind is None else f"{HAZARDS[lang][kind]} {level.word}"
 
 
 def correction_sms(

@@ -34,6 +34,7 @@ class CapChange(enum.Enum):
     FIRED = "fired"
     ESCALATED = "escalated"
     DEESCALATED = "deescalated"
+    UPDATED = "updated"  # same level, a bulletin people act on changed (arrival, validity)
     REMINDER = "reminder"
     RESOLVED = "resolved"
     TIMED_OUT = "timed_out"
@@ -70,6 +71,9 @@ class CapAlert:
     dedup_key: str = ""
     rule_name: str = ""
     previous_level: Level | None = None
+    #: The kelurahan of each episode, so that the CAP writer can tell a partial
+    #: ending (some kelurahan end, others stay warned) from the end of all.
+    episode_areas: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The outbox row's JSON payload."""
@@ -88,6 +92,7 @@ class CapAlert:
             "values": dict(self.values),
             "drill": self.drill,
             "episodes": list(self.episodes),
+            "episode_areas": dict(self.episode_areas),
             "headline": dict(self.headline),
             "description": dict(self.description),
             "instruction": dict(self.instruction),
@@ -118,6 +123,9 @@ class CapAlert:
                 dedup_key=str(payload.get("dedup_key") or ""),
                 rule_name=str(payload.get("rule_name") or ""),
                 previous_level=Level(previous) if previous else None,
+                episode_areas={
+                    str(e): str(a) for e, a in (payload.get("episode_areas") or {}).items()
+                },
             )
         except KeyError as exc:
             raise ValueError(f"CAP payload lacks or names unknown {exc}") from None

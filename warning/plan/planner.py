@@ -12,7 +12,6 @@ however many of their areas it touches.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -22,19 +21,28 @@ from typing import Any
 
 from warning.areas import AreaIndex
 from warning.delivery.channel import ChannelKind
-from warning.model import Action, Level, ObservationKind, Rule, Transition, TransitionKind, utc
+from warning.model import (
+    Action,
+    Audience,
+    Level,
+    ObservationKind,
+    Rule,
+    Transition,
+    TransitionKind,
+    utc,
+)
 from warning.plan.contacts import Contact
 from warning.plan.messages import (
-    ACTIONS,
     ENDING_KINDS,
     LANGUAGES,
-    MessageContext,
-    area_phrase,
-    render,
+    render_plain,
     safety_timeout_sms,
     with_source,
 )
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
+from warning.rules import templates
+from warning.rules.events import EVENT_KINDS
+from warning.rules.schema import END_REASONS
 from warning.settings import SirenSettings
 
 PRIORITY_SIREN = 0
@@ -42,6 +50,8 @@ PRIORITY_CAP = 40
 #: SMS priority by contact group: officials act first, then those who relay to neighbourhoods.
 GROUP_PRIORITY: Mapping[str, int] = {"officials": 10, "rt-heads": 20, "siskamling": 20}
 PRIORITY_OTHER_GROUPS = 30
+#: The contact group of officials: the only one an officials-only change reaches.
+OFFICIALS = "officials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,7 @@ class AlertChange:
     time: datetime
     drill: bool
     transitions: tuple[Transition, ...]
+    audience: Audience = Audience.PUBLIC
 
     @property
     def ending(self) -> bool:
@@ -74,6 +85,10 @@ class PlannedDelivery:
     area_ids: tuple[str, ...]
     payload: Mapping[str, Any]
     priority: int
+    #: What the delivery is about when not just its change: an SMS about an event
+    #: carries the person's (event, change) topic, so a second rule's message about
+    #: the same event change, even after a restart or reload, finds its key taken.
+    topic: str = ""
 
     @property
     def alert_id(self) -> str:
@@ -87,8 +102,8 @@ class PlannedDelivery:
 
     @property
     def dedup_key(self) -> str:
-        """Unique per change x channel x recipient: a replayed plan cannot enqueue twice."""
-        return dedup_key(self.change.id, self.channel, self.recipient)
+        """Unique per change (or event topic) x channel x recipient: no second copy ever."""
+        return dedup_key(self.topic or self.change.id, self.channel, self.recipient)
 
 
 def dedup_key(change_id: str, channel: ChannelKind, recipient: str) -> str:
@@ -117,6 +132,7 @@ def plan(
     """
     by_id = dict(rules) if isinstance(rules, Mapping) else {r.id: r for r in rules}
     planned: list[PlannedDelivery] = []
+    messages: list[_Candidate] = []
     for change in group_changes(transitions, areas, drill=drill):
         rule = by_id.get(change.rule_id)
         if rule is None:
@@ -130,13 +146,16 @@ def plan(
                 change, rule, _audience(rule, officials, opted_out, drill_only)
             )
             continue
-        if Action.SIREN in rule.actions:
+        public = change.audience is Audience.PUBLIC
+        if Action.SIREN in rule.actions and public:
             planned += _sirens(change, rule, sirens, areas, drill_siren_command)
         if Action.SMS in rule.actions:
-            audience = _audience(rule, contacts, opted_out, drill and not drill_all)
-            planned += _sms(change, rule, audience, areas)
-        if Action.CAP in rule.actions:
+            drill_only = drill and not drill_all
+            audience = _audience(rule, contacts, opted_out, drill_only, officials_only=not public)
+            messages += _sms(change, rule, audience, areas)
+        if Action.CAP in rule.actions and public:
             planned.append(_cap(change, rule, areas, now))
+    planned += once_per_person(messages)
     return sorted(planned, key=lambda p: p.priority)
 
 
@@ -155,22 +174,26 @@ def unsilenced(
 def group_changes(
     transitions: Iterable[Transition], areas: AreaIndex, *, drill: bool
 ) -> list[AlertChange]:
-    """Notifiable transitions grouped per (rule, kind, level), in first-seen order."""
-    groups: dict[tuple[str, TransitionKind, Level], list[Transition]] = {}
+    """Notifiable transitions grouped per (rule, kind, level, audience), in first-seen order.
+
+    Officials-only transitions (an event known only from a non-BMKG source, or
+    first seen late) form changes of their own: they never reach the public.
+    """
+    groups: dict[tuple[str, TransitionKind, Level, Audience], list[Transition]] = {}
     for t in transitions:
         if t.kind.notifies and t.level is not None:
-            groups.setdefault((t.rule_id, t.kind, t.level), []).append(t)
+            groups.setdefault((t.rule_id, t.kind, t.level, t.audience), []).append(t)
     return [_change(key, members, areas, drill) for key, members in groups.items()]
 
 
 def _change(
-    key: tuple[str, TransitionKind, Level],
+    key: tuple[str, TransitionKind, Level, Audience],
     members: Sequence[Transition],
     areas: AreaIndex,
     drill: bool,
 ) -> AlertChange:
     """One AlertChange with an id derived from its members."""
-    rule_id, kind, level = key
+    rule_id, kind, level, audience = key
     area_ids = _ordered(areas, {t.area_id for t in members})
     members_key = sorted([t.area_id, t.status.alert_id, utc(t.time).isoformat()] for t in members)
     identity = [rule_id, kind.value, level.value, drill, members_key]
@@ -185,6 +208,7 @@ def _change(
         time=max(utc(t.time) for t in members),
         drill=drill,
         transitions=tuple(members),
+        audience=audience,
     )
 
 
@@ -282,13 +306,23 @@ def _siren_areas(siren: SirenSettings, areas: AreaIndex) -> tuple[str, ...]:
 
 
 def _audience(
-    rule: Rule, contacts: Sequence[Contact], opted_out: Collection[str], drill_only: bool
+    rule: Rule,
+    contacts: Sequence[Contact],
+    opted_out: Collection[str],
+    drill_only: bool,
+    *,
+    officials_only: bool = False,
 ) -> list[Contact]:
-    """Contacts of the rule's groups, minus opted-out numbers, drill volunteers in a drill."""
+    """Contacts of the rule's groups, minus opted-out numbers, drill volunteers in a drill.
+
+    `officials_only` (an event BMKG has not reported, or a late one) narrows it
+    to the officials group whatever the rule addresses.
+    """
     return [
         c
         for c in contacts
         if (not rule.recipients or c.group in rule.recipients)
+        and (not officials_only or c.group == OFFICIALS)
         and c.phone not in opted_out
         and (c.drill or not drill_only)
     ]
@@ -299,22 +333,46 @@ def group_priority(group: str) -> int:
     return GROUP_PRIORITY.get(group, PRIORITY_OTHER_GROUPS)
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """One rule's SMS to one person, before the person's other messages are weighed."""
+
+    delivery: PlannedDelivery
+    rule: Rule
+    group: str
+    about: str  # the event change it speaks of (else its own change)
+
+
 def _sms(
     change: AlertChange, rule: Rule, audience: Sequence[Contact], areas: AreaIndex
-) -> list[PlannedDelivery]:
-    """One SMS per contact whose areas meet the change's, naming their affected areas."""
+) -> list[_Candidate]:
+    """One SMS per contact whose areas meet the change's, naming their affected areas.
+
+    The official's own words for this change (`Rule.templates_for`), in the
+    contact's language (else Indonesian); none when the rule wrote none.
+    """
+    written = rule.templates_for(change.level, change.kind)
+    if not written:
+        return []
+    event, topic = _topic(change, rule)
     planned = []
     for contact in audience:
         touched = tuple(a for a in change.area_ids if a in contact.areas)
         if not touched:
             continue
-        templates = rule.templates_for(change.level)
-        body = render(templates, _context(change, rule, areas, touched), contact.language)
+        lang = contact.language if contact.language in written else "id"
+        body = sms_text(change, written[lang], areas, touched, lang)
         payload = {"to": contact.phone, "body": body, "language": contact.language}
-        priority = group_priority(contact.group)
-        planned.append(
-            PlannedDelivery(change, ChannelKind.SMS, contact.phone, touched, payload, priority)
+        delivery = PlannedDelivery(
+            change,
+            ChannelKind.SMS,
+            contact.phone,
+            touched,
+            payload,
+            group_priority(contact.group),
+            topic=topic,
         )
+        planned.append(_Candidate(delivery, rule, contact.group, event or change.id))
     return planned
 
 
@@ -339,21 +397,113 @@ def _timeout_notice(
     return planned
 
 
-def _context(
-    change: AlertChange, rule: Rule, areas: AreaIndex, area_ids: Sequence[str]
-) -> MessageContext:
-    """What a message about `change` says, for the areas one recipient cares about."""
-    status = change.transitions[0].status
-    return MessageContext(
-        kind=rule.kind,
-        transition=change.kind,
-        level=change.level,
-        area_names=_names(areas, area_ids),
-        time=change.time,
-        values=dict(status.values),
-        event=rule.name,
-        drill=change.drill,
-    )
+def sms_text(
+    change: AlertChange, template: str, areas: AreaIndex, area_ids: Sequence[str], lang: str
+) -> str:
+    """`template` rendered on the change's facts for these areas, as one GSM-7 segment."""
+    facts = message_facts(change, templates.area_text(area_ids, areas, lang), lang)
+    return render_plain(templates.render(template, facts, lang, drill=change.drill))
+
+
+def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
+    """What a message says: the level, where, the event's own time, values, why it ended."""
+    first = change.transitions[0] if change.transitions else None
+    values = dict(first.status.values) if first is not None else {}
+    # Each kelurahan knows its own distance; "km dari Balikpapan" is the nearest.
+    distances = [t.status.values.get("distance_km") for t in change.transitions]
+    known = [d for d in distances if isinstance(d, int | float) and not isinstance(d, bool)]
+    if known:
+        values["distance_km"] = min(known)
+    when = first.facts.time if first is not None and first.facts is not None else change.time
+    reason = ""
+    if first is not None and first.end_reason is not None:
+        reason = END_REASONS[first.end_reason].get(lang, END_REASONS[first.end_reason]["id"])
+    return templates.Facts(change.level, area, when, values, reason)
+
+
+# ---------------------------------------------------------------------------
+# One message per person per event change
+
+
+#: How a rule's change ranks against another rule's change about the same event.
+_Rank = tuple[Level, bool, int, str]
+
+
+def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
+    """Each person's one SMS per (event, change): the best-ranked rule's message wins.
+
+    Rules overlap on purpose (the coast's tsunami rule and the officials' AWAS
+    rule both speak to an official in Manggar), yet a person must hear an event
+    change once: two all-clears at PD-4, or two warnings from one bulletin, read
+    as two events.  Among the messages about one event change the winner is:
+
+    1. the most severe level: someone who must act on AWAS never reads the
+       SIAGA text instead;
+    2. a rule written for the person's group (its `recipients` name it) over
+       one for everyone: it tells an official what to do in office (open the
+       posko, the shelters), which the public's text does not;
+    3. the narrower rule (fewer kelurahan): it speaks of the person's place;
+    4. the rule id, so that a replayed evaluation picks the same winner.
+
+    Readings (rain, wind, sea level) keep one message per rule: each reading
+    rule names a hazard of its own (flood, landslide) with its own instruction.
+    """
+    best: dict[tuple[str, str], tuple[_Rank, PlannedDelivery]] = {}
+    for candidate in candidates:
+        delivery = candidate.delivery
+        slot = (delivery.recipient, candidate.about)
+        rank = _rank(candidate)
+        if slot not in best or rank > best[slot][0]:
+            best[slot] = (rank, delivery)
+    return [delivery for _rank_, delivery in best.values()]
+
+
+def _rank(candidate: _Candidate) -> _Rank:
+    """Severity, then written for the person's group, then narrowness, then rule id."""
+    change, rule = candidate.delivery.change, candidate.rule
+    own = bool(rule.recipients) and candidate.group in rule.recipients
+    # max() picks the winner: fewer areas and an earlier rule id must rank higher.
+    return (change.level, own, -len(change.area_ids), _inverted(rule.id))
+
+
+def _inverted(text: str) -> str:
+    """A string ordering in reverse (so that max() prefers the smallest id)."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+
+
+def _topic(change: AlertChange, rule: Rule) -> tuple[str, str]:
+    """(the event change an SMS is about, its dedup topic); ("", "") for a reading rule.
+
+    The event change is the event (BMKG's merged event ids) and its phase,
+    warning or ending: rules speaking of it at once compete for one message.
+    The topic keys the winner in the outbox: a warning by its level (and, for
+    news such as an escalation or an update, the bulletin behind it), an ending
+    by the event alone.  A rule whose state was dropped (an edited rule after a
+    reload) firing again for the same event finds the topic taken: nobody
+    hears it twice, and an event's all-clear reaches a person once.
+    """
+    if rule.kind not in EVENT_KINDS or not change.transitions:
+        return "", ""
+    events = sorted({t.status.event_id or "" for t in change.transitions})
+    if not all(events):
+        return "", ""
+    phase = "end" if change.ending else "warn"
+    about = json.dumps([_scope(change), events, phase])
+    detail: list[str] = []
+    if not change.ending:
+        detail += [change.level.value, change.audience.value]
+        if change.kind is not TransitionKind.FIRED:
+            detail += sorted({t.status.fingerprint for t in change.transitions})
+    digest = hashlib.sha256(json.dumps([about, detail]).encode()).hexdigest()[:20]
+    return about, f"evt-{digest}"
+
+
+def _scope(change: AlertChange) -> str:
+    """ "live", or the drill run an alert id starts with ("drill:<run>:")."""
+    if not change.drill:
+        return "live"
+    alert_id = change.transitions[0].status.alert_id
+    return alert_id[: alert_id.index(change.rule_id)] if change.rule_id in alert_id else "drill"
 
 
 # ---------------------------------------------------------------------------
@@ -363,11 +513,10 @@ def _context(
 def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> PlannedDelivery:
     """The CAP row: everything the CAP channel needs to write the document itself."""
     first = change.transitions[0]
-    context = _context(change, rule, areas, change.area_ids)
     expires = None
     if rule.expire_after is not None and not change.ending:
         expires = change.time + rule.expire_after
-    headline, description, instruction = _cap_texts(rule, context)
+    headline, description, instruction = _cap_texts(change, rule, areas)
     alert = CapAlert(
         alert_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
@@ -383,6 +532,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
         values=dict(first.status.values),
         drill=change.drill,
         episodes=tuple(sorted({t.status.alert_id for t in change.transitions})),
+        episode_areas={t.status.alert_id: t.area_id for t in change.transitions},
         headline=headline,
         description=description,
         instruction=instruction,
@@ -401,21 +551,27 @@ def _cap_transition(kind: TransitionKind) -> CapChange:
 
 
 def _cap_texts(
-    rule: Rule, context: MessageContext
+    change: AlertChange, rule: Rule, areas: AreaIndex
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """headline, description and instruction, each in id and en."""
-    plain = dataclasses.replace(context, drill=False)
-    ending = context.transition in ENDING_KINDS
-    headline = {
-        lang: f"{context.level.word} {rule.name}: {area_phrase(context.area_names, lang)}"
-        for lang in LANGUAGES
-    }
-    description = {
-        lang: with_source(render(rule.templates_for(context.level), plain, lang), rule.kind, lang)
-        for lang in LANGUAGES
-    }
-    instruction = {lang: ACTIONS[lang][None if ending else context.level] for lang in LANGUAGES}
-    return headline, description, instruction
+    """headline, description and instruction, each in id and en.
+
+    The description is the rule's own message for this change (the drill is
+    marked by the CAP status, not in the text), naming BMKG as the source of a
+    relayed warning; the instruction stays empty:
+    the official's message already says what to do, and nothing is appended.
+    """
+    written = rule.templates_for(change.level, change.kind)
+    headline: dict[str, str] = {}
+    description: dict[str, str] = {}
+    for lang in LANGUAGES:
+        where = templates.area_text(change.area_ids, areas, lang)
+        headline[lang] = f"{change.level.word} {rule.name}: {where}"
+        template = written.get(lang) or written.get("id")
+        if template:
+            facts = message_facts(change, where, lang)
+            text = templates.render(template, facts, lang)
+            description[lang] = with_source(text, rule.kind, lang)
+    return headline, description, {}
 
 
 # ---------------------------------------------------------------------------

@@ -214,6 +214,7 @@ class _Verdict:
     late: bool = False
     end_reason: EndReason | None = None
     sources: tuple[str, ...] = ()
+    distance_km: float | None = None  # from the event's point to this area
 
 
 _UNKNOWN = _Verdict(known=False)
@@ -500,6 +501,7 @@ def _choose(
         audience=audience,
         late=late,
         sources=event.sources,
+        distance_km=ctx.distance(o, status.area_id) if o.is_point else None,
     )
 
 
@@ -872,15 +874,22 @@ def _label(values: Mapping[str, Value]) -> str:
 
 
 def _remember(status: AlertStatus, verdict: _Verdict) -> AlertStatus:
-    """The status with the observation that drove the verdict."""
+    """The status with the observation that drove the verdict.
+
+    A point event's values gain this area's `distance_km`, so that its message
+    says how far the quake was from the kelurahan it warns.
+    """
     o = verdict.observation
     if o is None:
         return status
+    values = o.values
+    if verdict.distance_km is not None:
+        values = {**o.values, "distance_km": round(verdict.distance_km, 1)}
     return replace(
         status,
         event_id=o.event_id,
         fingerprint=fingerprint(o),
-        values=o.values,
+        values=values,
         last_true=verdict.last_true or status.last_true,
     )
 

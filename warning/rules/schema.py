@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
 
-from warning.model import KIND_VALUES, Aggregation, Comparison, Level, ObservationKind
+from warning.model import (
+    KIND_VALUES,
+    Aggregation,
+    Comparison,
+    EndReason,
+    Level,
+    ObservationKind,
+)
 
 
 class FieldType(enum.Enum):
@@ -821,6 +828,28 @@ COMMON_PLACEHOLDERS: tuple[PlaceholderDoc, ...] = (
         "31/12 23.59 WITA",
         "Waktu kejadian dalam WITA: waktu gempa, waktu buletin atau waktu pengukuran.",
     ),
+    PlaceholderDoc(
+        "end_reason",
+        "Why the alert ended, in endings only (end_message): 'diakhiri BMKG (PD-4)', "
+        "'12 jam tanpa PD-4 BMKG' (safety timeout), 'dicabut BMKG', 'masa berlaku habis'.",
+        "12 jam tanpa PD-4 BMKG",
+        "Sebab peringatan berakhir, hanya di end_message: 'diakhiri BMKG (PD-4)', "
+        "'12 jam tanpa PD-4 BMKG' (batas waktu keamanan), 'dicabut BMKG', 'masa berlaku habis'.",
+    ),
+)
+
+#: `{end_reason}` in each language: why an alert ended, as an ending message says it.
+END_REASONS: Mapping[EndReason, Mapping[str, str]] = MappingProxyType(
+    {
+        EndReason.ENDED_BY_SOURCE: {"id": "diakhiri BMKG (PD-4)", "en": "ended by BMKG (PD-4)"},
+        EndReason.CANCELLED_BY_SOURCE: {"id": "dicabut BMKG", "en": "withdrawn by BMKG"},
+        EndReason.VALIDITY_OVER: {"id": "masa berlaku habis", "en": "its validity ended"},
+        EndReason.SAFETY_TIMEOUT: {"id": "12 jam tanpa PD-4 BMKG", "en": "12 h without BMKG PD-4"},
+        EndReason.EXPIRED: {"id": "waktunya habis", "en": "its time ran out"},
+        EndReason.NO_LONGER_NAMED: {"id": "tak disebut BMKG lagi", "en": "no longer named"},
+        EndReason.NO_LONGER_MET: {"id": "di bawah ambang", "en": "below the threshold"},
+        EndReason.CLEARED: {"id": "kembali normal", "en": "back to normal"},
+    }
 )
 
 #: The drill prefix every message may carry, per language (counted in the one-SMS check).

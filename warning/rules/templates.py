@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
 from warning.areas import AreaIndex
-from warning.model import WITA, Level, ObservationKind, Rule, TransitionKind, Value
+from warning.model import WITA, EndReason, Level, ObservationKind, Rule, TransitionKind, Value
 from warning.rules import fields, schema
 from warning.rules.fields import INVALID, Context, Invalid
 from warning.rules.source import (
@@ -105,6 +105,7 @@ class Facts:
     area: str
     time: datetime | None = None
     values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    end_reason: str = ""  # why an ending ended, in the message's language
 
 
 def render(template: str, facts: Facts, language: str = "id", drill: bool = False) -> str:
@@ -126,6 +127,8 @@ def placeholder_text(name: str, facts: Facts, language: str) -> str:
         return facts.area
     if name == "time_wita":
         return format_time(facts.time, with_date=True) if facts.time else UNKNOWN
+    if name == "end_reason":
+        return facts.end_reason or UNKNOWN
     value = facts.values.get(name)
     if name == "potensi" and value is None:
         value = _VERDICT.get(facts.values.get("tsunami_potential"))
@@ -270,8 +273,14 @@ def widest_area(names: Sequence[str]) -> str:
     return max(forms, key=len)
 
 
-def sample_facts(kind: ObservationKind, level: Level, area: str, widest: bool) -> Facts:
-    """Realistic facts of `kind` (or the widest text of every value) to render a check on."""
+def sample_facts(
+    kind: ObservationKind, level: Level, area: str, widest: bool, ending: bool = False
+) -> Facts:
+    """Realistic facts of `kind` (or the widest text of every value) to render a check on.
+
+    An ending's facts say why it ended (the widest reason when `widest`); other
+    changes have no reason, so `{end_reason}` outside an ending renders `?`.
+    """
     values: dict[str, Value] = {}
     for name in schema.values_for(kind):
         doc = schema.VALUE_INDEX[name]
@@ -279,7 +288,11 @@ def sample_facts(kind: ObservationKind, level: Level, area: str, widest: bool) -
             doc.widest if widest and doc.type is not schema.ValueType.TIME else doc.sample
         )
     moment = datetime(2026, 12, 31, 15, 59, tzinfo=WITA)
-    return Facts(level, area, moment, values)
+    reason = ""
+    if ending:
+        texts = [t for by_language in schema.END_REASONS.values() for t in by_language.values()]
+        reason = max(texts, key=len) if widest else texts[0]
+    return Facts(level, area, moment, values, reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +334,7 @@ def check_rendering(
         for level in use.levels:
             _check_level(
                 template,
+                ending=use.key == "end_message",
                 language=language,
                 label=label,
                 level=level,
@@ -334,6 +348,7 @@ def check_rendering(
 def _check_level(
     template: str,
     *,
+    ending: bool,
     language: str,
     label: str,
     level: Level,
@@ -343,10 +358,11 @@ def _check_level(
     sink: Sink,
 ) -> None:
     """The sample and the widest rendering of one template at one level."""
-    sample = render(template, sample_facts(kind, level, "Manggar", widest=False), language)
+    sample_at = sample_facts(kind, level, "Manggar", widest=False, ending=ending)
+    sample = render(template, sample_at, language)
     if UNKNOWN in sample and UNKNOWN not in template:
         sink.error(at, f'{label} renders "?" for a missing fact: {sample}')
-    widest = sample_facts(kind, level, widest_area(area_names), widest=True)
+    widest = sample_facts(kind, level, widest_area(area_names), widest=True, ending=ending)
     text = render(template, widest, language, drill=True)
     size = sms_size(text)
     if size.non_gsm:
@@ -404,6 +420,15 @@ CHANGES: tuple[tuple[str, TransitionKind, bool], ...] = (
 )
 
 
+#: Why the sample endings of `--show` ended: BMKG's end, or the safety timeout.
+_SAMPLE_REASONS: Mapping[TransitionKind, EndReason] = MappingProxyType(
+    {
+        TransitionKind.RESOLVED: EndReason.ENDED_BY_SOURCE,
+        TransitionKind.TIMED_OUT: EndReason.SAFETY_TIMEOUT,
+    }
+)
+
+
 def samples(rules: Sequence[Rule], areas: AreaIndex | None) -> Iterator[str]:
     """Every message of every rule at every level and change, rendered on sample facts."""
     for rule in rules:
@@ -414,6 +439,10 @@ def samples(rules: Sequence[Rule], areas: AreaIndex | None) -> Iterator[str]:
                 for language, template in found.items():
                     where = area_text(chosen, areas, language) if areas is not None else "Manggar"
                     facts = sample_facts(rule.kind, step.level, where, widest=False)
+                    reason = _SAMPLE_REASONS.get(change)
+                    if reason is not None:
+                        said = schema.END_REASONS[reason]
+                        facts = replace(facts, end_reason=said.get(language, said["id"]))
                     text = render(template, facts, language, drill=drill)
                     yield f"{rule.id} {step.level.word} {change_name} {language}: {text}"
                 if not found:
