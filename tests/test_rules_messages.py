@@ -190,13 +190,12 @@ def test_rules_check_requires_an_end_message_for_kinds_that_end(
     ("kind", "reason", "said"),
     [
         (TransitionKind.RESOLVED, EndReason.ENDED_BY_SOURCE, "berakhir: diakhiri BMKG (PD-4)."),
-        (TransitionKind.TIMED_OUT, EndReason.SAFETY_TIMEOUT, "berakhir: 12 jam tanpa PD-4 BMKG."),
     ],
 )
-def test_a_tsunami_ending_says_whether_bmkg_ended_it_or_the_safety_timeout(
+def test_a_tsunami_ending_says_that_bmkg_ended_it(
     shipped: dict[str, Rule], kind: TransitionKind, reason: EndReason, said: str
 ) -> None:
-    """The planner fills {end_reason}: PD-4 and the 12 h safety timeout read differently."""
+    """The planner fills {end_reason}: BMKG's PD-4 is named as what ended the warning."""
     status = AlertStatus(
         "tsunami-pesisir", "manggar", AlertState.RESOLVED, alert_id="a-1", event_id="ev-1"
     )
@@ -224,3 +223,21 @@ def test_rules_check_refuses_end_reason_outside_an_ending(tmp_path: Path, areas:
     )
     [problem] = check_rules([path], areas)
     assert 'renders "?"' in problem.message
+
+
+def test_a_safety_timeout_tells_the_public_nothing(shipped: dict[str, Rule]) -> None:
+    """12 h without PD-4: residents get no SMS (never an all-clear), officials a notice."""
+    status = AlertStatus(
+        "tsunami-pesisir", "manggar", AlertState.RESOLVED, alert_id="a-1", event_id="ev-1"
+    )
+    ending = Transition(
+        TransitionKind.TIMED_OUT, status, NOW, Level.SIAGA, end_reason=EndReason.SAFETY_TIMEOUT
+    )
+    people = [
+        contact("+6281200000001", ["manggar"], "public"),
+        contact("+6281200000002", ["manggar"], "officials"),
+    ]
+    planned = plan([ending], [shipped["tsunami-pesisir"]], people, (), city(), drill=False, now=NOW)
+    [sms] = [p for p in planned if p.channel is ChannelKind.SMS]
+    assert sms.recipient == "+6281200000002"
+    assert "akhir resmi BMKG tidak diterima" in sms.payload["body"]
