@@ -27,6 +27,7 @@ from warning.delivery.cap import (
 from warning.delivery.cap_document import CAP_NS, cap_polygons, cap_time
 from warning.delivery.channel import ChannelKind, Delivery, Outcome
 from warning.model import Action, TransitionKind
+from warning.plan.payloads import CapAlert
 from warning.plan.planner import plan
 from warning.settings import CHECKOUT, CapSettings, Settings
 
@@ -56,7 +57,7 @@ def channel(tmp_path: Path, areas: AreaIndex) -> CapChannel:
 def payload(transition: str = "fired", level: str = "siaga", **changes: Any) -> dict[str, Any]:
     """A CAP payload of a tsunami warning for Manggar, Lamaru and Kariangau."""
     base: dict[str, Any] = {
-        "alert_id": "tsunami-2026-11-27",
+        "change_id": "tsunami-2026-11-27",
         "dedup_key": f"tsunami-2026-11-27:{transition}:{level}",
         "rule_id": "tsunami-bmkg",
         "rule_name": "Peringatan dini tsunami BMKG",
@@ -83,7 +84,7 @@ def delivery(body: dict[str, Any], number: int = 1) -> Delivery:
         id=number,
         channel=ChannelKind.CAP,
         recipient="cap",
-        alert_id=body["alert_id"],
+        change_id=body["change_id"],
         payload=body,
         priority=40,
         attempts=0,
@@ -142,7 +143,7 @@ def test_tsunami_siaga_grading(channel: CapChannel, tmp_path: Path) -> None:
 
 def test_rain_waspada_grading(channel: CapChannel, tmp_path: Path) -> None:
     """Rain at waspada: Met, Monitor, Expected, Moderate, Observed."""
-    body = payload(level="waspada", kind="rainfall", alert_id="hujan-1", dedup_key="hujan-1:f")
+    body = payload(level="waspada", kind="rainfall", change_id="hujan-1", dedup_key="hujan-1:f")
     info = publish(channel, tmp_path, body).find("cap:info", NS)
     assert info is not None
     assert grading(info) == ["Met", "Monitor", "Expected", "Moderate", "Observed"]
@@ -273,10 +274,10 @@ def test_index_drops_ended_alerts(channel: CapChannel, tmp_path: Path) -> None:
     assert feed_links(tmp_path) == []
 
 
-def change(alert_id: str, transition: str, episodes: list[str], level: str = "siaga") -> Any:
+def change(change_id: str, transition: str, episodes: list[str], level: str = "siaga") -> Any:
     """A payload of one alert change (its own id) over some alert episodes."""
     return payload(
-        transition, level, alert_id=alert_id, dedup_key=f"{alert_id}:cap:cap", episodes=episodes
+        transition, level, change_id=change_id, dedup_key=f"{change_id}:cap:cap", episodes=episodes
     )
 
 
@@ -426,7 +427,7 @@ def _episodes(change_id: str, transition: str, kelurahan: list[str]) -> dict[str
     episodes = {f"ep-{k}": k for k in kelurahan}
     return payload(
         transition,
-        alert_id=change_id,
+        change_id=change_id,
         dedup_key=f"{change_id}:cap:cap",
         area_ids=kelurahan,
         episodes=sorted(episodes),
@@ -471,3 +472,11 @@ def test_each_parameter_name_appears_once(channel: CapChannel, tmp_path: Path) -
         if text(p, "cap:valueName") == "level"
     ]
     assert levels == ["siaga"]
+
+
+def test_a_journal_entry_written_before_the_change_id_rename_still_reads() -> None:
+    """CAP journals on disk name the change `alert_id` when written before the rename."""
+    current = payload()
+    legacy = {("alert_id" if k == "change_id" else k): v for k, v in current.items()}
+    assert CapAlert.from_json(legacy) == CapAlert.from_json(current)
+    assert CapAlert.from_json(legacy).change_id == "tsunami-2026-11-27"

@@ -169,11 +169,11 @@ def test_a_manual_alert_can_be_cancelled_by_its_id(
         )
         == 0
     )
-    manual_id = next(r.alert_id for r in outbox.rows(Store(tmp_path / "state.db")))
+    manual_id = next(r.change_id for r in outbox.rows(Store(tmp_path / "state.db")))
     assert f"alert {manual_id} enqueued" in capsys.readouterr().out
     assert main([*base, "cancel", manual_id, "--reason", "salah kirim", "--no-send"]) == 0
     statuses = {
-        r.status for r in outbox.rows(Store(tmp_path / "state.db")) if r.alert_id == manual_id
+        r.status for r in outbox.rows(Store(tmp_path / "state.db")) if r.change_id == manual_id
     }
     assert statuses == {DeliveryStatus.SUPERSEDED}
 

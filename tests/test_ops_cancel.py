@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.model import AlertState
 from warning.rules.engine import evaluate
 from warning.store import outbox
-from warning.store.sqlite import Store
+from warning.store.sqlite import MIGRATIONS, Store
 
 SID = "AC" + "3" * 32
 
@@ -76,7 +77,7 @@ def test_correction_sms_goes_to_exactly_the_numbers_that_received_the_alert(
 ) -> None:
     """Cancelling by change id texts those whose SMS was sent, never the failed or unaffected."""
     config, store, _ = _sent_alert(tmp_path)
-    change_id = next(r.alert_id for r in outbox.rows(store) if r.channel is ChannelKind.SMS)
+    change_id = next(r.change_id for r in outbox.rows(store) if r.channel is ChannelKind.SMS)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t" * 32)
     with TwilioServer() as server:
@@ -120,7 +121,7 @@ def test_cancel_sends_siren_all_clear_and_a_cap_cancel_through_the_outbox(
     config, store, episode = _sent_alert(tmp_path)
     config = write_config(tmp_path, twilio.url)
     assert _cancel(config, episode) == 0
-    rows = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    rows = [r for r in outbox.rows(store) if r.change_id.startswith("cancel-")]
     sirens = [r for r in rows if r.channel is ChannelKind.SIREN]
     assert [(r.recipient, r.payload["command"], r.status) for r in sirens] == [
         ("sirene-manggar", "all-clear", DeliveryStatus.SENT)
@@ -174,13 +175,13 @@ def test_unsent_rows_of_a_cancelled_alert_are_superseded_and_get_no_correction(
     config = write_config(tmp_path)
     store = Store(tmp_path / "state.db")
     fire(store, quake())
-    change_id = outbox.rows(store)[0].alert_id
+    change_id = outbox.rows(store)[0].change_id
     assert _cancel(config, change_id, extra=("--no-send",)) == 0
-    old = [r for r in outbox.rows(store) if r.alert_id == change_id]
+    old = [r for r in outbox.rows(store) if r.change_id == change_id]
     assert {r.status for r in old if r.channel is not ChannelKind.CAP} == {
         DeliveryStatus.SUPERSEDED
     }
-    corrections = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    corrections = [r for r in outbox.rows(store) if r.change_id.startswith("cancel-")]
     assert [r.channel for r in corrections] == [ChannelKind.CAP]
 
 
@@ -189,7 +190,7 @@ def test_a_cancelled_event_does_not_fire_again_on_the_next_poll(
 ) -> None:
     """The same observation evaluated after the cancel starts nothing; a new event does."""
     _config, store, _ = _sent_alert(tmp_path)
-    change_id = outbox.rows(store)[-1].alert_id
+    change_id = outbox.rows(store)[-1].change_id
     assert _cancel(write_config(tmp_path, twilio.url), change_id) == 0
     later = NOW.replace(minute=31)
     assert evaluate([RULE], [quake()], city(), store.load_states(), later) == []
@@ -218,7 +219,42 @@ def test_cancel_with_a_daemon_running_leaves_rows_for_it_in_one_transaction(
     """--no-send only writes: state, outbox rows and audit entry, all committed together."""
     config, store, episode = _sent_alert(tmp_path)
     assert _cancel(config, episode, extra=("--no-send",)) == 0
-    rows = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    rows = [r for r in outbox.rows(store) if r.change_id.startswith("cancel-")]
     assert {r.status for r in rows} == {DeliveryStatus.PENDING}
     assert {r.recipient for r in rows if r.channel is ChannelKind.SMS} == {OFFICIAL}
     assert json.dumps(store.audit_entries()[-1]["detail"])
+
+
+def _as_version_3(path: Path) -> None:
+    """Undo migration 4: the database as a daemon before the change id's rename left it."""
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE outbox SET payload_json = json_set(json_remove(payload_json, '$.change_id'),"
+            " '$.alert_id', json_extract(payload_json, '$.change_id'))"
+            " WHERE json_type(payload_json, '$.change_id') IS NOT NULL"
+        )
+        conn.execute("PRAGMA user_version = 3")
+    conn.close()
+
+
+def test_a_version_3_database_migrates_keeping_its_rows_and_its_ids_still_cancel(
+    tmp_path: Path, twilio: TwilioServer
+) -> None:
+    """Rows stored under `alert_id` keep their change id as `change_id`; the id still cancels."""
+    _, store, _ = _sent_alert(tmp_path)
+    before = {(r.id, r.change_id, r.status) for r in outbox.rows(store)}
+    store.close()
+    _as_version_3(tmp_path / "state.db")
+    legacy = Store(tmp_path / "state.db", MIGRATIONS[:3])
+    assert all("change_id" not in r.payload for r in outbox.rows(legacy))
+    legacy.close()
+    store = Store(tmp_path / "state.db")
+    rows = outbox.rows(store)
+    assert {(r.id, r.change_id, r.status) for r in rows} == before
+    for row in rows:
+        if row.channel is not ChannelKind.SMS:
+            assert row.payload["change_id"] == row.change_id
+            assert "alert_id" not in row.payload
+    siren_change = next(r.change_id for r in rows if r.channel is ChannelKind.SIREN)
+    assert _cancel(write_config(tmp_path, twilio.url), siren_change) == 0
+    assert store.load_states()[(RULE.id, "manggar")].state is AlertState.CANCELLED

@@ -59,7 +59,7 @@ def test_audit_export_csv_rows_are_typed_and_since_filters(
     assert len(rows) == 2 + len(outbox.rows(store)) + 1
     assert main(["--config", str(config), "audit", "export", "--since", "2099-01-01"]) == 0
     assert capsys.readouterr().out.strip().splitlines() == [
-        "type,time,alert_id,rule_id,area,level,kind,channel,recipient,status,actor,detail"
+        "type,time,alert_id,change_id,rule_id,area,level,kind,channel,recipient,status,actor,detail"
     ]
 
 

@@ -66,6 +66,18 @@ def test_outbox_lists_rows_as_json(tmp_path: Path, capsys: pytest.CaptureFixture
     assert rows[0]["payload"]["body"]
 
 
+def test_outbox_json_names_each_rows_change_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each row names the change it belongs to as `change_id`; `alert_id` is an episode's name."""
+    store = _store_with_rows(tmp_path)
+    assert main([*_config(tmp_path), "outbox", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    changes = {r.change_id for r in outbox.rows(store)}
+    assert {r["change_id"] for r in rows} == changes
+    assert all("alert_id" not in r for r in rows)
+
+
 def test_outbox_filters_by_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--status failed shows only failed rows."""
     store = _store_with_rows(tmp_path)

@@ -88,7 +88,7 @@ def test_one_siren_trigger_for_several_areas_with_the_level_command() -> None:
     assert planned[0].payload == {
         "command": "attack",
         "duration_s": 120,
-        "alert_id": planned[0].alert_id,
+        "change_id": planned[0].change_id,
         "drill": False,
     }
 
@@ -131,7 +131,7 @@ def test_drill_sirens_get_the_configured_test_command() -> None:
     assert silent[0].payload == {
         "command": "silent-test",
         "duration_s": 120,
-        "alert_id": silent[0].alert_id,
+        "change_id": silent[0].change_id,
         "drill": True,
     }
     assert _plan(ts, siren_rule, sirens=SIRENS, drill=True, drill_siren_command="none") == []
@@ -162,7 +162,7 @@ def test_each_level_and_kind_is_its_own_change() -> None:
     ts = transitions(["manggar"], level=Level.SIAGA) + transitions(["lamaru"], level=Level.AWAS)
     people = [contact("+6281200000001", ["manggar", "lamaru"])]
     planned = _plan(ts, [rule(actions=[Action.SMS, Action.CAP])], people)
-    assert len({p.alert_id for p in planned if p.channel is ChannelKind.CAP}) == 2
+    assert len({p.change_id for p in planned if p.channel is ChannelKind.CAP}) == 2
     # One event change, one SMS to the person: the more severe one.
     [sms] = [p for p in planned if p.channel is ChannelKind.SMS]
     assert sms.payload["body"].startswith("AWAS GEMPA")

@@ -33,7 +33,7 @@ from warning.store import outbox
 from warning.store.sqlite import Store
 
 URL = "http://10.0.0.21/api/siren"
-BODY = {"command": "attack", "duration_s": 180, "alert_id": "a-42", "drill": False}
+BODY = {"command": "attack", "duration_s": 180, "change_id": "a-42", "drill": False}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def delivery(recipient: str = "manggar", **payload: Any) -> Delivery:
         id=7,
         channel=ChannelKind.SIREN,
         recipient=recipient,
-        alert_id="a-42",
+        change_id="a-42",
         payload={**BODY, **payload},
         priority=0,
         attempts=0,
@@ -303,12 +303,12 @@ def test_mqtt_controller_error_is_retried(areas: AreaIndex, broker_port: int) ->
 
 
 def test_mqtt_ack_for_another_alert_is_ignored(areas: AreaIndex, broker_port: int) -> None:
-    """Only an ack naming this trigger's alert_id confirms it."""
+    """Only an ack naming this trigger's change_id confirms it."""
     with (
         mqtt_channel(areas, broker_port, "other", timeout_s=1.0) as channel,
         controller(broker_port, "other", "ok") as fake,
     ):
-        fake.ack_alert_id = "a-41"
+        fake.ack_change_id = "a-41"
         result = channel.send(delivery("other"))
     assert result.outcome is Outcome.RETRY
 

@@ -162,8 +162,8 @@ def test_a_second_run_of_the_same_scenario_sends_everything_again(
     assert first["drill"]["run_id"] != second["drill"]["run_id"]
     assert len(twilio.requests) == 2 * first["channels"]["sms"]["sent"] == 8
     assert len(sirens.requests) == 4
-    assert {a["alert_id"] for a in first["alerts"]}.isdisjoint(
-        a["alert_id"] for a in second["alerts"]
+    assert {a["change_id"] for a in first["alerts"]}.isdisjoint(
+        a["change_id"] for a in second["alerts"]
     )
 
 

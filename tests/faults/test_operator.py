@@ -113,9 +113,9 @@ def test_a_cancel_without_credentials_says_logged_only_and_leaves_sms_to_the_dae
     )
     out = capsys.readouterr().out
     corrections = [
-        r for r in outbox.rows(store) if r.channel is ChannelKind.SMS and r.alert_id != episode
+        r for r in outbox.rows(store) if r.channel is ChannelKind.SMS and r.change_id != episode
     ]
-    corrections = [r for r in corrections if r.alert_id.startswith("cancel-")]
+    corrections = [r for r in corrections if r.change_id.startswith("cancel-")]
     print(f"injected an operator shell without Twilio secrets; the command said: {out!r}")
     assert code == 0
     assert "logged only, not sent: no Twilio credentials" in out

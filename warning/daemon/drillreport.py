@@ -60,7 +60,7 @@ class Latency:
 class AlertLine:
     """One alert change of the drill."""
 
-    alert_id: str
+    change_id: str
     rule: str
     kind: str
     level: str | None
@@ -99,7 +99,7 @@ class Failure:
 
     channel: ChannelKind
     recipient: str
-    alert_id: str
+    change_id: str
     status: DeliveryStatus
     reason: str
 
@@ -153,7 +153,7 @@ class DrillReport:
                 {
                     "channel": f.channel.value,
                     "recipient": f.recipient,
-                    "alert_id": f.alert_id,
+                    "change_id": f.change_id,
                     "status": f.status.value,
                     "reason": f.reason,
                 }
@@ -164,7 +164,7 @@ class DrillReport:
 
 def _alert_json(a: AlertLine) -> dict[str, Any]:
     return {
-        "alert_id": a.alert_id,
+        "change_id": a.change_id,
         "rule": a.rule,
         "kind": a.kind,
         "level": a.level,
@@ -220,7 +220,7 @@ def _alerts(injections: Sequence[Injection], rows: Sequence[RowFact]) -> list[Al
             first = mine[0]
             lines.append(
                 AlertLine(
-                    alert_id=change_id,
+                    change_id=change_id,
                     rule=first.rule_id,
                     kind=first.kind,
                     level=first.level,

@@ -3,13 +3,13 @@
 Layout of `[cap] directory`:
 
 - `<identifier>.xml`: one CAP document per delivery; the identifier is
-  `<sender with @ as .>.<alert id>.<n>` (alert id: the payload's change id),
+  `<sender with @ as .>.<change id>.<n>` (the payload's `change_id`),
   n counting the messages of its thread from 1.  A re-send of the same
   delivery (same dedup key, e.g. after a crash) rewrites the same file with
   the same identifier, `sent`, msgType and references.
 - `journal/<episode>.json`: what was published per alert episode (the
   payload's `episodes`, the engine's per-(rule, area) alert ids from firing
-  to all-clear; `[alert_id]` when absent), in order.  A message's thread is
+  to all-clear; `[change_id]` when absent), in order.  A message's thread is
   every earlier message sharing one of its episodes: it gives the msgType
   (Alert first, then Update or Cancel) and the `references` (see
   `cap_document` for the CAP sections followed).  A change whose thread is
@@ -174,7 +174,7 @@ class CapChannel:
         except _InvalidDocumentError as exc:
             return _failed(delivery, f"CAP document fails the schema: {exc}")
         except OSError as exc:
-            logger.warning("cap.write_failed", alert_id=alert.alert_id, error=str(exc))
+            logger.warning("cap.write_failed", change_id=alert.change_id, error=str(exc))
             return SendResult(Outcome.RETRY, error=f"CAP directory not writable: {exc}")
         logger.info("cap.published", identifier=record.identifier, msg_type=record.msg_type)
         return SendResult(Outcome.SENT, provider_id=record.identifier)
@@ -206,7 +206,7 @@ class CapChannel:
     def _new_header(self, alert: CapAlert, earlier: list[CapRecord]) -> Header:
         """The next message of a thread: Alert first, then Update or Cancel with references."""
         return Header(
-            identifier=f"{self._prefix}.{safe_name(alert.alert_id)}.{len(earlier) + 1}",
+            identifier=f"{self._prefix}.{safe_name(alert.change_id)}.{len(earlier) + 1}",
             sender=self._sender,
             sent=alert.sent,
             msg_type=msg_type(alert.change, earlier),
@@ -265,7 +265,7 @@ def narrowed(alert: CapAlert, thread: list[CapRecord], areas: AreaIndex) -> CapA
     where = ", ".join(areas.names(kept))
     return replace(
         base,
-        alert_id=alert.alert_id,
+        change_id=alert.change_id,
         dedup_key=alert.dedup_key,
         area_ids=kept,
         sent=alert.sent,
@@ -291,7 +291,7 @@ class _InvalidDocumentError(Exception):
 
 def _failed(delivery: Delivery, reason: str) -> SendResult:
     """A permanent failure, logged."""
-    logger.error("cap.failed", alert_id=delivery.alert_id, reason=reason)
+    logger.error("cap.failed", change_id=delivery.change_id, reason=reason)
     return SendResult(Outcome.FAILED, error=reason)
 
 

@@ -53,7 +53,7 @@ class Delivery:
     id: int
     channel: ChannelKind
     recipient: str
-    alert_id: str
+    change_id: str
     payload: Mapping[str, Any]
     priority: int
     attempts: int
@@ -114,7 +114,7 @@ class LogChannel:
             channel=self.kind.value,
             delivery_id=delivery.id,
             recipient=delivery.recipient,
-            alert_id=delivery.alert_id,
+            change_id=delivery.change_id,
             drill=delivery.drill,
             payload=dict(delivery.payload),
         )

@@ -278,7 +278,7 @@ class Dispatcher:
             gate = outbox.begin_send(self._store, delivery.id, self.worker, now=self._clock())
             if gate is outbox.Gate.STOP:
                 self._log.info(
-                    "delivery.stopped", delivery_id=delivery.id, alert_id=delivery.alert_id
+                    "delivery.stopped", delivery_id=delivery.id, change_id=delivery.change_id
                 )
                 return
             if gate is outbox.Gate.WAIT:
@@ -308,7 +308,7 @@ class Dispatcher:
             "delivery_id": delivery.id,
             "channel": delivery.channel.value,
             "recipient": delivery.recipient,
-            "alert_id": delivery.alert_id,
+            "change_id": delivery.change_id,
             "attempt": delivery.attempts + 1,
         }
         if result.outcome is Outcome.SENT:
@@ -378,7 +378,9 @@ class Dispatcher:
 
     def _report_siren(self, delivery: Delivery) -> None:
         """Tell the officials by SMS that a siren did not respond."""
-        self._log.error("siren.unresponsive", siren=delivery.recipient, alert_id=delivery.alert_id)
+        self._log.error(
+            "siren.unresponsive", siren=delivery.recipient, change_id=delivery.change_id
+        )
         text = f"Sirene {delivery.recipient} tidak merespons"
         body = render_plain(PREFIX_DRILL["id"] + text if delivery.drill else text)
         key = hashlib.sha256(delivery.dedup_key.encode()).hexdigest()[:20]

@@ -1,7 +1,7 @@
 """Siren triggers: one attempt per delivery over HTTP or MQTT, or the log channel.
 
 A siren delivery's payload is exactly the body a controller receives:
-`{"command": ..., "duration_s": N, "alert_id": "...", "drill": bool}`.  The
+`{"command": ..., "duration_s": N, "change_id": "...", "drill": bool}`.  The
 channel makes one attempt and classifies it; the outbox owns retries (it
 re-claims RETRY rows with backoff), so nothing here sleeps and retries.
 
@@ -38,7 +38,7 @@ logger = structlog.get_logger(__name__)
 
 
 #: The keys of a siren body, in the order controllers document them.
-BODY_KEYS = ("command", "duration_s", "alert_id", "drill")
+BODY_KEYS = ("command", "duration_s", "change_id", "drill")
 
 #: Seconds allowed to open a TCP connection to a controller.
 CONNECT_TIMEOUT_S = 5.0
@@ -76,8 +76,8 @@ def _body_problem(payload: Mapping[str, Any]) -> str | None:
     duration = payload["duration_s"]
     if isinstance(duration, bool) or not isinstance(duration, int) or duration <= 0:
         return "duration_s must be a positive whole number of seconds"
-    if not isinstance(payload["alert_id"], str) or not payload["alert_id"]:
-        return "alert_id must be a non-empty string"
+    if not isinstance(payload["change_id"], str) or not payload["change_id"]:
+        return "change_id must be a non-empty string"
     if not isinstance(payload["drill"], bool):
         return "drill must be true or false"
     return None
@@ -158,7 +158,7 @@ class SirenChannel:
             "siren.triggered" if result.outcome is Outcome.SENT else "siren.not_acknowledged",
             siren=delivery.recipient,
             command=body["command"],
-            alert_id=body["alert_id"],
+            change_id=body["change_id"],
             outcome=result.outcome.value,
             error=result.error,
         )
@@ -194,7 +194,7 @@ class LogSirenChannel:
         logger.info(
             "siren.log_only",
             siren=delivery.recipient,
-            alert_id=delivery.alert_id,
+            change_id=delivery.change_id,
             body=dict(delivery.payload),
         )
         return SendResult(Outcome.SENT, provider_id=f"log:{next(self._count)}")

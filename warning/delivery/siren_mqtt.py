@@ -3,15 +3,15 @@
 The command is the siren body as JSON, published with QoS 1 to the siren's
 `topic`.  The controller acknowledges on the siren's `reply_topic` with JSON:
 
-    {"alert_id": "<the body's alert_id>", "status": "ok", "command": "alert", "id": "..."}
+    {"change_id": "<the body's change_id>", "status": "ok", "command": "alert", "id": "..."}
 
-`alert_id` and `status` are required; `status` is `ok` when the siren sounds
+`change_id` and `status` are required; `status` is `ok` when the siren sounds
 (or runs the test) and anything else (`error`, ...) when it cannot, with an
 optional `error` text.  `command`, when present, must equal the command sent
 (so an old "alert" ack never confirms an "attack"); `id`, when present, is
 recorded as the provider id.  A trigger without an `ok` answer within
 `ack_timeout_s` is retried by the outbox, so controllers must treat a repeated
-(alert_id, command) as one trigger.
+(change_id, command) as one trigger.
 
 One paho client per broker (host, port, TLS, user) is shared by every siren on
 it, connected lazily, reconnecting by itself, subscribed to all their reply
@@ -78,7 +78,7 @@ def broker_address(siren: SirenSettings) -> BrokerAddress:
 class Ack:
     """A controller's answer on its reply topic."""
 
-    alert_id: str
+    change_id: str
     status: str
     command: str | None = None
     id: str | None = None
@@ -98,10 +98,10 @@ def parse_ack(raw: bytes) -> Ack | None:
         return None
     if not isinstance(document, dict):
         return None
-    alert_id, status = document.get("alert_id"), document.get("status")
-    if not isinstance(alert_id, str) or not isinstance(status, str):
+    change_id, status = document.get("change_id"), document.get("status")
+    if not isinstance(change_id, str) or not isinstance(status, str):
         return None
-    return Ack(alert_id, status, *(_text(document.get(k)) for k in ("command", "id", "error")))
+    return Ack(change_id, status, *(_text(document.get(k)) for k in ("command", "id", "error")))
 
 
 def _text(value: Any) -> str | None:
@@ -113,14 +113,14 @@ def _text(value: Any) -> str | None:
 class _Waiter:
     """A trigger waiting for its acknowledgement."""
 
-    alert_id: str
+    change_id: str
     command: str
     done: threading.Event = field(default_factory=threading.Event)
     ack: Ack | None = None
 
     def matches(self, ack: Ack) -> bool:
         """The answer is for this trigger."""
-        return ack.alert_id == self.alert_id and ack.command in (None, self.command)
+        return ack.change_id == self.change_id and ack.command in (None, self.command)
 
 
 class MqttBroker:
@@ -148,7 +148,7 @@ class MqttBroker:
         client = self._started()
         if not self._ready.wait(timeout_s):
             return SendResult(Outcome.RETRY, error="mqtt broker unreachable")
-        waiter = _Waiter(str(body["alert_id"]), str(body["command"]))
+        waiter = _Waiter(str(body["change_id"]), str(body["command"]))
         with self._lock:
             self._waiters.setdefault(reply_topic, []).append(waiter)
         try:

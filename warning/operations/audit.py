@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "type",
     "time",
     "alert_id",
+    "change_id",
     "rule_id",
     "area",
     "level",

@@ -39,7 +39,7 @@ from warning.model import (
 )
 from warning.operations.correction import INSTRUCTIONS, correction_sms, what
 from warning.operations.targets import CancelTarget
-from warning.plan.payloads import CapAlert, CapChange
+from warning.plan.payloads import CapAlert, CapChange, SirenCommand, siren_payload
 from warning.plan.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
 from warning.store import outbox
 from warning.store import targets as records
@@ -160,12 +160,9 @@ def plan_cancel(
 
 
 def _siren(change: AlertChange, got: Received) -> PlannedDelivery:
-    payload = {
-        "command": "all-clear",
-        "duration_s": got.payload.get("duration_s", 0),
-        "alert_id": change.id,
-        "drill": change.drill,
-    }
+    stored = got.payload.get("duration_s", 0)  # the trigger's own duration, an int
+    duration_s = stored if isinstance(stored, int) else 0
+    payload = siren_payload(SirenCommand.ALL_CLEAR, duration_s, change.id, drill=change.drill)
     return PlannedDelivery(change, ChannelKind.SIREN, got.recipient, got.area_ids, payload, 0)
 
 
@@ -206,7 +203,7 @@ def _cap(
     }
     cap = dataclasses.replace(
         base,
-        alert_id=change.id,
+        change_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
         change=CapChange.CANCELLED_BY_OPERATOR,
         area_ids=change.area_ids,

@@ -130,7 +130,7 @@ def _cap(
     """The CAP document of a manual alert, in both languages (the text as written)."""
     names = [areas.get(a).name for a in change.area_ids]
     cap = CapAlert(
-        alert_id=change.id,
+        change_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
         rule_id=change.rule_id,
         rule_name="Peringatan manual",

@@ -4,7 +4,7 @@ Accepted ids, tried in this order:
 
 1. an engine episode id (`AlertStatus.alert_id`, what `warning status` shows):
    that one (rule, kelurahan) episode, which must be firing;
-2. an outbox change id (`chg-...`, the `alert_id` of `warning outbox --json`):
+2. an outbox change id (`chg-...`, the `change_id` of `warning outbox --json`):
    every episode of that change's rule, in that change's kelurahan, that was
    already active when the change was made and is still firing;
 3. a manual alert id (`manual-...`, printed by `warning alert send`): that
@@ -58,9 +58,9 @@ def resolve(store: Store, ids: Sequence[str]) -> list[CancelTarget]:
     """The targets of `ids`, merged per (rule, drill); OperationError naming every bad id."""
     found: list[CancelTarget] = []
     errors: list[str] = []
-    for alert_id in dict.fromkeys(ids):
+    for given in dict.fromkeys(ids):
         try:
-            found.append(_resolve_one(store, alert_id))
+            found.append(_resolve_one(store, given))
         except OperationError as exc:
             errors.append(str(exc))
     if errors:
@@ -68,16 +68,16 @@ def resolve(store: Store, ids: Sequence[str]) -> list[CancelTarget]:
     return merge(found)
 
 
-def _resolve_one(store: Store, alert_id: str) -> CancelTarget:
-    """One id as a target (see the module docstring for the order)."""
+def _resolve_one(store: Store, given: str) -> CancelTarget:
+    """One id (episode, change or manual alert) as a target; the module docstring says the order."""
     statuses = _all_states(store)
-    episode = next((s for s in statuses if s.alert_id == alert_id), None)
+    episode = next((s for s in statuses if s.alert_id == given), None)
     if episode is not None:
-        return _episode_target(episode, alert_id)
-    change = records.change_row(store, alert_id)
+        return _episode_target(episode)
+    change = records.change_row(store, given)
     if change is None:
-        raise OperationError(f'unknown alert id "{alert_id}" (see `warning status --json`)')
-    areas = records.change_areas(store, alert_id)
+        raise OperationError(f'unknown alert id "{given}" (see `warning status --json`)')
+    areas = records.change_areas(store, given)
     if change["rule_id"].startswith(MANUAL_PREFIX):
         return _manual_target(store, change, areas)
     return _change_target(change, areas, statuses)
@@ -89,10 +89,11 @@ def _all_states(store: Store) -> list[AlertStatus]:
     return [*live, *store.load_states(drill=True).values()]
 
 
-def _episode_target(status: AlertStatus, alert_id: str) -> CancelTarget:
+def _episode_target(status: AlertStatus) -> CancelTarget:
     """An engine episode, which must be firing."""
     if status.state is not AlertState.FIRING or status.level is None:
-        raise OperationError(f'alert "{alert_id}" is not firing (it is {status.state.value})')
+        state = status.state.value
+        raise OperationError(f'alert "{status.alert_id}" is not firing (it is {state})')
     start = status.active_since or status.since
     assert start is not None  # a firing status always has a start
     return CancelTarget(
@@ -117,7 +118,7 @@ def _change_target(
     ]
     if not firing:
         raise OperationError(f'alert "{change["change_id"]}" is no longer firing anywhere')
-    return merge([_episode_target(s, s.alert_id) for s in firing])[0]
+    return merge([_episode_target(s) for s in firing])[0]
 
 
 def _manual_target(store: Store, change: sqlite3.Row, areas: Sequence[str]) -> CancelTarget:

@@ -28,6 +28,18 @@ class SirenCommand(enum.Enum):
     SILENT_TEST = "silent-test"
 
 
+def siren_payload(
+    command: SirenCommand, duration_s: int, change_id: str, *, drill: bool
+) -> dict[str, Any]:
+    """A siren trigger's payload, which is exactly the body its controller receives."""
+    return {
+        "command": command.value,
+        "duration_s": duration_s,
+        "change_id": change_id,
+        "drill": drill,
+    }
+
+
 class CapChange(enum.Enum):
     """The alert change a CAP payload reports (the payload's `transition`)."""
 
@@ -53,7 +65,7 @@ _ENDINGS = frozenset({CapChange.RESOLVED, CapChange.TIMED_OUT, CapChange.CANCELL
 class CapAlert:
     """One CAP payload: an alert change, its areas and its texts in every language."""
 
-    alert_id: str
+    change_id: str
     rule_id: str
     kind: ObservationKind
     change: CapChange
@@ -78,7 +90,7 @@ class CapAlert:
     def to_json(self) -> dict[str, Any]:
         """The outbox row's JSON payload."""
         return {
-            "alert_id": self.alert_id,
+            "change_id": self.change_id,
             "dedup_key": self.dedup_key,
             "rule_id": self.rule_id,
             "rule_name": self.rule_name,
@@ -104,8 +116,9 @@ class CapAlert:
         """The CapAlert of a stored payload; ValueError naming the first thing wrong."""
         try:
             previous = payload.get("previous_level")
+            change_id = _required_text(_renamed(payload), "change_id")
             return cls(
-                alert_id=_required_text(payload, "alert_id"),
+                change_id=change_id,
                 rule_id=_required_text(payload, "rule_id"),
                 kind=ObservationKind(payload["kind"]),
                 change=CapChange(payload["transition"]),
@@ -119,7 +132,7 @@ class CapAlert:
                 instruction=_texts(payload, "instruction"),
                 values=dict(payload.get("values") or {}),
                 event_id=payload.get("event_id"),
-                episodes=tuple(str(e) for e in payload.get("episodes") or [payload["alert_id"]]),
+                episodes=tuple(str(e) for e in payload.get("episodes") or [change_id]),
                 dedup_key=str(payload.get("dedup_key") or ""),
                 rule_name=str(payload.get("rule_name") or ""),
                 previous_level=Level(previous) if previous else None,
@@ -131,6 +144,17 @@ class CapAlert:
             raise ValueError(f"CAP payload lacks or names unknown {exc}") from None
         except TypeError as exc:
             raise ValueError(f"CAP payload malformed: {exc}") from None
+
+
+#: The key CAP journals written before the change id had its own name use for it.
+_LEGACY_CHANGE_KEY = "alert_id"
+
+
+def _renamed(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`payload` with the change id under `change_id`, also when an older journal wrote it."""
+    if "change_id" in payload or _LEGACY_CHANGE_KEY not in payload:
+        return payload
+    return {**payload, "change_id": payload[_LEGACY_CHANGE_KEY]}
 
 
 def _required_text(payload: Mapping[str, Any], key: str) -> str:

@@ -39,7 +39,7 @@ from warning.plan.messages import (
     safety_timeout_sms,
     with_source,
 )
-from warning.plan.payloads import CapAlert, CapChange, SirenCommand
+from warning.plan.payloads import CapAlert, CapChange, SirenCommand, siren_payload
 from warning.rules import templates
 from warning.rules.events import EVENT_KINDS
 from warning.rules.schema import END_REASONS
@@ -91,7 +91,7 @@ class PlannedDelivery:
     topic: str = ""
 
     @property
-    def alert_id(self) -> str:
+    def change_id(self) -> str:
         """The change this delivery belongs to."""
         return self.change.id
 
@@ -278,12 +278,7 @@ def siren_triggers(
         covered = tuple(a for a in change.area_ids if a in reach)
         if not covered:
             continue
-        payload = {
-            "command": command.value,
-            "duration_s": siren.duration_s,
-            "alert_id": change.id,
-            "drill": change.drill,
-        }
+        payload = siren_payload(command, siren.duration_s, change.id, drill=change.drill)
         planned.append(
             PlannedDelivery(change, ChannelKind.SIREN, siren.id, covered, payload, PRIORITY_SIREN)
         )
@@ -499,11 +494,11 @@ def _topic(change: AlertChange, rule: Rule) -> tuple[str, str]:
 
 
 def _scope(change: AlertChange) -> str:
-    """ "live", or the drill run an alert id starts with ("drill:<run>:")."""
+    """ "live", or the drill run an episode's alert id starts with ("drill:<run>:")."""
     if not change.drill:
         return "live"
-    alert_id = change.transitions[0].status.alert_id
-    return alert_id[: alert_id.index(change.rule_id)] if change.rule_id in alert_id else "drill"
+    episode = change.transitions[0].status.alert_id
+    return episode[: episode.index(change.rule_id)] if change.rule_id in episode else "drill"
 
 
 # ---------------------------------------------------------------------------
@@ -518,7 +513,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
         expires = change.time + rule.expire_after
     headline, description, instruction = _cap_texts(change, rule, areas)
     alert = CapAlert(
-        alert_id=change.id,
+        change_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
         rule_id=rule.id,
         rule_name=rule.name,
@@ -623,12 +618,7 @@ def operator_sirens(
             ChannelKind.SIREN,
             siren.id,
             (),
-            {
-                "command": command.value,
-                "duration_s": siren.duration_s,
-                "alert_id": change_id,
-                "drill": drill,
-            },
+            siren_payload(command, siren.duration_s, change_id, drill=drill),
             PRIORITY_SIREN,
         )
         for siren in sirens

@@ -52,7 +52,7 @@ class OutboxRow:
     status: DeliveryStatus
     channel: ChannelKind
     recipient: str
-    alert_id: str
+    change_id: str
     rule_id: str
     priority: int
     attempts: int
@@ -259,7 +259,7 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         id=row["id"],
         channel=ChannelKind(row["channel"]),
         recipient=row["recipient"],
-        alert_id=row["change_id"],
+        change_id=row["change_id"],
         payload=json.loads(row["payload_json"]),
         priority=row["priority"],
         attempts=row["attempts"] - 1,
@@ -475,7 +475,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         status=DeliveryStatus(r["status"]),
         channel=ChannelKind(r["channel"]),
         recipient=r["recipient"],
-        alert_id=r["change_id"],
+        change_id=r["change_id"],
         rule_id=r["rule_id"],
         priority=r["priority"],
         attempts=r["attempts"],

@@ -70,7 +70,7 @@ def _alert(r: sqlite3.Row) -> dict[str, Any]:
 def _delivery(r: sqlite3.Row) -> dict[str, Any]:
     return {
         "time": r["created_at"],
-        "alert_id": r["change_id"],
+        "change_id": r["change_id"],
         "rule_id": r["rule_id"],
         "channel": r["channel"],
         "recipient": r["recipient"],

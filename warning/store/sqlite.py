@@ -199,6 +199,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         )
         """,
     ),
+    (
+        4,
+        # The change id is `change_id` everywhere (issue 11): stored siren and CAP
+        # payloads written under the old key `alert_id` (an episode's name) move to it.
+        """
+        UPDATE outbox SET payload_json = json_set(json_remove(payload_json, '$.alert_id'),
+            '$.change_id', json_extract(payload_json, '$.alert_id'))
+        WHERE CASE WHEN json_valid(payload_json)
+            THEN json_type(payload_json, '$.alert_id') IS NOT NULL
+                AND json_type(payload_json, '$.change_id') IS NULL
+            ELSE 0 END
+        """,
+    ),
 )
 
 

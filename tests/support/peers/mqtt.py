@@ -101,7 +101,7 @@ class SirenController:
     """A siren controller on the broker: records commands, answers when told to.
 
     `answer` is the ack `status` to send ("ok", "error"), or None to stay silent;
-    `ack_alert_id`, when set, replaces the alert_id in the answers.
+    `ack_change_id`, when set, replaces the change_id in the answers.
     """
 
     def __init__(
@@ -113,7 +113,7 @@ class SirenController:
         user: tuple[str, str] | None = None,
     ) -> None:
         self.received: list[dict[str, Any]] = []
-        self.ack_alert_id: str | None = None
+        self.ack_change_id: str | None = None
         self._reply_topic, self._answer = reply_topic, answer
         self._subscribed = threading.Event()
         self._client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
@@ -133,7 +133,7 @@ class SirenController:
         self.received.append(body)
         if self._answer is not None:
             ack = {
-                "alert_id": self.ack_alert_id or body["alert_id"],
+                "change_id": self.ack_change_id or body["change_id"],
                 "command": body["command"],
                 "status": self._answer,
                 "id": f"ack-{len(self.received)}",

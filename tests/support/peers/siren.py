@@ -1,7 +1,7 @@
 """A local siren controller: records POSTed commands and acknowledges them.
 
 Each POST is recorded with its JSON body (`command`, `duration_s`,
-`alert_id`, `drill`) and its Authorization header; the answer is `status`
+`change_id`, `drill`) and its Authorization header; the answer is `status`
 (200 with `{"id": ...}` by default) after `latency_s`.  Both can be changed
 while it runs, to make a controller slow, failing or refusing.
 """
