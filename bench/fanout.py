@@ -46,9 +46,10 @@ from bench.common import (
     verdict,
 )
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, SendResult
+from warning.delivery.channel import SendResult
 from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.sms import TwilioChannel
+from warning.model import ChannelKind, Delivery, DeliveryStatus
 from warning.plan.planner import plan
 from warning.settings import Settings, SmsSettings
 from warning.store import outbox

@@ -18,6 +18,7 @@ from warning.delivery import build_channels
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import Action, Observation, ObservationKind, Transition
 from warning.plan.contacts import Contact
+from warning.plan.planner import plan
 from warning.rules.engine import evaluate
 from warning.settings import Settings, SirenSettings, load_settings
 from warning.store import outbox
@@ -87,7 +88,7 @@ def fire(store: Store, observation: Observation, now: datetime = NOW) -> list[Tr
     with store.transaction() as tx:
         states = store.load_states()
         transitions = evaluate([RULE], [observation], city(), states, now)
-        planned = outbox.plan(transitions, [RULE], CONTACTS, SIRENS, city(), drill=False, now=now)
+        planned = plan(transitions, [RULE], CONTACTS, SIRENS, city(), drill=False, now=now)
         store.apply_transitions(tx, transitions)
         outbox.enqueue(tx, planned)
     return transitions

@@ -25,8 +25,8 @@ from warning.delivery.cap import (
     load_schema,
 )
 from warning.delivery.cap_document import CAP_NS, cap_polygons, cap_time
-from warning.delivery.channel import ChannelKind, Delivery, Outcome
-from warning.model import Action, TransitionKind
+from warning.delivery.channel import Outcome
+from warning.model import Action, ChannelKind, Delivery, TransitionKind
 from warning.plan.payloads import CapAlert
 from warning.plan.planner import plan
 from warning.settings import CHECKOUT, CapSettings, Settings

@@ -14,9 +14,10 @@ import pytest
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
 from tests.support.peers import TwilioServer
-from warning.delivery.channel import ChannelKind
 from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.sms import TwilioChannel
+from warning.model import ChannelKind
+from warning.plan.planner import plan
 from warning.settings import Settings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
@@ -28,9 +29,7 @@ TOKEN = "t" * 32
 def _broadcast(store: Store, count: int) -> set[str]:
     """Enqueue one alert for `count` contacts in Manggar; return their numbers."""
     people = [contact(f"+62812{i:08d}", ["manggar"]) for i in range(count)]
-    planned = outbox.plan(
-        transitions(["manggar"]), [rule()], people, (), city(), drill=False, now=NOW
-    )
+    planned = plan(transitions(["manggar"]), [rule()], people, (), city(), drill=False, now=NOW)
     with store.transaction() as tx:
         outbox.enqueue(tx, planned)
     return {p.phone for p in people}

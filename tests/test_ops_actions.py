@@ -19,8 +19,8 @@ from tests.ops_support import (
 from tests.support.peers import TwilioServer
 from warning.cli.main import main
 from warning.delivery import build_channels
-from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.delivery.dispatcher import Dispatcher
+from warning.model import ChangeKind, ChannelKind, DeliveryStatus
 from warning.operations.actions import Sending, SendRequest, alert_send
 from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
@@ -41,7 +41,10 @@ def test_siren_stop_enqueues_all_clear_and_supersedes_unsent_triggers(tmp_path: 
     siren = SirenSettings(id="sirene-manggar", areas=("manggar",))
     with store.transaction() as tx:
         outbox.enqueue(
-            tx, operator_sirens("chg-x", "gempa", [siren], SirenCommand.ALERT, drill=False, now=NOW)
+            tx,
+            operator_sirens(
+                "chg-x", ChangeKind.SIREN_TEST, [siren], SirenCommand.ALERT, drill=False, now=NOW
+            ),
         )
     args = [
         "--config",
@@ -189,7 +192,10 @@ def test_two_dispatchers_on_one_outbox_never_send_a_row_twice(
         settings = settings_of(write_config(tmp_path, server.url))
         store = Store(tmp_path / "state.db")
         with store.transaction() as tx:
-            outbox.enqueue(tx, operator_sms("chg-many", "test", phones, "uji", drill=True, now=NOW))
+            outbox.enqueue(
+                tx,
+                operator_sms("chg-many", ChangeKind.SEND_TEST, phones, "uji", drill=True, now=NOW),
+            )
 
         def drain() -> None:
             own = Store(tmp_path / "state.db")  # each sender its own connection, like a process

@@ -24,8 +24,7 @@ from tests.ops_support import (
 )
 from tests.support.peers import TwilioServer
 from warning.cli.main import main
-from warning.delivery.channel import ChannelKind, DeliveryStatus
-from warning.model import AlertState
+from warning.model import AlertState, ChannelKind, DeliveryStatus
 from warning.rules.engine import evaluate
 from warning.store import outbox
 from warning.store.sqlite import MIGRATIONS, Store
@@ -233,6 +232,7 @@ def _as_version_3(path: Path) -> None:
             " '$.alert_id', json_extract(payload_json, '$.change_id'))"
             " WHERE json_type(payload_json, '$.change_id') IS NOT NULL"
         )
+        conn.execute("ALTER TABLE alert_changes DROP COLUMN origin")
         conn.execute("PRAGMA user_version = 3")
     conn.close()
 

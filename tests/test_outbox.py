@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,19 +13,20 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.delivery.channel import (
+from warning.delivery.channel import LogChannel, Outcome, SendResult
+from warning.delivery.dispatcher import Backoff, Dispatcher, RateLimiter
+from warning.model import (
+    Action,
+    ChangeKind,
     ChannelKind,
     Delivery,
     DeliveryStatus,
-    LogChannel,
-    Outcome,
-    SendResult,
+    TransitionKind,
 )
-from warning.delivery.dispatcher import Backoff, Dispatcher, RateLimiter
-from warning.model import Action, TransitionKind
+from warning.plan.planner import operator_sms, plan
 from warning.settings import Settings, SirenSettings, SmsSettings
 from warning.store import outbox
-from warning.store.sqlite import Store
+from warning.store.sqlite import MIGRATIONS, Store
 
 SIREN = SirenSettings(id="sirene-timur", areas=("balikpapan-timur",))
 OFFICIAL = contact("+6281200000009", ["kariangau"], "officials")
@@ -39,7 +41,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _enqueue(store: Store, ts, rules, people=(), sirens=()) -> int:  # type: ignore[no-untyped-def]
-    planned = outbox.plan(ts, rules, people, sirens, city(), drill=False, now=NOW)
+    planned = plan(ts, rules, people, sirens, city(), drill=False, now=NOW)
     with store.transaction() as tx:
         return outbox.enqueue(tx, planned)
 
@@ -238,3 +240,73 @@ def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:
     assert 8.0 <= backoff.delay(3, None, rng) <= 10.0
     assert backoff.delay(9, None, rng) <= 10.0
     assert backoff.delay(1, 30.0, rng) == 30.0
+
+
+def _changes(store: Store) -> dict[str, tuple[str, str, str | None]]:
+    """Each stored change's (scope, kind of change, level)."""
+    rows = store.connection().execute("SELECT change_id, rule_id, origin, level FROM alert_changes")
+    return {r["change_id"]: (r["rule_id"], r["origin"], r["level"]) for r in rows}
+
+
+def test_a_notice_no_rule_decided_is_stored_with_its_kind_and_no_level(store: Store) -> None:
+    """A feed-health notice names its kind and feed, warns of no level, keeps the old scope.
+
+    The scope is what an older daemon stored as `rule_id`, so a newer notice about
+    the same feed supersedes an unsent one that daemon left behind.
+    """
+    first = operator_sms(
+        "feed-1",
+        ChangeKind.FEED_HEALTH,
+        [OFFICIAL.phone],
+        "turun",
+        subject="bmkg",
+        now=NOW,
+        drill=False,
+    )
+    later = operator_sms(
+        "feed-2",
+        ChangeKind.FEED_HEALTH,
+        [OFFICIAL.phone],
+        "pulih",
+        subject="bmkg",
+        now=NOW + timedelta(minutes=5),
+        drill=False,
+    )
+    assert first[0].change.rule_id == ""
+    assert first[0].change.level is None
+    with store.transaction() as tx:
+        outbox.enqueue(tx, first)
+    with store.transaction() as tx:
+        outbox.enqueue(tx, later)
+    assert _changes(store)["feed-1"] == ("feed:bmkg", "feed-health", None)
+    assert [r.status for r in outbox.rows(store)] == [
+        DeliveryStatus.PENDING,
+        DeliveryStatus.SUPERSEDED,
+    ]
+
+
+def test_a_version_3_databases_changes_get_the_kind_their_scope_spelt(tmp_path: Path) -> None:
+    """Migration 4 names the kind of every change an older daemon stored by its scope alone."""
+    path = tmp_path / "state.db"
+    Store(path, MIGRATIONS[:3]).close()
+    expected = {
+        "chg-1": ("gempa", "rule"),
+        "cancel-1": ("gempa", "cancel"),
+        "manual-20260301T023000000000Z": ("manual-20260301T023000000000Z", "manual"),
+        "feed-bmkg-down": ("feed:bmkg", "feed-health"),
+        "siren-1": ("siren:sirene-manggar", "siren-report"),
+        "siren-test-1": ("siren-test", "siren-test"),
+        "siren-stop-1": ("siren-stop", "siren-stop"),
+        "contacts-1": ("contacts", "contacts"),
+        "test-1": ("send-test:+6281200000009", "send-test"),
+    }
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO alert_changes (change_id, rule_id, drill, kind, level, time)"
+            " VALUES (?, ?, 0, 'fired', 'waspada', ?)",
+            [(change, scope, NOW.isoformat()) for change, (scope, _) in expected.items()],
+        )
+    conn.close()
+    migrated = Store(path)
+    assert {c: (s, o) for c, (s, o, _) in _changes(migrated).items()} == expected
+    assert {ChangeKind(o) for _, o in expected.values()} == set(ChangeKind)

@@ -12,7 +12,8 @@ import structlog
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
 from tests.support.peers import TwilioServer
 from warning.cli.main import main
-from warning.delivery.channel import ChannelKind, Delivery
+from warning.model import ChannelKind, Delivery
+from warning.plan.planner import plan
 from warning.store import outbox
 from warning.store.sqlite import Store
 
@@ -39,9 +40,7 @@ def _config(tmp_path: Path, api_base: str = "http://127.0.0.1:9") -> list[str]:
 def _store_with_rows(tmp_path: Path) -> Store:
     store = Store(tmp_path / "state.db")
     people = [contact("+6281200000001", ["manggar"]), contact("+6281200000002", ["manggar"])]
-    planned = outbox.plan(
-        transitions(["manggar"]), [rule()], people, (), city(), drill=False, now=NOW
-    )
+    planned = plan(transitions(["manggar"]), [rule()], people, (), city(), drill=False, now=NOW)
     with store.transaction() as tx:
         outbox.enqueue(tx, planned)
     return store

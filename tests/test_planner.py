@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
-from warning.delivery.channel import ChannelKind
 from warning.model import (
     Action,
+    ChannelKind,
     Level,
     LevelStep,
     ObservationKind,
@@ -17,8 +17,8 @@ from warning.model import (
     Transition,
     TransitionKind,
 )
+from warning.plan.planner import plan
 from warning.settings import SirenSettings
-from warning.store.outbox import plan
 
 FIVE = ["manggar", "lamaru", "teritip", "manggar-baru", "batu-ampar"]
 SIRENS = (

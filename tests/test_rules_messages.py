@@ -15,11 +15,11 @@ import pytest
 
 from tests.dispatch_helpers import NOW, city, contact
 from warning.areas import AreaIndex
-from warning.delivery.channel import ChannelKind
 from warning.feeds.bmkg_gempa import felt_mmi
 from warning.model import (
     AlertState,
     AlertStatus,
+    ChannelKind,
     EndReason,
     Level,
     Rule,

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from tests.support.peers import SirenServer
 from tests.support.peers.mqtt import SirenController, free_port, running_mosquitto
 from warning.areas import AreaIndex, load_areas
-from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, Outcome, SendResult
+from warning.delivery.channel import Outcome, SendResult
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.siren import (
     LogSirenChannel,
@@ -25,7 +25,7 @@ from warning.delivery.siren import (
     siren_channel,
     siren_problems,
 )
-from warning.model import ConfigError
+from warning.model import ChangeKind, ChannelKind, ConfigError, Delivery, DeliveryStatus
 from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens
 from warning.settings import CHECKOUT, Settings, SirenSettings, load_settings
@@ -421,7 +421,7 @@ def test_siren_retries_follow_the_siren_attempts_not_the_sms_ones(tmp_path: Path
         store = Store(settings.state_path)
         now = datetime.now(UTC)
         planned = operator_sirens(
-            "chg-1", "siren-test", settings.sirens, SirenCommand.TEST, drill=True, now=now
+            "chg-1", ChangeKind.SIREN_TEST, settings.sirens, SirenCommand.TEST, drill=True, now=now
         )
         with store.transaction() as tx:
             outbox.enqueue(tx, planned)

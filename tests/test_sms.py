@@ -15,10 +15,11 @@ from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
 from warning.delivery import build_channels
-from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, LogChannel, Outcome
+from warning.delivery.channel import LogChannel, Outcome
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.sms import ErrorClass, TwilioChannel, announce, classify
-from warning.model import ConfigError
+from warning.model import ChannelKind, ConfigError, Delivery, DeliveryStatus
+from warning.plan.planner import plan
 from warning.settings import Settings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
@@ -52,7 +53,7 @@ def _error(code: int, status: int, message: str = "error") -> dict[str, object]:
 def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh state store with one SMS for PHONE enqueued."""
     s = Store(tmp_path / "state.db")
-    planned = outbox.plan(
+    planned = plan(
         transitions(["manggar"]),
         [rule()],
         [contact(PHONE, ["manggar"])],
@@ -184,7 +185,7 @@ def test_an_unsubscribed_number_goes_on_the_opt_out_list(store: Store) -> None:
     responses.post(URL, json=_error(21610, 400, "unsubscribed"), status=400)
     _dispatch(store, _settings())
     assert outbox.opted_out(store) == {PHONE}
-    later = outbox.plan(
+    later = plan(
         transitions(["manggar"], at=NOW + timedelta(hours=1)),
         [rule()],
         [contact(PHONE, ["manggar"])],

@@ -16,9 +16,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.dispatch_helpers import ROOT, city, contact
-from warning.delivery.channel import ChannelKind
-from warning.model import AlertStatus, Observation, ObservationKind, Rule
-from warning.plan.planner import PlannedDelivery, plan
+from warning.model import (
+    AlertStatus,
+    ChannelKind,
+    Observation,
+    ObservationKind,
+    PlannedDelivery,
+    Rule,
+)
+from warning.plan.planner import plan
 from warning.rules import load_rules
 from warning.rules.engine import StateKey, evaluate
 from warning.settings import SirenSettings

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 # Balikpapan lives in WITA; BMKG stamps its seismic products in WIB.
 WITA = timezone(timedelta(hours=8), "WITA")
@@ -630,3 +630,163 @@ class Transition:
     def level(self) -> Level | None:
         """Level after the change (for a resolution: the level that ended)."""
         return self.status.level or self.previous_level
+
+
+# ---------------------------------------------------------------------------
+# Changes and deliveries: what the planner decides, the outbox keeps and channels send.
+# They live here because plan/, store/ and delivery/ all speak of them and none of
+# those may import another that stands to its right (DESIGN's stage table).
+
+#: Transition kinds after which an alert is over (all-clear).
+ENDING_KINDS = frozenset({TransitionKind.RESOLVED, TransitionKind.TIMED_OUT})
+
+
+class ChannelKind(enum.Enum):
+    """How a delivery reaches people: a siren controller, an SMS, a CAP document."""
+
+    SIREN = "siren"
+    SMS = "sms"
+    CAP = "cap"
+
+
+class DeliveryStatus(enum.Enum):
+    """Lifecycle of one outbox row."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+class ChangeKind(enum.Enum):
+    """Who decided an alert change: a rule, an operator, or the daemon about itself.
+
+    A newer change of the same `scope` supersedes the unsent rows of older ones.
+    """
+
+    RULE = "rule"  # a rule's transitions over its areas
+    CANCEL = "cancel"  # an operator's correction of a rule's or a manual alert
+    MANUAL = "manual"  # an operator's own alert (subject: its id)
+    FEED_HEALTH = "feed-health"  # a feed went down or recovered (subject: the feed)
+    SIREN_REPORT = "siren-report"  # a siren did not respond (subject: the siren)
+    SIREN_TEST = "siren-test"  # the monthly siren test
+    SIREN_STOP = "siren-stop"  # an operator silenced sirens
+    CONTACTS = "contacts"  # bad rows of the contacts file, told to officials
+    SEND_TEST = "send-test"  # `warning outbox send-test` (subject: the phone)
+
+    def scope(self, about: str) -> str:
+        """The stored scope of a change about `about` (its rule id or its subject).
+
+        The text is what the outbox stored in `rule_id` before kinds existed, so
+        rows written by an older daemon are superseded by newer ones alike.
+        """
+        if self in (ChangeKind.RULE, ChangeKind.CANCEL, ChangeKind.MANUAL):
+            return about
+        prefix = _SCOPE_PREFIX.get(self)
+        return self.value if prefix is None else f"{prefix}:{about}"
+
+
+_SCOPE_PREFIX = {
+    ChangeKind.FEED_HEALTH: "feed",
+    ChangeKind.SIREN_REPORT: "siren",
+    ChangeKind.SEND_TEST: "send-test",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One notifiable change over some areas: a rule's, or one no rule decided.
+
+    A rule's change groups its transitions to one level in one evaluation;
+    `rule_id` is empty for the others, which say what they are about in
+    `origin` and `subject`.  `level` is None when the change has none (a
+    feed-health notice, a siren test).
+    """
+
+    id: str
+    rule_id: str
+    kind: TransitionKind
+    level: Level | None
+    previous_level: Level | None
+    area_ids: tuple[str, ...]
+    time: datetime
+    drill: bool
+    transitions: tuple[Transition, ...]
+    audience: Audience = Audience.PUBLIC
+    origin: ChangeKind = ChangeKind.RULE
+    subject: str = ""
+
+    @property
+    def ending(self) -> bool:
+        """True when the change ends the alert (all-clear)."""
+        return self.kind in ENDING_KINDS
+
+    @property
+    def alert_level(self) -> Level:
+        """The level warned of: every rule, manual and cancel change has one."""
+        if self.level is None:
+            raise ValueError(f"change {self.id} ({self.origin.value}) warns of no level")
+        return self.level
+
+    @property
+    def scope(self) -> str:
+        """What newer changes supersede older ones of (stored as the rows' `rule_id`)."""
+        return self.origin.scope(self.rule_id or self.subject)
+
+
+def dedup_key(change_id: str, channel: ChannelKind, recipient: str) -> str:
+    """The outbox's unique key of one delivery."""
+    return f"{change_id}:{channel.value}:{recipient}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    """A delivery the outbox should hold: one recipient of one change on one channel."""
+
+    change: AlertChange
+    channel: ChannelKind
+    recipient: str
+    area_ids: tuple[str, ...]
+    payload: Mapping[str, Any]
+    priority: int
+    #: What the delivery is about when not just its change: an SMS about an event
+    #: carries the person's (event, change) topic, so a second rule's message about
+    #: the same event change, even after a restart or reload, finds its key taken.
+    topic: str = ""
+
+    @property
+    def change_id(self) -> str:
+        """The change this delivery belongs to."""
+        return self.change.id
+
+    @property
+    def drill(self) -> bool:
+        """True for drill deliveries."""
+        return self.change.drill
+
+    @property
+    def dedup_key(self) -> str:
+        """Unique per change (or event topic) x channel x recipient: no second copy ever."""
+        return dedup_key(self.topic or self.change.id, self.channel, self.recipient)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row handed to a channel.
+
+    `recipient` is an E.164 phone (sms), a siren id (siren) or "cap" (cap);
+    `priority` orders sending, lower first: 0 sirens, 10 officials,
+    20 rt-heads and siskamling, 30 other groups, 40 CAP.
+    """
+
+    id: int
+    channel: ChannelKind
+    recipient: str
+    change_id: str
+    payload: Mapping[str, Any]
+    priority: int
+    attempts: int
+    drill: bool
+    dedup_key: str
+    enqueued_at: datetime | None = None  # when the alert change was committed (latency)

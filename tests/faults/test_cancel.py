@@ -26,6 +26,7 @@ from warning.cli.main import main
 from warning.delivery import build_channels
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.plan.contacts import Contact
+from warning.plan.planner import plan
 from warning.rules.engine import evaluate
 from warning.settings import Settings, load_settings, secret
 from warning.store import outbox
@@ -70,7 +71,7 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
         store = Store(settings.state_path)
         with store.transaction() as tx:
             transitions = evaluate([RULE], [quake(areas=("manggar",))], city(), {}, NOW)
-            planned = outbox.plan(
+            planned = plan(
                 transitions, [RULE], CONTACTS, settings.sirens, city(), drill=False, now=NOW
             )
             store.apply_transitions(tx, transitions)

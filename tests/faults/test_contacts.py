@@ -13,8 +13,7 @@ from pathlib import Path
 from tests.daemon.pipeline_support import write_settings
 from warning.daemon.configuration import reload_configuration
 from warning.daemon.schedule import Daemon
-from warning.delivery.channel import ChannelKind
-from warning.model import ConfigError
+from warning.model import ChannelKind, ConfigError
 from warning.store import outbox
 
 

@@ -16,7 +16,7 @@ from tests.ops_support import RULE, fire, quake, send_all, settings_of, write_co
 from tests.support.paths import ROOT
 from warning import settings as settings_module
 from warning.cli.main import main
-from warning.delivery.channel import ChannelKind, DeliveryStatus
+from warning.model import ChannelKind, DeliveryStatus
 from warning.settings import load_settings
 from warning.store import outbox
 from warning.store.sqlite import Store

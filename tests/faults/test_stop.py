@@ -24,7 +24,7 @@ from tests.support.paths import ROOT
 from tests.support.peers import TwilioServer
 from tests.test_crash import SID, TOKEN, _broadcast, _claimed
 from warning.daemon.schedule import Daemon
-from warning.delivery.channel import DeliveryStatus
+from warning.model import DeliveryStatus
 from warning.settings import Settings, load_settings
 from warning.store import outbox
 from warning.store.sqlite import Store

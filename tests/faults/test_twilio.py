@@ -11,9 +11,10 @@ from tests.dispatch_helpers import city, contact, rule, transitions
 from tests.support.peers import TwilioServer
 from tests.test_crash import SID, TOKEN, _broadcast
 from warning.daemon.health import Monitor
-from warning.delivery.channel import ChannelKind
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.sms import TwilioChannel
+from warning.model import ChannelKind
+from warning.plan.planner import plan
 from warning.settings import HealthSettings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
@@ -111,7 +112,7 @@ def test_an_outage_longer_than_the_attempts_is_retried_until_everyone_is_reached
     store = Store(tmp_path / "state.db")
     people = [contact(f"+62812{i:08d}", ["manggar"]) for i in range(20)]
     now = datetime.now(UTC)
-    planned = outbox.plan(
+    planned = plan(
         transitions(["manggar"], at=now), [rule()], people, (), city(), drill=False, now=now
     )
     with store.transaction() as tx:

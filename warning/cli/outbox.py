@@ -14,9 +14,8 @@ from pathlib import Path
 
 from warning.areas import load_areas
 from warning.delivery import build_channels
-from warning.delivery.channel import ChannelKind, DeliveryStatus
 from warning.delivery.dispatcher import Dispatcher
-from warning.model import WITA, Problem, Severity
+from warning.model import WITA, ChangeKind, ChannelKind, DeliveryStatus, Problem, Severity
 from warning.plan import contacts
 from warning.plan.messages import PREFIX_DRILL, render_plain
 from warning.plan.planner import operator_sms
@@ -119,9 +118,10 @@ def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
     )
     planned = operator_sms(
         f"test-{now.strftime('%Y%m%dT%H%M%S%f')}",
-        f"send-test:{normalised}",
+        ChangeKind.SEND_TEST,
         [normalised],
         body,
+        subject=normalised,
         drill=True,
         now=now,
     )

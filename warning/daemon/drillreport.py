@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from warning.delivery.channel import ChannelKind, DeliveryStatus
-from warning.model import WITA
+from warning.model import WITA, ChannelKind, DeliveryStatus
 from warning.rules.testing import format_offset
 from warning.store.drillrows import RowFact
 

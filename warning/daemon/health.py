@@ -21,8 +21,8 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus, Outcome, SendResult
-from warning.model import FeedHealth, Level
+from warning.delivery.channel import Outcome, SendResult
+from warning.model import ChannelKind, Delivery, DeliveryStatus, FeedHealth, Level
 from warning.settings import HealthSettings
 from warning.store import outbox
 from warning.store.console import firing

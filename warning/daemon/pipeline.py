@@ -34,15 +34,17 @@ from warning.model import (
     WITA,
     AllOf,
     AnyOf,
+    ChangeKind,
     Condition,
     Expression,
     FeedHealth,
     Observation,
     ObservationKind,
+    PlannedDelivery,
     Rule,
     Transition,
 )
-from warning.plan.planner import PlannedDelivery, operator_sms, plan, unsilenced
+from warning.plan.planner import operator_sms, plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
 from warning.store.console import active_silences
@@ -460,7 +462,13 @@ class Pipeline:
             body = "LATIHAN: " + body
         change_id = f"feed-{change.feed}-{change.after.value}-{change.at.strftime('%Y%m%dT%H%M%S')}"
         return operator_sms(
-            change_id, f"feed:{change.feed}", officials, body, drill=self.drill, now=change.at
+            change_id,
+            ChangeKind.FEED_HEALTH,
+            officials,
+            body,
+            subject=change.feed,
+            drill=self.drill,
+            now=change.at,
         )
 
     # -- reload --------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from warning.delivery import build_channels
 from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
-from warning.model import WITA, ConfigError, FeedHealth
+from warning.model import WITA, ChangeKind, ConfigError, FeedHealth
 from warning.plan.messages import render_plain
 from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
@@ -205,7 +205,7 @@ class Daemon:
         now = utc_now()
         planned = operator_sms(
             f"contacts-{now:%Y%m%d}-{len(bad)}-{shown}",
-            "contacts",
+            ChangeKind.CONTACTS,
             [c.phone for c in self.config.contacts if c.group == "officials"],
             render_plain(body[:160]),
             drill=False,
@@ -322,7 +322,7 @@ class Daemon:
         change_id = f"siren-test-{now.strftime('%Y%m%dT%H%M')}"
         planned = operator_sirens(
             change_id,
-            "siren-test",
+            ChangeKind.SIREN_TEST,
             config.sirens,
             SirenCommand(self.settings.siren_test.command),
             drill=True,

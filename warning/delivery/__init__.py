@@ -12,9 +12,10 @@ from types import MappingProxyType
 
 from warning.areas import AreaIndex
 from warning.delivery.cap import cap_channel
-from warning.delivery.channel import Channel, ChannelKind, SecretGetter
+from warning.delivery.channel import Channel, SecretGetter
 from warning.delivery.siren import siren_channel
 from warning.delivery.sms import sms_channel
+from warning.model import ChannelKind
 from warning.settings import Settings
 
 ChannelFactory = Callable[[Settings, AreaIndex | None, SecretGetter], Channel]

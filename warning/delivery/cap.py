@@ -52,7 +52,8 @@ from warning.delivery.cap_document import (
     parse_payload,
     render,
 )
-from warning.delivery.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
+from warning.delivery.channel import Outcome, SecretGetter, SendResult
+from warning.model import ChannelKind, Delivery
 from warning.plan.payloads import CapAlert, CapChange
 from warning.settings import Settings
 

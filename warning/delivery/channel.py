@@ -11,55 +11,17 @@ from __future__ import annotations
 import enum
 import itertools
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
+
+from warning.model import ChannelKind, Delivery
 
 #: How channels read secrets: (environment variable, *_file setting, systemd credential)
 #: -> the secret or None; `warning.settings.secret` is the real one, tests pass fakes.
 SecretGetter = Callable[[str, str, str], str | None]
-
-
-class ChannelKind(enum.Enum):
-    """How a delivery reaches people: a siren controller, an SMS, a CAP document."""
-
-    SIREN = "siren"
-    SMS = "sms"
-    CAP = "cap"
-
-
-class DeliveryStatus(enum.Enum):
-    """Lifecycle of one outbox row."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    FAILED = "failed"
-    SUPERSEDED = "superseded"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One outbox row handed to a channel.
-
-    `recipient` is an E.164 phone (sms), a siren id (siren) or "cap" (cap);
-    `priority` orders sending, lower first: 0 sirens, 10 officials,
-    20 rt-heads and siskamling, 30 other groups, 40 CAP.
-    """
-
-    id: int
-    channel: ChannelKind
-    recipient: str
-    change_id: str
-    payload: Mapping[str, Any]
-    priority: int
-    attempts: int
-    drill: bool
-    dedup_key: str
-    enqueued_at: datetime | None = None  # when the alert change was committed (latency)
 
 
 class Outcome(enum.Enum):

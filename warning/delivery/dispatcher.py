@@ -21,8 +21,9 @@ from typing import Protocol, runtime_checkable
 
 import structlog
 
-from warning.delivery.channel import Channel, ChannelKind, Delivery, Outcome, SendResult
+from warning.delivery.channel import Channel, Outcome, SendResult
 from warning.http import backoff_s
+from warning.model import ChangeKind, ChannelKind, Delivery
 from warning.plan.contacts import Contact
 from warning.plan.messages import PREFIX_DRILL, render_plain
 from warning.plan.planner import operator_sms
@@ -386,9 +387,10 @@ class Dispatcher:
         key = hashlib.sha256(delivery.dedup_key.encode()).hexdigest()[:20]
         planned = operator_sms(
             f"siren-{key}",
-            f"siren:{delivery.recipient}",
+            ChangeKind.SIREN_REPORT,
             [c.phone for c in self._officials if c.phone not in self._opted_out],
             body,
+            subject=delivery.recipient,
             drill=delivery.drill,
             now=datetime.now(UTC),
         )

@@ -26,10 +26,10 @@ import structlog
 
 from warning import log
 from warning.areas import AreaIndex
-from warning.delivery.channel import ChannelKind, Delivery, Outcome, SecretGetter, SendResult
+from warning.delivery.channel import Outcome, SecretGetter, SendResult
 from warning.delivery.siren_mqtt import MqttBrokers, broker_address
 from warning.http import retry_after_s
-from warning.model import ConfigError, Problem
+from warning.model import ChannelKind, ConfigError, Delivery, Problem
 from warning.plan.payloads import SirenCommand
 from warning.settings import Settings, SirenSettings
 from warning.settings import secret as settings_secret

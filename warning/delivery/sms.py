@@ -26,17 +26,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from warning.areas import AreaIndex
-from warning.delivery.channel import (
-    Channel,
-    ChannelKind,
-    Delivery,
-    LogChannel,
-    Outcome,
-    SecretGetter,
-    SendResult,
-)
+from warning.delivery.channel import Channel, LogChannel, Outcome, SecretGetter, SendResult
 from warning.http import retry_after_s
-from warning.model import ConfigError, Problem
+from warning.model import ChannelKind, ConfigError, Delivery, Problem
 from warning.settings import Settings, SmsSettings
 
 

@@ -19,7 +19,14 @@ from typing import Any
 import structlog
 
 from warning.areas import AreaIndex, load_areas
-from warning.model import ConfigError, Level, ObservationKind
+from warning.model import (
+    AlertChange,
+    ChangeKind,
+    ConfigError,
+    Level,
+    ObservationKind,
+    PlannedDelivery,
+)
 from warning.operations import OperationError
 from warning.operations.cancel import CancelOutcome, apply_cancel
 from warning.operations.delivery import DEFAULT_WAIT_S, send_own, summary
@@ -27,7 +34,7 @@ from warning.operations.manual import ManualAlert, manual_change, plan_manual, s
 from warning.operations.targets import resolve
 from warning.plan.contacts import Contact, load_contacts
 from warning.plan.payloads import SirenCommand
-from warning.plan.planner import AlertChange, PlannedDelivery, operator_sirens
+from warning.plan.planner import operator_sirens
 from warning.rules import load_rules
 from warning.settings import Settings
 from warning.store import outbox
@@ -161,7 +168,7 @@ def stop_sirens(settings: Settings, siren_id: str, who: str, now: datetime) -> d
         raise OperationError(f'unknown siren "{siren_id}" (sirens: {names})')
     change_id = f"siren-stop-{now:%Y%m%dT%H%M%S%fZ}"
     planned = operator_sirens(
-        change_id, "siren-stop", chosen, SirenCommand.ALL_CLEAR, drill=False, now=now
+        change_id, ChangeKind.SIREN_STOP, chosen, SirenCommand.ALL_CLEAR, drill=False, now=now
     )
     store = Store(settings.state_path, create=False)
     with store.transaction() as tx:

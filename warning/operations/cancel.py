@@ -29,18 +29,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from warning.areas import AreaIndex
-from warning.delivery.channel import ChannelKind
 from warning.model import (
+    AlertChange,
     AlertState,
+    ChangeKind,
+    ChannelKind,
     ObservationKind,
+    PlannedDelivery,
     Transition,
     TransitionKind,
+    dedup_key,
     utc,
 )
 from warning.operations.correction import INSTRUCTIONS, correction_sms, what
 from warning.operations.targets import CancelTarget
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand, siren_payload
-from warning.plan.planner import PRIORITY_CAP, AlertChange, PlannedDelivery, dedup_key
+from warning.plan.planner import PRIORITY_CAP
 from warning.store import outbox
 from warning.store import targets as records
 from warning.store.sqlite import Store
@@ -128,7 +132,9 @@ def cancel_change(
     digest = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:20]
     return AlertChange(
         id=f"cancel-{digest}",
-        rule_id=target.rule_id,
+        rule_id="" if target.manual else target.rule_id,
+        origin=ChangeKind.CANCEL,
+        subject=target.rule_id if target.manual else "",
         kind=TransitionKind.CANCELLED,
         level=target.level,
         previous_level=target.level,
@@ -175,7 +181,7 @@ def _sms(
 ) -> PlannedDelivery:
     language = str(got.payload.get("language") or "id")
     names = _names(areas, got.area_ids)
-    body = correction_sms(language, change.level, kind, names, reason, drill=change.drill)
+    body = correction_sms(language, change.alert_level, kind, names, reason, drill=change.drill)
     payload = {"to": got.recipient, "body": body, "language": language}
     return PlannedDelivery(
         change, ChannelKind.SMS, got.recipient, got.area_ids, payload, got.priority
@@ -195,11 +201,11 @@ def _cap(
     episodes = target.episode_ids or base.episodes
     names = _names(areas, change.area_ids)
     texts = {
-        lang: correction_sms(lang, change.level, kind, names, reason, drill=False)
+        lang: correction_sms(lang, change.alert_level, kind, names, reason, drill=False)
         for lang in ("id", "en")
     }
     headline = {
-        lang: f"{what(change.level, kind, lang)}: {word}" for lang, word in _CANCELLED.items()
+        lang: f"{what(change.alert_level, kind, lang)}: {word}" for lang, word in _CANCELLED.items()
     }
     cap = dataclasses.replace(
         base,

@@ -17,8 +17,9 @@ from collections.abc import Collection, Sequence
 
 from warning.areas import AreaIndex
 from warning.delivery import build_channels
-from warning.delivery.channel import ChannelKind, LogChannel
+from warning.delivery.channel import LogChannel
 from warning.delivery.dispatcher import Dispatcher
+from warning.model import ChannelKind
 from warning.plan.contacts import Contact
 from warning.settings import Settings, secret
 from warning.store.outbox import change_counts

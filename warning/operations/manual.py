@@ -16,8 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warning.areas import AreaIndex
-from warning.delivery.channel import ChannelKind
-from warning.model import Level, ObservationKind, TransitionKind, utc
+from warning.model import (
+    AlertChange,
+    ChangeKind,
+    ChannelKind,
+    Level,
+    ObservationKind,
+    PlannedDelivery,
+    TransitionKind,
+    dedup_key,
+    utc,
+)
 from warning.operations import OperationError
 from warning.operations.targets import MANUAL_PREFIX
 from warning.plan.contacts import Contact
@@ -30,14 +39,7 @@ from warning.plan.messages import (
     to_gsm7,
 )
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
-from warning.plan.planner import (
-    PRIORITY_CAP,
-    AlertChange,
-    PlannedDelivery,
-    dedup_key,
-    group_priority,
-    siren_triggers,
-)
+from warning.plan.planner import PRIORITY_CAP, group_priority, siren_triggers
 from warning.settings import SirenSettings
 
 
@@ -80,11 +82,11 @@ def body(alert: ManualAlert) -> str:
 
 
 def manual_change(alert: ManualAlert, now: datetime) -> AlertChange:
-    """The change record of a manual alert: its id doubles as its rule id."""
+    """The change record of a manual alert: no rule decided it, its id is its subject."""
     change_id = f"{MANUAL_PREFIX}{utc(now):%Y%m%dT%H%M%S%fZ}"
     return AlertChange(
         id=change_id,
-        rule_id=change_id,
+        rule_id="",
         kind=TransitionKind.FIRED,
         level=alert.level,
         previous_level=None,
@@ -92,6 +94,8 @@ def manual_change(alert: ManualAlert, now: datetime) -> AlertChange:
         time=utc(now),
         drill=False,
         transitions=(),
+        origin=ChangeKind.MANUAL,
+        subject=change_id,
     )
 
 
@@ -132,7 +136,7 @@ def _cap(
     cap = CapAlert(
         change_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
-        rule_id=change.rule_id,
+        rule_id=change.scope,
         rule_name="Peringatan manual",
         kind=kind,
         change=CapChange.FIRED,

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from warning.model import AlertState, AlertStatus, Level
+from warning.model import AlertState, AlertStatus, ChangeKind, Level
 from warning.operations import OperationError
 from warning.store import targets as records
 from warning.store.sqlite import Store
@@ -42,6 +42,7 @@ class CancelTarget:
     level: Level
     since: Mapping[str, datetime]
     episodes: tuple[AlertStatus, ...] = ()
+    manual: bool = False
 
     @property
     def area_ids(self) -> tuple[str, ...]:
@@ -78,7 +79,7 @@ def _resolve_one(store: Store, given: str) -> CancelTarget:
     if change is None:
         raise OperationError(f'unknown alert id "{given}" (see `warning status --json`)')
     areas = records.change_areas(store, given)
-    if change["rule_id"].startswith(MANUAL_PREFIX):
+    if change["origin"] == ChangeKind.MANUAL.value:
         return _manual_target(store, change, areas)
     return _change_target(change, areas, statuses)
 
@@ -127,7 +128,11 @@ def _manual_target(store: Store, change: sqlite3.Row, areas: Sequence[str]) -> C
         raise OperationError(f'manual alert "{change["change_id"]}" is already cancelled')
     at = datetime.fromisoformat(change["time"])
     return CancelTarget(
-        change["rule_id"], bool(change["drill"]), Level(change["level"]), dict.fromkeys(areas, at)
+        change["rule_id"],
+        bool(change["drill"]),
+        Level(change["level"]),
+        dict.fromkeys(areas, at),
+        manual=True,
     )
 
 
@@ -147,5 +152,6 @@ def merge(targets: Iterable[CancelTarget]) -> list[CancelTarget]:
             max(old.level, t.level),
             {**old.since, **t.since},
             tuple(episodes[k] for k in sorted(episodes)),
+            t.manual,
         )
     return list(merged.values())

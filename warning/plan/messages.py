@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from warning.model import Level, ObservationKind, TransitionKind
+from warning.model import Level, ObservationKind
 from warning.rules.schema import DRILL_PREFIX
 from warning.rules.templates import GSM7_BASIC, GSM7_EXTENSION
 
@@ -52,7 +52,6 @@ TRANSLITERATION: Mapping[str, str] = MappingProxyType(
 _ALWAYS_FOLD = frozenset("èéùìòÇØøÅåÆæßÉÄÖÑÜäöñüà¥£¤§¡¿")
 
 PREFIX_DRILL = DRILL_PREFIX
-ENDING_KINDS = frozenset({TransitionKind.RESOLVED, TransitionKind.TIMED_OUT})
 
 #: Kinds whose alerts relay BMKG's own warnings (the other kinds are the city's rules).
 RELAYED_KINDS = frozenset({ObservationKind.TSUNAMI_WARNING, ObservationKind.WEATHER_WARNING})

@@ -17,28 +17,25 @@ import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from warning.areas import AreaIndex
-from warning.delivery.channel import ChannelKind
 from warning.model import (
     Action,
+    AlertChange,
     Audience,
+    ChangeKind,
+    ChannelKind,
     Level,
     ObservationKind,
+    PlannedDelivery,
     Rule,
     Transition,
     TransitionKind,
+    dedup_key,
     utc,
 )
 from warning.plan.contacts import Contact
-from warning.plan.messages import (
-    ENDING_KINDS,
-    LANGUAGES,
-    render_plain,
-    safety_timeout_sms,
-    with_source,
-)
+from warning.plan.messages import LANGUAGES, render_plain, safety_timeout_sms, with_source
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand, siren_payload
 from warning.rules import templates
 from warning.rules.events import EVENT_KINDS
@@ -52,63 +49,6 @@ GROUP_PRIORITY: Mapping[str, int] = {"officials": 10, "rt-heads": 20, "siskamlin
 PRIORITY_OTHER_GROUPS = 30
 #: The contact group of officials: the only one an officials-only change reaches.
 OFFICIALS = "officials"
-
-
-@dataclass(frozen=True, slots=True)
-class AlertChange:
-    """One rule's notifiable change to one level in one evaluation, over its areas."""
-
-    id: str
-    rule_id: str
-    kind: TransitionKind
-    level: Level
-    previous_level: Level | None
-    area_ids: tuple[str, ...]
-    time: datetime
-    drill: bool
-    transitions: tuple[Transition, ...]
-    audience: Audience = Audience.PUBLIC
-
-    @property
-    def ending(self) -> bool:
-        """True when the change ends the alert (all-clear)."""
-        return self.kind in ENDING_KINDS
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedDelivery:
-    """A delivery the outbox should hold: one recipient of one change on one channel."""
-
-    change: AlertChange
-    channel: ChannelKind
-    recipient: str
-    area_ids: tuple[str, ...]
-    payload: Mapping[str, Any]
-    priority: int
-    #: What the delivery is about when not just its change: an SMS about an event
-    #: carries the person's (event, change) topic, so a second rule's message about
-    #: the same event change, even after a restart or reload, finds its key taken.
-    topic: str = ""
-
-    @property
-    def change_id(self) -> str:
-        """The change this delivery belongs to."""
-        return self.change.id
-
-    @property
-    def drill(self) -> bool:
-        """True for drill deliveries."""
-        return self.change.drill
-
-    @property
-    def dedup_key(self) -> str:
-        """Unique per change (or event topic) x channel x recipient: no second copy ever."""
-        return dedup_key(self.topic or self.change.id, self.channel, self.recipient)
-
-
-def dedup_key(change_id: str, channel: ChannelKind, recipient: str) -> str:
-    """The outbox's unique key of one delivery."""
-    return f"{change_id}:{channel.value}:{recipient}"
 
 
 def plan(
@@ -234,7 +174,7 @@ def siren_command(change: AlertChange, rule: Rule, drill_command: str) -> SirenC
     waspada tells the sirens `all-clear` (people on the coast stop evacuating
     and follow the SMS); its later end then needs no second all-clear.
     """
-    if not _loud(change.level, rule):
+    if not _loud(change.alert_level, rule):
         return SirenCommand.ALL_CLEAR if _quietened(change, rule) else None
     if change.drill:
         # A drill sounds the configured test once; its end needs no all-clear tone.
@@ -346,7 +286,7 @@ def _sms(
     The official's own words for this change (`Rule.templates_for`), in the
     contact's language (else Indonesian); none when the rule wrote none.
     """
-    written = rule.templates_for(change.level, change.kind)
+    written = rule.templates_for(change.alert_level, change.kind)
     if not written:
         return []
     event, topic = _topic(change, rule)
@@ -377,7 +317,9 @@ def _timeout_notice(
     """The safety-timeout SMS to every official, whatever areas they cover."""
     planned = []
     for contact in officials:
-        body = safety_timeout_sms(contact.language, change.level, rule.kind, drill=change.drill)
+        body = safety_timeout_sms(
+            contact.language, change.alert_level, rule.kind, drill=change.drill
+        )
         payload = {"to": contact.phone, "body": body, "language": contact.language}
         planned.append(
             PlannedDelivery(
@@ -413,7 +355,7 @@ def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
     reason = ""
     if first is not None and first.end_reason is not None:
         reason = END_REASONS[first.end_reason].get(lang, END_REASONS[first.end_reason]["id"])
-    return templates.Facts(change.level, area, when, values, reason)
+    return templates.Facts(change.alert_level, area, when, values, reason)
 
 
 # ---------------------------------------------------------------------------
@@ -458,7 +400,7 @@ def _rank(candidate: _Candidate) -> _Rank:
     change, rule = candidate.delivery.change, candidate.rule
     own = bool(rule.recipients) and candidate.group in rule.recipients
     # max() picks the winner: fewer areas and an earlier rule id must rank higher.
-    return (change.level, own, -len(change.area_ids), _inverted(rule.id))
+    return (change.alert_level, own, -len(change.area_ids), _inverted(rule.id))
 
 
 def _inverted(text: str) -> str:
@@ -486,7 +428,7 @@ def _topic(change: AlertChange, rule: Rule) -> tuple[str, str]:
     about = json.dumps([_scope(change), events, phase])
     detail: list[str] = []
     if not change.ending:
-        detail += [change.level.value, change.audience.value]
+        detail += [change.alert_level.value, change.audience.value]
         if change.kind is not TransitionKind.FIRED:
             detail += sorted({t.status.fingerprint for t in change.transitions})
     digest = hashlib.sha256(json.dumps([about, detail]).encode()).hexdigest()[:20]
@@ -519,7 +461,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
         rule_name=rule.name,
         kind=rule.kind,
         change=_cap_transition(change.kind),
-        level=change.level,
+        level=change.alert_level,
         previous_level=change.previous_level,
         area_ids=change.area_ids,
         sent=utc(now),
@@ -555,12 +497,12 @@ def _cap_texts(
     relayed warning; the instruction stays empty:
     the official's message already says what to do, and nothing is appended.
     """
-    written = rule.templates_for(change.level, change.kind)
+    written = rule.templates_for(change.alert_level, change.kind)
     headline: dict[str, str] = {}
     description: dict[str, str] = {}
     for lang in LANGUAGES:
         where = templates.area_text(change.area_ids, areas, lang)
-        headline[lang] = f"{change.level.word} {rule.name}: {where}"
+        headline[lang] = f"{change.alert_level.word} {rule.name}: {where}"
         template = written.get(lang) or written.get("id")
         if template:
             facts = message_facts(change, where, lang)
@@ -575,19 +517,20 @@ def _cap_texts(
 
 def operator_sms(
     change_id: str,
-    subject: str,
+    origin: ChangeKind,
     phones: Sequence[str],
     body: str,
     *,
+    subject: str = "",
     drill: bool,
     now: datetime,
 ) -> list[PlannedDelivery]:
     """SMS that no rule decided (a silent siren, a test message) as deliveries of one change.
 
-    `subject` stands in for the rule id (`siren:<id>`, `send-test`), so a newer
-    message about the same subject supersedes an unsent older one.
+    `origin` and `subject` (the siren, the feed, the phone) say what the change
+    is about, so a newer message about the same thing supersedes an unsent older one.
     """
-    change = _operator_change(change_id, subject, drill=drill, now=now)
+    change = _operator_change(change_id, origin, subject, drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
@@ -603,7 +546,7 @@ def operator_sms(
 
 def operator_sirens(
     change_id: str,
-    subject: str,
+    origin: ChangeKind,
     sirens: Sequence[SirenSettings],
     command: SirenCommand,
     *,
@@ -611,7 +554,7 @@ def operator_sirens(
     now: datetime,
 ) -> list[PlannedDelivery]:
     """Siren commands that no rule decided (the monthly test, an operator's stop)."""
-    change = _operator_change(change_id, subject, drill=drill, now=now)
+    change = _operator_change(change_id, origin, "", drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
@@ -625,16 +568,23 @@ def operator_sirens(
     ]
 
 
-def _operator_change(change_id: str, subject: str, *, drill: bool, now: datetime) -> AlertChange:
-    """The change record behind deliveries an operator or the daemon itself decided."""
+def _operator_change(
+    change_id: str, origin: ChangeKind, subject: str, *, drill: bool, now: datetime
+) -> AlertChange:
+    """The change record behind deliveries an operator or the daemon itself decided.
+
+    It warns of no level: a notice about the system is not an alert.
+    """
     return AlertChange(
         id=change_id,
-        rule_id=subject,
+        rule_id="",
         kind=TransitionKind.FIRED,
-        level=Level.WASPADA,
+        level=None,
         previous_level=None,
         area_ids=(),
         time=utc(now),
         drill=drill,
         transitions=(),
+        origin=origin,
+        subject=subject,
     )

@@ -372,7 +372,7 @@ def manual_alerts(store: Store) -> list[dict[str, Any]]:
     rows = store.connection().execute(
         "SELECT c.change_id, c.level, c.time, group_concat(a.area_id) AS areas"
         " FROM alert_changes c JOIN alert_change_areas a ON a.change_id = c.change_id"
-        " WHERE c.rule_id LIKE 'manual-%' AND c.kind = 'fired' AND NOT EXISTS"
+        " WHERE c.origin = 'manual' AND c.kind = 'fired' AND NOT EXISTS"
         " (SELECT 1 FROM alert_changes x WHERE x.rule_id = c.rule_id AND x.kind = 'cancelled')"
         " GROUP BY c.change_id ORDER BY c.seq"
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from warning.delivery.channel import ChannelKind, DeliveryStatus
+from warning.model import ChannelKind, DeliveryStatus
 from warning.store.sqlite import Store
 
 

@@ -19,27 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from warning.delivery.channel import ChannelKind, Delivery, DeliveryStatus
-from warning.plan.planner import AlertChange, PlannedDelivery, dedup_key, plan
+from warning.model import (
+    AlertChange,
+    ChannelKind,
+    Delivery,
+    DeliveryStatus,
+    PlannedDelivery,
+)
 from warning.store.sqlite import Store
-
-__all__ = [
-    "AlertChange",
-    "Gate",
-    "OutboxRow",
-    "PlannedDelivery",
-    "begin_send",
-    "claim",
-    "dedup_key",
-    "enqueue",
-    "opt_out",
-    "opted_out",
-    "plan",
-    "record_change",
-    "release",
-    "release_workers",
-    "supersede_recipients",
-]
 
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value)
 
@@ -112,15 +99,16 @@ def _changes(planned: Iterable[PlannedDelivery]) -> list[AlertChange]:
 def _record_change(tx: sqlite3.Connection, change: AlertChange) -> int:
     """Remember a change and its areas; return its sequence number (kept on replay)."""
     tx.execute(
-        "INSERT OR IGNORE INTO alert_changes (change_id, rule_id, drill, kind, level, time)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO alert_changes (change_id, rule_id, drill, kind, level, time,"
+        " origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             change.id,
-            change.rule_id,
+            change.scope,
             int(change.drill),
             change.kind.value,
-            change.level.value,
+            change.level.value if change.level else None,
             _iso(change.time),
+            change.origin.value,
         ),
     )
     tx.executemany(
@@ -142,7 +130,7 @@ def _insert(tx: sqlite3.Connection, p: PlannedDelivery, seq: int) -> int:
             p.dedup_key,
             p.change.id,
             seq,
-            p.change.rule_id,
+            p.change.scope,
             p.channel.value,
             p.recipient,
             json.dumps(dict(p.payload), sort_keys=True, default=str),
@@ -184,7 +172,7 @@ def _supersede(tx: sqlite3.Connection, change: AlertChange, seq: int) -> int:
         _SUPERSEDE,
         {
             "now": _iso(change.time),
-            "rule": change.rule_id,
+            "rule": change.scope,
             "drill": int(change.drill),
             "seq": seq,
         },

@@ -203,7 +203,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         4,
         # The change id is `change_id` everywhere (issue 11): stored siren and CAP
         # payloads written under the old key `alert_id` (an episode's name) move to it.
+        # A change says who decided it (`model.ChangeKind`); older rows get the kind
+        # their scope (`rule_id`) spelt.  `rule_id` keeps the scope newer changes
+        # supersede older ones of: a rule id, or what a non-rule change is about.
         """
+        ALTER TABLE alert_changes ADD COLUMN origin TEXT NOT NULL DEFAULT 'rule';
+        UPDATE alert_changes SET origin = CASE
+            WHEN change_id LIKE 'cancel-%' THEN 'cancel'
+            WHEN rule_id LIKE 'manual-%' THEN 'manual'
+            WHEN rule_id LIKE 'feed:%' THEN 'feed-health'
+            WHEN rule_id LIKE 'siren:%' THEN 'siren-report'
+            WHEN rule_id LIKE 'send-test:%' THEN 'send-test'
+            WHEN rule_id IN ('siren-test', 'siren-stop', 'contacts') THEN rule_id
+            ELSE 'rule' END;
         UPDATE outbox SET payload_json = json_set(json_remove(payload_json, '$.alert_id'),
             '$.change_id', json_extract(payload_json, '$.alert_id'))
         WHERE CASE WHEN json_valid(payload_json)
