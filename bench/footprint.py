@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 
 from bench.common import ROOT, cpu_seconds, emit, machine, proc_status_kb, quick_flag, say, verdict
 from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
-from warning.settings import FEED_DEFAULTS
+from warning.feeds import FEEDS
 
 WINDOW_S = 60.0
 RSS_TARGET_MB = 120.0
@@ -111,7 +111,7 @@ def run(*, quick: bool = False) -> list[dict[str, Any]]:
     """Start the daemon, watch it for the window, stop it; print the result."""
     window = 5.0 if quick else WINDOW_S
     idle_kb = idle_interpreter_kb()
-    intervals = {name: d.interval_s / 10 for name, d in FEED_DEFAULTS.items()}
+    intervals = {name: f.defaults.interval_s / 10 for name, f in FEEDS.items()}
     with (
         tempfile.TemporaryDirectory() as tmp,
         FeedServer() as feeds,

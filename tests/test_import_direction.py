@@ -37,6 +37,12 @@ RANK = {
 }
 
 
+#: The one import that runs back, and why: loading settings reads the defaults each feed
+#: module declares (a function-level import, since feed modules use settings' types).
+#: Moving the loader into daemon/configuration.py would end it.
+AGAINST_THE_FLOW = {("settings", "warning.feeds")}
+
+
 def _part(module: str) -> str:
     """The top-level part of warning/ a dotted module name belongs to."""
     parts = module.split(".")
@@ -69,7 +75,8 @@ def test_every_part_of_the_package_has_a_place_in_the_flow() -> None:
 
 def _against_the_flow(part: str, modules: set[str]) -> list[str]:
     """The modules of `modules` that `part` may not import."""
-    return sorted(m for m in modules if _part(m) != part and RANK.get(_part(m), 0) >= RANK[part])
+    wrong = (m for m in modules if _part(m) != part and RANK.get(_part(m), 0) >= RANK[part])
+    return sorted(m for m in wrong if (part, m) not in AGAINST_THE_FLOW)
 
 
 def test_imports_only_flow_from_left_to_right() -> None:

@@ -143,157 +143,6 @@ class FeedDefaults:
     options: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
 
 
-#: Options of the Open-Meteo forecast feed: it asks for every kelurahan at once, at a
-#: point inside each (computed from the areas file).
-_OPEN_METEO_OPTIONS: Mapping[str, tuple[Any, str]] = {
-    "forecast_days": (2, "Days of hourly forecast per request."),
-}
-
-#: The marine feed asks for each coastal kelurahan at a point at sea off its coast.
-_OPEN_METEO_MARINE_OPTIONS: Mapping[str, tuple[Any, str]] = {
-    **_OPEN_METEO_OPTIONS,
-    "offshore_km": (
-        3.0,
-        "How far off each coastal kelurahan's coast its marine model point lies (km).",
-    ),
-}
-
-#: Every feed the daemon knows, with its defaults. Feed-specific options are
-#: `key: (default, doc)`; they are validated like any other key.
-FEED_DEFAULTS: Mapping[str, FeedDefaults] = {
-    "inatews": FeedDefaults(
-        url="https://bmkg-content-inatews.storage.googleapis.com/datagempa.json",
-        interval_s=30,
-        max_age_s=6 * 3600,
-        options={
-            "province": ("KALTIM", "wzarea province that can mean Balikpapan (case-insensitive)."),
-            "district_contains": (
-                "BALIKPAPAN",
-                "wzarea district text that means Balikpapan (case-insensitive substring).",
-            ),
-            "nearby": (
-                [
-                    "KALTIM PENAJAM-PASER-UTARA",
-                    "KALTIM PASER",
-                    "KALTIM KUTAI-KARTANEGARA",
-                    "KALTIM SAMARINDA",
-                    "SULBAR PASANGKAYU",
-                    "SULBAR MAMUJU",
-                    "SULBAR MAJENE",
-                    "SULTENG DONGGALA",
-                    "SULTENG PALU",
-                ],
-                "Districts around Balikpapan whose warnings officials hear about even when "
-                "Balikpapan is not named: 'PROVINCE DISTRICT' (case-insensitive; the district "
-                "text matches BMKG's as a substring, '-' and ' ' alike).",
-            ),
-        },
-    ),
-    "bmkg-autogempa": FeedDefaults(
-        url="https://data.bmkg.go.id/DataMKG/TEWS/autogempa.json", interval_s=60, max_age_s=3600
-    ),
-    "bmkg-gempaterkini": FeedDefaults(
-        url="https://data.bmkg.go.id/DataMKG/TEWS/gempaterkini.json", interval_s=60, max_age_s=3600
-    ),
-    "bmkg-gempadirasakan": FeedDefaults(
-        url="https://data.bmkg.go.id/DataMKG/TEWS/gempadirasakan.json",
-        interval_s=180,
-        max_age_s=3600,
-    ),
-    "usgs": FeedDefaults(
-        url="https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/4.5_day.geojson",
-        interval_s=60,
-        max_age_s=3600,
-        options={
-            "bbox": (
-                [95.0, -11.0, 141.0, 6.0],
-                "Only events inside [min_lon, min_lat, max_lon, max_lat] (default: Indonesia).",
-            ),
-        },
-    ),
-    "bmkg-nowcast": FeedDefaults(
-        url="https://www.bmkg.go.id/alerts/nowcast/id/rss.xml",
-        interval_s=300,
-        max_age_s=0,
-        options={
-            "province": (
-                "Kalimantan Timur",
-                "Fetch only CAP documents whose RSS title or description names this province "
-                "(case-insensitive; empty: all).",
-            ),
-            "allowed_hosts": (
-                [],
-                "Hosts the RSS may link CAP documents on; empty: the host of `url` only. "
-                "A link elsewhere (127.0.0.1, a private range, 169.254.169.254) is refused.",
-            ),
-            "max_documents": (
-                30,
-                "CAP documents read per poll at most (the first listed); the rest are logged.",
-            ),
-            "max_bytes": (
-                5_000_000,
-                "Bytes of CAP documents held per poll at most; documents past it are logged.",
-            ),
-        },
-    ),
-    "bmkg-forecast": FeedDefaults(
-        url="https://api.bmkg.go.id/publik/prakiraan-cuaca",
-        interval_s=3600,
-        max_age_s=0,
-        options={
-            "requests_per_minute": (
-                50,
-                "Requests spread to at most this many per minute (BMKG allows 60 per IP).",
-            ),
-        },
-    ),
-    "open-meteo": FeedDefaults(
-        url="https://api.open-meteo.com/v1/forecast",
-        interval_s=900,
-        max_age_s=0,
-        options=_OPEN_METEO_OPTIONS,
-    ),
-    "open-meteo-marine": FeedDefaults(
-        url="https://marine-api.open-meteo.com/v1/marine",
-        interval_s=3600,
-        max_age_s=0,
-        options=_OPEN_METEO_MARINE_OPTIONS,
-    ),
-    "big-tide": FeedDefaults(
-        url="http://tides.big.go.id:8888/kacrut/0020BLPP02/temp.csv",
-        interval_s=300,
-        max_age_s=6 * 3600,
-        options={
-            "station": ("0020BLPP02", "BIG tide-gauge station code (0020BLPP02 = Balikpapan)."),
-            "timezone": ("UTC", "Time zone of the CSV's timestamps: UTC, WIB or WITA."),
-            "spike_tolerance_m": (
-                0.1,
-                "A sensor reading counts when it is within this many metres of the previous one.",
-            ),
-            "station_lon": (116.79, "Longitude of the gauge (approximate: Balikpapan harbour)."),
-            "station_lat": (-1.27, "Latitude of the gauge (approximate: Balikpapan harbour)."),
-            "areas": (
-                [
-                    "kariangau",
-                    "baru-tengah",
-                    "baru-ulu",
-                    "marga-sari",
-                    "karang-jati",
-                    "prapatan",
-                    "klandasan-ulu",
-                    "klandasan-ilir",
-                    "damai",
-                ],
-                "Kelurahan whose coast the gauge's readings stand for (ids or selectors). "
-                "Default: the shore of Balikpapan bay and the harbour, from Kariangau to "
-                "Klandasan; the open coast east of the city lies beyond what a bay gauge "
-                "tells reliably.",
-            ),
-        },
-    ),
-}
-
-
 @dataclass(frozen=True)
 class SmsSettings:
     """[sms]: Twilio. Credentials come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN."""
@@ -749,21 +598,30 @@ def _type_word(hint: Any) -> str:
     return "a list" if typing.get_origin(hint) in (tuple, list, types.GenericAlias) else str(hint)
 
 
+def feed_defaults() -> Mapping[str, FeedDefaults]:
+    """Each registered feed's defaults, as its module declares them (`warning.feeds.FEEDS`).
+
+    Imported here, not at the top: feed modules are written with this module's
+    types (`FeedDefaults`, `FeedSettings`), and only loading needs the registry.
+    """
+    from warning.feeds import FEEDS  # noqa: PLC0415 - see the docstring
+
+    return {name: feed.defaults for name, feed in FEEDS.items()}
+
+
 def _feeds(where: str, raw: Any, problems: list[Problem]) -> Mapping[str, FeedSettings]:
     """Every known feed with defaults, overridden by [feeds.<name>] tables."""
+    defaults = feed_defaults()
     if not isinstance(raw, dict):
         problems.append(Problem(where, "[feeds] must hold tables [feeds.<name>]"))
         raw = {}
     for name in raw:
-        if name not in FEED_DEFAULTS:
+        if name not in defaults:
             problems.append(
-                Problem(
-                    where, _unknown(f"feeds.{name}", [f"feeds.{n}" for n in FEED_DEFAULTS], "feed")
-                )
+                Problem(where, _unknown(f"feeds.{name}", [f"feeds.{n}" for n in defaults], "feed"))
             )
     return {
-        name: _feed(where, name, d, raw.get(name, {}), problems)
-        for name, d in FEED_DEFAULTS.items()
+        name: _feed(where, name, d, raw.get(name, {}), problems) for name, d in defaults.items()
     }
 
 
@@ -866,7 +724,7 @@ def example_toml() -> str:
         lines += ["", f"# {cls.__doc__}", f"[{name}]"]
         for f in dataclasses.fields(cls):
             lines += [f"# {f.metadata['doc']}", f"{toml_key(f.name)} = {_toml_value(f.default)}"]
-    for name, d in FEED_DEFAULTS.items():
+    for name, d in feed_defaults().items():
         lines += ["", f"[feeds.{name}]"]
         values = {
             "enabled": d.enabled,

@@ -65,9 +65,9 @@ def write_settings(
         f"[health]\ndown_after_failures = {down_after_failures}\ndegraded_after_failures = 1",
         f"[cap]\ndirectory = {q(str(directory / 'cap'))}",
     ]
-    from warning.settings import FEED_DEFAULTS  # noqa: PLC0415 - the registry of names
+    from warning.feeds import FEEDS  # noqa: PLC0415 - the registry of names
 
-    for name in FEED_DEFAULTS:
+    for name in FEEDS:
         if name in feeds:
             text.append(f"[feeds.{name}]\nurl = {q(feeds[name])}")
         else:

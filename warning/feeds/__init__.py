@@ -30,47 +30,55 @@ _QUAKE = (K.EARTHQUAKE,)
 FEEDS: Mapping[str, Feed] = MappingProxyType(
     {
         "bmkg-autogempa": Feed(
-            "bmkg-autogempa", _QUAKE, bmkg_gempa.parse, PayloadKind.JSON,
+            "bmkg-autogempa", _QUAKE, bmkg_gempa.parse, PayloadKind.JSON, bmkg_gempa.AUTOGEMPA,
             description="BMKG latest earthquake (JSON or XML)",
         ),
         "bmkg-gempaterkini": Feed(
             "bmkg-gempaterkini", _QUAKE, bmkg_gempa.parse, PayloadKind.JSON,
+            bmkg_gempa.GEMPATERKINI,
             description="BMKG last 15 earthquakes M5.0+",
         ),
         "bmkg-gempadirasakan": Feed(
             "bmkg-gempadirasakan", _QUAKE, bmkg_gempa.parse, PayloadKind.JSON,
+            bmkg_gempa.GEMPADIRASAKAN,
             description="BMKG last 15 felt earthquakes",
         ),
         "inatews": Feed(
             "inatews", (K.EARTHQUAKE, K.TSUNAMI_WARNING), inatews.parse, PayloadKind.JSON,
+            inatews.DEFAULTS,
             needs_areas=True, description="InaTEWS latest message (tsunami warnings)",
         ),
         "usgs": Feed(
-            "usgs", _QUAKE, usgs.parse, PayloadKind.JSON,
+            "usgs", _QUAKE, usgs.parse, PayloadKind.JSON, usgs.DEFAULTS,
             description="USGS real-time summary GeoJSON",
         ),
         "bmkg-nowcast": Feed(
             "bmkg-nowcast", (K.WEATHER_WARNING,), bmkg_nowcast.parse, PayloadKind.XML,
+            bmkg_nowcast.DEFAULTS,
             fetch=bmkg_nowcast.fetch, future_ok=True, needs_areas=True,
             description="BMKG nowcast warnings (RSS + CAP 1.2)",
         ),
         "bmkg-forecast": Feed(
             "bmkg-forecast", (K.PRAKIRAAN,), bmkg_forecast.parse, PayloadKind.JSON,
+            bmkg_forecast.DEFAULTS,
             fetch=bmkg_forecast.fetch, future_ok=True, needs_areas=True,
             description="BMKG 3-hourly forecast per kelurahan (prakiraan)",
         ),
         "open-meteo": Feed(
             "open-meteo", (K.RAINFALL, K.WIND, K.PRAKIRAAN), open_meteo.parse_forecast,
-            PayloadKind.JSON, fetch=open_meteo.fetch_forecast, future_ok=True, needs_areas=True,
+            PayloadKind.JSON, open_meteo.FORECAST_DEFAULTS, fetch=open_meteo.fetch_forecast,
+            future_ok=True, needs_areas=True,
             description="Open-Meteo hourly rain and wind per kelurahan (model; ahead: prakiraan)",
         ),
         "open-meteo-marine": Feed(
             "open-meteo-marine", (K.SEA_LEVEL,), open_meteo.parse_marine, PayloadKind.JSON,
+            open_meteo.MARINE_DEFAULTS,
             fetch=open_meteo.fetch_marine, future_ok=True, needs_areas=True,
             description="Open-Meteo marine sea level and waves (model, not observed)",
         ),
         "big-tide": Feed(
-            "big-tide", (K.SEA_LEVEL,), big_tide.parse, PayloadKind.TEXT, needs_areas=True,
+            "big-tide", (K.SEA_LEVEL,), big_tide.parse, PayloadKind.TEXT, big_tide.DEFAULTS,
+            needs_areas=True,
             description="BIG tide gauge CSV (observed)",
         ),
     }

@@ -19,7 +19,7 @@ import structlog
 
 from warning.http import FeedError, HttpClient, PayloadKind
 from warning.model import WITA, Area, Observation, ObservationKind, Ring, Value
-from warning.settings import FeedSettings
+from warning.settings import FeedDefaults, FeedSettings
 
 log = structlog.get_logger()
 
@@ -106,16 +106,20 @@ Fetcher = Callable[[HttpClient, FeedContext], "bytes | None"]
 class Feed:
     """A registry entry: how to fetch one feed and how to parse what came back.
 
-    `fetch` returns the payload `parse` accepts, or None when the server said it
-    is unchanged (skip parsing).  `future_ok` is True for forecasts, whose
-    observation times are legitimately in the future; the daemon rejects future
-    times only for the others.  `needs_areas` says parse uses `context.areas`.
+    `defaults` are its settings' defaults, declared in its module: adding a
+    feed is that module and one registry line.  `fetch` returns the payload
+    `parse` accepts, or None when the server said it is unchanged (skip
+    parsing).  `future_ok` is True for forecasts, whose observation times are
+    legitimately in the future; the daemon rejects future times only for the
+    others.  `needs_areas` says parse uses `context.areas`.
     """
 
     name: str
     kinds: tuple[ObservationKind, ...]
     parse: Parser
     payload: PayloadKind
+    #: The feed's [feeds.<name>] defaults and the options it accepts.
+    defaults: FeedDefaults
     fetch: Fetcher | None = None
     future_ok: bool = False
     needs_areas: bool = False

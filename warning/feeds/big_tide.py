@@ -21,6 +21,42 @@ from datetime import UTC, datetime, timezone
 from warning.feeds.base import FeedContext, ItemError, in_range, lon_lat, number, reject, rounded
 from warning.http import FeedError, decode_text
 from warning.model import WIB, WITA, Coverage, Observation, ObservationKind, Value, utc
+from warning.settings import FeedDefaults
+
+#: [feeds.big-tide] defaults and options (`key: (default, doc)`).
+DEFAULTS = FeedDefaults(
+    url="http://tides.big.go.id:8888/kacrut/0020BLPP02/temp.csv",
+    interval_s=300,
+    max_age_s=6 * 3600,
+    options={
+        "station": ("0020BLPP02", "BIG tide-gauge station code (0020BLPP02 = Balikpapan)."),
+        "timezone": ("UTC", "Time zone of the CSV's timestamps: UTC, WIB or WITA."),
+        "spike_tolerance_m": (
+            0.1,
+            "A sensor reading counts when it is within this many metres of the previous one.",
+        ),
+        "station_lon": (116.79, "Longitude of the gauge (approximate: Balikpapan harbour)."),
+        "station_lat": (-1.27, "Latitude of the gauge (approximate: Balikpapan harbour)."),
+        "areas": (
+            [
+                "kariangau",
+                "baru-tengah",
+                "baru-ulu",
+                "marga-sari",
+                "karang-jati",
+                "prapatan",
+                "klandasan-ulu",
+                "klandasan-ilir",
+                "damai",
+            ],
+            "Kelurahan whose coast the gauge's readings stand for (ids or selectors). "
+            "Default: the shore of Balikpapan bay and the harbour, from Kariangau to "
+            "Klandasan; the open coast east of the city lies beyond what a bay gauge "
+            "tells reliably.",
+        ),
+    },
+)
+
 
 ZONES = {"UTC": UTC, "WIB": WIB, "WITA": WITA}
 #: Sensor readings outside this range (metres) are instrument garbage.

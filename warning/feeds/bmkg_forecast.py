@@ -45,6 +45,21 @@ from warning.feeds.base import (
 )
 from warning.http import FeedError, HttpClient, PayloadKind, parse_json
 from warning.model import Observation, ObservationKind, Value, utc
+from warning.settings import FeedDefaults
+
+#: [feeds.bmkg-forecast] defaults and options (`key: (default, doc)`).
+DEFAULTS = FeedDefaults(
+    url="https://api.bmkg.go.id/publik/prakiraan-cuaca",
+    interval_s=3600,
+    max_age_s=0,
+    options={
+        "requests_per_minute": (
+            50,
+            "Requests spread to at most this many per minute (BMKG allows 60 per IP).",
+        ),
+    },
+)
+
 
 log = structlog.get_logger()
 

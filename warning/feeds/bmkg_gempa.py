@@ -56,6 +56,23 @@ from warning.feeds.seismic import (
 )
 from warning.http import FeedError, parse_json, parse_xml
 from warning.model import Observation, ObservationKind, Value, utc
+from warning.settings import FeedDefaults
+
+#: [feeds.bmkg-autogempa] defaults: the latest earthquake.
+AUTOGEMPA = FeedDefaults(
+    url="https://data.bmkg.go.id/DataMKG/TEWS/autogempa.json", interval_s=60, max_age_s=3600
+)
+#: [feeds.bmkg-gempaterkini] defaults: the last 15 earthquakes M5.0+.
+GEMPATERKINI = FeedDefaults(
+    url="https://data.bmkg.go.id/DataMKG/TEWS/gempaterkini.json", interval_s=60, max_age_s=3600
+)
+#: [feeds.bmkg-gempadirasakan] defaults: the last 15 felt earthquakes.
+GEMPADIRASAKAN = FeedDefaults(
+    url="https://data.bmkg.go.id/DataMKG/TEWS/gempadirasakan.json",
+    interval_s=180,
+    max_age_s=3600,
+)
+
 
 log = structlog.get_logger()
 

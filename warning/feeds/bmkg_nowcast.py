@@ -49,6 +49,35 @@ from warning.feeds.base import (
 )
 from warning.http import FeedError, HttpClient, PayloadKind, decode_text, parse_json, parse_xml
 from warning.model import Observation, ObservationKind, Ring, Value, utc
+from warning.settings import FeedDefaults
+
+#: [feeds.bmkg-nowcast] defaults and options (`key: (default, doc)`).
+DEFAULTS = FeedDefaults(
+    url="https://www.bmkg.go.id/alerts/nowcast/id/rss.xml",
+    interval_s=300,
+    max_age_s=0,
+    options={
+        "province": (
+            "Kalimantan Timur",
+            "Fetch only CAP documents whose RSS title or description names this province "
+            "(case-insensitive; empty: all).",
+        ),
+        "allowed_hosts": (
+            [],
+            "Hosts the RSS may link CAP documents on; empty: the host of `url` only. "
+            "A link elsewhere (127.0.0.1, a private range, 169.254.169.254) is refused.",
+        ),
+        "max_documents": (
+            30,
+            "CAP documents read per poll at most (the first listed); the rest are logged.",
+        ),
+        "max_bytes": (
+            5_000_000,
+            "Bytes of CAP documents held per poll at most; documents past it are logged.",
+        ),
+    },
+)
+
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 SOURCE = "bmkg-nowcast"

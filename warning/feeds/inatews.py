@@ -51,6 +51,38 @@ from warning.feeds.base import (
 from warning.feeds.seismic import hemisphere_point, tsunami_potential, wib_clock
 from warning.http import FeedError, parse_json
 from warning.model import Level, Observation, ObservationKind, Value
+from warning.settings import FeedDefaults
+
+#: [feeds.inatews] defaults and options (`key: (default, doc)`).
+DEFAULTS = FeedDefaults(
+    url="https://bmkg-content-inatews.storage.googleapis.com/datagempa.json",
+    interval_s=30,
+    max_age_s=6 * 3600,
+    options={
+        "province": ("KALTIM", "wzarea province that can mean Balikpapan (case-insensitive)."),
+        "district_contains": (
+            "BALIKPAPAN",
+            "wzarea district text that means Balikpapan (case-insensitive substring).",
+        ),
+        "nearby": (
+            [
+                "KALTIM PENAJAM-PASER-UTARA",
+                "KALTIM PASER",
+                "KALTIM KUTAI-KARTANEGARA",
+                "KALTIM SAMARINDA",
+                "SULBAR PASANGKAYU",
+                "SULBAR MAMUJU",
+                "SULBAR MAJENE",
+                "SULTENG DONGGALA",
+                "SULTENG PALU",
+            ],
+            "Districts around Balikpapan whose warnings officials hear about even when "
+            "Balikpapan is not named: 'PROVINCE DISTRICT' (case-insensitive; the district "
+            "text matches BMKG's as a substring, '-' and ' ' alike).",
+        ),
+    },
+)
+
 
 _BULLETIN = re.compile(r"tsunami\s+PD\s*-?\s*(\d+(?:\.\d+)?)", re.I)
 _DMY = re.compile(r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{2}|\d{4})\s*$")

@@ -47,6 +47,39 @@ from warning.feeds.base import (
 )
 from warning.http import FeedError, HttpClient, PayloadKind, parse_json
 from warning.model import Coverage, Observation, ObservationKind, Value
+from warning.settings import FeedDefaults
+
+#: Options of the Open-Meteo forecast feed: it asks for every kelurahan at once, at a
+#: point inside each (computed from the areas file).
+_OPEN_METEO_OPTIONS: Mapping[str, tuple[Any, str]] = {
+    "forecast_days": (2, "Days of hourly forecast per request."),
+}
+
+
+#: The marine feed asks for each coastal kelurahan at a point at sea off its coast.
+_OPEN_METEO_MARINE_OPTIONS: Mapping[str, tuple[Any, str]] = {
+    **_OPEN_METEO_OPTIONS,
+    "offshore_km": (
+        3.0,
+        "How far off each coastal kelurahan's coast its marine model point lies (km).",
+    ),
+}
+
+#: [feeds.open-meteo] defaults.
+FORECAST_DEFAULTS = FeedDefaults(
+    url="https://api.open-meteo.com/v1/forecast",
+    interval_s=900,
+    max_age_s=0,
+    options=_OPEN_METEO_OPTIONS,
+)
+#: [feeds.open-meteo-marine] defaults.
+MARINE_DEFAULTS = FeedDefaults(
+    url="https://marine-api.open-meteo.com/v1/marine",
+    interval_s=3600,
+    max_age_s=0,
+    options=_OPEN_METEO_MARINE_OPTIONS,
+)
+
 
 HOUR_S = 3600
 HOUR = timedelta(hours=1)

@@ -33,6 +33,20 @@ from warning.feeds.base import (
 )
 from warning.http import FeedError, parse_json
 from warning.model import Observation, ObservationKind, Value
+from warning.settings import FeedDefaults
+
+#: [feeds.usgs] defaults and options (`key: (default, doc)`).
+DEFAULTS = FeedDefaults(
+    url="https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/4.5_day.geojson",
+    interval_s=60,
+    max_age_s=3600,
+    options={
+        "bbox": (
+            [95.0, -11.0, 141.0, 6.0],
+            "Only events inside [min_lon, min_lat, max_lon, max_lat] (default: Indonesia).",
+        ),
+    },
+)
 
 
 def parse(payload: bytes, context: FeedContext) -> list[Observation]:

@@ -156,7 +156,7 @@ def _toml(
     csv: Path,
 ) -> str:
     """The settings file's text."""
-    from warning.settings import FEED_DEFAULTS  # noqa: PLC0415 - keep peers importable alone
+    from warning.feeds import FEEDS  # noqa: PLC0415 - keep peers importable alone
 
     q = json.dumps  # a JSON string is a valid TOML basic string
     parts = [
@@ -173,7 +173,7 @@ def _toml(
         f"down_after_failures = {down_after}\ndegraded_after_failures = 1",
         f"[cap]\ndirectory = {q(str(deployment.cap_dir))}",
     ]
-    for name in FEED_DEFAULTS:
+    for name in FEEDS:
         if name in intervals:
             url = feeds.url_for(f"/{name}")
             parts.append(f"[feeds.{name}]\nurl = {q(url)}\ninterval_s = {intervals[name]}")
