@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.dispatch_helpers import ROOT, city, contact, rule
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import Action, Observation, ObservationKind, Transition
 from warning.plan.contacts import Contact
@@ -103,6 +104,8 @@ def send_all(store: Store, settings: Settings) -> None:
     """Send every open row through the log-mode channels (the opted-out number fails)."""
     with store.transaction() as tx:
         outbox.opt_out(tx, OPTED_OUT, "21610", NOW)
-    dispatcher = Dispatcher(store, build_channels(settings, city(), no_secrets), settings.sms)
+    dispatcher = Dispatcher(
+        store, build_channels(ChannelSettings.of(settings), city(), no_secrets), settings.sms
+    )
     assert dispatcher.drain(30.0)
     dispatcher.close()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
 from warning.settings import Settings, SmsSettings, secret
 from warning.store.sqlite import Store
@@ -22,7 +23,10 @@ def main(state: str, api_base: str, lease_s: str) -> int:
     )
     store = Store(Path(state))
     dispatcher = Dispatcher(
-        store, build_channels(settings, None, secret), settings.sms, lease_s=float(lease_s)
+        store,
+        build_channels(ChannelSettings.of(settings), None, secret),
+        settings.sms,
+        lease_s=float(lease_s),
     )
     drained = dispatcher.drain(timeout=120)
     dispatcher.close()

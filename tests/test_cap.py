@@ -25,7 +25,7 @@ from warning.delivery.cap import (
     load_schema,
 )
 from warning.delivery.cap_document import CAP_NS, cap_polygons, cap_time
-from warning.delivery.channel import Outcome
+from warning.delivery.channel import ChannelSettings, Outcome
 from warning.model import Action, ChannelKind, Delivery, TransitionKind
 from warning.plan.payloads import CapAlert
 from warning.plan.planner import plan
@@ -335,7 +335,9 @@ def test_cap_list_json(
     """
     sent = datetime.now(UTC).replace(microsecond=0)
     settings = Settings(cap=CapSettings(directory=str(tmp_path)))
-    cap_channel(settings, areas).send(delivery(payload(expires=None, sent=sent.isoformat())))
+    cap_channel(ChannelSettings.of(settings), areas).send(
+        delivery(payload(expires=None, sent=sent.isoformat()))
+    )
     capsys.readouterr()  # the channel's log line, before the CLI configures logging to stderr
     config = tmp_path / "warning.toml"
     config.write_text(f'[cap]\ndirectory = "{tmp_path}"\n', encoding="utf-8")
@@ -364,7 +366,7 @@ def test_cap_list_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_factory_loads_areas_when_not_given(tmp_path: Path) -> None:
     """The registry may pass no areas: the configured areas file is loaded."""
     settings = Settings(cap=CapSettings(directory=str(tmp_path)))
-    result = cap_channel(settings, None).send(delivery(payload()))
+    result = cap_channel(ChannelSettings.of(settings), None).send(delivery(payload()))
     assert result.outcome is Outcome.SENT
 
 
@@ -447,7 +449,9 @@ def test_every_info_names_the_publisher_its_web_contact_and_an_expiry(
 ) -> None:
     """Aggregators' fields: senderName, web, contact and expires, even without a rule expiry."""
     settings = Settings(cap=CapSettings(directory=str(tmp_path)))
-    document = publish(cap_channel(settings, areas), tmp_path, payload(expires=None))
+    document = publish(
+        cap_channel(ChannelSettings.of(settings), areas), tmp_path, payload(expires=None)
+    )
     schema.assertValid(document)
     infos = document.findall("cap:info", NS)
     assert len(infos) == 2

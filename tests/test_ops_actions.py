@@ -19,6 +19,7 @@ from tests.ops_support import (
 from tests.support.peers import TwilioServer
 from warning.cli.main import main
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import ChangeKind, ChannelKind, DeliveryStatus
 from warning.operations.actions import Sending, SendRequest, alert_send
@@ -199,7 +200,7 @@ def test_two_dispatchers_on_one_outbox_never_send_a_row_twice(
 
         def drain() -> None:
             own = Store(tmp_path / "state.db")  # each sender its own connection, like a process
-            channels = build_channels(settings, city(), secret)
+            channels = build_channels(ChannelSettings.of(settings), city(), secret)
             Dispatcher(own, channels, settings.sms).drain(60.0)
 
         workers = [threading.Thread(target=drain) for _ in range(2)]

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from tests.support.peers import SirenServer
 from tests.support.peers.mqtt import SirenController, free_port, running_mosquitto
 from warning.areas import AreaIndex, load_areas
-from warning.delivery.channel import Outcome, SendResult
+from warning.delivery.channel import ChannelSettings, Outcome, SendResult
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.siren import (
     LogSirenChannel,
@@ -73,7 +73,7 @@ def http_channel(
         token_file=token_file,
         ack_timeout_s=ack_timeout_s,
     )
-    channel = siren_channel(Settings(sirens=(siren,)), areas, no_secret)
+    channel = siren_channel(ChannelSettings(sirens=(siren,)), areas, no_secret)
     assert isinstance(channel, SirenChannel)
     return channel
 
@@ -94,7 +94,7 @@ def test_http_sends_bearer_token_when_configured(areas: AreaIndex, tmp_path: Pat
     token.write_text("s3cret-token\n", encoding="utf-8")
     responses.post(URL, json={})
     siren = SirenSettings(id="manggar", url=URL, areas=("manggar",), token_file=str(token))
-    channel = siren_channel(Settings(sirens=(siren,)), areas)
+    channel = siren_channel(ChannelSettings(sirens=(siren,)), areas)
     channel.send(delivery())
     assert responses.calls[0].request.headers["Authorization"] == "Bearer s3cret-token"
 
@@ -116,7 +116,7 @@ def test_token_comes_from_systemd_credential(
     siren = SirenSettings(id="manggar", url=URL, areas=("manggar",))
     with responses.RequestsMock() as mocked:
         mocked.post(URL, json={})
-        siren_channel(Settings(sirens=(siren,)), areas).send(delivery())
+        siren_channel(ChannelSettings(sirens=(siren,)), areas).send(delivery())
         assert mocked.calls[0].request.headers["Authorization"] == "Bearer from-credential"
 
 
@@ -193,7 +193,7 @@ def test_invalid_command_fails_without_request(areas: AreaIndex) -> None:
 
 def test_no_sirens_gives_log_channel(areas: AreaIndex) -> None:
     """Without [[sirens]] each trigger is logged as it would be sent, and reported sent."""
-    channel = siren_channel(Settings(), areas)
+    channel = siren_channel(ChannelSettings(), areas)
     assert isinstance(channel, LogSirenChannel)
     with capture_logs() as logs:
         result = channel.send(delivery())
@@ -209,7 +209,7 @@ def test_settings_problems_reported_at_once(areas: AreaIndex) -> None:
         SirenSettings(id="b", protocol="mqtt", url="mqtt://broker", areas=("atlantis",)),
     )
     with pytest.raises(ConfigError) as caught:
-        siren_channel(Settings(sirens=sirens), areas)
+        siren_channel(ChannelSettings(sirens=sirens), areas)
     text = str(caught.value)
     assert 'sirens[0] ("a"): http sirens need url' in text
     assert 'sirens[1] ("b"): mqtt sirens need topic' in text
@@ -252,7 +252,7 @@ def mqtt_channel(
         )
         for name in names
     )
-    channel = siren_channel(Settings(sirens=sirens), areas, no_secret)
+    channel = siren_channel(ChannelSettings(sirens=sirens), areas, no_secret)
     assert isinstance(channel, SirenChannel)
     try:
         yield channel
@@ -365,7 +365,7 @@ def test_mqtt_logs_in_with_username_and_password_file(areas: AreaIndex, tmp_path
     user = ("warning", "hunter22")
     with running_mosquitto(tmp_path, user=user) as port:
         siren = locked_siren(port, str(password))
-        channel = siren_channel(Settings(sirens=(siren,)), areas)
+        channel = siren_channel(ChannelSettings(sirens=(siren,)), areas)
         fake = SirenController(port, siren.topic, siren.reply_topic, "ok", user=user)
         try:
             result = channel.send(delivery("locked"))
@@ -379,7 +379,7 @@ def test_mqtt_refused_login_is_retried(areas: AreaIndex, tmp_path: Path) -> None
     """A broker refusing our (missing) password is like an unreachable one: RETRY."""
     with running_mosquitto(tmp_path, user=("warning", "hunter22")) as port:
         siren = locked_siren(port, timeout_s=1.0)
-        channel = siren_channel(Settings(sirens=(siren,)), areas, no_secret)
+        channel = siren_channel(ChannelSettings(sirens=(siren,)), areas, no_secret)
         try:
             result = channel.send(delivery("locked"))
         finally:
@@ -425,7 +425,11 @@ def test_siren_retries_follow_the_siren_attempts_not_the_sms_ones(tmp_path: Path
         )
         with store.transaction() as tx:
             outbox.enqueue(tx, planned)
-        channels = {ChannelKind.SIREN: siren_channel(settings, load_areas(settings.areas_path))}
+        channels = {
+            ChannelKind.SIREN: siren_channel(
+                ChannelSettings.of(settings), load_areas(settings.areas_path)
+            )
+        }
         dispatcher = Dispatcher(
             store, channels, settings.sms, siren=settings.siren, backoff=Backoff(0.01, 0.02)
         )

@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
 from warning.delivery import build_channels
-from warning.delivery.channel import LogChannel, Outcome
+from warning.delivery.channel import ChannelSettings, LogChannel, Outcome
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.sms import ErrorClass, TwilioChannel, announce, classify
 from warning.model import ChannelKind, ConfigError, Delivery, DeliveryStatus
@@ -210,15 +210,15 @@ def test_credentials_without_a_sender_are_a_config_error() -> None:
     """Twilio credentials need messaging_service_sid or from."""
     secrets = _secrets({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t" * 32})
     with pytest.raises(ConfigError, match="no sender"):
-        build_channels(_settings(from_=""), None, secrets)
+        build_channels(ChannelSettings.of(_settings(from_="")), None, secrets)
 
 
 def test_without_credentials_sms_go_to_the_log_channel() -> None:
     """No credentials: the SMS channel logs, and the start announcement says so."""
-    channels = build_channels(_settings(), None, _secrets({}))
+    channels = build_channels(ChannelSettings.of(_settings()), None, _secrets({}))
     assert isinstance(channels[ChannelKind.SMS], LogChannel)
     with capture_logs() as logs:
-        delivering = announce(_settings(), _secrets({}))
+        delivering = announce(_settings().sms, _secrets({}))
     assert not delivering
     assert logs[0]["event"] == "sms.log_only"
     assert "SMS are not being delivered" in logs[0]["message"]

@@ -1,8 +1,10 @@
 """The shared vocabulary of every stage: frozen dataclasses and enums, no I/O.
 
 Data flows one way: a feed adapter yields `Observation`s, the rule engine turns
-them into `Transition`s of per-(rule, area) `AlertStatus`, and the dispatcher
-turns notifiable transitions into deliveries.  Everything here is immutable so
+them into `Transition`s of per-(rule, area) `AlertStatus`, the planner groups
+notifiable ones into `AlertChange`s (or an operator or the daemon makes one, its
+`ChangeKind` says who) with their `PlannedDelivery`s, the outbox keeps them and
+hands each channel a `Delivery`.  Everything here is immutable so
 that any stage can hand data to the next without defensive copies.
 """
 

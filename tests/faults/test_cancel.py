@@ -24,6 +24,7 @@ from tests.ops_support import NOW, RULE, quake, write_config
 from tests.support.peers import SirenServer, TwilioServer
 from warning.cli.main import main
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.plan.contacts import Contact
 from warning.plan.planner import plan
@@ -83,7 +84,7 @@ def _daemon(rig: Rig, stop: threading.Event) -> threading.Thread:
     """The running daemon's dispatcher: sends every due row until `stop`."""
     dispatcher = Dispatcher(
         rig.store,
-        build_channels(rig.settings, city(), secret),
+        build_channels(ChannelSettings.of(rig.settings), city(), secret),
         rig.settings.sms,
         siren=rig.settings.siren,
         backoff=Backoff(base_s=0.05, cap_s=0.2),

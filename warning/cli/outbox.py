@@ -14,10 +14,11 @@ from pathlib import Path
 
 from warning.areas import load_areas
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
-from warning.model import WITA, ChangeKind, ChannelKind, DeliveryStatus, Problem, Severity
+from warning.model import ChangeKind, ChannelKind, DeliveryStatus, Problem, Severity
 from warning.plan import contacts
-from warning.plan.messages import PREFIX_DRILL, render_plain
+from warning.plan.notices import send_test_sms
 from warning.plan.planner import operator_sms
 from warning.settings import Settings, secret
 from warning.store import outbox
@@ -112,10 +113,7 @@ def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
         _print(problem[1])
         return EXIT_INVALID
     now = datetime.now(UTC)
-    text = "Tes sistem peringatan dini Kota Balikpapan, tidak perlu tindakan. "
-    body = render_plain(
-        PREFIX_DRILL["id"] + text + now.astimezone(WITA).strftime("%d/%m %H:%M WITA")
-    )
+    body = send_test_sms(now)
     planned = operator_sms(
         f"test-{now.strftime('%Y%m%dT%H%M%S%f')}",
         ChangeKind.SEND_TEST,
@@ -128,7 +126,7 @@ def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
     store = Store(settings.state_path, create=False)
     with store.transaction() as tx:
         outbox.enqueue(tx, planned)
-    channels = build_channels(settings, None, secret)
+    channels = build_channels(ChannelSettings.of(settings), None, secret)
     sms_only = {ChannelKind.SMS: channels[ChannelKind.SMS]}
     dispatcher = Dispatcher(store, sms_only, settings.sms)
     deadline = time.monotonic() + timeout_s

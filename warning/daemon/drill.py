@@ -35,6 +35,7 @@ from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
 from warning.daemon.schedule import utc_now
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
 from warning.rules.scenario import Scenario, load_scenario
 from warning.rules.testing import play
@@ -98,7 +99,7 @@ class Drill:
             drill_run=self.run_id,
             on_enqueued=self._wake.set,
         )
-        channels = build_channels(settings, self.config.areas, secret)
+        channels = build_channels(ChannelSettings.of(settings), self.config.areas, secret)
         self.dispatcher = Dispatcher(
             self.store,
             channels,

@@ -31,7 +31,6 @@ from warning.daemon.health import Metrics
 from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient, Interrupted
 from warning.model import (
-    WITA,
     AllOf,
     AnyOf,
     ChangeKind,
@@ -44,6 +43,7 @@ from warning.model import (
     Rule,
     Transition,
 )
+from warning.plan.notices import feed_health_sms
 from warning.plan.planner import operator_sms, plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
@@ -451,15 +451,9 @@ class Pipeline:
             for c in self.config.contacts
             if c.group == "officials" and (c.drill or not self.drill)
         ]
-        when = change.at.astimezone(WITA).strftime("%d/%m %H:%M WITA")
-        body = (
-            f"INFO SISTEM: sumber data {change.feed} tidak tersedia sejak {when}. "
-            "Peringatan lain tetap berjalan; cek sumber resmi BMKG."
-            if change.went_down
-            else f"INFO SISTEM: sumber data {change.feed} pulih {when}."
+        body = feed_health_sms(
+            change.feed, went_down=change.went_down, at=change.at, drill=self.drill
         )
-        if self.drill:
-            body = "LATIHAN: " + body
         change_id = f"feed-{change.feed}-{change.after.value}-{change.at.strftime('%Y%m%dT%H%M%S')}"
         return operator_sms(
             change_id,

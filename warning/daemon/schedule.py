@@ -43,11 +43,12 @@ from warning.daemon.health import HealthReport, Monitor
 from warning.daemon.notify import notify, watchdog_interval_s
 from warning.daemon.pipeline import Pipeline, PollResult
 from warning.delivery import build_channels
+from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ChangeKind, ConfigError, FeedHealth
-from warning.plan.messages import render_plain
+from warning.plan.notices import bad_contacts_sms
 from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import Settings, secret
@@ -157,7 +158,7 @@ class Daemon:
 
     def _dispatcher(self, config: Configuration) -> Dispatcher:
         """Channels for `config`'s sirens, Twilio and CAP, behind one dispatcher."""
-        channels = build_channels(config.settings, config.areas, secret)
+        channels = build_channels(ChannelSettings.of(config.settings), config.areas, secret)
         return Dispatcher(
             self.store,
             channels,
@@ -179,7 +180,7 @@ class Daemon:
             feeds=[n for n, f in self.settings.feeds.items() if f.enabled],
             state=str(self.settings.state_path),
         )
-        announce(self.settings, secret)
+        announce(self.settings.sms, secret)
         released = outbox.release_workers(self.store, worker_is_dead, now=time.time())
         if released:
             # A crash left rows claimed: send them now, not after their lease.
@@ -198,16 +199,12 @@ class Daemon:
         self.monitor.degrade(f"{len(bad)} bad contacts row(s) left out: run `warning check`")
         lines = sorted({p.line for p in bad if p.line is not None})
         shown = ", ".join(str(n) for n in lines[:8])
-        body = (
-            f"SISTEM PERINGATAN: {len(bad)} baris kontak salah (baris {shown}) tidak menerima"
-            " SMS. Perbaiki contacts.csv, cek dengan: warning check"
-        )
         now = utc_now()
         planned = operator_sms(
             f"contacts-{now:%Y%m%d}-{len(bad)}-{shown}",
             ChangeKind.CONTACTS,
             [c.phone for c in self.config.contacts if c.group == "officials"],
-            render_plain(body[:160]),
+            bad_contacts_sms(len(bad), lines),
             drill=False,
             now=now,
         )

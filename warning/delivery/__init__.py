@@ -1,8 +1,8 @@
 """Deliver: the dispatcher and the channels (sirens, SMS, CAP) it sends the outbox through.
 
 `CHANNELS` is the explicit registry: ChannelKind -> factory
-`(settings, areas, secret) -> Channel`; each factory chooses the log channel
-when nothing real is configured.
+`(channel settings, areas, secret) -> Channel`; each factory reads only its
+own section and chooses the log channel when nothing real is configured.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from types import MappingProxyType
 
 from warning.areas import AreaIndex
 from warning.delivery.cap import cap_channel
-from warning.delivery.channel import Channel, SecretGetter
+from warning.delivery.channel import Channel, ChannelSettings, SecretGetter
 from warning.delivery.siren import siren_channel
 from warning.delivery.sms import sms_channel
 from warning.model import ChannelKind
-from warning.settings import Settings
 
-ChannelFactory = Callable[[Settings, AreaIndex | None, SecretGetter], Channel]
+ChannelFactory = Callable[[ChannelSettings, AreaIndex | None, SecretGetter], Channel]
 
 CHANNELS: Mapping[ChannelKind, ChannelFactory] = MappingProxyType(
     {
@@ -30,7 +29,7 @@ CHANNELS: Mapping[ChannelKind, ChannelFactory] = MappingProxyType(
 
 
 def build_channels(
-    settings: Settings, areas: AreaIndex | None, secret: SecretGetter
+    settings: ChannelSettings, areas: AreaIndex | None, secret: SecretGetter
 ) -> dict[ChannelKind, Channel]:
     """One channel per registered kind."""
     return {kind: factory(settings, areas, secret) for kind, factory in CHANNELS.items()}

@@ -52,10 +52,9 @@ from warning.delivery.cap_document import (
     parse_payload,
     render,
 )
-from warning.delivery.channel import Outcome, SecretGetter, SendResult
+from warning.delivery.channel import ChannelSettings, Outcome, SecretGetter, SendResult
 from warning.model import ChannelKind, Delivery
 from warning.plan.payloads import CapAlert, CapChange
-from warning.settings import Settings
 
 logger = structlog.get_logger(__name__)
 
@@ -442,7 +441,7 @@ def cap_listing(records: list[CapRecord]) -> str:
 
 
 def cap_channel(
-    settings: Settings, areas: AreaIndex | None, _secret: SecretGetter | None = None
+    settings: ChannelSettings, areas: AreaIndex | None, _secret: SecretGetter | None = None
 ) -> CapChannel:
     """The CAP channel of the settings (`[cap] directory` and `sender`).
 

@@ -12,16 +12,36 @@ import enum
 import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import structlog
 
 from warning.model import ChannelKind, Delivery
+from warning.settings import CapSettings, Settings, SirenSettings, SmsSettings
 
 #: How channels read secrets: (environment variable, *_file setting, systemd credential)
 #: -> the secret or None; `warning.settings.secret` is the real one, tests pass fakes.
 SecretGetter = Callable[[str, str, str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    """The sections the channels read, and nothing else of the settings."""
+
+    sirens: tuple[SirenSettings, ...] = ()
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    cap: CapSettings = field(default_factory=CapSettings)
+    cap_dir: Path = Path("cap")
+    areas_path: Path = Path("areas.geojson")
+
+    @classmethod
+    def of(cls, settings: Settings) -> ChannelSettings:
+        """The channels' sections of `settings` (its resolved CAP directory and areas file)."""
+        return cls(
+            settings.sirens, settings.sms, settings.cap, settings.cap_dir, settings.areas_path
+        )
 
 
 class Outcome(enum.Enum):

@@ -25,7 +25,7 @@ from warning.delivery.channel import Channel, Outcome, SendResult
 from warning.http import backoff_s
 from warning.model import ChangeKind, ChannelKind, Delivery
 from warning.plan.contacts import Contact
-from warning.plan.messages import PREFIX_DRILL, render_plain
+from warning.plan.notices import silent_siren_sms
 from warning.plan.planner import operator_sms
 from warning.settings import SirenDeliverySettings, SmsSettings
 from warning.store import outbox
@@ -382,8 +382,7 @@ class Dispatcher:
         self._log.error(
             "siren.unresponsive", siren=delivery.recipient, change_id=delivery.change_id
         )
-        text = f"Sirene {delivery.recipient} tidak merespons"
-        body = render_plain(PREFIX_DRILL["id"] + text if delivery.drill else text)
+        body = silent_siren_sms(delivery.recipient, drill=delivery.drill)
         key = hashlib.sha256(delivery.dedup_key.encode()).hexdigest()[:20]
         planned = operator_sms(
             f"siren-{key}",

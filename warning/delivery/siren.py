@@ -26,7 +26,7 @@ import structlog
 
 from warning import log
 from warning.areas import AreaIndex
-from warning.delivery.channel import Outcome, SecretGetter, SendResult
+from warning.delivery.channel import ChannelSettings, Outcome, SecretGetter, SendResult
 from warning.delivery.siren_mqtt import MqttBrokers, broker_address
 from warning.http import retry_after_s
 from warning.model import ChannelKind, ConfigError, Delivery, Problem
@@ -209,9 +209,15 @@ class LogSirenChannel:
 
 def siren_problems(settings: Settings, areas: AreaIndex | None = None) -> list[Problem]:
     """Every problem of the [[sirens]] entries (areas are checked when given)."""
+    return _problems(str(settings.source or "settings"), settings.sirens, areas)
+
+
+def _problems(
+    where: str, sirens: tuple[SirenSettings, ...], areas: AreaIndex | None
+) -> list[Problem]:
+    """Every problem of these siren entries, located at `where`."""
     problems: list[Problem] = []
-    where = str(settings.source or "settings")
-    for index, siren in enumerate(settings.sirens):
+    for index, siren in enumerate(sirens):
         label = f'sirens[{index}] ("{siren.id}")'
         problems += [Problem(where, f"{label}: {m}") for m in _siren_messages(siren, areas)]
     return problems
@@ -253,7 +259,7 @@ def _area_messages(siren: SirenSettings, areas: AreaIndex) -> list[str]:
 
 
 def siren_channel(
-    settings: Settings, areas: AreaIndex | None, secret: SecretGetter = settings_secret
+    settings: ChannelSettings, areas: AreaIndex | None, secret: SecretGetter = settings_secret
 ) -> SirenChannel | LogSirenChannel:
     """The siren channel of the settings: the log channel when no siren is configured.
 
@@ -263,7 +269,7 @@ def siren_channel(
     if not settings.sirens:
         logger.warning("siren.log_only_mode", reason="no [[sirens]] configured")
         return LogSirenChannel()
-    problems = siren_problems(settings, areas)
+    problems = _problems("[[sirens]]", settings.sirens, areas)
     if problems:
         raise ConfigError(problems)
     try:

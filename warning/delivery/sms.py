@@ -26,10 +26,17 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from warning.areas import AreaIndex
-from warning.delivery.channel import Channel, LogChannel, Outcome, SecretGetter, SendResult
+from warning.delivery.channel import (
+    Channel,
+    ChannelSettings,
+    LogChannel,
+    Outcome,
+    SecretGetter,
+    SendResult,
+)
 from warning.http import retry_after_s
 from warning.model import ChannelKind, ConfigError, Delivery, Problem
-from warning.settings import Settings, SmsSettings
+from warning.settings import SmsSettings
 
 
 class ErrorClass(enum.Enum):
@@ -180,10 +187,10 @@ def _first_line(exc: BaseException) -> str:
 # Factory
 
 
-def credentials(settings: Settings, secret: SecretGetter) -> tuple[str, str] | None:
+def credentials(sms: SmsSettings, secret: SecretGetter) -> tuple[str, str] | None:
     """(account SID, auth token), None when neither is set; ConfigError when only one is."""
-    sid = secret("TWILIO_ACCOUNT_SID", settings.sms.account_sid_file, "twilio_account_sid")
-    token = secret("TWILIO_AUTH_TOKEN", settings.sms.auth_token_file, "twilio_auth_token")
+    sid = secret("TWILIO_ACCOUNT_SID", sms.account_sid_file, "twilio_account_sid")
+    token = secret("TWILIO_AUTH_TOKEN", sms.auth_token_file, "twilio_auth_token")
     if sid and token:
         return (sid, token)
     if sid or token:
@@ -192,24 +199,26 @@ def credentials(settings: Settings, secret: SecretGetter) -> tuple[str, str] | N
     return None
 
 
-def sms_channel(settings: Settings, _areas: AreaIndex | None, secret: SecretGetter) -> Channel:
+def sms_channel(
+    settings: ChannelSettings, _areas: AreaIndex | None, secret: SecretGetter
+) -> Channel:
     """The Twilio channel when credentials are set, else the log channel."""
-    found = credentials(settings, secret)
+    found = credentials(settings.sms, secret)
     if found is None:
         return LogChannel(ChannelKind.SMS)
     return TwilioChannel(found[0], found[1], settings.sms)
 
 
-def announce(settings: Settings, secret: SecretGetter) -> bool:
+def announce(sms: SmsSettings, secret: SecretGetter) -> bool:
     """Say at start whether SMS are delivered; True when they are (the daemon calls this)."""
     log = structlog.get_logger()
-    if credentials(settings, secret) is None:
+    if credentials(sms, secret) is None:
         log.warning(
             "sms.log_only",
             message="SMS are not being delivered: no Twilio credentials"
             " (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN); each SMS is only logged",
         )
         return False
-    sender = settings.sms.messaging_service_sid or settings.sms.from_
-    log.info("sms.twilio", api_base=settings.sms.api_base, sender=sender)
+    sender = sms.messaging_service_sid or sms.from_
+    log.info("sms.twilio", api_base=sms.api_base, sender=sender)
     return True

@@ -41,8 +41,8 @@ from warning.model import (
     dedup_key,
     utc,
 )
-from warning.operations.correction import INSTRUCTIONS, correction_sms, what
 from warning.operations.targets import CancelTarget
+from warning.plan.correction import INSTRUCTIONS, correction_sms, what
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand, siren_payload
 from warning.plan.planner import PRIORITY_CAP
 from warning.store import outbox

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 
 from warning.areas import AreaIndex
 from warning.delivery import build_channels
-from warning.delivery.channel import LogChannel
+from warning.delivery.channel import ChannelSettings, LogChannel
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import ChannelKind
 from warning.plan.contacts import Contact
@@ -47,7 +47,7 @@ def send_own(
     wait_s: float = DEFAULT_WAIT_S,
 ) -> Counter[str]:
     """Send the rows of `change_ids` until none is open or `wait_s` passes; their counts."""
-    channels = build_channels(settings, areas, secret)
+    channels = build_channels(ChannelSettings.of(settings), areas, secret)
     if isinstance(channels.get(ChannelKind.SMS), LogChannel):
         # Without credentials the SMS channel only logs: never call that "sent".  The
         # rows stay pending for the running daemon, which has the credentials.

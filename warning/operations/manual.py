@@ -38,6 +38,7 @@ from warning.plan.messages import (
     gsm7_units,
     to_gsm7,
 )
+from warning.plan.notices import MANUAL_ALERT_NAME
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.plan.planner import PRIORITY_CAP, group_priority, siren_triggers
 from warning.settings import SirenSettings
@@ -137,7 +138,7 @@ def _cap(
         change_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
         rule_id=change.scope,
-        rule_name="Peringatan manual",
+        rule_name=MANUAL_ALERT_NAME,
         kind=kind,
         change=CapChange.FIRED,
         level=alert.level,
