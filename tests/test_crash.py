@@ -14,6 +14,7 @@ import pytest
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
 from tests.support.peers import TwilioServer
+from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.sms import TwilioChannel
 from warning.model import ChannelKind
@@ -22,7 +23,6 @@ from warning.settings import Settings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
 
-SID = "AC" + "3" * 32
 TOKEN = "t" * 32
 
 

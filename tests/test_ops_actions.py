@@ -17,6 +17,7 @@ from tests.ops_support import (
     write_config,
 )
 from tests.support.peers import TwilioServer
+from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
@@ -32,7 +33,6 @@ from warning.store.sqlite import Store
 SIRENS = (
     '[[sirens]]\nid = "sirene-manggar"\nurl = "http://127.0.0.1:9/siren"\nareas = ["manggar"]\n'
 )
-SID = "AC" + "4" * 32
 
 
 def test_siren_stop_enqueues_all_clear_and_supersedes_unsent_triggers(tmp_path: Path) -> None:

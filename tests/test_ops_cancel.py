@@ -23,13 +23,12 @@ from tests.ops_support import (
     write_config,
 )
 from tests.support.peers import TwilioServer
+from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main
 from warning.model import AlertState, ChannelKind, DeliveryStatus
 from warning.rules.engine import evaluate
 from warning.store import outbox
 from warning.store.sqlite import MIGRATIONS, Store
-
-SID = "AC" + "3" * 32
 
 
 @pytest.fixture

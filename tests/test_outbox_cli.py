@@ -11,13 +11,12 @@ import structlog
 
 from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
 from tests.support.peers import TwilioServer
+from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main
 from warning.model import ChannelKind, Delivery
 from warning.plan.planner import plan
 from warning.store import outbox
 from warning.store.sqlite import Store
-
-SID = "AC" + "2" * 32
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ import responses
 from structlog.testing import capture_logs
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings, LogChannel, Outcome
 from warning.delivery.dispatcher import Backoff, Dispatcher
@@ -25,7 +26,6 @@ from warning.store import outbox
 from warning.store.sqlite import Store
 
 API = "https://sms-gateway.test"
-SID = "AC" + "1" * 32
 URL = f"{API}/2010-04-01/Accounts/{SID}/Messages.json"
 PHONE = "+6281200000001"
 

@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.support.peers.base import Recorded, Reply
 from tests.support.peers.siren import SirenServer
+from tests.support.peers.twilio import ACCOUNT_SID as SID
 
-SID = "AC" + "5" * 32
 TOKEN = "d" * 32
 TSUNAMI_DRILL = ROOT / "rules" / "tests" / "latihan-tsunami-siaga-balikpapan.yaml"
 FLOOD_DRILL = ROOT / "rules" / "tests" / "latihan-banjir-balikpapan-utara.yaml"

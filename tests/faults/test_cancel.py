@@ -22,6 +22,7 @@ import pytest
 from tests.dispatch_helpers import city, contact
 from tests.ops_support import NOW, RULE, quake, write_config
 from tests.support.peers import SirenServer, TwilioServer
+from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
@@ -33,7 +34,6 @@ from warning.settings import Settings, load_settings, secret
 from warning.store import outbox
 from warning.store.sqlite import Store
 
-SID = "AC" + "5" * 32
 PHONES = tuple(f"+62812{n:08d}" for n in range(60))
 CONTACTS: tuple[Contact, ...] = tuple(contact(p, ["manggar"]) for p in PHONES)
 SIRENS = ("sirene-manggar", "sirene-teritip")

@@ -22,7 +22,8 @@ import pytest
 from tests.daemon.pipeline_support import write_settings
 from tests.support.paths import ROOT
 from tests.support.peers import TwilioServer
-from tests.test_crash import SID, TOKEN, _broadcast, _claimed
+from tests.support.peers.twilio import ACCOUNT_SID as SID
+from tests.test_crash import TOKEN, _broadcast, _claimed
 from warning.daemon.schedule import Daemon
 from warning.model import DeliveryStatus
 from warning.settings import Settings, load_settings

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.dispatch_helpers import city, contact, rule, transitions
 from tests.support.peers import TwilioServer
-from tests.test_crash import SID, TOKEN, _broadcast
+from tests.support.peers.twilio import ACCOUNT_SID as SID
+from tests.test_crash import TOKEN, _broadcast
 from warning.daemon.health import Monitor
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.sms import TwilioChannel

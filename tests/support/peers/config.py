@@ -23,11 +23,8 @@ from pathlib import Path
 from tests.support.paths import ROOT, free_port
 from tests.support.peers.feed import FeedServer
 from tests.support.peers.siren import SirenServer
-from tests.support.peers.twilio import TwilioServer
+from tests.support.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, TwilioServer
 
-#: Fake Twilio credentials (the shape of real ones: AC + 32 hex digits).
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "f" * 32
 SIREN_TOKEN = "sirene-token-uji"
 
 #: Coastal kelurahan of the shipped areas.geojson, by siren.

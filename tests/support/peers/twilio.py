@@ -23,6 +23,10 @@ from urllib.parse import parse_qs
 
 from tests.support.peers.base import PeerServer, Recorded, Reply
 
+#: The fake Twilio credentials of every test (the shape of real ones: AC + 32 hex digits).
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "f" * 32
+
 #: Messages the real API answers with for the codes tests inject.
 _MESSAGES = {
     20429: "Too Many Requests",
