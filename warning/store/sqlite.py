@@ -199,6 +199,20 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         )
         """,
     ),
+    (
+        8,
+        # The siren ordering fence: the change sequence of the newest all-clear committed
+        # to each siren (live, or a drill's), so an older command is never sent after it,
+        # whatever happened to leases, workers or restarts in between.
+        """
+        CREATE TABLE siren_fences (
+            siren TEXT NOT NULL,
+            drill INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (siren, drill)
+        )
+        """,
+    ),
 )
 
 
