@@ -592,17 +592,37 @@ def operator_sms(
     `subject` stands in for the rule id (`siren:<id>`, `send-test`), so a newer
     message about the same subject supersedes an unsent older one.
     """
+    return officials_notice(
+        change_id, subject, {ChannelKind.SMS: phones}, body, drill=drill, now=now
+    )
+
+
+def officials_notice(
+    change_id: str,
+    subject: str,
+    addresses: Mapping[ChannelKind, Sequence[str]],
+    body: str,
+    *,
+    drill: bool,
+    now: datetime,
+) -> list[PlannedDelivery]:
+    """One text to officials on each channel kind, at the addresses given per kind.
+
+    The payload (`to`, `body`, `language`) is the same whatever the kind, so a
+    notice reaches every channel officials read (SMS today) through the outbox.
+    """
     change = _operator_change(change_id, subject, drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
-            ChannelKind.SMS,
-            phone,
+            kind,
+            to,
             (),
-            {"to": phone, "body": body, "language": "id"},
+            {"to": to, "body": body, "language": "id"},
             GROUP_PRIORITY["officials"],
         )
-        for phone in dict.fromkeys(phones)
+        for kind, targets in addresses.items()
+        for to in dict.fromkeys(targets)
     ]
 
 

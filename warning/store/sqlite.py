@@ -210,6 +210,15 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             drill INTEGER NOT NULL,
             seq INTEGER NOT NULL,
             PRIMARY KEY (siren, drill)
+        );
+        -- A provider outage of one channel (SMS): when live deliveries began to wait,
+        -- when they flowed again and how many went out late.  Open while ended_at is NULL.
+        CREATE TABLE delivery_outages (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            late INTEGER
         )
         """,
     ),
