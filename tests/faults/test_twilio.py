@@ -217,3 +217,39 @@ def test_a_provider_outage_is_a_health_event_closed_by_an_sms_saying_what_was_la
     assert {p.phone for p in people} <= {to for to, _ in bodies}
     assert after
     assert b'warning_delivery_outage{channel="sms"} 0.0' in after[0]
+
+
+def test_an_sms_retry_waits_at_most_the_30_s_cap_whatever_the_backoff(tmp_path: Path) -> None:
+    """A 503 under a backoff of 60 s doubling: the SMS is due again within 30 s, not an hour.
+
+    An outage's end must not wait out a long backoff: warnings go out again
+    within half a minute of the provider's recovery.
+    """
+    store = Store(tmp_path / "state.db")
+    people = [contact("+6281300000001", ["manggar"])]
+    now = datetime.now(UTC)
+    planned = outbox.plan(
+        transitions(["manggar"], at=now), [rule()], people, (), city(), drill=False, now=now
+    )
+    with store.transaction() as tx:
+        outbox.enqueue(tx, planned)
+    clock = [time.time()]
+    with TwilioServer() as server:
+        server.fail_next(5, 503, 20503)
+        sms = SmsSettings(api_base=server.url, from_="BPBD-BPN", attempts=1)
+        dispatcher = Dispatcher(
+            store,
+            {ChannelKind.SMS: TwilioChannel(SID, TOKEN, sms)},
+            sms,
+            backoff=Backoff(base_s=60.0, cap_s=3600.0),
+            clock=lambda: clock[0],
+        )
+        for _ in range(3):  # past the attempt cap: retried within validity, still capped
+            assert dispatcher.run_once() == 1
+            (row,) = outbox.rows(store)
+            waits = row.due_at - clock[0]
+            clock[0] = row.due_at  # time passes until the row is due
+            print(f"injected a 503 at attempt {row.attempts}; saw the retry due in {waits:.1f} s")
+            assert row.status.value == "pending"
+            assert 0 < waits <= 30.0
+        dispatcher.close()
