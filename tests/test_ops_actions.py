@@ -22,9 +22,8 @@ from warning.cli.main import main
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
-from warning.model import ChangeKind, ChannelKind, DeliveryStatus
+from warning.model import ChangeKind, ChannelKind, DeliveryStatus, SirenCommand
 from warning.operations.actions import Sending, SendRequest, alert_send
-from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import SirenSettings, secret
 from warning.store import outbox

@@ -22,7 +22,7 @@ from tests.ops_support import (
     settings_of,
     write_config,
 )
-from tests.support.peers import TwilioServer
+from tests.support.peers import SirenServer, TwilioServer
 from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main
 from warning.model import AlertState, ChannelKind, DeliveryStatus
@@ -111,19 +111,23 @@ def test_cancel_by_episode_id_ends_only_that_kelurahan(
 def test_cancel_sends_siren_all_clear_and_a_cap_cancel_through_the_outbox(
     tmp_path: Path, twilio: TwilioServer
 ) -> None:
-    """The triggered siren hears all-clear; CAP narrows the warning to Lamaru, still warned.
+    """The triggered siren's controller hears all-clear; CAP narrows the warning to Lamaru.
 
     Only Manggar's episode is cancelled: a Cancel would withdraw the combined
     message for Lamaru too, so the CAP writer publishes an Update for Lamaru alone.
     """
     config, store, episode = _sent_alert(tmp_path)
-    config = write_config(tmp_path, twilio.url)
-    assert _cancel(config, episode) == 0
+    with SirenServer() as controller:
+        siren = f'[[sirens]]\nid = "sirene-manggar"\nurl = "{controller.url_for("/m")}"\n'
+        config = write_config(tmp_path, twilio.url, extra=siren + 'areas = ["manggar"]\n')
+        assert _cancel(config, episode) == 0
+        heard = [c["command"] for c in controller.commands()]
     rows = [r for r in outbox.rows(store) if r.change_id.startswith("cancel-")]
     sirens = [r for r in rows if r.channel is ChannelKind.SIREN]
     assert [(r.recipient, r.payload["command"], r.status) for r in sirens] == [
         ("sirene-manggar", "all-clear", DeliveryStatus.SENT)
     ]
+    assert heard == ["all-clear"]
     (cap,) = [r for r in rows if r.channel is ChannelKind.CAP]
     assert cap.payload["transition"] == "cancelled_by_operator"
     assert cap.status is DeliveryStatus.SENT

@@ -25,8 +25,14 @@ from warning.delivery.siren import (
     siren_channel,
     siren_problems,
 )
-from warning.model import ChangeKind, ChannelKind, ConfigError, Delivery, DeliveryStatus
-from warning.plan.payloads import SirenCommand
+from warning.model import (
+    ChangeKind,
+    ChannelKind,
+    ConfigError,
+    Delivery,
+    DeliveryStatus,
+    SirenCommand,
+)
 from warning.plan.planner import operator_sirens
 from warning.settings import CHECKOUT, Settings, SirenSettings, load_settings
 from warning.store import outbox

@@ -4,8 +4,9 @@ One `requests.Session` with a User-Agent naming the project and its contact,
 connect and read timeouts on every call, bounded retries (tenacity) with
 exponential backoff and jitter for connection errors, timeouts, 429 and 5xx
 (honouring `Retry-After`, capped at `max_backoff_s`), a total deadline per fetch
-(`total_timeout_s`, retries and waits included: a server trickling one byte at a
-time is cut off, which per-read timeouts never do), a size cap enforced while
+(`total_timeout_s`, retries and waits included, connect, headers and body alike:
+a server trickling one byte at a time, even in its headers, is cut off by the
+watchdog of `warning.http_cutoff`, which per-read timeouts never do), a size cap enforced while
 streaming, redirects followed only within the requested host (a feed cannot
 send us to 127.0.0.1, a private range or a cloud metadata address), content-type
 and well-formedness checks, and conditional GET: the
@@ -38,6 +39,7 @@ import urllib3.exceptions
 from defusedxml import DefusedXmlException
 
 from warning import __version__
+from warning.http_cutoff import Cutoff, CutoffSlot, GuardedAdapter
 from warning.settings import HttpSettings
 
 log = structlog.get_logger()
@@ -45,6 +47,7 @@ log = structlog.get_logger()
 _CHUNK = 64 * 1024
 #: Redirect hops followed within one host before the fetch is refused.
 _MAX_REDIRECTS = 5
+_PAST_DEADLINE = "no complete response within the total deadline"
 
 
 class FeedError(Exception):
@@ -127,6 +130,9 @@ class HttpClient:
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent(settings.contact)
+        self._cutoffs = CutoffSlot()
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, GuardedAdapter(self._cutoffs))
         self.sleep = sleep
         self._validators: dict[str, _Validators] = {}
         self._kept: dict[str, dict[str, bytes]] = {}
@@ -177,10 +183,18 @@ class HttpClient:
             before_sleep=_log_retry,
             reraise=True,
         )
-        try:
-            return retrying(self._once, full, expect, conditional, _Limits(limit, deadline))
-        except _RetryableError as exc:
-            raise FeedError(exc.message, transient=True) from None
+        with Cutoff(deadline) as cutoff:
+            self._cutoffs.current = cutoff
+            try:
+                return retrying(self._once, full, expect, conditional, _Limits(limit, deadline))
+            except FeedError as exc:
+                if cutoff.fired:  # the watchdog cut a read: say so, whatever error it caused
+                    raise FeedError(_PAST_DEADLINE, transient=True) from None
+                if isinstance(exc, _RetryableError):
+                    raise FeedError(exc.message, transient=True) from None
+                raise
+            finally:
+                self._cutoffs.current = None
 
     def _stop(self, deadline: float) -> Callable[[tenacity.RetryCallState], bool]:
         """Stop after `attempts` tries or once the deadline has passed."""
@@ -366,7 +380,7 @@ def _pieces(response: requests.Response, deadline: float) -> Iterator[bytes]:
     """
     while True:
         if time.monotonic() > deadline:
-            raise FeedError("no complete response within the total deadline", transient=True)
+            raise FeedError(_PAST_DEADLINE, transient=True)
         try:
             piece = response.raw.read1(_CHUNK, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError as exc:

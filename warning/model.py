@@ -676,6 +676,7 @@ class ChangeKind(enum.Enum):
     SIREN_STOP = "siren-stop"  # an operator silenced sirens
     CONTACTS = "contacts"  # bad rows of the contacts file, told to officials
     SEND_TEST = "send-test"  # `warning outbox send-test` (subject: the phone)
+    DELIVERY_HEALTH = "delivery-health"  # a provider outage began or ended (subject: channel)
 
     def scope(self, about: str) -> str:
         """The stored scope of a change about `about` (its rule id or its subject).
@@ -693,6 +694,7 @@ _SCOPE_PREFIX = {
     ChangeKind.FEED_HEALTH: "feed",
     ChangeKind.SIREN_REPORT: "siren",
     ChangeKind.SEND_TEST: "send-test",
+    ChangeKind.DELIVERY_HEALTH: "outage",
 }
 
 
@@ -792,3 +794,13 @@ class Delivery:
     drill: bool
     dedup_key: str
     enqueued_at: datetime | None = None  # when the alert change was committed (latency)
+
+
+class SirenCommand(enum.Enum):
+    """What a controller is told to do: siaga alert, awas attack, all-clear, drills."""
+
+    ALERT = "alert"
+    ATTACK = "attack"
+    ALL_CLEAR = "all-clear"
+    TEST = "test"
+    SILENT_TEST = "silent-test"

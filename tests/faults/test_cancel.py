@@ -11,6 +11,7 @@ received must be its all-clear.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
-from warning.delivery.dispatcher import Backoff, Dispatcher
+from warning.delivery.dispatcher import Backoff, Dispatcher, worker_is_dead
 from warning.plan.contacts import Contact
 from warning.plan.planner import plan
 from warning.rules.engine import evaluate
@@ -187,3 +188,59 @@ def test_a_siren_stop_with_alert_commands_in_flight_is_the_last_command(rig: Rig
     last = _last_commands(rig.sirens)
     print(f"injected siren answers of 1.2 s (ack 0.5 s); siren stop all mid-alert: last {last}")
     assert set(last.values()) == {"all-clear"}
+
+
+def test_the_all_clear_stays_last_across_lease_expiry_and_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A siren stalls the alert past a 0.5 s lease; the cancel commits; a restart sends: no alert.
+
+    The siren covers Manggar and Lamaru, so its alert command also spoke of
+    Lamaru, which the cancel of Manggar's episode leaves warned: the cancel does
+    not supersede it.  Its sender's lease ran out and the sender died (an earlier
+    boot's worker), so the restarted dispatcher takes the command up again.  The
+    stored fence of the siren's all-clear keeps it from being sent after the
+    cancel committed; before, the restart sent the alert again, then the all-clear.
+    """
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t" * 32)
+    with TwilioServer() as twilio, SirenServer(latency_s=2.0) as controller:
+        siren = f'[[sirens]]\nid = "sirene-pantai"\nurl = "{controller.url_for("/p")}"\n'
+        extra = siren + 'areas = ["manggar", "lamaru"]\nack_timeout_s = 5.0\n'
+        config = write_config(tmp_path, twilio.url, extra=extra)
+        settings = load_settings(config)
+        store = Store(settings.state_path)
+        with store.transaction() as tx:
+            transitions = evaluate([RULE], [quake()], city(), {}, NOW)
+            planned = outbox.plan(
+                transitions, [RULE], (), settings.sirens, city(), drill=False, now=NOW
+            )
+            store.apply_transitions(tx, transitions)
+            outbox.enqueue(tx, planned)
+        channels = build_channels(settings, city(), secret)
+        dead = Dispatcher(
+            store, channels, settings.sms, lease_s=0.5, worker="dispatcher:earlier-boot:1:x"
+        )
+        first = threading.Thread(target=dead.run_once, daemon=True)
+        first.start()
+        controller.wait_for(1, timeout=10)
+        time.sleep(0.6)  # the lease runs out while the controller still holds the alert
+        episode = store.load_states()[(RULE.id, "manggar")].alert_id
+        args = ["alert", "cancel", episode, "--reason", "uji coba, bukan gempa"]
+        assert main(["--config", str(config), *args, "--actor", "op", "--no-send"]) == 0
+        committed = time.monotonic()
+        controller.latency_s = 0.0
+        outbox.release_workers(store, worker_is_dead, now=time.time())  # the restart
+        restarted = Dispatcher(store, build_channels(settings, city(), secret), settings.sms)
+        assert restarted.drain(20.0)
+        restarted.close()
+        first.join(timeout=10)
+        heard = controller.received()
+    after = [_json_command(r.body) for r in heard if r.at > committed]
+    print(f"injected a 2 s siren stall past a 0.5 s lease, cancel, restart; siren heard {after}")
+    assert after == ["all-clear"]
+
+
+def _json_command(body: bytes) -> str:
+    """The command of a siren request body."""
+    return str(json.loads(body)["command"])

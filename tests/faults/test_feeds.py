@@ -174,23 +174,30 @@ def test_an_unforeseen_error_in_a_poll_is_a_feed_failure(tmp_path: Path) -> None
     assert len(rig.outbox("sms")) == len(officials)
 
 
+@pytest.mark.parametrize("headers", [False, True], ids=["body", "headers"])
 @pytest.mark.parametrize("name", ["inatews", "usgs"])
 def test_a_trickling_server_is_cut_off_at_the_total_deadline(
-    peers: tuple[Rig, FeedServer], name: str
+    peers: tuple[Rig, FeedServer], name: str, headers: bool
 ) -> None:
-    """One byte every 1.5 s never trips a read timeout; the 2 s total deadline ends the poll."""
+    """One byte every 1.5 s never trips a read timeout; the 2 s total deadline ends the poll.
+
+    It holds while the server trickles its status line and headers too: requests
+    waits inside http.client for them, where no check of ours ran before, and the
+    poll was held for the whole header block (minutes).
+    """
     rig, feeds = peers
     rig.pipeline.client.settings = dataclasses.replace(
         rig.settings.http, total_timeout_s=2.0, read_timeout_s=2.0
     )
-    feeds.fault(f"/{name}", Fault(trickle_s=1.5))
+    feeds.fault(f"/{name}", Fault(trickle_s=1.5, trickle_headers=headers))
     outcome: list[bool] = []
     started = time.monotonic()
     poll = threading.Thread(target=lambda: outcome.append(rig.pipeline.poll(name).ok), daemon=True)
     poll.start()
     poll.join(timeout=15)
     took = time.monotonic() - started
-    print(f"injected a 1.5 s/byte trickle on {name}; saw the poll end after {took:.1f} s")
+    where = "headers and body" if headers else "body"
+    print(f"injected a 1.5 s/byte {where} trickle on {name}; saw the poll end in {took:.1f} s")
     assert not poll.is_alive()
     assert outcome == [False]
     assert took < 6

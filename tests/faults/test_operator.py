@@ -86,32 +86,26 @@ def test_a_command_never_creates_a_database(
     assert not looked.exists()
 
 
-def test_a_cancel_without_credentials_says_logged_only_and_leaves_sms_to_the_daemon(
-    operator_shell: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """No Twilio secrets in the shell: never "sent" for a logged SMS; rows stay pending."""
+def _cancel_in_operator_shell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[Store, str, int, str]:
+    """A sent alert cancelled from the shell: the store, the episode, exit code and output."""
     config = write_config(tmp_path)
     store = Store(tmp_path / "state.db")
     fire(store, quake())
     send_all(store, settings_of(config))
     episode = store.load_states()[(RULE.id, "manggar")].alert_id
     capsys.readouterr()
-    code = main(
-        [
-            "--config",
-            str(config),
-            "alert",
-            "cancel",
-            episode,
-            "--reason",
-            "uji coba",
-            "--actor",
-            "op",
-            "--wait",
-            "5",
-        ]
-    )
-    out = capsys.readouterr().out
+    args = ["--config", str(config), "alert", "cancel", episode, "--reason", "uji coba"]
+    code = main([*args, "--actor", "op", "--wait", "5"])
+    return store, episode, code, capsys.readouterr().out
+
+
+def test_a_cancel_without_credentials_says_logged_only_and_leaves_sms_to_the_daemon(
+    operator_shell: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No Twilio secrets in the shell: never "sent" for a logged SMS; rows stay pending."""
+    store, episode, code, out = _cancel_in_operator_shell(tmp_path, capsys)
     corrections = [
         r for r in outbox.rows(store) if r.channel is ChannelKind.SMS and r.change_id != episode
     ]
@@ -122,3 +116,25 @@ def test_a_cancel_without_credentials_says_logged_only_and_leaves_sms_to_the_dae
     assert corrections
     assert {r.status for r in corrections} == {DeliveryStatus.PENDING}
     assert not any((r.provider_id or "").startswith("log:") for r in corrections)
+
+
+def test_a_cancel_never_reports_a_logged_siren_all_clear_as_sent(
+    operator_shell: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No [[sirens]] in the shell's settings: the all-clears are left to the daemon, not "sent".
+
+    The sirens heard the alert (the daemon's rows), so the cancel plans their
+    all-clears; a channel that only logs them must not mark them sent with a
+    `log:` id and count them in "deliveries: sent N".
+    """
+    store, _episode, code, out = _cancel_in_operator_shell(tmp_path, capsys)
+    rows = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    all_clears = [r for r in rows if r.channel is ChannelKind.SIREN]
+    sent = {r.channel for r in rows if r.status is DeliveryStatus.SENT}
+    print(f"injected a shell without [[sirens]]; the command said: {out!r}")
+    assert code == 0
+    assert "siren commands logged only, not sent: no [[sirens]] configured" in out
+    assert all_clears
+    assert {r.status for r in all_clears} == {DeliveryStatus.PENDING}
+    assert not any((r.provider_id or "").startswith("log:") for r in all_clears)
+    assert sent == {ChannelKind.CAP}  # only the CAP Cancel file was really written

@@ -27,7 +27,13 @@ def render_text(report: Mapping[str, Any]) -> str:
         for f in report["feeds"]
     ]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report["outbox"].items())) or "empty"
-    lines += ["", f"outbox: {counts}", _drill_text(report["last_drill"])]
+    lines += ["", f"outbox: {counts}"]
+    lines += [
+        f"  OUTAGE: {o['channel']} deliveries held back by the provider since {o['since']}"
+        " (retried until each one's validity ends)"
+        for o in report.get("outages", [])
+    ]
+    lines.append(_drill_text(report["last_drill"]))
     test = report["last_siren_test"]
     if test is None:
         lines.append("last siren test: never")

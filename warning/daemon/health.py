@@ -24,7 +24,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from warning.delivery.channel import Outcome, SendResult
 from warning.model import ChannelKind, Delivery, DeliveryStatus, FeedHealth, Level
 from warning.settings import HealthSettings
-from warning.store import outbox
+from warning.store import outages, outbox
 from warning.store.console import firing
 from warning.store.sqlite import Store
 
@@ -68,6 +68,12 @@ class Metrics:
         )
         self.outbox_depth = Gauge(
             "warning_outbox_depth", "Outbox rows by status", ["status"], registry=r
+        )
+        self.delivery_outage = Gauge(
+            "warning_delivery_outage",
+            "1 while a channel's provider holds live deliveries back (an outage), else 0",
+            ["channel"],
+            registry=r,
         )
         self.heartbeat = Gauge(
             "warning_heartbeat_timestamp_seconds", "Last scheduler heartbeat", registry=r
@@ -216,6 +222,8 @@ class Monitor:
             counts[status] = n
         for status, n in counts.items():
             self.metrics.outbox_depth.labels(status=status.value).set(n)
+        down = outages.open_outage(self._store, ChannelKind.SMS) is not None
+        self.metrics.delivery_outage.labels(channel=ChannelKind.SMS.value).set(int(down))
 
     def report(self) -> HealthReport:
         """/healthz: a fresh heartbeat, no feed down or silent for too long."""

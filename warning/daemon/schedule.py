@@ -41,15 +41,15 @@ from warning.daemon.configuration import (
 from warning.daemon.feedhealth import stale_after
 from warning.daemon.health import HealthReport, Monitor
 from warning.daemon.notify import notify, watchdog_interval_s
+from warning.daemon.outage import watch_outage
 from warning.daemon.pipeline import Pipeline, PollResult
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
-from warning.model import WITA, ChangeKind, ConfigError, FeedHealth
+from warning.model import WITA, ChangeKind, ConfigError, FeedHealth, SirenCommand
 from warning.plan.notices import bad_contacts_sms
-from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import Settings, secret
 from warning.store import outbox
@@ -299,8 +299,21 @@ class Daemon:
             self.exit_code = 1
             self.request_stop()
             return
+        self._watch_outage()
         self.monitor.beat()
         notify("WATCHDOG=1")
+
+    def _watch_outage(self) -> None:
+        """Open or close the SMS provider's outage; its notices go out at once."""
+        changed = watch_outage(
+            self.store,
+            self.config.contacts,
+            max_wait_s=self.settings.health.max_delivery_wait_s,
+            now=self.pipeline.clock(),
+            drill=self.options.drill,
+        )
+        if changed is not None:
+            self.wake_outbox()
 
     def housekeeping(self) -> None:
         """Prune old observations and delivered outbox rows (never alerts or the audit log)."""

@@ -78,11 +78,13 @@ class LogChannel:
 
     Without Twilio credentials SMS land here, without sirens the siren rows do;
     operators see exactly what would have gone out, and the outbox still
-    completes its rows.
+    completes its rows.  `reason` says why nothing real is configured (an
+    operator command says it when it leaves such rows to the daemon instead).
     """
 
-    def __init__(self, kind: ChannelKind) -> None:
+    def __init__(self, kind: ChannelKind, reason: str = "nothing real configured") -> None:
         self.kind = kind
+        self.reason = reason
         self._count = itertools.count(1)
         self._lock = threading.Lock()
         self._log = structlog.get_logger()

@@ -16,7 +16,6 @@ MQTT: see `warning.delivery.siren_mqtt` for the acknowledgement format.
 from __future__ import annotations
 
 import enum
-import itertools
 import re
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -26,11 +25,16 @@ import structlog
 
 from warning import log
 from warning.areas import AreaIndex
-from warning.delivery.channel import ChannelSettings, Outcome, SecretGetter, SendResult
+from warning.delivery.channel import (
+    ChannelSettings,
+    LogChannel,
+    Outcome,
+    SecretGetter,
+    SendResult,
+)
 from warning.delivery.siren_mqtt import MqttBrokers, broker_address
 from warning.http import retry_after_s
-from warning.model import ChannelKind, ConfigError, Delivery, Problem
-from warning.plan.payloads import SirenCommand
+from warning.model import ChannelKind, ConfigError, Delivery, Problem, SirenCommand
 from warning.settings import Settings, SirenSettings
 from warning.settings import secret as settings_secret
 
@@ -181,26 +185,27 @@ def _failed(delivery: Delivery, reason: str) -> SendResult:
     return SendResult(Outcome.FAILED, error=reason)
 
 
-class LogSirenChannel:
-    """No siren configured: log each trigger as it would be sent."""
+class LogSirenChannel(LogChannel):
+    """No siren configured: log each trigger as it would be sent.
 
-    kind = ChannelKind.SIREN
+    A `LogChannel`, so whatever asks "does this channel only log?" (an operator
+    command, which must never call a logged command sent) gets one answer.
+    """
 
     def __init__(self) -> None:
-        self._count = itertools.count(1)
+        super().__init__(ChannelKind.SIREN, "no [[sirens]] configured")
 
     def send(self, delivery: Delivery) -> SendResult:
         """Log the trigger and report it sent."""
+        with self._lock:
+            number = next(self._count)
         logger.info(
             "siren.log_only",
             siren=delivery.recipient,
             change_id=delivery.change_id,
             body=dict(delivery.payload),
         )
-        return SendResult(Outcome.SENT, provider_id=f"log:{next(self._count)}")
-
-    def close(self) -> None:
-        """Nothing to release."""
+        return SendResult(Outcome.SENT, provider_id=f"log:{number}")
 
 
 # ---------------------------------------------------------------------------

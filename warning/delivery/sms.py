@@ -205,7 +205,7 @@ def sms_channel(
     """The Twilio channel when credentials are set, else the log channel."""
     found = credentials(settings.sms, secret)
     if found is None:
-        return LogChannel(ChannelKind.SMS)
+        return LogChannel(ChannelKind.SMS, "no Twilio credentials")
     return TwilioChannel(found[0], found[1], settings.sms)
 
 

@@ -26,6 +26,7 @@ from warning.model import (
     Level,
     ObservationKind,
     PlannedDelivery,
+    SirenCommand,
 )
 from warning.operations import OperationError
 from warning.operations.cancel import CancelOutcome, apply_cancel
@@ -33,7 +34,6 @@ from warning.operations.delivery import DEFAULT_WAIT_S, send_own, summary
 from warning.operations.manual import ManualAlert, manual_change, plan_manual, select_areas
 from warning.operations.targets import resolve
 from warning.plan.contacts import Contact, load_contacts
-from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens
 from warning.rules import load_rules
 from warning.settings import Settings

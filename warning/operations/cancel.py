@@ -36,6 +36,7 @@ from warning.model import (
     ChannelKind,
     ObservationKind,
     PlannedDelivery,
+    SirenCommand,
     Transition,
     TransitionKind,
     dedup_key,
@@ -43,7 +44,7 @@ from warning.model import (
 )
 from warning.operations.targets import CancelTarget
 from warning.plan.correction import INSTRUCTIONS, correction_sms, what
-from warning.plan.payloads import CapAlert, CapChange, SirenCommand, siren_payload
+from warning.plan.payloads import CapAlert, CapChange, siren_payload
 from warning.plan.planner import PRIORITY_CAP
 from warning.store import outbox
 from warning.store import targets as records

@@ -28,6 +28,8 @@ from warning.store.sqlite import Store
 #: How long a command sends its own rows by default before leaving them to the daemon.
 DEFAULT_WAIT_S = 60.0
 _OPEN = ("pending", "claimed")
+#: What an operator reads for each channel's rows.
+_LABELS = {ChannelKind.SMS: "SMS", ChannelKind.SIREN: "siren commands", ChannelKind.CAP: "CAP"}
 
 
 def actor(override: str | None) -> str:
@@ -48,13 +50,15 @@ def send_own(
 ) -> Counter[str]:
     """Send the rows of `change_ids` until none is open or `wait_s` passes; their counts."""
     channels = build_channels(ChannelSettings.of(settings), areas, secret)
-    if isinstance(channels.get(ChannelKind.SMS), LogChannel):
-        # Without credentials the SMS channel only logs: never call that "sent".  The
-        # rows stay pending for the running daemon, which has the credentials.
-        del channels[ChannelKind.SMS]
-        sys.stdout.write(
-            "SMS logged only, not sent: no Twilio credentials; the running daemon sends them\n"
-        )
+    for kind, channel in list(channels.items()):
+        if isinstance(channel, LogChannel):
+            # It only logs (no credentials in this shell, no sirens configured): never
+            # call that "sent".  The rows stay pending for the running daemon.
+            del channels[kind]
+            sys.stdout.write(
+                f"{_LABELS.get(kind, kind.value)} logged only, not sent: {channel.reason};"
+                " the running daemon sends them\n"
+            )
     dispatcher = Dispatcher(
         store,
         channels,

@@ -23,6 +23,7 @@ from warning.model import (
     Level,
     ObservationKind,
     PlannedDelivery,
+    SirenCommand,
     TransitionKind,
     dedup_key,
     utc,
@@ -39,7 +40,7 @@ from warning.plan.messages import (
     to_gsm7,
 )
 from warning.plan.notices import MANUAL_ALERT_NAME
-from warning.plan.payloads import CapAlert, CapChange, SirenCommand
+from warning.plan.payloads import CapAlert, CapChange
 from warning.plan.planner import PRIORITY_CAP, group_priority, siren_triggers
 from warning.settings import SirenSettings
 

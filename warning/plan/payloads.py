@@ -15,17 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from warning.model import Level, ObservationKind, utc
-
-
-class SirenCommand(enum.Enum):
-    """What a controller is told to do: siaga alert, awas attack, all-clear, drills."""
-
-    ALERT = "alert"
-    ATTACK = "attack"
-    ALL_CLEAR = "all-clear"
-    TEST = "test"
-    SILENT_TEST = "silent-test"
+from warning.model import Level, ObservationKind, SirenCommand, utc
 
 
 def siren_payload(

@@ -29,6 +29,7 @@ from warning.model import (
     ObservationKind,
     PlannedDelivery,
     Rule,
+    SirenCommand,
     Transition,
     TransitionKind,
     dedup_key,
@@ -36,7 +37,7 @@ from warning.model import (
 )
 from warning.plan.contacts import Contact
 from warning.plan.messages import LANGUAGES, render_plain, safety_timeout_sms, with_source
-from warning.plan.payloads import CapAlert, CapChange, SirenCommand, siren_payload
+from warning.plan.payloads import CapAlert, CapChange, siren_payload
 from warning.rules import templates
 from warning.rules.events import EVENT_KINDS
 from warning.rules.schema import END_REASONS
@@ -530,17 +531,38 @@ def operator_sms(
     `origin` and `subject` (the siren, the feed, the phone) say what the change
     is about, so a newer message about the same thing supersedes an unsent older one.
     """
+    return officials_notice(
+        change_id, origin, {ChannelKind.SMS: phones}, body, subject=subject, drill=drill, now=now
+    )
+
+
+def officials_notice(
+    change_id: str,
+    origin: ChangeKind,
+    addresses: Mapping[ChannelKind, Sequence[str]],
+    body: str,
+    *,
+    subject: str = "",
+    drill: bool,
+    now: datetime,
+) -> list[PlannedDelivery]:
+    """One text to officials on each channel kind, at the addresses given per kind.
+
+    The payload (`to`, `body`, `language`) is the same whatever the kind, so a
+    notice reaches every channel officials read through the outbox.
+    """
     change = _operator_change(change_id, origin, subject, drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
-            ChannelKind.SMS,
-            phone,
+            kind,
+            to,
             (),
-            {"to": phone, "body": body, "language": "id"},
+            {"to": to, "body": body, "language": "id"},
             GROUP_PRIORITY["officials"],
         )
-        for phone in dict.fromkeys(phones)
+        for kind, targets in addresses.items()
+        for to in dict.fromkeys(targets)
     ]
 
 

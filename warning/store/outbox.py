@@ -25,10 +25,12 @@ from warning.model import (
     Delivery,
     DeliveryStatus,
     PlannedDelivery,
+    SirenCommand,
 )
 from warning.store.sqlite import Store
 
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value)
+_ALL_CLEAR = SirenCommand.ALL_CLEAR.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ def enqueue(tx: sqlite3.Connection, planned: Sequence[PlannedDelivery]) -> int:
     """
     seqs = {c.id: _record_change(tx, c) for c in _changes(planned)}
     new = sum(_insert(tx, p, seqs[p.change.id]) for p in planned)
+    _raise_fences(tx, [p for p in planned if _is_all_clear(p)], seqs)
     for change in _changes(planned):
         _supersede(tx, change, seqs[change.id])
     return new
@@ -148,6 +151,22 @@ def _insert(tx: sqlite3.Connection, p: PlannedDelivery, seq: int) -> int:
         [(cursor.lastrowid, a) for a in p.area_ids],
     )
     return 1
+
+
+def _is_all_clear(p: PlannedDelivery) -> bool:
+    """A siren all-clear (a cancel, a stop, an ending): the command that must come last."""
+    return p.channel is ChannelKind.SIREN and p.payload.get("command") == _ALL_CLEAR
+
+
+def _raise_fences(
+    tx: sqlite3.Connection, all_clears: Sequence[PlannedDelivery], seqs: Mapping[str, int]
+) -> None:
+    """Move each siren's fence up to its newest committed all-clear (never down)."""
+    tx.executemany(
+        "INSERT INTO siren_fences (siren, drill, seq) VALUES (?, ?, ?)"
+        " ON CONFLICT (siren, drill) DO UPDATE SET seq = max(seq, excluded.seq)",
+        [(p.recipient, int(p.drill), seqs[p.change.id]) for p in all_clears],
+    )
 
 
 # Unsent (pending or claimed) SMS/siren rows of older changes of a rule, every area of
@@ -337,6 +356,8 @@ def begin_send(store: Store, delivery_id: int, worker: str, *, now: float) -> Ga
     newer one that was sent (STOP, the row is superseded), and a newer command
     (an all-clear) waits while an older one to the same siren or phone is still
     in flight (WAIT): whatever was in flight at a cancel, the correction is last.
+    A siren command older than an all-clear committed to its siren is never sent
+    (the stored fence, `_behind_fence`), whoever claims it after a lease or a restart.
     """
     with store.transaction() as tx:
         row = tx.execute(
@@ -360,13 +381,13 @@ def begin_send(store: Store, delivery_id: int, worker: str, *, now: float) -> Ga
             row["change_seq"],
             delivery_id,
         )
-        if (
-            row["channel"] == ChannelKind.SIREN.value
-            and tx.execute(
+        if row["channel"] == ChannelKind.SIREN.value and (
+            tx.execute(
                 "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND sent_at IS NOT NULL"
                 " AND (change_seq > ? OR (change_seq = ? AND id > ?)) LIMIT 1",
                 order,
             ).fetchone()
+            or _behind_fence(tx, delivery_id)
         ):
             tx.execute(
                 "UPDATE outbox SET status = 'superseded', finished_at = ?, claimed_by = NULL,"
@@ -380,6 +401,25 @@ def begin_send(store: Store, delivery_id: int, worker: str, *, now: float) -> Ga
             (*order, now),
         ).fetchone()
     return Gate.WAIT if older else Gate.SEND
+
+
+def _behind_fence(tx: sqlite3.Connection, delivery_id: int) -> bool:
+    """Whether an all-clear newer than this siren command was committed to its siren.
+
+    The stored fence holds across lease expiry, other workers and restarts: a
+    command older than the siren's last all-clear is never sent, even when
+    neither the cancel nor the stop superseded it (another rule's, or one that
+    also covered kelurahan the cancel left warned).  A live all-clear fences
+    drill commands too; a drill's fences only drill commands.
+    """
+    found = tx.execute(
+        "SELECT 1 FROM outbox o JOIN siren_fences f ON f.siren = o.recipient"
+        " AND (f.drill = 0 OR f.drill = o.drill)"
+        " WHERE o.id = ? AND f.seq > o.change_seq"
+        " AND coalesce(json_extract(o.payload_json, '$.command'), '') != ? LIMIT 1",
+        (delivery_id, _ALL_CLEAR),
+    ).fetchone()
+    return found is not None
 
 
 def release(store: Store, delivery_ids: Collection[int], worker: str, *, due_at: float) -> int:

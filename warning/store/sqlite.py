@@ -224,6 +224,29 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             ELSE 0 END
         """,
     ),
+    (
+        8,
+        # The siren ordering fence: the change sequence of the newest all-clear committed
+        # to each siren (live, or a drill's), so an older command is never sent after it,
+        # whatever happened to leases, workers or restarts in between.
+        """
+        CREATE TABLE siren_fences (
+            siren TEXT NOT NULL,
+            drill INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (siren, drill)
+        );
+        -- A provider outage of one channel (SMS): when live deliveries began to wait,
+        -- when they flowed again and how many went out late.  Open while ended_at is NULL.
+        CREATE TABLE delivery_outages (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            late INTEGER
+        )
+        """,
+    ),
 )
 
 

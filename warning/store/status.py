@@ -14,6 +14,7 @@ from typing import Any
 
 from warning.settings import Settings
 from warning.store.console import active_silences
+from warning.store.outages import open_outages
 from warning.store.records import read_only
 
 
@@ -30,6 +31,7 @@ def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
             "last_drill": None,
             "last_siren_test": None,
             "silences": [],
+            "outages": [],
         }
     conn = read_only(path)
     try:
@@ -42,6 +44,7 @@ def status_report(settings: Settings, now: datetime) -> dict[str, Any]:
             "last_drill": _last_drill(conn),
             "last_siren_test": _siren_test(conn),
             "silences": _silences(conn, now),
+            "outages": open_outages(conn),
         }
     finally:
         conn.close()

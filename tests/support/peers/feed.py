@@ -39,7 +39,8 @@ class Fault:
     length but sends half and closes; `oversize_bytes` streams that many bytes;
     `reset` resets the connection; `body` replaces the payload (wrong schema,
     absurd values) while the path keeps its ETag logic off; `trickle_s` sends
-    the body one byte every that many seconds; `location` answers 302 (or
+    the body one byte every that many seconds (and the status line and headers before it
+    when `trickle_headers` is set); `location` answers 302 (or
     `status`) with that `Location`.
     """
 
@@ -53,6 +54,7 @@ class Fault:
     reset: bool = False
     body: bytes | None = None
     trickle_s: float = 0.0
+    trickle_headers: bool = False
     location: str | None = None
     times: int | None = None
 
@@ -68,7 +70,7 @@ def _fields(fault: Fault) -> dict[str, object]:
     """The fields of a fault that differ from the defaults."""
     default = Fault()
     names = ("status", "retry_after", "delay_s", "html", "empty", "truncated")
-    names += ("oversize_bytes", "reset", "trickle_s", "location", "times")
+    names += ("oversize_bytes", "reset", "trickle_s", "trickle_headers", "location", "times")
     return {n: getattr(fault, n) for n in names if getattr(fault, n) != getattr(default, n)}
 
 
@@ -170,4 +172,5 @@ def _faulty(fault: Fault, content: _Content | None) -> Reply:
         declared_length=declared,
         stream_bytes=fault.oversize_bytes,
         trickle_s=fault.trickle_s,
+        trickle_headers=fault.trickle_headers,
     )
