@@ -23,6 +23,7 @@ RANK = {
     "log": 1,
     "settings": 1,
     "http": 2,
+    "http_cutoff": 1,
     "areas": 2,
     "feeds": 3,
     "rules": 4,

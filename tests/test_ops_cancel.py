@@ -227,9 +227,23 @@ def test_cancel_with_a_daemon_running_leaves_rows_for_it_in_one_transaction(
     assert json.dumps(store.audit_entries()[-1]["detail"])
 
 
+def _version_3_objects(tmp: Path) -> set[tuple[str, str]]:
+    """(type, name) of every table and index a database at schema version 3 has."""
+    Store(tmp / "v3.db", MIGRATIONS[:3]).close()
+    with sqlite3.connect(tmp / "v3.db") as conn:
+        found = conn.execute("SELECT type, name FROM sqlite_master WHERE sql IS NOT NULL")
+        objects = {(kind, name) for kind, name in found}
+    conn.close()
+    return objects
+
+
 def _as_version_3(path: Path) -> None:
-    """Undo migration 4: the database as a daemon before the change id's rename left it."""
+    """Undo migration 4 on: the database as a daemon before the change id's rename left it."""
+    keep = _version_3_objects(path.parent)
     with sqlite3.connect(path) as conn:
+        found = conn.execute("SELECT type, name FROM sqlite_master WHERE sql IS NOT NULL")
+        for kind, name in [(k, n) for k, n in found if (k, n) not in keep]:
+            conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
         conn.execute(
             "UPDATE outbox SET payload_json = json_set(json_remove(payload_json, '$.change_id'),"
             " '$.alert_id', json_extract(payload_json, '$.change_id'))"

@@ -179,7 +179,7 @@ def test_a_provider_outage_is_a_health_event_closed_by_an_sms_saying_what_was_la
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     people = [contact(f"+62813{i:08d}", ["manggar"]) for i in range(20)]
     now = datetime.now(UTC)
-    planned = outbox.plan(
+    planned = plan(
         transitions(["manggar"], at=now), [rule()], people, (), city(), drill=False, now=now
     )
     during: list[tuple[object, bytes, bool]] = []
@@ -230,7 +230,7 @@ def test_an_sms_retry_waits_at_most_the_30_s_cap_whatever_the_backoff(tmp_path: 
     store = Store(tmp_path / "state.db")
     people = [contact("+6281300000001", ["manggar"])]
     now = datetime.now(UTC)
-    planned = outbox.plan(
+    planned = plan(
         transitions(["manggar"], at=now), [rule()], people, (), city(), drill=False, now=now
     )
     with store.transaction() as tx:
