@@ -23,6 +23,7 @@ from warning.areas import AreaIndex
 from warning.model import WITA, EndReason, Level, ObservationKind, Rule, TransitionKind, Value
 from warning.rules import fields, schema
 from warning.rules.fields import INVALID, Context, Invalid
+from warning.rules.judge import threshold_values
 from warning.rules.source import (
     At,
     Node,
@@ -55,7 +56,18 @@ _MORE = MappingProxyType({"id": "{n} kelurahan lain", "en": "{n} more kelurahan"
 _VERDICT: Mapping[Value, str] = MappingProxyType(
     {False: "Tidak berpotensi tsunami", True: "Berpotensi tsunami"}
 )
+#: What `{potensi}` says before BMKG has judged the quake (USGS reported it first).
+_NO_VERDICT = MappingProxyType({"id": "belum ada info tsunami", "en": "no tsunami verdict yet"})
 _FLAG = MappingProxyType({"id": ("tidak", "ya"), "en": ("no", "yes")})
+#: Amounts people read as "120 mm", not "120,0 mm": one decimal only when there is one.
+_AMOUNTS = frozenset({"precipitation_mm"})
+#: `{period}`: how long an amount took, as people say it ("3 jam", "3 hari").
+_PERIOD_UNITS: Mapping[str, tuple[tuple[int, str], ...]] = MappingProxyType(
+    {
+        "id": ((86400, "hari"), (3600, "jam"), (60, "menit")),
+        "en": ((86400, "days"), (3600, "h"), (60, "min")),
+    }
+)
 
 
 # ---------------------------------------------------------------------------
@@ -129,10 +141,35 @@ def placeholder_text(name: str, facts: Facts, language: str) -> str:
         return format_time(facts.time, with_date=True) if facts.time else UNKNOWN
     if name == "end_reason":
         return facts.end_reason or UNKNOWN
+    if name == PERIOD:
+        return period_text(facts.values.get("period_s"), language)
     value = facts.values.get(name)
     if name == "potensi" and value is None:
-        value = _VERDICT.get(facts.values.get("tsunami_potential"))
+        # BMKG's words, its flag in BMKG's standard words, or that BMKG has not judged yet.
+        value = _VERDICT.get(facts.values.get("tsunami_potential"), _NO_VERDICT[language])
     return format_value(name, value, language)
+
+
+#: The placeholder that prints an amount's period (`period_s`) in words.
+PERIOD = "period"
+
+
+def period_text(seconds: Value, language: str = "id") -> str:
+    """ "3 jam", "24 jam", "3 hari", "10 menit": whole days from 2 days, else hours, else minutes.
+
+    An amount keeps its real period: a window's sum says the window it summed.
+    """
+    try:
+        seconds = float(str(seconds)) if not isinstance(seconds, bool) and seconds else 0.0
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        return UNKNOWN
+    units = _PERIOD_UNITS.get(language, _PERIOD_UNITS["id"])
+    for size, word in units:
+        if seconds % size == 0 and (size != 86400 or seconds >= 2 * size):
+            return f"{round(seconds / size)} {word}"
+    return f"{round(seconds)} {'detik' if language == 'id' else 's'}"
 
 
 def format_value(name: str, value: Value, language: str = "id") -> str:
@@ -153,7 +190,7 @@ def _number(name: str, value: float, language: str) -> str:
     """Whole km and counts, roman intensities, else one decimal with the language's mark."""
     if name in _INTENSITY and 0 < round(value) < len(_ROMAN):
         return _ROMAN[round(value)]
-    if name in _WHOLE:
+    if name in _WHOLE or (name in _AMOUNTS and round(value, 1) == round(value)):
         return str(round(value))
     text = f"{value:.2f}" if name == "sea_level_m" else f"{value:.1f}"
     return text.replace(".", ",") if language == "id" else text
@@ -439,6 +476,8 @@ def samples(rules: Sequence[Rule], areas: AreaIndex | None) -> Iterator[str]:
                 for language, template in found.items():
                     where = area_text(chosen, areas, language) if areas is not None else "Manggar"
                     facts = sample_facts(rule.kind, step.level, where, widest=False)
+                    judged = threshold_values(rule, step.level)
+                    facts = replace(facts, values={**facts.values, **judged})
                     reason = _SAMPLE_REASONS.get(change)
                     if reason is not None:
                         said = schema.END_REASONS[reason]
