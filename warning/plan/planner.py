@@ -139,10 +139,11 @@ def plan(
             continue
         if change.kind is TransitionKind.TIMED_OUT:
             # A safety timeout never tells the public it is safe: no all-clear siren,
-            # SMS or CAP; the officials hear that BMKG's end was not received.
+            # SMS or CAP; the officials hear that BMKG's end was not received, once per
+            # event however many rules timed out (once_per_person weighs the notices).
             drill_only = drill and not drill_all
             officials = [c for c in contacts if c.group == "officials"]
-            planned += _timeout_notice(
+            messages += _timeout_notice(
                 change, rule, _audience(rule, officials, opted_out, drill_only)
             )
             continue
@@ -372,28 +373,42 @@ def _sms(
             group_priority(contact.group),
             topic=topic,
         )
-        planned.append(_Candidate(delivery, rule, contact.group, event or change.id))
+        planned.append(_Candidate(delivery, rule, contact.group, event or _hazard(change, rule)))
     return planned
+
+
+def _hazard(change: AlertChange, rule: Rule) -> str:
+    """What a reading rule's SMS is about: its hazard (kind) in this evaluation and mode.
+
+    Reading rules overlap on one rain event (hourly, 3-hour, 24-hour, landslide):
+    at one evaluation a person hears the hazard once, the most severe rule's text.
+    """
+    return json.dumps([_scope(change), "reading", rule.kind.value])
 
 
 def _timeout_notice(
     change: AlertChange, rule: Rule, officials: Sequence[Contact]
-) -> list[PlannedDelivery]:
-    """The safety-timeout SMS to every official, whatever areas they cover."""
+) -> list[_Candidate]:
+    """The safety-timeout SMS to every official, whatever areas they cover.
+
+    Keyed like any ending of the event: when two rules time out for one tsunami,
+    an official reads one notice (the most severe), not one per rule.
+    """
+    event, topic = _topic(change, rule)
     planned = []
     for contact in officials:
         body = safety_timeout_sms(contact.language, change.level, rule.kind, drill=change.drill)
         payload = {"to": contact.phone, "body": body, "language": contact.language}
-        planned.append(
-            PlannedDelivery(
-                change,
-                ChannelKind.SMS,
-                contact.phone,
-                change.area_ids,
-                payload,
-                group_priority(contact.group),
-            )
+        delivery = PlannedDelivery(
+            change,
+            ChannelKind.SMS,
+            contact.phone,
+            change.area_ids,
+            payload,
+            group_priority(contact.group),
+            topic=topic,
         )
+        planned.append(_Candidate(delivery, rule, contact.group, event or change.id))
     return planned
 
 
@@ -426,7 +441,7 @@ def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
 
 
 #: How a rule's change ranks against another rule's change about the same event.
-_Rank = tuple[Level, bool, int, str]
+_Rank = tuple[bool, Level, bool, int, str]
 
 
 def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
@@ -445,8 +460,10 @@ def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
     3. the narrower rule (fewer kelurahan): it speaks of the person's place;
     4. the rule id, so that a replayed evaluation picks the same winner.
 
-    Readings (rain, wind, sea level) keep one message per rule: each reading
-    rule names a hazard of its own (flood, landslide) with its own instruction.
+    Readings (rain, wind, sea level) are weighed per hazard at one evaluation:
+    the hourly, 3-hour, 24-hour and landslide rules all speak of one rain event,
+    so a person reads the most severe of them once, and a warning wins over an
+    ending of the same hazard (the rain is not over while another rule warns).
     """
     best: dict[tuple[str, str], tuple[_Rank, PlannedDelivery]] = {}
     for candidate in candidates:
@@ -459,11 +476,11 @@ def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
 
 
 def _rank(candidate: _Candidate) -> _Rank:
-    """Severity, then written for the person's group, then narrowness, then rule id."""
+    """A warning, then severity, then written for the person's group, narrowness, rule id."""
     change, rule = candidate.delivery.change, candidate.rule
     own = bool(rule.recipients) and candidate.group in rule.recipients
     # max() picks the winner: fewer areas and an earlier rule id must rank higher.
-    return (change.level, own, -len(change.area_ids), _inverted(rule.id))
+    return (not change.ending, change.level, own, -len(change.area_ids), _inverted(rule.id))
 
 
 def _inverted(text: str) -> str:

@@ -52,6 +52,9 @@ _INTENSITY = frozenset({"mmi", "felt_mmi_balikpapan"})
 _WHOLE_CITY = MappingProxyType({"id": "seluruh Balikpapan", "en": "all of Balikpapan"})
 _AND = MappingProxyType({"id": "dan", "en": "and"})
 _MORE = MappingProxyType({"id": "{n} kelurahan lain", "en": "{n} more kelurahan"})
+_IN_KECAMATAN = MappingProxyType(
+    {"id": "{n} kelurahan di {kecamatan}", "en": "{n} kelurahan in {kecamatan}"}
+)
 #: BMKG's standard wording of its tsunami verdict, for a report that gave only the flag.
 _VERDICT: Mapping[Value, str] = MappingProxyType(
     {False: "Tidak berpotensi tsunami", True: "Berpotensi tsunami"}
@@ -227,8 +230,14 @@ def area_text(area_ids: Sequence[str], areas: AreaIndex, language: str = "id") -
         if members and members <= chosen:
             names.append(kecamatan.name)
             covered |= members
-    names += [areas.get(i).name for i in area_ids if i not in covered and i in areas]
-    return join_names(names, lang)
+    rest = [areas.get(i) for i in area_ids if i not in covered and i in areas]
+    kecamatan_id = rest[0].kecamatan_id if rest else None
+    one = kecamatan_id is not None and kecamatan_id in areas
+    if one and len(rest) > 3 and all(a.kecamatan_id == kecamatan_id for a in rest):
+        # Many kelurahan of one kecamatan read as a count there, not two names and "lain".
+        where = areas.get(str(kecamatan_id)).name
+        return join_names([*names, _IN_KECAMATAN[lang].format(n=len(rest), kecamatan=where)], lang)
+    return join_names(names + [a.name for a in rest], lang)
 
 
 def join_names(names: Sequence[str], language: str = "id") -> str:
