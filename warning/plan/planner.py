@@ -39,7 +39,7 @@ from warning.plan.messages import (
     safety_timeout_sms,
     with_source,
 )
-from warning.plan.payloads import CapAlert, CapChange, SirenCommand
+from warning.plan.payloads import AREA_SLOT, CapAlert, CapChange, SirenCommand
 from warning.rules import templates
 from warning.rules.events import EVENT_KINDS
 from warning.rules.schema import END_REASONS
@@ -534,6 +534,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
     if rule.expire_after is not None and not change.ending:
         expires = change.time + rule.expire_after
     headline, description, instruction = _cap_texts(change, rule, areas)
+    form = _cap_description_form(change, rule)
     alert = CapAlert(
         alert_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
@@ -554,6 +555,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
         description=description,
         instruction=instruction,
         expires=expires,
+        description_form=form,
     )
     return PlannedDelivery(
         change, ChannelKind.CAP, "cap", change.area_ids, alert.to_json(), PRIORITY_CAP
@@ -589,6 +591,22 @@ def _cap_texts(
             text = templates.render(template, facts, lang)
             description[lang] = with_source(text, rule.kind, lang)
     return headline, description, {}
+
+
+def _cap_description_form(change: AlertChange, rule: Rule) -> dict[str, str]:
+    """The description per language with the area left open (`AREA_SLOT`).
+
+    A partial ending later narrows the warning to the kelurahan still warned: the
+    CAP writer fills the slot with them, so the Update says what is now true.
+    """
+    written = rule.templates_for(change.level, change.kind)
+    forms: dict[str, str] = {}
+    for lang in LANGUAGES:
+        template = written.get(lang) or written.get("id")
+        if template:
+            text = templates.render(template, message_facts(change, AREA_SLOT, lang), lang)
+            forms[lang] = with_source(text, rule.kind, lang)
+    return forms
 
 
 # ---------------------------------------------------------------------------
