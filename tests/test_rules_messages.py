@@ -276,3 +276,28 @@ def test_rain_messages_say_the_amount_judged_with_its_period_and_until_when(
     text = templates.render(rule.templates_for(level)["id"], facts)
     assert said in text
     assert "10.15 WITA" in text
+
+
+def test_bmkg_long_verdict_fits_the_officials_sms_whole(shipped: dict[str, Rule]) -> None:
+    """BMKG writes "Potensi tsunami untuk diteruskan pada masyarakat": the SMS keeps its end.
+
+    The drill of tsunami-tetangga showed the officials' text cut at 160 mid-word
+    ("pantau Ina"); `rules check` now measures the longest verdict BMKG writes.
+    """
+    rule = shipped["tsunami-potensi-pejabat"]
+    verdict = "Potensi tsunami untuk diteruskan pada masyarakat"
+    facts = _facts(rule, Level.SIAGA, potensi=verdict, tsunami_potential=True, distance_km=239)
+    text = templates.render(rule.templates_for(Level.SIAGA)["id"], facts, drill=True)
+    assert f"BMKG: {verdict}." in text
+    assert text.endswith("Pantau InaTEWS.")
+    assert templates.sms_size(text).fits
+
+
+def test_a_felt_report_is_no_tsunami_verdict(shipped: dict[str, Rule]) -> None:
+    """A felt report's Potensi ("Gempa ini dirasakan ...") reads "belum ada info tsunami"."""
+    rule = shipped["gempa-dekat-pejabat"]
+    felt = "Gempa ini dirasakan untuk diteruskan pada masyarakat"
+    facts = _facts(rule, Level.WASPADA, potensi=felt, tsunami_potential=None)
+    text = templates.render(rule.templates_for(Level.WASPADA)["id"], facts)
+    assert "BMKG: belum ada info tsunami." in text
+    assert felt not in text

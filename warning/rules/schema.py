@@ -477,7 +477,7 @@ VALUES: tuple[ValueDoc, ...] = (
         ValueType.TEXT,
         "BMKG's tsunami verdict in BMKG's own words, e.g. 'Tidak berpotensi tsunami'; "
         "'belum ada info tsunami' when BMKG has not judged (felt reports, non-BMKG feeds).",
-        "Tidak berpotensi tsunami",
+        "Potensi tsunami untuk diteruskan pada masyarakat",
         _QUAKE,
         sample="Tidak berpotensi tsunami",
         description_id="Penilaian tsunami dengan kata-kata BMKG, mis. 'Tidak berpotensi "

@@ -144,13 +144,30 @@ def placeholder_text(name: str, facts: Facts, language: str) -> str:
         return format_time(facts.time, with_date=True) if facts.time else UNKNOWN
     if name == "end_reason":
         return facts.end_reason or UNKNOWN
+    return value_text(name, facts.values, language)
+
+
+def value_text(name: str, values: Mapping[str, Value], language: str) -> str:
+    """A value placeholder: the derived ones (`{period}`, `{potensi}`), else the value itself."""
     if name == PERIOD:
-        return period_text(facts.values.get("period_s"), language)
-    value = facts.values.get(name)
-    if name == "potensi" and value is None:
-        # BMKG's words, its flag in BMKG's standard words, or that BMKG has not judged yet.
-        value = _VERDICT.get(facts.values.get("tsunami_potential"), _NO_VERDICT[language])
-    return format_value(name, value, language)
+        return period_text(values.get("period_s"), language)
+    if name == "potensi":
+        return verdict_text(values, language)
+    return format_value(name, values.get(name), language)
+
+
+def verdict_text(values: Mapping[str, Value], language: str = "id") -> str:
+    """BMKG's tsunami verdict in BMKG's words, or that BMKG has not judged the quake yet.
+
+    Only a report that judged (its flag is true or false) has a verdict: a felt
+    report's "Gempa ini dirasakan untuk diteruskan pada masyarakat" is not one,
+    and a USGS solution has none.
+    """
+    flag = values.get("tsunami_potential")
+    if not isinstance(flag, bool):
+        return _NO_VERDICT.get(language, _NO_VERDICT["id"])
+    words = values.get("potensi")
+    return words if isinstance(words, str) and words.strip() else _VERDICT[flag]
 
 
 #: The placeholder that prints an amount's period (`period_s`) in words.
@@ -333,6 +350,9 @@ def sample_facts(
         values[name] = (
             doc.widest if widest and doc.type is not schema.ValueType.TIME else doc.sample
         )
+        if widest and doc.type is schema.ValueType.FLAG:
+            # A flag prints "tidak" at its longest, and a judged quake prints BMKG's words.
+            values[name] = False
     moment = datetime(2026, 12, 31, 15, 59, tzinfo=WITA)
     reason = ""
     if ending:
