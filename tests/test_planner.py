@@ -10,6 +10,8 @@ from tests.dispatch_helpers import NOW, city, contact, rule, transitions
 from warning.delivery.channel import ChannelKind
 from warning.model import (
     Action,
+    Audience,
+    EventFacts,
     Level,
     LevelStep,
     ObservationKind,
@@ -349,3 +351,22 @@ def test_two_rules_timing_out_for_one_tsunami_send_an_official_one_notice() -> N
     planned = _plan(ts, [tsunami, awas], [official])
     assert len(planned) == 1
     assert planned[0].payload["body"].startswith("PETUGAS: TSUNAMI AWAS")
+
+
+def test_a_quake_known_only_from_usgs_names_usgs_and_says_bmkg_has_not_judged() -> None:
+    """Officials hear USGS's figures labelled USGS, and no invented tsunami verdict."""
+    usgs = [
+        replace(
+            t,
+            audience=Audience.OFFICIALS,
+            facts=EventFacts(NOW, source="usgs"),
+            status=replace(t.status, values={"magnitude": 6.1, "depth_km": 10, "distance_km": 28}),
+        )
+        for t in transitions(["manggar"], rule_id="gempa-dekat-pejabat")
+    ]
+    official = contact("+6281200000001", ["manggar"], "officials")
+    [sms] = _plan(usgs, _shipped(), [official])
+    assert sms.payload["body"] == (
+        "SIAGA (pejabat) GEMPA M6,1 USGS 01/03 10.30 WITA, 28 km dari Balikpapan. "
+        "BMKG: belum ada info tsunami. Siagakan posko."
+    )

@@ -430,10 +430,11 @@ def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
     if known:
         values["distance_km"] = min(known)
     when = first.facts.time if first is not None and first.facts is not None else change.time
+    source = first.facts.source if first is not None and first.facts is not None else ""
     reason = ""
     if first is not None and first.end_reason is not None:
         reason = END_REASONS[first.end_reason].get(lang, END_REASONS[first.end_reason]["id"])
-    return templates.Facts(change.level, area, when, values, reason)
+    return templates.Facts(change.level, area, when, values, reason, source)
 
 
 # ---------------------------------------------------------------------------

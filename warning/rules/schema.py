@@ -850,6 +850,16 @@ PERIOD_PLACEHOLDER = PlaceholderDoc(
     "'{precipitation_mm} mm dalam {period}' (terbaca '120 mm dalam 3 jam').",
 )
 
+#: The placeholder of the source whose figures an event's message gives.
+SOURCE_PLACEHOLDER = PlaceholderDoc(
+    "source",
+    "Whose figures the message gives (earthquake and tsunami rules): 'BMKG', or 'USGS' for "
+    "a quake BMKG has not reported yet (officials only).",
+    "USGS",
+    "Sumber angka dalam pesan (aturan gempa dan tsunami): 'BMKG', atau 'USGS' untuk gempa "
+    "yang belum dilaporkan BMKG (hanya untuk pejabat).",
+)
+
 #: `{end_reason}` in each language: why an alert ended, as an ending message says it.
 END_REASONS: Mapping[EndReason, Mapping[str, str]] = MappingProxyType(
     {
@@ -892,6 +902,8 @@ def placeholders_for(kind: ObservationKind) -> tuple[str, ...]:
     values = values_for(kind)
     if "period_s" in values:
         common.append(PERIOD_PLACEHOLDER.name)
+    if kind in (ObservationKind.EARTHQUAKE, ObservationKind.TSUNAMI_WARNING):
+        common.append(SOURCE_PLACEHOLDER.name)
     return tuple(common + [v for v in values if v not in common])
 
 
@@ -1055,7 +1067,7 @@ def _syntax_section(language: str) -> str:
     ops = ", ".join(f"`{c.value}`" for c in Comparison)
     common = "\n".join(
         f"- `{{{p.name}}}`: {p.description_id if language == 'id' else p.description}"
-        for p in (*COMMON_PLACEHOLDERS, PERIOD_PLACEHOLDER)
+        for p in (*COMMON_PLACEHOLDERS, PERIOD_PLACEHOLDER, SOURCE_PLACEHOLDER)
     )
     points = ", ".join(sorted(k.value for k in POINT_KINDS))
     if language == "id":

@@ -121,6 +121,7 @@ class Facts:
     time: datetime | None = None
     values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
     end_reason: str = ""  # why an ending ended, in the message's language
+    source: str = ""  # the feed whose figures the message gives (`{source}`)
 
 
 def render(template: str, facts: Facts, language: str = "id", drill: bool = False) -> str:
@@ -144,7 +145,18 @@ def placeholder_text(name: str, facts: Facts, language: str) -> str:
         return format_time(facts.time, with_date=True) if facts.time else UNKNOWN
     if name == "end_reason":
         return facts.end_reason or UNKNOWN
+    if name == schema.SOURCE_PLACEHOLDER.name:
+        return source_text(facts.source)
     return value_text(name, facts.values, language)
+
+
+def source_text(feed: str) -> str:
+    """Who gave the figures, as officials know them: BMKG (its feeds, InaTEWS), USGS, ..."""
+    if not feed:
+        return UNKNOWN
+    if feed.startswith(("bmkg", "inatews")):
+        return "BMKG"
+    return feed.split("-", 1)[0].upper()
 
 
 def value_text(name: str, values: Mapping[str, Value], language: str) -> str:
@@ -358,7 +370,8 @@ def sample_facts(
     if ending:
         texts = [t for by_language in schema.END_REASONS.values() for t in by_language.values()]
         reason = max(texts, key=len) if widest else texts[0]
-    return Facts(level, area, moment, values, reason)
+    source = "usgs" if widest else "bmkg-autogempa"
+    return Facts(level, area, moment, values, reason, source)
 
 
 @dataclass(frozen=True, slots=True)
