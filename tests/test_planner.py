@@ -370,3 +370,14 @@ def test_a_quake_known_only_from_usgs_names_usgs_and_says_bmkg_has_not_judged() 
         "SIAGA (pejabat) GEMPA M6,1 USGS 01/03 10.30 WITA, 28 km dari Balikpapan. "
         "BMKG: belum ada info tsunami. Siagakan posko."
     )
+
+
+def test_two_rain_rules_at_one_level_over_different_kelurahan_are_one_sms_about_all() -> None:
+    """Hourly SIAGA over two kelurahan and 24 h SIAGA over three: one SMS naming all five."""
+    rules = _shipped()
+    ts = _rain("hujan-per-jam", NORTH[3:], Level.SIAGA, 25, 3600)
+    ts += _rain("hujan-24-jam", NORTH[:3], Level.SIAGA, 110, 86400)
+    pusdalops = contact("+6281200000001", [a.id for a in city().kelurahan], "officials")
+    [sms] = [p for p in _plan(ts, rules, [pusdalops]) if p.channel is ChannelKind.SMS]
+    assert "5 kelurahan di Balikpapan Utara" in sms.payload["body"]
+    assert set(sms.area_ids) == set(NORTH)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from warning.areas import AreaIndex
@@ -341,7 +342,9 @@ class _Candidate:
     delivery: PlannedDelivery
     rule: Rule
     group: str
-    about: str  # the event change it speaks of (else its own change)
+    about: str  # the event change it speaks of (else its reading hazard)
+    #: The same SMS speaking of other kelurahan (reading rules, whose equals merge).
+    widen: Callable[[Collection[str]], PlannedDelivery] | None = field(default=None, compare=False)
 
 
 def _sms(
@@ -373,8 +376,21 @@ def _sms(
             group_priority(contact.group),
             topic=topic,
         )
-        planned.append(_Candidate(delivery, rule, contact.group, event or _hazard(change, rule)))
+        if event:
+            planned.append(_Candidate(delivery, rule, contact.group, event))
+            continue
+        widen = partial(_widened, delivery, written[lang], areas, lang)
+        planned.append(_Candidate(delivery, rule, contact.group, _hazard(change, rule), widen))
     return planned
+
+
+def _widened(
+    delivery: PlannedDelivery, template: str, areas: AreaIndex, lang: str, ids: Collection[str]
+) -> PlannedDelivery:
+    """`delivery` rewritten to speak of the kelurahan `ids` (city order)."""
+    ordered = _ordered(areas, ids)
+    body = sms_text(delivery.change, template, areas, ordered, lang)
+    return replace(delivery, area_ids=ordered, payload={**delivery.payload, "body": body})
 
 
 def _hazard(change: AlertChange, rule: Rule) -> str:
@@ -466,14 +482,33 @@ def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
     so a person reads the most severe of them once, and a warning wins over an
     ending of the same hazard (the rain is not over while another rule warns).
     """
-    best: dict[tuple[str, str], tuple[_Rank, PlannedDelivery]] = {}
+    best: dict[tuple[str, str], tuple[_Rank, _Candidate]] = {}
+    peers: dict[tuple[str, str], list[_Candidate]] = {}
     for candidate in candidates:
-        delivery = candidate.delivery
-        slot = (delivery.recipient, candidate.about)
+        slot = (candidate.delivery.recipient, candidate.about)
+        peers.setdefault(slot, []).append(candidate)
         rank = _rank(candidate)
         if slot not in best or rank > best[slot][0]:
-            best[slot] = (rank, delivery)
-    return [delivery for _rank_, delivery in best.values()]
+            best[slot] = (rank, candidate)
+    return [_merged(winner, peers[slot]) for slot, (_rank_, winner) in best.items()]
+
+
+def _merged(winner: _Candidate, peers: Sequence[_Candidate]) -> PlannedDelivery:
+    """The winner's SMS, naming every kelurahan its equals warn (same level and phase).
+
+    Two reading rules at SIAGA over different kelurahan are one message about all
+    of them; a lower level's kelurahan are not named at the higher level.
+    """
+    change = winner.delivery.change
+    equal = [
+        p.delivery.area_ids
+        for p in peers
+        if p.delivery.change.level is change.level and p.delivery.change.ending == change.ending
+    ]
+    ids = {a for area_ids in equal for a in area_ids}
+    if winner.widen is None or ids <= set(winner.delivery.area_ids):
+        return winner.delivery
+    return winner.widen(ids)
 
 
 def _rank(candidate: _Candidate) -> _Rank:
