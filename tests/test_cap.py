@@ -484,3 +484,28 @@ def test_a_journal_entry_written_before_the_change_id_rename_still_reads() -> No
     legacy = {("alert_id" if k == "change_id" else k): v for k, v in current.items()}
     assert CapAlert.from_json(legacy) == CapAlert.from_json(current)
     assert CapAlert.from_json(legacy).change_id == "tsunami-2026-11-27"
+
+
+def test_a_narrowing_update_describes_only_the_kelurahan_still_warned(
+    channel: CapChannel, tmp_path: Path, schema: Any
+) -> None:
+    """Manggar ends, Lamaru stays at SIAGA: the Update's description names Lamaru, not Manggar.
+
+    The planner's warning for "Manggar dan Lamaru" is restated for Lamaru alone:
+    areaDesc and description both say what is now true.
+    """
+    fired = transitions(["manggar", "lamaru"], at=T0)
+    warning_rule = rule(actions=[Action.CAP])
+    [cap] = plan(fired, [warning_rule], (), (), city(), drill=False, now=T0)
+    publish(channel, tmp_path, dict(cap.payload))
+    later = T0 + timedelta(minutes=10)
+    ended = transitions(["manggar"], kind=TransitionKind.RESOLVED, at=later)
+    [end] = plan(ended, [warning_rule], (), (), city(), drill=False, now=later)
+    partial = publish(channel, tmp_path, dict(end.payload))
+    schema.assertValid(partial)
+    info = partial.find("cap:info", NS)
+    assert text(info, "cap:area/cap:areaDesc") == "Lamaru"
+    description = text(info, "cap:description")
+    assert description.startswith("SIAGA GEMPA M6,1")
+    assert "di Lamaru." in description
+    assert "Manggar" not in description

@@ -9,7 +9,9 @@ from datetime import timedelta
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
 from warning.model import (
     Action,
+    Audience,
     ChannelKind,
+    EventFacts,
     Level,
     LevelStep,
     ObservationKind,
@@ -278,3 +280,104 @@ def test_a_quake_reads_its_distance_from_the_nearest_warned_kelurahan() -> None:
     quake = rule(messages={"id": "{level} GEMPA M{magnitude}, {distance_km} km dari Balikpapan."})
     [sms] = _plan([far, near], [quake], [contact("+6281200000001", ["manggar"])])
     assert sms.payload["body"] == "SIAGA GEMPA M6,1, 38 km dari Balikpapan."
+
+
+def _shipped() -> dict[str, Rule]:
+    """The shipped rules by id."""
+    from tests.support.paths import ROOT  # noqa: PLC0415 - only these tests read rules/
+    from warning.rules import load_rules  # noqa: PLC0415
+
+    return {r.id: r for r in load_rules([ROOT / "rules"], city())}
+
+
+def _rain(
+    rule_id: str, areas: list[str], level: Level, mm: float, period_s: int
+) -> list[Transition]:
+    """One rain rule's transitions at one evaluation, carrying the sum it judged."""
+    values = {"precipitation_mm": mm, "period_s": period_s}
+    return [
+        replace(t, status=replace(t.status, values=values, event_id=None))
+        for t in transitions(areas, rule_id=rule_id, level=level)
+    ]
+
+
+NORTH = ["batu-ampar", "gunung-samarinda", "karang-joang", "muara-rapak", "graha-indah"]
+
+
+def test_one_rain_evaluation_reaches_a_person_once_across_rain_rules() -> None:
+    """24 h SIAGA and landslide WASPADA at once: the Pusdalops official reads one SMS, the SIAGA.
+
+    In the shipped flood scenario the 24 h rule's escalation and the landslide
+    rule fire in the same evaluation; one person hears the rain event once per
+    change, the most severe text, its areas summarised by kecamatan.
+    """
+    rules = _shipped()
+    ts = _rain("hujan-24-jam", NORTH, Level.SIAGA, 100, 86400)
+    ts += _rain("longsor-hujan-3-hari", NORTH[:3], Level.WASPADA, 100, 259200)
+    pusdalops = contact("+6281200000001", [a.id for a in city().kelurahan], "officials")
+    planned = _plan(ts, rules, [pusdalops])
+    assert [p.payload["body"] for p in planned if p.channel is ChannelKind.SMS] == [
+        "SIAGA HUJAN 100 mm/24 jam s.d. 01/03 10.30 WITA, 5 kelurahan di Balikpapan Utara. "
+        "Rawan banjir/longsor, jauhi lereng."
+    ]
+
+
+def test_a_rain_warning_wins_over_the_end_of_another_rain_rule_at_the_same_time() -> None:
+    """The hourly rule ends while the 24 h rule escalates: the person reads the warning only."""
+    rules = _shipped()
+    ts = _rain("hujan-24-jam", ["graha-indah"], Level.AWAS, 160, 86400)
+    ts += transitions(
+        ["graha-indah"], rule_id="hujan-per-jam", kind=TransitionKind.RESOLVED, level=Level.SIAGA
+    )
+    rt = contact("+6281200000002", ["graha-indah"], "rt-heads")
+    [sms] = [p for p in _plan(ts, rules, [rt]) if p.channel is ChannelKind.SMS]
+    assert sms.payload["body"].startswith("AWAS HUJAN 160 mm/24 jam")
+
+
+def test_two_rules_timing_out_for_one_tsunami_send_an_official_one_notice() -> None:
+    """The coast's rule and the officials' AWAS rule time out together: one notice per official."""
+    tsunami = dataclasses.replace(rule("tsunami-pesisir"), kind=ObservationKind.TSUNAMI_WARNING)
+    awas = dataclasses.replace(rule("tsunami-awas-pejabat"), kind=ObservationKind.TSUNAMI_WARNING)
+    ts = transitions(
+        ["manggar"], rule_id="tsunami-pesisir", kind=TransitionKind.TIMED_OUT, level=Level.AWAS
+    )
+    ts += transitions(
+        ["manggar", "kariangau"],
+        rule_id="tsunami-awas-pejabat",
+        kind=TransitionKind.TIMED_OUT,
+        level=Level.AWAS,
+    )
+    official = contact("+6281200000001", ["manggar"], "officials")
+    planned = _plan(ts, [tsunami, awas], [official])
+    assert len(planned) == 1
+    assert planned[0].payload["body"].startswith("PETUGAS: TSUNAMI AWAS")
+
+
+def test_a_quake_known_only_from_usgs_names_usgs_and_says_bmkg_has_not_judged() -> None:
+    """Officials hear USGS's figures labelled USGS, and no invented tsunami verdict."""
+    usgs = [
+        replace(
+            t,
+            audience=Audience.OFFICIALS,
+            facts=EventFacts(NOW, source="usgs"),
+            status=replace(t.status, values={"magnitude": 6.1, "depth_km": 10, "distance_km": 28}),
+        )
+        for t in transitions(["manggar"], rule_id="gempa-dekat-pejabat")
+    ]
+    official = contact("+6281200000001", ["manggar"], "officials")
+    [sms] = _plan(usgs, _shipped(), [official])
+    assert sms.payload["body"] == (
+        "SIAGA (pejabat) GEMPA M6,1 USGS 01/03 10.30 WITA, 28 km dari Balikpapan. "
+        "BMKG: belum ada info tsunami. Siagakan posko."
+    )
+
+
+def test_two_rain_rules_at_one_level_over_different_kelurahan_are_one_sms_about_all() -> None:
+    """Hourly SIAGA over two kelurahan and 24 h SIAGA over three: one SMS naming all five."""
+    rules = _shipped()
+    ts = _rain("hujan-per-jam", NORTH[3:], Level.SIAGA, 25, 3600)
+    ts += _rain("hujan-24-jam", NORTH[:3], Level.SIAGA, 110, 86400)
+    pusdalops = contact("+6281200000001", [a.id for a in city().kelurahan], "officials")
+    [sms] = [p for p in _plan(ts, rules, [pusdalops]) if p.channel is ChannelKind.SMS]
+    assert "5 kelurahan di Balikpapan Utara" in sms.payload["body"]
+    assert set(sms.area_ids) == set(NORTH)

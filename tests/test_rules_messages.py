@@ -140,8 +140,8 @@ def test_felt_intensity_is_read_per_place() -> None:
     ("text", "fragment", "where"),
     [
         (
-            '  message: {id: "{level}: Gempa M{magnitude} {distance_km} km, {potensi}."}\n',
-            '"{potensi}" can be empty for earthquake',
+            '  message: {id: "{level}: Gempa M{magnitude} {distance_km} km, {felt}."}\n',
+            '"{felt}" can be empty for earthquake',
             (7, 64),
         ),
         (
@@ -241,3 +241,63 @@ def test_a_safety_timeout_tells_the_public_nothing(shipped: dict[str, Rule]) -> 
     [sms] = [p for p in planned if p.channel is ChannelKind.SMS]
     assert sms.recipient == "+6281200000002"
     assert "akhir resmi BMKG tidak diterima" in sms.payload["body"]
+
+
+def test_officials_hear_bmkg_verdict_or_that_bmkg_has_not_judged_yet(
+    shipped: dict[str, Rule],
+) -> None:
+    """gempa-dekat-pejabat: BMKG's own words when BMKG reported, "belum ada info" before.
+
+    USGS often reports first: the officials' SMS must not invent a verdict, nor print "?".
+    """
+    rule = shipped["gempa-dekat-pejabat"]
+    template = rule.templates_for(Level.SIAGA)["id"]
+    bmkg = _facts(rule, Level.SIAGA, potensi="Tidak berpotensi tsunami", tsunami_potential=False)
+    assert "BMKG: Tidak berpotensi tsunami." in templates.render(template, bmkg)
+    usgs = _facts(rule, Level.SIAGA, potensi=None, tsunami_potential=None)
+    assert "BMKG: belum ada info tsunami." in templates.render(template, usgs)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "level", "judged", "said"),
+    [
+        ("hujan-3-jam", Level.AWAS, (152.4, 10800), "AWAS HUJAN EKSTREM 152,4 mm/3 jam s.d. 10/03"),
+        ("hujan-24-jam", Level.SIAGA, (120.0, 86400), "SIAGA HUJAN 120 mm/24 jam s.d. 10/03"),
+        ("longsor-hujan-3-hari", Level.WASPADA, (104.0, 259200), "LONGSOR: hujan 104 mm/3 hari"),
+        ("hujan-per-jam", Level.SIAGA, (31.5, 3600), "SIAGA HUJAN 31,5 mm/1 jam s.d. 10/03"),
+    ],
+)
+def test_rain_messages_say_the_amount_judged_with_its_period_and_until_when(
+    shipped: dict[str, Rule], rule_id: str, level: Level, judged: tuple[float, int], said: str
+) -> None:
+    """A windowed rain rule's SMS gives the window's sum, its real period and the time (WITA)."""
+    rule = shipped[rule_id]
+    facts = _facts(rule, level, precipitation_mm=judged[0], period_s=judged[1])
+    text = templates.render(rule.templates_for(level)["id"], facts)
+    assert said in text
+    assert "10.15 WITA" in text
+
+
+def test_bmkg_long_verdict_fits_the_officials_sms_whole(shipped: dict[str, Rule]) -> None:
+    """BMKG writes "Potensi tsunami untuk diteruskan pada masyarakat": the SMS keeps its end.
+
+    The drill of tsunami-tetangga showed the officials' text cut at 160 mid-word
+    ("pantau Ina"); `rules check` now measures the longest verdict BMKG writes.
+    """
+    rule = shipped["tsunami-potensi-pejabat"]
+    verdict = "Potensi tsunami untuk diteruskan pada masyarakat"
+    facts = _facts(rule, Level.SIAGA, potensi=verdict, tsunami_potential=True, distance_km=239)
+    text = templates.render(rule.templates_for(Level.SIAGA)["id"], facts, drill=True)
+    assert f"BMKG: {verdict}." in text
+    assert text.endswith("Pantau InaTEWS.")
+    assert templates.sms_size(text).fits
+
+
+def test_a_felt_report_is_no_tsunami_verdict(shipped: dict[str, Rule]) -> None:
+    """A felt report's Potensi ("Gempa ini dirasakan ...") reads "belum ada info tsunami"."""
+    rule = shipped["gempa-dekat-pejabat"]
+    felt = "Gempa ini dirasakan untuk diteruskan pada masyarakat"
+    facts = _facts(rule, Level.WASPADA, potensi=felt, tsunami_potential=None)
+    text = templates.render(rule.templates_for(Level.WASPADA)["id"], facts)
+    assert "BMKG: belum ada info tsunami." in text
+    assert felt not in text

@@ -229,3 +229,16 @@ def test_150_mm_in_3_hours_is_awas(shipped: dict[str, Rule]) -> None:
     assert tier.kind is ObservationKind.RAINFALL
     assert [step.level for step in tier.levels] == [Level.AWAS]
     assert tier.recipients == ()
+
+
+def test_the_landslide_list_names_its_official_sources_and_asks_officials_to_confirm(
+    shipped: dict[str, Rule],
+) -> None:
+    """longsor-hujan-3-hari says where its kelurahan list comes from, honestly.
+
+    A starting list chosen from relief and place names, to be confirmed against
+    BPBD Balikpapan's records and InaRISK's landslide hazard layer.
+    """
+    description = shipped["longsor-hujan-3-hari"].description
+    for source in ("BPBD Kota Balikpapan", "InaRISK", "PVMBG", "STARTING LIST", "must confirm"):
+        assert source in description

@@ -83,12 +83,13 @@ def test_a_felt_quake_names_bmkg_its_origin_time_and_the_felt_intensity(
 def test_heavy_rain_warns_the_north_and_says_when_it_has_eased(
     config: Path, twilio: TwilioServer
 ) -> None:
-    """Measured heavy rain over Graha Indah: SIAGA with what to do, then its end."""
+    """Measured heavy rain over Graha Indah: SIAGA with the amount, its period, until when
+    (WITA) and what to do, then its end."""
     received = _drill(config, "latihan-banjir-balikpapan-utara.yaml", twilio)
     assert received == {
         NORTH: [
-            "LATIHAN: SIAGA HUJAN LEBAT di Graha Indah. Bersihkan saluran air, jauhi sungai "
-            "dan parit.",
+            "LATIHAN: SIAGA HUJAN 30 mm/1 jam s.d. 20/01 14.00 WITA, Graha Indah. "
+            "Bersihkan saluran, jauhi sungai.",
             "LATIHAN: Hujan lebat di Graha Indah sudah reda. Laporkan genangan atau saluran "
             "tersumbat ke kelurahan.",
         ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.engine.support import Keeper, at, cond, kinds, obs, rain, rain_rule, rule
 from warning.areas import AreaIndex
-from warning.model import AlertState, Level, ObservationKind, Rule
+from warning.model import AlertState, AnyOf, Level, ObservationKind, Rule
 
 HOUR = 60
 
@@ -198,3 +198,60 @@ def test_sudden_sea_level_rise_by_delta(index: AreaIndex) -> None:
         for m, v in enumerate(levels)
     ]
     assert results == [[], [], [], ["fired"]]
+
+
+def test_a_windowed_rule_remembers_the_sum_it_judged_with_the_window_period(
+    index: AreaIndex,
+) -> None:
+    """100 mm over ten hours fires the 24 h rule: its status says 100 mm in 86400 s, not 10 mm/h.
+
+    The message prints what the rule decided on (the window's sum, with its real
+    period), never the newest hour's reading.
+    """
+    keeper = Keeper([rain_rule()], index)
+    _wet_day(keeper, hours=10)
+    values = keeper.status("graha-indah").values
+    assert (values["precipitation_mm"], values["period_s"]) == (100.0, 86400)
+
+
+def test_an_escalation_carries_the_sum_of_its_own_level(index: AreaIndex) -> None:
+    """At siaga the status holds the 24 h sum that reached 150 mm."""
+    keeper = Keeper([rain_rule()], index)
+    _wet_day(keeper, mm_per_hour=25, hours=6)
+    status = keeper.status("graha-indah")
+    assert status.level is Level.SIAGA
+    assert (status.values["precipitation_mm"], status.values["period_s"]) == (150.0, 86400)
+
+
+def test_a_window_of_worst_values_prints_the_worst_without_a_period(index: AreaIndex) -> None:
+    """A gust rule over 30 min (max) prints the strongest gust it judged; a delta prints nothing.
+
+    The ladder's own window (siaga: the max over 30 min) comes before the rule's
+    `when`; a sea-level change (delta) is a change, not a value to print.
+    """
+    half = timedelta(minutes=30)
+    gusts = rule(
+        "angin",
+        ObservationKind.WIND,
+        AnyOf((cond("wind_gust_ms", ">=", 99, half, "delta"), cond("wind_speed_ms", ">=", 0))),
+        (("waspada", None), ("siaga", cond("wind_gust_ms", ">=", 20, half, "max"))),
+        areas=("graha-indah",),
+    )
+    keeper = Keeper([gusts], index)
+    values = {"wind_speed_ms": 5, "wind_gust_ms": 25}
+    keeper.step(0, [obs(ObservationKind.WIND, values, area_ids=("graha-indah",), time=at(0))])
+    values = {"wind_speed_ms": 5, "wind_gust_ms": 12}
+    keeper.step(10, [obs(ObservationKind.WIND, values, area_ids=("graha-indah",), time=at(10))])
+    status = keeper.status("graha-indah")
+    assert (status.level, status.values["wind_gust_ms"]) == (Level.SIAGA, 25.0)
+    assert "period_s" not in status.values
+
+
+def test_a_window_without_numbers_leaves_the_reading_as_it_is(index: AreaIndex) -> None:
+    """A windowed value the readings lack is skipped: the next condition, or the reading, speaks."""
+    hour = timedelta(hours=1)
+    when = AnyOf((cond("wind_speed_ms", ">=", 1, hour, "max"), cond("wind_gust_ms", ">=", 10)))
+    keeper = Keeper([rule("angin", ObservationKind.WIND, when, areas=("graha-indah",))], index)
+    reading = obs(ObservationKind.WIND, {"wind_gust_ms": 15}, area_ids=("graha-indah",))
+    keeper.step(0, [reading])
+    assert dict(keeper.status("graha-indah").values) == {"wind_gust_ms": 15}

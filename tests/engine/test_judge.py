@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.engine.support import at, cond, obs, rule
+from tests.engine.support import at, cond, obs, rain_rule, rule
 from warning.model import (
     Aggregation,
     AllOf,
@@ -16,7 +16,15 @@ from warning.model import (
     ObservationKind,
     Value,
 )
-from warning.rules.judge import Reading, aggregate, compare, holds, level_of, uses_distance
+from warning.rules.judge import (
+    Reading,
+    aggregate,
+    compare,
+    holds,
+    level_of,
+    threshold_values,
+    uses_distance,
+)
 
 RAIN = ObservationKind.RAINFALL
 
@@ -126,3 +134,16 @@ def test_an_amount_over_a_longer_period_is_no_part_of_a_shorter_window() -> None
     reading = Reading(slot, "manggar", None, (slot,))
     assert not holds(cond("precipitation_mm", ">=", 10, timedelta(hours=1), "sum"), reading)
     assert holds(cond("precipitation_mm", ">=", 150, timedelta(hours=3), "sum"), reading)
+
+
+def test_sample_messages_read_a_windowed_rule_at_its_threshold_and_window() -> None:
+    """`rules check --show` renders a 24 h rule at siaga as "150 mm/24 jam".
+
+    A rule without a sum (the worst gust in 30 min) keeps the sample values as they are.
+    """
+    assert threshold_values(rain_rule(), Level.SIAGA) == {
+        "precipitation_mm": 150,
+        "period_s": 86400.0,
+    }
+    gusts = cond("wind_gust_ms", ">=", 17.2, timedelta(minutes=30), "max")
+    assert threshold_values(rule("angin", ObservationKind.WIND, gusts), Level.WASPADA) == {}

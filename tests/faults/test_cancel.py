@@ -212,9 +212,7 @@ def test_the_all_clear_stays_last_across_lease_expiry_and_a_restart(
         store = Store(settings.state_path)
         with store.transaction() as tx:
             transitions = evaluate([RULE], [quake()], city(), {}, NOW)
-            planned = plan(
-                transitions, [RULE], (), settings.sirens, city(), drill=False, now=NOW
-            )
+            planned = plan(transitions, [RULE], (), settings.sirens, city(), drill=False, now=NOW)
             store.apply_transitions(tx, transitions)
             outbox.enqueue(tx, planned)
         channels = build_channels(settings, city(), secret)

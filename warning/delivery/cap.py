@@ -55,6 +55,7 @@ from warning.delivery.cap_document import (
 from warning.delivery.channel import ChannelSettings, Outcome, SecretGetter, SendResult
 from warning.model import ChannelKind, Delivery
 from warning.plan.payloads import CapAlert, CapChange
+from warning.rules.templates import area_text
 
 logger = structlog.get_logger(__name__)
 
@@ -250,8 +251,10 @@ def narrowed(alert: CapAlert, thread: list[CapRecord], areas: AreaIndex) -> CapA
     own, the document restates the latest warning still in force (its level,
     grading and texts) for those kelurahan only, as an Update referencing the
     thread; receivers replace the earlier message by it and so drop the ended
-    kelurahan.  Only when nothing stays warned does the ending go out as is (an
-    all-clear Update, or a Cancel for an operator's cancel).
+    kelurahan.  Its description names those kelurahan too (the warning's text
+    with its area slot filled anew), never the wider area it first warned.  Only
+    when nothing stays warned does the ending go out as is (an all-clear Update,
+    or a Cancel for an operator's cancel).
     """
     if not alert.change.ends:
         return alert
@@ -263,8 +266,10 @@ def narrowed(alert: CapAlert, thread: list[CapRecord], areas: AreaIndex) -> CapA
     kept = tuple(dict.fromkeys(a for a in base.area_ids if a in still.values()))
     kept += tuple(a for a in dict.fromkeys(still.values()) if a not in kept)
     where = ", ".join(areas.names(kept))
+    spoken = {lang: area_text(kept, areas, lang) for lang in base.description_form}
     return replace(
         base,
+        description=base.description_for(spoken),
         change_id=alert.change_id,
         dedup_key=alert.dedup_key,
         area_ids=kept,

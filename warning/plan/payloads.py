@@ -48,6 +48,9 @@ class CapChange(enum.Enum):
         return self in _ENDINGS
 
 
+#: Where the area goes in a `description_form` (a placeholder no value can print).
+AREA_SLOT = "{area}"
+
 _ENDINGS = frozenset({CapChange.RESOLVED, CapChange.TIMED_OUT, CapChange.CANCELLED_BY_OPERATOR})
 
 
@@ -76,6 +79,18 @@ class CapAlert:
     #: The kelurahan of each episode, so that the CAP writer can tell a partial
     #: ending (some kelurahan end, others stay warned) from the end of all.
     episode_areas: Mapping[str, str] = field(default_factory=dict)
+    #: The description per language with `{area}` still open (AREA_SLOT), so that a
+    #: narrowing Update restates the warning for the kelurahan still warned only.
+    description_form: Mapping[str, str] = field(default_factory=dict)
+
+    def description_for(self, where: Mapping[str, str]) -> dict[str, str]:
+        """The description naming `where` (per language), else the written description."""
+        if not self.description_form:
+            return dict(self.description)
+        return {
+            lang: form.replace(AREA_SLOT, where.get(lang, where.get("id", "")))
+            for lang, form in self.description_form.items()
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The outbox row's JSON payload."""
@@ -95,6 +110,7 @@ class CapAlert:
             "drill": self.drill,
             "episodes": list(self.episodes),
             "episode_areas": dict(self.episode_areas),
+            "description_form": dict(self.description_form),
             "headline": dict(self.headline),
             "description": dict(self.description),
             "instruction": dict(self.instruction),
@@ -129,6 +145,7 @@ class CapAlert:
                 episode_areas={
                     str(e): str(a) for e, a in (payload.get("episode_areas") or {}).items()
                 },
+                description_form=_texts(payload, "description_form"),
             )
         except KeyError as exc:
             raise ValueError(f"CAP payload lacks or names unknown {exc}") from None

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 from warning.areas import AreaIndex
 from warning.model import (
@@ -36,8 +37,13 @@ from warning.model import (
     utc,
 )
 from warning.plan.contacts import Contact
-from warning.plan.messages import LANGUAGES, render_plain, safety_timeout_sms, with_source
-from warning.plan.payloads import CapAlert, CapChange, siren_payload
+from warning.plan.messages import (
+    LANGUAGES,
+    render_plain,
+    safety_timeout_sms,
+    with_source,
+)
+from warning.plan.payloads import AREA_SLOT, CapAlert, CapChange, siren_payload
 from warning.rules import templates
 from warning.rules.events import EVENT_KINDS
 from warning.rules.schema import END_REASONS
@@ -80,10 +86,11 @@ def plan(
             continue
         if change.kind is TransitionKind.TIMED_OUT:
             # A safety timeout never tells the public it is safe: no all-clear siren,
-            # SMS or CAP; the officials hear that BMKG's end was not received.
+            # SMS or CAP; the officials hear that BMKG's end was not received, once per
+            # event however many rules timed out (once_per_person weighs the notices).
             drill_only = drill and not drill_all
             officials = [c for c in contacts if c.group == "officials"]
-            planned += _timeout_notice(
+            messages += _timeout_notice(
                 change, rule, _audience(rule, officials, opted_out, drill_only)
             )
             continue
@@ -276,7 +283,9 @@ class _Candidate:
     delivery: PlannedDelivery
     rule: Rule
     group: str
-    about: str  # the event change it speaks of (else its own change)
+    about: str  # the event change it speaks of (else its reading hazard)
+    #: The same SMS speaking of other kelurahan (reading rules, whose equals merge).
+    widen: Callable[[Collection[str]], PlannedDelivery] | None = field(default=None, compare=False)
 
 
 def _sms(
@@ -308,30 +317,57 @@ def _sms(
             group_priority(contact.group),
             topic=topic,
         )
-        planned.append(_Candidate(delivery, rule, contact.group, event or change.id))
+        if event:
+            planned.append(_Candidate(delivery, rule, contact.group, event))
+            continue
+        widen = partial(_widened, delivery, written[lang], areas, lang)
+        planned.append(_Candidate(delivery, rule, contact.group, _hazard(change, rule), widen))
     return planned
+
+
+def _widened(
+    delivery: PlannedDelivery, template: str, areas: AreaIndex, lang: str, ids: Collection[str]
+) -> PlannedDelivery:
+    """`delivery` rewritten to speak of the kelurahan `ids` (city order)."""
+    ordered = _ordered(areas, ids)
+    body = sms_text(delivery.change, template, areas, ordered, lang)
+    return replace(delivery, area_ids=ordered, payload={**delivery.payload, "body": body})
+
+
+def _hazard(change: AlertChange, rule: Rule) -> str:
+    """What a reading rule's SMS is about: its hazard (kind) in this evaluation and mode.
+
+    Reading rules overlap on one rain event (hourly, 3-hour, 24-hour, landslide):
+    at one evaluation a person hears the hazard once, the most severe rule's text.
+    """
+    return json.dumps([_scope(change), "reading", rule.kind.value])
 
 
 def _timeout_notice(
     change: AlertChange, rule: Rule, officials: Sequence[Contact]
-) -> list[PlannedDelivery]:
-    """The safety-timeout SMS to every official, whatever areas they cover."""
+) -> list[_Candidate]:
+    """The safety-timeout SMS to every official, whatever areas they cover.
+
+    Keyed like any ending of the event: when two rules time out for one tsunami,
+    an official reads one notice (the most severe), not one per rule.
+    """
+    event, topic = _topic(change, rule)
     planned = []
     for contact in officials:
         body = safety_timeout_sms(
             contact.language, change.alert_level, rule.kind, drill=change.drill
         )
         payload = {"to": contact.phone, "body": body, "language": contact.language}
-        planned.append(
-            PlannedDelivery(
-                change,
-                ChannelKind.SMS,
-                contact.phone,
-                change.area_ids,
-                payload,
-                group_priority(contact.group),
-            )
+        delivery = PlannedDelivery(
+            change,
+            ChannelKind.SMS,
+            contact.phone,
+            change.area_ids,
+            payload,
+            group_priority(contact.group),
+            topic=topic,
         )
+        planned.append(_Candidate(delivery, rule, contact.group, event or change.id))
     return planned
 
 
@@ -353,10 +389,11 @@ def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
     if known:
         values["distance_km"] = min(known)
     when = first.facts.time if first is not None and first.facts is not None else change.time
+    source = first.facts.source if first is not None and first.facts is not None else ""
     reason = ""
     if first is not None and first.end_reason is not None:
         reason = END_REASONS[first.end_reason].get(lang, END_REASONS[first.end_reason]["id"])
-    return templates.Facts(change.alert_level, area, when, values, reason)
+    return templates.Facts(change.alert_level, area, when, values, reason, source)
 
 
 # ---------------------------------------------------------------------------
@@ -364,7 +401,7 @@ def message_facts(change: AlertChange, area: str, lang: str) -> templates.Facts:
 
 
 #: How a rule's change ranks against another rule's change about the same event.
-_Rank = tuple[Level, bool, int, str]
+_Rank = tuple[bool, Level, bool, int, str]
 
 
 def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
@@ -383,25 +420,46 @@ def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
     3. the narrower rule (fewer kelurahan): it speaks of the person's place;
     4. the rule id, so that a replayed evaluation picks the same winner.
 
-    Readings (rain, wind, sea level) keep one message per rule: each reading
-    rule names a hazard of its own (flood, landslide) with its own instruction.
+    Readings (rain, wind, sea level) are weighed per hazard at one evaluation:
+    the hourly, 3-hour, 24-hour and landslide rules all speak of one rain event,
+    so a person reads the most severe of them once, and a warning wins over an
+    ending of the same hazard (the rain is not over while another rule warns).
     """
-    best: dict[tuple[str, str], tuple[_Rank, PlannedDelivery]] = {}
+    best: dict[tuple[str, str], tuple[_Rank, _Candidate]] = {}
+    peers: dict[tuple[str, str], list[_Candidate]] = {}
     for candidate in candidates:
-        delivery = candidate.delivery
-        slot = (delivery.recipient, candidate.about)
+        slot = (candidate.delivery.recipient, candidate.about)
+        peers.setdefault(slot, []).append(candidate)
         rank = _rank(candidate)
         if slot not in best or rank > best[slot][0]:
-            best[slot] = (rank, delivery)
-    return [delivery for _rank_, delivery in best.values()]
+            best[slot] = (rank, candidate)
+    return [_merged(winner, peers[slot]) for slot, (_rank_, winner) in best.items()]
+
+
+def _merged(winner: _Candidate, peers: Sequence[_Candidate]) -> PlannedDelivery:
+    """The winner's SMS, naming every kelurahan its equals warn (same level and phase).
+
+    Two reading rules at SIAGA over different kelurahan are one message about all
+    of them; a lower level's kelurahan are not named at the higher level.
+    """
+    change = winner.delivery.change
+    equal = [
+        p.delivery.area_ids
+        for p in peers
+        if p.delivery.change.level is change.level and p.delivery.change.ending == change.ending
+    ]
+    ids = {a for area_ids in equal for a in area_ids}
+    if winner.widen is None or ids <= set(winner.delivery.area_ids):
+        return winner.delivery
+    return winner.widen(ids)
 
 
 def _rank(candidate: _Candidate) -> _Rank:
-    """Severity, then written for the person's group, then narrowness, then rule id."""
+    """A warning, then severity, then written for the person's group, narrowness, rule id."""
     change, rule = candidate.delivery.change, candidate.rule
     own = bool(rule.recipients) and candidate.group in rule.recipients
     # max() picks the winner: fewer areas and an earlier rule id must rank higher.
-    return (change.alert_level, own, -len(change.area_ids), _inverted(rule.id))
+    return (not change.ending, change.alert_level, own, -len(change.area_ids), _inverted(rule.id))
 
 
 def _inverted(text: str) -> str:
@@ -455,6 +513,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
     if rule.expire_after is not None and not change.ending:
         expires = change.time + rule.expire_after
     headline, description, instruction = _cap_texts(change, rule, areas)
+    form = _cap_description_form(change, rule)
     alert = CapAlert(
         change_id=change.id,
         dedup_key=dedup_key(change.id, ChannelKind.CAP, "cap"),
@@ -475,6 +534,7 @@ def _cap(change: AlertChange, rule: Rule, areas: AreaIndex, now: datetime) -> Pl
         description=description,
         instruction=instruction,
         expires=expires,
+        description_form=form,
     )
     return PlannedDelivery(
         change, ChannelKind.CAP, "cap", change.area_ids, alert.to_json(), PRIORITY_CAP
@@ -510,6 +570,22 @@ def _cap_texts(
             text = templates.render(template, facts, lang)
             description[lang] = with_source(text, rule.kind, lang)
     return headline, description, {}
+
+
+def _cap_description_form(change: AlertChange, rule: Rule) -> dict[str, str]:
+    """The description per language with the area left open (`AREA_SLOT`).
+
+    A partial ending later narrows the warning to the kelurahan still warned: the
+    CAP writer fills the slot with them, so the Update says what is now true.
+    """
+    written = rule.templates_for(change.alert_level, change.kind)
+    forms: dict[str, str] = {}
+    for lang in LANGUAGES:
+        template = written.get(lang) or written.get("id")
+        if template:
+            text = templates.render(template, message_facts(change, AREA_SLOT, lang), lang)
+            forms[lang] = with_source(text, rule.kind, lang)
+    return forms
 
 
 # ---------------------------------------------------------------------------

@@ -82,7 +82,7 @@ from warning.rules.events import (
     origin_time,
     same_tsunami,
 )
-from warning.rules.judge import Reading, holds, level_of, uses_distance
+from warning.rules.judge import Reading, holds, judged_values, level_of, uses_distance
 
 __all__ = [
     "DEFAULT_EXPIRY",
@@ -215,6 +215,8 @@ class _Verdict:
     end_reason: EndReason | None = None
     sources: tuple[str, ...] = ()
     distance_km: float | None = None  # from the event's point to this area
+    #: The window aggregate a reading rule judged (its message prints it, not the newest).
+    judged: Mapping[str, Value] = field(default_factory=dict)
 
 
 _UNKNOWN = _Verdict(known=False)
@@ -357,11 +359,12 @@ def _judge_readings(
     newest_time = readings[-1].time
     newest = [(r, levels.at(i)) for i, r in enumerate(readings) if r.time == newest_time]
     level = max((lv for _, lv in newest if lv is not None), default=None)
-    driver = next((r for r, lv in newest if lv == level), newest[-1][0]).observation
+    driver = next((r for r, lv in newest if lv == level), newest[-1][0])
     held = levels.latest(Level.WASPADA, after=status.last_true)
     last_true = max([t for t in (held, status.last_true) if t is not None], default=None)
     cleared = _cleared(rule, [r for r, _ in newest], level)
-    base = _Verdict(True, level, driver, last_true)
+    judged = judged_values(rule, driver, level)
+    base = _Verdict(True, level, driver.observation, last_true, judged=judged)
     if status.state is not AlertState.FIRING:
         return base if not cleared else replace(base, level=None)
     return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
@@ -877,14 +880,15 @@ def _remember(status: AlertStatus, verdict: _Verdict) -> AlertStatus:
     """The status with the observation that drove the verdict.
 
     A point event's values gain this area's `distance_km`, so that its message
-    says how far the quake was from the kelurahan it warns.
+    says how far the quake was from the kelurahan it warns; a reading rule's, the
+    window sum it judged with the window's period.
     """
     o = verdict.observation
     if o is None:
         return status
-    values = o.values
+    values = {**o.values, **verdict.judged} if verdict.judged else o.values
     if verdict.distance_km is not None:
-        values = {**o.values, "distance_km": round(verdict.distance_km, 1)}
+        values = {**values, "distance_km": round(verdict.distance_km, 1)}
     return replace(
         status,
         event_id=o.event_id,

@@ -117,6 +117,54 @@ def _value(condition: Condition, reading: Reading) -> Value:
     return reading.windows[key]
 
 
+def judged_values(rule: Rule, reading: Reading, level: Level | None) -> dict[str, Value]:
+    """The window aggregate the rule judged at `level`, as the value its message prints.
+
+    A windowed rule (120 mm in 3 hours) decides on the window, not on the newest
+    reading: its message must say the sum it judged with the window's period, so
+    the amount keeps its real period (`period_s` becomes the window's for a sum).
+    The level's own condition comes first, then the rule's `when`; a `delta` is a
+    change, not an amount, and is not printed as the value.
+    """
+    steps = [s.when for s in rule.levels if s.level is level]
+    for condition in _windowed([*steps, rule.when]):
+        value = _value(condition, reading)
+        if value is None:
+            continue
+        judged: dict[str, Value] = {condition.field: round(float(value), 2)}
+        if condition.agg is Aggregation.SUM and condition.over is not None:
+            judged[PERIOD] = round(condition.over.total_seconds())
+        return judged
+    return {}
+
+
+def threshold_values(rule: Rule, level: Level) -> dict[str, Value]:
+    """The values a windowed rule judges at `level`, at its threshold (for sample messages).
+
+    `warning rules check --show` renders a 3-hour rule's SMS with "150 mm/3 jam",
+    as it reads when the rule fires, not with an hourly sample.
+    """
+    steps = [s.when for s in rule.levels if s.level is level]
+    for condition in _windowed([*steps, rule.when]):
+        if condition.agg is Aggregation.SUM and condition.over is not None:
+            # A sum's operand is a number (the loader refuses lists with `over`).
+            amount: Value = condition.operand  # type: ignore[assignment]
+            return {condition.field: amount, PERIOD: condition.over.total_seconds()}
+    return {}
+
+
+def _windowed(expressions: Sequence[Expression | None]) -> list[Condition]:
+    """The windowed conditions of the expressions (not deltas), depth first in writing order."""
+    found: list[Condition] = []
+    for expression in expressions:
+        if isinstance(expression, Condition):
+            if expression.over is not None and expression.agg is not Aggregation.DELTA:
+                found.append(expression)
+        elif expression is not None:
+            found += _windowed(expression.conditions)
+    return found
+
+
 def _window(reading: Reading, name: str, over: timedelta, agg: Aggregation) -> float | None:
     """Fold the numbers of `name` in the window of length `over` ending at the reading."""
     # The series is oldest first and ends at this reading: bisect, not scan.

@@ -475,14 +475,14 @@ VALUES: tuple[ValueDoc, ...] = (
     ValueDoc(
         "potensi",
         ValueType.TEXT,
-        "BMKG's tsunami verdict in BMKG's own words, e.g. 'Tidak berpotensi tsunami'. "
-        "Missing in felt reports and non-BMKG feeds.",
-        "Tidak berpotensi tsunami",
+        "BMKG's tsunami verdict in BMKG's own words, e.g. 'Tidak berpotensi tsunami'; "
+        "'belum ada info tsunami' when BMKG has not judged (felt reports, non-BMKG feeds).",
+        "Potensi tsunami untuk diteruskan pada masyarakat",
         _QUAKE,
         sample="Tidak berpotensi tsunami",
-        maybe_empty=_QUAKE,
         description_id="Penilaian tsunami dengan kata-kata BMKG, mis. 'Tidak berpotensi "
-        "tsunami'. Tidak ada di laporan gempa dirasakan dan sumber selain BMKG.",
+        "tsunami'; 'belum ada info tsunami' bila BMKG belum menilai (laporan gempa dirasakan, "
+        "sumber selain BMKG).",
     ),
     ValueDoc(
         "mmi",
@@ -623,7 +623,7 @@ VALUES: tuple[ValueDoc, ...] = (
         ValueType.NUMBER,
         "Rain in mm during `period_s` (sum it `over` a window for accumulations; a "
         "prakiraan's amount is its slot's total, e.g. 3 hours for BMKG).",
-        "9999,9",
+        "999,9",
         frozenset({_K.RAINFALL, _K.PRAKIRAAN}),
         sample=112.4,
         description_id="Curah hujan dalam mm selama `period_s` (jumlahkan dengan `over`; "
@@ -838,6 +838,28 @@ COMMON_PLACEHOLDERS: tuple[PlaceholderDoc, ...] = (
     ),
 )
 
+#: Placeholders of the kinds that carry an amount's period (`period_s`).
+PERIOD_PLACEHOLDER = PlaceholderDoc(
+    "period",
+    "How long the amount took, in words: '3 jam', '24 jam', '3 hari' (rain and prakiraan). A "
+    "windowed rule's amount is the window's sum it judged, so write "
+    "'{precipitation_mm} mm dalam {period}' (reads '120 mm dalam 3 jam').",
+    "24 jam",
+    "Lama jumlah itu, dengan kata: '3 jam', '24 jam', '3 hari' (hujan dan prakiraan). Pada "
+    "aturan berjendela, jumlahnya adalah jumlah jendela yang dinilai, jadi tulis "
+    "'{precipitation_mm} mm dalam {period}' (terbaca '120 mm dalam 3 jam').",
+)
+
+#: The placeholder of the source whose figures an event's message gives.
+SOURCE_PLACEHOLDER = PlaceholderDoc(
+    "source",
+    "Whose figures the message gives (earthquake and tsunami rules): 'BMKG', or 'USGS' for "
+    "a quake BMKG has not reported yet (officials only).",
+    "USGS",
+    "Sumber angka dalam pesan (aturan gempa dan tsunami): 'BMKG', atau 'USGS' untuk gempa "
+    "yang belum dilaporkan BMKG (hanya untuk pejabat).",
+)
+
 #: `{end_reason}` in each language: why an alert ended, as an ending message says it.
 END_REASONS: Mapping[EndReason, Mapping[str, str]] = MappingProxyType(
     {
@@ -877,7 +899,12 @@ def values_for(kind: ObservationKind) -> tuple[str, ...]:
 def placeholders_for(kind: ObservationKind) -> tuple[str, ...]:
     """Placeholders a template of a rule of `kind` may use."""
     common = [p.name for p in COMMON_PLACEHOLDERS]
-    return tuple(common + [v for v in values_for(kind) if v not in common])
+    values = values_for(kind)
+    if "period_s" in values:
+        common.append(PERIOD_PLACEHOLDER.name)
+    if kind in (ObservationKind.EARTHQUAKE, ObservationKind.TSUNAMI_WARNING):
+        common.append(SOURCE_PLACEHOLDER.name)
+    return tuple(common + [v for v in values if v not in common])
 
 
 #: Values that come with another in every report that has it (requiring one brings both).
@@ -1040,7 +1067,7 @@ def _syntax_section(language: str) -> str:
     ops = ", ".join(f"`{c.value}`" for c in Comparison)
     common = "\n".join(
         f"- `{{{p.name}}}`: {p.description_id if language == 'id' else p.description}"
-        for p in COMMON_PLACEHOLDERS
+        for p in (*COMMON_PLACEHOLDERS, PERIOD_PLACEHOLDER, SOURCE_PLACEHOLDER)
     )
     points = ", ".join(sorted(k.value for k in POINT_KINDS))
     if language == "id":

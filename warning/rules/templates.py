@@ -23,6 +23,7 @@ from warning.areas import AreaIndex
 from warning.model import WITA, EndReason, Level, ObservationKind, Rule, TransitionKind, Value
 from warning.rules import fields, schema
 from warning.rules.fields import INVALID, Context, Invalid
+from warning.rules.judge import threshold_values
 from warning.rules.source import (
     At,
     Node,
@@ -51,11 +52,25 @@ _INTENSITY = frozenset({"mmi", "felt_mmi_balikpapan"})
 _WHOLE_CITY = MappingProxyType({"id": "seluruh Balikpapan", "en": "all of Balikpapan"})
 _AND = MappingProxyType({"id": "dan", "en": "and"})
 _MORE = MappingProxyType({"id": "{n} kelurahan lain", "en": "{n} more kelurahan"})
+_IN_KECAMATAN = MappingProxyType(
+    {"id": "{n} kelurahan di {kecamatan}", "en": "{n} kelurahan in {kecamatan}"}
+)
 #: BMKG's standard wording of its tsunami verdict, for a report that gave only the flag.
 _VERDICT: Mapping[Value, str] = MappingProxyType(
     {False: "Tidak berpotensi tsunami", True: "Berpotensi tsunami"}
 )
+#: What `{potensi}` says before BMKG has judged the quake (USGS reported it first).
+_NO_VERDICT = MappingProxyType({"id": "belum ada info tsunami", "en": "no tsunami verdict yet"})
 _FLAG = MappingProxyType({"id": ("tidak", "ya"), "en": ("no", "yes")})
+#: Amounts people read as "120 mm", not "120,0 mm": one decimal only when there is one.
+_AMOUNTS = frozenset({"precipitation_mm"})
+#: `{period}`: how long an amount took, as people say it ("3 jam", "3 hari").
+_PERIOD_UNITS: Mapping[str, tuple[tuple[int, str], ...]] = MappingProxyType(
+    {
+        "id": ((86400, "hari"), (3600, "jam"), (60, "menit")),
+        "en": ((86400, "days"), (3600, "h"), (60, "min")),
+    }
+)
 
 
 # ---------------------------------------------------------------------------
@@ -106,6 +121,7 @@ class Facts:
     time: datetime | None = None
     values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
     end_reason: str = ""  # why an ending ended, in the message's language
+    source: str = ""  # the feed whose figures the message gives (`{source}`)
 
 
 def render(template: str, facts: Facts, language: str = "id", drill: bool = False) -> str:
@@ -129,10 +145,63 @@ def placeholder_text(name: str, facts: Facts, language: str) -> str:
         return format_time(facts.time, with_date=True) if facts.time else UNKNOWN
     if name == "end_reason":
         return facts.end_reason or UNKNOWN
-    value = facts.values.get(name)
-    if name == "potensi" and value is None:
-        value = _VERDICT.get(facts.values.get("tsunami_potential"))
-    return format_value(name, value, language)
+    if name == schema.SOURCE_PLACEHOLDER.name:
+        return source_text(facts.source)
+    return value_text(name, facts.values, language)
+
+
+def source_text(feed: str) -> str:
+    """Who gave the figures, as officials know them: BMKG (its feeds, InaTEWS), USGS, ..."""
+    if not feed:
+        return UNKNOWN
+    if feed.startswith(("bmkg", "inatews")):
+        return "BMKG"
+    return feed.split("-", 1)[0].upper()
+
+
+def value_text(name: str, values: Mapping[str, Value], language: str) -> str:
+    """A value placeholder: the derived ones (`{period}`, `{potensi}`), else the value itself."""
+    if name == PERIOD:
+        return period_text(values.get("period_s"), language)
+    if name == "potensi":
+        return verdict_text(values, language)
+    return format_value(name, values.get(name), language)
+
+
+def verdict_text(values: Mapping[str, Value], language: str = "id") -> str:
+    """BMKG's tsunami verdict in BMKG's words, or that BMKG has not judged the quake yet.
+
+    Only a report that judged (its flag is true or false) has a verdict: a felt
+    report's "Gempa ini dirasakan untuk diteruskan pada masyarakat" is not one,
+    and a USGS solution has none.
+    """
+    flag = values.get("tsunami_potential")
+    if not isinstance(flag, bool):
+        return _NO_VERDICT.get(language, _NO_VERDICT["id"])
+    words = values.get("potensi")
+    return words if isinstance(words, str) and words.strip() else _VERDICT[flag]
+
+
+#: The placeholder that prints an amount's period (`period_s`) in words.
+PERIOD = "period"
+
+
+def period_text(seconds: Value, language: str = "id") -> str:
+    """ "3 jam", "24 jam", "3 hari", "10 menit": whole days from 2 days, else hours, else minutes.
+
+    An amount keeps its real period: a window's sum says the window it summed.
+    """
+    try:
+        seconds = float(str(seconds)) if not isinstance(seconds, bool) and seconds else 0.0
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        return UNKNOWN
+    units = _PERIOD_UNITS.get(language, _PERIOD_UNITS["id"])
+    for size, word in units:
+        if seconds % size == 0 and (size != 86400 or seconds >= 2 * size):
+            return f"{round(seconds / size)} {word}"
+    return f"{round(seconds)} {'detik' if language == 'id' else 's'}"
 
 
 def format_value(name: str, value: Value, language: str = "id") -> str:
@@ -153,7 +222,7 @@ def _number(name: str, value: float, language: str) -> str:
     """Whole km and counts, roman intensities, else one decimal with the language's mark."""
     if name in _INTENSITY and 0 < round(value) < len(_ROMAN):
         return _ROMAN[round(value)]
-    if name in _WHOLE:
+    if name in _WHOLE or (name in _AMOUNTS and round(value, 1) == round(value)):
         return str(round(value))
     text = f"{value:.2f}" if name == "sea_level_m" else f"{value:.1f}"
     return text.replace(".", ",") if language == "id" else text
@@ -190,8 +259,14 @@ def area_text(area_ids: Sequence[str], areas: AreaIndex, language: str = "id") -
         if members and members <= chosen:
             names.append(kecamatan.name)
             covered |= members
-    names += [areas.get(i).name for i in area_ids if i not in covered and i in areas]
-    return join_names(names, lang)
+    rest = [areas.get(i) for i in area_ids if i not in covered and i in areas]
+    kecamatan_id = rest[0].kecamatan_id if rest else None
+    one = kecamatan_id is not None and kecamatan_id in areas
+    if one and len(rest) > 3 and all(a.kecamatan_id == kecamatan_id for a in rest):
+        # Many kelurahan of one kecamatan read as a count there, not two names and "lain".
+        where = areas.get(str(kecamatan_id)).name
+        return join_names([*names, _IN_KECAMATAN[lang].format(n=len(rest), kecamatan=where)], lang)
+    return join_names(names + [a.name for a in rest], lang)
 
 
 def join_names(names: Sequence[str], language: str = "id") -> str:
@@ -287,12 +362,16 @@ def sample_facts(
         values[name] = (
             doc.widest if widest and doc.type is not schema.ValueType.TIME else doc.sample
         )
+        if widest and doc.type is schema.ValueType.FLAG:
+            # A flag prints "tidak" at its longest, and a judged quake prints BMKG's words.
+            values[name] = False
     moment = datetime(2026, 12, 31, 15, 59, tzinfo=WITA)
     reason = ""
     if ending:
         texts = [t for by_language in schema.END_REASONS.values() for t in by_language.values()]
         reason = max(texts, key=len) if widest else texts[0]
-    return Facts(level, area, moment, values, reason)
+    source = "usgs" if widest else "bmkg-autogempa"
+    return Facts(level, area, moment, values, reason, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,6 +518,8 @@ def samples(rules: Sequence[Rule], areas: AreaIndex | None) -> Iterator[str]:
                 for language, template in found.items():
                     where = area_text(chosen, areas, language) if areas is not None else "Manggar"
                     facts = sample_facts(rule.kind, step.level, where, widest=False)
+                    judged = threshold_values(rule, step.level)
+                    facts = replace(facts, values={**facts.values, **judged})
                     reason = _SAMPLE_REASONS.get(change)
                     if reason is not None:
                         said = schema.END_REASONS[reason]
