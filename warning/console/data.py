@@ -23,6 +23,7 @@ from warning.model import WITA, ConfigError, Level, ObservationKind
 from warning.plan.messages import RELAYED_KINDS
 from warning.rules import load_rules
 from warning.settings import Settings
+from warning.store import acks
 from warning.store import console as db
 from warning.store.console import Firing, Role, Session
 from warning.store.sqlite import Store
@@ -194,12 +195,29 @@ def _alerts(store: Store, firing: Sequence[Firing], settings: Settings) -> list[
                 "source": _source(settings, rule_id),
                 "started": wita(started),
                 "progress": db.delivery_progress(store, rule_id, drill, since),
+                "acknowledgement": _acknowledgement(store, members, names),
                 "history": [
                     {**h, "time": wita(h["time"])} for h in db.alert_history(store, rule_id, drill)
                 ],
             }
         )
     return found
+
+
+def _acknowledgement(
+    store: Store, members: Sequence[Firing], names: Mapping[str, str]
+) -> dict[str, Any]:
+    """Who confirmed the alert's latest change, the kelurahan nobody confirmed, the step."""
+    confirmed: list[str] = []
+    silent: list[str] = []
+    step = 0
+    for m in members:
+        found, reached = acks.alert_acks(store.connection(), m.rule_id, m.area_id, m.drill)
+        confirmed += acks.names(found)
+        step = max(step, reached)
+        if not found:
+            silent.append(names.get(m.area_id, m.area_id))
+    return {"by": list(dict.fromkeys(confirmed)), "missing": silent, "step": step}
 
 
 def _manual(store: Store, settings: Settings) -> list[dict[str, Any]]:

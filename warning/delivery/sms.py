@@ -37,6 +37,7 @@ from warning.delivery.channel import (
 )
 from warning.http import retry_after_s
 from warning.model import ConfigError, Problem
+from warning.plan.acklinks import RECEIPT_PATH
 from warning.settings import Settings, SmsSettings
 
 
@@ -109,7 +110,9 @@ class TwilioChannel:
 
     kind = ChannelKind.SMS
 
-    def __init__(self, account_sid: str, auth_token: str, sms: SmsSettings) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, sms: SmsSettings, status_callback: str = ""
+    ) -> None:
         if not (sms.messaging_service_sid or sms.from_):
             raise ConfigError(
                 Problem(
@@ -121,6 +124,8 @@ class TwilioChannel:
         self._sid = account_sid
         self._token = auth_token
         self._sms = sms
+        # Twilio posts each SMS's receipts there (the console validates and records them).
+        self._callback = {"status_callback": status_callback} if status_callback else {}
         self._local = threading.local()
         # The SDK imports its API modules on first use; do it now, not inside the
         # first rate-limited request, where it would delay that one past its slot.
@@ -150,6 +155,7 @@ class TwilioChannel:
                 body=delivery.payload["body"],
                 validity_period=self._sms.validity_period_s,
                 **self._sender(),
+                **self._callback,
             )
         except TwilioRestException as exc:
             return _rest_error(exc, delivery, holder.retry_after_s)
@@ -205,7 +211,13 @@ def sms_channel(settings: Settings, _areas: AreaIndex | None, secret: SecretGett
     found = credentials(settings, secret)
     if found is None:
         return LogChannel(ChannelKind.SMS)
-    return TwilioChannel(found[0], found[1], settings.sms)
+    return TwilioChannel(found[0], found[1], settings.sms, receipt_url(settings))
+
+
+def receipt_url(settings: Settings) -> str:
+    """Where Twilio posts delivery receipts: the console's, when it has a public URL."""
+    base = settings.console.public_url.rstrip("/")
+    return base + RECEIPT_PATH if base else ""
 
 
 def announce(settings: Settings, secret: SecretGetter) -> bool:

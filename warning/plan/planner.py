@@ -31,6 +31,7 @@ from warning.model import (
     TransitionKind,
     utc,
 )
+from warning.plan.acklinks import AckLinks, with_link
 from warning.plan.contacts import Contact
 from warning.plan.messages import (
     ENDING_KINDS,
@@ -123,12 +124,14 @@ def plan(
     opted_out: Collection[str] = frozenset(),
     drill_all: bool = False,
     drill_siren_command: str = "test",
+    links: AckLinks | None = None,
 ) -> list[PlannedDelivery]:
     """Every delivery the notifiable `transitions` imply, sirens first, then SMS, then CAP.
 
     `drill` marks the evaluation as a drill: only contacts with drill=true
     (all of them with `drill_all`) get SMS, and sirens get `drill_siren_command`
-    (`none`: no siren at all).  Numbers in `opted_out` get nothing.
+    (`none`: no siren at all).  Numbers in `opted_out` get nothing.  With
+    `links`, the SMS of the groups that acknowledge end with their signed link.
     """
     by_id = dict(rules) if isinstance(rules, Mapping) else {r.id: r for r in rules}
     planned: list[PlannedDelivery] = []
@@ -152,7 +155,7 @@ def plan(
         if Action.SMS in rule.actions:
             drill_only = drill and not drill_all
             audience = _audience(rule, contacts, opted_out, drill_only, officials_only=not public)
-            messages += _sms(change, rule, audience, areas)
+            messages += _sms(change, rule, audience, areas, links)
         if Action.CAP in rule.actions and public:
             planned.append(_cap(change, rule, areas, now))
     planned += once_per_person(messages)
@@ -344,7 +347,11 @@ class _Candidate:
 
 
 def _sms(
-    change: AlertChange, rule: Rule, audience: Sequence[Contact], areas: AreaIndex
+    change: AlertChange,
+    rule: Rule,
+    audience: Sequence[Contact],
+    areas: AreaIndex,
+    links: AckLinks | None = None,
 ) -> list[_Candidate]:
     """One SMS per contact whose areas meet the change's, naming their affected areas.
 
@@ -362,7 +369,12 @@ def _sms(
             continue
         lang = contact.language if contact.language in written else "id"
         body = sms_text(change, written[lang], areas, touched, lang)
-        payload = {"to": contact.phone, "body": body, "language": contact.language}
+        payload = acknowledged(
+            {"to": contact.phone, "body": body, "language": contact.language},
+            change,
+            contact,
+            links,
+        )
         delivery = PlannedDelivery(
             change,
             ChannelKind.SMS,
@@ -374,6 +386,19 @@ def _sms(
         )
         planned.append(_Candidate(delivery, rule, contact.group, event or change.id))
     return planned
+
+
+def acknowledged(
+    payload: dict[str, Any], change: AlertChange, contact: Contact, links: AckLinks | None
+) -> dict[str, Any]:
+    """The SMS payload with the contact's signed link appended, when their group acknowledges."""
+    if links is None or not links.wants(contact.group, change.level, change.ending):
+        return payload
+    ack = links.payload(
+        contact.phone, change.id, change.time, name=contact.name, group=contact.group
+    )
+    body = with_link(payload["body"], links.url(ack["token"]))
+    return {**payload, "body": body, "ack": ack}
 
 
 def _timeout_notice(

@@ -1,0 +1,210 @@
+"""Escalation chains: when nobody in a kelurahan confirms a warning in time, the next group hears.
+
+The chain is `[[escalation]]` in the settings, e.g. rt-heads (10 min) ->
+lurah (10 min) -> camat (15 min) -> pusdalops.  Its first step is the rule's
+own SMS; each later step is notified when the step before it had its minutes
+without an acknowledgement from anyone about that change in that kelurahan,
+or at once when nobody of the step before could be reached (every linked SMS
+of that group failed, or it had nobody there).  The first acknowledgement
+stops the chain.  Everything here is pure: the daemon's job reads the store,
+asks `due` and `notices`, and commits the SMS with the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from warning.areas import AreaIndex
+from warning.delivery.channel import ChannelKind
+from warning.model import Level, TransitionKind, utc
+from warning.plan.acklinks import AckLinks, link_chars, with_link
+from warning.plan.contacts import Contact
+from warning.plan.messages import PREFIX_DRILL, SEGMENT, cut_units, gsm7_units, to_gsm7
+from warning.plan.planner import AlertChange, PlannedDelivery, group_priority
+from warning.settings import EscalationStep
+
+#: How a message names a contact group (its id when not listed).
+GROUP_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "officials": "Pejabat",
+        "rt-heads": "Ketua RT/RW",
+        "siskamling": "Siskamling",
+        "lurah": "Lurah",
+        "camat": "Camat",
+        "pusdalops": "Pusdalops",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What the escalation job knows about one (change, kelurahan)."""
+
+    change_id: str
+    rule_id: str
+    level: Level
+    drill: bool
+    changed_at: datetime
+    area_id: str
+    #: The highest step notified (0: the rule's own SMS) and when.
+    step: int
+    step_at: datetime
+    acknowledged: bool
+    #: (contact group, failed) of each linked SMS about the change in the kelurahan.
+    reached: tuple[tuple[str, bool], ...]
+
+
+def due(judged: Judged, steps: Sequence[EscalationStep], now: datetime) -> int | None:
+    """The chain step to notify now for this (change, kelurahan), or None.
+
+    None once someone acknowledged, past the last step, or while the current
+    step's group still has time.  A group nobody of which can be reached (every
+    linked SMS failed, or, after the first step, nobody there) gives way at once:
+    an undelivered warning is no acknowledgement.
+    """
+    following = judged.step + 1
+    if judged.acknowledged or following >= len(steps):
+        return None
+    current = steps[judged.step]
+    waited = utc(now) - utc(judged.step_at) >= timedelta(minutes=current.after_minutes)
+    return following if waited or _unreachable(judged, current.group) else None
+
+
+def _unreachable(judged: Judged, group: str) -> bool:
+    """True when no SMS of `group` about the change in the kelurahan can be confirmed."""
+    outcomes = [failed for g, failed in judged.reached if g == group]
+    if not outcomes:
+        return judged.step > 0
+    return all(outcomes)
+
+
+def audience(
+    contacts: Sequence[Contact],
+    group: str,
+    area_id: str,
+    *,
+    drill: bool,
+    drill_all: bool,
+    opted_out: Collection[str] = frozenset(),
+) -> list[Contact]:
+    """The contacts of `group` covering the kelurahan (drill volunteers only in a drill)."""
+    return [
+        c
+        for c in contacts
+        if c.group == group
+        and area_id in c.areas
+        and c.phone not in opted_out
+        and (c.drill or not drill or drill_all)
+    ]
+
+
+def escalation_text(
+    level: Level,
+    area: str,
+    silent_group: str,
+    silent: Sequence[str],
+    minutes: float | None,
+    *,
+    drill: bool,
+    room: int,
+) -> str:
+    """The escalation SMS before its link: what, where, who did not confirm, what to do.
+
+    `minutes` is how long the silent group had (None: nobody of it could be
+    reached).  Names are dropped from the end (counted) until the text fits
+    in `room` units.
+    """
+    prefix = PREFIX_DRILL["id"] if drill else ""
+    who = GROUP_WORDS.get(silent_group, silent_group)
+    why = "tak terjangkau" if minutes is None else f"belum konfirmasi {minutes:g} mnt"
+    head = f"{prefix}ESKALASI {level.word} {area}: {who} {why}"
+    tail = ". Mohon tindak lanjuti & konfirmasi:"
+    for shown in range(len(silent), -1, -1):
+        listed = ", ".join(silent[:shown])
+        more = f" +{len(silent) - shown}" if shown < len(silent) else ""
+        named = f" ({listed}{more})" if listed else (f" ({len(silent)} org)" if silent else "")
+        text = to_gsm7(head + named + tail)
+        if gsm7_units(text) <= room:
+            return text
+    return cut_units(to_gsm7(head + tail), room)
+
+
+def notices(  # noqa: PLR0917 - the pure planner's inputs, as `plan` takes them
+    judged: Judged,
+    step: int,
+    steps: Sequence[EscalationStep],
+    contacts: Sequence[Contact],
+    areas: AreaIndex,
+    links: AckLinks,
+    now: datetime,
+    *,
+    drill_all: bool = False,
+    opted_out: Collection[str] = frozenset(),
+) -> list[PlannedDelivery]:
+    """The SMS of `step` for this (change, kelurahan), each with its recipient's own link.
+
+    The deliveries belong to the escalated change (a cancel or a newer change
+    stops them like the rule's own SMS) under a topic per step, so a person
+    covering several kelurahan hears of each step once.
+    """
+    previous = steps[step - 1]
+    silent = audience(
+        contacts, previous.group, judged.area_id, drill=judged.drill, drill_all=drill_all
+    )
+    area = areas.get(judged.area_id).name if judged.area_id in areas else judged.area_id
+    waited = utc(now) - utc(judged.step_at) >= timedelta(minutes=previous.after_minutes)
+    text = escalation_text(
+        judged.level,
+        area,
+        previous.group,
+        [c.name for c in silent],
+        previous.after_minutes if waited else None,
+        drill=judged.drill,
+        room=SEGMENT - link_chars(links.base),
+    )
+    change = AlertChange(
+        id=judged.change_id,
+        rule_id=judged.rule_id,
+        kind=TransitionKind.ESCALATED,
+        level=judged.level,
+        previous_level=judged.level,
+        area_ids=(judged.area_id,),
+        time=utc(now),
+        drill=judged.drill,
+        transitions=(),
+    )
+    group = steps[step].group
+    planned = []
+    for contact in audience(
+        contacts,
+        group,
+        judged.area_id,
+        drill=judged.drill,
+        drill_all=drill_all,
+        opted_out=opted_out,
+    ):
+        ack = links.payload(
+            contact.phone, judged.change_id, judged.changed_at, name=contact.name, group=group
+        )
+        payload = {
+            "to": contact.phone,
+            "body": with_link(text, links.url(ack["token"])),
+            "language": "id",
+            "ack": ack,
+            "escalation_step": step,
+        }
+        planned.append(
+            PlannedDelivery(
+                change,
+                ChannelKind.SMS,
+                contact.phone,
+                (judged.area_id,),
+                payload,
+                group_priority(group),
+                topic=f"{judged.change_id}:esc{step}",
+            )
+        )
+    return planned
