@@ -1,0 +1,149 @@
+"""Escalation on a simulated clock: nobody confirms a SIAGA, the next group hears, until someone does.
+
+The real pipeline fires InaTEWS's SIAGA for the coast (the rule's SMS carry
+links), then the escalation job is run at chosen moments of the daemon's
+clock.  Acknowledgements are recorded through the store as the console's
+POST records them; receipts as the console's StatusCallback records them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import responses
+
+from tests.daemon.ack_support import CHAIN_CONTACTS, PUBLIC_URL, ack_rig, escalation_sms, payloads
+from tests.daemon.pipeline_support import AFTER_PD1, PD1, Clock, Rig
+from warning.daemon.escalation import escalate
+from warning.plan.messages import SEGMENT, gsm7_units
+from warning.store import acks
+from warning.store.acks import ReceiptStatus
+from warning.store.status import _firing
+
+URL = "https://feeds.test/inatews"
+LURAH_MANGGAR, CAMAT_MANGGAR, LURAH_LAMARU, CAMAT_LAMARU, PUSDALOPS = (c[0] for c in CHAIN_CONTACTS)
+#: The test contacts' RT head of Manggar (tests/support/peers/config.py numbering).
+RT_MANGGAR = "+6281200000002"
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    """InaTEWS SIAGA fired at AFTER_PD1; links and the chain configured."""
+    clock = Clock(AFTER_PD1)
+    found = ack_rig(tmp_path, clock)
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.GET, URL, body=PD1.read_bytes(), headers={"ETag": '"v1"'})
+        assert found.pipeline.poll("inatews").ok
+    return found
+
+
+def _at(rig: Rig, minutes: float) -> int:
+    """Run the escalation job `minutes` after the SIAGA; return the SMS it enqueued."""
+    rig.clock.now = AFTER_PD1 + timedelta(minutes=minutes)
+    return escalate(rig.store, rig.pipeline.config, rig.clock.now)
+
+
+def _acknowledge(rig: Rig, phone: str, minutes: float) -> None:
+    """`phone` taps Diterima on the newest link they received."""
+    token = payloads(rig, phone)[-1]["ack"]["token"]
+    found = acks.link(rig.store, token)
+    assert found is not None
+    with rig.store.transaction() as tx:
+        assert acks.acknowledge(tx, found, AFTER_PD1 + timedelta(minutes=minutes))
+
+
+def test_rt_heads_sms_end_with_their_own_link_in_one_segment(rig: Rig) -> None:
+    """The RT head's SIAGA SMS ends with their signed link, the only URL, within 160 units."""
+    payload = payloads(rig, RT_MANGGAR)[0]
+    body = payload["body"]
+    assert body.endswith(f"{PUBLIC_URL}/a/{payload['ack']['token']}")
+    assert body.count("http") == 1
+    assert gsm7_units(body) <= SEGMENT
+    assert payload["ack"]["group"] == "rt-heads"
+
+
+def test_an_unacknowledged_siaga_escalates_step_by_step(rig: Rig) -> None:
+    """No one confirms: lurah after 10 min, camat after 20, Pusdalops after 35, nothing more."""
+    assert _at(rig, 9.5) == 0
+    assert _at(rig, 10) > 0
+    assert {p for s, p in escalation_sms(rig) if s == 1} >= {LURAH_MANGGAR, LURAH_LAMARU}
+    assert _at(rig, 19.5) == 0
+    assert _at(rig, 20) > 0
+    assert {p for s, p in escalation_sms(rig) if s == 2} >= {CAMAT_MANGGAR, CAMAT_LAMARU}
+    assert _at(rig, 35) > 0
+    assert [p for s, p in escalation_sms(rig) if s == 3] == [PUSDALOPS]
+    assert _at(rig, 120) == 0
+
+
+def test_escalation_stops_at_the_first_acknowledgement(rig: Rig) -> None:
+    """Manggar's lurah confirms at +12: Manggar's camat is never told; Lamaru's is."""
+    _at(rig, 10)
+    _acknowledge(rig, LURAH_MANGGAR, 12)
+    _at(rig, 20)
+    _at(rig, 40)
+    told = {p for _s, p in escalation_sms(rig)}
+    assert CAMAT_LAMARU in told
+    assert CAMAT_MANGGAR not in told
+
+
+def test_an_rt_heads_ack_before_the_deadline_means_no_escalation_there(rig: Rig) -> None:
+    """Manggar's RT head confirms at +3: Manggar never escalates, and status names them."""
+    _acknowledge(rig, RT_MANGGAR, 3)
+    _at(rig, 10)
+    told = {p for _s, p in escalation_sms(rig)}
+    assert LURAH_MANGGAR not in told
+    assert LURAH_LAMARU in told
+    firing = {(a["rule"], a["area"]): a for a in _firing(rig.store.connection())}
+    manggar = firing[("tsunami-pesisir", "manggar")]
+    assert manggar["acknowledged_by"] == ["Uji rt-heads manggar"]
+    assert manggar["escalation_step"] == 0
+    assert firing[("tsunami-pesisir", "lamaru")]["escalation_step"] == 1
+
+
+def test_the_escalation_sms_says_who_did_not_confirm_and_carries_a_link(rig: Rig) -> None:
+    """The lurah reads ESKALASI, the level, the kelurahan and the silent RT head, plus a link."""
+    _at(rig, 10)
+    payload = payloads(rig, LURAH_MANGGAR)[-1]
+    body = payload["body"]
+    assert body.startswith("LATIHAN") is False
+    assert "ESKALASI SIAGA Manggar" in body
+    assert "Ketua RT/RW belum konfirmasi 10 mnt" in body
+    assert "Uji rt-heads manggar" in body
+    assert body.endswith(payload["ack"]["token"])
+    assert gsm7_units(body) <= SEGMENT
+
+
+def test_an_undelivered_receipt_for_the_only_rt_head_escalates_at_once(rig: Rig) -> None:
+    """Twilio says the RT head's SMS was undelivered: the lurah is told before the 10 minutes."""
+    with rig.store.transaction() as tx:
+        tx.execute("UPDATE outbox SET provider_id = 'SM1' WHERE recipient = ?", (RT_MANGGAR,))
+        acks.record_receipt(tx, "SM1", ReceiptStatus.UNDELIVERED, "30003", AFTER_PD1)
+    _at(rig, 1)
+    assert (1, LURAH_MANGGAR) in escalation_sms(rig)
+    assert (1, LURAH_LAMARU) not in escalation_sms(rig)
+
+
+def test_a_replayed_judgement_notifies_a_step_once(rig: Rig) -> None:
+    """Running the job twice at the same moment enqueues the step's SMS once."""
+    first = _at(rig, 10)
+    assert _at(rig, 10) == 0
+    assert len(escalation_sms(rig)) == first
+
+
+def test_drills_escalate_as_drills(tmp_path: Path) -> None:
+    """A drill SIAGA nobody confirms escalates with LATIHAN, to drill volunteers only."""
+    clock = Clock(AFTER_PD1)
+    drill = ack_rig(tmp_path, clock)
+    drill.pipeline.drill = True
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.GET, URL, body=PD1.read_bytes(), headers={"ETag": '"v1"'})
+        assert drill.pipeline.poll("inatews").ok
+    _at(drill, 10)
+    body = payloads(drill, LURAH_MANGGAR)[-1]["body"]
+    assert body.startswith("LATIHAN: ESKALASI")
+    rows = [r for r in drill.outbox("sms") if "escalation_step" in json.loads(r["payload_json"])]
+    assert rows
+    assert all(r["drill"] == 1 for r in rows)
