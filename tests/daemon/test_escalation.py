@@ -1,4 +1,4 @@
-"""Escalation on a simulated clock: nobody confirms a SIAGA, the next group hears, until someone does.
+"""Escalation on a simulated clock: nobody confirms a SIAGA, the next group hears, until one does.
 
 The real pipeline fires InaTEWS's SIAGA for the coast (the rule's SMS carry
 links), then the escalation job is run at chosen moments of the daemon's
@@ -108,7 +108,7 @@ def test_the_escalation_sms_says_who_did_not_confirm_and_carries_a_link(rig: Rig
     _at(rig, 10)
     payload = payloads(rig, LURAH_MANGGAR)[-1]
     body = payload["body"]
-    assert body.startswith("LATIHAN") is False
+    assert not body.startswith("LATIHAN")
     assert "ESKALASI SIAGA Manggar" in body
     assert "Ketua RT/RW belum konfirmasi 10 mnt" in body
     assert "Uji rt-heads manggar" in body
