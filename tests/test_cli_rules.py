@@ -178,3 +178,49 @@ def test_readme_message_examples_are_what_the_code_renders(
     assert len(examples) == 3
     for example in examples:
         assert example in out.splitlines()
+
+
+#: A SIAGA message for RT heads that fits one SMS alone (124 units at its widest)...
+_RT_RULE = (
+    "- id: gempa-rt\n  name: Gempa untuk RT\n  description: Test rule.\n  kind: earthquake\n"
+    '  when: {value: magnitude, ">=": 6.0}\n  areas: [manggar]\n  level: siaga\n'
+    "  recipients: [%s]\n  message:\n"
+    '    id: "{level}: Gempa M{magnitude} {time_wita}. Keluar dari bangunan, jauhi tiang listrik'
+    ' dan bangunan retak. Tunggu info BPBD."\n'
+)
+
+
+def _link_settings(tmp_path: Path, public_url: str) -> Path:
+    """Settings whose acknowledgement links are on (a public URL and a key file)."""
+    key = tmp_path / "ack.key"
+    key.write_text("kunci")
+    path = tmp_path / "warning.toml"
+    path.write_text(f'[console]\npublic_url = "{public_url}"\nack_secret_file = "{key}"\n')
+    return path
+
+
+def test_rules_check_counts_the_acknowledgement_link_for_groups_that_acknowledge(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """...but not with a 39-character link after it: the RT heads' SIAGA is refused."""
+    rules = tmp_path / "rt.yaml"
+    rules.write_text(_RT_RULE % "rt-heads")
+    settings = _link_settings(tmp_path, "https://peringatan.bpbd.test")
+    code, out = run(capsys, "--config", str(settings), "rules", "check", "--lang", "en", str(rules))
+    assert code == 1
+    assert f"{rules}:1:3:" in out
+    assert "the acknowledgement link adds 44" in out
+
+
+def test_rules_check_leaves_the_link_out_where_no_link_is_sent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The same text to residents (no link), or with links off, passes."""
+    rules = tmp_path / "rt.yaml"
+    rules.write_text(_RT_RULE % "public")
+    settings = _link_settings(tmp_path, "https://peringatan.bpbd.test")
+    code, _out = run(capsys, "--config", str(settings), "rules", "check", str(rules))
+    assert code == 0
+    rules.write_text(_RT_RULE % "rt-heads")
+    code, _out = run(capsys, "rules", "check", str(rules))
+    assert code == 0
