@@ -190,23 +190,26 @@ _RT_RULE = (
 )
 
 
-def _link_settings(tmp_path: Path, public_url: str) -> Path:
-    """Settings whose acknowledgement links are on (a public URL and a key file)."""
+def _check_rt_rule(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, group: str, *, links: bool
+) -> tuple[int, str, Path]:
+    """`rules check` of the RT rule sent to `group`, links on (a 44-unit link) or off."""
+    rules = tmp_path / "rt.yaml"
+    rules.write_text(_RT_RULE % group)
     key = tmp_path / "ack.key"
     key.write_text("kunci")
-    path = tmp_path / "warning.toml"
-    path.write_text(f'[console]\npublic_url = "{public_url}"\nack_secret_file = "{key}"\n')
-    return path
+    settings = tmp_path / "warning.toml"
+    console = f'[console]\npublic_url = "https://peringatan.bpbd.test"\nack_secret_file = "{key}"\n'
+    settings.write_text(console if links else "")
+    code, out = run(capsys, "--config", str(settings), "rules", "check", "--lang", "en", str(rules))
+    return code, out, rules
 
 
 def test_rules_check_counts_the_acknowledgement_link_for_groups_that_acknowledge(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """...but not with a 39-character link after it: the RT heads' SIAGA is refused."""
-    rules = tmp_path / "rt.yaml"
-    rules.write_text(_RT_RULE % "rt-heads")
-    settings = _link_settings(tmp_path, "https://peringatan.bpbd.test")
-    code, out = run(capsys, "--config", str(settings), "rules", "check", "--lang", "en", str(rules))
+    """...but not with the acknowledgement link after it: the RT heads' SIAGA is refused."""
+    code, out, rules = _check_rt_rule(capsys, tmp_path, "rt-heads", links=True)
     assert code == 1
     assert f"{rules}:1:3:" in out
     assert "the acknowledgement link adds 44" in out
@@ -216,11 +219,5 @@ def test_rules_check_leaves_the_link_out_where_no_link_is_sent(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The same text to residents (no link), or with links off, passes."""
-    rules = tmp_path / "rt.yaml"
-    rules.write_text(_RT_RULE % "public")
-    settings = _link_settings(tmp_path, "https://peringatan.bpbd.test")
-    code, _out = run(capsys, "--config", str(settings), "rules", "check", str(rules))
-    assert code == 0
-    rules.write_text(_RT_RULE % "rt-heads")
-    code, _out = run(capsys, "rules", "check", str(rules))
-    assert code == 0
+    assert _check_rt_rule(capsys, tmp_path, "public", links=True)[0] == 0
+    assert _check_rt_rule(capsys, tmp_path, "rt-heads", links=False)[0] == 0
