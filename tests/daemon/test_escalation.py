@@ -17,10 +17,13 @@ import responses
 
 from tests.daemon.ack_support import CHAIN_CONTACTS, PUBLIC_URL, ack_rig, escalation_sms, payloads
 from tests.daemon.pipeline_support import AFTER_PD1, PD1, Clock, Rig
+from warning.console.data import Viewer, room
 from warning.daemon.escalation import escalate
+from warning.daemon.schedule import Daemon
 from warning.plan.messages import SEGMENT, gsm7_units
 from warning.store import acks
 from warning.store.acks import ReceiptStatus
+from warning.store.console import Role
 from warning.store.status import _firing
 
 URL = "https://feeds.test/inatews"
@@ -147,3 +150,36 @@ def test_drills_escalate_as_drills(tmp_path: Path) -> None:
     rows = [r for r in drill.outbox("sms") if "escalation_step" in json.loads(r["payload_json"])]
     assert rows
     assert all(r["drill"] == 1 for r in rows)
+
+
+def test_the_console_lists_who_confirmed_what_nobody_did_and_the_step(rig: Rig) -> None:
+    """The room's alert shows Manggar confirmed by its RT head, Lamaru not, and step 1."""
+    _acknowledge(rig, RT_MANGGAR, 3)
+    _at(rig, 10)
+    picture = room(rig.settings, rig.store, Viewer("pengamat", Role.VIEWER), rig.clock.now)
+    alert = next(a for a in picture["alerts"] if a["rule"] == "tsunami-pesisir")
+    assert alert["acknowledgement"]["by"] == ["Uji rt-heads manggar"]
+    assert "Lamaru" in alert["acknowledgement"]["missing"]
+    assert "Manggar" not in alert["acknowledgement"]["missing"]
+    assert alert["acknowledgement"]["step"] == 1
+
+
+def test_the_daemons_escalation_job_runs_on_its_clock_and_counts_in_metrics(
+    tmp_path: Path,
+) -> None:
+    """`Daemon.escalate` (a scheduled job) notifies due steps and fills /metrics."""
+    settings = ack_rig(tmp_path).settings
+    clock = Clock(AFTER_PD1)
+    daemon = Daemon(settings, clock=clock)
+    daemon.schedule()
+    assert daemon.scheduler.get_job("escalation") is not None
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.GET, URL, body=PD1.read_bytes(), headers={"ETag": '"v1"'})
+        assert daemon.pipeline.poll("inatews").ok
+    clock.now = AFTER_PD1 + timedelta(minutes=10)
+    assert daemon.escalate() > 0
+    registry = daemon.metrics.registry
+    steps = registry.get_sample_value("warning_escalations_total", {"group": "lurah"})
+    assert steps is not None
+    assert steps >= 2
+    assert registry.get_sample_value("warning_acknowledgements") == 0
