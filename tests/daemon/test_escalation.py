@@ -17,6 +17,7 @@ import responses
 
 from tests.daemon.ack_support import CHAIN_CONTACTS, PUBLIC_URL, ack_rig, escalation_sms, payloads
 from tests.daemon.pipeline_support import AFTER_PD1, PD1, Clock, Rig
+from warning.cli.main import main
 from warning.console.data import Viewer, room
 from warning.daemon.escalation import escalate
 from warning.daemon.schedule import Daemon
@@ -183,3 +184,21 @@ def test_the_daemons_escalation_job_runs_on_its_clock_and_counts_in_metrics(
     assert steps is not None
     assert steps >= 2
     assert registry.get_sample_value("warning_acknowledgements") == 0
+
+
+def test_a_cancelled_alert_escalates_no_further(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `warning alert cancel` of Manggar's episode, Manggar's lurah is never told."""
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    episode = rig.store.load_states()[("tsunami-pesisir", "manggar")].alert_id
+    assert rig.settings.source is not None
+    argv = ["--config", str(rig.settings.source), "alert", "cancel", episode]
+    argv += ["--reason", "data uji", "--actor", "operator-1", "--wait", "0"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    _at(rig, 10)
+    told = {p for _s, p in escalation_sms(rig)}
+    assert LURAH_MANGGAR not in told
+    assert LURAH_LAMARU in told
