@@ -181,8 +181,7 @@ def test_the_daemons_escalation_job_runs_on_its_clock_and_counts_in_metrics(
     assert daemon.escalate() > 0
     registry = daemon.metrics.registry
     steps = registry.get_sample_value("warning_escalations_total", {"group": "lurah"})
-    assert steps is not None
-    assert steps >= 2
+    assert steps == 1  # one step of one change, for every silent kelurahan at once
     assert registry.get_sample_value("warning_acknowledgements") == 0
 
 
@@ -202,3 +201,19 @@ def test_a_cancelled_alert_escalates_no_further(
     told = {p for _s, p in escalation_sms(rig)}
     assert LURAH_MANGGAR not in told
     assert LURAH_LAMARU in told
+
+
+def test_one_person_covering_several_kelurahan_gets_one_sms_and_one_tap_counts_for_all(
+    rig: Rig,
+) -> None:
+    """Pusdalops covers Manggar and Lamaru: one step-3 SMS naming both; its tap stops both."""
+    for minutes in (10, 20, 35):
+        _at(rig, minutes)
+    sms = [p for p in payloads(rig, PUSDALOPS) if "escalation_step" in p]
+    assert len(sms) == 1
+    assert "ESKALASI SIAGA Manggar dan Lamaru" in sms[0]["body"]
+    _acknowledge(rig, PUSDALOPS, 36)
+    firing = {(a["rule"], a["area"]): a for a in _firing(rig.store.connection())}
+    for area in ("manggar", "lamaru"):
+        assert firing[("tsunami-pesisir", area)]["acknowledged_by"] == ["Pusdalops BPBD"]
+        assert firing[("tsunami-pesisir", area)]["escalation_step"] == 3

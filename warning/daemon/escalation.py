@@ -8,13 +8,13 @@ a step twice (the outbox's dedup key per step and person) nor loses one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import structlog
 
 from warning.daemon.configuration import Configuration
-from warning.plan.escalation import due, notices
+from warning.plan.escalation import Judged, due, notices
 from warning.store import acks, outbox
 from warning.store.sqlite import Store
 
@@ -36,16 +36,16 @@ def escalate(
     links, steps = config.links, config.settings.escalation
     if links is None or len(steps) < 2:
         return 0
-    enqueued = 0
-    opted_out = outbox.opted_out(store)
+    batches: dict[tuple[str, int], list[Judged]] = {}
     for judged in acks.watched(store, now - links.valid):
-        if judged.level < links.level:
-            continue
-        step = due(judged, steps, now)
-        if step is None:
-            continue
+        step = due(judged, steps, now) if judged.level >= links.level else None
+        if step is not None:
+            batches.setdefault((judged.change_id, step), []).append(judged)
+    opted_out = outbox.opted_out(store)
+    enqueued = 0
+    for (_change, step), due_now in batches.items():
         planned = notices(
-            judged,
+            due_now,
             step,
             steps,
             config.contacts,
@@ -56,17 +56,30 @@ def escalate(
             opted_out=opted_out,
         )
         with store.transaction() as tx:
-            if not acks.record_step(tx, judged, step, steps[step].group, now):
+            recorded = [j for j in due_now if acks.record_step(tx, j, step, steps[step].group, now)]
+            if not recorded:
                 continue
             enqueued += outbox.enqueue(tx, planned)
-        on_step(steps[step].group)
-        log.warning(
-            "alert.escalation",
-            change_id=judged.change_id,
-            area=judged.area_id,
-            step=step,
-            group=steps[step].group,
-            recipients=len(planned),
-            drill=judged.drill,
-        )
+            acks.cover(tx, planned)
+        _told(recorded, step, steps[step].group, len(planned), on_step)
     return enqueued
+
+
+def _told(
+    recorded: Sequence[Judged],
+    step: int,
+    group: str,
+    recipients: int,
+    on_step: Callable[[str], None],
+) -> None:
+    """Count and log one step notified for some kelurahan of one change."""
+    on_step(group)
+    log.warning(
+        "alert.escalation",
+        change_id=recorded[0].change_id,
+        areas=[j.area_id for j in recorded],
+        step=step,
+        group=group,
+        recipients=recipients,
+        drill=recorded[0].drill,
+    )

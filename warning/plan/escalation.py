@@ -22,7 +22,14 @@ from warning.delivery.channel import ChannelKind
 from warning.model import Level, TransitionKind, utc
 from warning.plan.acklinks import AckLinks, link_chars, with_link
 from warning.plan.contacts import Contact
-from warning.plan.messages import PREFIX_DRILL, SEGMENT, cut_units, gsm7_units, to_gsm7
+from warning.plan.messages import (
+    PREFIX_DRILL,
+    SEGMENT,
+    area_phrase,
+    cut_units,
+    gsm7_units,
+    to_gsm7,
+)
 from warning.plan.planner import AlertChange, PlannedDelivery, group_priority
 from warning.settings import EscalationStep
 
@@ -133,7 +140,7 @@ def escalation_text(
 
 
 def notices(  # noqa: PLR0917 - the pure planner's inputs, as `plan` takes them
-    judged: Judged,
+    due_now: Sequence[Judged],
     step: int,
     steps: Sequence[EscalationStep],
     contacts: Sequence[Contact],
@@ -144,50 +151,47 @@ def notices(  # noqa: PLR0917 - the pure planner's inputs, as `plan` takes them
     drill_all: bool = False,
     opted_out: Collection[str] = frozenset(),
 ) -> list[PlannedDelivery]:
-    """The SMS of `step` for this (change, kelurahan), each with its recipient's own link.
+    """The SMS of `step` for the kelurahan of one change due now, one per person with their link.
 
-    The deliveries belong to the escalated change (a cancel or a newer change
+    A camat covering four silent kelurahan gets one SMS naming them.  The
+    deliveries belong to the escalated change (a cancel or a newer change
     stops them like the rule's own SMS) under a topic per step, so a person
-    covering several kelurahan hears of each step once.
+    hears of each step of a change once; a kelurahan reaching the step later
+    joins the person's delivery (`store.acks.cover`) instead of a second SMS.
     """
-    previous = steps[step - 1]
-    silent = audience(
-        contacts, previous.group, judged.area_id, drill=judged.drill, drill_all=drill_all
-    )
-    area = areas.get(judged.area_id).name if judged.area_id in areas else judged.area_id
-    waited = utc(now) - utc(judged.step_at) >= timedelta(minutes=previous.after_minutes)
-    text = escalation_text(
-        judged.level,
-        area,
-        previous.group,
-        [c.name for c in silent],
-        previous.after_minutes if waited else None,
-        drill=judged.drill,
-        room=SEGMENT - link_chars(links.base),
+    first = due_now[0]
+    previous, group = steps[step - 1], steps[step].group
+    waited = any(
+        utc(now) - utc(j.step_at) >= timedelta(minutes=previous.after_minutes) for j in due_now
     )
     change = AlertChange(
-        id=judged.change_id,
-        rule_id=judged.rule_id,
+        id=first.change_id,
+        rule_id=first.rule_id,
         kind=TransitionKind.ESCALATED,
-        level=judged.level,
-        previous_level=judged.level,
-        area_ids=(judged.area_id,),
+        level=first.level,
+        previous_level=first.level,
+        area_ids=tuple(j.area_id for j in due_now),
         time=utc(now),
-        drill=judged.drill,
+        drill=first.drill,
         transitions=(),
     )
-    group = steps[step].group
     planned = []
-    for contact in audience(
-        contacts,
-        group,
-        judged.area_id,
-        drill=judged.drill,
-        drill_all=drill_all,
-        opted_out=opted_out,
-    ):
+    for contact in _step_audience(contacts, group, change.area_ids, first.drill, drill_all):
+        if contact.phone in opted_out:
+            continue
+        touched = tuple(a for a in change.area_ids if a in contact.areas)
+        silent = _step_audience(contacts, previous.group, touched, first.drill, drill_all)
+        text = escalation_text(
+            first.level,
+            area_phrase([areas.get(a).name if a in areas else a for a in touched], "id", 1),
+            previous.group,
+            [c.name for c in silent],
+            previous.after_minutes if waited else None,
+            drill=first.drill,
+            room=SEGMENT - link_chars(links.base),
+        )
         ack = links.payload(
-            contact.phone, judged.change_id, judged.changed_at, name=contact.name, group=group
+            contact.phone, first.change_id, first.changed_at, name=contact.name, group=group
         )
         payload = {
             "to": contact.phone,
@@ -201,10 +205,22 @@ def notices(  # noqa: PLR0917 - the pure planner's inputs, as `plan` takes them
                 change,
                 ChannelKind.SMS,
                 contact.phone,
-                (judged.area_id,),
+                touched,
                 payload,
                 group_priority(group),
-                topic=f"{judged.change_id}:esc{step}",
+                topic=f"{first.change_id}:esc{step}",
             )
         )
     return planned
+
+
+def _step_audience(
+    contacts: Sequence[Contact], group: str, area_ids: Sequence[str], drill: bool, drill_all: bool
+) -> list[Contact]:
+    """The contacts of `group` covering any of the kelurahan, once each."""
+    found = {
+        c.phone: c
+        for a in area_ids
+        for c in audience(contacts, group, a, drill=drill, drill_all=drill_all)
+    }
+    return list(found.values())

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from warning.model import Level
 from warning.plan.escalation import Judged
+from warning.plan.planner import PlannedDelivery
 from warning.store.sqlite import Store
 
 
@@ -203,7 +204,7 @@ WHERE c.time >= :since AND c.kind IN ('fired', 'escalated', 'deescalated', 'upda
     SELECT 1 FROM outbox o JOIN outbox_areas oa ON oa.delivery_id = o.id
     WHERE o.change_id = c.change_id AND oa.area_id = ca.area_id AND o.channel = 'sms'
       AND json_extract(o.payload_json, '$.ack.token') IS NOT NULL)
-ORDER BY c.seq, ca.area_id
+ORDER BY c.seq, ca.rowid
 """
 
 # Each linked SMS about a change in a kelurahan: its group, and whether it failed
@@ -252,6 +253,20 @@ def record_step(tx: sqlite3.Connection, watch: Judged, step: int, group: str, at
         (watch.change_id, watch.area_id, step, group, int(watch.drill), _iso(at)),
     )
     return cursor.rowcount == 1
+
+
+def cover(tx: sqlite3.Connection, planned: Sequence[PlannedDelivery]) -> None:
+    """Let each delivery's row (new, or the person's earlier one of this step) speak for its areas.
+
+    A kelurahan reaching a step after another did finds the person's SMS of
+    that step already queued or sent: no second SMS, but their acknowledgement,
+    and the SMS's failure, count for this kelurahan too.
+    """
+    tx.executemany(
+        "INSERT OR IGNORE INTO outbox_areas (delivery_id, area_id)"
+        " SELECT id, ? FROM outbox WHERE dedup_key = ?",
+        [(area, p.dedup_key) for p in planned for area in p.area_ids],
+    )
 
 
 def escalation_step(conn: sqlite3.Connection, change_id: str, area_id: str) -> int:
