@@ -10,9 +10,9 @@ import pytest
 
 from tests.support.paths import ROOT
 from warning.model import ConfigError, Level
-from warning.plan.acklinks import TOKEN_CHARS, AckLinks, link_chars, with_link
+from warning.plan.acklinks import TOKEN_CHARS, AckLinks, ack_links, link_chars, with_link
 from warning.plan.messages import SEGMENT, gsm7_units
-from warning.settings import load_settings
+from warning.settings import ConsoleSettings, Settings, load_settings, secret
 
 NOW = datetime(2026, 3, 10, 3, 20, tzinfo=UTC)
 LINKS = AckLinks(
@@ -91,3 +91,26 @@ def test_the_example_settings_show_the_escalation_chain() -> None:
     text = (ROOT / "systemd" / "warning.example.toml").read_text()
     assert "# [[escalation]]" in text
     assert "ack_secret_file" in text
+
+
+def test_an_unreadable_key_file_is_a_clear_configuration_error(tmp_path: Path) -> None:
+    """A key file that is not there stops the start with its name, never a traceback."""
+    missing = tmp_path / "tidak-ada.key"
+    console = ConsoleSettings(public_url="https://bpbd.test", ack_secret_file=str(missing))
+    with pytest.raises(ConfigError) as caught:
+        ack_links(Settings(console=console), secret)
+    assert f"cannot read console.ack_secret_file {missing}" in str(caught.value.problems[0])
+
+
+def test_without_a_public_url_or_a_key_no_sms_carries_a_link(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Links are off by default; a key alone or a URL alone keeps them off."""
+    monkeypatch.delenv("ACK_SECRET", raising=False)
+    assert ack_links(Settings(), secret) is None
+    assert ack_links(Settings(console=ConsoleSettings(public_url="https://x.id")), secret) is None
+    monkeypatch.setenv("ACK_SECRET", "kunci")
+    assert ack_links(Settings(), secret) is None
+    found = ack_links(Settings(console=ConsoleSettings(public_url="https://x.id/")), secret)
+    assert found is not None
+    assert found.url("abc") == "https://x.id/a/abc"

@@ -66,8 +66,8 @@ def load_configuration(settings: Settings, *, starting: bool = False) -> Configu
     links: AckLinks | None = None
     try:
         links = ack_links(settings, secret)
-    except OSError as exc:
-        problems.append(Problem("[console]", f"cannot read console.ack_secret_file: {exc}"))
+    except ConfigError as exc:
+        problems += exc.problems
     if problems:
         raise ConfigError(problems)
     return Configuration(settings, rules, areas, contacts, tuple(bad_rows), links)

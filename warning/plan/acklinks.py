@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from warning.model import Level, utc
+from warning.model import ConfigError, Level, Problem, utc
 from warning.plan.messages import SEGMENT, cut_units, gsm7_units
 from warning.settings import Settings
 
@@ -90,9 +90,16 @@ def with_link(body: str, url: str) -> str:
 
 
 def ack_links(settings: Settings, secret: SecretGetter) -> AckLinks | None:
-    """The link signer of these settings; None without `public_url` or a key (no links)."""
+    """The link signer of these settings; None without `public_url` or a key (no links).
+
+    An `ack_secret_file` that cannot be read is a ConfigError naming it.
+    """
     console = settings.console
-    key = secret("ACK_SECRET", console.ack_secret_file, "ack_secret")
+    try:
+        key = secret("ACK_SECRET", console.ack_secret_file, "ack_secret")
+    except OSError as exc:
+        problem = f"cannot read console.ack_secret_file {console.ack_secret_file}: {exc.strerror}"
+        raise ConfigError(Problem("[console]", problem)) from None
     if not console.public_url or not key:
         return None
     return AckLinks(

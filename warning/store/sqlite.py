@@ -225,6 +225,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         CREATE INDEX delivery_receipts_delivery ON delivery_receipts (delivery_id, id);
         CREATE INDEX outbox_provider ON outbox (provider_id);
+        CREATE INDEX outbox_change ON outbox (change_id);
         CREATE TABLE escalations (
             change_id TEXT NOT NULL,
             area_id TEXT NOT NULL,
