@@ -16,7 +16,7 @@ import pytest
 import responses
 
 from tests.daemon.ack_support import CHAIN_CONTACTS, PUBLIC_URL, ack_rig, escalation_sms, payloads
-from tests.daemon.pipeline_support import AFTER_PD1, PD1, Clock, Rig
+from tests.daemon.pipeline_support import AFTER_PD1, PD1, Clock, Rig, make_rig, write_settings
 from warning.cli.main import main
 from warning.console.data import Viewer, room
 from warning.daemon.escalation import escalate
@@ -217,3 +217,17 @@ def test_one_person_covering_several_kelurahan_gets_one_sms_and_one_tap_counts_f
     for area in ("manggar", "lamaru"):
         assert firing[("tsunami-pesisir", area)]["acknowledged_by"] == ["Pusdalops BPBD"]
         assert firing[("tsunami-pesisir", area)]["escalation_step"] == 3
+
+
+def test_without_links_the_room_claims_no_missing_confirmation(tmp_path: Path) -> None:
+    """Links off: the room shows no acknowledgement line, status an empty list and step 0."""
+    clock = Clock(AFTER_PD1)
+    plain = make_rig(write_settings(tmp_path), clock=clock)
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.GET, URL, body=PD1.read_bytes(), headers={"ETag": '"v1"'})
+        assert plain.pipeline.poll("inatews").ok
+    picture = room(plain.settings, plain.store, Viewer("pengamat", Role.VIEWER), clock.now)
+    alert = next(a for a in picture["alerts"] if a["rule"] == "tsunami-pesisir")
+    assert alert["acknowledgement"] is None
+    firing = _firing(plain.store.connection())
+    assert {(a["acknowledged_by"] == [], a["escalation_step"]) for a in firing} == {(True, 0)}

@@ -206,18 +206,25 @@ def _alerts(store: Store, firing: Sequence[Firing], settings: Settings) -> list[
 
 def _acknowledgement(
     store: Store, members: Sequence[Firing], names: Mapping[str, str]
-) -> dict[str, Any]:
-    """Who confirmed the alert's latest change, the kelurahan nobody confirmed, the step."""
-    confirmed: list[str] = []
-    silent: list[str] = []
-    step = 0
-    for m in members:
-        found, reached = acks.alert_acks(store.connection(), m.rule_id, m.area_id, m.drill)
-        confirmed += acks.names(found)
-        step = max(step, reached)
-        if not found:
-            silent.append(names.get(m.area_id, m.area_id))
-    return {"by": list(dict.fromkeys(confirmed)), "missing": silent, "step": step}
+) -> dict[str, Any] | None:
+    """Who confirmed the alert's latest change, the kelurahan nobody confirmed, the step.
+
+    None when no SMS about it carried a link (links off, or a level below them).
+    """
+    known = [acks.alert_acks(store.connection(), m.rule_id, m.area_id, m.drill) for m in members]
+    if not any(k.linked for k in known):
+        return None
+    confirmed = [name for k in known for name in acks.names(k.by)]
+    silent = [
+        names.get(m.area_id, m.area_id)
+        for m, k in zip(members, known, strict=True)
+        if k.linked and not k.by
+    ]
+    return {
+        "by": list(dict.fromkeys(confirmed)),
+        "missing": silent,
+        "step": max(k.step for k in known),
+    }
 
 
 def _manual(store: Store, settings: Settings) -> list[dict[str, Any]]:

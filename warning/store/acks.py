@@ -289,14 +289,35 @@ def latest_change(conn: sqlite3.Connection, rule_id: str, area_id: str, drill: b
     return None if row is None else str(row[0])
 
 
+@dataclass(frozen=True, slots=True)
+class AlertAcks:
+    """What is known about the confirmation of a firing (rule, kelurahan)'s latest change."""
+
+    by: list[Acknowledgement]
+    step: int
+    #: True when SMS about it carried links (else nobody could confirm: links are off).
+    linked: bool
+
+
 def alert_acks(
     conn: sqlite3.Connection, rule_id: str, area_id: str, drill: bool = False
-) -> tuple[list[Acknowledgement], int]:
-    """(who acknowledged, the escalation step) of a firing (rule, kelurahan)'s latest change."""
+) -> AlertAcks:
+    """Who acknowledged a firing (rule, kelurahan)'s latest change, the step, whether linked."""
     change = latest_change(conn, rule_id, area_id, drill)
     if change is None:
-        return [], 0
-    return acknowledgements(conn, change, area_id), escalation_step(conn, change, area_id)
+        return AlertAcks([], 0, linked=False)
+    linked = conn.execute(_LINKED, (change, area_id)).fetchone() is not None
+    return AlertAcks(
+        acknowledgements(conn, change, area_id), escalation_step(conn, change, area_id), linked
+    )
+
+
+_LINKED = """
+SELECT 1 FROM outbox o JOIN outbox_areas oa ON oa.delivery_id = o.id
+WHERE o.change_id = ? AND oa.area_id = ? AND o.channel = 'sms'
+  AND json_extract(o.payload_json, '$.ack.token') IS NOT NULL
+LIMIT 1
+"""
 
 
 def names(acks: Sequence[Acknowledgement]) -> list[str]:

@@ -61,7 +61,7 @@ def _firing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     ).fetchall()
     found = []
     for r in rows:
-        confirmed, step = alert_acks(conn, r["rule_id"], r["area_id"])
+        known = alert_acks(conn, r["rule_id"], r["area_id"])
         found.append(
             {
                 "rule": r["rule_id"],
@@ -69,8 +69,8 @@ def _firing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                 "level": r["level"],
                 "since": r["since"],
                 "alert_id": r["alert_id"],
-                "acknowledged_by": names(confirmed),
-                "escalation_step": step,
+                "acknowledged_by": names(known.by),
+                "escalation_step": known.step,
             }
         )
     return found
