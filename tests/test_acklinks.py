@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import ROOT
+from warning.cli.main import main
 from warning.model import ConfigError, Level
 from warning.plan.acklinks import TOKEN_CHARS, AckLinks, ack_links, link_chars, with_link
 from warning.plan.messages import SEGMENT, gsm7_units
@@ -114,3 +115,24 @@ def test_without_a_public_url_or_a_key_no_sms_carries_a_link(
     found = ack_links(Settings(console=ConsoleSettings(public_url="https://x.id/")), secret)
     assert found is not None
     assert found.url("abc") == "https://x.id/a/abc"
+
+
+def test_warning_check_says_when_a_chain_cannot_escalate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A chain without links, and a step whose group nobody is in, are warnings of `check`."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "phone,name,areas,group,language,drill\n+6281200000001,Pak RT,manggar,rt-heads,id,true\n"
+    )
+    path = tmp_path / "warning.toml"
+    path.write_text(
+        f'[contacts]\npath = "{contacts}"\n\n[[escalation]]\ngroup = "rt-heads"\n\n'
+        '[[escalation]]\ngroup = "lurahh"\n'
+    )
+    code = main(["--config", str(path), "check"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "escalation needs acknowledgement links" in out
+    assert 'escalation[1]: no contact is in group "lurahh"' in out
+    assert 'group "rt-heads"' not in out

@@ -23,12 +23,14 @@ from warning.cli import feeds as feeds_cli
 from warning.cli import ops as ops_cli
 from warning.cli import outbox as outbox_cli
 from warning.cli.status import render_text
+from warning.daemon.configuration import load_configuration
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.schedule import Daemon, RunOptions
 from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Level, Problem, Rule, Severity
 from warning.plan.acklinks import ack_links, link_chars
+from warning.plan.escalation import chain_problems
 from warning.rules import load_rules, read_rules, rule_files
 from warning.rules.bahasa import SUMMARY, localise
 from warning.rules.scenario import load_scenarios
@@ -409,12 +411,23 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def escalation_problems(settings: Settings) -> list[Problem]:
+    """The escalation chain against the links and the contacts (their own errors: elsewhere)."""
+    try:
+        config = load_configuration(settings)
+    except ConfigError:
+        return []  # the other checks report why
+    chain = settings.escalation
+    return chain_problems(chain, config.contacts, links=config.links is not None)
+
+
 #: What `warning check` validates after the settings, in order (name, checker).
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("areas", check_areas),
     ("rules", check_rules_setting),
     ("contacts", outbox_cli.check),
     ("sirens", siren_problems),
+    ("escalation", escalation_problems),
 )
 
 

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from warning.areas import AreaIndex
 from warning.delivery.channel import ChannelKind
-from warning.model import Level, TransitionKind, utc
+from warning.model import Level, Problem, Severity, TransitionKind, utc
 from warning.plan.acklinks import AckLinks, link_chars, with_link
 from warning.plan.contacts import Contact
 from warning.plan.messages import (
@@ -86,6 +86,30 @@ def _unreachable(judged: Judged, group: str) -> bool:
     if not outcomes:
         return judged.step > 0
     return all(outcomes)
+
+
+def chain_problems(
+    steps: Sequence[EscalationStep], contacts: Sequence[Contact], *, links: bool
+) -> list[Problem]:
+    """Why a configured chain would not escalate as written (warnings for `warning check`)."""
+    if not steps:
+        return []
+    found = []
+    if not links:
+        found.append(
+            "escalation needs acknowledgement links: set [console] public_url and a key "
+            "(ACK_SECRET, console.ack_secret_file or the credential ack_secret)"
+        )
+    if len(steps) < 2:
+        found.append("escalation has one step: add the group to tell when nobody confirms")
+    groups = {c.group for c in contacts}
+    found += [
+        f'escalation[{i}]: no contact is in group "{s.group}" (contacts.csv): that step '
+        "reaches nobody and the next one is told at once"
+        for i, s in enumerate(steps)
+        if s.group not in groups
+    ]
+    return [Problem("[[escalation]]", text, severity=Severity.WARNING) for text in found]
 
 
 def audience(
