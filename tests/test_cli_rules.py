@@ -178,3 +178,46 @@ def test_readme_message_examples_are_what_the_code_renders(
     assert len(examples) == 3
     for example in examples:
         assert example in out.splitlines()
+
+
+#: A SIAGA message for RT heads that fits one SMS alone (124 units at its widest)...
+_RT_RULE = (
+    "- id: gempa-rt\n  name: Gempa untuk RT\n  description: Test rule.\n  kind: earthquake\n"
+    '  when: {value: magnitude, ">=": 6.0}\n  areas: [manggar]\n  level: siaga\n'
+    "  recipients: [%s]\n  message:\n"
+    '    id: "{level}: Gempa M{magnitude} {time_wita}. Keluar dari bangunan, jauhi tiang listrik'
+    ' dan bangunan retak. Tunggu info BPBD."\n'
+)
+
+
+def _check_rt_rule(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, group: str, *, links: bool
+) -> tuple[int, str, Path]:
+    """`rules check` of the RT rule sent to `group`, links on (a 44-unit link) or off."""
+    rules = tmp_path / "rt.yaml"
+    rules.write_text(_RT_RULE % group)
+    key = tmp_path / "ack.key"
+    key.write_text("kunci")
+    settings = tmp_path / "warning.toml"
+    console = f'[console]\npublic_url = "https://peringatan.bpbd.test"\nack_secret_file = "{key}"\n'
+    settings.write_text(console if links else "")
+    code, out = run(capsys, "--config", str(settings), "rules", "check", "--lang", "en", str(rules))
+    return code, out, rules
+
+
+def test_rules_check_counts_the_acknowledgement_link_for_groups_that_acknowledge(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """...but not with the acknowledgement link after it: the RT heads' SIAGA is refused."""
+    code, out, rules = _check_rt_rule(capsys, tmp_path, "rt-heads", links=True)
+    assert code == 1
+    assert f"{rules}:1:3:" in out
+    assert "the acknowledgement link adds 44" in out
+
+
+def test_rules_check_leaves_the_link_out_where_no_link_is_sent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The same text to residents (no link), or with links off, passes."""
+    assert _check_rt_rule(capsys, tmp_path, "public", links=True)[0] == 0
+    assert _check_rt_rule(capsys, tmp_path, "rt-heads", links=False)[0] == 0

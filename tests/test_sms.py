@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -18,10 +19,10 @@ from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings, LogChannel, Outcome
 from warning.delivery.dispatcher import Backoff, Dispatcher
-from warning.delivery.sms import ErrorClass, TwilioChannel, announce, classify
+from warning.delivery.sms import ErrorClass, TwilioChannel, announce, classify, sms_channel
 from warning.model import ChannelKind, ConfigError, Delivery, DeliveryStatus
 from warning.plan.planner import plan
-from warning.settings import Settings, SmsSettings
+from warning.settings import ConsoleSettings, Settings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
 
@@ -251,3 +252,23 @@ def test_a_429_with_an_http_date_retry_after_waits_until_that_date() -> None:
     assert result.outcome is Outcome.RETRY
     assert result.retry_after_s is not None
     assert 100.0 <= result.retry_after_s <= 120.0
+
+
+@responses.activate
+def test_with_a_public_url_each_sms_asks_twilio_for_receipts_at_the_console(
+    store: Store,
+) -> None:
+    """StatusCallback is <public_url>/twilio/status when the console has a public URL."""
+    responses.post(URL, json=_created(), status=201)
+    settings = replace(_settings(), console=ConsoleSettings(public_url="https://bpbd.example.id/"))
+    channel = sms_channel(
+        ChannelSettings.of(settings),
+        None,
+        _secrets({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t" * 32}),
+    )
+    dispatcher = Dispatcher(
+        store, {ChannelKind.SMS: channel}, settings.sms, backoff=Backoff(base_s=0.01, cap_s=0.05)
+    )
+    dispatcher.drain(timeout=10)
+    dispatcher.close()
+    assert _form(responses.calls[0])["StatusCallback"] == "https://bpbd.example.id/twilio/status"

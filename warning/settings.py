@@ -31,7 +31,7 @@ SYSTEMD_STATE = Path("/var/lib/warning")
 SYSTEMD_CREDENTIALS = Path("/etc/warning/credentials")
 
 
-def _doc(text: str, default: str | float | bool) -> Any:
+def _doc(text: str, default: str | float | bool | tuple[str, ...]) -> Any:
     """A dataclass field with an immutable default and its documentation."""
     return field(default=default, metadata={"doc": text})
 
@@ -290,7 +290,24 @@ class ConsoleSettings:
         "polygons only (works without internet).",
         "",
     )
-    public_url: str = _doc("The console's public base URL (links in CAP documents).", "")
+    public_url: str = _doc(
+        "The console's public base URL (links in CAP documents; with an ack secret, the base "
+        "of the acknowledgement links in SMS and of Twilio's delivery receipts).",
+        "",
+    )
+    ack_secret_file: str = _doc(
+        "File holding the key that signs acknowledgement links (else ACK_SECRET or the "
+        "systemd credential ack_secret). No key or no public_url: SMS carry no link.",
+        "",
+    )
+    ack_hours: float = _doc("Hours an acknowledgement link stays valid.", 24.0)
+    ack_groups: tuple[str, ...] = _doc(
+        "Contact groups whose SMS carry an acknowledgement link.",
+        ("officials", "rt-heads", "siskamling"),
+    )
+    ack_level: str = _doc(
+        "Lowest level whose SMS carry a link and escalate (waspada, siaga or awas).", "siaga"
+    )
     session_hours: float = _doc("Hours a login stays valid.", 12.0)
     login_attempts: int = _doc(
         "Wrong passwords allowed per user name within login_window_s (per client address: "
@@ -298,6 +315,21 @@ class ConsoleSettings:
         5,
     )
     login_window_s: float = _doc("Seconds over which wrong passwords are counted.", 900.0)
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """[[escalation]]: one step of the chain (the first is the rule's own SMS)."""
+
+    group: str
+    after_minutes: float = 10.0
+
+
+#: Keys an [[escalation]] step accepts, with their documentation.
+ESCALATION_DOCS: Mapping[str, str] = {
+    "group": "Contact group of this step (the first step's group gets the rule's SMS).",
+    "after_minutes": "Minutes this group has to acknowledge before the next step is told.",
+}
 
 
 @dataclass(frozen=True)
@@ -320,6 +352,7 @@ class Settings:
     health: HealthSettings = field(default_factory=HealthSettings)
     cap: CapSettings = field(default_factory=CapSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    escalation: tuple[EscalationStep, ...] = ()
 
     # Paths resolved against the environment (systemd directories) or the checkout.
 
@@ -418,7 +451,7 @@ def _build(raw: Mapping[str, Any], path: Path | None, text: str = "") -> Setting
     """Validate the parsed TOML and build `Settings`."""
     where = str(path) if path else "<defaults>"
     problems: list[Problem] = _limit_problems(raw, where, text)
-    known = [*SECTIONS, "feeds", "sirens"]
+    known = [*SECTIONS, "feeds", "sirens", "escalation"]
     sections: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in known:
@@ -427,12 +460,18 @@ def _build(raw: Mapping[str, Any], path: Path | None, text: str = "") -> Setting
             sections[name] = _section(where, name, SECTIONS[name], value, problems)
     feeds = _feeds(where, raw.get("feeds", {}), problems)
     sirens = _sirens(where, raw.get("sirens", []), problems)
+    escalation = _escalation(where, raw.get("escalation", []), problems)
+    ack_level = getattr(sections.get("console"), "ack_level", "siaga")
+    if ack_level not in ("waspada", "siaga", "awas"):
+        problems.append(
+            Problem(where, f"console.ack_level must be waspada, siaga or awas, not {ack_level!r}")
+        )
     share = getattr(sections.get("areas"), "min_polygon_share", 0.2)
     if not 0.0 < share <= 1.0:
         problems.append(Problem(where, f"areas.min_polygon_share must be in (0, 1], not {share}"))
     if problems:
         raise ConfigError(problems)
-    return Settings(source=path, feeds=feeds, sirens=sirens, **sections)
+    return Settings(source=path, feeds=feeds, sirens=sirens, escalation=escalation, **sections)
 
 
 #: The valid range of every number (inclusive), by key; `*` stands for a feed or a siren.
@@ -461,6 +500,8 @@ LIMITS: Mapping[str, tuple[float, float]] = {
     "feeds.*.max_age_s": (0, 365 * 86_400),
     "sirens.*.ack_timeout_s": (0.1, 300),
     "sirens.*.duration_s": (1, 3600),
+    "console.ack_hours": (0.1, 24 * 14),
+    "escalation.*.after_minutes": (0.5, 24 * 60),
 }
 
 #: Settings that are a time of day: HH:MM, 00:00 to 23:59.
@@ -503,11 +544,11 @@ def _leaves(raw: Mapping[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
                 if isinstance(table, dict):
                     for key, item in table.items():
                         yield f"feeds.{feed}", key, f"feeds.*.{key}", item
-        elif section == "sirens" and isinstance(value, list):
+        elif section in ("sirens", "escalation") and isinstance(value, list):
             for index, table in enumerate(value):
                 if isinstance(table, dict):
                     for key, item in table.items():
-                        yield f"sirens[{index}]", key, f"sirens.*.{key}", item
+                        yield f"{section}[{index}]", key, f"{section}.*.{key}", item
         elif isinstance(value, dict):
             for key, item in value.items():
                 yield section, key, f"{section}.{key}", item
@@ -686,6 +727,35 @@ def _sirens(where: str, raw: Any, problems: list[Problem]) -> tuple[SirenSetting
     return tuple(sirens)
 
 
+def _escalation(where: str, raw: Any, problems: list[Problem]) -> tuple[EscalationStep, ...]:
+    """The [[escalation]] chain, in order; each step names a contact group once."""
+    if not isinstance(raw, list):
+        problems.append(Problem(where, "escalation must be an array of tables [[escalation]]"))
+        return ()
+    steps: list[EscalationStep] = []
+    for index, item in enumerate(raw):
+        label = f"escalation[{index}]"
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("group"), str)
+            or not item["group"]
+        ):
+            problems.append(Problem(where, f"{label} needs a group (a contact group name)"))
+            continue
+        unknown = [k for k in item if k not in ESCALATION_DOCS]
+        for key in unknown:
+            valid = [f"{label}.{k}" for k in ESCALATION_DOCS]
+            problems.append(Problem(where, _unknown(f"{label}.{key}", valid)))
+        minutes = _check_type(
+            f"{label}.after_minutes", item.get("after_minutes", 10.0), float, where, problems
+        )
+        if item["group"] in {s.group for s in steps}:
+            problems.append(Problem(where, f'{label}: group "{item["group"]}" is already a step'))
+        if minutes is not _INVALID and not unknown:
+            steps.append(EscalationStep(item["group"], minutes))
+    return tuple(steps)
+
+
 # ---------------------------------------------------------------------------
 # Secrets.
 
@@ -744,6 +814,9 @@ def example_toml() -> str:
         '# url = "http://10.0.0.21/api/siren"',
         '# areas = ["manggar", "lamaru"]',
     ]
+    lines += ["", "# The escalation chain: one [[escalation]] table per step, in order, e.g."]
+    lines += ["# [[escalation]]"] + [f"# {key}: {doc}" for key, doc in ESCALATION_DOCS.items()]
+    lines += ['# group = "rt-heads"', "# after_minutes = 10.0"]
     return "\n".join(lines) + "\n"
 
 

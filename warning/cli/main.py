@@ -23,18 +23,21 @@ from warning.cli import feeds as feeds_cli
 from warning.cli import ops as ops_cli
 from warning.cli import outbox as outbox_cli
 from warning.cli.status import render_text
+from warning.daemon.configuration import load_configuration
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.schedule import Daemon, RunOptions
 from warning.delivery.siren import siren_problems
-from warning.model import Area, ConfigError, Problem, Severity
+from warning.model import Area, ConfigError, Level, Problem, Rule, Severity
+from warning.plan.acklinks import ack_links, link_chars
+from warning.plan.escalation import chain_problems
 from warning.rules import load_rules, read_rules, rule_files
 from warning.rules.bahasa import SUMMARY, localise
 from warning.rules.scenario import load_scenarios
 from warning.rules.schema import LANGUAGES, render_reference
-from warning.rules.templates import samples
+from warning.rules.templates import link_problems, samples
 from warning.rules.testing import report, run_scenario
-from warning.settings import Settings, example_toml, load_settings
+from warning.settings import Settings, example_toml, load_settings, secret
 from warning.store.records import StoreError
 from warning.store.status import status_report
 
@@ -195,6 +198,7 @@ def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
     paths = args.paths or [settings.rules_dir]
     areas = _areas_or_none(settings)
     rules, problems = read_rules(paths, areas)
+    problems += link_room(rules, areas, settings)
     for line in localise(problems, args.lang):
         sys.stdout.write(f"{line}\n")
     errors = sum(1 for p in problems if p.severity is Severity.ERROR)
@@ -210,6 +214,20 @@ def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
     summary = words["ok"].format(rules=len(rules), files=files, warnings=warnings)
     sys.stdout.write(summary + "\n")
     return EXIT_OK
+
+
+def link_room(rules: Sequence[Rule], areas: AreaIndex | None, settings: Settings) -> list[Problem]:
+    """Messages that leave no room for the acknowledgement link (only when links are on)."""
+    if ack_links(settings, secret) is None:
+        return []
+    console = settings.console
+    return link_problems(
+        rules,
+        areas,
+        link_units=link_chars(console.public_url),
+        groups=console.ack_groups,
+        lowest=Level(console.ack_level),
+    )
 
 
 def check_rules_setting(settings: Settings) -> list[Problem]:
@@ -393,12 +411,23 @@ def _check(_args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def escalation_problems(settings: Settings) -> list[Problem]:
+    """The escalation chain against the links and the contacts (their own errors: elsewhere)."""
+    try:
+        config = load_configuration(settings)
+    except ConfigError:
+        return []  # the other checks report why
+    chain = settings.escalation
+    return chain_problems(chain, config.contacts, links=config.links is not None)
+
+
 #: What `warning check` validates after the settings, in order (name, checker).
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("areas", check_areas),
     ("rules", check_rules_setting),
     ("contacts", outbox_cli.check),
     ("sirens", siren_problems),
+    ("escalation", escalation_problems),
 )
 
 

@@ -13,7 +13,7 @@ def render_text(report: Mapping[str, Any]) -> str:
     lines = [f"state: {report['state']}", "", "firing alerts:"]
     lines += [
         f"  {a['rule']:<28} {a['area']:<24} {str(a['level']).upper():<8} since {a['since']}"
-        f"  id {a['alert_id']}"
+        f"  id {a['alert_id']}" + _acked(a)
         for a in report["firing"]
     ] or ["  none"]
     lines += [
@@ -41,6 +41,14 @@ def render_text(report: Mapping[str, Any]) -> str:
         acks = ", ".join(f"{k} {'ok' if v else 'NO ACK'}" for k, v in test["acknowledged"].items())
         lines.append(f"last siren test: {test['time']} ({acks or 'no sirens'})")
     return "\n".join(lines)
+
+
+def _acked(alert: Mapping[str, Any]) -> str:
+    """Who confirmed a firing alert and the escalation step reached, when there is either."""
+    by = alert.get("acknowledged_by") or []
+    step = alert.get("escalation_step") or 0
+    text = f"  acknowledged by {', '.join(by)}" if by else ""
+    return text + (f"  escalation step {step}" if step else "")
 
 
 def _drill_text(drill: Mapping[str, Any] | None) -> str:

@@ -1,7 +1,7 @@
 """`warning console`: the Starlette app and its uvicorn server.
 
 Page families are modules with a `ROUTES` list, mounted in `FAMILIES` order
-(the residents' reports and acknowledgement pages join as further modules);
+(the acknowledgement links and Twilio's receipts are `ack`; residents' reports join later);
 they share one `web.Console` context, the templates and the static assets,
 all served by this process (no CDN).
 """
@@ -23,10 +23,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from warning.console import actions, login, public, room
+from warning.console import ack, actions, login, public, room
 from warning.console.web import HERE, Console, headers
 from warning.operations.drills import DrillRunner
-from warning.settings import Settings
+from warning.plan.acklinks import ack_links
+from warning.settings import Settings, secret
 from warning.store.sqlite import Store
 
 log = structlog.get_logger()
@@ -34,6 +35,7 @@ log = structlog.get_logger()
 #: Every page family's routes, in the order they are matched.
 FAMILIES: Sequence[Sequence[BaseRoute]] = (
     public.ROUTES,
+    ack.ROUTES,
     login.ROUTES,
     room.ROUTES,
     actions.ROUTES,
@@ -50,6 +52,8 @@ def build_app(settings: Settings) -> Starlette:
         store=Store(settings.state_path),
         templates=Jinja2Templates(env=environment),
         drills=DrillRunner(settings),
+        links=ack_links(settings, secret),
+        twilio_token=secret("TWILIO_AUTH_TOKEN", settings.sms.auth_token_file, "twilio_auth_token"),
     )
     routes: list[BaseRoute] = [r for family in FAMILIES for r in family]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))

@@ -23,6 +23,7 @@ from warning.model import WITA, ConfigError, Level, ObservationKind
 from warning.plan.messages import RELAYED_KINDS
 from warning.rules import load_rules
 from warning.settings import Settings
+from warning.store import acks
 from warning.store import console as db
 from warning.store.console import Firing, Role, Session
 from warning.store.sqlite import Store
@@ -194,12 +195,36 @@ def _alerts(store: Store, firing: Sequence[Firing], settings: Settings) -> list[
                 "source": _source(settings, rule_id),
                 "started": wita(started),
                 "progress": db.delivery_progress(store, rule_id, drill, since),
+                "acknowledgement": _acknowledgement(store, members, names),
                 "history": [
                     {**h, "time": wita(h["time"])} for h in db.alert_history(store, rule_id, drill)
                 ],
             }
         )
     return found
+
+
+def _acknowledgement(
+    store: Store, members: Sequence[Firing], names: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """Who confirmed the alert's latest change, the kelurahan nobody confirmed, the step.
+
+    None when no SMS about it carried a link (links off, or a level below them).
+    """
+    known = [acks.alert_acks(store.connection(), m.rule_id, m.area_id, m.drill) for m in members]
+    if not any(k.linked for k in known):
+        return None
+    confirmed = [name for k in known for name in acks.names(k.by)]
+    silent = [
+        names.get(m.area_id, m.area_id)
+        for m, k in zip(members, known, strict=True)
+        if k.linked and not k.by
+    ]
+    return {
+        "by": list(dict.fromkeys(confirmed)),
+        "missing": silent,
+        "step": max(k.step for k in known),
+    }
 
 
 def _manual(store: Store, settings: Settings) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 from warning.console import i18n
 from warning.operations import accounts
 from warning.operations.drills import DrillRunner
+from warning.plan.acklinks import AckLinks
 from warning.settings import Settings
 from warning.store.console import Role, Session
 from warning.store.sqlite import Store
@@ -43,6 +44,10 @@ class Console:
     store: Store
     templates: Jinja2Templates
     drills: DrillRunner
+    #: Checks acknowledgement links (None: links are off, every link is refused).
+    links: AckLinks | None = None
+    #: Twilio's auth token, to validate its delivery receipts (None: all refused).
+    twilio_token: str | None = None
 
 
 def console(request: Request) -> Console:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from warning.areas import AreaIndex, load_areas
 from warning.delivery.siren import siren_problems
 from warning.model import ConfigError, Problem, Rule
+from warning.plan.acklinks import AckLinks, ack_links
 from warning.plan.contacts import Contact, load_contacts, load_valid_contacts
 from warning.rules import load_rules
-from warning.settings import Settings, SirenSettings, load_settings
+from warning.settings import Settings, SirenSettings, load_settings, secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class Configuration:
     contacts: tuple[Contact, ...]
     #: Bad contacts rows left out at start (reloads refuse them all-or-nothing).
     contact_problems: tuple[Problem, ...] = ()
+    #: The acknowledgement-link signer; None when links are off (no public_url or key).
+    links: AckLinks | None = None
 
     @property
     def sirens(self) -> tuple[SirenSettings, ...]:
@@ -60,9 +63,14 @@ def load_configuration(settings: Settings, *, starting: bool = False) -> Configu
         except ConfigError as exc:
             problems += exc.problems
     problems += siren_problems(settings, areas)
+    links: AckLinks | None = None
+    try:
+        links = ack_links(settings, secret)
+    except ConfigError as exc:
+        problems += exc.problems
     if problems:
         raise ConfigError(problems)
-    return Configuration(settings, rules, areas, contacts, tuple(bad_rows))
+    return Configuration(settings, rules, areas, contacts, tuple(bad_rows), links)
 
 
 def reload_configuration(running: Configuration) -> Configuration | ConfigError:

@@ -23,13 +23,13 @@ import getpass
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
 
-from warning.daemon.configuration import load_configuration
+from warning.daemon.configuration import Configuration, load_configuration
 from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_report
 from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
@@ -62,6 +62,13 @@ class DrillOptions:
     actor: str = ""
 
 
+def _links_now(config: Configuration, shift: timedelta) -> Configuration:
+    """`config` whose acknowledgement links, about changes on the scenario's clock, work now."""
+    if config.links is None:
+        return config
+    return replace(config, links=replace(config.links, shift=shift))
+
+
 def new_run_id(now: datetime) -> str:
     """A drill run's id: its start time and a random suffix (two runs never collide)."""
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -91,7 +98,7 @@ class Drill:
         self._now = self.scenario.start
         self.pipeline = Pipeline(
             self.store,
-            self.config,
+            _links_now(self.config, utc_now() - self.scenario.start),
             metrics=Metrics(),
             clock=lambda: self._now,
             drill=True,

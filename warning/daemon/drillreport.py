@@ -104,6 +104,16 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class AckLine:
+    """Who acknowledged a drill alert change's SMS, and how long after its injection."""
+
+    alert_id: str
+    name: str
+    at: datetime
+    after_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class DrillReport:
     """Everything `warning drill` prints."""
 
@@ -113,6 +123,7 @@ class DrillReport:
     channels: tuple[ChannelLine, ...]
     sirens: tuple[SirenAck, ...]
     failures: tuple[Failure, ...]
+    acknowledgements: tuple[AckLine, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -157,6 +168,15 @@ class DrillReport:
                     "reason": f.reason,
                 }
                 for f in self.failures
+            ],
+            "acknowledgements": [
+                {
+                    "alert_id": a.alert_id,
+                    "name": a.name,
+                    "at": a.at.isoformat(),
+                    "after_s": a.after_s,
+                }
+                for a in self.acknowledgements
             ],
         }
 
@@ -205,7 +225,21 @@ def build_report(
         channels=tuple(_channel(kind, rows, injected) for kind in ChannelKind),
         sirens=tuple(_sirens(rows)),
         failures=tuple(_failure(r) for r in rows if _failed(r)),
+        acknowledgements=tuple(_acks(rows, injected)),
     )
+
+
+def _acks(rows: Sequence[RowFact], injected: Mapping[str, Injection]) -> list[AckLine]:
+    """Every acknowledgement of the run's SMS, first first, timed from its injection."""
+    found = []
+    for r in rows:
+        if r.acknowledged_at is None:
+            continue
+        injection = injected.get(r.change_id)
+        after = None if injection is None else (r.acknowledged_at - injection.wall).total_seconds()
+        found.append(AckLine(r.change_id, r.contact or r.recipient, r.acknowledged_at, after))
+    unique = {(a.alert_id, a.name): a for a in found}
+    return sorted(unique.values(), key=lambda a: a.at)
 
 
 def _alerts(injections: Sequence[Injection], rows: Sequence[RowFact]) -> list[AlertLine]:
@@ -339,6 +373,11 @@ def render_text(report: DrillReport) -> str:
     lines += [
         f"  {f.channel.value:<6} {f.recipient:<18} {f.status.value}: {f.reason}"
         for f in report.failures
+    ] or ["  none"]
+    lines += ["", "acknowledgements (from injection to the tap on Diterima):"]
+    lines += [
+        f"  {a.name:<24} {_wita(a.at)}" + ("" if a.after_s is None else f"  +{a.after_s:.0f} s")
+        for a in report.acknowledgements
     ] or ["  none"]
     verdict = "OK: every delivery was accepted"
     if not report.ok:

@@ -84,6 +84,21 @@ class Metrics:
             ["level"],
             registry=r,
         )
+        self.escalations = Counter(
+            "warning_escalations_total",
+            "Escalation steps notified (nobody confirmed in time), by contact group",
+            ["group"],
+            registry=r,
+        )
+        self.acknowledgements = Gauge(
+            "warning_acknowledgements", "Acknowledgements recorded (links tapped)", registry=r
+        )
+        self.receipts = Gauge(
+            "warning_delivery_receipts",
+            "Twilio delivery receipts by status",
+            ["status"],
+            registry=r,
+        )
         self.kelurahan_alerted = Gauge(
             "warning_kelurahan_alerted",
             "Kelurahan whose highest live alert is at this level",

@@ -359,6 +359,7 @@ class Pipeline:
             opted_out=outbox.opted_out(self.store),
             drill_all=self.drill_all,
             drill_siren_command=self.config.settings.drill.siren_command,
+            links=self.config.links,
         )
 
     def _after_commit(

@@ -38,6 +38,7 @@ from warning.daemon.configuration import (
     load_configuration,
     reload_configuration,
 )
+from warning.daemon.escalation import ESCALATION_S, escalate
 from warning.daemon.feedhealth import stale_after
 from warning.daemon.health import HealthReport, Monitor
 from warning.daemon.notify import notify, watchdog_interval_s
@@ -52,7 +53,7 @@ from warning.model import WITA, ChangeKind, ConfigError, FeedHealth, SirenComman
 from warning.plan.notices import bad_contacts_sms
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import Settings, secret
-from warning.store import outbox
+from warning.store import acks, outbox
 from warning.store.sqlite import DatabaseReplacedError, Store
 
 log = structlog.get_logger()
@@ -229,6 +230,7 @@ class Daemon:
         self._add("tick", self.pipeline.tick, TICK_S)
         self._add("feed-watch", self.pipeline.watch, TICK_S)
         self._add("outbox", self.send_outbox, OUTBOX_IDLE_S)
+        self._add("escalation", self.escalate, ESCALATION_S)
         self._add("heartbeat", self.heartbeat, self._heartbeat_s())
         self._add("housekeeping", self.housekeeping, 3600)
         if self.settings.siren_test.enabled:
@@ -284,6 +286,22 @@ class Daemon:
             sent += claimed
         self.monitor.outbox_gauges()
         return sent
+
+    def escalate(self) -> int:
+        """Notify the escalation steps due now (nobody confirmed in time); refresh the gauges."""
+        enqueued = escalate(
+            self.store,
+            self.config,
+            self.pipeline.clock(),
+            drill_all=self.options.drill_all,
+            on_step=lambda group: self.metrics.escalations.labels(group=group).inc(),
+        )
+        self.metrics.acknowledgements.set(acks.acknowledgement_count(self.store))
+        for status, count in acks.receipt_counts(self.store).items():
+            self.metrics.receipts.labels(status=status.value).set(count)
+        if enqueued:
+            self.wake_outbox()
+        return enqueued
 
     def heartbeat(self) -> None:
         """Prove the scheduler runs: watchdog ping and the heartbeat gauge.

@@ -19,6 +19,7 @@ from typing import Protocol
 import structlog
 
 from warning.model import ChannelKind, Delivery
+from warning.plan.acklinks import RECEIPT_PATH
 from warning.settings import CapSettings, Settings, SirenSettings, SmsSettings
 
 #: How channels read secrets: (environment variable, *_file setting, systemd credential)
@@ -35,13 +36,25 @@ class ChannelSettings:
     cap: CapSettings = field(default_factory=CapSettings)
     cap_dir: Path = Path("cap")
     areas_path: Path = Path("areas.geojson")
+    receipt_url: str = ""  # where Twilio posts delivery receipts ("" asks for none)
 
     @classmethod
     def of(cls, settings: Settings) -> ChannelSettings:
         """The channels' sections of `settings` (its resolved CAP directory and areas file)."""
         return cls(
-            settings.sirens, settings.sms, settings.cap, settings.cap_dir, settings.areas_path
+            settings.sirens,
+            settings.sms,
+            settings.cap,
+            settings.cap_dir,
+            settings.areas_path,
+            receipt_url(settings),
         )
+
+
+def receipt_url(settings: Settings) -> str:
+    """Where Twilio posts delivery receipts: the console's, when it has a public URL."""
+    base = settings.console.public_url.rstrip("/")
+    return base + RECEIPT_PATH if base else ""
 
 
 class Outcome(enum.Enum):

@@ -108,7 +108,9 @@ class TwilioChannel:
 
     kind = ChannelKind.SMS
 
-    def __init__(self, account_sid: str, auth_token: str, sms: SmsSettings) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, sms: SmsSettings, status_callback: str = ""
+    ) -> None:
         if not (sms.messaging_service_sid or sms.from_):
             raise ConfigError(
                 Problem(
@@ -120,6 +122,8 @@ class TwilioChannel:
         self._sid = account_sid
         self._token = auth_token
         self._sms = sms
+        # Twilio posts each SMS's receipts there (the console validates and records them).
+        self._callback = {"status_callback": status_callback} if status_callback else {}
         self._local = threading.local()
         # The SDK imports its API modules on first use; do it now, not inside the
         # first rate-limited request, where it would delay that one past its slot.
@@ -149,6 +153,7 @@ class TwilioChannel:
                 body=delivery.payload["body"],
                 validity_period=self._sms.validity_period_s,
                 **self._sender(),
+                **self._callback,
             )
         except TwilioRestException as exc:
             return _rest_error(exc, delivery, holder.retry_after_s)
@@ -206,7 +211,7 @@ def sms_channel(
     found = credentials(settings.sms, secret)
     if found is None:
         return LogChannel(ChannelKind.SMS, "no Twilio credentials")
-    return TwilioChannel(found[0], found[1], settings.sms)
+    return TwilioChannel(found[0], found[1], settings.sms, settings.receipt_url)
 
 
 def announce(sms: SmsSettings, secret: SecretGetter) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from warning.areas import AreaIndex
 from warning.model import (
@@ -36,6 +37,7 @@ from warning.model import (
     dedup_key,
     utc,
 )
+from warning.plan.acklinks import AckLinks, with_link
 from warning.plan.contacts import Contact
 from warning.plan.messages import (
     LANGUAGES,
@@ -70,12 +72,14 @@ def plan(
     opted_out: Collection[str] = frozenset(),
     drill_all: bool = False,
     drill_siren_command: str = "test",
+    links: AckLinks | None = None,
 ) -> list[PlannedDelivery]:
     """Every delivery the notifiable `transitions` imply, sirens first, then SMS, then CAP.
 
     `drill` marks the evaluation as a drill: only contacts with drill=true
     (all of them with `drill_all`) get SMS, and sirens get `drill_siren_command`
-    (`none`: no siren at all).  Numbers in `opted_out` get nothing.
+    (`none`: no siren at all).  Numbers in `opted_out` get nothing.  With
+    `links`, the SMS of the groups that acknowledge end with their signed link.
     """
     by_id = dict(rules) if isinstance(rules, Mapping) else {r.id: r for r in rules}
     planned: list[PlannedDelivery] = []
@@ -100,7 +104,7 @@ def plan(
         if Action.SMS in rule.actions:
             drill_only = drill and not drill_all
             audience = _audience(rule, contacts, opted_out, drill_only, officials_only=not public)
-            messages += _sms(change, rule, audience, areas)
+            messages += _sms(change, rule, audience, areas, links)
         if Action.CAP in rule.actions and public:
             planned.append(_cap(change, rule, areas, now))
     planned += once_per_person(messages)
@@ -289,7 +293,11 @@ class _Candidate:
 
 
 def _sms(
-    change: AlertChange, rule: Rule, audience: Sequence[Contact], areas: AreaIndex
+    change: AlertChange,
+    rule: Rule,
+    audience: Sequence[Contact],
+    areas: AreaIndex,
+    links: AckLinks | None = None,
 ) -> list[_Candidate]:
     """One SMS per contact whose areas meet the change's, naming their affected areas.
 
@@ -307,7 +315,12 @@ def _sms(
             continue
         lang = contact.language if contact.language in written else "id"
         body = sms_text(change, written[lang], areas, touched, lang)
-        payload = {"to": contact.phone, "body": body, "language": contact.language}
+        payload = acknowledged(
+            {"to": contact.phone, "body": body, "language": contact.language},
+            change,
+            contact,
+            links,
+        )
         delivery = PlannedDelivery(
             change,
             ChannelKind.SMS,
@@ -320,17 +333,26 @@ def _sms(
         if event:
             planned.append(_Candidate(delivery, rule, contact.group, event))
             continue
-        widen = partial(_widened, delivery, written[lang], areas, lang)
+        widen = partial(_widened, delivery, written[lang], areas, lang, links=links)
         planned.append(_Candidate(delivery, rule, contact.group, _hazard(change, rule), widen))
     return planned
 
 
 def _widened(
-    delivery: PlannedDelivery, template: str, areas: AreaIndex, lang: str, ids: Collection[str]
+    delivery: PlannedDelivery,
+    template: str,
+    areas: AreaIndex,
+    lang: str,
+    ids: Collection[str],
+    *,
+    links: AckLinks | None,
 ) -> PlannedDelivery:
-    """`delivery` rewritten to speak of the kelurahan `ids` (city order)."""
+    """`delivery` rewritten to speak of the kelurahan `ids` (city order), its link kept."""
     ordered = _ordered(areas, ids)
     body = sms_text(delivery.change, template, areas, ordered, lang)
+    ack = delivery.payload.get("ack")
+    if links is not None and ack is not None:
+        body = with_link(body, links.url(ack["token"]))
     return replace(delivery, area_ids=ordered, payload={**delivery.payload, "body": body})
 
 
@@ -341,6 +363,19 @@ def _hazard(change: AlertChange, rule: Rule) -> str:
     at one evaluation a person hears the hazard once, the most severe rule's text.
     """
     return json.dumps([_scope(change), "reading", rule.kind.value])
+
+
+def acknowledged(
+    payload: dict[str, Any], change: AlertChange, contact: Contact, links: AckLinks | None
+) -> dict[str, Any]:
+    """The SMS payload with the contact's signed link appended, when their group acknowledges."""
+    if links is None or not links.wants(contact.group, change.alert_level, change.ending):
+        return payload
+    ack = links.payload(
+        contact.phone, change.id, change.time, name=contact.name, group=contact.group
+    )
+    body = with_link(payload["body"], links.url(ack["token"]))
+    return {**payload, "body": body, "ack": ack}
 
 
 def _timeout_notice(

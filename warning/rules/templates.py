@@ -14,13 +14,22 @@ check shows is what people read.
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
 from warning.areas import AreaIndex
-from warning.model import WITA, EndReason, Level, ObservationKind, Rule, TransitionKind, Value
+from warning.model import (
+    WITA,
+    EndReason,
+    Level,
+    ObservationKind,
+    Problem,
+    Rule,
+    TransitionKind,
+    Value,
+)
 from warning.rules import fields, schema
 from warning.rules.fields import INVALID, Context, Invalid
 from warning.rules.judge import threshold_values
@@ -528,3 +537,54 @@ def samples(rules: Sequence[Rule], areas: AreaIndex | None) -> Iterator[str]:
                     yield f"{rule.id} {step.level.word} {change_name} {language}: {text}"
                 if not found:
                     yield f"{rule.id} {step.level.word} {change_name}: (tanpa SMS)"
+
+
+# ---------------------------------------------------------------------------
+# Room for an acknowledgement link
+
+
+def link_problems(
+    rules: Sequence[Rule],
+    areas: AreaIndex | None,
+    *,
+    link_units: int,
+    groups: Collection[str],
+    lowest: Level,
+) -> list[Problem]:
+    """Warnings that, with the acknowledgement link after them, would be more than one SMS.
+
+    Only the SMS that carry a link count it: those of a rule addressing an
+    acknowledging group (or everyone), raising or updating at `lowest` or above.
+    The daemon cuts such a text to keep the link whole: the check says so first.
+    """
+    problems = []
+    for rule in rules:
+        if rule.recipients and not set(rule.recipients) & set(groups):
+            continue
+        area = widest_area(fields.area_names(areas, rule.areas or ("all",)))
+        for step in rule.levels:
+            if step.level < lowest:
+                continue
+            for change in (TransitionKind.FIRED, TransitionKind.UPDATED):
+                for language, template in rule.templates_for(step.level, change).items():
+                    facts = sample_facts(rule.kind, step.level, area, widest=True)
+                    units = sms_size(render(template, facts, language, drill=True)).units
+                    if units + link_units > schema.SMS_LIMIT:
+                        problems.append(
+                            _link_problem(rule, step.level, language, units, link_units)
+                        )
+    return list(dict.fromkeys(problems))
+
+
+def _link_problem(rule: Rule, level: Level, language: str, units: int, link_units: int) -> Problem:
+    """One message too long for its acknowledgement link, at the rule's position."""
+    where = rule.position
+    over = units + link_units - schema.SMS_LIMIT
+    message = (
+        f'rule "{rule.id}": message "{language}" at {level.word} can reach {units} characters '
+        f"with the drill prefix, and the acknowledgement link adds {link_units}: more than one "
+        f"SMS ({schema.SMS_LIMIT}); shorten it by {over}"
+    )
+    if where is None:
+        return Problem("", message)
+    return Problem(where.path, message, where.line, where.col)

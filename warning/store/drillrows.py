@@ -31,12 +31,17 @@ class RowFact:
     sent_at: datetime | None
     error: str | None
     command: str | None
+    #: The contact's name on a linked SMS, and when they acknowledged (None: not yet).
+    contact: str = ""
+    acknowledged_at: datetime | None = None
 
 
 _ROWS = """
 SELECT o.change_id, o.rule_id, o.channel, o.recipient, o.status, o.sent_at, o.last_error,
-       o.payload_json, c.kind, c.level
+       o.payload_json, c.kind, c.level, a.acknowledged_at
 FROM outbox o LEFT JOIN alert_changes c ON c.change_id = o.change_id
+LEFT JOIN acknowledgements a ON a.change_id = o.change_id AND a.recipient = o.recipient
+  AND o.channel = 'sms'
 WHERE o.id > ? AND o.drill = 1 ORDER BY o.id
 """
 
@@ -80,7 +85,13 @@ def _fact(row: sqlite3.Row, areas: tuple[str, ...]) -> RowFact:
         sent_at=datetime.fromisoformat(row["sent_at"]) if row["sent_at"] else None,
         error=row["last_error"],
         command=payload.get("command") if channel is ChannelKind.SIREN else None,
+        contact=str((payload.get("ack") or {}).get("name", "")),
+        acknowledged_at=_when(row["acknowledged_at"]),
     )
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def last_row(tx: sqlite3.Connection) -> int:

@@ -225,6 +225,43 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
+        7,
+        # Acknowledgement links (found by the token their SMS payload carries), the
+        # acknowledgements themselves, Twilio's delivery receipts and the escalation
+        # steps notified per (change, kelurahan).
+        """
+        CREATE INDEX outbox_ack ON outbox (json_extract(payload_json, '$.ack.token'));
+        CREATE TABLE acknowledgements (
+            change_id TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            name TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            drill INTEGER NOT NULL,
+            acknowledged_at TEXT NOT NULL,
+            PRIMARY KEY (change_id, recipient)
+        );
+        CREATE TABLE delivery_receipts (
+            id INTEGER PRIMARY KEY,
+            provider_id TEXT NOT NULL,
+            delivery_id INTEGER,
+            status TEXT NOT NULL,
+            error_code TEXT,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX delivery_receipts_delivery ON delivery_receipts (delivery_id, id);
+        CREATE INDEX outbox_provider ON outbox (provider_id);
+        CREATE INDEX outbox_change ON outbox (change_id);
+        CREATE TABLE escalations (
+            change_id TEXT NOT NULL,
+            area_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            grp TEXT NOT NULL,
+            drill INTEGER NOT NULL,
+            notified_at TEXT NOT NULL,
+            PRIMARY KEY (change_id, area_id, step)
+        """,
+    ),
+    (
         8,
         # The siren ordering fence: the change sequence of the newest all-clear committed
         # to each siren (live, or a drill's), so an older command is never sent after it,

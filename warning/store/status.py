@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from warning.settings import Settings
+from warning.store.acks import alert_acks, names
 from warning.store.console import active_silences
 from warning.store.outages import open_outages
 from warning.store.records import read_only
@@ -56,21 +57,26 @@ def _scalar(conn: sqlite3.Connection, sql: str) -> Any:
 
 
 def _firing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Live alerts that are firing now."""
+    """Live alerts that are firing now, with who confirmed them and the escalation step."""
     rows = conn.execute(
         "SELECT rule_id, area_id, level, since, alert_id FROM alert_states"
         " WHERE drill = 0 AND state = 'firing' ORDER BY rule_id, area_id"
-    )
-    return [
-        {
-            "rule": r["rule_id"],
-            "area": r["area_id"],
-            "level": r["level"],
-            "since": r["since"],
-            "alert_id": r["alert_id"],
-        }
-        for r in rows
-    ]
+    ).fetchall()
+    found = []
+    for r in rows:
+        known = alert_acks(conn, r["rule_id"], r["area_id"])
+        found.append(
+            {
+                "rule": r["rule_id"],
+                "area": r["area_id"],
+                "level": r["level"],
+                "since": r["since"],
+                "alert_id": r["alert_id"],
+                "acknowledged_by": names(known.by),
+                "escalation_step": known.step,
+            }
+        )
+    return found
 
 
 def _feeds(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[dict[str, Any]]:

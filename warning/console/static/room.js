@@ -57,6 +57,17 @@ async function post(url, body) {
   return answer;
 }
 
+function ackLine(ack) {
+  // Manual alerts carry no acknowledgement links.
+  if (!ack) return null;
+  const by = ack.by.length ? el("span", { class: "acked" }, T.acknowledged + ": " + ack.by.join(", ")) : null;
+  const missing = ack.missing.length
+    ? el("span", { class: "unacked" }, (by ? " · " : "") + T.not_acknowledged + ": " + ack.missing.join(", "))
+    : null;
+  const step = ack.step ? " · " + T.escalation_step + " " + ack.step : "";
+  return el("div", { class: "small ack-state", "data-step": String(ack.step) }, by, missing, step);
+}
+
 function renderAlerts(data) {
   if (!data.alerts.length) return fill("alerts", el("p", { class: "quiet", id: "no-alerts" }, T.no_alerts));
   const rows = data.alerts.map((a) => {
@@ -74,6 +85,7 @@ function renderAlerts(data) {
       el("div", {}, T.kelurahan + ": " + a.areas.join(", ")),
       el("div", { class: "small" }, T.started + ": " + (a.started || "–") + " · " + T.reached + ": " + a.progress.people + " " + T.people + ", " + a.progress.sirens + " " + T.sirens.toLowerCase()),
       el("div", { class: "small" }, T.progress + ": ", progress),
+      ackLine(a.acknowledgement),
       history);
   });
   fill("alerts", rows);
