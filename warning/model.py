@@ -804,3 +804,21 @@ class SirenCommand(enum.Enum):
     ALL_CLEAR = "all-clear"
     TEST = "test"
     SILENT_TEST = "silent-test"
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationJudged:
+    """What the escalation job knows about one (change, kelurahan), read from the store."""
+
+    change_id: str
+    rule_id: str
+    level: Level
+    drill: bool
+    changed_at: datetime
+    area_id: str
+    #: The highest step notified (0: the rule's own SMS) and when.
+    step: int
+    step_at: datetime
+    acknowledged: bool
+    #: (contact group, failed) of each linked SMS about the change in the kelurahan.
+    reached: tuple[tuple[str, bool], ...]

@@ -14,7 +14,8 @@ from datetime import datetime
 import structlog
 
 from warning.daemon.configuration import Configuration
-from warning.plan.escalation import Judged, due, notices
+from warning.model import EscalationJudged
+from warning.plan.escalation import due, notices
 from warning.store import acks, outbox
 from warning.store.sqlite import Store
 
@@ -36,7 +37,7 @@ def escalate(
     links, steps = config.links, config.settings.escalation
     if links is None or len(steps) < 2:
         return 0
-    batches: dict[tuple[str, int], list[Judged]] = {}
+    batches: dict[tuple[str, int], list[EscalationJudged]] = {}
     for judged in acks.watched(store, now - links.valid):
         step = due(judged, steps, now) if judged.level >= links.level else None
         if step is not None:
@@ -66,7 +67,7 @@ def escalate(
 
 
 def _told(
-    recorded: Sequence[Judged],
+    recorded: Sequence[EscalationJudged],
     step: int,
     group: str,
     recipients: int,

@@ -13,7 +13,6 @@ asks `due` and `notices`, and commits the SMS with the step.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -21,6 +20,7 @@ from warning.areas import AreaIndex
 from warning.model import (
     AlertChange,
     ChannelKind,
+    EscalationJudged,
     Level,
     PlannedDelivery,
     Problem,
@@ -54,25 +54,7 @@ GROUP_WORDS: Mapping[str, str] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Judged:
-    """What the escalation job knows about one (change, kelurahan)."""
-
-    change_id: str
-    rule_id: str
-    level: Level
-    drill: bool
-    changed_at: datetime
-    area_id: str
-    #: The highest step notified (0: the rule's own SMS) and when.
-    step: int
-    step_at: datetime
-    acknowledged: bool
-    #: (contact group, failed) of each linked SMS about the change in the kelurahan.
-    reached: tuple[tuple[str, bool], ...]
-
-
-def due(judged: Judged, steps: Sequence[EscalationStep], now: datetime) -> int | None:
+def due(judged: EscalationJudged, steps: Sequence[EscalationStep], now: datetime) -> int | None:
     """The chain step to notify now for this (change, kelurahan), or None.
 
     None once someone acknowledged, past the last step, or while the current
@@ -88,7 +70,7 @@ def due(judged: Judged, steps: Sequence[EscalationStep], now: datetime) -> int |
     return following if waited or _unreachable(judged, current.group) else None
 
 
-def _unreachable(judged: Judged, group: str) -> bool:
+def _unreachable(judged: EscalationJudged, group: str) -> bool:
     """True when no SMS of `group` about the change in the kelurahan can be confirmed."""
     outcomes = [failed for g, failed in judged.reached if g == group]
     if not outcomes:
@@ -172,7 +154,7 @@ def escalation_text(
 
 
 def notices(  # noqa: PLR0917 - the pure planner's inputs, as `plan` takes them
-    due_now: Sequence[Judged],
+    due_now: Sequence[EscalationJudged],
     step: int,
     steps: Sequence[EscalationStep],
     contacts: Sequence[Contact],

@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from warning.model import Level, PlannedDelivery
-from warning.plan.escalation import Judged
+from warning.model import EscalationJudged, Level, PlannedDelivery
 from warning.store.sqlite import Store
 
 
@@ -220,7 +219,7 @@ ORDER BY o.id
 """
 
 
-def watched(store: Store, since: datetime) -> list[Judged]:
+def watched(store: Store, since: datetime) -> list[EscalationJudged]:
     """Every (change, kelurahan) an escalation chain may still have to judge."""
     conn = store.connection()
     found = []
@@ -228,7 +227,7 @@ def watched(store: Store, since: datetime) -> list[Judged]:
         changed = _time(r["time"])
         reached = conn.execute(_REACHED, (r["change_id"], r["area_id"])).fetchall()
         found.append(
-            Judged(
+            EscalationJudged(
                 change_id=r["change_id"],
                 rule_id=r["rule_id"],
                 level=Level(r["level"]),
@@ -244,7 +243,9 @@ def watched(store: Store, since: datetime) -> list[Judged]:
     return found
 
 
-def record_step(tx: sqlite3.Connection, watch: Judged, step: int, group: str, at: datetime) -> bool:
+def record_step(
+    tx: sqlite3.Connection, watch: EscalationJudged, step: int, group: str, at: datetime
+) -> bool:
     """Remember that `step` of the chain was notified for this (change, kelurahan)."""
     cursor = tx.execute(
         "INSERT OR IGNORE INTO escalations (change_id, area_id, step, grp, drill, notified_at)"

@@ -259,6 +259,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             drill INTEGER NOT NULL,
             notified_at TEXT NOT NULL,
             PRIMARY KEY (change_id, area_id, step)
+        )
         """,
     ),
     (
