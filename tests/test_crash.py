@@ -43,7 +43,7 @@ def _dispatcher(state: Path, server: TwilioServer) -> subprocess.Popen[bytes]:
         "TWILIO_AUTH_TOKEN": TOKEN,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.run_dispatcher", str(state), server.url, "2"],
+        [sys.executable, "-m", "tests.support.run_dispatcher", str(state), server.url, "2"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

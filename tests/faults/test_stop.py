@@ -99,7 +99,7 @@ def test_a_restart_after_a_crash_sends_the_rows_in_flight_at_once(
         state = settings.state_path
         phones = _broadcast(Store(state), 400)
         first = subprocess.Popen(
-            [sys.executable, "-m", "tests.run_dispatcher", str(state), server.url, "120"],
+            [sys.executable, "-m", "tests.support.run_dispatcher", str(state), server.url, "120"],
             cwd=ROOT,
             env=_env(),
             stdout=subprocess.DEVNULL,

@@ -1,6 +1,6 @@
 """A sending process for the crash test: drain one state store into a Twilio-compatible API.
 
-Usage: python -m tests.run_dispatcher STATE_DB API_BASE LEASE_S
+Usage: python -m tests.support.run_dispatcher STATE_DB API_BASE LEASE_S
 Credentials come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN as in production.
 """
 
