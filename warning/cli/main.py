@@ -26,6 +26,7 @@ from warning.cli.status import render_text
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.schedule import Daemon, RunOptions
+from warning.delivery.broadcast import check_broadcasts
 from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Problem, Severity
 from warning.rules import load_rules, read_rules, rule_files
@@ -399,6 +400,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("rules", check_rules_setting),
     ("contacts", outbox_cli.check),
     ("sirens", siren_problems),
+    ("broadcast channels", check_broadcasts),
 )
 
 

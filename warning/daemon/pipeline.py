@@ -34,6 +34,7 @@ from warning.model import (
     WITA,
     AllOf,
     AnyOf,
+    Audience,
     Condition,
     Expression,
     FeedHealth,
@@ -42,7 +43,8 @@ from warning.model import (
     Rule,
     Transition,
 )
-from warning.plan.planner import PlannedDelivery, operator_sms, plan, unsilenced
+from warning.plan.broadcast import broadcast_posts, officials_notice
+from warning.plan.planner import PlannedDelivery, plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
 from warning.store.console import active_silences
@@ -345,8 +347,16 @@ class Pipeline:
         return kept
 
     def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
-        """The deliveries the notifiable transitions imply."""
-        return plan(
+        """The deliveries the notifiable transitions imply, broadcast posts included.
+
+        A drill is posted to public destinations only when it is everyone's
+        (`drill_all`); officials' destinations hear every drill, marked LATIHAN.
+        """
+        config = self.config
+        public_drill = not self.drill or self.drill_all
+        targets = [t for t in config.broadcasts if public_drill or t.audience is Audience.OFFICIALS]
+        posts = broadcast_posts(transitions, config.rules, targets, config.areas, drill=self.drill)
+        return posts + plan(
             transitions,
             self.config.rules,
             self.config.contacts,
@@ -459,8 +469,15 @@ class Pipeline:
         if self.drill:
             body = "LATIHAN: " + body
         change_id = f"feed-{change.feed}-{change.after.value}-{change.at.strftime('%Y%m%dT%H%M%S')}"
-        return operator_sms(
-            change_id, f"feed:{change.feed}", officials, body, drill=self.drill, now=change.at
+        return officials_notice(
+            change_id,
+            f"feed:{change.feed}",
+            officials,
+            body,
+            targets=self.config.broadcasts,
+            areas=self.config.areas,
+            drill=self.drill,
+            now=change.at,
         )
 
     # -- reload --------------------------------------------------------------------------

@@ -47,9 +47,10 @@ from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ConfigError, FeedHealth
+from warning.plan.broadcast import officials_notice
 from warning.plan.messages import render_plain
 from warning.plan.payloads import SirenCommand
-from warning.plan.planner import operator_sirens, operator_sms
+from warning.plan.planner import operator_sirens
 from warning.settings import Settings, secret
 from warning.store import outbox
 from warning.store.sqlite import DatabaseReplacedError, Store
@@ -203,11 +204,13 @@ class Daemon:
             " SMS. Perbaiki contacts.csv, cek dengan: warning check"
         )
         now = utc_now()
-        planned = operator_sms(
+        planned = officials_notice(
             f"contacts-{now:%Y%m%d}-{len(bad)}-{shown}",
             "contacts",
             [c.phone for c in self.config.contacts if c.group == "officials"],
             render_plain(body[:160]),
+            targets=self.config.broadcasts,
+            areas=self.config.areas,
             drill=False,
             now=now,
         )

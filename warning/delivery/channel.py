@@ -24,11 +24,18 @@ SecretGetter = Callable[[str, str, str], str | None]
 
 
 class ChannelKind(enum.Enum):
-    """How a delivery reaches people: a siren controller, an SMS, a CAP document."""
+    """How a delivery reaches people: a siren, an SMS, a CAP document, a broadcast post."""
 
     SIREN = "siren"
     SMS = "sms"
     CAP = "cap"
+    TELEGRAM = "telegram"
+    NTFY = "ntfy"
+    WEBHOOK = "webhook"
+
+
+#: Broadcast channels: one post reaches everyone following a chat, topic or receiver.
+BROADCAST_KINDS = (ChannelKind.TELEGRAM, ChannelKind.NTFY, ChannelKind.WEBHOOK)
 
 
 class DeliveryStatus(enum.Enum):
@@ -45,8 +52,9 @@ class DeliveryStatus(enum.Enum):
 class Delivery:
     """One outbox row handed to a channel.
 
-    `recipient` is an E.164 phone (sms), a siren id (siren) or "cap" (cap);
-    `priority` orders sending, lower first: 0 sirens, 10 officials,
+    `recipient` is an E.164 phone (sms), a siren id (siren), "cap" (cap), a
+    chat id (telegram), a topic URL (ntfy) or a URL (webhook); `priority`
+    orders sending, lower first: 0 sirens, 5 broadcast posts, 10 officials,
     20 rt-heads and siskamling, 30 other groups, 40 CAP.
     """
 

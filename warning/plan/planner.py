@@ -592,7 +592,7 @@ def operator_sms(
     `subject` stands in for the rule id (`siren:<id>`, `send-test`), so a newer
     message about the same subject supersedes an unsent older one.
     """
-    change = _operator_change(change_id, subject, drill=drill, now=now)
+    change = operator_change(change_id, subject, drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
@@ -616,7 +616,7 @@ def operator_sirens(
     now: datetime,
 ) -> list[PlannedDelivery]:
     """Siren commands that no rule decided (the monthly test, an operator's stop)."""
-    change = _operator_change(change_id, subject, drill=drill, now=now)
+    change = operator_change(change_id, subject, drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
@@ -635,7 +635,7 @@ def operator_sirens(
     ]
 
 
-def _operator_change(change_id: str, subject: str, *, drill: bool, now: datetime) -> AlertChange:
+def operator_change(change_id: str, subject: str, *, drill: bool, now: datetime) -> AlertChange:
     """The change record behind deliveries an operator or the daemon itself decided."""
     return AlertChange(
         id=change_id,
