@@ -59,3 +59,18 @@ def test_a_feed_going_down_is_posted_to_the_officials_channel_only(tmp_path: Pat
     posts = _posts(rig)
     assert set(posts) == {OFFICIALS}
     assert "tidak tersedia" in str(posts[OFFICIALS]["text"])
+
+
+@responses.activate
+def test_a_drill_reaches_public_channels_only_when_it_is_for_everyone(tmp_path: Path) -> None:
+    """`--drill`: the officials' group reads LATIHAN; `--drill-all`: the public channel too."""
+    for drill_all, expected in ((False, {OFFICIALS}), (True, {PUBLIC, OFFICIALS})):
+        directory = tmp_path / str(drill_all)
+        directory.mkdir()
+        rig = _rig(directory)
+        rig.pipeline.drill, rig.pipeline.drill_all = True, drill_all
+        responses.add(responses.GET, URL, body=PD1.read_bytes())
+        rig.pipeline.poll("inatews")
+        posts = _posts(rig)
+        assert set(posts) - {BARAT} == expected
+        assert all(str(p["text"]).startswith("LATIHAN: ") for p in posts.values())
