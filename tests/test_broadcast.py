@@ -14,9 +14,16 @@ from structlog.testing import capture_logs
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
 from tests.support.peers import SirenServer, TelegramServer, TwilioServer, WebhookServer
 from tests.support.peers.telegram import TOKEN
-from warning.delivery import build_channels
+from warning.delivery import CHANNELS, build_channels
 from warning.delivery.broadcast import SIGNATURE_HEADER, check_broadcasts
-from warning.delivery.channel import ChannelKind, DeliveryStatus, LogChannel, SecretGetter
+from warning.delivery.channel import (
+    ChannelKind,
+    Delivery,
+    DeliveryStatus,
+    LogChannel,
+    Outcome,
+    SecretGetter,
+)
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import Action, Audience, ConfigError, Level, Severity, TransitionKind
 from warning.plan.broadcast import (
@@ -512,3 +519,15 @@ def test_a_webhook_answering_503_is_retried_with_its_retry_after(store: Store) -
     assert row.status is DeliveryStatus.PENDING
     assert due is not None
     assert due >= now + 20
+
+
+@pytest.mark.parametrize("kind", list(CHANNELS))
+def test_every_registered_channel_answers_a_malformed_row_without_raising(
+    kind: ChannelKind,
+) -> None:
+    """Conformance: each factory builds its kind; a bad payload is an outcome, not a crash."""
+    settings = Settings(sms=SmsSettings(from_="BPBD-BPN"))
+    channel = CHANNELS[kind](settings, city(), lambda _env, _file, _credential: None)
+    assert channel.kind is kind
+    row = Delivery(1, kind, "x", "chg-1", {"nonsense": True}, 5, 0, False, "chg-1:x")
+    assert channel.send(row).outcome in set(Outcome)

@@ -63,7 +63,7 @@ class TelegramServer(PeerServer):
 
     def posts(self) -> list[dict[str, Any]]:
         """The JSON bodies of the sendMessage calls answered ok, in arrival order."""
-        return [_json(r) for r in self.received() if r.form.get("ok") == "true"]
+        return [r.json() for r in self.received() if r.form.get("ok") == "true"]
 
     def answer(self, request: Recorded) -> tuple[Recorded, Reply]:
         """Answer one Bot API call; the recorded form says whether it was accepted."""
@@ -71,12 +71,12 @@ class TelegramServer(PeerServer):
         delay = self.latency_s + stall
         if request.path != f"/bot{self.token}/sendMessage":
             error = BotError(401 if not request.path.startswith(f"/bot{self.token}/") else 404)
-        elif not _json(request).get("chat_id") or not _json(request).get("text"):
+        elif not request.json().get("chat_id") or not request.json().get("text"):
             error = BotError(400)
         if error is not None:
             return dataclasses.replace(request, form={"ok": "false"}), _error(error, delay)
         message_id = next(self._ids)
-        body = _json(request)
+        body = request.json()
         result = {
             "message_id": message_id,
             "chat": {"id": body["chat_id"], "type": "channel"},
@@ -106,12 +106,3 @@ def _reply(status: int, document: object, delay: float) -> Reply:
     return Reply(
         status, json.dumps(document).encode(), (("Content-Type", "application/json"),), delay
     )
-
-
-def _json(request: Recorded) -> dict[str, Any]:
-    """A request's JSON body ({} when it is not a JSON object)."""
-    try:
-        document = json.loads(request.body)
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
