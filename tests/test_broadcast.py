@@ -188,6 +188,7 @@ def test_a_drill_post_is_marked_latihan_first() -> None:
 def test_an_all_clear_is_posted_in_the_rules_own_words() -> None:
     """The rule's end message reaches the channels that heard the warning."""
     post = _posts(["manggar"], kind=TransitionKind.RESOLVED)[TIMUR_CHAT]
+    assert post.text.startswith("BERAKHIR Gempa kuat: Manggar")
     assert "Peringatan gempa untuk Manggar berakhir." in post.text
     assert post.change.ends
 

@@ -125,7 +125,9 @@ def rule_posts(
         text = with_source(
             templates.render(template, message_facts(change, where, "id"), "id"), rule.kind, "id"
         )
-        headline = f"{change.level.word} {rule.name}: {where}"
+        # An all-clear's first word must not read as the warning it ends.
+        word = "BERAKHIR" if change.ending else change.level.word
+        headline = f"{word} {rule.name}: {where}"
         post = _post(change, touched, areas=areas, headline=headline, text=text, target=target)
         posts.append(_planned(change, target, touched, post))
     return posts
