@@ -9,7 +9,7 @@ import pytest
 
 from bench.common import busiest_window, percentile
 
-MODULES = ["bench.evaluate", "bench.fanout", "bench.latency", "bench.footprint"]
+MODULES = ["bench.evaluate", "bench.fanout", "bench.latency", "bench.footprint", "bench.reach"]
 
 
 @pytest.mark.slow

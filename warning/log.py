@@ -19,7 +19,7 @@ MASK = "***"
 
 # Keys whose values are always secret, whatever they hold.
 _SECRET_KEY = re.compile(r"(token|password|secret|authorization|auth|api_key|credential)", re.I)
-# Shapes of secrets inside free text: Twilio auth tokens and SIDs' partners, bearer
+# Shapes of secrets inside free text: Twilio auth tokens and SIDs' partners, bot tokens, bearer
 # and basic credentials, and credentials embedded in URLs.
 _SECRET_TEXT = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
@@ -29,6 +29,8 @@ _SECRET_TEXT = (
     ),
     (re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+@"), r"\1" + MASK + "@"),
     (re.compile(r"\b[0-9a-f]{32}\b"), MASK),
+    # Telegram bot tokens (`123456789:AA...`), also inside Bot API URLs (`/bot<token>/`).
+    (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}"), MASK),
 )
 
 

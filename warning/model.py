@@ -644,11 +644,18 @@ ENDING_KINDS = frozenset({TransitionKind.RESOLVED, TransitionKind.TIMED_OUT})
 
 
 class ChannelKind(enum.Enum):
-    """How a delivery reaches people: a siren controller, an SMS, a CAP document."""
+    """How a delivery reaches people: a siren, an SMS, a CAP document, a broadcast post."""
 
     SIREN = "siren"
     SMS = "sms"
     CAP = "cap"
+    TELEGRAM = "telegram"
+    NTFY = "ntfy"
+    WEBHOOK = "webhook"
+
+
+#: Broadcast channels: one post reaches everyone following a chat, topic or receiver.
+BROADCAST_KINDS = (ChannelKind.TELEGRAM, ChannelKind.NTFY, ChannelKind.WEBHOOK)
 
 
 class DeliveryStatus(enum.Enum):

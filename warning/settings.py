@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 import math
 import os
 import re
@@ -333,6 +334,87 @@ ESCALATION_DOCS: Mapping[str, str] = {
 
 
 @dataclass(frozen=True)
+class TelegramSettings:
+    """[telegram]: the Bot API. The token comes from TELEGRAM_BOT_TOKEN (never a value here)."""
+
+    api_base: str = _doc(
+        "Bot API base URL; a Bot API-compatible server can stand in.", "https://api.telegram.org"
+    )
+    token_file: str = _doc(
+        "File holding the bot token (else TELEGRAM_BOT_TOKEN or the systemd credential "
+        "telegram_bot_token).",
+        "",
+    )
+    timeout_s: float = _doc("HTTP timeout of one Bot API call (also ntfy and webhooks).", 10.0)
+
+
+class BroadcastKind(enum.Enum):
+    """Where a broadcast destination lives: a Telegram chat, an ntfy topic, a webhook."""
+
+    TELEGRAM = "telegram"
+    NTFY = "ntfy"
+    WEBHOOK = "webhook"
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """One broadcast destination: a [[telegram.channels]], [[ntfy.topics]] or [[webhooks]] entry.
+
+    `address` is what the outbox names as the recipient: the chat id, the
+    topic's URL, the webhook's URL.  `audience` "public" posts what CAP
+    publishes; "officials" posts what officials get by SMS and health notices.
+    """
+
+    kind: BroadcastKind
+    address: str
+    areas: tuple[str, ...] = ()
+    audience: str = "public"
+    token_file: str = ""
+    secret_file: str = ""
+
+
+#: Audiences a broadcast destination can have.
+BROADCAST_AUDIENCES = ("public", "officials")
+_AREAS_DOC = 'Kelurahan / kecamatan ids or selectors whose alerts are posted ("all": the city).'
+_AUDIENCE_DOC = (
+    '"public" (what CAP publishes) or "officials" (what officials get by SMS, health notices).'
+)
+#: Each broadcast array: (TOML table, key in it or "" for a top-level array) -> kind and keys.
+BROADCAST_DOCS: Mapping[BroadcastKind, tuple[str, str, Mapping[str, str]]] = {
+    BroadcastKind.TELEGRAM: (
+        "telegram",
+        "channels",
+        {
+            "chat_id": 'The chat: "@channelname" or its numeric id (the bot must be an admin).',
+            "areas": _AREAS_DOC,
+            "audience": _AUDIENCE_DOC,
+        },
+    ),
+    BroadcastKind.NTFY: (
+        "ntfy",
+        "topics",
+        {
+            "url": "The ntfy server, e.g. https://ntfy.sh.",
+            "topic": "The topic people subscribe to.",
+            "areas": _AREAS_DOC,
+            "audience": _AUDIENCE_DOC,
+            "token_file": "File with an access token (else the systemd credential ntfy_token).",
+        },
+    ),
+    BroadcastKind.WEBHOOK: (
+        "webhooks",
+        "",
+        {
+            "url": "Where the JSON alert is POSTed (radio, TV, mosque speakers).",
+            "areas": _AREAS_DOC,
+            "audience": _AUDIENCE_DOC,
+            "secret_file": "File with an HMAC key: adds X-Warning-Signature: sha256=<hex>.",
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, validated and defaulted. `source` is the file read, if any."""
 
@@ -353,6 +435,8 @@ class Settings:
     cap: CapSettings = field(default_factory=CapSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     escalation: tuple[EscalationStep, ...] = ()
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    broadcasts: tuple[BroadcastSettings, ...] = ()
 
     # Paths resolved against the environment (systemd directories) or the checkout.
 
@@ -412,7 +496,11 @@ SECTIONS: Mapping[str, type[Any]] = {
     "health": HealthSettings,
     "cap": CapSettings,
     "console": ConsoleSettings,
+    "telegram": TelegramSettings,
 }
+
+#: Sections holding an array of broadcast destinations besides (or instead of) simple keys.
+_ARRAY_IN = {"telegram": "channels", "ntfy": "topics"}
 
 #: TOML keys that are Python keywords.
 _KEY_ALIASES = {"from": "from_"}
@@ -451,13 +539,16 @@ def _build(raw: Mapping[str, Any], path: Path | None, text: str = "") -> Setting
     """Validate the parsed TOML and build `Settings`."""
     where = str(path) if path else "<defaults>"
     problems: list[Problem] = _limit_problems(raw, where, text)
-    known = [*SECTIONS, "feeds", "sirens", "escalation"]
+    known = [*SECTIONS, "feeds", "sirens", "escalation", "ntfy", "webhooks"]
     sections: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in known:
             problems.append(Problem(where, _unknown(name, known, "section")))
+        elif name == "ntfy":
+            _only_array(where, name, value, problems)
         elif name in SECTIONS:
-            sections[name] = _section(where, name, SECTIONS[name], value, problems)
+            simple = _without(value, _ARRAY_IN.get(name, ""))
+            sections[name] = _section(where, name, SECTIONS[name], simple, problems)
     feeds = _feeds(where, raw.get("feeds", {}), problems)
     sirens = _sirens(where, raw.get("sirens", []), problems)
     escalation = _escalation(where, raw.get("escalation", []), problems)
@@ -466,12 +557,20 @@ def _build(raw: Mapping[str, Any], path: Path | None, text: str = "") -> Setting
         problems.append(
             Problem(where, f"console.ack_level must be waspada, siaga or awas, not {ack_level!r}")
         )
+    broadcasts = _broadcasts(where, raw, problems)
     share = getattr(sections.get("areas"), "min_polygon_share", 0.2)
     if not 0.0 < share <= 1.0:
         problems.append(Problem(where, f"areas.min_polygon_share must be in (0, 1], not {share}"))
     if problems:
         raise ConfigError(problems)
-    return Settings(source=path, feeds=feeds, sirens=sirens, escalation=escalation, **sections)
+    return Settings(
+        source=path,
+        feeds=feeds,
+        sirens=sirens,
+        escalation=escalation,
+        broadcasts=broadcasts,
+        **sections,
+    )
 
 
 #: The valid range of every number (inclusive), by key; `*` stands for a feed or a siren.
@@ -756,6 +855,110 @@ def _escalation(where: str, raw: Any, problems: list[Problem]) -> tuple[Escalati
     return tuple(steps)
 
 
+def _without(value: Any, key: str) -> Any:
+    """A table without one key (its array of destinations is read apart)."""
+    return {k: v for k, v in value.items() if k != key} if isinstance(value, dict) else value
+
+
+def _only_array(where: str, name: str, value: Any, problems: list[Problem]) -> None:
+    """[ntfy] holds only its [[ntfy.topics]]: any other key is a mistake."""
+    if not isinstance(value, dict):
+        problems.append(Problem(where, f"[{name}] must be a table"))
+        return
+    for key in value:
+        if key != _ARRAY_IN[name]:
+            problems.append(Problem(where, _unknown(f"{name}.{key}", [f"{name}.topics"])))
+
+
+def _broadcasts(
+    where: str, raw: Mapping[str, Any], problems: list[Problem]
+) -> tuple[BroadcastSettings, ...]:
+    """Every [[telegram.channels]], [[ntfy.topics]] and [[webhooks]] entry, validated."""
+    found: list[BroadcastSettings] = []
+    for kind, (table, key, _docs) in BROADCAST_DOCS.items():
+        entries = raw.get(table, []) if not key else _without_none(raw.get(table), key)
+        label = f"{table}.{key}" if key else table
+        if not isinstance(entries, list):
+            problems.append(Problem(where, f"{label} must be an array of tables [[{label}]]"))
+            continue
+        for index, entry in enumerate(entries):
+            made = _broadcast(where, kind, f"{label}[{index}]", entry, problems)
+            found += [made] if made is not None else []
+    return tuple(found)
+
+
+def _without_none(table: Any, key: str) -> Any:
+    """The array `key` of a table, an empty one when the table or the key is absent."""
+    return table.get(key, []) if isinstance(table, dict) else []
+
+
+def _broadcast(
+    where: str,
+    kind: BroadcastKind,
+    label: str,
+    entry: Any,
+    problems: list[Problem],
+) -> BroadcastSettings | None:
+    """One destination; None after recording its problems."""
+    if not isinstance(entry, dict):
+        problems.append(Problem(where, f"{label} must be a table"))
+        return None
+    before = len(problems)
+    values = _broadcast_values(where, kind, label, entry, problems)
+    address = _broadcast_address(kind, values)
+    if not address:
+        needed = {BroadcastKind.TELEGRAM: "chat_id", BroadcastKind.NTFY: "url and topic"}
+        problems.append(Problem(where, f"{label} needs {needed.get(kind, 'url')}"))
+    if values.get("audience", "public") not in BROADCAST_AUDIENCES:
+        problems.append(Problem(where, f"{label}.audience must be public or officials"))
+    if not values.get("areas"):
+        problems.append(Problem(where, f'{label}.areas is empty: name areas or "all"'))
+    if len(problems) > before:
+        return None
+    return BroadcastSettings(
+        kind=kind,
+        address=address,
+        areas=values["areas"],
+        audience=values.get("audience", "public"),
+        token_file=values.get("token_file", ""),
+        secret_file=values.get("secret_file", ""),
+    )
+
+
+def _broadcast_values(
+    where: str, kind: BroadcastKind, label: str, entry: Mapping[str, Any], problems: list[Problem]
+) -> dict[str, Any]:
+    """The entry's known keys with values of the right type (wrong ones recorded, left out)."""
+    docs = BROADCAST_DOCS[kind][2]
+    values: dict[str, Any] = {}
+    for key, value in entry.items():
+        name = f"{label}.{key}"
+        if key not in docs:
+            problems.append(Problem(where, _unknown(name, [f"{label}.{k}" for k in docs])))
+        elif key == "chat_id" and isinstance(value, int) and not isinstance(value, bool):
+            values[key] = str(value)  # numeric chat ids are written as TOML integers
+        elif key == "areas" and not (
+            isinstance(value, list) and all(isinstance(a, str) for a in value)
+        ):
+            problems.append(Problem(where, f"{name} must be a list of strings, not {value!r}"))
+        elif key == "areas":
+            values[key] = tuple(value)
+        elif _check_type(name, value, str, where, problems) is not _INVALID:
+            values[key] = value
+    return values
+
+
+def _broadcast_address(kind: BroadcastKind, values: Mapping[str, Any]) -> str:
+    """The outbox recipient of a destination: chat id, topic URL or webhook URL ("" if none)."""
+    if kind is BroadcastKind.TELEGRAM:
+        return str(values.get("chat_id") or "")
+    url = str(values.get("url") or "")
+    if kind is BroadcastKind.NTFY:
+        topic = str(values.get("topic") or "")
+        return f"{url.rstrip('/')}/{topic}" if url and topic else ""
+    return url
+
+
 # ---------------------------------------------------------------------------
 # Secrets.
 
@@ -787,8 +990,8 @@ def example_toml() -> str:
     lines = [
         "# warning.toml: every key with its default. Generated from warning/settings.py;",
         "# regenerate with `warning settings example > systemd/warning.example.toml`.",
-        "# Secrets never go here: use TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN, *_file keys",
-        "# or systemd credentials (LoadCredential=).",
+        "# Secrets never go here: use TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN, TELEGRAM_BOT_TOKEN,",
+        "# *_file keys or systemd credentials (LoadCredential=).",
     ]
     for name, cls in SECTIONS.items():
         lines += ["", f"# {cls.__doc__}", f"[{name}]"]
@@ -817,6 +1020,10 @@ def example_toml() -> str:
     lines += ["", "# The escalation chain: one [[escalation]] table per step, in order, e.g."]
     lines += ["# [[escalation]]"] + [f"# {key}: {doc}" for key, doc in ESCALATION_DOCS.items()]
     lines += ['# group = "rt-heads"', "# after_minutes = 10.0"]
+    for table, key, docs in BROADCAST_DOCS.values():
+        name = f"{table}.{key}" if key else table
+        lines += ["", f"# One [[{name}]] table per broadcast destination, with these keys:"]
+        lines += [f"# [[{name}]]"] + [f"# {k}: {doc}" for k, doc in docs.items()]
     return "\n".join(lines) + "\n"
 
 

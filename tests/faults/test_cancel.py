@@ -215,7 +215,7 @@ def test_the_all_clear_stays_last_across_lease_expiry_and_a_restart(
             planned = plan(transitions, [RULE], (), settings.sirens, city(), drill=False, now=NOW)
             store.apply_transitions(tx, transitions)
             outbox.enqueue(tx, planned)
-        channels = build_channels(settings, city(), secret)
+        channels = build_channels(ChannelSettings.of(settings), city(), secret)
         dead = Dispatcher(
             store, channels, settings.sms, lease_s=0.5, worker="dispatcher:earlier-boot:1:x"
         )
@@ -229,7 +229,9 @@ def test_the_all_clear_stays_last_across_lease_expiry_and_a_restart(
         committed = time.monotonic()
         controller.latency_s = 0.0
         outbox.release_workers(store, worker_is_dead, now=time.time())  # the restart
-        restarted = Dispatcher(store, build_channels(settings, city(), secret), settings.sms)
+        restarted = Dispatcher(
+            store, build_channels(ChannelSettings.of(settings), city(), secret), settings.sms
+        )
         assert restarted.drain(20.0)
         restarted.close()
         first.join(timeout=10)

@@ -27,6 +27,7 @@ from warning.daemon.configuration import load_configuration
 from warning.daemon.drill import DrillOptions, run_drill
 from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.schedule import Daemon, RunOptions
+from warning.delivery.broadcast import check_broadcasts
 from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Level, Problem, Rule, Severity
 from warning.plan.acklinks import ack_links, link_chars
@@ -428,6 +429,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("contacts", outbox_cli.check),
     ("sirens", siren_problems),
     ("escalation", escalation_problems),
+    ("broadcast channels", check_broadcasts),
 )
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from warning.areas import AreaIndex, load_areas
+from warning.delivery.broadcast import broadcast_problems
 from warning.delivery.siren import siren_problems
 from warning.model import ConfigError, Problem, Rule
 from warning.plan.acklinks import AckLinks, ack_links
+from warning.plan.broadcast import BroadcastTarget, broadcast_targets
 from warning.plan.contacts import Contact, load_contacts, load_valid_contacts
 from warning.rules import load_rules
 from warning.settings import Settings, SirenSettings, load_settings, secret
@@ -36,6 +38,11 @@ class Configuration:
     def sirens(self) -> tuple[SirenSettings, ...]:
         """The configured sirens (the settings' `[[sirens]]`)."""
         return self.settings.sirens
+
+    @property
+    def broadcasts(self) -> tuple[BroadcastTarget, ...]:
+        """The Telegram chats, ntfy topics and webhooks, with their areas resolved."""
+        return broadcast_targets(self.settings.broadcasts, self.areas)
 
 
 def load_configuration(settings: Settings, *, starting: bool = False) -> Configuration:
@@ -68,6 +75,7 @@ def load_configuration(settings: Settings, *, starting: bool = False) -> Configu
         links = ack_links(settings, secret)
     except ConfigError as exc:
         problems += exc.problems
+    problems += broadcast_problems(settings, areas)
     if problems:
         raise ConfigError(problems)
     return Configuration(settings, rules, areas, contacts, tuple(bad_rows), links)

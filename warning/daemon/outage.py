@@ -11,14 +11,13 @@ The retries themselves are the dispatcher's (until each SMS's validity ends).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 import structlog
 
 from warning.model import ChannelKind
 from warning.plan import health
-from warning.plan.contacts import Contact
+from warning.plan.health import NoticeReach
 from warning.store import outages, outbox
 from warning.store.sqlite import Store
 
@@ -27,11 +26,10 @@ log = structlog.get_logger()
 
 def watch_outage(
     store: Store,
-    contacts: Sequence[Contact],
+    reach: NoticeReach,
     *,
     max_wait_s: float,
     now: datetime,
-    drill: bool,
     channel: ChannelKind = ChannelKind.SMS,
 ) -> bool | None:
     """Open or close `channel`'s outage as its waiting deliveries say; True opened, False closed.
@@ -44,27 +42,21 @@ def watch_outage(
     if current is None and waiting is not None:
         since = datetime.fromisoformat(waiting)
         if (now - since).total_seconds() > max_wait_s:
-            _begin(store, contacts, channel, since, now=now, drill=drill)
+            _begin(store, reach, channel, since, now=now)
             return True
     if current is not None and waiting is None:
-        _end(store, contacts, current, now=now, drill=drill)
+        _end(store, reach, current, now=now)
         return False
     return None
 
 
 def _begin(
-    store: Store,
-    contacts: Sequence[Contact],
-    channel: ChannelKind,
-    since: datetime,
-    *,
-    now: datetime,
-    drill: bool,
+    store: Store, reach: NoticeReach, channel: ChannelKind, since: datetime, *, now: datetime
 ) -> None:
     """Record the outage and tell officials elsewhere, in one transaction."""
     with store.transaction() as tx:
         opened = outages.begin(tx, channel, since)
-        notices = health.outage_began(opened.id, channel, since, contacts, drill=drill, now=now)
+        notices = health.outage_began(opened.id, channel, since, reach, now=now)
         outbox.enqueue(tx, notices)
     log.error(
         "delivery.outage_began",
@@ -74,26 +66,12 @@ def _begin(
     )
 
 
-def _end(
-    store: Store,
-    contacts: Sequence[Contact],
-    current: outages.Outage,
-    *,
-    now: datetime,
-    drill: bool,
-) -> None:
+def _end(store: Store, reach: NoticeReach, current: outages.Outage, *, now: datetime) -> None:
     """Close the outage and tell officials how long warnings were held back."""
     with store.transaction() as tx:
         closed = outages.end(tx, current, now)
-        notices = health.outage_ended(
-            closed.id,
-            closed.channel,
-            (closed.started_at, now),
-            closed.late or 0,
-            contacts,
-            drill=drill,
-            now=now,
-        )
+        span = (closed.started_at, now)
+        notices = health.outage_ended(closed.id, closed.channel, span, closed.late or 0, reach)
         outbox.enqueue(tx, notices)
     log.warning(
         "delivery.outage_ended",

@@ -33,6 +33,7 @@ from warning.http import HttpClient, Interrupted
 from warning.model import (
     AllOf,
     AnyOf,
+    Audience,
     ChangeKind,
     Condition,
     Expression,
@@ -43,8 +44,9 @@ from warning.model import (
     Rule,
     Transition,
 )
+from warning.plan.broadcast import broadcast_posts, officials_notice
 from warning.plan.notices import feed_health_sms
-from warning.plan.planner import operator_sms, plan, unsilenced
+from warning.plan.planner import plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
 from warning.store.console import active_silences
@@ -347,8 +349,16 @@ class Pipeline:
         return kept
 
     def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
-        """The deliveries the notifiable transitions imply."""
-        return plan(
+        """The deliveries the notifiable transitions imply, broadcast posts included.
+
+        A drill is posted to public destinations only when it is everyone's
+        (`drill_all`); officials' destinations hear every drill, marked LATIHAN.
+        """
+        config = self.config
+        public_drill = not self.drill or self.drill_all
+        targets = [t for t in config.broadcasts if public_drill or t.audience is Audience.OFFICIALS]
+        posts = broadcast_posts(transitions, config.rules, targets, config.areas, drill=self.drill)
+        return posts + plan(
             transitions,
             self.config.rules,
             self.config.contacts,
@@ -456,12 +466,14 @@ class Pipeline:
             change.feed, went_down=change.went_down, at=change.at, drill=self.drill
         )
         change_id = f"feed-{change.feed}-{change.after.value}-{change.at.strftime('%Y%m%dT%H%M%S')}"
-        return operator_sms(
+        return officials_notice(
             change_id,
             ChangeKind.FEED_HEALTH,
             officials,
             body,
             subject=change.feed,
+            targets=self.config.broadcasts,
+            areas=self.config.areas,
             drill=self.drill,
             now=change.at,
         )

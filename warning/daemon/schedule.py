@@ -50,8 +50,10 @@ from warning.delivery.dispatcher import Dispatcher, worker_is_dead
 from warning.delivery.sms import announce
 from warning.http import HttpClient, Interrupted
 from warning.model import WITA, ChangeKind, ConfigError, FeedHealth, SirenCommand
+from warning.plan.broadcast import officials_notice
+from warning.plan.health import NoticeReach
 from warning.plan.notices import bad_contacts_sms
-from warning.plan.planner import operator_sirens, operator_sms
+from warning.plan.planner import operator_sirens
 from warning.settings import Settings, secret
 from warning.store import acks, outbox
 from warning.store.sqlite import DatabaseReplacedError, Store
@@ -201,11 +203,13 @@ class Daemon:
         lines = sorted({p.line for p in bad if p.line is not None})
         shown = ", ".join(str(n) for n in lines[:8])
         now = utc_now()
-        planned = operator_sms(
+        planned = officials_notice(
             f"contacts-{now:%Y%m%d}-{len(bad)}-{shown}",
             ChangeKind.CONTACTS,
             [c.phone for c in self.config.contacts if c.group == "officials"],
             bad_contacts_sms(len(bad), lines),
+            targets=self.config.broadcasts,
+            areas=self.config.areas,
             drill=False,
             now=now,
         )
@@ -323,12 +327,14 @@ class Daemon:
 
     def _watch_outage(self) -> None:
         """Open or close the SMS provider's outage; its notices go out at once."""
+        reach = NoticeReach(
+            self.config.contacts, self.config.broadcasts, self.config.areas, self.options.drill
+        )
         changed = watch_outage(
             self.store,
-            self.config.contacts,
+            reach,
             max_wait_s=self.settings.health.max_delivery_wait_s,
             now=self.pipeline.clock(),
-            drill=self.options.drill,
         )
         if changed is not None:
             self.wake_outbox()

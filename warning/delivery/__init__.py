@@ -1,4 +1,4 @@
-"""Deliver: the dispatcher and the channels (sirens, SMS, CAP) it sends the outbox through.
+"""Deliver: the dispatcher and the channels (sirens, SMS, CAP, broadcasts) it sends through.
 
 `CHANNELS` is the explicit registry: ChannelKind -> factory
 `(channel settings, areas, secret) -> Channel`; each factory reads only its
@@ -11,10 +11,12 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from warning.areas import AreaIndex
+from warning.delivery.broadcast import ntfy_channel, webhook_channel
 from warning.delivery.cap import cap_channel
 from warning.delivery.channel import Channel, ChannelSettings, SecretGetter
 from warning.delivery.siren import siren_channel
 from warning.delivery.sms import sms_channel
+from warning.delivery.telegram import telegram_channel
 from warning.model import ChannelKind
 
 ChannelFactory = Callable[[ChannelSettings, AreaIndex | None, SecretGetter], Channel]
@@ -24,6 +26,9 @@ CHANNELS: Mapping[ChannelKind, ChannelFactory] = MappingProxyType(
         ChannelKind.SIREN: siren_channel,
         ChannelKind.SMS: sms_channel,
         ChannelKind.CAP: cap_channel,
+        ChannelKind.TELEGRAM: telegram_channel,
+        ChannelKind.NTFY: ntfy_channel,
+        ChannelKind.WEBHOOK: webhook_channel,
     }
 )
 

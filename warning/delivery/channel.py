@@ -20,7 +20,14 @@ import structlog
 
 from warning.model import ChannelKind, Delivery
 from warning.plan.acklinks import RECEIPT_PATH
-from warning.settings import CapSettings, Settings, SirenSettings, SmsSettings
+from warning.settings import (
+    BroadcastSettings,
+    CapSettings,
+    Settings,
+    SirenSettings,
+    SmsSettings,
+    TelegramSettings,
+)
 
 #: How channels read secrets: (environment variable, *_file setting, systemd credential)
 #: -> the secret or None; `warning.settings.secret` is the real one, tests pass fakes.
@@ -37,6 +44,8 @@ class ChannelSettings:
     cap_dir: Path = Path("cap")
     areas_path: Path = Path("areas.geojson")
     receipt_url: str = ""  # where Twilio posts delivery receipts ("" asks for none)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    broadcasts: tuple[BroadcastSettings, ...] = ()
 
     @classmethod
     def of(cls, settings: Settings) -> ChannelSettings:
@@ -48,6 +57,8 @@ class ChannelSettings:
             settings.cap_dir,
             settings.areas_path,
             receipt_url(settings),
+            settings.telegram,
+            settings.broadcasts,
         )
 
 

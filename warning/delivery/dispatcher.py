@@ -1,4 +1,4 @@
-"""The sending loop: claim due outbox rows, sirens first, SMS under a rate cap, then CAP.
+"""The sending loop: claim due outbox rows, sirens first, broadcast posts, SMS, then CAP.
 
 Like healthchecks' `sendalerts`, one bad row never stops the loop: a channel
 that raises is treated as a transient failure, every retry is bounded, and
@@ -23,7 +23,7 @@ import structlog
 
 from warning.delivery.channel import Channel, Outcome, SendResult
 from warning.http import backoff_s
-from warning.model import ChangeKind, ChannelKind, Delivery
+from warning.model import BROADCAST_KINDS, ChangeKind, ChannelKind, Delivery
 from warning.plan.contacts import Contact
 from warning.plan.notices import silent_siren_sms
 from warning.plan.planner import operator_sms
@@ -36,6 +36,14 @@ OPT_OUT_CODE = "21610"
 
 #: Longest wait between SMS attempts during an outage (a Retry-After may ask for more).
 SMS_RETRY_CAP_S = 30.0
+
+#: The order kinds are sent in within a batch: sirens say "act now", one post reaches a
+#: whole chat or topic at once, then the SMS fan-out, then CAP documents.
+SEND_ORDER = (ChannelKind.SIREN, *BROADCAST_KINDS, ChannelKind.SMS, ChannelKind.CAP)
+
+#: Kinds tried until the warning's validity ends (`[sms] validity_period_s`), not only
+#: for `attempts`: a provider outage longer than the backoff must not lose a warning.
+UNTIL_VALIDITY = frozenset({ChannelKind.SMS, *BROADCAST_KINDS})
 
 #: Seconds a row waits when an older row to the same recipient is still in flight.
 WAIT_FOR_OLDER_S = 0.2
@@ -229,7 +237,7 @@ class Dispatcher:
         )
         if claimed:
             self._opted_out = outbox.opted_out(self._store)
-        for kind in (ChannelKind.SIREN, ChannelKind.SMS, ChannelKind.CAP):
+        for kind in SEND_ORDER:
             self._send_all([d for d in claimed if d.channel is kind])
         return len(claimed)
 
@@ -321,15 +329,15 @@ class Dispatcher:
             self._fail(delivery, result, fields)
 
     def _may_retry(self, delivery: Delivery) -> bool:
-        """Within its attempts, or an SMS still within its validity.
+        """Within its attempts, or an SMS or post still within its validity.
 
         A provider outage longer than the attempts' backoff must not fail a
         warning for good: an SMS is tried until its ValidityPeriod ends (after
-        which Twilio would not deliver it anyway).
+        which Twilio would not deliver it anyway), and a broadcast post as long.
         """
         if delivery.attempts + 1 < self._attempts(delivery):
             return True
-        return delivery.channel is ChannelKind.SMS and self._clock() < self._valid_until(delivery)
+        return delivery.channel in UNTIL_VALIDITY and self._clock() < self._valid_until(delivery)
 
     def _valid_until(self, delivery: Delivery) -> float:
         """When an SMS stops being worth sending: enqueued + `[sms] validity_period_s`."""
@@ -346,7 +354,7 @@ class Dispatcher:
     def _retry(self, delivery: Delivery, result: SendResult, fields: dict[str, object]) -> None:
         """Put the row back with backoff; log only when the error changes."""
         delay = self._backoff.delay(delivery.attempts + 1, result.retry_after_s, self._rng)
-        if delivery.channel is ChannelKind.SMS:
+        if delivery.channel in UNTIL_VALIDITY:
             # Capped for warnings: an outage's end must not wait out a long backoff.
             delay = min(delay, max(SMS_RETRY_CAP_S, result.retry_after_s or 0.0))
         error = result.error or "transient failure"
@@ -367,7 +375,7 @@ class Dispatcher:
         """Record a permanent failure; opt-outs and silent sirens have consequences."""
         error = result.error or "failed"
         if result.outcome is Outcome.RETRY:
-            why = "validity ended" if delivery.channel is ChannelKind.SMS else "gave up"
+            why = "validity ended" if delivery.channel in UNTIL_VALIDITY else "gave up"
             error = f"{why} after {delivery.attempts + 1} attempts: {error}"
         outbox.mark_failed(self._store, delivery.id, self.worker, error, result.code)
         if delivery.channel is ChannelKind.SMS and result.code == OPT_OUT_CODE:

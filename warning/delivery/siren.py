@@ -115,12 +115,16 @@ class HttpSiren:
         return classify_response(response)
 
 
-def classify_response(response: requests.Response) -> SendResult:
-    """2xx acknowledged; 429 and 5xx transient; anything else permanent."""
+def classify_response(response: requests.Response, who: str = "siren controller") -> SendResult:
+    """2xx acknowledged; 429 and 5xx transient; anything else permanent.
+
+    Sirens, ntfy servers and webhook receivers answer alike; `who` names the
+    peer in the error.
+    """
     status = response.status_code
     if 200 <= status < 300:
         return SendResult(Outcome.SENT, provider_id=_response_id(response))
-    error = f"siren controller answered HTTP {status}"
+    error = f"{who} answered HTTP {status}"
     if status == 429 or status >= 500:
         wait = retry_after_s(response.headers.get("Retry-After"))
         return SendResult(Outcome.RETRY, error=error, retry_after_s=wait, code=str(status))

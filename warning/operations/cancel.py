@@ -30,6 +30,7 @@ from datetime import datetime
 
 from warning.areas import AreaIndex
 from warning.model import (
+    BROADCAST_KINDS,
     AlertChange,
     AlertState,
     ChangeKind,
@@ -43,6 +44,7 @@ from warning.model import (
     utc,
 )
 from warning.operations.targets import CancelTarget
+from warning.plan.broadcast import correction_post
 from warning.plan.correction import INSTRUCTIONS, correction_sms, what
 from warning.plan.payloads import CapAlert, CapChange, siren_payload
 from warning.plan.planner import PRIORITY_CAP
@@ -155,12 +157,17 @@ def plan_cancel(
     reason: str,
     kind: ObservationKind | None,
 ) -> list[PlannedDelivery]:
-    """Siren all-clears, correction SMS and the CAP Cancel of one target, sirens first."""
+    """Siren all-clears, corrections (SMS, posts) and the CAP Cancel of a target, sirens first."""
     cap = last_cap_payload(tx, target)
     if kind is None and cap is not None:
         kind = cap.kind
     planned = [_siren(change, r) for r in received(tx, target, ChannelKind.SIREN)]
     planned += [_sms(change, r, areas, reason, kind) for r in received(tx, target, ChannelKind.SMS)]
+    planned += [
+        _post(change, channel, r, areas, reason=reason, kind=kind)
+        for channel in BROADCAST_KINDS
+        for r in received(tx, target, channel)
+    ]
     if cap is not None:
         planned.append(_cap(change, target, cap, areas, reason=reason, kind=kind))
     return sorted(planned, key=lambda p: p.priority)
@@ -187,6 +194,22 @@ def _sms(
     return PlannedDelivery(
         change, ChannelKind.SMS, got.recipient, got.area_ids, payload, got.priority
     )
+
+
+def _post(
+    change: AlertChange,
+    channel: ChannelKind,
+    got: Received,
+    areas: AreaIndex,
+    *,
+    reason: str,
+    kind: ObservationKind | None,
+) -> PlannedDelivery:
+    """The correction to a chat, topic or receiver that got the alert: the SMS's words."""
+    text = correction_sms(
+        "id", change.alert_level, kind, _names(areas, got.area_ids), reason, drill=False
+    )
+    return correction_post(change, channel, got.recipient, got.area_ids, text=text, areas=areas)
 
 
 def _cap(

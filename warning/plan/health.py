@@ -2,41 +2,67 @@
 
 When a provider fails (Twilio down), officials must hear it through any channel
 that still works, never through the failing one and never through a siren (it
-carries no words) or the public CAP feed.  `NOTICE_ADDRESSES` is the explicit
-registry of the channels officials read and how each addresses a contact: a
-channel added for officials (a chat, a push service) adds one line here and
-every notice reaches it.  When the provider recovers, officials hear on every
-such channel, the recovered one included, how long warnings were held back.
+carries no words) or the public CAP feed: by SMS and on every broadcast
+destination configured for officials (`audience = "officials"`: a Telegram
+group, an ntfy topic, a webhook).  When the provider recovers, officials hear on
+every such channel, the recovered one included, how long warnings were held back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 
+from warning.areas import AreaIndex
 from warning.model import WITA, ChangeKind, ChannelKind, PlannedDelivery
+from warning.plan.broadcast import BroadcastTarget, officials_notice
 from warning.plan.contacts import Contact
 from warning.plan.messages import render_plain
-from warning.plan.planner import officials_notice
-
-#: The channels officials read, and each one's address of a contact (None: none there).
-NOTICE_ADDRESSES: Mapping[ChannelKind, Callable[[Contact], str | None]] = MappingProxyType(
-    {ChannelKind.SMS: lambda contact: contact.phone}
-)
 
 #: What officials call each channel in a notice.
 _NAMES = {ChannelKind.SMS: "SMS"}
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeReach:
+    """Who a system notice can reach: the officials' phones and their broadcast destinations."""
+
+    contacts: Sequence[Contact]
+    targets: Sequence[BroadcastTarget]
+    areas: AreaIndex
+    drill: bool
+
+    def notice(
+        self,
+        change_id: str,
+        channel: ChannelKind,
+        body: str,
+        *,
+        now: datetime,
+        avoid: Sequence[ChannelKind] = (),
+    ) -> list[PlannedDelivery]:
+        """The notice to every official (drill-enabled ones in a drill), never through `avoid`."""
+        officials = [
+            c.phone for c in self.contacts if c.group == "officials" and (c.drill or not self.drill)
+        ]
+        text = render_plain(("LATIHAN: " if self.drill else "") + body)
+        return officials_notice(
+            change_id,
+            ChangeKind.DELIVERY_HEALTH,
+            officials,
+            text,
+            subject=channel.value,
+            targets=self.targets,
+            areas=self.areas,
+            drill=self.drill,
+            now=now,
+            avoid=avoid,
+        )
+
+
 def outage_began(
-    outage_id: int,
-    failing: ChannelKind,
-    since: datetime,
-    contacts: Sequence[Contact],
-    *,
-    drill: bool,
-    now: datetime,
+    outage_id: int, failing: ChannelKind, since: datetime, reach: NoticeReach, *, now: datetime
 ) -> list[PlannedDelivery]:
     """Tell officials on every other channel they read that `failing` holds warnings back."""
     name = _NAMES.get(failing, failing.value)
@@ -44,9 +70,7 @@ def outage_began(
         f"INFO SISTEM: pengiriman {name} terganggu sejak {_hhmm(since)} WITA. Peringatan"
         f" dikirim ulang otomatis; sampaikan peringatan penting lewat jalur lain."
     )
-    kinds = [k for k in NOTICE_ADDRESSES if k is not failing]
-    change_id = f"outage-{outage_id}-began"
-    return _notice(change_id, failing, kinds, contacts, body, drill=drill, now=now)
+    return reach.notice(f"outage-{outage_id}-began", failing, body, now=now, avoid=(failing,))
 
 
 def outage_ended(
@@ -54,10 +78,7 @@ def outage_ended(
     channel: ChannelKind,
     span: tuple[datetime, datetime],
     late: int,
-    contacts: Sequence[Contact],
-    *,
-    drill: bool,
-    now: datetime,
+    reach: NoticeReach,
 ) -> list[PlannedDelivery]:
     """Tell officials on every channel they read, `channel` too, what the outage held back."""
     name = _NAMES.get(channel, channel.value)
@@ -65,40 +86,7 @@ def outage_ended(
         f"INFO SISTEM: {name} tertunda {_hhmm(span[0])}-{_hhmm(span[1])} WITA,"
         f" {late} pesan terkirim terlambat. Pengiriman kembali normal."
     )
-    kinds = list(NOTICE_ADDRESSES)
-    change_id = f"outage-{outage_id}-ended"
-    return _notice(change_id, channel, kinds, contacts, body, drill=drill, now=now)
-
-
-def _notice(
-    change_id: str,
-    channel: ChannelKind,
-    kinds: Sequence[ChannelKind],
-    contacts: Sequence[Contact],
-    body: str,
-    *,
-    drill: bool,
-    now: datetime,
-) -> list[PlannedDelivery]:
-    """The notice to every official (drill-enabled ones in a drill) on each of `kinds`."""
-    officials = [c for c in contacts if c.group == "officials" and (c.drill or not drill)]
-    addresses = {k: _addresses(k, officials) for k in kinds}
-    text = render_plain(("LATIHAN: " if drill else "") + body)
-    return officials_notice(
-        change_id,
-        ChangeKind.DELIVERY_HEALTH,
-        addresses,
-        text,
-        subject=channel.value,
-        drill=drill,
-        now=now,
-    )
-
-
-def _addresses(kind: ChannelKind, officials: Sequence[Contact]) -> list[str]:
-    """Each official's address on `kind`, for those who have one."""
-    found = (NOTICE_ADDRESSES[kind](c) for c in officials)
-    return [a for a in found if a]
+    return reach.notice(f"outage-{outage_id}-ended", channel, body, now=span[1])
 
 
 def _hhmm(moment: datetime) -> str:

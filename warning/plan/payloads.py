@@ -183,3 +183,89 @@ def _texts(payload: Mapping[str, Any], key: str) -> Mapping[str, str]:
     if not isinstance(raw, Mapping):
         raise TypeError(f"{key} must map languages to text")
     return {lang: str(text) for lang, text in raw.items() if text}
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastPost:
+    """One post to a Telegram chat, an ntfy topic or a webhook: an alert change in words.
+
+    `text` is the whole post as people read it (Bahasa Indonesia, marked
+    `LATIHAN` in a drill, naming the areas and saying what to do); the other
+    fields are what a webhook receiver (radio, TV, mosque speakers) reads, in
+    CAP's terms (`cap_fields`).
+    """
+
+    change_id: str
+    rule_id: str
+    change: CapChange
+    level: Level | None  # None: a notice about the system, not an alert
+    area_ids: tuple[str, ...]
+    area_names: tuple[str, ...]
+    headline: str
+    text: str
+    sent: datetime
+    drill: bool
+    audience: str = "public"
+
+    def to_json(self) -> dict[str, Any]:
+        """The outbox row's JSON payload."""
+        return {
+            "change_id": self.change_id,
+            "rule_id": self.rule_id,
+            "transition": self.change.value,
+            "level": None if self.level is None else self.level.value,
+            "area_ids": list(self.area_ids),
+            "area_names": list(self.area_names),
+            "headline": self.headline,
+            "text": self.text,
+            "sent": self.sent.isoformat(),
+            "drill": self.drill,
+            "audience": self.audience,
+        }
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> BroadcastPost:
+        """The post of a stored payload; ValueError naming the first thing wrong."""
+        try:
+            return cls(
+                change_id=_required_text(payload, "change_id"),
+                rule_id=str(payload["rule_id"]),
+                change=CapChange(payload["transition"]),
+                level=None if payload["level"] is None else Level(payload["level"]),
+                area_ids=tuple(str(a) for a in payload["area_ids"]),
+                area_names=tuple(str(a) for a in payload["area_names"]),
+                headline=str(payload["headline"]),
+                text=_required_text(payload, "text"),
+                sent=_time(payload["sent"]),
+                drill=bool(payload["drill"]),
+                audience=str(payload.get("audience") or "public"),
+            )
+        except KeyError as exc:
+            raise ValueError(f"broadcast payload lacks {exc}") from None
+        except TypeError as exc:
+            raise ValueError(f"broadcast payload malformed: {exc}") from None
+
+    def cap_fields(self) -> dict[str, Any]:
+        """The webhook body: CAP's words for the change (status, msgType) and the post."""
+        return {
+            "identifier": self.change_id,
+            "sent": self.sent.isoformat(),
+            "status": "Exercise" if self.drill else "Actual",
+            "msgType": _MSG_TYPE.get(self.change, "Update"),
+            "event": self.rule_id,
+            "transition": self.change.value,
+            "level": None if self.level is None else self.level.value,
+            "severity": "Unknown" if self.level is None else _SEVERITY[self.level],
+            "headline": self.headline,
+            "description": self.text,
+            "areas": [
+                {"id": i, "name": n} for i, n in zip(self.area_ids, self.area_names, strict=False)
+            ],
+            "audience": self.audience,
+        }
+
+
+#: CAP msgType of a change (everything else updates the alert it follows).
+_MSG_TYPE = {CapChange.FIRED: "Alert", CapChange.CANCELLED_BY_OPERATOR: "Cancel"}
+#: CAP severity of a level, as the CAP writer maps it.
+_SEVERITY = {Level.WASPADA: "Moderate", Level.SIAGA: "Severe", Level.AWAS: "Extreme"}

@@ -642,38 +642,17 @@ def operator_sms(
     `origin` and `subject` (the siren, the feed, the phone) say what the change
     is about, so a newer message about the same thing supersedes an unsent older one.
     """
-    return officials_notice(
-        change_id, origin, {ChannelKind.SMS: phones}, body, subject=subject, drill=drill, now=now
-    )
-
-
-def officials_notice(
-    change_id: str,
-    origin: ChangeKind,
-    addresses: Mapping[ChannelKind, Sequence[str]],
-    body: str,
-    *,
-    subject: str = "",
-    drill: bool,
-    now: datetime,
-) -> list[PlannedDelivery]:
-    """One text to officials on each channel kind, at the addresses given per kind.
-
-    The payload (`to`, `body`, `language`) is the same whatever the kind, so a
-    notice reaches every channel officials read through the outbox.
-    """
-    change = _operator_change(change_id, origin, subject, drill=drill, now=now)
+    change = operator_change(change_id, origin, subject, drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
-            kind,
-            to,
+            ChannelKind.SMS,
+            phone,
             (),
-            {"to": to, "body": body, "language": "id"},
+            {"to": phone, "body": body, "language": "id"},
             GROUP_PRIORITY["officials"],
         )
-        for kind, targets in addresses.items()
-        for to in dict.fromkeys(targets)
+        for phone in dict.fromkeys(phones)
     ]
 
 
@@ -687,7 +666,7 @@ def operator_sirens(
     now: datetime,
 ) -> list[PlannedDelivery]:
     """Siren commands that no rule decided (the monthly test, an operator's stop)."""
-    change = _operator_change(change_id, origin, "", drill=drill, now=now)
+    change = operator_change(change_id, origin, "", drill=drill, now=now)
     return [
         PlannedDelivery(
             change,
@@ -701,7 +680,7 @@ def operator_sirens(
     ]
 
 
-def _operator_change(
+def operator_change(
     change_id: str, origin: ChangeKind, subject: str, *, drill: bool, now: datetime
 ) -> AlertChange:
     """The change record behind deliveries an operator or the daemon itself decided.

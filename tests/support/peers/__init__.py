@@ -1,10 +1,12 @@
-"""Local peers for tests and benchmarks: feed, Twilio and siren servers, and a test deployment."""
+"""Local peers for tests and benchmarks: feed, Twilio, siren, Telegram and webhook servers."""
 
 from tests.support.peers.base import PeerServer, Recorded, Reply
 from tests.support.peers.config import Deployment, TestContact, write_config
 from tests.support.peers.feed import Fault, FeedServer
 from tests.support.peers.siren import SirenServer
+from tests.support.peers.telegram import TelegramServer
 from tests.support.peers.twilio import TwilioError, TwilioServer
+from tests.support.peers.webhook import WebhookServer
 
 __all__ = [
     "Deployment",
@@ -14,8 +16,10 @@ __all__ = [
     "Recorded",
     "Reply",
     "SirenServer",
+    "TelegramServer",
     "TestContact",
     "TwilioError",
     "TwilioServer",
+    "WebhookServer",
     "write_config",
 ]

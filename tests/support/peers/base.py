@@ -11,6 +11,7 @@ connection reset, which is how faults are injected.
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import threading
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 #: Chunk size when streaming a generated (large) body.
 _CHUNK = 64 * 1024
@@ -41,6 +42,14 @@ class Recorded:
         """A request header, case-insensitively."""
         lowered = {k.lower(): v for k, v in self.headers.items()}
         return lowered.get(name.lower())
+
+    def json(self) -> dict[str, Any]:
+        """The JSON object of the body ({} when the body is not one)."""
+        try:
+            document = json.loads(self.body)
+        except ValueError:
+            return {}
+        return document if isinstance(document, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,19 +30,10 @@ class SirenServer(PeerServer):
 
     def commands(self, path_prefix: str = "") -> list[dict[str, Any]]:
         """The JSON bodies received so far, in arrival order."""
-        return [_json(r) for r in self.received(path_prefix)]
+        return [r.json() for r in self.received(path_prefix)]
 
     def respond(self, request: Recorded) -> Reply:
         """The configured status, with an acknowledgement id on success."""
         document = {"id": f"ack-{next(self._ids)}"} if 200 <= self.status < 300 else {"error": "x"}
         headers = (("Content-Type", "application/json"),)
         return Reply(self.status, json.dumps(document).encode(), headers, self.latency_s)
-
-
-def _json(request: Recorded) -> dict[str, Any]:
-    """A request's JSON body (an empty dict when it is not JSON)."""
-    try:
-        document = json.loads(request.body)
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}

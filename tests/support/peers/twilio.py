@@ -7,7 +7,9 @@ is injected: `fail_next(n, status, code)` answers the next n requests with a
 Twilio error (429 with Retry-After, 5xx, or a permanent code such as 21211),
 `reject(phone, code)` always refuses one number, `stall_next(n, seconds)`
 delays the next n answers (past the client's timeout), `outage(seconds)`
-answers every request with 503 for that long.  Shared by the crash,
+answers every request with 503 for that long, and `max_per_second` (the
+account's MPS) refuses with 429 code 20429 any request beyond that many in the
+trailing second.  Shared by the crash,
 rate and fault tests, the end-to-end tests and the benchmarks.
 """
 
@@ -50,9 +52,11 @@ class TwilioError:
 class TwilioServer(PeerServer):
     """Start with `with TwilioServer() as server:`; `server.url` is the `[sms] api_base`."""
 
-    def __init__(self, latency_s: float = 0.0) -> None:
+    def __init__(self, latency_s: float = 0.0, max_per_second: float | None = None) -> None:
         super().__init__()
         self.latency_s = latency_s
+        self.max_per_second = max_per_second
+        self._recent: list[float] = []
         self._sids = itertools.count(1)
         self._faults = threading.Lock()
         self._errors: list[TwilioError] = []
@@ -131,7 +135,20 @@ class TwilioServer(PeerServer):
                 return self._rejected[to], stall
             if time.monotonic() < self._down_until:
                 return TwilioError(503, 20503), stall
+            if self._over_rate():
+                return TwilioError(429, 20429), stall
             return (self._errors.pop(0) if self._errors else None), stall
+
+    def _over_rate(self) -> bool:
+        """True when this request is beyond `max_per_second` in the trailing second."""
+        if self.max_per_second is None:
+            return False
+        now = time.monotonic()
+        self._recent = [t for t in self._recent if t > now - 1.0]
+        if len(self._recent) >= self.max_per_second:
+            return True
+        self._recent.append(now)
+        return False
 
 
 def _error(error: TwilioError, delay: float) -> Reply:
