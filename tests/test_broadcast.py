@@ -37,6 +37,7 @@ from warning.plan.broadcast import (
     officials_notice,
 )
 from warning.plan.payloads import BroadcastPost
+from warning.plan.planner import plan
 from warning.settings import (
     BroadcastKind,
     BroadcastSettings,
@@ -174,9 +175,7 @@ def test_a_change_elsewhere_is_not_posted_to_a_kecamatan_channel() -> None:
 def test_posts_go_after_sirens_and_before_every_sms() -> None:
     """The post's priority sits between the sirens' (0) and the officials' SMS (10)."""
     people = [contact("+6281200000002", ["manggar"], "officials")]
-    planned = outbox.plan(
-        transitions(["manggar"]), [ALERT_RULE], people, (), city(), drill=False, now=NOW
-    )
+    planned = plan(transitions(["manggar"]), [ALERT_RULE], people, (), city(), drill=False, now=NOW)
     sms = min(p.priority for p in planned if p.channel is ChannelKind.SMS)
     assert 0 < PRIORITY_BROADCAST < sms
 
@@ -394,7 +393,7 @@ def test_sirens_then_the_channel_post_then_the_sms_fan_out(store: Store) -> None
             broadcasts=settings.broadcasts,
             sirens=(siren,),
         )
-        planned = outbox.plan(
+        planned = plan(
             transitions(["manggar"]), rules, people, [siren], city(), drill=False, now=NOW
         )
         planned += broadcast_posts(

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from tests.dispatch_helpers import city
 from tests.ops_support import CONTACTS, NOW, RULE, quake, send_all, settings_of, write_config
-from warning.delivery.channel import ChannelKind
-from warning.model import Audience
+from warning.model import Audience, ChannelKind
 from warning.operations.cancel import apply_cancel
 from warning.operations.targets import resolve
 from warning.plan.broadcast import BroadcastTarget, broadcast_posts
+from warning.plan.planner import plan
 from warning.rules.engine import evaluate
 from warning.store import outbox
 from warning.store.sqlite import Store
@@ -40,7 +40,7 @@ def test_a_cancel_corrects_exactly_the_channels_that_got_the_alert(tmp_path: Pat
     with store.transaction() as tx:
         transitions = evaluate([RULE], [quake()], city(), store.load_states(), NOW)
         store.apply_transitions(tx, transitions)
-        planned = outbox.plan(transitions, [RULE], CONTACTS, (), city(), drill=False, now=NOW)
+        planned = plan(transitions, [RULE], CONTACTS, (), city(), drill=False, now=NOW)
         planned += broadcast_posts(transitions, [RULE], targets, city(), drill=False)
         outbox.enqueue(tx, planned)
     send_all(store, settings_of(config))
@@ -52,7 +52,7 @@ def test_a_cancel_corrects_exactly_the_channels_that_got_the_alert(tmp_path: Pat
     corrections = [
         r
         for r in outbox.rows(store)
-        if r.alert_id == done.change_id and r.channel.value == "telegram"
+        if r.change_id == done.change_id and r.channel.value == "telegram"
     ]
     assert [r.recipient for r in corrections] == [TIMUR]
     text = str(corrections[0].payload["text"])

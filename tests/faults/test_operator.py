@@ -128,7 +128,7 @@ def test_a_cancel_never_reports_a_logged_siren_all_clear_as_sent(
     `log:` id and count them in "deliveries: sent N".
     """
     store, _episode, code, out = _cancel_in_operator_shell(tmp_path, capsys)
-    rows = [r for r in outbox.rows(store) if r.alert_id.startswith("cancel-")]
+    rows = [r for r in outbox.rows(store) if r.change_id.startswith("cancel-")]
     all_clears = [r for r in rows if r.channel is ChannelKind.SIREN]
     sent = {r.channel for r in rows if r.status is DeliveryStatus.SENT}
     print(f"injected a shell without [[sirens]]; the command said: {out!r}")
