@@ -121,6 +121,30 @@ class ObservationKind(enum.Enum):
     # A forecast for one slot ahead (BMKG adm4 3-hour slots, Open-Meteo hours ahead):
     # never rain that fell, so it has its own kind and never feeds measured-rain rules.
     PRAKIRAAN = "prakiraan"
+    # Residents' reports an operator verified (warning/reports/): never an unverified one.
+    REPORT = "report"
+
+
+class ReportCategory(enum.Enum):
+    """What a resident reports (the ids of `POST /api/reports` and of rule conditions)."""
+
+    BANJIR = "banjir"
+    LONGSOR = "longsor"
+    KEBAKARAN = "kebakaran"
+    POHON_TUMBANG = "pohon-tumbang"
+    GEMPA_TERASA = "gempa-terasa"
+    AIR_LAUT = "air-laut"
+    MENCURIGAKAN = "mencurigakan"
+    LAINNYA = "lainnya"
+
+
+class ReportStatus(enum.Enum):
+    """Where a resident's report stands, in the words its status page shows."""
+
+    RECEIVED = "diterima"
+    VERIFIED = "diverifikasi"
+    REJECTED = "ditolak"
+    ACTED_ON = "ditindaklanjuti"
 
 
 class Coverage(enum.Enum):
@@ -199,6 +223,10 @@ KIND_VALUES: Mapping[ObservationKind, frozenset[str]] = MappingProxyType(
                 "slot_wita",
             }
         ),
+        # Verified residents' reports: one observation per verified report, in its
+        # kelurahan; `count` is 1 for each distinct reporter of a group of duplicates
+        # and 0 for a repeat from the same one, so a windowed sum counts reporters.
+        ObservationKind.REPORT: frozenset({"category", "count"}),
     }
 )
 

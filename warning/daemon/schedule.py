@@ -50,6 +50,7 @@ from warning.model import WITA, ConfigError, FeedHealth
 from warning.plan.messages import render_plain
 from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
+from warning.reports.verify import purge as purge_reports
 from warning.settings import Settings, secret
 from warning.store import outbox
 from warning.store.sqlite import DatabaseReplacedError, Store
@@ -230,6 +231,7 @@ class Daemon:
                 misfire_grace_time=int(max(interval, 30)),
             )
         self._add("tick", self.pipeline.tick, TICK_S)
+        self._add("reports", self.pipeline.take_reports, TICK_S)
         self._add("feed-watch", self.pipeline.watch, TICK_S)
         self._add("outbox", self.send_outbox, OUTBOX_IDLE_S)
         self._add("heartbeat", self.heartbeat, self._heartbeat_s())
@@ -313,7 +315,13 @@ class Daemon:
             pruned = outbox.prune_delivered(
                 tx, now - timedelta(days=self.settings.state.retention_days)
             )
-        log.info("daemon.housekeeping", observations_pruned=dropped, outbox_pruned=pruned)
+        reports = purge_reports(self.store, now, self.settings.reports.retention_days)
+        log.info(
+            "daemon.housekeeping",
+            observations_pruned=dropped,
+            outbox_pruned=pruned,
+            reports_purged=reports,
+        )
 
     def siren_test(self) -> int:
         """The monthly siren test (BMKG tests its sirens on the 26th)."""
@@ -464,6 +472,7 @@ class Daemon:
         for name, feed in self.settings.feeds.items():
             if feed.enabled:
                 results.append(self._poll_safely(name))
+        self.pipeline.take_reports()
         self.pipeline.tick()
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S * 3)
         self.dispatcher.close()
