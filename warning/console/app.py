@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from warning.console import actions, login, public, room
+from warning.console import actions, login, public, reports, room
 from warning.console.web import HERE, Console, headers
 from warning.operations.drills import DrillRunner
 from warning.settings import Settings
@@ -37,6 +37,7 @@ FAMILIES: Sequence[Sequence[BaseRoute]] = (
     login.ROUTES,
     room.ROUTES,
     actions.ROUTES,
+    reports.ROUTES,
 )
 
 
