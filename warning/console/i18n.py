@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from warning.reports.words import CATEGORY_NAMES
+
 LANGUAGES = ("id", "en")
 DEFAULT = "id"
 
@@ -108,14 +110,8 @@ WORDS: Mapping[str, tuple[str, str]] = {
         "In immediate danger: call 112.",
     ),
     "report_category": ("Apa yang terjadi?", "What is happening?"),
-    "cat_banjir": ("Banjir", "Flood"),
-    "cat_longsor": ("Tanah longsor", "Landslide"),
-    "cat_kebakaran": ("Kebakaran", "Fire"),
-    "cat_pohon-tumbang": ("Pohon tumbang", "Fallen tree"),
-    "cat_gempa-terasa": ("Gempa terasa", "Earthquake felt"),
-    "cat_air-laut": ("Air laut surut/naik tiba-tiba", "Sea suddenly receding/rising"),
-    "cat_mencurigakan": ("Kejadian mencurigakan", "Suspicious event"),
-    "cat_lainnya": ("Lainnya", "Other"),
+    # The bot and the pages name categories alike.
+    **{f"cat_{k}": v for k, v in CATEGORY_NAMES.items()},
     "report_where": ("Di mana?", "Where?"),
     "report_gps": ("Pakai lokasi saya (GPS)", "Use my location (GPS)"),
     "report_gps_ok": ("Lokasi GPS terbaca", "GPS location read"),

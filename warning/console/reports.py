@@ -30,10 +30,9 @@ from warning.areas import AreaIndex, load_areas
 from warning.console.web import HERE, acting, console, lang, now, render, require, same_origin
 from warning.console.web import set_cookie as set_strict_cookie
 from warning.model import WITA, ReportCategory, ReportStatus
-from warning.plan.contacts import Contact, load_valid_contacts
 from warning.reports import RateLimitedError, RefusedError, ReportError
 from warning.reports.intake import Draft, mask_phone
-from warning.reports.submit import Receipt, Sender, submit
+from warning.reports.submit import Receipt, Sender, current_contacts, submit
 from warning.reports.verify import decide
 from warning.reports.words import Refusal
 from warning.store import reports as db
@@ -55,12 +54,6 @@ def _areas(request: Request) -> AreaIndex:
         state.report_areas = load_areas(settings.areas_path, settings.areas.min_polygon_share)
     found: AreaIndex = state.report_areas
     return found
-
-
-def _contacts(request: Request, areas: AreaIndex) -> tuple[Contact, ...]:
-    """The contacts as they are now (read per report: the file may have changed)."""
-    path = console(request).settings.contacts_path
-    return () if path is None else load_valid_contacts(path, areas)[0]
 
 
 def _kelurahan(request: Request) -> list[tuple[str, str]]:
@@ -215,7 +208,7 @@ async def _submit(request: Request, draft: Draft, device: str) -> Receipt:
             draft,
             Sender("web", device, address),
             areas=areas,
-            contacts=_contacts(request, areas),
+            contacts=current_contacts(shared.settings, areas),
             settings=shared.settings.reports,
             now=now(),
         )

@@ -21,13 +21,13 @@ import structlog
 
 from warning.areas import AreaIndex
 from warning.model import ReportStatus
-from warning.plan.contacts import Contact
+from warning.plan.contacts import Contact, load_valid_contacts
 from warning.plan.reports import notice_recipients, report_notice
 from warning.reports import RateLimitedError
 from warning.reports.intake import Checked, Draft, check
 from warning.reports.photos import clean_photo
 from warning.reports.words import Refusal
-from warning.settings import ReportsSettings
+from warning.settings import ReportsSettings, Settings
 from warning.store import outbox
 from warning.store import reports as db
 from warning.store.sqlite import Store
@@ -101,6 +101,12 @@ def submit(
         photo=photo is not None,
     )
     return Receipt(code, checked.kelurahan, ReportStatus.RECEIVED, group is not None)
+
+
+def current_contacts(settings: Settings, areas: AreaIndex) -> tuple[Contact, ...]:
+    """The contacts file as it is now (read per report: officials edit it while we run)."""
+    path = settings.contacts_path
+    return () if path is None else load_valid_contacts(path, areas)[0]
 
 
 def _hash(value: str) -> str:

@@ -92,3 +92,69 @@ class Refusal(enum.Enum):
         """The answer in `language` (`id` or `en`; anything else reads Bahasa Indonesia)."""
         indonesian, english = self.value
         return english if language == "en" else indonesian
+
+
+class Prompt(enum.Enum):
+    """What the Telegram bot says in a report conversation: (Bahasa Indonesia, English)."""
+
+    CATEGORY = (
+        "Laporan darurat ke BPBD Kota Balikpapan. Apa yang terjadi? Pilih satu. "
+        "(Dalam bahaya langsung: telepon 112.)",
+        "Emergency report to BPBD Balikpapan. What is happening? Choose one. "
+        "(In immediate danger: call 112.)",
+    )
+    LOCATION = (
+        "Di mana? Tekan tombol 'Kirim lokasi saya', atau ketik nama kelurahan.",
+        "Where? Press 'Send my location', or type the kelurahan's name.",
+    )
+    SHARE_LOCATION = ("Kirim lokasi saya", "Send my location")
+    UNKNOWN_PLACE = (
+        "Kelurahan tidak dikenal. Ketik nama kelurahan di Balikpapan (mis. Manggar) "
+        "atau kirim lokasi.",
+        "Unknown kelurahan. Type a Balikpapan kelurahan (e.g. Manggar) or send your location.",
+    )
+    PHOTO = (
+        "Kirim foto kejadian, atau tekan 'Lewati'.",
+        "Send a photo of it, or press 'Skip'.",
+    )
+    SKIP = ("Lewati", "Skip")
+    DESCRIPTION = (
+        "Tulis singkat apa yang terjadi (paling banyak 500 huruf).",
+        "Say briefly what is happening (at most 500 characters).",
+    )
+    RECEIVED = (
+        "Laporan diterima. Kode: {code}. Petugas akan memeriksanya. Status: {link}",
+        "Report received. Code: {code}. Officers will check it. Status: {link}",
+    )
+    REFUSED = (
+        "Laporan belum bisa diterima: {reason} Kirim /lapor untuk mulai lagi.",
+        "The report could not be accepted: {reason} Send /lapor to start again.",
+    )
+    CANCELLED = (
+        "Laporan dibatalkan. Kirim /lapor untuk mulai lagi.",
+        "Report cancelled. Send /lapor to start again.",
+    )
+    STATUS = ("Laporan {code}: {status}.", "Report {code}: {status}.")
+    NO_SUCH_CODE = ("Kode laporan tidak dikenal.", "Unknown report code.")
+    BUSY = (
+        "Layanan sedang sibuk. Coba lagi sebentar; bila darurat hubungi 112.",
+        "The service is busy. Try again shortly; in an emergency call 112.",
+    )
+
+    def text(self, language: str) -> str:
+        """The prompt in `language` (`en`, else Bahasa Indonesia)."""
+        indonesian, english = self.value
+        return english if language == "en" else indonesian
+
+
+#: Category names as people read them on buttons: (Bahasa Indonesia, English).
+CATEGORY_NAMES: dict[str, tuple[str, str]] = {
+    "banjir": ("Banjir", "Flood"),
+    "longsor": ("Tanah longsor", "Landslide"),
+    "kebakaran": ("Kebakaran", "Fire"),
+    "pohon-tumbang": ("Pohon tumbang", "Fallen tree"),
+    "gempa-terasa": ("Gempa terasa", "Earthquake felt"),
+    "air-laut": ("Air laut surut/naik tiba-tiba", "Sea suddenly receding/rising"),
+    "mencurigakan": ("Kejadian mencurigakan", "Suspicious event"),
+    "lainnya": ("Lainnya", "Other"),
+}
