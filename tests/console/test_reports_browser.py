@@ -11,13 +11,13 @@ offline queue when it returns; last, the form works with JavaScript disabled.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -30,6 +30,7 @@ from tests.console.support import (
     chromium,
     deployment,
     run_once,
+    state_rows,
 )
 from tests.reports.support import MANGGAR
 from tests.support.paths import ROOT
@@ -53,12 +54,8 @@ class Site:
     console: Console
 
     def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
-        """Read the state database as an auditor would."""
-        conn = sqlite3.connect(self.deployment.state)
-        try:
-            return list(conn.execute(sql, args))
-        finally:
-            conn.close()
+        """Rows of the state database as plain tuples."""
+        return [tuple(r) for r in state_rows(self.deployment, sql, *args)]
 
     def status(self, code: str) -> str:
         """The report's status from the public API."""
@@ -109,6 +106,37 @@ def report_with_gps(driver: WebDriver, site: Site, text: str) -> str:
     return driver.find_element(By.ID, "code").text
 
 
+def click(driver: WebDriver, css: str) -> None:
+    """Click the element matching `css`, again if the queue reloaded under it meanwhile."""
+
+    def clicked(d: WebDriver) -> bool:
+        try:
+            d.find_element(By.CSS_SELECTOR, css).click()
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+        return True
+
+    wait(driver).until(clicked)
+
+
+def card_text(driver: WebDriver, code: str) -> str | None:
+    """The text of a report's card in the queue (None while the page reloads)."""
+    found: str | None = driver.execute_script(
+        "const e = document.getElementById(arguments[0]); return e && e.innerText;",
+        f"report-{code}",
+    )
+    return found
+
+
+def status_in_queue(driver: WebDriver, code: str) -> str | None:
+    """The status the queue shows for a report (None while the page reloads)."""
+    found: str | None = driver.execute_script(
+        "const e = document.getElementById(arguments[0]); return e && e.dataset.status;",
+        f"report-{code}",
+    )
+    return found
+
+
 def log_in(driver: WebDriver, site: Site, name: str) -> None:
     """Log in through the form, then open the reports queue."""
     driver.get(site.console.url + "/login")
@@ -133,16 +161,11 @@ def test_three_gps_reports_verified_fire_the_corroboration_rule(site: Site) -> N
         driver.save_screenshot(str(SCREENSHOTS / "lapor-status-phone.png"))
         log_in(driver, site, "ops1")
         for code in codes:
-            card = driver.find_element(By.ID, f"report-{code}")
-            assert "Manggar" in card.text
-            assert "-1.21529, 116.93626" in card.text
-            card.find_element(By.CSS_SELECTOR, "button.verify").click()
-            wait(driver).until(
-                lambda d, c=code: (
-                    d.find_element(By.ID, f"report-{c}").get_attribute("data-status")
-                    == "diverifikasi"
-                )
-            )
+            card = wait(driver).until(lambda d, c=code: card_text(d, c))
+            assert "Manggar" in card
+            assert "-1.21529, 116.93626" in card
+            click(driver, f"#report-{code} button.verify")
+            wait(driver).until(lambda d, c=code: status_in_queue(d, c) == "diverifikasi")
         driver.save_screenshot(str(SCREENSHOTS / "laporan-queue-phone.png"))
     assert [site.status(c) for c in codes] == ["diverifikasi"] * 3
     run_once(site.deployment)

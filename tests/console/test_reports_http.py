@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.console.support import deployment, running_console
+from tests.console.support import deployment, running_console, state_rows
 from tests.console.test_security import Site
 from tests.reports.support import JAKARTA, MANGGAR, jpeg
 from tests.support.peers import FeedServer, SirenServer, TwilioServer
@@ -34,12 +34,7 @@ class Desk(Site):
 
     def rows(self, table: str) -> list[sqlite3.Row]:
         """Rows of a table of the console's database."""
-        conn = sqlite3.connect(self.deployment.state)
-        conn.row_factory = sqlite3.Row
-        try:
-            return list(conn.execute(f"SELECT * FROM {table}"))  # noqa: S608 - test names
-        finally:
-            conn.close()
+        return state_rows(self.deployment, f"SELECT * FROM {table}")  # noqa: S608 - test names
 
     def api(self, body: object, session: requests.Session | None = None) -> requests.Response:
         """POST /api/reports as JSON from a fresh device (or `session`)."""
