@@ -248,3 +248,18 @@ def test_a_token_file_starts_the_bot_that_answers(
     finally:
         running.stop()
     assert not running.thread.is_alive()
+
+
+def test_a_photo_that_cannot_be_fetched_is_said_and_nothing_stored(
+    bot_parts: tuple[Bot, TelegramServer],
+) -> None:
+    """getFile fails: the user hears the service is busy; no report without its photo."""
+    bot, peer = bot_parts
+    for text in ("/lapor", "banjir", "manggar"):
+        peer.push_text(CHAT, text)
+    talk(bot, peer, replies=3)
+    missing = {"file_id": "hilang", "file_unique_id": "hilang", "width": 9, "height": 9}
+    peer.push(CHAT, photo=[missing], caption="Air naik")
+    texts = talk(bot, peer, replies=4)
+    assert texts[-1].startswith("Layanan sedang sibuk.")
+    assert db.queue(bot.store, EPOCH) == []

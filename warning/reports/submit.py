@@ -14,7 +14,7 @@ import hashlib
 import secrets
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -84,8 +84,8 @@ def submit(
         _within_limits(tx, settings, (device, address), (checked.kelurahan, place), now)
         group, counted = _group(tx, settings, checked, device, now)
         code = _new_code(tx)
-        kept = _report(checked, code, (device, address), (group or code, counted), now=now)
-        db.insert(tx, replace(kept, channel=sender.channel), photo)
+        kept = _report(checked, code, sender, (device, address), (group or code, counted), now=now)
+        db.insert(tx, kept, photo)
         if group is None:
             phones = notice_recipients(
                 contacts, checked.category, checked.kelurahan, settings.duty_groups, settings.groups
@@ -161,27 +161,25 @@ def _new_code(tx: sqlite3.Connection) -> str:
 def _report(
     checked: Checked,
     code: str,
-    sender: tuple[str, str],
+    sender: Sender,
+    hashed: tuple[str, str],
     group: tuple[str, bool],
     *,
     now: datetime,
 ) -> db.StoredReport:
-    """The report as stored, from the web (the caller says when it came by another channel).
-
-    `sender` is (device, address), both hashed; `group` (its code, whether this counts).
-    """
+    """The report as stored: `hashed` is (device, address), `group` (its code, counted)."""
     return db.StoredReport(
         code=code,
         created_at=now,
-        channel="web",
+        channel=sender.channel,
         category=checked.category,
         kelurahan=checked.kelurahan,
         lon=checked.lon,
         lat=checked.lat,
         description=checked.description,
         phone=checked.phone,
-        device=sender[0],
-        address=sender[1],
+        device=hashed[0],
+        address=hashed[1],
         group_code=group[0],
         counted=group[1],
         status=ReportStatus.RECEIVED,

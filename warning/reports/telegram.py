@@ -231,6 +231,12 @@ class Bot:
         reports = self.settings.reports
         try:
             photo = self._photo(chat.photo_id, reports.photo_max_bytes) if chat.photo_id else None
+        except TelegramError as exc:
+            # The photo could not be fetched: say so rather than keep a report without it.
+            log.warning("telegram.photo_failed", error=str(exc))
+            self.send(chat_id, Say(Prompt.BUSY.text(chat.language), Keyboard.REMOVE), chat.language)
+            return
+        try:
             draft = Draft(
                 chat.category, chat.lon, chat.lat, chat.kelurahan, chat.description, "", photo
             )
