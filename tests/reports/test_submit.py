@@ -13,11 +13,12 @@ from PIL import Image
 from tests.reports.support import MANGGAR, NOW, Desk, desk, image_bytes, jpeg
 from tests.support.peers.config import GROUPS
 from warning.areas import AreaIndex
-from warning.model import ReportStatus
+from warning.model import ConfigError, ReportStatus
 from warning.reports import RateLimitedError
 from warning.reports.intake import Draft
 from warning.reports.submit import CODE_ALPHABET
 from warning.reports.words import Refusal
+from warning.settings import load_settings
 from warning.store import reports as db
 
 
@@ -196,3 +197,17 @@ def test_device_and_address_are_kept_only_as_hashes(reports: Desk) -> None:
     row = dict(reports.rows("reports")[0])
     assert "203.0.113.77" not in json.dumps(row)
     assert "cookie-token-123" not in json.dumps(row)
+
+
+def test_settings_cannot_send_unverified_reports_to_the_public(tmp_path: Path) -> None:
+    """`public` in `[reports] groups` or `duty_groups`, or an unknown category: every problem."""
+    path = tmp_path / "warning.toml"
+    path.write_text(
+        '[reports]\ngroups = ["banjir:public", "banjr:rt-heads"]\nduty_groups = ["public"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    text = str(caught.value)
+    assert text.count("unverified reports never reach the public") == 2
+    assert 'unknown category "banjr" (did you mean "banjir"?)' in text
