@@ -166,6 +166,11 @@ def test_three_gps_reports_verified_fire_the_corroboration_rule(site: Site) -> N
             assert "-1.21529, 116.93626" in card
             click(driver, f"#report-{code} button.verify")
             wait(driver).until(lambda d, c=code: status_in_queue(d, c) == "diverifikasi")
+        wait(driver).until(lambda d: d.execute_script("return document.body.dataset.mapped"))
+        markers = driver.execute_script(
+            "return [...document.querySelectorAll('path[data-code]')].map(p => p.dataset.code)"
+        )
+        assert set(codes) <= set(markers)
         driver.save_screenshot(str(SCREENSHOTS / "laporan-queue-phone.png"))
     assert [site.status(c) for c in codes] == ["diverifikasi"] * 3
     run_once(site.deployment)

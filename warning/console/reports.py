@@ -294,6 +294,8 @@ def _row(report: StoredReport, names: dict[str, str], *, operator: bool) -> dict
         "description": report.description,
         "phone": report.phone if operator else mask_phone(report.phone),
         "position": "" if report.lon is None else f"{report.lat:.5f}, {report.lon:.5f}",
+        "lon": report.lon,
+        "lat": report.lat,
         "photo": report.has_photo,
         "group": report.group_code,
         "grouped": report.group_code != report.code,

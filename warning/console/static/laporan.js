@@ -1,5 +1,20 @@
-// /laporan: reload the queue when a report arrives or changes (not while typing a reason).
+// /laporan: the reports on the city map (a marker per GPS position), and a reload of the
+// queue when a report arrives or changes (not while an operator types a reason).
 "use strict";
+
+(async () => {
+  const { map, setLevels } = await buildMap("map");
+  setLevels({}, {});
+  for (const card of document.querySelectorAll(".report[data-lat]")) {
+    const marker = L.circleMarker([Number(card.dataset.lat), Number(card.dataset.lon)], {
+      radius: 8, color: "#b3261e", weight: 2, fillColor: "#ffffff", fillOpacity: 0.9,
+    }).addTo(map);
+    marker.bindTooltip(card.dataset.code);
+    marker.on("click", () => card.scrollIntoView({ behavior: "smooth" }));
+    if (marker.getElement()) marker.getElement().setAttribute("data-code", card.dataset.code);
+  }
+  document.body.dataset.mapped = "1";
+})();
 
 (() => {
   let mark = null;
