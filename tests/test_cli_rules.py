@@ -23,7 +23,7 @@ def test_rules_check_defaults_to_the_shipped_rules(capsys: pytest.CaptureFixture
     """With no PATH the configured rules directory is checked, and the shipped rules pass."""
     code, out = run(capsys, "rules", "check", "--lang", "en")
     assert code == 0
-    assert out.splitlines() == ["ok: 16 rule(s) in 7 file(s) (0 warning(s))"]
+    assert out.splitlines() == ["ok: 18 rule(s) in 8 file(s) (0 warning(s))"]
 
 
 def test_rules_check_prints_every_problem_then_a_summary(

@@ -16,7 +16,8 @@ PACKAGE = ROOT / "warning"
 
 #: Each top-level module or package of warning/ and its place in the flow, left to right.
 #: `operations/` runs drills through the daemon's pipeline, so it stands right of `daemon/`;
-#: `warning console` starts the web console, so `cli/` stands right of `console/`.
+#: `warning console` starts the web console, so `cli/` stands right of `console/`;
+#: `reports/` takes residents' reports in (plan and store behind it) beside `delivery/`.
 RANK = {
     "__init__": 0,
     "model": 0,
@@ -30,6 +31,7 @@ RANK = {
     "plan": 5,
     "store": 5,
     "delivery": 6,
+    "reports": 6,
     "daemon": 7,
     "operations": 8,
     "console": 9,

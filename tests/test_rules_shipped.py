@@ -42,13 +42,14 @@ def _conditions(expression: Expression | None) -> list[Condition]:
 
 
 def test_one_file_per_hazard() -> None:
-    """The six hazard files named by the issue and the forecasts' own file, nothing else."""
+    """The six hazard files named by the issue, the forecasts' and the verified reports' own."""
     names = [p.name for p in rule_files([RULES_DIR])]
     assert names == [
         "angin.yaml",
         "cuaca.yaml",
         "gempa.yaml",
         "hujan.yaml",
+        "laporan.yaml",
         "prakiraan.yaml",
         "rob.yaml",
         "tsunami.yaml",

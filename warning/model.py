@@ -123,6 +123,30 @@ class ObservationKind(enum.Enum):
     # A forecast for one slot ahead (BMKG adm4 3-hour slots, Open-Meteo hours ahead):
     # never rain that fell, so it has its own kind and never feeds measured-rain rules.
     PRAKIRAAN = "prakiraan"
+    # Residents' reports an operator verified (warning/reports/): never an unverified one.
+    REPORT = "report"
+
+
+class ReportCategory(enum.Enum):
+    """What a resident reports (the ids of `POST /api/reports` and of rule conditions)."""
+
+    BANJIR = "banjir"
+    LONGSOR = "longsor"
+    KEBAKARAN = "kebakaran"
+    POHON_TUMBANG = "pohon-tumbang"
+    GEMPA_TERASA = "gempa-terasa"
+    AIR_LAUT = "air-laut"
+    MENCURIGAKAN = "mencurigakan"
+    LAINNYA = "lainnya"
+
+
+class ReportStatus(enum.Enum):
+    """Where a resident's report stands, in the words its status page shows."""
+
+    RECEIVED = "diterima"
+    VERIFIED = "diverifikasi"
+    REJECTED = "ditolak"
+    ACTED_ON = "ditindaklanjuti"
 
 
 class Coverage(enum.Enum):
@@ -201,6 +225,10 @@ KIND_VALUES: Mapping[ObservationKind, frozenset[str]] = MappingProxyType(
                 "slot_wita",
             }
         ),
+        # Verified residents' reports: one observation per verified report, in its
+        # kelurahan; `count` is 1 for each distinct reporter of a group of duplicates
+        # and 0 for a repeat from the same one, so a windowed sum counts reporters.
+        ObservationKind.REPORT: frozenset({"category", "count"}),
     }
 )
 
@@ -684,6 +712,7 @@ class ChangeKind(enum.Enum):
     CONTACTS = "contacts"  # bad rows of the contacts file, told to officials
     SEND_TEST = "send-test"  # `warning outbox send-test` (subject: the phone)
     DELIVERY_HEALTH = "delivery-health"  # a provider outage began or ended (subject: channel)
+    REPORT = "report"  # a resident's new report, told to duty officers (subject: its code)
 
     def scope(self, about: str) -> str:
         """The stored scope of a change about `about` (its rule id or its subject).
@@ -702,6 +731,7 @@ _SCOPE_PREFIX = {
     ChangeKind.SIREN_REPORT: "siren",
     ChangeKind.SEND_TEST: "send-test",
     ChangeKind.DELIVERY_HEALTH: "outage",
+    ChangeKind.REPORT: "laporan",
 }
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from warning.model import ConfigError, Problem
+from warning.model import ConfigError, Problem, ReportCategory
 
 #: The checkout this package lives in; defaults point into it outside systemd.
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -334,8 +334,59 @@ ESCALATION_DOCS: Mapping[str, str] = {
 
 
 @dataclass(frozen=True)
+class ReportsSettings:
+    """[reports]: residents' reports (`/lapor`, the Telegram bot) and who hears of them."""
+
+    retention_days: int = _doc("Reports (and their photos) are deleted after this many days.", 90)
+    description_max: int = _doc("Longest description accepted, in characters.", 500)
+    photo_max_bytes: int = _doc("Largest photo upload accepted, in bytes.", 5_000_000)
+    photo_max_pixels: int = _doc(
+        "Largest photo accepted, in pixels (a decompression bomb is refused before decoding).",
+        40_000_000,
+    )
+    device_per_hour: int = _doc(
+        "Reports one device (browser or Telegram chat) may make per hour.", 5
+    )
+    address_per_hour: int = _doc(
+        "Reports one network address may make per hour (mobile carriers share addresses).", 30
+    )
+    kelurahan_burst: int = _doc("Reports one kelurahan may receive within burst_window_s.", 30)
+    burst_window_s: int = _doc("Seconds over which kelurahan_burst is counted.", 600)
+    group_minutes: int = _doc(
+        "Reports of the same category in the same kelurahan within this many minutes of the "
+        "group's newest are one group (one notice; a device counts once).",
+        15,
+    )
+    quiet_after_min: int = _doc(
+        "Minutes without a new verified report after which the reports of a category in a "
+        "kelurahan count as zero again (a rule on reports can then end).",
+        120,
+    )
+    duty_groups: tuple[str, ...] = _doc(
+        "Contact groups told of every new report, wherever it is (the duty officers).",
+        ("officials",),
+    )
+    groups: tuple[str, ...] = _doc(
+        "category:group pairs: the contacts of that group covering the report's kelurahan are "
+        "told of a new report of that category. Never `public`: unverified reports stay "
+        "with officials.",
+        (
+            "banjir:rt-heads",
+            "longsor:rt-heads",
+            "kebakaran:rt-heads",
+            "pohon-tumbang:rt-heads",
+            "air-laut:rt-heads",
+            "mencurigakan:siskamling",
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
-    """[telegram]: the Bot API. The token comes from TELEGRAM_BOT_TOKEN (never a value here)."""
+    """[telegram]: the Bot API, for channel posts and the reporting bot (when a token is set).
+
+    The token comes from TELEGRAM_BOT_TOKEN, `token_file` or a credential (never a value here).
+    """
 
     api_base: str = _doc(
         "Bot API base URL; a Bot API-compatible server can stand in.", "https://api.telegram.org"
@@ -346,6 +397,7 @@ class TelegramSettings:
         "",
     )
     timeout_s: float = _doc("HTTP timeout of one Bot API call (also ntfy and webhooks).", 10.0)
+    poll_timeout_s: int = _doc("Seconds one getUpdates long poll waits for news.", 25)
 
 
 class BroadcastKind(enum.Enum):
@@ -435,6 +487,7 @@ class Settings:
     cap: CapSettings = field(default_factory=CapSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     escalation: tuple[EscalationStep, ...] = ()
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     broadcasts: tuple[BroadcastSettings, ...] = ()
 
@@ -496,6 +549,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "health": HealthSettings,
     "cap": CapSettings,
     "console": ConsoleSettings,
+    "reports": ReportsSettings,
     "telegram": TelegramSettings,
 }
 
@@ -558,6 +612,7 @@ def _build(raw: Mapping[str, Any], path: Path | None, text: str = "") -> Setting
             Problem(where, f"console.ack_level must be waspada, siaga or awas, not {ack_level!r}")
         )
     broadcasts = _broadcasts(where, raw, problems)
+    problems += report_group_problems(sections.get("reports", ReportsSettings()), where)
     share = getattr(sections.get("areas"), "min_polygon_share", 0.2)
     if not 0.0 < share <= 1.0:
         problems.append(Problem(where, f"areas.min_polygon_share must be in (0, 1], not {share}"))
@@ -601,6 +656,17 @@ LIMITS: Mapping[str, tuple[float, float]] = {
     "sirens.*.duration_s": (1, 3600),
     "console.ack_hours": (0.1, 24 * 14),
     "escalation.*.after_minutes": (0.5, 24 * 60),
+    "reports.retention_days": (1, 3650),
+    "reports.description_max": (20, 2000),
+    "reports.photo_max_bytes": (10_000, 50_000_000),
+    "reports.photo_max_pixels": (100_000, 200_000_000),
+    "reports.device_per_hour": (1, 1000),
+    "reports.address_per_hour": (1, 100_000),
+    "reports.kelurahan_burst": (1, 100_000),
+    "reports.burst_window_s": (10, 86_400),
+    "reports.group_minutes": (1, 1440),
+    "reports.quiet_after_min": (10, 7 * 1440),
+    "telegram.poll_timeout_s": (0, 50),
 }
 
 #: Settings that are a time of day: HH:MM, 00:00 to 23:59.
@@ -979,6 +1045,37 @@ def secret(env: str, file_setting: str = "", credential: str = "") -> str | None
             return (Path(directory) / credential).read_text(encoding="utf-8").strip()
     value = os.environ.get(env, "").strip()
     return value or None
+
+
+def report_group_problems(reports: ReportsSettings, where: str) -> list[Problem]:
+    """Every `[reports]` group entry that is malformed or names an unknown category.
+
+    `public` is refused: a report nobody verified yet must never reach residents.
+    """
+    categories = [c.value for c in ReportCategory]
+    problems: list[Problem] = []
+    pairs = [(entry, *entry.partition(":")[::2]) for entry in reports.groups]
+    pairs += [(group, "", group) for group in reports.duty_groups]
+    for entry, category, group in pairs:
+        if category and category not in categories:
+            wrong = _unknown(category, categories, "category")
+            problems.append(Problem(where, f'reports.groups "{entry}": {wrong}'))
+        elif not _CONTACT_GROUP.fullmatch(group):
+            problems.append(Problem(where, f'reports: "{entry}" must name a contact group'))
+        elif group == "public":
+            problems.append(
+                Problem(where, f'reports: "{entry}": unverified reports never reach the public')
+            )
+    return problems
+
+
+#: A contacts CSV `group` word.
+_CONTACT_GROUP = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def telegram_token(telegram: TelegramSettings) -> str | None:
+    """The bot token (`token_file`, the credential or TELEGRAM_BOT_TOKEN); None: no bot."""
+    return secret("TELEGRAM_BOT_TOKEN", telegram.token_file, "telegram_bot_token")
 
 
 # ---------------------------------------------------------------------------

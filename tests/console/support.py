@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -83,6 +84,16 @@ def add_user(found: Deployment, name: str, role: str, password: str) -> None:
         timeout=60,
         check=True,
     )
+
+
+def state_rows(found: Deployment, sql: str, *args: object) -> list[sqlite3.Row]:
+    """Read the deployment's state database as an auditor would (a connection of its own)."""
+    conn = sqlite3.connect(found.state)
+    conn.row_factory = sqlite3.Row
+    try:
+        return list(conn.execute(sql, args))
+    finally:
+        conn.close()
 
 
 def console_url(found: Deployment) -> str:

@@ -23,10 +23,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from warning.console import ack, actions, login, public, room
+from warning.console import ack, actions, login, public, reports, room
 from warning.console.web import HERE, Console, headers
 from warning.operations.drills import DrillRunner
 from warning.plan.acklinks import ack_links
+from warning.reports.telegram import start_bot
 from warning.settings import Settings, secret
 from warning.store.sqlite import Store
 
@@ -39,6 +40,7 @@ FAMILIES: Sequence[Sequence[BaseRoute]] = (
     login.ROUTES,
     room.ROUTES,
     actions.ROUTES,
+    reports.ROUTES,
 )
 
 
@@ -104,16 +106,22 @@ def serve(settings: Settings) -> int:
     host, _, port = settings.console.listen.rpartition(":")
     app = build_app(settings)
     log.info("console.ready", listen=settings.console.listen)
-    # Behind a local TLS proxy, X-Forwarded-Proto says https (cookies become Secure).
-    uvicorn.run(
-        app,
-        host=host.strip("[]") or "127.0.0.1",
-        port=int(port),
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        log_level="warning",
-        access_log=False,
-        # Live-update streams never end by themselves: do not wait for them on SIGTERM.
-        timeout_graceful_shutdown=3,
-    )
+    # The residents' Telegram bot lives beside the reporting page (when a token is set).
+    bot = start_bot(settings)
+    try:
+        # Behind a local TLS proxy, X-Forwarded-Proto says https (cookies become Secure).
+        uvicorn.run(
+            app,
+            host=host.strip("[]") or "127.0.0.1",
+            port=int(port),
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+            log_level="warning",
+            access_log=False,
+            # Live-update streams never end by themselves: do not wait for them on SIGTERM.
+            timeout_graceful_shutdown=3,
+        )
+    finally:
+        if bot is not None:
+            bot.stop()
     return 0

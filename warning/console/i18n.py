@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from warning.reports.words import CATEGORY_NAMES
+
 LANGUAGES = ("id", "en")
 DEFAULT = "id"
 
@@ -102,6 +104,59 @@ WORDS: Mapping[str, tuple[str, str]] = {
     "legend_drill": ("latihan (arsir)", "drill (hatched)"),
     "viewer_note": ("Anda masuk sebagai pengamat.", "You are logged in as a viewer."),
     "cap_feed": ("Umpan CAP", "CAP feed"),
+    # Residents' reports (/lapor, /laporan).
+    "report_title": ("Lapor Kejadian Darurat", "Report an emergency"),
+    "report_intro": (
+        "Laporan Anda dikirim ke petugas BPBD Balikpapan dan diperiksa dulu sebelum "
+        "ditindaklanjuti. Dalam bahaya langsung: telepon 112.",
+        "Your report goes to BPBD Balikpapan officers, who check it before acting. "
+        "In immediate danger: call 112.",
+    ),
+    "report_category": ("Apa yang terjadi?", "What is happening?"),
+    # The bot and the pages name categories alike.
+    **{f"cat_{k}": v for k, v in CATEGORY_NAMES.items()},
+    "report_where": ("Di mana?", "Where?"),
+    "report_gps": ("Pakai lokasi saya (GPS)", "Use my location (GPS)"),
+    "report_gps_ok": ("Lokasi GPS terbaca", "GPS location read"),
+    "report_gps_fail": (
+        "GPS tidak tersedia: pilih kelurahan.",
+        "GPS unavailable: choose the kelurahan.",
+    ),
+    "report_kelurahan": ("atau pilih kelurahan", "or choose the kelurahan"),
+    "report_choose": ("— pilih —", "— choose —"),
+    "report_description": ("Keterangan singkat", "Short description"),
+    "report_photo": ("Foto (boleh dikosongkan)", "Photo (optional)"),
+    "report_phone": (
+        "No. HP untuk dihubungi balik (boleh dikosongkan; hanya dilihat petugas)",
+        "Phone for a call-back (optional; seen by officers only)",
+    ),
+    "report_send": ("Kirim laporan", "Send report"),
+    "report_sending": ("Mengirim…", "Sending…"),
+    "report_queued": (
+        "Tidak ada sinyal: laporan disimpan di HP ini dan dikirim otomatis saat online.",
+        "No connection: the report is saved on this phone and sent when back online.",
+    ),
+    "report_sent_later": ("Laporan tersimpan terkirim. Kode:", "Saved report sent. Code:"),
+    "report_code": ("Kode laporan", "Report code"),
+    "report_status": ("Status laporan", "Report status"),
+    "report_keep_code": (
+        "Simpan kode ini untuk melihat status laporan Anda.",
+        "Keep this code to check your report's status.",
+    ),
+    "st_diterima": ("Diterima: menunggu pemeriksaan petugas", "Received: awaiting a check"),
+    "st_diverifikasi": ("Diverifikasi oleh petugas", "Verified by officers"),
+    "st_ditolak": ("Ditolak", "Rejected"),
+    "st_ditindaklanjuti": ("Ditindaklanjuti: petugas menangani", "Acted on: officers respond"),
+    "report_new": ("Laporan baru", "New report"),
+    "reports": ("Laporan warga", "Residents' reports"),
+    "no_reports": ("Belum ada laporan", "No reports yet"),
+    "verify": ("Verifikasi", "Verify"),
+    "acted_on": ("Ditindaklanjuti", "Acted on"),
+    "grouped_with": ("sama dengan", "same as"),
+    "export": ("Ekspor CSV (nomor disamarkan)", "Export CSV (numbers masked)"),
+    "received": ("Diterima", "Received"),
+    "phone": ("No. HP", "Phone"),
+    "position": ("Posisi", "Position"),
 }
 
 

@@ -47,10 +47,12 @@ from warning.model import (
 from warning.plan.broadcast import broadcast_posts, officials_notice
 from warning.plan.notices import feed_health_sms
 from warning.plan.planner import plan, unsilenced
+from warning.reports.observe import observations as report_observations
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
 from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
+from warning.store.reports import verified_since
 from warning.store.sqlite import Store, observation_body
 
 log = structlog.get_logger()
@@ -285,6 +287,24 @@ class Pipeline:
     def tick(self) -> PollResult:
         """Evaluate with no new data: pending -> firing, expiry, reminders, timeouts."""
         return self._evaluate([], self.clock(), None)
+
+    def take_reports(self) -> PollResult:
+        """Evaluate residents' reports operators verified since the last look, like a feed's.
+
+        The store is the hand-over: the console verifies, this reads (a drill run
+        plays its scenario only).  Reports already in the history change nothing.
+        """
+        now = self.clock()
+        if self.drill_run is not None:
+            return PollResult("reports", True)
+        found = report_observations(
+            verified_since(self.store, now - self._span),
+            timedelta(minutes=self.config.settings.reports.quiet_after_min),
+            now,
+        )
+        if not self.history.without(found):
+            return PollResult("reports", True)
+        return self._evaluate(found, now, None)
 
     def inject(self, observations: Sequence[Observation], now: datetime) -> PollResult:
         """Evaluate `observations` as if received at `now` (a drill scenario's step).

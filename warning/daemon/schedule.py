@@ -54,6 +54,7 @@ from warning.plan.broadcast import officials_notice
 from warning.plan.health import NoticeReach
 from warning.plan.notices import bad_contacts_sms
 from warning.plan.planner import operator_sirens
+from warning.reports.verify import purge as purge_reports
 from warning.settings import Settings, secret
 from warning.store import acks, outbox
 from warning.store.sqlite import DatabaseReplacedError, Store
@@ -232,6 +233,7 @@ class Daemon:
                 misfire_grace_time=int(max(interval, 30)),
             )
         self._add("tick", self.pipeline.tick, TICK_S)
+        self._add("reports", self.pipeline.take_reports, TICK_S)
         self._add("feed-watch", self.pipeline.watch, TICK_S)
         self._add("outbox", self.send_outbox, OUTBOX_IDLE_S)
         self._add("escalation", self.escalate, ESCALATION_S)
@@ -347,7 +349,13 @@ class Daemon:
             pruned = outbox.prune_delivered(
                 tx, now - timedelta(days=self.settings.state.retention_days)
             )
-        log.info("daemon.housekeeping", observations_pruned=dropped, outbox_pruned=pruned)
+        reports = purge_reports(self.store, now, self.settings.reports.retention_days)
+        log.info(
+            "daemon.housekeeping",
+            observations_pruned=dropped,
+            outbox_pruned=pruned,
+            reports_purged=reports,
+        )
 
     def siren_test(self) -> int:
         """The monthly siren test (BMKG tests its sirens on the 26th)."""
@@ -498,6 +506,7 @@ class Daemon:
         for name, feed in self.settings.feeds.items():
             if feed.enabled:
                 results.append(self._poll_safely(name))
+        self.pipeline.take_reports()
         self.pipeline.tick()
         drained = self.dispatcher.drain(DRAIN_ON_STOP_S * 3)
         self.dispatcher.close()

@@ -79,6 +79,7 @@ CATEGORY: Mapping[ObservationKind, str] = MappingProxyType(
         ObservationKind.WIND: "Met",
         ObservationKind.WEATHER_WARNING: "Met",
         ObservationKind.PRAKIRAAN: "Met",
+        ObservationKind.REPORT: "Other",
     }
 )
 
@@ -91,6 +92,7 @@ EVENT: Mapping[ObservationKind, Mapping[str, str]] = MappingProxyType(
         ObservationKind.WIND: {"id": "Angin kencang", "en": "Strong wind"},
         ObservationKind.WEATHER_WARNING: {"id": "Cuaca ekstrem", "en": "Severe weather"},
         ObservationKind.PRAKIRAAN: {"id": "Prakiraan cuaca", "en": "Weather forecast"},
+        ObservationKind.REPORT: {"id": "Laporan warga", "en": "Residents' report"},
     }
 )
 

@@ -38,6 +38,7 @@ HAZARDS: Mapping[str, Mapping[ObservationKind, str]] = MappingProxyType(
                 ObservationKind.SEA_LEVEL: "muka air laut",
                 ObservationKind.WEATHER_WARNING: "cuaca ekstrem",
                 ObservationKind.PRAKIRAAN: "prakiraan cuaca",
+                ObservationKind.REPORT: "laporan warga",
             }
         ),
         "en": MappingProxyType(
@@ -49,6 +50,7 @@ HAZARDS: Mapping[str, Mapping[ObservationKind, str]] = MappingProxyType(
                 ObservationKind.SEA_LEVEL: "sea level",
                 ObservationKind.WEATHER_WARNING: "severe weather",
                 ObservationKind.PRAKIRAAN: "weather forecast",
+                ObservationKind.REPORT: "residents' report",
             }
         ),
     }

@@ -21,6 +21,7 @@ from warning.model import (
     EndReason,
     Level,
     ObservationKind,
+    ReportCategory,
 )
 
 
@@ -787,6 +788,29 @@ VALUES: tuple[ValueDoc, ...] = (
         _CAP,
         sample="2026-03-10T05:30:00+00:00",
         description_id="Batas berlaku peringatan BMKG (CAP expires), dalam WITA.",
+    ),
+    ValueDoc(
+        "category",
+        ValueType.WORD,
+        "What a verified residents' report is about.",
+        "pohon-tumbang",
+        frozenset({_K.REPORT}),
+        tuple(c.value for c in ReportCategory),
+        sample="banjir",
+        description_id="Jenis laporan warga yang sudah diverifikasi operator.",
+    ),
+    ValueDoc(
+        "count",
+        ValueType.NUMBER,
+        "1 for each verified report from a new reporter, 0 for a repeat by the same one: "
+        "sum it over a window to count reporters, e.g. "
+        '{value: count, agg: sum, over: 30m, ">=": 3}.',
+        "99",
+        frozenset({_K.REPORT}),
+        sample=1,
+        description_id="1 untuk tiap laporan terverifikasi dari pelapor baru, 0 untuk laporan "
+        "ulang pelapor yang sama: jumlahkan (agg: sum) dalam rentang waktu untuk menghitung "
+        "pelapor.",
     ),
 )
 

@@ -225,6 +225,42 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
+        6,
+        # Residents' reports (warning/reports/): one row per accepted report, its
+        # re-encoded photo apart; device and address are hashes kept for rate limits.
+        """
+        CREATE TABLE reports (
+            code TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            category TEXT NOT NULL,
+            kelurahan TEXT NOT NULL,
+            lon REAL,
+            lat REAL,
+            description TEXT NOT NULL,
+            phone TEXT,
+            device TEXT NOT NULL,
+            address TEXT NOT NULL,
+            group_code TEXT NOT NULL,
+            counted INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            reason TEXT
+        );
+        CREATE INDEX reports_place ON reports (kelurahan, category, created_at);
+        CREATE INDEX reports_created ON reports (created_at);
+        CREATE INDEX reports_device ON reports (device, created_at);
+        CREATE INDEX reports_address ON reports (address, created_at);
+        CREATE INDEX reports_decided ON reports (status, decided_at);
+        CREATE TABLE report_photos (
+            code TEXT PRIMARY KEY REFERENCES reports (code) ON DELETE CASCADE,
+            media_type TEXT NOT NULL,
+            data BLOB NOT NULL
+        )
+        """,
+    ),
+    (
         7,
         # Acknowledgement links (found by the token their SMS payload carries), the
         # acknowledgements themselves, Twilio's delivery receipts and the escalation
