@@ -383,10 +383,7 @@ class ReportsSettings:
 
 @dataclass(frozen=True)
 class TelegramSettings:
-    """[telegram]: the Bot API, for channel posts and the reporting bot (when a token is set).
-
-    The token comes from TELEGRAM_BOT_TOKEN, `token_file` or a credential (never a value here).
-    """
+    """[telegram]: the Bot API for channel posts and the reporting bot. No token value here."""
 
     api_base: str = _doc(
         "Bot API base URL; a Bot API-compatible server can stand in.", "https://api.telegram.org"
