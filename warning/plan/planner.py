@@ -106,12 +106,15 @@ def plan(
     opted_out: Collection[str] = frozenset(),
     drill_all: bool = False,
     drill_siren_command: str = "test",
+    channels: Collection[ChannelKind] = frozenset(ChannelKind),
 ) -> list[PlannedDelivery]:
     """Every delivery the notifiable `transitions` imply, sirens first, then SMS, then CAP.
 
     `drill` marks the evaluation as a drill: only contacts with drill=true
     (all of them with `drill_all`) get SMS, and sirens get `drill_siren_command`
-    (`none`: no siren at all).  Numbers in `opted_out` get nothing.
+    (`none`: no siren at all).  Numbers in `opted_out` get nothing.  Only the
+    `channels` asked for are planned: the daemon commits sirens and CAP before
+    it plans the SMS fan-out, whose size grows with the contacts file.
     """
     by_id = dict(rules) if isinstance(rules, Mapping) else {r.id: r for r in rules}
     planned: list[PlannedDelivery] = []
@@ -119,12 +122,12 @@ def plan(
         rule = by_id.get(change.rule_id)
         if rule is None:
             continue
-        if Action.SIREN in rule.actions:
+        if Action.SIREN in rule.actions and ChannelKind.SIREN in channels:
             planned += _sirens(change, rule, sirens, areas, drill_siren_command)
-        if Action.SMS in rule.actions:
+        if Action.SMS in rule.actions and ChannelKind.SMS in channels:
             audience = _audience(rule, contacts, opted_out, drill and not drill_all)
             planned += _sms(change, rule, audience, areas)
-        if Action.CAP in rule.actions:
+        if Action.CAP in rule.actions and ChannelKind.CAP in channels:
             planned.append(_cap(change, rule, areas, now))
     return sorted(planned, key=lambda p: p.priority)
 
@@ -281,12 +284,17 @@ def _sms(
 ) -> list[PlannedDelivery]:
     """One SMS per contact whose areas meet the change's, naming their affected areas."""
     planned = []
+    templates = rule.templates_for(change.level)
+    # A city's contacts share a few (areas, language) pairs: each text is rendered once.
+    bodies: dict[tuple[tuple[str, ...], str], str] = {}
     for contact in audience:
         touched = tuple(a for a in change.area_ids if a in contact.areas)
         if not touched:
             continue
-        templates = rule.templates_for(change.level)
-        body = render(templates, _context(change, rule, areas, touched), contact.language)
+        key = (touched, contact.language)
+        if key not in bodies:
+            bodies[key] = render(templates, _context(change, rule, areas, touched), key[1])
+        body = bodies[key]
         payload = {"to": contact.phone, "body": body, "language": contact.language}
         priority = group_priority(contact.group)
         planned.append(
