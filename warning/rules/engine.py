@@ -243,12 +243,18 @@ def evaluate(
     by_kind: dict[ObservationKind, list[Event]] = {}
     for event in events:
         by_kind.setdefault(event.observation.kind, []).append(event)
+    stored: dict[str, list[str]] = {}
+    for rule_id, area_id in previous_states:
+        stored.setdefault(rule_id, []).append(area_id)
     transitions: list[Transition] = []
     for rule in rules:
         of_kind = by_kind.get(rule.kind, [])
         key = _reach_key(rule)
         reach = _reach(key, of_kind, ctx)
-        for area_id in areas.select(rule.areas):
+        # A (rule, area) that nothing reaches and that has no stored state stays
+        # inactive: only the others are judged, so a poll costs what it brings,
+        # not the size of the map.
+        for area_id in areas.among(rule.areas, [*reach, *stored.get(rule.id, ())]):
             status = _status(previous_states, rule.id, area_id, drill)
             verdict = _judge(
                 rule, reach.get(area_id, []), of_kind, status, ctx, where=(key, area_id)
@@ -279,7 +285,7 @@ def _reach(key: _ReachKey, events: Sequence[Event], ctx: _Context) -> dict[str, 
     if key not in ctx.reaches:
         by_area: dict[str, list[Event]] = {}
         everywhere = key[1]
-        every = tuple(a.id for a in ctx.areas.kelurahan)
+        every = tuple(a.id for a in ctx.areas.kelurahan) if events else ()
         if not everywhere:
             ctx.locate_all(e.observation for e in events)
         for event in events:
