@@ -54,6 +54,8 @@ log = structlog.get_logger()
 _BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP})
 #: The per-person fan-out, planned and written once the broadcast rows are committed.
 _FAN_OUT = frozenset({ChannelKind.SMS})
+#: SMS rows written per transaction: a few tens of milliseconds of holding the database.
+_FAN_OUT_BATCH = 5_000
 
 #: Clock skew tolerated before an event-feed timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -337,9 +339,12 @@ class Pipeline:
             if enqueued:
                 self.on_enqueued()
             sms = self._plan(transitions, now, _FAN_OUT) if transitions else []
-            if sms:
+            # In batches, each its own short transaction: the dispatcher claims the sirens
+            # (and the first SMS) between two batches instead of waiting for the whole
+            # fan-out to be written.  A replay re-inserts nothing (dedup keys).
+            for start in range(0, len(sms), _FAN_OUT_BATCH):
                 with self.store.transaction() as tx:
-                    fanned_out = outbox.enqueue(tx, sms)
+                    fanned_out = outbox.enqueue(tx, sms[start : start + _FAN_OUT_BATCH])
                 enqueued += fanned_out
                 if fanned_out:
                     self.on_enqueued()

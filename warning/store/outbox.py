@@ -139,12 +139,14 @@ def _insert_all(
     if not planned:
         return 0
     highest = tx.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+    # Every row of a change shares its times: formatted once per change, not per row.
+    stamps = {p.change.id: (_iso(p.change.time), p.change.time.timestamp()) for p in planned}
     before = tx.total_changes
     tx.executemany(
         "INSERT OR IGNORE INTO outbox (dedup_key, change_id, change_seq, rule_id, channel,"
         " recipient, payload_json, priority, drill, status, created_at, due_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [_values(p, seqs[p.change.id]) for p in planned],
+        [_values(p, seqs[p.change.id], stamps) for p in planned],
     )
     inserted = tx.total_changes - before
     if inserted:
@@ -158,8 +160,15 @@ def _insert_all(
     return inserted
 
 
-def _values(p: PlannedDelivery, seq: int) -> tuple[object, ...]:
+#: One encoder for every payload (json.dumps with options builds a new one per call).
+_PAYLOAD = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def _values(
+    p: PlannedDelivery, seq: int, stamps: Mapping[str, tuple[str, float]]
+) -> tuple[object, ...]:
     """The outbox columns of one planned delivery."""
+    created, due = stamps[p.change.id]
     return (
         p.dedup_key,
         p.change.id,
@@ -167,12 +176,12 @@ def _values(p: PlannedDelivery, seq: int) -> tuple[object, ...]:
         p.change.rule_id,
         p.channel.value,
         p.recipient,
-        json.dumps(dict(p.payload), sort_keys=True, default=str),
+        _PAYLOAD.encode(dict(p.payload)),
         p.priority,
         int(p.drill),
         DeliveryStatus.PENDING.value,
-        _iso(p.change.time),
-        p.change.time.timestamp(),
+        created,
+        due,
     )
 
 
