@@ -5,8 +5,11 @@ square kelurahan (0.01 degree, about 1.1 km) grouped ten by ten into
 kecamatan, about 1,000 and about 80,000 kelurahan, the west column coastal.
 On each, the same load: 60 generated rules (rainfall, wind, sea level and
 weather warnings over random selectors, through the real loader) and 2,000
-point readings scattered over the map, evaluated from the states the first
-evaluation left (what the daemon holds at the next poll).  Quakes are left
+point readings scattered over a city's worth of it (Balikpapan's bounding box;
+a grid's south-west 6 x 6 kelurahan), evaluated from the states the first
+evaluation left (what the daemon holds at the next poll).  The load stays the
+same; the map around it grows, with rules over `all`, `coastal`, kecamatan
+and lists of kelurahan.  Quakes are left
 out: a rule measuring distance reaches every area by definition, so its cost
 is linear in the areas it names, whatever the engine does.
 
@@ -79,11 +82,25 @@ def _polygon(ring: list[list[float]]) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def readings(areas: AreaIndex, count: int, seed: int) -> list[Observation]:
-    """`count` rain, wind and sea-level readings at random points of the map, last hour."""
+def city_bounds(areas: AreaIndex) -> tuple[float, float, float, float]:
+    """West, south, east, north of every kelurahan of the map."""
+    boxes = [areas.geometry(a.id).bounds for a in areas.kelurahan]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+#: Where a grid's readings fall: its south-west 6 x 6 kelurahan, a city's worth (36).
+GRID_CITY = (ORIGIN[0], ORIGIN[1], ORIGIN[0] + 6 * CELL, ORIGIN[1] + 6 * CELL)
+
+
+def readings(bounds: tuple[float, float, float, float], count: int, seed: int) -> list[Observation]:
+    """`count` rain, wind and sea-level readings at random points within `bounds`, now."""
     rng = random.Random(seed)
-    bounds = [areas.geometry(a.id).bounds for a in (areas.kelurahan[0], areas.kelurahan[-1])]
-    west, south, east, north = bounds[0][0], bounds[0][1], bounds[1][2], bounds[1][3]
+    west, south, east, north = bounds
     found = []
     for i in range(count):
         lon, lat = round(rng.uniform(west, east), 5), round(rng.uniform(south, north), 5)
@@ -100,11 +117,17 @@ def readings(areas: AreaIndex, count: int, seed: int) -> list[Observation]:
     return found
 
 
-def measure(name: str, areas: AreaIndex, repeats: int, seed: int = 7) -> dict[str, Any]:
+def measure(
+    name: str,
+    areas: AreaIndex,
+    bounds: tuple[float, float, float, float],
+    repeats: int,
+    seed: int = 7,
+) -> dict[str, Any]:
     """The median evaluation per observation of the same load on one map."""
     every = rules_for(areas, seed, RULES, shipped=False)
     rules = tuple(r for r in every if r.kind is not ObservationKind.EARTHQUAKE)
-    window = readings(areas, OBSERVATIONS, seed)
+    window = readings(bounds, OBSERVATIONS, seed)
     first = evaluate(rules, window, areas, {}, NOW)
     states = {t.status.key: t.status for t in first}
     times = []
@@ -129,10 +152,11 @@ def run(*, quick: bool = False) -> list[dict[str, Any]]:
     """The city, then the grids (a 100-area grid only with `quick`); print every line."""
     repeats = 3 if quick else 7
     sides = [10] if quick else [32, 283]
-    city = emit(measure("balikpapan", load_areas(ROOT / "areas.geojson"), repeats))
+    areas = load_areas(ROOT / "areas.geojson")
+    city = emit(measure("balikpapan", areas, city_bounds(areas), repeats))
     results = [city]
     for side in sides:
-        result = measure(f"grid {side}x{side}", grid(side), repeats)
+        result = measure(f"grid {side}x{side}", grid(side), GRID_CITY, repeats)
         limit = math.log(result["areas"]) / math.log(city["areas"])
         growth = result["us_per_observation"] / city["us_per_observation"]
         result |= {
