@@ -48,7 +48,7 @@ from pyproj import Geod
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
-from bench.common import ROOT, emit, machine, median_time, quick_flag, say, speedup, verdict
+from bench.common import ROOT, discard_logs, emit, machine, median_time, quick_flag, say, speedup, verdict
 from warning.areas import AreaIndex, load_areas
 from warning.daemon.configuration import Configuration
 from warning.daemon.health import Metrics
@@ -462,6 +462,7 @@ def idle_polls_s(
 
 def run(*, quick: bool = False, seed: int = 7) -> list[dict[str, Any]]:
     """Both loads (or a small one with `quick`); every result is also printed."""
+    discard_logs()  # the pipeline of the idle polls logs as the daemon does: not on stdout
     areas = load_areas(ROOT / "areas.geojson")
     rules = rules_for(areas, seed, 10 if quick else 100)
     realistic = realistic_hour(seed, areas)
