@@ -48,7 +48,17 @@ from pyproj import Geod
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
-from bench.common import ROOT, discard_logs, emit, machine, median_time, quick_flag, say, speedup, verdict
+from bench.common import (
+    ROOT,
+    discard_logs,
+    emit,
+    machine,
+    median_time,
+    quick_flag,
+    say,
+    speedup,
+    verdict,
+)
 from warning.areas import AreaIndex, load_areas
 from warning.daemon.configuration import Configuration
 from warning.daemon.health import Metrics
