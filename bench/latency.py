@@ -90,13 +90,13 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 class Harness:
     """The daemon's objects on a test deployment, its outbox job running in the background."""
 
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Deployment, *, scheduled_polls: bool = False) -> None:
         settings = load_settings(deployment.config)
         self.daemon = Daemon(settings, RunOptions())
         self.daemon.schedule()
-        # Polls are triggered by the benchmark, never by the clock.
+        # Polls are triggered by the benchmark, never by the clock (unless `scheduled_polls`).
         for job in self.daemon.scheduler.get_jobs():
-            if job.id.startswith("feed:"):
+            if job.id.startswith("feed:") and not scheduled_polls:
                 job.remove()
         self._thread = threading.Thread(target=self.daemon.scheduler.start, daemon=True)
 

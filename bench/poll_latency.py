@@ -21,7 +21,6 @@ from __future__ import annotations
 import random
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -32,48 +31,19 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import discard_logs, emit, machine, percentile, quick_flag, say, verdict
-from bench.latency import PD1, PD4, bulletin, environment, production_rate
+from bench.latency import PD1, PD4, Harness, bulletin, environment, production_rate
 from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
-from tests.support.peers.config import Deployment
-from warning.daemon.schedule import Daemon, RunOptions
-from warning.settings import FEED_DEFAULTS, load_settings
-from warning.store import outbox
+from warning.settings import FEED_DEFAULTS
 
 EVENTS = 50
 MARGIN_S = 2.0
-
-
-class Scheduled:
-    """The daemon's objects with every job of its real scheduler, in a background thread."""
-
-    def __init__(self, deployment: Deployment) -> None:
-        self.daemon = Daemon(load_settings(deployment.config), RunOptions())
-        self.daemon.schedule()
-        self._thread = threading.Thread(target=self.daemon.scheduler.start, daemon=True)
-
-    def __enter__(self) -> Scheduled:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.daemon.scheduler.shutdown(wait=True)
-        self.daemon.dispatcher.close()
-
-    def drained(self, timeout: float) -> bool:
-        """Wait until the outbox has nothing left to send."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if outbox.open_count(self.daemon.store) == 0:
-                return True
-            time.sleep(0.05)
-        return False
 
 
 def one_event(
     n: int,
     interval: float,
     rng: random.Random,
-    harness: Scheduled,
+    harness: Harness,
     peers: tuple[FeedServer, TwilioServer, SirenServer],
 ) -> dict[str, float]:
     """Publish event n's PD-1 at a random moment; time the first siren and SMS; end it."""
@@ -110,7 +80,7 @@ def run(*, quick: bool = False, seed: int = 7) -> list[dict[str, Any]]:
             Path(tmp), feeds=feeds, twilio=twilio, sirens=sirens, intervals={"inatews": interval}
         )
         production_rate(deployment)
-        with environment(deployment.env), Scheduled(deployment) as harness:
+        with environment(deployment.env), Harness(deployment, scheduled_polls=True) as harness:
             peers = (feeds, twilio, sirens)
             timings = [one_event(n, interval, rng, harness, peers) for n in range(events)]
             requests = len(feeds.received("/inatews"))

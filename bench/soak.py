@@ -13,9 +13,7 @@ Run: `python -m bench.soak [--quick] [--minutes M]` (quick: 0.25 minutes).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,9 +22,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, cpu_seconds, emit, machine, proc_status_kb, say, verdict
-from bench.footprint import serve_feeds, wait_healthy
-from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
+from bench.common import cpu_seconds, emit, machine, proc_status_kb, say, verdict
+from bench.footprint import running_daemon
 from warning.settings import FEED_DEFAULTS
 
 MINUTES = 30.0
@@ -60,30 +57,9 @@ def watch(pid: int, seconds: float) -> dict[str, Any]:
 def run(*, minutes: float) -> list[dict[str, Any]]:
     """Start the daemon, watch it for `minutes`, stop it; print the result."""
     intervals = {name: d.interval_s / 10 for name, d in FEED_DEFAULTS.items()}
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        FeedServer() as feeds,
-        TwilioServer() as twilio,
-        SirenServer() as sirens,
-    ):
-        serve_feeds(feeds)
-        deployment = write_config(
-            Path(tmp), feeds=feeds, twilio=twilio, sirens=sirens, intervals=intervals
-        )
-        daemon = subprocess.Popen(
-            deployment.command("run"),
-            cwd=ROOT,
-            env=deployment.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            assert wait_healthy(deployment.health_url, 60), "daemon did not start"
-            figures = watch(daemon.pid, minutes * 60)
-            polls = len(feeds.received())
-        finally:
-            daemon.terminate()
-            daemon.wait(timeout=60)
+    with running_daemon(intervals) as (pid, feeds):
+        figures = watch(pid, minutes * 60)
+        polls = len(feeds.received())
     result = _result(figures, minutes, polls)
     emit(result)
     _summary(result)
