@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test tools lint check bench faults clean
+.PHONY: run console test tools lint check bench faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/warning run
+
+# The operations console beside the daemon; a first look creates `admin` (password printed once).
+console: $(STAMP)
+	$(BIN)/warning console --first-look
 
 # Python code the linters read: bench/ and scripts/ join once they hold code.
 CODE := warning tests $(wildcard bench scripts)

@@ -334,9 +334,13 @@ def cli_logging() -> Iterator[None]:
 def test_cap_list_json(
     tmp_path: Path, areas: AreaIndex, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`warning cap list --json` prints the current documents with their key fields."""
+    """`warning cap list --json` prints the current documents with their key fields.
+
+    A document whose rule sets no expiry expires `[cap] expires_h` (6 h) after it was sent.
+    """
+    sent = datetime.now(UTC).replace(microsecond=0)
     settings = Settings(cap=CapSettings(directory=str(tmp_path)))
-    cap_channel(settings, areas).send(delivery(payload(expires=None)))
+    cap_channel(settings, areas).send(delivery(payload(expires=None, sent=sent.isoformat())))
     capsys.readouterr()  # the channel's log line, before the CLI configures logging to stderr
     config = tmp_path / "warning.toml"
     config.write_text(f'[cap]\ndirectory = "{tmp_path}"\n', encoding="utf-8")
@@ -348,8 +352,8 @@ def test_cap_list_json(
         "status": "Actual",
         "event": "Peringatan dini tsunami",
         "areas": ["Manggar", "Lamaru", "Kariangau"],
-        "sent": "2026-11-27T10:00:00+08:00",
-        "expires": None,
+        "sent": cap_time(sent),
+        "expires": cap_time(sent + timedelta(hours=6)),
     }
 
 
@@ -367,3 +371,35 @@ def test_factory_loads_areas_when_not_given(tmp_path: Path) -> None:
     settings = Settings(cap=CapSettings(directory=str(tmp_path)))
     result = cap_channel(settings, None).send(delivery(payload()))
     assert result.outcome is Outcome.SENT
+
+
+def test_every_info_names_the_publisher_its_web_contact_and_an_expiry(
+    tmp_path: Path, areas: AreaIndex, schema: Any
+) -> None:
+    """Aggregators' fields: senderName, web, contact and expires, even without a rule expiry."""
+    settings = Settings(cap=CapSettings(directory=str(tmp_path)))
+    document = publish(cap_channel(settings, areas), tmp_path, payload(expires=None))
+    schema.assertValid(document)
+    infos = document.findall("cap:info", NS)
+    assert len(infos) == 2
+    for info in infos:
+        assert text(info, "cap:senderName") == "BPBD Kota Balikpapan"
+        assert text(info, "cap:web") == settings.cap.web
+        assert "112" in text(info, "cap:contact")
+        assert text(info, "cap:expires") == "2026-11-27T16:00:00+08:00"
+
+
+def test_each_parameter_name_appears_once(channel: CapChannel, tmp_path: Path) -> None:
+    """A bulletin's own `level` value does not repeat the `level` parameter (it is ours)."""
+    values = {"level": "SIAGA", "magnitude": 7.4, "rule_id": "x"}
+    info = publish(channel, tmp_path, payload(values=values)).find("cap:info", NS)
+    assert info is not None
+    names = [text(p, "cap:valueName") for p in info.findall("cap:parameter", NS)]
+    assert len(names) == len(set(names))
+    assert names[:2] == ["level", "rule_id"]
+    levels = [
+        text(p, "cap:value")
+        for p in info.findall("cap:parameter", NS)
+        if text(p, "cap:valueName") == "level"
+    ]
+    assert levels == ["siaga"]

@@ -7,7 +7,15 @@ from datetime import timedelta
 
 from tests.dispatch_helpers import NOW, city, contact, rule, transitions
 from warning.delivery.channel import ChannelKind
-from warning.model import Action, Level, LevelStep, Rule, Transition, TransitionKind
+from warning.model import (
+    Action,
+    Level,
+    LevelStep,
+    ObservationKind,
+    Rule,
+    Transition,
+    TransitionKind,
+)
 from warning.settings import SirenSettings
 from warning.store.outbox import plan
 
@@ -232,3 +240,13 @@ def test_an_all_clear_speaks_with_the_template_of_the_level_that_ended() -> None
     ended = transitions(["manggar"], kind=TransitionKind.RESOLVED, level=Level.SIAGA)
     [sms] = _plan(ended, [_ladder()], [contact("+6281200000001", ["manggar"])])[:1]
     assert sms.payload["body"].startswith("AMAN: SIAGA langkah siaga di Manggar.")
+
+
+def test_a_relayed_bmkg_warning_names_bmkg_in_its_cap_text_and_a_city_rule_does_not() -> None:
+    """CAP descriptions of tsunami relays say BMKG is the source; the city's own rules do not."""
+    relay = replace(rule(actions=[Action.CAP]), kind=ObservationKind.TSUNAMI_WARNING)
+    (tsunami,) = _plan(transitions(["manggar"]), [relay])
+    assert "Sumber: BMKG" in tsunami.payload["description"]["id"]
+    assert "Source: BMKG" in tsunami.payload["description"]["en"]
+    (quake,) = _plan(transitions(["manggar"]), [rule(actions=[Action.CAP])])
+    assert "BMKG" not in quake.payload["description"]["id"]

@@ -404,6 +404,44 @@ class CapSettings:
         "Where CAP documents are written. Empty: var/cap or $STATE_DIRECTORY/cap.", ""
     )
     sender: str = _doc("CAP <sender>.", "bpbd@balikpapan.go.id")
+    sender_name: str = _doc(
+        "CAP <senderName>: who issues the alerts, as people know them.", "BPBD Kota Balikpapan"
+    )
+    web: str = _doc(
+        "CAP <web>: where people read more (e.g. the console's public map, <public_url>/peta).",
+        "https://bpbd.balikpapan.go.id",
+    )
+    contact: str = _doc(
+        "CAP <contact>: who to reach about an alert.",
+        "Pusdalops BPBD Kota Balikpapan, telepon darurat 112",
+    )
+    expires_h: float = _doc(
+        "Hours after it is sent that a document expires when its rule sets no expiry "
+        "(aggregators require <expires> on every alert).",
+        6.0,
+    )
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """[console]: the operations-room web console (`warning console`), a separate process."""
+
+    listen: str = _doc(
+        "host:port the console serves on (put a TLS proxy in front of it).", "127.0.0.1:8080"
+    )
+    tile_url: str = _doc(
+        "Optional map tile server, e.g. https://tile.example/{z}/{x}/{y}.png. Empty: "
+        "polygons only (works without internet).",
+        "",
+    )
+    public_url: str = _doc("The console's public base URL (links in CAP documents).", "")
+    session_hours: float = _doc("Hours a login stays valid.", 12.0)
+    login_attempts: int = _doc(
+        "Wrong passwords allowed per user name within login_window_s (per client address: "
+        "four times as many).",
+        5,
+    )
+    login_window_s: float = _doc("Seconds over which wrong passwords are counted.", 900.0)
 
 
 @dataclass(frozen=True)
@@ -425,6 +463,7 @@ class Settings:
     drill: DrillSettings = field(default_factory=DrillSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     cap: CapSettings = field(default_factory=CapSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     # Paths resolved against the environment (systemd directories) or the checkout.
 
@@ -479,6 +518,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "drill": DrillSettings,
     "health": HealthSettings,
     "cap": CapSettings,
+    "console": ConsoleSettings,
 }
 
 #: TOML keys that are Python keywords.

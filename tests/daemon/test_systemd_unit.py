@@ -1,4 +1,4 @@
-"""The shipped unit passes `systemd-analyze verify` and rates at most 2.0 in security."""
+"""The shipped units (daemon and console) pass `systemd-analyze verify` and rate at most 2.0."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 
 UNIT = ROOT / "systemd" / "warning.service"
+#: Every shipped unit: the daemon and the operations console.
+UNITS = (UNIT, ROOT / "systemd" / "warning-console.service")
 
 
 def _analyze() -> str:
@@ -24,24 +27,27 @@ def _analyze() -> str:
     return found
 
 
-def test_unit_verifies() -> None:
-    """`systemd-analyze verify systemd/warning.service` exits 0 with no complaint."""
+@pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
+def test_unit_verifies(unit: Path) -> None:
+    """`systemd-analyze verify systemd/<unit>` exits 0 with no complaint."""
     done = subprocess.run(
-        [_analyze(), "verify", str(UNIT)], capture_output=True, text=True, check=False
+        [_analyze(), "verify", str(unit)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "warning.service" not in done.stderr
+    assert unit.name not in done.stderr
 
 
-def test_unit_security_exposure_at_most_2() -> None:
+@pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
+def test_unit_security_exposure_at_most_2(unit: Path) -> None:
     """The hardening rates an exposure level of 2.0 or better."""
     done = subprocess.run(
-        [_analyze(), "security", "--offline=true", str(UNIT)],
+        [_analyze(), "security", "--offline=true", str(unit)],
         capture_output=True,
         text=True,
         check=False,
     )
-    match = re.search(r"Overall exposure level for warning\.service: ([0-9.]+)", done.stdout)
+    pattern = rf"Overall exposure level for {re.escape(unit.name)}: ([0-9.]+)"
+    match = re.search(pattern, done.stdout)
     assert match is not None, done.stdout + done.stderr
     assert float(match.group(1)) <= 2.0
 

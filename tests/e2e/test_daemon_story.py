@@ -188,6 +188,16 @@ def test_healthz_is_200_and_metrics_expose_the_counters(story: Story) -> None:
         assert sample in story.metrics
 
 
+def test_metrics_count_firing_alerts_by_level_and_the_kelurahan_alerted(story: Story) -> None:
+    """/metrics: live alerts firing per level, and kelurahan per highest level, as in status."""
+    siaga = [a for a in story.status["firing"] if a["level"] == "siaga"]
+    areas = {a["area"] for a in siaga}
+    assert len(areas) >= len(COASTAL)
+    assert f'warning_alerts_firing{{level="siaga"}} {float(len(siaga))}' in story.metrics
+    assert f'warning_kelurahan_alerted{{level="siaga"}} {float(len(areas))}' in story.metrics
+    assert 'warning_kelurahan_alerted{level="awas"} 0.0' in story.metrics
+
+
 def test_the_pd4_after_the_restart_gives_one_all_clear_per_contact(story: Story) -> None:
     """PD-4: exactly one all-clear SMS per coastal contact, and every siren hears all-clear."""
     per_phone = _per_phone(story.clear_sms)

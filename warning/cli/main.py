@@ -17,6 +17,7 @@ import structlog
 
 from warning import __version__, log
 from warning.areas import AreaIndex, load_areas
+from warning.cli import console as console_cli
 from warning.cli import feeds as feeds_cli
 from warning.cli import ops as ops_cli
 from warning.cli import outbox as outbox_cli
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_drill(sub)
     _add_status(sub)
     ops_cli.add_operations(sub)
+    console_cli.add_console(sub)
     return parser
 
 

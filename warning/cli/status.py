@@ -16,6 +16,10 @@ def render_text(report: Mapping[str, Any]) -> str:
         f"  id {a['alert_id']}"
         for a in report["firing"]
     ] or ["  none"]
+    lines += [
+        f"  silenced: {s['rule']} until {s['ends_at']} by {s['actor']}: {s['reason']}"
+        for s in report.get("silences", [])
+    ]
     lines += ["", "feeds:"]
     lines += [
         f"  {f['feed']:<20} {f['health']:<9} last ok {f['last_success'] or '-'}"

@@ -57,6 +57,8 @@ class DrillOptions:
     speed: float = 1.0
     drill_all: bool = False
     settle_s: float = SETTLE_S
+    #: Who started it, for the audit log (empty: the login name of the process).
+    actor: str = ""
 
 
 def new_run_id(now: datetime) -> str:
@@ -140,7 +142,9 @@ class Drill:
         with self.store.transaction() as tx:
             self.store.replace_states(tx, {}, drill=True)
             first_row = last_row(tx)
-            self.store.audit(tx, operator(), "drill.started", self._detail(), at)
+            self.store.audit(
+                tx, self.options.actor or operator(), "drill.started", self._detail(), at
+            )
         log.info("drill.started", **self._detail())
         return first_row
 
@@ -159,7 +163,13 @@ class Drill:
         summary = {**self._detail(), **report.summary()}
         with self.store.transaction() as tx:
             self.store.replace_states(tx, {}, drill=True)
-            self.store.audit(tx, operator(), "drill.finished", summary, report.info.finished)
+            self.store.audit(
+                tx,
+                self.options.actor or operator(),
+                "drill.finished",
+                summary,
+                report.info.finished,
+            )
         log.info("drill.finished", **summary)
 
     # -- the simulated clock -------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,9 +22,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from warning.delivery.channel import Delivery, DeliveryStatus, Outcome, SendResult
-from warning.model import FeedHealth
+from warning.model import FeedHealth, Level
 from warning.settings import HealthSettings
 from warning.store import outbox
+from warning.store.console import firing
 from warning.store.sqlite import Store
 
 log = structlog.get_logger()
@@ -71,6 +72,32 @@ class Metrics:
         self.heartbeat = Gauge(
             "warning_heartbeat_timestamp_seconds", "Last scheduler heartbeat", registry=r
         )
+        self.alerts_firing = Gauge(
+            "warning_alerts_firing",
+            "Live (rule, kelurahan) alerts firing, by level",
+            ["level"],
+            registry=r,
+        )
+        self.kelurahan_alerted = Gauge(
+            "warning_kelurahan_alerted",
+            "Kelurahan whose highest live alert is at this level",
+            ["level"],
+            registry=r,
+        )
+
+    def set_firing(self, firing: Iterable[tuple[str, Level]]) -> None:
+        """Both firing gauges from the live (kelurahan, level) pairs firing now."""
+        pairs = list(firing)
+        highest: dict[str, Level] = {}
+        for area, level in pairs:
+            highest[area] = max(highest.get(area, level), level)
+        for level in Level:
+            self.alerts_firing.labels(level=level.value).set(
+                sum(1 for _, lv in pairs if lv is level)
+            )
+            self.kelurahan_alerted.labels(level=level.value).set(
+                sum(1 for lv in highest.values() if lv is level)
+            )
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
@@ -165,6 +192,7 @@ class Monitor:
         """The scheduler runs: note it for /healthz and the heartbeat gauge."""
         self._heartbeat = time.monotonic()
         self.metrics.heartbeat.set(time.time())
+        self.outbox_gauges()
 
     def observe(self, delivery: Delivery, result: SendResult) -> None:
         """Count every delivery attempt by outcome; time accepted ones from enqueue."""
@@ -175,7 +203,8 @@ class Monitor:
             self.metrics.delivery_latency.labels(channel=channel).observe(max(latency, 0.0))
 
     def outbox_gauges(self) -> None:
-        """Outbox depth by status for /metrics."""
+        """Outbox depth by status and the live alerts firing, for /metrics."""
+        self.metrics.set_firing((f.area_id, f.level) for f in firing(self._store) if not f.drill)
         counts = {s: 0 for s in DeliveryStatus}
         for status, n in outbox.status_counts(self._store).items():
             counts[status] = n

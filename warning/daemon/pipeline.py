@@ -10,6 +10,7 @@ tick changes, and commits it atomically.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -42,9 +43,10 @@ from warning.model import (
     Rule,
     Transition,
 )
-from warning.plan.planner import PlannedDelivery, operator_sms, plan
+from warning.plan.planner import PlannedDelivery, operator_sms, plan, unsilenced
 from warning.rules.engine import carry_over, evaluate
 from warning.store import outbox
+from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
 from warning.store.sqlite import Store, observation_body
 
@@ -327,7 +329,8 @@ class Pipeline:
                         drill=self.drill,
                         run=self.drill_run or "",
                     )
-                first = self._plan(transitions, now, _BROADCAST) + self._health_notice(change)
+                audible = self._unsilenced(tx, transitions, now)
+                first = self._plan(audible, now, _BROADCAST) + self._health_notice(change)
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
@@ -338,7 +341,7 @@ class Pipeline:
             self.history.prune(now - self._span)
             if enqueued:
                 self.on_enqueued()
-            sms = self._plan(transitions, now, _FAN_OUT) if transitions else []
+            sms = self._plan(audible, now, _FAN_OUT) if audible else []
             # In batches, each its own short transaction: the dispatcher claims the sirens
             # (and the first SMS) between two batches instead of waiting for the whole
             # fan-out to be written.  A replay re-inserts nothing (dedup keys).
@@ -356,6 +359,19 @@ class Pipeline:
         return PollResult(
             feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
         )
+
+    def _unsilenced(
+        self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime
+    ) -> list[Transition]:
+        """Live transitions of silenced rules notify nobody (drills play as written)."""
+        if self.drill:
+            return list(transitions)
+        silenced = {s.rule_id for s in active_silences(tx, now)}
+        kept = unsilenced(transitions, self.config.rules, silenced)
+        for t in transitions:
+            if t not in kept:
+                log.warning("alert.silenced", rule=t.rule_id, area=t.area_id, kind=t.kind.value)
+        return kept
 
     def _plan(
         self, transitions: Sequence[Transition], now: datetime, channels: frozenset[ChannelKind]

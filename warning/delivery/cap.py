@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,11 @@ from lxml import etree
 
 from warning.areas import AreaIndex, load_areas
 from warning.delivery.cap_document import (
+    DEFAULT_PUBLISHER,
     EVENT,
     Header,
     MsgType,
+    Publisher,
     cap_time,
     parse_payload,
     render,
@@ -139,10 +141,16 @@ class CapChannel:
     kind = ChannelKind.CAP
 
     def __init__(
-        self, directory: Path, sender: str, areas: AreaIndex, clock: Clock | None = None
+        self,
+        directory: Path,
+        sender: str,
+        areas: AreaIndex,
+        clock: Clock | None = None,
+        publisher: Publisher = DEFAULT_PUBLISHER,
     ) -> None:
         self._dir = directory
         self._sender = sender
+        self._publisher = publisher
         self._prefix = safe_name(sender.replace("@", "."))
         self._areas = areas
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -152,7 +160,7 @@ class CapChannel:
     def send(self, delivery: Delivery) -> SendResult:
         """Publish the delivery's document; a bad payload fails, a disk error retries."""
         try:
-            alert = parse_payload(delivery.payload, self._areas)
+            alert = self._publisher.complete(parse_payload(delivery.payload, self._areas))
         except ValueError as exc:
             return _failed(delivery, str(exc))
         try:
@@ -171,7 +179,7 @@ class CapChannel:
         thread = _thread(self._dir, alert.episodes)
         again = next((r for r in thread if r.dedup_key == dedup_key), None)
         header = _header_of(again) if again else self._new_header(alert, thread)
-        document = render(header, alert, self._areas)
+        document = render(header, alert, self._areas, self._publisher)
         self._validate(document)
         _write_atomically(self._dir / f"{header.identifier}.xml", document)
         record = self._record(header, alert, dedup_key)
@@ -376,4 +384,6 @@ def cap_channel(
     need it); the secrets getter of the registry signature is unused: CAP has none.
     """
     index = areas if areas is not None else load_areas(settings.areas_path)
-    return CapChannel(settings.cap_dir, settings.cap.sender, index)
+    cap = settings.cap
+    publisher = Publisher(cap.sender_name, cap.web, cap.contact, timedelta(hours=cap.expires_h))
+    return CapChannel(settings.cap_dir, cap.sender, index, publisher=publisher)

@@ -34,10 +34,11 @@ for earthquake, tsunami and sea level, Met for rain, wind and weather.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -159,7 +160,29 @@ class Header:
     references: tuple[str, ...] = ()
 
 
-def render(header: Header, alert: CapAlert, areas: AreaIndex) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """Who publishes, as aggregators (Google Public Alerts, national hubs) require it."""
+
+    sender_name: str = "BPBD Kota Balikpapan"
+    web: str = ""
+    contact: str = ""
+    default_expiry: timedelta = timedelta(hours=6)
+
+    def complete(self, alert: CapAlert) -> CapAlert:
+        """The alert with an expiry: its rule's, else `default_expiry` after it was sent."""
+        if alert.expires is not None:
+            return alert
+        return dataclasses.replace(alert, expires=alert.sent + self.default_expiry)
+
+
+#: The publisher of the embedded defaults (`[cap]` settings build the configured one).
+DEFAULT_PUBLISHER = Publisher()
+
+
+def render(
+    header: Header, alert: CapAlert, areas: AreaIndex, publisher: Publisher = DEFAULT_PUBLISHER
+) -> bytes:
     """The CAP 1.2 XML document of one alert change."""
     root = etree.Element(f"{{{CAP_NS}}}alert", nsmap={None: CAP_NS})  # type: ignore[dict-item]  # lxml-stubs lack the default namespace
     _add(root, "identifier", header.identifier)
@@ -171,7 +194,7 @@ def render(header: Header, alert: CapAlert, areas: AreaIndex) -> bytes:
     if header.references:
         _add(root, "references", " ".join(header.references))
     for text_key, language in LANGUAGES:
-        _add_info(root, alert, text_key, language, areas)
+        _add_info(root, alert, text_key, language, areas, publisher=publisher)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
@@ -183,7 +206,13 @@ def _add(parent: etree._Element, tag: str, text: str) -> etree._Element:
 
 
 def _add_info(
-    root: etree._Element, alert: CapAlert, text_key: str, language: str, areas: AreaIndex
+    root: etree._Element,
+    alert: CapAlert,
+    text_key: str,
+    language: str,
+    areas: AreaIndex,
+    *,
+    publisher: Publisher,
 ) -> None:
     """One `info` block in one language, elements in the schema's order."""
     info = etree.SubElement(root, f"{{{CAP_NS}}}info")
@@ -198,6 +227,7 @@ def _add_info(
     _add(info, "effective", cap_time(alert.sent))
     if alert.expires is not None:
         _add(info, "expires", cap_time(alert.expires))
+    _add(info, "senderName", publisher.sender_name)
     for tag, texts in (
         ("headline", alert.headline),
         ("description", alert.description),
@@ -205,6 +235,9 @@ def _add_info(
     ):
         if _in_language(texts, text_key):
             _add(info, tag, _in_language(texts, text_key))
+    for tag, text in (("web", publisher.web), ("contact", publisher.contact)):
+        if text:
+            _add(info, tag, text)
     for name, value in _parameters(alert):
         _add_pair(info, "parameter", name, value)
     _add_area(info, alert.area_ids, areas)
@@ -221,14 +254,22 @@ def _in_language(texts: Mapping[str, str], language: str) -> str:
 
 
 def _parameters(alert: CapAlert) -> Iterator[tuple[str, str]]:
-    """The level, the rule, the event and the observed values."""
-    yield "level", alert.level.value
-    yield "rule_id", alert.rule_id
+    """The level, the rule, the event and the observed values: one parameter per name.
+
+    A value named like one of the first three (a BMKG bulletin's own `level`) is left
+    out: aggregators read the first parameter of a name and reject repeats.
+    """
+    seen: set[str] = set()
+    pairs = [("level", alert.level.value), ("rule_id", alert.rule_id)]
     if alert.event_id:
-        yield "event_id", alert.event_id
-    for name in sorted(alert.values):
-        if alert.values[name] is not None:
-            yield name, str(alert.values[name])
+        pairs.append(("event_id", alert.event_id))
+    pairs += [
+        (n, str(alert.values[n])) for n in sorted(alert.values) if alert.values[n] is not None
+    ]
+    for name, value in pairs:
+        if name not in seen:
+            seen.add(name)
+            yield name, value
 
 
 def _add_pair(parent: etree._Element, tag: str, name: str, value: str) -> None:

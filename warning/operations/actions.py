@@ -9,10 +9,12 @@ A cancel never depends on the rule files: a broken rule must not block it.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
@@ -25,7 +27,7 @@ from warning.operations.manual import ManualAlert, manual_change, plan_manual, s
 from warning.operations.targets import resolve
 from warning.plan.contacts import Contact, load_contacts
 from warning.plan.payloads import SirenCommand
-from warning.plan.planner import operator_sirens
+from warning.plan.planner import AlertChange, PlannedDelivery, operator_sirens
 from warning.rules import load_rules
 from warning.settings import Settings
 from warning.store import outbox
@@ -90,45 +92,43 @@ def _finish(
 # warning alert cancel
 
 
+def cancel_alerts(
+    settings: Settings, ids: Sequence[str], reason: str, who: str, now: datetime
+) -> list[CancelOutcome]:
+    """Cancel `ids` in one transaction with its audit entry; OperationError when refused."""
+    if not reason.strip():
+        raise OperationError("--reason must say why the alert is cancelled")
+    areas = load_areas(settings.areas_path)
+    kinds = _rule_kinds(settings, areas)
+    store = Store(settings.state_path)
+    with store.transaction() as tx:
+        outcomes = [
+            apply_cancel(
+                store, tx, t, areas, now=now, actor=who, reason=reason, kind=kinds.get(t.rule_id)
+            )
+            for t in resolve(store, ids)
+        ]
+        detail = {"ids": list(ids), "reason": reason, "cancels": [o.as_json() for o in outcomes]}
+        store.audit(tx, who, "alert.cancel", detail, now)
+    for o in outcomes:
+        log.warning("alert.cancelled_by_operator", actor=who, reason=reason, **o.as_json())
+    return outcomes
+
+
 def alert_cancel(
     settings: Settings, ids: Sequence[str], reason: str, who: str, sending: Sending
 ) -> int:
     """`warning alert cancel ALERT_ID... --reason TEXT`."""
-    if not reason.strip():
-        _print("--reason must say why the alert is cancelled")
-        return EXIT_INVALID
-    areas = load_areas(settings.areas_path)
-    kinds = _rule_kinds(settings, areas)
-    store = Store(settings.state_path)
-    now = datetime.now(UTC)
     try:
-        with store.transaction() as tx:
-            outcomes = [
-                apply_cancel(
-                    store,
-                    tx,
-                    t,
-                    areas,
-                    now=now,
-                    actor=who,
-                    reason=reason,
-                    kind=kinds.get(t.rule_id),
-                )
-                for t in resolve(store, ids)
-            ]
-            detail = {
-                "ids": list(ids),
-                "reason": reason,
-                "cancels": [o.as_json() for o in outcomes],
-            }
-            store.audit(tx, who, "alert.cancel", detail, now)
+        outcomes = cancel_alerts(settings, ids, reason, who, datetime.now(UTC))
     except OperationError as exc:
         _print(str(exc))
         return EXIT_INVALID
     for o in outcomes:
         _print_cancel(o)
-        log.warning("alert.cancelled_by_operator", actor=who, reason=reason, **o.as_json())
+    areas = load_areas(settings.areas_path)
     contacts = _contacts(settings, areas)
+    store = Store(settings.state_path)
     changes = [o.change_id for o in outcomes]
     return _finish(settings, store, changes, areas, sending, contacts=contacts)
 
@@ -146,8 +146,8 @@ def _print_cancel(o: CancelOutcome) -> None:
 # warning siren stop
 
 
-def siren_stop(settings: Settings, siren_id: str, who: str, sending: Sending) -> int:
-    """`warning siren stop [SIREN_ID|all]`: all-clear now, unsent triggers superseded."""
+def stop_sirens(settings: Settings, siren_id: str, who: str, now: datetime) -> dict[str, Any]:
+    """All-clear to one siren or all, unsent triggers superseded, audited; what was done."""
     known = {s.id: s for s in settings.sirens}
     chosen = (
         list(known.values())
@@ -158,9 +158,7 @@ def siren_stop(settings: Settings, siren_id: str, who: str, sending: Sending) ->
     )
     if not chosen:
         names = ", ".join(known) or "none configured"
-        _print(f'unknown siren "{siren_id}" (sirens: {names})')
-        return EXIT_INVALID
-    now = datetime.now(UTC)
+        raise OperationError(f'unknown siren "{siren_id}" (sirens: {names})')
     change_id = f"siren-stop-{now:%Y%m%dT%H%M%S%fZ}"
     planned = operator_sirens(
         change_id, "siren-stop", chosen, SirenCommand.ALL_CLEAR, drill=False, now=now
@@ -175,12 +173,24 @@ def siren_stop(settings: Settings, siren_id: str, who: str, sending: Sending) ->
             "superseded": superseded,
         }
         store.audit(tx, who, "siren.stop", detail, now)
-    _print(
-        f"all-clear to {', '.join(s.id for s in chosen)} ({change_id});"
-        f" {superseded} unsent trigger(s) superseded"
-    )
     log.warning("siren.stopped_by_operator", actor=who, **detail)
-    return _finish(settings, store, [change_id], load_areas(settings.areas_path), sending)
+    return detail
+
+
+def siren_stop(settings: Settings, siren_id: str, who: str, sending: Sending) -> int:
+    """`warning siren stop [SIREN_ID|all]`: all-clear now, unsent triggers superseded."""
+    try:
+        detail = stop_sirens(settings, siren_id, who, datetime.now(UTC))
+    except OperationError as exc:
+        _print(str(exc))
+        return EXIT_INVALID
+    _print(
+        f"all-clear to {', '.join(detail['sirens'])} ({detail['change_id']});"
+        f" {detail['superseded']} unsent trigger(s) superseded"
+    )
+    store = Store(settings.state_path)
+    areas = load_areas(settings.areas_path)
+    return _finish(settings, store, [detail["change_id"]], areas, sending)
 
 
 # ---------------------------------------------------------------------------
@@ -209,6 +219,64 @@ def terminal_confirm(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("yes", "ya")
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A manual alert checked and planned, not yet enqueued."""
+
+    alert: ManualAlert
+    change: AlertChange
+    planned: tuple[PlannedDelivery, ...]
+    kind: str | None
+
+
+def prepare_manual(settings: Settings, request: SendRequest, now: datetime) -> Prepared:
+    """Check and plan a manual alert; OperationError in the operator's words when refused."""
+    areas = load_areas(settings.areas_path)
+    contacts = _contacts(settings, areas)
+    store = Store(settings.state_path)
+    try:
+        level = Level(request.level)
+        kind = ObservationKind(request.kind) if request.kind else None
+    except ValueError as exc:
+        raise OperationError(str(exc)) from None
+    alert = ManualAlert(
+        select_areas(areas, request.areas), level, request.message, sirens=request.siren, kind=kind
+    )
+    change = manual_change(alert, now)
+    planned = plan_manual(
+        alert, change, contacts, settings.sirens, areas, opted_out=outbox.opted_out(store)
+    )
+    return Prepared(alert, change, tuple(planned), request.kind)
+
+
+def enqueue_manual(
+    store: Store,
+    tx: sqlite3.Connection,
+    prepared: Prepared,
+    who: str,
+    *,
+    now: datetime,
+    approved_by: str | None = None,
+) -> dict[str, Any]:
+    """Enqueue a prepared manual alert and audit it, in the caller's transaction."""
+    alert = prepared.alert
+    outbox.enqueue(tx, prepared.planned)
+    detail: dict[str, Any] = {
+        "change_id": prepared.change.id,
+        "areas": list(alert.area_ids),
+        "level": alert.level.value,
+        "message": alert.message,
+        "siren": alert.sirens,
+        "kind": prepared.kind,
+        "recipients": sum(1 for p in prepared.planned if p.channel.value == "sms"),
+    }
+    if approved_by is not None:
+        detail["approved_by"] = approved_by
+    store.audit(tx, who, "alert.send", detail, now)
+    log.warning("alert.sent_by_operator", actor=who, **detail)
+    return detail
+
+
 def alert_send(
     settings: Settings,
     request: SendRequest,
@@ -219,27 +287,13 @@ def alert_send(
     interactive: bool | None = None,
 ) -> int:
     """`warning alert send --areas SELECTOR --level LEVEL --message TEXT [--yes] [--siren]`."""
-    areas = load_areas(settings.areas_path)
-    contacts = _contacts(settings, areas)
-    store = Store(settings.state_path)
     now = datetime.now(UTC)
     try:
-        alert = ManualAlert(
-            select_areas(areas, request.areas),
-            Level(request.level),
-            request.message,
-            sirens=request.siren,
-            kind=ObservationKind(request.kind) if request.kind else None,
-        )
-        change = manual_change(alert, now)
-        planned = plan_manual(
-            alert, change, contacts, settings.sirens, areas, opted_out=outbox.opted_out(store)
-        )
+        prepared = prepare_manual(settings, request, now)
     except OperationError as exc:
         _print(str(exc))
         return EXIT_INVALID
-    question = _describe(alert, planned)
-    _print(question)
+    _print(describe(prepared))
     if not request.yes:
         tty = sys.stdin.isatty() if interactive is None else interactive
         if not tty:
@@ -248,27 +302,21 @@ def alert_send(
         if not confirm("Send this alert?"):
             _print("not sent")
             return EXIT_INVALID
+    store = Store(settings.state_path)
     with store.transaction() as tx:
-        outbox.enqueue(tx, planned)
-        detail = {
-            "change_id": change.id,
-            "areas": list(alert.area_ids),
-            "level": alert.level.value,
-            "message": alert.message,
-            "siren": alert.sirens,
-            "kind": request.kind,
-            "recipients": sum(1 for p in planned if p.channel.value == "sms"),
-        }
-        store.audit(tx, who, "alert.send", detail, now)
+        enqueue_manual(store, tx, prepared, who, now=now)
+    change_id = prepared.change.id
     _print(
-        f"alert {change.id} enqueued (to correct it: warning alert cancel {change.id} --reason ...)"
+        f"alert {change_id} enqueued (to correct it: warning alert cancel {change_id} --reason ...)"
     )
-    log.warning("alert.sent_by_operator", actor=who, **detail)
-    return _finish(settings, store, [change.id], areas, sending, contacts=contacts)
+    areas = load_areas(settings.areas_path)
+    contacts = _contacts(settings, areas)
+    return _finish(settings, store, [change_id], areas, sending, contacts=contacts)
 
 
-def _describe(alert: ManualAlert, planned: Sequence[outbox.PlannedDelivery]) -> str:
+def describe(prepared: Prepared) -> str:
     """What will be sent, for the confirmation."""
+    planned, alert = prepared.planned, prepared.alert
     sms = sum(1 for p in planned if p.channel.value == "sms")
     sirens = [p.recipient for p in planned if p.channel.value == "siren"]
     cap = any(p.channel.value == "cap" for p in planned)

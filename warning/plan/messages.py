@@ -75,6 +75,24 @@ PREFIX_DRILL = MappingProxyType({"id": "LATIHAN: ", "en": "DRILL: "})
 PREFIX_ALL_CLEAR = MappingProxyType({"id": "AMAN: ", "en": "ALL CLEAR: "})
 ENDING_KINDS = frozenset({TransitionKind.RESOLVED, TransitionKind.TIMED_OUT})
 
+#: Kinds whose alerts relay BMKG's own warnings (the other kinds are the city's rules).
+RELAYED_KINDS = frozenset({ObservationKind.TSUNAMI_WARNING, ObservationKind.WEATHER_WARNING})
+#: The sentence that names BMKG as the source of a relayed warning in public texts (CAP).
+BMKG_SOURCE: Mapping[str, str] = MappingProxyType(
+    {
+        "id": "Sumber: BMKG (Badan Meteorologi, Klimatologi, dan Geofisika).",
+        "en": "Source: BMKG (Indonesian Agency for Meteorology, Climatology and Geophysics).",
+    }
+)
+
+
+def with_source(text: str, kind: ObservationKind, language: str) -> str:
+    """A relayed warning's text with BMKG named as its source (once)."""
+    if kind not in RELAYED_KINDS or "BMKG" in text:
+        return text
+    return f"{text} {BMKG_SOURCE[language]}".strip()
+
+
 #: Used when a rule has no template in either the recipient's language or Indonesian.
 DEFAULT_TEMPLATES = MappingProxyType(
     {

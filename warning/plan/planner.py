@@ -22,7 +22,7 @@ from typing import Any
 
 from warning.areas import AreaIndex
 from warning.delivery.channel import ChannelKind
-from warning.model import Action, Level, Rule, Transition, TransitionKind, utc
+from warning.model import Action, Level, ObservationKind, Rule, Transition, TransitionKind, utc
 from warning.plan.contacts import Contact
 from warning.plan.messages import (
     ACTIONS,
@@ -31,6 +31,7 @@ from warning.plan.messages import (
     MessageContext,
     area_phrase,
     render,
+    with_source,
 )
 from warning.plan.payloads import CapAlert, CapChange, SirenCommand
 from warning.settings import SirenSettings
@@ -130,6 +131,18 @@ def plan(
         if Action.CAP in rule.actions and ChannelKind.CAP in channels:
             planned.append(_cap(change, rule, areas, now))
     return sorted(planned, key=lambda p: p.priority)
+
+
+def unsilenced(
+    transitions: Iterable[Transition], rules: Iterable[Rule], silenced: Collection[str]
+) -> list[Transition]:
+    """The transitions whose rule is not silenced; a BMKG tsunami relay is never held back.
+
+    A silence (maintenance, a known false source) holds back a rule's notifications,
+    not its state: the alert still shows, and the silence is visible beside it.
+    """
+    relays = {r.id for r in rules if r.kind is ObservationKind.TSUNAMI_WARNING}
+    return [t for t in transitions if t.rule_id not in silenced or t.rule_id in relays]
 
 
 def group_changes(
@@ -375,7 +388,8 @@ def _cap_texts(
         for lang in LANGUAGES
     }
     description = {
-        lang: render(rule.templates_for(context.level), plain, lang) for lang in LANGUAGES
+        lang: with_source(render(rule.templates_for(context.level), plain, lang), rule.kind, lang)
+        for lang in LANGUAGES
     }
     instruction = {lang: ACTIONS[lang][None if ending else context.level] for lang in LANGUAGES}
     return headline, description, instruction

@@ -152,6 +152,52 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         )
         """,
     ),
+    (
+        3,
+        # The console's accounts and sessions, the two-person rule's pending manual
+        # alerts, and silences of rules (read by the pipeline before it plans).
+        """
+        CREATE TABLE accounts (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            time TEXT NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures (key, time);
+        CREATE TABLE approvals (
+            id INTEGER PRIMARY KEY,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            request_json TEXT NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            change_id TEXT
+        );
+        CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            rule_id TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            ended_at TEXT
+        )
+        """,
+    ),
 )
 
 
