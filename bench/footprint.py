@@ -18,7 +18,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +108,9 @@ def observe(pid: int, seconds: float) -> dict[str, float]:
     }
 
 
-def run(*, quick: bool = False) -> list[dict[str, Any]]:
-    """Start the daemon, watch it for the window, stop it; print the result."""
-    window = 5.0 if quick else WINDOW_S
-    idle_kb = idle_interpreter_kb()
-    intervals = {name: d.interval_s / 10 for name, d in FEED_DEFAULTS.items()}
+@contextmanager
+def running_daemon(intervals: dict[str, float]) -> Iterator[tuple[int, FeedServer]]:
+    """`warning run` as a subprocess on the recorded feeds, healthy; its pid and feed server."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         FeedServer() as feeds,
@@ -131,11 +130,20 @@ def run(*, quick: bool = False) -> list[dict[str, Any]]:
         )
         try:
             assert wait_healthy(deployment.health_url, 60), "daemon did not start"
-            figures = observe(daemon.pid, window)
-            polls = len(feeds.received())
+            yield daemon.pid, feeds
         finally:
             daemon.terminate()
             daemon.wait(timeout=60)
+
+
+def run(*, quick: bool = False) -> list[dict[str, Any]]:
+    """Start the daemon, watch it for the window, stop it; print the result."""
+    window = 5.0 if quick else WINDOW_S
+    idle_kb = idle_interpreter_kb()
+    intervals = {name: d.interval_s / 10 for name, d in FEED_DEFAULTS.items()}
+    with running_daemon(intervals) as (pid, feeds):
+        figures = observe(pid, window)
+        polls = len(feeds.received())
     result = _result(figures, idle_kb, polls, intervals)
     emit(result)
     _summary(result)

@@ -48,8 +48,12 @@ def write_settings(
     *,
     down_after_failures: int = 3,
     rules_dir: Path | None = None,
+    intervals: Mapping[str, float] | None = None,
 ) -> Settings:
-    """Settings with the given feeds enabled (name -> URL; default inatews at BASE)."""
+    """Settings with the given feeds enabled (name -> URL; default inatews at BASE).
+
+    `intervals` sets some feeds' `interval_s` (the others keep their defaults).
+    """
     feeds = feeds if feeds is not None else {"inatews": f"{BASE}/inatews"}
     people = contacts()
     csv = directory / "contacts.csv"
@@ -69,7 +73,8 @@ def write_settings(
 
     for name in FEED_DEFAULTS:
         if name in feeds:
-            text.append(f"[feeds.{name}]\nurl = {q(feeds[name])}")
+            every = f"\ninterval_s = {intervals[name]}" if name in (intervals or {}) else ""
+            text.append(f"[feeds.{name}]\nurl = {q(feeds[name])}{every}")
         else:
             text.append(f"[feeds.{name}]\nenabled = false")
     path = directory / "warning.toml"

@@ -28,6 +28,7 @@ from warning.daemon.feedhealth import (
     overdue,
 )
 from warning.daemon.health import Metrics
+from warning.delivery.channel import ChannelKind
 from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient, Interrupted
 from warning.model import (
@@ -50,6 +51,13 @@ from warning.store.interface import FeedRecord
 from warning.store.sqlite import Store, observation_body
 
 log = structlog.get_logger()
+
+#: What is committed with the states, before the SMS fan-out: sirens and CAP documents.
+_BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP})
+#: The per-person fan-out, planned and written once the broadcast rows are committed.
+_FAN_OUT = frozenset({ChannelKind.SMS})
+#: SMS rows written per transaction: a few tens of milliseconds of holding the database.
+_FAN_OUT_BATCH = 5_000
 
 #: Clock skew tolerated before an event-feed timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -293,39 +301,60 @@ class Pipeline:
     def _evaluate(
         self, fresh: Sequence[Observation], now: datetime, feed_name: str | None
     ) -> PollResult:
-        """Evaluate, then commit observations, states, deliveries and health at once."""
+        """Evaluate, commit states with sirens and CAP, then plan and commit the SMS.
+
+        A feed poll that brings nothing new judges nothing: what the clock alone
+        changes (pending -> firing, expiry, reminders) is the tick's, so an
+        unchanged feed costs its health bookkeeping only.  Sirens and CAP are
+        committed (and the outbox woken) before the SMS fan-out is planned: its
+        cost grows with the contacts file, and sirens must not wait for it.
+        """
         with self._lock:
             new = self.history.without(fresh)
             record, change = (None, None)
             if feed_name is not None:
                 record, change = after_success(self.store.feed(feed_name), now)
-            window = self.history.items() + new
+            judge = feed_name is None or bool(new)
+            transitions: list[Transition] = []
             # States are read inside the write transaction: an operator's cancel committed
             # by another process meanwhile can never be overwritten by a stale evaluation.
             with self.store.transaction() as tx:
-                states = self.store.load_states(drill=self.drill)
-                transitions = evaluate(
-                    self.config.rules,
-                    window,
-                    self.config.areas,
-                    states,
-                    now,
-                    drill=self.drill,
-                    run=self.drill_run or "",
-                )
+                if judge:
+                    transitions = evaluate(
+                        self.config.rules,
+                        self.history.items() + new,
+                        self.config.areas,
+                        self.store.load_states(drill=self.drill),
+                        now,
+                        drill=self.drill,
+                        run=self.drill_run or "",
+                    )
                 audible = self._unsilenced(tx, transitions, now)
-                planned = self._plan(audible, now) + self._health_notice(change)
+                first = self._plan(audible, now, _BROADCAST) + self._health_notice(change)
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
-                enqueued = outbox.enqueue(tx, planned)
+                enqueued = outbox.enqueue(tx, first)
                 if record is not None:
                     self.store.save_feed(tx, record)
             self.history.add(new)
             self.history.prune(now - self._span)
+            if enqueued:
+                self.on_enqueued()
+            sms = self._plan(audible, now, _FAN_OUT) if audible else []
+            # In batches, each its own short transaction: the dispatcher claims the sirens
+            # (and the first SMS) between two batches instead of waiting for the whole
+            # fan-out to be written.  A replay re-inserts nothing (dedup keys).
+            for start in range(0, len(sms), _FAN_OUT_BATCH):
+                with self.store.transaction() as tx:
+                    fanned_out = outbox.enqueue(tx, sms[start : start + _FAN_OUT_BATCH])
+                enqueued += fanned_out
+                if fanned_out:
+                    self.on_enqueued()
         if record is not None:
             self._gauge(record)
-        self._after_commit(transitions, change, enqueued)
+        self._after_commit(transitions, change)
+        planned = first + sms
         changes = tuple(dict.fromkeys(p.change.id for p in planned))
         return PollResult(
             feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
@@ -344,8 +373,10 @@ class Pipeline:
                 log.warning("alert.silenced", rule=t.rule_id, area=t.area_id, kind=t.kind.value)
         return kept
 
-    def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
-        """The deliveries the notifiable transitions imply."""
+    def _plan(
+        self, transitions: Sequence[Transition], now: datetime, channels: frozenset[ChannelKind]
+    ) -> list[PlannedDelivery]:
+        """The deliveries of `channels` the notifiable transitions imply."""
         return plan(
             transitions,
             self.config.rules,
@@ -354,15 +385,14 @@ class Pipeline:
             self.config.areas,
             drill=self.drill,
             now=now,
-            opted_out=outbox.opted_out(self.store),
+            opted_out=outbox.opted_out(self.store) if ChannelKind.SMS in channels else (),
             drill_all=self.drill_all,
             drill_siren_command=self.config.settings.drill.siren_command,
+            channels=channels,
         )
 
-    def _after_commit(
-        self, transitions: Sequence[Transition], change: HealthChange | None, enqueued: int
-    ) -> None:
-        """Log and count what was committed; wake the outbox when there is work."""
+    def _after_commit(self, transitions: Sequence[Transition], change: HealthChange | None) -> None:
+        """Log and count what was committed (the outbox was woken at each commit)."""
         self.metrics.evaluations.inc()
         for t in transitions:
             level = t.level.value if t.level else ""
@@ -380,8 +410,6 @@ class Pipeline:
                 )
         if change is not None:
             self._log_health(change)
-        if enqueued:
-            self.on_enqueued()
 
     # -- feed health -------------------------------------------------------------------
 

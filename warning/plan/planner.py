@@ -123,12 +123,15 @@ def plan(
     opted_out: Collection[str] = frozenset(),
     drill_all: bool = False,
     drill_siren_command: str = "test",
+    channels: Collection[ChannelKind] = frozenset(ChannelKind),
 ) -> list[PlannedDelivery]:
     """Every delivery the notifiable `transitions` imply, sirens first, then SMS, then CAP.
 
     `drill` marks the evaluation as a drill: only contacts with drill=true
     (all of them with `drill_all`) get SMS, and sirens get `drill_siren_command`
-    (`none`: no siren at all).  Numbers in `opted_out` get nothing.
+    (`none`: no siren at all).  Numbers in `opted_out` get nothing.  Only the
+    `channels` asked for are planned: the daemon commits sirens and CAP first and
+    plans the SMS fan-out, whose size grows with the contacts file, after them.
     """
     by_id = dict(rules) if isinstance(rules, Mapping) else {r.id: r for r in rules}
     planned: list[PlannedDelivery] = []
@@ -140,20 +143,21 @@ def plan(
         if change.kind is TransitionKind.TIMED_OUT:
             # A safety timeout never tells the public it is safe: no all-clear siren,
             # SMS or CAP; the officials hear that BMKG's end was not received.
-            drill_only = drill and not drill_all
-            officials = [c for c in contacts if c.group == "officials"]
-            planned += _timeout_notice(
-                change, rule, _audience(rule, officials, opted_out, drill_only)
-            )
+            if ChannelKind.SMS in channels:
+                drill_only = drill and not drill_all
+                officials = [c for c in contacts if c.group == "officials"]
+                planned += _timeout_notice(
+                    change, rule, _audience(rule, officials, opted_out, drill_only)
+                )
             continue
         public = change.audience is Audience.PUBLIC
-        if Action.SIREN in rule.actions and public:
+        if Action.SIREN in rule.actions and public and ChannelKind.SIREN in channels:
             planned += _sirens(change, rule, sirens, areas, drill_siren_command)
-        if Action.SMS in rule.actions:
+        if Action.SMS in rule.actions and ChannelKind.SMS in channels:
             drill_only = drill and not drill_all
             audience = _audience(rule, contacts, opted_out, drill_only, officials_only=not public)
             messages += _sms(change, rule, audience, areas)
-        if Action.CAP in rule.actions and public:
+        if Action.CAP in rule.actions and public and ChannelKind.CAP in channels:
             planned.append(_cap(change, rule, areas, now))
     planned += once_per_person(messages)
     return sorted(planned, key=lambda p: p.priority)
@@ -356,12 +360,16 @@ def _sms(
         return []
     event, topic = _topic(change, rule)
     planned = []
+    # A city's contacts share a few (areas, language) pairs: each text is rendered once.
+    bodies: dict[tuple[tuple[str, ...], str], str] = {}
     for contact in audience:
         touched = tuple(a for a in change.area_ids if a in contact.areas)
         if not touched:
             continue
         lang = contact.language if contact.language in written else "id"
-        body = sms_text(change, written[lang], areas, touched, lang)
+        body = bodies.get((touched, lang))
+        if body is None:
+            body = bodies[touched, lang] = sms_text(change, written[lang], areas, touched, lang)
         payload = {"to": contact.phone, "body": body, "language": contact.language}
         delivery = PlannedDelivery(
             change,

@@ -93,7 +93,7 @@ def enqueue(tx: sqlite3.Connection, planned: Sequence[PlannedDelivery]) -> int:
     changes) entirely covers: no stale "siaga" after an "aman".
     """
     seqs = {c.id: _record_change(tx, c) for c in _changes(planned)}
-    new = sum(_insert(tx, p, seqs[p.change.id]) for p in planned)
+    new = _insert_all(tx, planned, seqs)
     for change in _changes(planned):
         _supersede(tx, change, seqs[change.id])
     return new
@@ -131,35 +131,63 @@ def _record_change(tx: sqlite3.Connection, change: AlertChange) -> int:
     return int(row[0])
 
 
-def _insert(tx: sqlite3.Connection, p: PlannedDelivery, seq: int) -> int:
-    """Insert one row unless its dedup key exists; 1 when inserted."""
-    created = _iso(p.change.time)
-    cursor = tx.execute(
+def _insert_all(
+    tx: sqlite3.Connection, planned: Sequence[PlannedDelivery], seqs: Mapping[str, int]
+) -> int:
+    """Insert the rows whose dedup key is new, set-based; return how many were inserted.
+
+    One `executemany` for the rows and one for their areas: a city-wide fan-out
+    of 100,000 SMS costs a few statements, not 200,000 round trips.  Rows get
+    ids above every existing one (SQLite's rowid), so the new ones are those
+    above the highest id before the insert.
+    """
+    if not planned:
+        return 0
+    highest = tx.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+    # Every row of a change shares its times: formatted once per change, not per row.
+    stamps = {p.change.id: (_iso(p.change.time), p.change.time.timestamp()) for p in planned}
+    before = tx.total_changes
+    tx.executemany(
         "INSERT OR IGNORE INTO outbox (dedup_key, change_id, change_seq, rule_id, channel,"
         " recipient, payload_json, priority, drill, status, created_at, due_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            p.dedup_key,
-            p.change.id,
-            seq,
-            p.change.rule_id,
-            p.channel.value,
-            p.recipient,
-            json.dumps(dict(p.payload), sort_keys=True, default=str),
-            p.priority,
-            int(p.drill),
-            DeliveryStatus.PENDING.value,
-            created,
-            p.change.time.timestamp(),
-        ),
+        [_values(p, seqs[p.change.id], stamps) for p in planned],
     )
-    if cursor.rowcount != 1:
-        return 0
-    tx.executemany(
-        "INSERT INTO outbox_areas (delivery_id, area_id) VALUES (?, ?)",
-        [(cursor.lastrowid, a) for a in p.area_ids],
+    inserted = tx.total_changes - before
+    if inserted:
+        # The first of repeated keys is the row kept (INSERT OR IGNORE): its areas count.
+        areas = {p.dedup_key: p.area_ids for p in reversed(planned)}
+        new_rows = tx.execute("SELECT id, dedup_key FROM outbox WHERE id > ?", (highest,))
+        tx.executemany(
+            "INSERT INTO outbox_areas (delivery_id, area_id) VALUES (?, ?)",
+            [(row_id, a) for row_id, key in new_rows.fetchall() for a in areas.get(key, ())],
+        )
+    return inserted
+
+
+#: One encoder for every payload (json.dumps with options builds a new one per call).
+_PAYLOAD = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def _values(
+    p: PlannedDelivery, seq: int, stamps: Mapping[str, tuple[str, float]]
+) -> tuple[object, ...]:
+    """The outbox columns of one planned delivery."""
+    created, due = stamps[p.change.id]
+    return (
+        p.dedup_key,
+        p.change.id,
+        seq,
+        p.change.rule_id,
+        p.channel.value,
+        p.recipient,
+        _PAYLOAD.encode(dict(p.payload)),
+        p.priority,
+        int(p.drill),
+        DeliveryStatus.PENDING.value,
+        created,
+        due,
     )
-    return 1
 
 
 # Unsent (pending or claimed) SMS/siren rows of older changes of a rule, every area of
