@@ -43,9 +43,15 @@ from warning.model import (
     Rule,
     Transition,
 )
-from warning.plan.planner import PlannedDelivery, operator_sms, plan, unsilenced
+from warning.plan.planner import (
+    PlannedDelivery,
+    group_changes,
+    operator_sms,
+    plan,
+    unsilenced,
+)
 from warning.rules.engine import carry_over, evaluate
-from warning.store import outbox
+from warning.store import fanout, outbox
 from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
 from warning.store.sqlite import Store, observation_body
@@ -57,7 +63,7 @@ _BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP})
 #: The per-person fan-out, planned and written once the broadcast rows are committed.
 _FAN_OUT = frozenset({ChannelKind.SMS})
 #: SMS rows written per transaction: a few tens of milliseconds of holding the database.
-_FAN_OUT_BATCH = 5_000
+FAN_OUT_BATCH = 5_000
 
 #: Clock skew tolerated before an event-feed timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -198,6 +204,8 @@ class Pipeline:
         self.drill_all = drill_all
         self.drill_run = drill_run
         self.on_enqueued = on_enqueued
+        #: SMS rows written per fan-out transaction (see `_fan_out`).
+        self.fan_out_batch = FAN_OUT_BATCH
         self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
@@ -301,13 +309,15 @@ class Pipeline:
     def _evaluate(
         self, fresh: Sequence[Observation], now: datetime, feed_name: str | None
     ) -> PollResult:
-        """Evaluate, commit states with sirens and CAP, then plan and commit the SMS.
+        """Evaluate; commit states, sirens, CAP and the fan-out owed; then write the SMS.
 
         A feed poll that brings nothing new judges nothing: what the clock alone
         changes (pending -> firing, expiry, reminders) is the tick's, so an
-        unchanged feed costs its health bookkeeping only.  Sirens and CAP are
-        committed (and the outbox woken) before the SMS fan-out is planned: its
-        cost grows with the contacts file, and sirens must not wait for it.
+        unchanged feed costs its health bookkeeping only.  The states commit with
+        the siren and CAP rows and a `fanout` row recording the SMS still owed,
+        so the outbox is woken for the sirens before the fan-out, whose cost grows
+        with the contacts file, is planned; a crash before its last batch leaves
+        the row pending, and the next tick (or start) writes the rest.
         """
         with self._lock:
             new = self.history.without(fresh)
@@ -335,30 +345,64 @@ class Pipeline:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
                 enqueued = outbox.enqueue(tx, first)
+                self._owe_fan_out(tx, audible, now)
                 if record is not None:
                     self.store.save_feed(tx, record)
             self.history.add(new)
             self.history.prune(now - self._span)
             if enqueued:
                 self.on_enqueued()
-            sms = self._plan(audible, now, _FAN_OUT) if audible else []
-            # In batches, each its own short transaction: the dispatcher claims the sirens
-            # (and the first SMS) between two batches instead of waiting for the whole
-            # fan-out to be written.  A replay re-inserts nothing (dedup keys).
-            for start in range(0, len(sms), _FAN_OUT_BATCH):
-                with self.store.transaction() as tx:
-                    fanned_out = outbox.enqueue(tx, sms[start : start + _FAN_OUT_BATCH])
-                enqueued += fanned_out
-                if fanned_out:
-                    self.on_enqueued()
+            fanned_out, sms_changes = self._fan_out(now)
+            enqueued += fanned_out
         if record is not None:
             self._gauge(record)
         self._after_commit(transitions, change)
-        planned = first + sms
-        changes = tuple(dict.fromkeys(p.change.id for p in planned))
+        changes = tuple(dict.fromkeys([p.change.id for p in first] + sms_changes))
         return PollResult(
             feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
         )
+
+    def _owe_fan_out(
+        self, tx: sqlite3.Connection, audible: Sequence[Transition], now: datetime
+    ) -> None:
+        """Record the changes and the SMS fan-out they owe, with the states (sirens first).
+
+        Each change is recorded now, so its order among changes (a cancel committed
+        while its fan-out is written is newer) is the order of the commits.
+        """
+        changes = group_changes(audible, self.config.areas, drill=self.drill)
+        for alert_change in changes:
+            outbox.record_change(tx, alert_change)
+        if changes:
+            fanout.record(tx, audible, drill=self.drill, now=now)
+
+    def _fan_out(self, now: datetime) -> tuple[int, list[str]]:
+        """Write each pending fan-out's SMS in batches; return rows written and their changes.
+
+        Each batch is its own short transaction, so the dispatcher claims the sirens
+        and the first SMS (officials first) while the rest is written; the last
+        batch marks the fan-out done in the same transaction.  A batch drops what a
+        newer change (a cancel) committed meanwhile has made stale, and a batch
+        written twice inserts nothing twice.
+        """
+        written = 0
+        changes: list[str] = []
+        for owed in fanout.pending(self.store, drill=self.drill):
+            sms = self._plan(owed.transitions, now, _FAN_OUT)
+            changes += [p.change.id for p in sms]
+            size = self.fan_out_batch
+            batches = [sms[i : i + size] for i in range(0, len(sms), size)]
+            for number, batch in enumerate(batches or [[]], start=1):
+                with self.store.transaction() as tx:
+                    if not fanout.is_pending(tx, owed.id):
+                        break
+                    inserted = outbox.enqueue(tx, outbox.still_current(tx, batch))
+                    if number >= len(batches):
+                        fanout.finish(tx, owed.id, now)
+                written += inserted
+                if inserted:
+                    self.on_enqueued()
+        return written, list(dict.fromkeys(changes))
 
     def _unsilenced(
         self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime

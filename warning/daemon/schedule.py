@@ -51,7 +51,7 @@ from warning.plan.messages import render_plain
 from warning.plan.payloads import SirenCommand
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import Settings, secret
-from warning.store import outbox
+from warning.store import fanout, outbox
 from warning.store.sqlite import DatabaseReplacedError, Store
 
 log = structlog.get_logger()
@@ -313,6 +313,7 @@ class Daemon:
             pruned = outbox.prune_delivered(
                 tx, now - timedelta(days=self.settings.state.retention_days)
             )
+            fanout.prune(tx, now - timedelta(days=self.settings.state.retention_days))
         log.info("daemon.housekeeping", observations_pruned=dropped, outbox_pruned=pruned)
 
     def siren_test(self) -> int:

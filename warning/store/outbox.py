@@ -38,6 +38,7 @@ __all__ = [
     "record_change",
     "release",
     "release_workers",
+    "still_current",
     "supersede_recipients",
 ]
 
@@ -204,6 +205,43 @@ WHERE status IN ('pending', 'claimed') AND rule_id = :rule AND drill = :drill AN
       WHERE c.rule_id = outbox.rule_id AND c.drill = outbox.drill
         AND c.seq > outbox.change_seq AND ca.area_id = oa.area_id))
 """
+
+
+# The kelurahan that changes of a rule newer than `change` cover: the areas whose unsent
+# rows `_SUPERSEDE` would mark superseded.
+_NEWER_AREAS = """
+SELECT DISTINCT ca.area_id FROM alert_changes c
+  JOIN alert_change_areas ca ON ca.change_id = c.change_id
+WHERE c.rule_id = :rule AND c.drill = :drill
+  AND c.seq > (SELECT seq FROM alert_changes WHERE change_id = :change)
+"""
+
+
+def still_current(
+    tx: sqlite3.Connection, planned: Sequence[PlannedDelivery]
+) -> list[PlannedDelivery]:
+    """The planned SMS and siren rows no newer change has made stale; CAP rows always.
+
+    A fan-out written after its change was recorded must not write what a cancel
+    (or any newer change of the rule) committed meanwhile would have superseded:
+    the same rule as `_SUPERSEDE`, applied before the insert instead of after.
+    """
+    covered = {
+        c.id: {
+            row[0]
+            for row in tx.execute(
+                _NEWER_AREAS, {"rule": c.rule_id, "drill": int(c.drill), "change": c.id}
+            )
+        }
+        for c in _changes(planned)
+    }
+    return [
+        p
+        for p in planned
+        if p.channel is ChannelKind.CAP
+        or not p.area_ids
+        or not covered[p.change.id].issuperset(p.area_ids)
+    ]
 
 
 def _supersede(tx: sqlite3.Connection, change: AlertChange, seq: int) -> int:

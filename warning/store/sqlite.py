@@ -199,6 +199,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         )
         """,
     ),
+    (
+        5,
+        # Sirens first (issue 15): an evaluation's SMS fan-out is owed from the commit of
+        # its states and sirens until the transaction of its last batch marks it done.
+        """
+        CREATE TABLE fanout (
+            id INTEGER PRIMARY KEY,
+            drill INTEGER NOT NULL,
+            transitions_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            done_at TEXT
+        );
+        CREATE INDEX fanout_pending ON fanout (done_at, drill)
+        """,
+    ),
 )
 
 
