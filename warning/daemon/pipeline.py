@@ -43,11 +43,13 @@ from warning.model import (
     Rule,
     Transition,
 )
+from warning.plan.contacts import Contact
 from warning.plan.planner import (
     PlannedDelivery,
     group_changes,
     operator_sms,
     plan,
+    priority_tiers,
     unsilenced,
 )
 from warning.rules.engine import carry_over, evaluate
@@ -379,30 +381,51 @@ class Pipeline:
     def _fan_out(self, now: datetime) -> tuple[int, list[str]]:
         """Write each pending fan-out's SMS in batches; return rows written and their changes.
 
-        Each batch is its own short transaction, so the dispatcher claims the sirens
-        and the first SMS (officials first) while the rest is written; the last
-        batch marks the fan-out done in the same transaction.  A batch drops what a
-        newer change (a cancel) committed meanwhile has made stale, and a batch
-        written twice inserts nothing twice.
+        Officials first: the contacts are planned tier by tier of their group's
+        priority (a person's rows stay in one tier, so each still gets one SMS per
+        event change), and each tier is written before the next is planned, so the
+        first SMS does not wait for the whole city's.  Each batch is its own short
+        transaction, so the dispatcher claims between them; the last batch marks
+        the fan-out done in the same transaction.  A batch drops what a newer
+        change (a cancel) committed meanwhile has made stale, and a batch written
+        twice inserts nothing twice.
         """
         written = 0
         changes: list[str] = []
         for owed in fanout.pending(self.store, drill=self.drill):
-            sms = self._plan(owed.transitions, now, _FAN_OUT)
-            changes += [p.change.id for p in sms]
-            size = self.fan_out_batch
-            batches = [sms[i : i + size] for i in range(0, len(sms), size)]
-            for number, batch in enumerate(batches or [[]], start=1):
-                with self.store.transaction() as tx:
-                    if not fanout.is_pending(tx, owed.id):
-                        break
-                    inserted = outbox.enqueue(tx, outbox.still_current(tx, batch))
-                    if number >= len(batches):
-                        fanout.finish(tx, owed.id, now)
+            tiers = priority_tiers(self.config.contacts) or [[]]
+            for number, tier in enumerate(tiers, start=1):
+                sms = self._plan(owed.transitions, now, _FAN_OUT, tier)
+                changes += [p.change.id for p in sms]
+                inserted, pending = self._write_batches(owed, sms, now, last=number == len(tiers))
                 written += inserted
-                if inserted:
-                    self.on_enqueued()
+                if not pending:
+                    break
         return written, list(dict.fromkeys(changes))
+
+    def _write_batches(
+        self,
+        owed: fanout.PendingFanout,
+        sms: Sequence[PlannedDelivery],
+        now: datetime,
+        *,
+        last: bool,
+    ) -> tuple[int, bool]:
+        """Write `sms` in batches (the fan-out done with the `last` one); (rows, still pending)."""
+        size = self.fan_out_batch
+        batches = [sms[i : i + size] for i in range(0, len(sms), size)] or [[]]
+        written = 0
+        for number, batch in enumerate(batches, start=1):
+            with self.store.transaction() as tx:
+                if not fanout.is_pending(tx, owed.id):
+                    return written, False
+                inserted = outbox.enqueue(tx, outbox.still_current(tx, batch))
+                if last and number == len(batches):
+                    fanout.finish(tx, owed.id, now)
+            written += inserted
+            if inserted:
+                self.on_enqueued()
+        return written, not last
 
     def _unsilenced(
         self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime
@@ -418,13 +441,17 @@ class Pipeline:
         return kept
 
     def _plan(
-        self, transitions: Sequence[Transition], now: datetime, channels: frozenset[ChannelKind]
+        self,
+        transitions: Sequence[Transition],
+        now: datetime,
+        channels: frozenset[ChannelKind],
+        contacts: Sequence[Contact] | None = None,
     ) -> list[PlannedDelivery]:
-        """The deliveries of `channels` the notifiable transitions imply."""
+        """The deliveries of `channels` the notifiable transitions imply (to `contacts`)."""
         return plan(
             transitions,
             self.config.rules,
-            self.config.contacts,
+            self.config.contacts if contacts is None else contacts,
             self.config.sirens,
             self.config.areas,
             drill=self.drill,

@@ -332,6 +332,22 @@ def _audience(
     ]
 
 
+def priority_tiers(contacts: Sequence[Contact]) -> list[list[Contact]]:
+    """The contacts split by sending priority, most urgent first (officials first).
+
+    A person listed in several groups stays whole in the tier of their most
+    urgent group: the per-person choice of one SMS per event change
+    (`once_per_person`) sees all of their rows at once.
+    """
+    best: dict[str, int] = {}
+    for c in contacts:
+        best[c.phone] = min(best.get(c.phone, PRIORITY_OTHER_GROUPS), group_priority(c.group))
+    tiers: dict[int, list[Contact]] = {}
+    for c in contacts:
+        tiers.setdefault(best[c.phone], []).append(c)
+    return [tiers[p] for p in sorted(tiers)]
+
+
 def group_priority(group: str) -> int:
     """Sending priority of a contact group (lower first)."""
     return GROUP_PRIORITY.get(group, PRIORITY_OTHER_GROUPS)
@@ -457,10 +473,16 @@ def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
     rule names a hazard of its own (flood, landslide) with its own instruction.
     """
     best: dict[tuple[str, str], tuple[_Rank, PlannedDelivery]] = {}
+    # A rank depends on the change, the rule and the group only: a city's contacts
+    # share a handful, so each is computed once, not once per person.
+    ranks: dict[tuple[str, str, str], _Rank] = {}
     for candidate in candidates:
         delivery = candidate.delivery
         slot = (delivery.recipient, candidate.about)
-        rank = _rank(candidate)
+        key = (delivery.change.id, candidate.rule.id, candidate.group)
+        rank = ranks.get(key)
+        if rank is None:
+            rank = ranks[key] = _rank(candidate)
         if slot not in best or rank > best[slot][0]:
             best[slot] = (rank, delivery)
     return [delivery for _rank_, delivery in best.values()]
