@@ -139,12 +139,12 @@ class LockedStore(Store):
         super().__init__(path)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """Fail while failures remain, else the real transaction."""
         if self.after > 0:
             self.after -= 1
         elif self.failures > 0:
             self.failures -= 1
             raise sqlite3.OperationalError(self.message)
-        with super().transaction() as tx:
+        with super().transaction(durable=durable) as tx:
             yield tx

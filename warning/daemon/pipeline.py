@@ -116,6 +116,9 @@ class History:
         self._held: dict[str, Observation] = {}
         # (source, event id) of a forecast slot -> identity of its newest version.
         self._slots: dict[tuple[str, str], str] = {}
+        # No held observation is older than this (a lower bound): an idle poll's prune
+        # is one comparison, not a pass over the whole window.
+        self._oldest: datetime | None = None
         self.add(observations)
 
     def add(self, observations: Iterable[Observation]) -> list[Observation]:
@@ -132,6 +135,8 @@ class History:
                 self._supersede(observation, key)
                 self._held[key] = observation
                 new.append(observation)
+                if self._oldest is None or observation.time < self._oldest:
+                    self._oldest = observation.time
         return new
 
     def _supersede(self, observation: Observation, key: str) -> None:
@@ -148,8 +153,11 @@ class History:
 
     def prune(self, before: datetime) -> None:
         """Forget observations dated before `before` (future-dated forecasts stay)."""
+        if self._oldest is None or self._oldest >= before:
+            return
         self._held = {k: o for k, o in self._held.items() if o.time >= before}
         self._slots = {slot: k for slot, k in self._slots.items() if k in self._held}
+        self._oldest = min((o.time for o in self._held.values()), default=None)
 
     def items(self) -> list[Observation]:
         """Everything held, oldest received first."""
@@ -330,7 +338,9 @@ class Pipeline:
             transitions: list[Transition] = []
             # States are read inside the write transaction: an operator's cancel committed
             # by another process meanwhile can never be overwritten by a stale evaluation.
-            with self.store.transaction() as tx:
+            # A poll with nothing new and no change of health writes its last success
+            # only: it need not wait for the disk (the idle poll, every 5 s for InaTEWS).
+            with self.store.transaction(durable=judge or change is not None) as tx:
                 if judge:
                     transitions = evaluate(
                         self.config.rules,
@@ -431,7 +441,7 @@ class Pipeline:
         self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime
     ) -> list[Transition]:
         """Live transitions of silenced rules notify nobody (drills play as written)."""
-        if self.drill:
+        if self.drill or not transitions:
             return list(transitions)
         silenced = {s.rule_id for s in active_silences(tx, now)}
         kept = unsilenced(transitions, self.config.rules, silenced)
