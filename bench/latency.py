@@ -152,15 +152,21 @@ def drop_fan_out(harness: Harness) -> None:
 
 
 def one_event(
-    n: int, harness: Harness, feeds: FeedServer, twilio: TwilioServer, sirens: SirenServer
+    n: int,
+    harness: Harness,
+    peers: tuple[FeedServer, TwilioServer, SirenServer],
+    began: datetime,
 ) -> dict[str, float]:
     """Serve event n's PD-1, poll, time the first siren and SMS; then end it with PD-4."""
+    feeds, twilio, sirens = peers
     for peer in (feeds, twilio, sirens):
         peer.clear()
     now = datetime.now(UTC)
     # Bulletins within a minute and 100 km of each other are one event (docs/event-identity.md):
-    # each event's quake is 2 minutes before the previous one's, so every PD-1 is a new event.
-    origin = now - timedelta(seconds=90) - timedelta(minutes=2 * n)
+    # each event's quake is 2 minutes before the previous one's, counted from the run's
+    # start (not from now: an event of a large fan-out lasts more than a minute), so
+    # every PD-1 is a new event.
+    origin = began - timedelta(seconds=90) - timedelta(minutes=2 * n)
     feeds.serve("/inatews", bulletin(PD1, n, origin, now - timedelta(seconds=60)))
     start = time.perf_counter()
     polled = harness.daemon.pipeline.poll("inatews")
@@ -197,7 +203,9 @@ def run(*, quick: bool = False, contacts: int = 0) -> list[dict[str, Any]]:
         production_rate(deployment)
         people = add_contacts(deployment, contacts)
         with environment(deployment.env), Harness(deployment) as harness:
-            timings = [one_event(n, harness, feeds, twilio, sirens) for n in range(events)]
+            began = datetime.now(UTC)
+            peers = (feeds, twilio, sirens)
+            timings = [one_event(n, harness, peers, began) for n in range(events)]
     result = _result(timings, people, proc_status_kb("self", "VmHWM") / 1024)
     emit(result)
     _summary(result)
