@@ -23,8 +23,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import cpu_seconds, emit, machine, proc_status_kb, say, verdict
-from bench.footprint import running_daemon
-from warning.settings import FEED_DEFAULTS
+from bench.footprint import running_daemon, tenth_intervals
 
 MINUTES = 30.0
 GROWTH_TARGET_MB = 2.0
@@ -56,7 +55,7 @@ def watch(pid: int, seconds: float) -> dict[str, Any]:
 
 def run(*, minutes: float) -> list[dict[str, Any]]:
     """Start the daemon, watch it for `minutes`, stop it; print the result."""
-    intervals = {name: d.interval_s / 10 for name, d in FEED_DEFAULTS.items()}
+    intervals = tenth_intervals()
     with running_daemon(intervals) as (pid, feeds):
         figures = watch(pid, minutes * 60)
         polls = len(feeds.received())

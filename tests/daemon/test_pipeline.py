@@ -53,8 +53,7 @@ def _serve(path: Path | bytes, status: int = 200, etag: str = '"v1"') -> None:
 def test_a_successful_poll_fires_the_coastal_alerts_and_enqueues_them(rig: Rig) -> None:
     """PD-1 SIAGA: coastal alerts fire, SMS and CAP (no sirens here) are enqueued, feed ok.
 
-    The outbox is woken after the broadcast rows' commit, then after each SMS tier's
-    (officials first).
+    The contacts fit one batch: their SMS are committed with the states, one wake-up.
     """
     _serve(PD1)
     result = rig.pipeline.poll("inatews")
@@ -62,7 +61,7 @@ def test_a_successful_poll_fires_the_coastal_alerts_and_enqueues_them(rig: Rig) 
     assert result.observations == 1
     assert {area for _, area in rig.firing()} == set(COASTAL)
     assert {r["channel"] for r in rig.outbox()} == {"sms", "cap"}
-    assert len(rig.enqueued) == 1 + len({r["priority"] for r in rig.outbox("sms")})
+    assert rig.enqueued == [1]
     assert rig.store.feed("inatews").health is FeedHealth.OK
 
 
@@ -70,7 +69,11 @@ def test_a_successful_poll_fires_the_coastal_alerts_and_enqueues_them(rig: Rig) 
 def test_broadcast_rows_are_committed_and_the_outbox_woken_before_the_sms_are_planned(
     rig: Rig,
 ) -> None:
-    """Sirens and CAP never wait for the SMS fan-out: the first wake-up sees them alone."""
+    """Sirens and CAP never wait for a fan-out over a batch: the first wake-up sees them alone.
+
+    After it, one wake-up per SMS tier (officials first) or batch.
+    """
+    rig.pipeline.fan_out_batch = 5
     seen: list[set[str]] = []
     rig.pipeline.on_enqueued = lambda: seen.append({r["channel"] for r in rig.outbox()})
     _serve(PD1)
