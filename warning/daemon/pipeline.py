@@ -405,20 +405,32 @@ class Pipeline:
         transaction, so the dispatcher claims between them; the last batch marks
         the fan-out done in the same transaction.  A batch drops what a newer
         change (a cancel) committed meanwhile has made stale, and a batch written
-        twice inserts nothing twice.
+        twice inserts nothing twice.  A fan-out that fails (a locked or full
+        database) is logged and stays pending for the next tick: the alert's
+        states and sirens are committed already, and the next poll must not fail
+        because of it.
         """
         written = 0
         changes: list[str] = []
         for owed in fanout.pending(self.store, drill=self.drill):
-            tiers = priority_tiers(self.config.contacts) or [[]]
-            for number, tier in enumerate(tiers, start=1):
-                sms = self._plan(owed.transitions, now, _FAN_OUT, tier)
-                changes += [p.change.id for p in sms]
-                inserted, pending = self._write_batches(owed, sms, now, last=number == len(tiers))
-                written += inserted
-                if not pending:
-                    break
+            try:
+                written += self._fan_out_one(owed, now, changes)
+            except Exception:
+                log.exception("fanout.failed", fanout=owed.id, written=written)
         return written, list(dict.fromkeys(changes))
+
+    def _fan_out_one(self, owed: fanout.PendingFanout, now: datetime, changes: list[str]) -> int:
+        """Plan and write one fan-out tier by tier; return rows written (changes appended)."""
+        written = 0
+        tiers = priority_tiers(self.config.contacts) or [[]]
+        for number, tier in enumerate(tiers, start=1):
+            sms = self._plan(owed.transitions, now, _FAN_OUT, tier)
+            changes += [p.change.id for p in sms]
+            inserted, pending = self._write_batches(owed, sms, now, last=number == len(tiers))
+            written += inserted
+            if not pending:
+                break
+        return written
 
     def _write_batches(
         self,
