@@ -20,17 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warning.model import (
-    AlertState,
-    AlertStatus,
     Audience,
     EndReason,
     EventFacts,
     Level,
     Transition,
     TransitionKind,
-    freeze_values,
 )
-from warning.store.sqlite import Store
+from warning.store.sqlite import Store, status_columns, status_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +102,6 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
 
 
-def _time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
-
-
 def _when(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
@@ -119,7 +112,6 @@ def _level(value: str | None) -> Level | None:
 
 def _encode(t: Transition) -> dict[str, Any]:
     """One transition as JSON-able data."""
-    s = t.status
     facts = t.facts
     return {
         "kind": t.kind.value,
@@ -138,45 +130,16 @@ def _encode(t: Transition) -> dict[str, Any]:
             "late": facts.late,
             "sources": list(facts.sources),
         },
-        "status": {
-            "rule_id": s.rule_id,
-            "area_id": s.area_id,
-            "state": s.state.value,
-            "level": s.level.value if s.level else None,
-            "alert_id": s.alert_id,
-            "since": _iso(s.since),
-            "active_since": _iso(s.active_since),
-            "last_true": _iso(s.last_true),
-            "last_notified": _iso(s.last_notified),
-            "event_id": s.event_id,
-            "fingerprint": s.fingerprint,
-            "values": dict(s.values),
-            "drill": s.drill,
-        },
+        "status": status_columns(t.status),
     }
 
 
 def _decode(data: Mapping[str, Any]) -> Transition:
     """A transition back from `_encode`'s data."""
-    s = data["status"]
     facts = data["facts"]
     return Transition(
         kind=TransitionKind(data["kind"]),
-        status=AlertStatus(
-            rule_id=s["rule_id"],
-            area_id=s["area_id"],
-            state=AlertState(s["state"]),
-            level=_level(s["level"]),
-            alert_id=s["alert_id"],
-            since=_time(s["since"]),
-            active_since=_time(s["active_since"]),
-            last_true=_time(s["last_true"]),
-            last_notified=_time(s["last_notified"]),
-            event_id=s["event_id"],
-            fingerprint=s["fingerprint"],
-            values=freeze_values(s["values"]),
-            drill=bool(s["drill"]),
-        ),
+        status=status_from(data["status"]),
         time=_when(data["time"]),
         previous_level=_level(data["previous_level"]),
         reason=data["reason"],

@@ -384,7 +384,7 @@ class Store:
         rows = self.connection().execute(
             "SELECT * FROM alert_states WHERE drill = ?", (int(drill),)
         )
-        return {(r["rule_id"], r["area_id"]): _status(r) for r in rows}
+        return {(r["rule_id"], r["area_id"]): status_from(r) for r in rows}
 
     def apply_transitions(self, tx: sqlite3.Connection, transitions: Iterable[Transition]) -> None:
         """Store each transition's new status and log it, inside the caller's transaction."""
@@ -525,27 +525,33 @@ def _save_status(tx: sqlite3.Connection, status: AlertStatus) -> None:
     tx.execute(
         "INSERT OR REPLACE INTO alert_states (rule_id, area_id, drill, state, level, alert_id,"
         " since, active_since, last_true, last_notified, event_id, fingerprint, value_json)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            status.rule_id,
-            status.area_id,
-            int(status.drill),
-            status.state.value,
-            status.level.value if status.level else None,
-            status.alert_id,
-            _iso(status.since),
-            _iso(status.active_since),
-            _iso(status.last_true),
-            _iso(status.last_notified),
-            status.event_id,
-            status.fingerprint,
-            _json(dict(status.values)),
-        ),
+        " VALUES (:rule_id, :area_id, :drill, :state, :level, :alert_id, :since, :active_since,"
+        " :last_true, :last_notified, :event_id, :fingerprint, :value_json)",
+        status_columns(status),
     )
 
 
-def _status(row: sqlite3.Row) -> AlertStatus:
-    """A stored row back to an AlertStatus."""
+def status_columns(status: AlertStatus) -> dict[str, Any]:
+    """A status as its `alert_states` columns (also how a pending fan-out stores one)."""
+    return {
+        "rule_id": status.rule_id,
+        "area_id": status.area_id,
+        "drill": int(status.drill),
+        "state": status.state.value,
+        "level": status.level.value if status.level else None,
+        "alert_id": status.alert_id,
+        "since": _iso(status.since),
+        "active_since": _iso(status.active_since),
+        "last_true": _iso(status.last_true),
+        "last_notified": _iso(status.last_notified),
+        "event_id": status.event_id,
+        "fingerprint": status.fingerprint,
+        "value_json": _json(dict(status.values)),
+    }
+
+
+def status_from(row: sqlite3.Row | Mapping[str, Any]) -> AlertStatus:
+    """A status back from its columns (a stored row or `status_columns`' mapping)."""
     return AlertStatus(
         rule_id=row["rule_id"],
         area_id=row["area_id"],
