@@ -15,6 +15,15 @@ on the unprepared shapely polygons without a spatial index, and for kinds a
 rule measures distance to, a geodesic distance per (point, area) pair from
 the raw polygon's nearest point through `pyproj.Geod`.
 
+`idle_poll_ms` is what a poll that brings nothing new costs the daemon's
+`Pipeline` (a real SQLite store, the same rules and window held as history)
+after the feed answered unchanged (304, or the same bytes): no parse, no
+evaluation, the feed's health committed.  `known_observations_poll_ms` is the
+same when the feed resends the whole window, every observation already held.
+
+Times are the median of several evaluations, each given with the min and max
+(`evaluate_ms_min` / `evaluate_ms_max`).
+
 Run: `python -m bench.evaluate [--quick]`.
 """
 
@@ -23,10 +32,11 @@ from __future__ import annotations
 import json
 import math
 import random
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,12 +48,27 @@ from pyproj import Geod
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
-from bench.common import ROOT, emit, machine, median_time, quick_flag, say, speedup, verdict
+from bench.common import (
+    ROOT,
+    discard_logs,
+    emit,
+    machine,
+    median_time,
+    quick_flag,
+    say,
+    speedup,
+    verdict,
+)
 from warning.areas import AreaIndex, load_areas
+from warning.daemon.configuration import Configuration
+from warning.daemon.health import Metrics
+from warning.daemon.pipeline import Pipeline
 from warning.feeds.base import forecast_slot
 from warning.model import Coverage, Observation, ObservationKind, Rule
 from warning.rules import load_rules
 from warning.rules.engine import evaluate
+from warning.settings import Settings, StateSettings
+from warning.store.sqlite import Store
 
 K = ObservationKind
 NOW = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
@@ -52,8 +77,9 @@ AROUND = (116.60, -1.45, 117.15, -0.85)
 #: A busy hour: BMKG lists a few M5+ quakes a day for Indonesia; an aftershock
 #: sequence gives several an hour, each reported by three or four feeds.
 QUAKES_PER_HOUR = 6
-REALISTIC_TARGET_S = 0.050
-STRESS_TARGET_SPEEDUP = 10.0
+REALISTIC_TARGET_S = 0.010
+STRESS_TARGET_SPEEDUP = 30.0
+IDLE_TARGET_MS = 1.0
 
 
 # ---------------------------------------------------------------------------
@@ -300,14 +326,16 @@ def _generated_rule(n: int, rng: random.Random, areas: AreaIndex) -> dict[str, A
     return rule
 
 
-def rules_for(areas: AreaIndex, seed: int, generated: int) -> tuple[Rule, ...]:
-    """The shipped rules plus `generated` more, written as YAML and read by the loader."""
+def rules_for(
+    areas: AreaIndex, seed: int, generated: int, *, shipped: bool = True
+) -> tuple[Rule, ...]:
+    """The shipped rules (unless not `shipped`) plus `generated` more, through the loader."""
     rng = random.Random(seed)
     documents = [_generated_rule(n, rng, areas) for n in range(generated)]
     with tempfile.TemporaryDirectory() as tmp:
         # JSON is YAML: the generated file goes through the officials' loader as it is.
         (Path(tmp) / "generated.yaml").write_text(json.dumps(documents, indent=1))
-        return load_rules([ROOT / "rules", Path(tmp)], areas)
+        return load_rules([ROOT / "rules", Path(tmp)] if shipped else [Path(tmp)], areas)
 
 
 # ---------------------------------------------------------------------------
@@ -377,7 +405,9 @@ def measure(
     first = evaluate(rules, window, areas, {}, NOW)
     cold_s = time.perf_counter() - start
     states = {t.status.key: t.status for t in first}
-    ours_s, _ = median_time(lambda: evaluate(rules, window, areas, states, NOW), repeats)
+    times = _times(lambda: evaluate(rules, window, areas, states, NOW), repeats)
+    ours_s = statistics.median(times)
+    idle = idle_polls_s(window, rules, areas, repeats)
     polygons = raw_polygons()
     base_s, pairs = median_time(lambda: naive_locate(window, polygons), 1)
     contain_s, _ = median_time(lambda: naive_containment(window, polygons), 1)
@@ -391,6 +421,10 @@ def measure(
         "transitions_first": len(first),
         "first_evaluation_ms": round(cold_s * 1000, 2),
         "evaluate_ms": round(ours_s * 1000, 2),
+        "evaluate_ms_min": round(min(times) * 1000, 2),
+        "evaluate_ms_max": round(max(times) * 1000, 2),
+        "idle_poll_ms": round(idle[0] * 1000, 3),
+        "known_observations_poll_ms": round(idle[1] * 1000, 3),
         "baseline_ms": round(base_s * 1000, 2),
         "baseline": "naive location matrix: raw polygons, no index, contains + pyproj per pair",
         "baseline_pairs": pairs,
@@ -401,45 +435,89 @@ def measure(
     }
 
 
+def _times(run: Callable[[], object], repeats: int) -> list[float]:
+    """Wall times of `repeats` runs."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def idle_polls_s(
+    window: Sequence[Observation], rules: Sequence[Rule], areas: AreaIndex, repeats: int
+) -> tuple[float, float]:
+    """Median costs to the daemon's pipeline of polls that bring nothing new.
+
+    The pipeline is the daemon's own on a real SQLite store: it first takes the
+    window in (and commits what it fires).  Then (1) a feed answers unchanged
+    (304 or the same bytes: nothing to parse), and (2) a feed resends
+    observations the pipeline already holds (the whole window: each must be
+    recognised).  Neither is evaluated; both commit the feed's health.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(state=StateSettings(path=str(Path(tmp) / "warning.db")))
+        config = Configuration(settings, tuple(rules), areas, ())
+        store = Store(settings.state_path)
+        pipeline = Pipeline(store, config, metrics=Metrics(), clock=lambda: NOW)
+        pipeline.inject(window, NOW)
+        feed = "open-meteo"
+        runs = max(repeats, 5)
+        unchanged = _times(lambda: pipeline._evaluate([], NOW, feed), runs)
+        known = _times(lambda: pipeline._evaluate(window, NOW, feed), runs)
+        store.close()
+    return statistics.median(unchanged), statistics.median(known)
+
+
 def run(*, quick: bool = False, seed: int = 7) -> list[dict[str, Any]]:
     """Both loads (or a small one with `quick`); every result is also printed."""
+    discard_logs()  # the pipeline of the idle polls logs as the daemon does: not on stdout
     areas = load_areas(ROOT / "areas.geojson")
     rules = rules_for(areas, seed, 10 if quick else 100)
     realistic = realistic_hour(seed, areas)
     stress = stress_points(seed, 300 if quick else 10_000)
-    results = [
-        emit(
-            measure("realistic", realistic, rules, areas, 3 if quick else 9) | _target_realistic()
-        ),
-        emit(measure("stress", stress, rules, areas, 1 if quick else 3) | _target_stress()),
-    ]
+    real = measure("realistic", realistic, rules, areas, 3 if quick else 15)
+    hard = measure("stress", stress, rules, areas, 1 if quick else 5)
+    results = [emit(real | _target_realistic(real)), emit(hard | _target_stress(hard))]
     _summary(results)
     return results
 
 
-def _target_realistic() -> dict[str, Any]:
-    return {"target": f"evaluate_ms < {REALISTIC_TARGET_S * 1000:g}"}
+def _target_realistic(result: dict[str, Any]) -> dict[str, Any]:
+    """The realistic hour's targets: its median evaluation, and the idle poll."""
+    limit_ms = REALISTIC_TARGET_S * 1000
+    return {
+        "targets": {
+            f"evaluate_ms <= {limit_ms:g}": verdict(result["evaluate_ms"] <= limit_ms),
+            f"idle_poll_ms < {IDLE_TARGET_MS:g}": verdict(result["idle_poll_ms"] < IDLE_TARGET_MS),
+        }
+    }
 
 
-def _target_stress() -> dict[str, Any]:
-    return {"target": f"speedup >= {STRESS_TARGET_SPEEDUP:g}"}
+def _target_stress(result: dict[str, Any]) -> dict[str, Any]:
+    """The stress load's target: the speedup over the naive baseline of the same run."""
+    ok = result["speedup"] >= STRESS_TARGET_SPEEDUP
+    return {"targets": {f"speedup >= {STRESS_TARGET_SPEEDUP:g}": verdict(ok)}}
 
 
 def _summary(results: Sequence[dict[str, Any]]) -> None:
     """The human summary: each load's time, its baseline ratio and the target."""
     realistic, stress = results
     say(f"evaluate on {machine()}")
-    ok = realistic["evaluate_ms"] < REALISTIC_TARGET_S * 1000
     say(
         f"  realistic: {realistic['observations']} observations x {realistic['rules']} rules: "
-        f"{realistic['evaluate_ms']} ms per evaluation (target < 50 ms: {verdict(ok)}), "
-        f"{realistic['speedup']}x the naive baseline ({realistic['baseline_ms']} ms)"
+        f"median {realistic['evaluate_ms']} ms per evaluation (min {realistic['evaluate_ms_min']},"
+        f" max {realistic['evaluate_ms_max']}), {realistic['speedup']}x the naive baseline "
+        f"({realistic['baseline_ms']} ms); a poll with nothing new "
+        f"{realistic['idle_poll_ms']} ms ({realistic['known_observations_poll_ms']} ms when the "
+        f"whole window is resent); {realistic['targets']}"
     )
-    ok = stress["speedup"] >= STRESS_TARGET_SPEEDUP
     say(
-        f"  stress: {stress['observations']} points x {stress['rules']} rules: "
-        f"{stress['evaluate_ms']} ms per evaluation, baseline {stress['baseline_ms']} ms: "
-        f"{stress['speedup']}x (target >= 10x: {verdict(ok)})"
+        f"  stress: {stress['observations']} points x {stress['rules']} rules: median "
+        f"{stress['evaluate_ms']} ms per evaluation (min {stress['evaluate_ms_min']}, max "
+        f"{stress['evaluate_ms_max']}), baseline {stress['baseline_ms']} ms: "
+        f"{stress['speedup']}x; {stress['targets']}"
     )
 
 

@@ -9,7 +9,16 @@ import pytest
 
 from bench.common import busiest_window, percentile
 
-MODULES = ["bench.evaluate", "bench.fanout", "bench.latency", "bench.footprint", "bench.reach"]
+MODULES = [
+    "bench.evaluate",
+    "bench.fanout",
+    "bench.latency",
+    "bench.footprint",
+    "bench.poll_latency",
+    "bench.soak",
+    "bench.scale",
+    "bench.reach",
+]
 
 
 @pytest.mark.slow
@@ -24,6 +33,21 @@ def test_benchmark_runs_its_smallest_configuration(
     results = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert results
     assert {r["bench"] for r in results} == {name.removeprefix("bench.")}
+    # Every line states its targets with a verdict, or is a reference line of its benchmark.
+    verdicts = [v for r in results for v in r.get("targets", {}).values()]
+    assert verdicts
+    assert set(verdicts) <= {"PASS", "MISS"}
+
+
+@pytest.mark.slow
+def test_latency_names_its_contacts_and_enqueue_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--contacts N` grows the contacts file to N and reports the rows enqueued per second."""
+    module = importlib.import_module("bench.latency")
+    assert module.main(["--quick", "--contacts", "300"]) == 0
+    [result] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    assert result["contacts"] == 300
+    assert result["enqueue_rows_per_s"] > 0
+    assert {"siren_p99_ms", "sms_p99_ms"} <= result.keys()
 
 
 def test_busiest_window_counts_a_sliding_second() -> None:

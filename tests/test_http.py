@@ -135,6 +135,38 @@ def test_304_means_unchanged_and_sends_validators() -> None:
 
 
 @responses.activate
+def test_a_byte_identical_body_without_validators_is_unchanged() -> None:
+    """A server offering no ETag / Last-Modified: the same bytes again come back unchanged."""
+    responses.get(URL, json={"v": 1})
+    responses.get(URL, json={"v": 1})
+    responses.get(URL, json={"v": 2})
+    http = client()
+    first, second, third = (http.get(URL, PayloadKind.JSON) for _ in range(3))
+    assert (first.unchanged, second.unchanged, third.unchanged) == (False, True, False)
+    assert second.body == b""
+    assert third.body == b'{"v": 2}'
+
+
+@responses.activate
+def test_an_unconditional_get_always_returns_the_body() -> None:
+    """`conditional=False` (a multi-document feed's parts) never hears "unchanged"."""
+    responses.get(URL, json={"v": 1})
+    http = client()
+    bodies = [http.get(URL, PayloadKind.JSON, conditional=False).body for _ in range(2)]
+    assert bodies == [b'{"v": 1}'] * 2
+
+
+@responses.activate
+def test_forgetting_validators_forgets_body_digests_too() -> None:
+    """After a failed commit the same body must be parsed again, not heard as unchanged."""
+    responses.get(URL, json={"v": 1})
+    http = client()
+    http.get(URL, PayloadKind.JSON)
+    http.forget_validators()
+    assert not http.get(URL, PayloadKind.JSON).unchanged
+
+
+@responses.activate
 def test_oversize_body_is_refused_while_streaming() -> None:
     """A body larger than max_bytes is a permanent FeedError, even without Content-Length."""
     responses.get(URL, body=b"[" + b"1," * 600 + b"1]", auto_calculate_content_length=False)

@@ -121,7 +121,7 @@ def test_status_reports_firing_alerts_feeds_outbox_and_siren_test(tmp_path: Path
     assert report["firing"][0]["since"] == NOW.isoformat()
     inatews = next(f for f in report["feeds"] if f["feed"] == "inatews")
     assert (inatews["last_success"], inatews["last_error"]) == (NOW.isoformat(), "HTTP 503")
-    assert inatews["next_run"] == (NOW + timedelta(seconds=30)).isoformat()
+    assert inatews["next_run"] == (NOW + timedelta(seconds=5)).isoformat()
     assert report["outbox"] == {"sent": 4, "failed": 1}
     assert report["last_siren_test"] == {"time": NOW.isoformat(), "acknowledged": {}}
     assert "gempa:manggar:" in render_text(report)

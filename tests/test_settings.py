@@ -21,7 +21,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_no_file_gives_embedded_defaults() -> None:
     """The daemon runs with no settings file at all."""
     settings = load_settings(None)
-    assert settings.feeds["inatews"].interval_s == 30
+    assert settings.feeds["inatews"].interval_s == 5
     assert settings.sms.api_base == "https://api.twilio.com"
     assert settings.health.listen == "127.0.0.1:9464"
 

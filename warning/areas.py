@@ -77,6 +77,10 @@ class AreaIndex:
             a for a in self.areas if a.level is AreaLevel.KECAMATAN
         )
         self._by_id = {a.id: a for a in self.areas}
+        #: Each kelurahan's place in `kelurahan`: what orders a selection.
+        self._rank = {a.id: i for i, a in enumerate(self.kelurahan)}
+        #: Selectors resolved before (the index never changes: a rule's areas are fixed).
+        self._selected: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {}
         self._ids = [a.id for a in self.areas]
         self._geoms = np.array([geometries[a.id] for a in self.areas], dtype=object)
         shapely.prepare(self._geoms)
@@ -262,11 +266,27 @@ class AreaIndex:
 
         A kecamatan id stands for its kelurahan. Unknown names raise KeyError.
         """
-        names = [selector] if isinstance(selector, str) else list(selector)
-        chosen: set[str] = set()
-        for name in names:
-            chosen.update(self._select_one(name))
-        return tuple(a.id for a in self.kelurahan if a.id in chosen)
+        return self._selection(selector)[0]
+
+    def among(self, selector: str | Sequence[str], area_ids: Iterable[str]) -> tuple[str, ...]:
+        """The kelurahan of `area_ids` that the selector names, in `select`'s order.
+
+        Costs the size of `area_ids`, not of the map: the engine judges only
+        the areas some observation reaches or some stored state names.
+        """
+        chosen = self._selection(selector)[1]
+        return tuple(sorted({a for a in area_ids if a in chosen}, key=self._rank.__getitem__))
+
+    def _selection(self, selector: str | Sequence[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The ids of a selector in map order and as a set, resolved once per selector."""
+        names = (selector,) if isinstance(selector, str) else tuple(selector)
+        if names not in self._selected:
+            chosen: set[str] = set()
+            for name in names:
+                chosen.update(self._select_one(name))
+            ordered = tuple(a.id for a in self.kelurahan if a.id in chosen)
+            self._selected[names] = (ordered, frozenset(ordered))
+        return self._selected[names]
 
     def _select_one(self, name: str) -> Iterable[str]:
         """Kelurahan ids of one selector word."""

@@ -11,7 +11,8 @@ streaming, redirects followed only within the requested host (a feed cannot
 send us to 127.0.0.1, a private range or a cloud metadata address), content-type
 and well-formedness checks, and conditional GET: the
 `ETag` / `Last-Modified` of each URL are remembered so a `304` comes back as
-`Fetched.unchanged` and the caller skips parsing.
+`Fetched.unchanged` and the caller skips parsing; so does a body identical to the
+last one from the URL (a digest is kept), for servers that offer no validators.
 
 Every failure is a `FeedError` saying whether it is transient (try again at the
 next poll) or permanent (the feed or our configuration is wrong).
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import json
 import random
 import time
@@ -135,6 +137,9 @@ class HttpClient:
             self.session.mount(scheme, GuardedAdapter(self._cutoffs))
         self.sleep = sleep
         self._validators: dict[str, _Validators] = {}
+        #: URL -> digest of the last body: servers without validators (or that ignore
+        #: them) resend the same bytes, which then cost no parse and no evaluation.
+        self._digests: dict[str, bytes] = {}
         self._kept: dict[str, dict[str, bytes]] = {}
         self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
 
@@ -154,6 +159,7 @@ class HttpClient:
         rather than hear "304 unchanged" about data never evaluated.
         """
         self._validators.clear()
+        self._digests.clear()
 
     def get(
         self,
@@ -230,6 +236,8 @@ class HttpClient:
                 body = _read_capped(response, limits)
                 check_body(body, expect, response.headers.get("Content-Type", ""))
                 self._remember(url, response)
+                if conditional and self._same_body(url, body):
+                    return Fetched(url=url, body=b"", unchanged=True)
                 return Fetched(url=url, body=body)
         except requests.Timeout as exc:
             raise _RetryableError(f"timed out: {type(exc).__name__}") from None
@@ -278,6 +286,13 @@ class HttpClient:
         if known and known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
         return headers
+
+    def _same_body(self, url: str, body: bytes) -> bool:
+        """True when `body` is byte for byte the last one from `url` (remembered by digest)."""
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        same = self._digests.get(url) == digest
+        self._digests[url] = digest
+        return same
 
     def _remember(self, url: str, response: requests.Response) -> None:
         """Keep the validators of a good response for the next conditional GET."""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.paths import ROOT
-from tests.support.peers.config import contacts
+from tests.support.peers.config import SIRENS, contacts
 from warning.daemon.configuration import load_configuration
 from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
@@ -48,8 +48,14 @@ def write_settings(
     *,
     down_after_failures: int = 3,
     rules_dir: Path | None = None,
+    intervals: Mapping[str, float] | None = None,
+    sirens: bool = False,
 ) -> Settings:
-    """Settings with the given feeds enabled (name -> URL; default inatews at BASE)."""
+    """Settings with the given feeds enabled (name -> URL; default inatews at BASE).
+
+    `intervals` sets some feeds' `interval_s` (the others keep their defaults);
+    `sirens` adds the coastal sirens of the test peers (at an address nobody serves).
+    """
     feeds = feeds if feeds is not None else {"inatews": f"{BASE}/inatews"}
     people = contacts()
     csv = directory / "contacts.csv"
@@ -69,9 +75,13 @@ def write_settings(
 
     for name in FEEDS:
         if name in feeds:
-            text.append(f"[feeds.{name}]\nurl = {q(feeds[name])}")
+            every = f"\ninterval_s = {intervals[name]}" if name in (intervals or {}) else ""
+            text.append(f"[feeds.{name}]\nurl = {q(feeds[name])}{every}")
         else:
             text.append(f"[feeds.{name}]\nenabled = false")
+    for siren, covered in SIRENS.items() if sirens else ():
+        url = q("http://127.0.0.1:9/siren")
+        text.append(f"[[sirens]]\nid = {q(siren)}\nurl = {url}\nareas = {q(list(covered))}")
     path = directory / "warning.toml"
     path.write_text("\n\n".join(text) + "\n")
     return load_settings(path)
@@ -117,18 +127,24 @@ def make_rig(settings: Settings, store: Store | None = None, clock: Clock | None
 
 
 class LockedStore(Store):
-    """A store whose next `failures` transactions fail as a locked database does."""
+    """A store whose next `failures` transactions fail as a locked database does.
+
+    `after` transactions are let through first (a crash part-way through a poll).
+    """
 
     def __init__(self, path: Path, failures: int = 0, message: str = "database is locked") -> None:
         self.failures = failures
+        self.after = 0
         self.message = message
         super().__init__(path)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """Fail while failures remain, else the real transaction."""
-        if self.failures > 0:
+        if self.after > 0:
+            self.after -= 1
+        elif self.failures > 0:
             self.failures -= 1
             raise sqlite3.OperationalError(self.message)
-        with super().transaction() as tx:
+        with super().transaction(durable=durable) as tx:
             yield tx

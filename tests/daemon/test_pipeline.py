@@ -50,8 +50,11 @@ def _serve(path: Path | bytes, status: int = 200, etag: str = '"v1"') -> None:
 
 
 @responses.activate
-def test_a_successful_poll_fires_the_coastal_alerts_and_enqueues_in_one_go(rig: Rig) -> None:
-    """PD-1 SIAGA: coastal alerts fire, SMS and CAP (no sirens here) are enqueued, feed ok."""
+def test_a_successful_poll_fires_the_coastal_alerts_and_enqueues_them(rig: Rig) -> None:
+    """PD-1 SIAGA: coastal alerts fire, SMS and CAP (no sirens here) are enqueued, feed ok.
+
+    The contacts fit one batch: their SMS are committed with the states, one wake-up.
+    """
     _serve(PD1)
     result = rig.pipeline.poll("inatews")
     assert result.ok
@@ -60,6 +63,37 @@ def test_a_successful_poll_fires_the_coastal_alerts_and_enqueues_in_one_go(rig: 
     assert {r["channel"] for r in rig.outbox()} == {"sms", "cap"}
     assert rig.enqueued == [1]
     assert rig.store.feed("inatews").health is FeedHealth.OK
+
+
+@responses.activate
+def test_broadcast_rows_are_committed_and_the_outbox_woken_before_the_sms_are_planned(
+    rig: Rig,
+) -> None:
+    """Sirens and CAP never wait for a fan-out over a batch: the first wake-up sees them alone.
+
+    After it, one wake-up per SMS tier (officials first) or batch.
+    """
+    rig.pipeline.fan_out_batch = 5
+    seen: list[set[str]] = []
+    rig.pipeline.on_enqueued = lambda: seen.append({r["channel"] for r in rig.outbox()})
+    _serve(PD1)
+    rig.pipeline.poll("inatews")
+    assert seen[0] == {"cap"}
+    assert seen[1:] == [{"cap", "sms"}] * (len(seen) - 1)
+
+
+@responses.activate
+def test_a_poll_that_brings_nothing_new_judges_nothing(rig: Rig) -> None:
+    """The same bulletin 13 h later: health only; the 12 h timeout is the clock tick's work."""
+    _serve(PD1)
+    rig.pipeline.poll("inatews")
+    rig.clock.now += timedelta(hours=13)
+    _serve(PD1, etag='"v2"')
+    result = rig.pipeline.poll("inatews")
+    assert (result.ok, result.observations, result.transitions) == (True, 0, 0)
+    assert {area for _, area in rig.firing()} == set(COASTAL)
+    assert rig.pipeline.tick().transitions == len(COASTAL)
+    assert rig.firing() == set()
 
 
 @responses.activate

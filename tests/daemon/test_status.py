@@ -39,7 +39,7 @@ def test_status_reports_a_polled_feed_with_its_health_and_next_run(tmp_path: Pat
     (inatews,) = [f for f in report["feeds"] if f["feed"] == "inatews"]
     assert inatews["health"] == "degraded"
     assert inatews["last_error"] == "HTTP 503"
-    assert inatews["next_run"] == (NOW + timedelta(seconds=30)).isoformat()
+    assert inatews["next_run"] == (NOW + timedelta(seconds=5)).isoformat()
     assert "error: HTTP 503" in render_text(report)
 
 

@@ -107,6 +107,18 @@ def test_resolution_waits_for_keep_firing_for(index: AreaIndex) -> None:
     assert kinds(keeper.step(2 * HOUR)) == ["resolved"]
 
 
+def test_keep_firing_for_counts_from_the_stored_last_true_after_history_is_gone(
+    index: AreaIndex,
+) -> None:
+    """A restart that lost the reading that held still waits keep_firing_for from it."""
+    keeper = Keeper([_hourly_rule(keep_firing_for=timedelta(hours=2))], index)
+    keeper.step(0, [rain(25, 0)])
+    keeper.history.clear()
+    assert keeper.step(HOUR, [rain(0, HOUR)]) == []
+    assert keeper.status("graha-indah").state is AlertState.FIRING
+    assert kinds(keeper.step(2 * HOUR)) == ["resolved"]
+
+
 def test_clear_when_gives_hysteresis(index: AreaIndex) -> None:
     """Between `when` and `clear_when` the alert holds; only clear_when ends it."""
     rules = [_hourly_rule(clear_when=cond("precipitation_mm", "<", 5))]

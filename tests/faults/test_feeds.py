@@ -69,7 +69,8 @@ def peers(tmp_path: Path) -> Iterator[tuple[Rig, FeedServer]]:
         for name, payload in ADAPTERS.items():
             feeds.serve(f"/{name}", payload)
         urls = {name: feeds.url_for(f"/{name}") for name in ADAPTERS}
-        settings = write_settings(tmp_path, urls)
+        # InaTEWS at 30 s (not its 5 s default): the silence bounds below are stated for it.
+        settings = write_settings(tmp_path, urls, intervals={"inatews": 30.0})
         rig = make_rig(settings)
         assert rig.pipeline.poll("inatews").ok
         assert {area for _, area in rig.firing()} == set(COASTAL)

@@ -31,10 +31,12 @@ from warning.daemon.health import Metrics
 from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient, Interrupted
 from warning.model import (
+    BROADCAST_KINDS,
     AllOf,
     AnyOf,
     Audience,
     ChangeKind,
+    ChannelKind,
     Condition,
     Expression,
     FeedHealth,
@@ -45,17 +47,25 @@ from warning.model import (
     Transition,
 )
 from warning.plan.broadcast import broadcast_posts, officials_notice
+from warning.plan.contacts import Contact
 from warning.plan.notices import feed_health_sms
-from warning.plan.planner import plan, unsilenced
+from warning.plan.planner import group_changes, plan, priority_tiers, unsilenced
 from warning.reports.observe import observations as report_observations
 from warning.rules.engine import carry_over, evaluate
-from warning.store import outbox
+from warning.store import fanout, outbox
 from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
 from warning.store.reports import verified_since
 from warning.store.sqlite import Store, observation_body
 
 log = structlog.get_logger()
+
+#: What is committed with the states, before the SMS fan-out: sirens and CAP documents.
+_BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP, *BROADCAST_KINDS})
+#: The per-person fan-out, planned and written once the broadcast rows are committed.
+_FAN_OUT = frozenset({ChannelKind.SMS})
+#: SMS rows written per transaction: a few tens of milliseconds of holding the database.
+FAN_OUT_BATCH = 5_000
 
 #: Clock skew tolerated before an event-feed timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -106,6 +116,9 @@ class History:
         self._held: dict[str, Observation] = {}
         # (source, event id) of a forecast slot -> identity of its newest version.
         self._slots: dict[tuple[str, str], str] = {}
+        # No held observation is older than this (a lower bound): an idle poll's prune
+        # is one comparison, not a pass over the whole window.
+        self._oldest: datetime | None = None
         self.add(observations)
 
     def add(self, observations: Iterable[Observation]) -> list[Observation]:
@@ -122,6 +135,8 @@ class History:
                 self._supersede(observation, key)
                 self._held[key] = observation
                 new.append(observation)
+                if self._oldest is None or observation.time < self._oldest:
+                    self._oldest = observation.time
         return new
 
     def _supersede(self, observation: Observation, key: str) -> None:
@@ -138,8 +153,11 @@ class History:
 
     def prune(self, before: datetime) -> None:
         """Forget observations dated before `before` (future-dated forecasts stay)."""
+        if self._oldest is None or self._oldest >= before:
+            return
         self._held = {k: o for k, o in self._held.items() if o.time >= before}
         self._slots = {slot: k for slot, k in self._slots.items() if k in self._held}
+        self._oldest = min((o.time for o in self._held.values()), default=None)
 
     def items(self) -> list[Observation]:
         """Everything held, oldest received first."""
@@ -196,6 +214,8 @@ class Pipeline:
         self.drill_all = drill_all
         self.drill_run = drill_run
         self.on_enqueued = on_enqueued
+        #: SMS rows written per fan-out transaction (see `_fan_out`).
+        self.fan_out_batch = FAN_OUT_BATCH
         self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
@@ -317,49 +337,148 @@ class Pipeline:
     def _evaluate(
         self, fresh: Sequence[Observation], now: datetime, feed_name: str | None
     ) -> PollResult:
-        """Evaluate, then commit observations, states, deliveries and health at once."""
+        """Evaluate; commit states, sirens, CAP and the fan-out owed; then write the SMS.
+
+        A feed poll that brings nothing new judges nothing: what the clock alone
+        changes (pending -> firing, expiry, reminders) is the tick's, so an
+        unchanged feed costs its health bookkeeping only.  The states commit with
+        the siren and CAP rows and a `fanout` row recording the SMS still owed,
+        so the outbox is woken for the sirens before the fan-out, whose cost grows
+        with the contacts file, is planned; a crash before its last batch leaves
+        the row pending, and the next tick (or start) writes the rest.  Contacts
+        that fit one batch (`fan_out_batch`) are planned and written with the
+        states instead: a few milliseconds, and their SMS leave with the sirens.
+        """
         with self._lock:
             new = self.history.without(fresh)
             record, change = (None, None)
             if feed_name is not None:
                 record, change = after_success(self.store.feed(feed_name), now)
-            window = self.history.items() + new
+            judge = feed_name is None or bool(new)
+            transitions: list[Transition] = []
             # States are read inside the write transaction: an operator's cancel committed
             # by another process meanwhile can never be overwritten by a stale evaluation.
-            with self.store.transaction() as tx:
-                states = self.store.load_states(drill=self.drill)
-                transitions = evaluate(
-                    self.config.rules,
-                    window,
-                    self.config.areas,
-                    states,
-                    now,
-                    drill=self.drill,
-                    run=self.drill_run or "",
-                )
+            # A poll with nothing new and no change of health writes its last success
+            # only: it need not wait for the disk (the idle poll, every 5 s for InaTEWS).
+            with self.store.transaction(durable=judge or change is not None) as tx:
+                if judge:
+                    transitions = evaluate(
+                        self.config.rules,
+                        self.history.items() + new,
+                        self.config.areas,
+                        self.store.load_states(drill=self.drill),
+                        now,
+                        drill=self.drill,
+                        run=self.drill_run or "",
+                    )
                 audible = self._unsilenced(tx, transitions, now)
-                planned = self._plan(audible, now) + self._health_notice(change)
+                first = self._plan(audible, now, _BROADCAST) + self._health_notice(change)
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
-                enqueued = outbox.enqueue(tx, planned)
+                if audible and len(self.config.contacts) <= self.fan_out_batch:
+                    # A fan-out that fits one batch costs less to plan than a siren's
+                    # round trip: it is written with the states, claimed with the sirens.
+                    first += self._plan(audible, now, _FAN_OUT)
+                else:
+                    self._owe_fan_out(tx, audible, now)
+                enqueued = outbox.enqueue(tx, first)
                 if record is not None:
                     self.store.save_feed(tx, record)
             self.history.add(new)
             self.history.prune(now - self._span)
+            if enqueued:
+                self.on_enqueued()
+            fanned_out, sms_changes = self._fan_out(now)
+            enqueued += fanned_out
         if record is not None:
             self._gauge(record)
-        self._after_commit(transitions, change, enqueued)
-        changes = tuple(dict.fromkeys(p.change.id for p in planned))
+        self._after_commit(transitions, change)
+        changes = tuple(dict.fromkeys([p.change.id for p in first] + sms_changes))
         return PollResult(
             feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
         )
+
+    def _owe_fan_out(
+        self, tx: sqlite3.Connection, audible: Sequence[Transition], now: datetime
+    ) -> None:
+        """Record the changes and the SMS fan-out they owe, with the states (sirens first).
+
+        Each change is recorded now, so its order among changes (a cancel committed
+        while its fan-out is written is newer) is the order of the commits.
+        """
+        changes = group_changes(audible, self.config.areas, drill=self.drill)
+        for alert_change in changes:
+            outbox.record_change(tx, alert_change)
+        if changes:
+            fanout.record(tx, audible, drill=self.drill, now=now)
+
+    def _fan_out(self, now: datetime) -> tuple[int, list[str]]:
+        """Write each pending fan-out's SMS in batches; return rows written and their changes.
+
+        Officials first: the contacts are planned tier by tier of their group's
+        priority (a person's rows stay in one tier, so each still gets one SMS per
+        event change), and each tier is written before the next is planned, so the
+        first SMS does not wait for the whole city's.  Each batch is its own short
+        transaction, so the dispatcher claims between them; the last batch marks
+        the fan-out done in the same transaction.  A batch drops what a newer
+        change (a cancel) committed meanwhile has made stale, and a batch written
+        twice inserts nothing twice.  A fan-out that fails (a locked or full
+        database) is logged and stays pending for the next tick: the alert's
+        states and sirens are committed already, and the next poll must not fail
+        because of it.
+        """
+        written = 0
+        changes: list[str] = []
+        for owed in fanout.pending(self.store, drill=self.drill):
+            try:
+                written += self._fan_out_one(owed, now, changes)
+            except Exception:
+                log.exception("fanout.failed", fanout=owed.id, written=written)
+        return written, list(dict.fromkeys(changes))
+
+    def _fan_out_one(self, owed: fanout.PendingFanout, now: datetime, changes: list[str]) -> int:
+        """Plan and write one fan-out tier by tier; return rows written (changes appended)."""
+        written = 0
+        tiers = priority_tiers(self.config.contacts) or [[]]
+        for number, tier in enumerate(tiers, start=1):
+            sms = self._plan(owed.transitions, now, _FAN_OUT, tier)
+            changes += [p.change.id for p in sms]
+            inserted, pending = self._write_batches(owed, sms, now, last=number == len(tiers))
+            written += inserted
+            if not pending:
+                break
+        return written
+
+    def _write_batches(
+        self,
+        owed: fanout.PendingFanout,
+        sms: Sequence[PlannedDelivery],
+        now: datetime,
+        *,
+        last: bool,
+    ) -> tuple[int, bool]:
+        """Write `sms` in batches (the fan-out done with the `last` one); (rows, still pending)."""
+        size = self.fan_out_batch
+        batches = [sms[i : i + size] for i in range(0, len(sms), size)] or [[]]
+        written = 0
+        for number, batch in enumerate(batches, start=1):
+            with self.store.transaction() as tx:
+                if not fanout.is_pending(tx, owed.id):
+                    return written, False
+                inserted = outbox.enqueue(tx, outbox.still_current(tx, batch))
+                if last and number == len(batches):
+                    fanout.finish(tx, owed.id, now)
+            written += inserted
+            if inserted:
+                self.on_enqueued()
+        return written, not last
 
     def _unsilenced(
         self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime
     ) -> list[Transition]:
         """Live transitions of silenced rules notify nobody (drills play as written)."""
-        if self.drill:
+        if self.drill or not transitions:
             return list(transitions)
         silenced = {s.rule_id for s in active_silences(tx, now)}
         kept = unsilenced(transitions, self.config.rules, silenced)
@@ -368,34 +487,46 @@ class Pipeline:
                 log.warning("alert.silenced", rule=t.rule_id, area=t.area_id, kind=t.kind.value)
         return kept
 
-    def _plan(self, transitions: Sequence[Transition], now: datetime) -> list[PlannedDelivery]:
-        """The deliveries the notifiable transitions imply, broadcast posts included.
+    def _plan(
+        self,
+        transitions: Sequence[Transition],
+        now: datetime,
+        channels: frozenset[ChannelKind],
+        contacts: Sequence[Contact] | None = None,
+    ) -> list[PlannedDelivery]:
+        """The deliveries of `channels` the notifiable transitions imply (to `contacts`).
 
-        A drill is posted to public destinations only when it is everyone's
-        (`drill_all`); officials' destinations hear every drill, marked LATIHAN.
+        Broadcast posts go with the sirens, before the SMS fan-out.  A drill is
+        posted to public destinations only when it is everyone's (`drill_all`);
+        officials' destinations hear every drill, marked LATIHAN.
         """
         config = self.config
-        public_drill = not self.drill or self.drill_all
-        targets = [t for t in config.broadcasts if public_drill or t.audience is Audience.OFFICIALS]
-        posts = broadcast_posts(transitions, config.rules, targets, config.areas, drill=self.drill)
+        posts: list[PlannedDelivery] = []
+        if channels & set(BROADCAST_KINDS):
+            public_drill = not self.drill or self.drill_all
+            targets = [
+                t for t in config.broadcasts if public_drill or t.audience is Audience.OFFICIALS
+            ]
+            posts = broadcast_posts(
+                transitions, config.rules, targets, config.areas, drill=self.drill
+            )
         return posts + plan(
             transitions,
             self.config.rules,
-            self.config.contacts,
+            self.config.contacts if contacts is None else contacts,
             self.config.sirens,
             self.config.areas,
             drill=self.drill,
             now=now,
-            opted_out=outbox.opted_out(self.store),
+            opted_out=outbox.opted_out(self.store) if ChannelKind.SMS in channels else (),
             drill_all=self.drill_all,
             drill_siren_command=self.config.settings.drill.siren_command,
             links=self.config.links,
+            channels=channels,
         )
 
-    def _after_commit(
-        self, transitions: Sequence[Transition], change: HealthChange | None, enqueued: int
-    ) -> None:
-        """Log and count what was committed; wake the outbox when there is work."""
+    def _after_commit(self, transitions: Sequence[Transition], change: HealthChange | None) -> None:
+        """Log and count what was committed (the outbox was woken at each commit)."""
         self.metrics.evaluations.inc()
         for t in transitions:
             level = t.level.value if t.level else ""
@@ -413,8 +544,6 @@ class Pipeline:
                 )
         if change is not None:
             self._log_health(change)
-        if enqueued:
-            self.on_enqueued()
 
     # -- feed health -------------------------------------------------------------------
 

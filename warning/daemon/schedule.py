@@ -56,7 +56,7 @@ from warning.plan.notices import bad_contacts_sms
 from warning.plan.planner import operator_sirens
 from warning.reports.verify import purge as purge_reports
 from warning.settings import Settings, secret
-from warning.store import acks, outbox
+from warning.store import acks, fanout, outbox
 from warning.store.sqlite import DatabaseReplacedError, Store
 
 log = structlog.get_logger()
@@ -349,6 +349,7 @@ class Daemon:
             pruned = outbox.prune_delivered(
                 tx, now - timedelta(days=self.settings.state.retention_days)
             )
+            fanout.prune(tx, now - timedelta(days=self.settings.state.retention_days))
         reports = purge_reports(self.store, now, self.settings.reports.retention_days)
         log.info(
             "daemon.housekeeping",

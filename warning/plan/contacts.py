@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,11 +66,13 @@ def parse_contacts(text: str, areas: AreaIndex, where: str) -> tuple[list[Contac
         return [], problems
     contacts: list[Contact] = []
     seen: dict[str, int] = {}
+    # A city's 100,000 people name a few hundred distinct area sets: each is held once.
+    area_sets: dict[frozenset[str], frozenset[str]] = {}
     for row in reader:
         line = reader.line_num
         if not any((v or "").strip() for v in row.values()):
             continue
-        contact = _contact(row, line, areas, where, problems)
+        contact = _contact(row, line, areas, where, problems, area_sets=area_sets)
         if contact is None:
             continue
         if contact.phone in seen:
@@ -94,7 +97,13 @@ def _header_problems(header: Iterable[str] | None, where: str) -> list[Problem]:
 
 
 def _contact(
-    row: Mapping[str, str | None], line: int, areas: AreaIndex, where: str, found: list[Problem]
+    row: Mapping[str, str | None],
+    line: int,
+    areas: AreaIndex,
+    where: str,
+    found: list[Problem],
+    *,
+    area_sets: dict[frozenset[str], frozenset[str]],
 ) -> Contact | None:
     """One row as a Contact, or None after recording why it is bad."""
     cell = {c: (row.get(c) or "").strip() for c in COLUMNS}
@@ -104,10 +113,11 @@ def _contact(
     if checked:
         problems.append(checked)
     kelurahan = _areas(cell["areas"], areas, problems)
-    group = cell["group"].lower()
+    kelurahan = area_sets.setdefault(kelurahan, kelurahan)
+    group = sys.intern(cell["group"].lower())
     if not _GROUP.fullmatch(group):
         problems.append((Severity.ERROR, f'group "{cell["group"]}" must be a word like officials'))
-    language = cell["language"].lower() or "id"
+    language = sys.intern(cell["language"].lower() or "id")
     if language not in LANGUAGES:
         problems.append((Severity.ERROR, f'language "{cell["language"]}" must be id or en'))
     drill = _BOOLEANS.get(cell["drill"].lower())

@@ -73,6 +73,7 @@ def plan(
     drill_all: bool = False,
     drill_siren_command: str = "test",
     links: AckLinks | None = None,
+    channels: Collection[ChannelKind] = frozenset(ChannelKind),
 ) -> list[PlannedDelivery]:
     """Every delivery the notifiable `transitions` imply, sirens first, then SMS, then CAP.
 
@@ -80,6 +81,8 @@ def plan(
     (all of them with `drill_all`) get SMS, and sirens get `drill_siren_command`
     (`none`: no siren at all).  Numbers in `opted_out` get nothing.  With
     `links`, the SMS of the groups that acknowledge end with their signed link.
+    Only the `channels` asked for are planned: the daemon commits sirens and CAP
+    first and plans the SMS fan-out, whose size grows with the contacts file, after them.
     """
     by_id = dict(rules) if isinstance(rules, Mapping) else {r.id: r for r in rules}
     planned: list[PlannedDelivery] = []
@@ -92,20 +95,21 @@ def plan(
             # A safety timeout never tells the public it is safe: no all-clear siren,
             # SMS or CAP; the officials hear that BMKG's end was not received, once per
             # event however many rules timed out (once_per_person weighs the notices).
-            drill_only = drill and not drill_all
-            officials = [c for c in contacts if c.group == "officials"]
-            messages += _timeout_notice(
-                change, rule, _audience(rule, officials, opted_out, drill_only)
-            )
+            if ChannelKind.SMS in channels:
+                drill_only = drill and not drill_all
+                officials = [c for c in contacts if c.group == "officials"]
+                messages += _timeout_notice(
+                    change, rule, _audience(rule, officials, opted_out, drill_only)
+                )
             continue
         public = change.audience is Audience.PUBLIC
-        if Action.SIREN in rule.actions and public:
+        if Action.SIREN in rule.actions and public and ChannelKind.SIREN in channels:
             planned += _sirens(change, rule, sirens, areas, drill_siren_command)
-        if Action.SMS in rule.actions:
+        if Action.SMS in rule.actions and ChannelKind.SMS in channels:
             drill_only = drill and not drill_all
             audience = _audience(rule, contacts, opted_out, drill_only, officials_only=not public)
             messages += _sms(change, rule, audience, areas, links)
-        if Action.CAP in rule.actions and public:
+        if Action.CAP in rule.actions and public and ChannelKind.CAP in channels:
             planned.append(_cap(change, rule, areas, now))
     planned += once_per_person(messages)
     return sorted(planned, key=lambda p: p.priority)
@@ -275,6 +279,22 @@ def _audience(
     ]
 
 
+def priority_tiers(contacts: Sequence[Contact]) -> list[list[Contact]]:
+    """The contacts split by sending priority, most urgent first (officials first).
+
+    A person listed in several groups stays whole in the tier of their most
+    urgent group: the per-person choice of one SMS per event change
+    (`once_per_person`) sees all of their rows at once.
+    """
+    best: dict[str, int] = {}
+    for c in contacts:
+        best[c.phone] = min(best.get(c.phone, PRIORITY_OTHER_GROUPS), group_priority(c.group))
+    tiers: dict[int, list[Contact]] = {}
+    for c in contacts:
+        tiers.setdefault(best[c.phone], []).append(c)
+    return [tiers[p] for p in sorted(tiers)]
+
+
 def group_priority(group: str) -> int:
     """Sending priority of a contact group (lower first)."""
     return GROUP_PRIORITY.get(group, PRIORITY_OTHER_GROUPS)
@@ -309,12 +329,16 @@ def _sms(
         return []
     event, topic = _topic(change, rule)
     planned = []
+    # A city's contacts share a few (areas, language) pairs: each text is rendered once.
+    bodies: dict[tuple[tuple[str, ...], str], str] = {}
     for contact in audience:
         touched = tuple(a for a in change.area_ids if a in contact.areas)
         if not touched:
             continue
         lang = contact.language if contact.language in written else "id"
-        body = sms_text(change, written[lang], areas, touched, lang)
+        body = bodies.get((touched, lang))
+        if body is None:
+            body = bodies[touched, lang] = sms_text(change, written[lang], areas, touched, lang)
         payload = acknowledged(
             {"to": contact.phone, "body": body, "language": contact.language},
             change,
@@ -462,10 +486,17 @@ def once_per_person(candidates: Sequence[_Candidate]) -> list[PlannedDelivery]:
     """
     best: dict[tuple[str, str], tuple[_Rank, _Candidate]] = {}
     peers: dict[tuple[str, str], list[_Candidate]] = {}
+    # A rank depends on the change, the rule and the group only: a city's contacts
+    # share a handful, so each is computed once, not once per person.
+    ranks: dict[tuple[str, str, str], _Rank] = {}
     for candidate in candidates:
-        slot = (candidate.delivery.recipient, candidate.about)
+        delivery = candidate.delivery
+        slot = (delivery.recipient, candidate.about)
         peers.setdefault(slot, []).append(candidate)
-        rank = _rank(candidate)
+        key = (delivery.change.id, candidate.rule.id, candidate.group)
+        rank = ranks.get(key)
+        if rank is None:
+            rank = ranks[key] = _rank(candidate)
         if slot not in best or rank > best[slot][0]:
             best[slot] = (rank, candidate)
     return [_merged(winner, peers[slot]) for slot, (_rank_, winner) in best.items()]

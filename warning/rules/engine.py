@@ -47,6 +47,7 @@ when a condition reads `distance_km`, else only the kelurahan containing it.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -166,6 +167,7 @@ class _Context:
     kelurahan: dict[tuple[float, float], str | None] = field(default_factory=dict)
     reaches: dict[_ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
     readings: dict[tuple[_ReachKey, str], list[Reading]] = field(default_factory=dict)
+    event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
 
     def distance(self, observation: Observation, area_id: str) -> float | None:
         """Geodesic km from a point to the area; 0 for an area the observation names."""
@@ -244,12 +246,18 @@ def evaluate(
     by_kind: dict[ObservationKind, list[Event]] = {}
     for event in events:
         by_kind.setdefault(event.observation.kind, []).append(event)
+    stored: dict[str, list[str]] = {}
+    for rule_id, area_id in previous_states:
+        stored.setdefault(rule_id, []).append(area_id)
     transitions: list[Transition] = []
     for rule in rules:
         of_kind = by_kind.get(rule.kind, [])
         key = _reach_key(rule)
         reach = _reach(key, of_kind, ctx)
-        for area_id in areas.select(rule.areas):
+        # A (rule, area) that nothing reaches and that has no stored state stays
+        # inactive: only the others are judged, so a poll costs what it brings,
+        # not the size of the map.
+        for area_id in areas.among(rule.areas, [*reach, *stored.get(rule.id, ())]):
             status = _status(previous_states, rule.id, area_id, drill)
             verdict = _judge(
                 rule, reach.get(area_id, []), of_kind, status, ctx, where=(key, area_id)
@@ -280,7 +288,7 @@ def _reach(key: _ReachKey, events: Sequence[Event], ctx: _Context) -> dict[str, 
     if key not in ctx.reaches:
         by_area: dict[str, list[Event]] = {}
         everywhere = key[1]
-        every = tuple(a.id for a in ctx.areas.kelurahan)
+        every = tuple(a.id for a in ctx.areas.kelurahan) if events else ()
         if not everywhere:
             ctx.locate_all(e.observation for e in events)
         for event in events:
@@ -357,10 +365,15 @@ def _judge_readings(
         return _Verdict(True)
     levels = _Levels(rule, readings)
     newest_time = readings[-1].time
-    newest = [(r, levels.at(i)) for i, r in enumerate(readings) if r.time == newest_time]
+    first_newest = bisect.bisect_left(readings, newest_time, key=_reading_time)
+    newest = [(readings[i], levels.at(i)) for i in range(first_newest, len(readings))]
     level = max((lv for _, lv in newest if lv is not None), default=None)
     driver = next((r for r, lv in newest if lv == level), newest[-1][0])
-    held = levels.latest(Level.WASPADA, after=status.last_true)
+    # When the last time it held counts: a holding newest reading (found at once) or a
+    # firing alert (bounded by its own last_true).  An alert that is not up and does not
+    # hold now never reads it, and scanning its whole history cost most of an evaluation.
+    wanted = level is not None or status.state is AlertState.FIRING
+    held = levels.latest(Level.WASPADA, after=status.last_true) if wanted else None
     last_true = max([t for t in (held, status.last_true) if t is not None], default=None)
     cleared = _cleared(rule, [r for r, _ in newest], level)
     judged = judged_values(rule, driver, level)
@@ -398,6 +411,11 @@ class _Levels:
             if level is not None and level >= least:
                 return self._readings[index].time
         return None
+
+
+def _reading_time(reading: Reading) -> datetime:
+    """A reading's time (the key readings are ordered by)."""
+    return reading.time
 
 
 def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> bool:
@@ -468,12 +486,19 @@ def _judge_events(
 def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level | None:
     """The level an unexpired, unended event gives this area, with clear_when unmet."""
     o = event.observation
-    if _ended(o) or ctx.now >= _deadline(rule, o.kind, o.time, o.values):
-        return None
-    reading = Reading(o, area_id, ctx.distance(o, area_id), (o,))
-    if rule.clear_when is not None and holds(rule.clear_when, reading):
-        return None
-    return level_of(rule, reading)
+    distance = ctx.distance(o, area_id)
+    # A rule judges an event by its values and its distance alone: every area at the
+    # same distance (all of them, for rules that measure none) shares one judgement.
+    key = (rule.id, event.order, distance)
+    if key in ctx.event_levels:
+        return ctx.event_levels[key]
+    level: Level | None = None
+    if not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values):
+        reading = Reading(o, area_id, distance, (o,))
+        if rule.clear_when is None or not holds(rule.clear_when, reading):
+            level = level_of(rule, reading)
+    ctx.event_levels[key] = level
+    return level
 
 
 def _choose(

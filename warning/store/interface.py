@@ -38,8 +38,8 @@ class FeedRecord:
 class StateStore(Protocol[Tx]):
     """Alert states and their log, recent observations, feed state and the audit log."""
 
-    def transaction(self) -> AbstractContextManager[Tx]:
-        """One atomic unit of writes."""
+    def transaction(self, *, durable: bool = True) -> AbstractContextManager[Tx]:
+        """One atomic unit of writes (`durable=False`: need not wait for the disk)."""
 
     def load_states(self, *, drill: bool = False) -> dict[tuple[str, str], AlertStatus]:
         """Every remembered (rule, area) status of live (or drill) alerting."""

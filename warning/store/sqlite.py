@@ -225,6 +225,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
+        5,
+        # Sirens first (issue 15): an evaluation's SMS fan-out is owed from the commit of
+        # its states and sirens until the transaction of its last batch marks it done.
+        """
+        CREATE TABLE fanout (
+            id INTEGER PRIMARY KEY,
+            drill INTEGER NOT NULL,
+            transitions_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            done_at TEXT
+        );
+        CREATE INDEX fanout_pending ON fanout (done_at, drill)
+        """,
+    ),
+    (
         6,
         # Residents' reports (warning/reports/): one row per accepted report, its
         # re-encoded photo apart; device and address are hashes kept for rate limits.
@@ -444,19 +459,31 @@ class Store:
             self._local.conn = None
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+
+        `durable=False` commits without waiting for the disk (WAL, synchronous=NORMAL):
+        for bookkeeping whose loss in a power cut costs nothing (an unchanged feed's
+        last success, written every few seconds).  It is atomic all the same, and
+        every earlier durable commit stays durable.
+        """
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
+        if not durable:
+            conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            # SQLite rolls back by itself on SQLITE_FULL and some I/O errors: a second
-            # ROLLBACK would raise and hide the real error; a failed COMMIT leaves it open.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                # SQLite rolls back by itself on SQLITE_FULL and some I/O errors: a second
+                # ROLLBACK would raise and hide the real error; a failed COMMIT leaves it open.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            if not durable:
+                conn.execute("PRAGMA synchronous=FULL")
 
     def migrate(self) -> int:
         """Apply pending migrations in order; return the schema version."""
@@ -479,7 +506,7 @@ class Store:
         rows = self.connection().execute(
             "SELECT * FROM alert_states WHERE drill = ?", (int(drill),)
         )
-        return {(r["rule_id"], r["area_id"]): _status(r) for r in rows}
+        return {(r["rule_id"], r["area_id"]): status_from(r) for r in rows}
 
     def apply_transitions(self, tx: sqlite3.Connection, transitions: Iterable[Transition]) -> None:
         """Store each transition's new status and log it, inside the caller's transaction."""
@@ -620,27 +647,33 @@ def _save_status(tx: sqlite3.Connection, status: AlertStatus) -> None:
     tx.execute(
         "INSERT OR REPLACE INTO alert_states (rule_id, area_id, drill, state, level, alert_id,"
         " since, active_since, last_true, last_notified, event_id, fingerprint, value_json)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            status.rule_id,
-            status.area_id,
-            int(status.drill),
-            status.state.value,
-            status.level.value if status.level else None,
-            status.alert_id,
-            _iso(status.since),
-            _iso(status.active_since),
-            _iso(status.last_true),
-            _iso(status.last_notified),
-            status.event_id,
-            status.fingerprint,
-            _json(dict(status.values)),
-        ),
+        " VALUES (:rule_id, :area_id, :drill, :state, :level, :alert_id, :since, :active_since,"
+        " :last_true, :last_notified, :event_id, :fingerprint, :value_json)",
+        status_columns(status),
     )
 
 
-def _status(row: sqlite3.Row) -> AlertStatus:
-    """A stored row back to an AlertStatus."""
+def status_columns(status: AlertStatus) -> dict[str, Any]:
+    """A status as its `alert_states` columns (also how a pending fan-out stores one)."""
+    return {
+        "rule_id": status.rule_id,
+        "area_id": status.area_id,
+        "drill": int(status.drill),
+        "state": status.state.value,
+        "level": status.level.value if status.level else None,
+        "alert_id": status.alert_id,
+        "since": _iso(status.since),
+        "active_since": _iso(status.active_since),
+        "last_true": _iso(status.last_true),
+        "last_notified": _iso(status.last_notified),
+        "event_id": status.event_id,
+        "fingerprint": status.fingerprint,
+        "value_json": _json(dict(status.values)),
+    }
+
+
+def status_from(row: sqlite3.Row | Mapping[str, Any]) -> AlertStatus:
+    """A status back from its columns (a stored row or `status_columns`' mapping)."""
     return AlertStatus(
         rule_id=row["rule_id"],
         area_id=row["area_id"],
