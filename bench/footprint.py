@@ -145,9 +145,6 @@ def tenth_intervals() -> dict[str, float]:
     """
     floor = LIMITS["feeds.*.interval_s"][0]
     return {name: max(floor, f.defaults.interval_s / 10) for name, f in FEEDS.items()}
-        name: max(floor, d.interval_s / 10)
-        for name, d in ((n, f.defaults) for n, f in FEEDS.items())
-    }
 
 
 def run(*, quick: bool = False) -> list[dict[str, Any]]:

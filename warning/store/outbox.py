@@ -250,7 +250,7 @@ def still_current(
         c.id: {
             row[0]
             for row in tx.execute(
-                _NEWER_AREAS, {"rule": c.rule_id, "drill": int(c.drill), "change": c.id}
+                _NEWER_AREAS, {"rule": c.scope, "drill": int(c.drill), "change": c.id}
             )
         }
         for c in _changes(planned)
