@@ -103,14 +103,16 @@ class RateLimiter:
     Spacing requests 1/rate apart, rather than letting a full window's worth
     go at once, keeps the provider's own count under the cap even when
     network delays shift requests a little; `margin_s` per second of sending
-    widens the spacing for the same reason.
+    widens the spacing for the same reason.  5 % is what a loaded two-core host
+    needed: at 2 % the provider counted 51 arrivals in one second at a cap of 50
+    (threads scheduled late bunch their requests on the wire).
     """
 
     def __init__(
         self,
         rate: float,
         *,
-        margin_s: float = 0.02,
+        margin_s: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
