@@ -319,6 +319,19 @@ def test_mqtt_ack_for_another_alert_is_ignored(areas: AreaIndex, broker_port: in
     assert result.outcome is Outcome.RETRY
 
 
+def test_mqtt_ack_from_firmware_before_the_rename_still_confirms(
+    areas: AreaIndex, broker_port: int
+) -> None:
+    """A controller that echoes the change as `alert_id` (older firmware) still acknowledges."""
+    with (
+        mqtt_channel(areas, broker_port, "legacy") as channel,
+        controller(broker_port, "legacy", "ok") as fake,
+    ):
+        fake.ack_key = "alert_id"
+        result = channel.send(delivery("legacy"))
+    assert result.outcome is Outcome.SENT
+
+
 def test_mqtt_sirens_share_one_client_per_broker(areas: AreaIndex, broker_port: int) -> None:
     """Two sirens on one broker are both acknowledged through the same connection."""
     with (

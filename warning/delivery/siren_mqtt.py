@@ -5,7 +5,8 @@ The command is the siren body as JSON, published with QoS 1 to the siren's
 
     {"change_id": "<the body's change_id>", "status": "ok", "command": "alert", "id": "..."}
 
-`change_id` and `status` are required; `status` is `ok` when the siren sounds
+`change_id` (or `alert_id`, as controllers flashed before the rename send it) and
+`status` are required; `status` is `ok` when the siren sounds
 (or runs the test) and anything else (`error`, ...) when it cannot, with an
 optional `error` text.  `command`, when present, must equal the command sent
 (so an old "alert" ack never confirms an "attack"); `id`, when present, is
@@ -98,7 +99,9 @@ def parse_ack(raw: bytes) -> Ack | None:
         return None
     if not isinstance(document, dict):
         return None
-    change_id, status = document.get("change_id"), document.get("status")
+    # Controllers flashed before the rename echo the change as `alert_id`: still an ack.
+    change_id = document.get("change_id", document.get("alert_id"))
+    status = document.get("status")
     if not isinstance(change_id, str) or not isinstance(status, str):
         return None
     return Ack(change_id, status, *(_text(document.get(k)) for k in ("command", "id", "error")))

@@ -101,7 +101,8 @@ class SirenController:
     """A siren controller on the broker: records commands, answers when told to.
 
     `answer` is the ack `status` to send ("ok", "error"), or None to stay silent;
-    `ack_change_id`, when set, replaces the change_id in the answers.
+    `ack_change_id`, when set, replaces the change_id in the answers; `ack_key`
+    is the key it is sent under (`alert_id`: firmware flashed before the rename).
     """
 
     def __init__(
@@ -114,6 +115,7 @@ class SirenController:
     ) -> None:
         self.received: list[dict[str, Any]] = []
         self.ack_change_id: str | None = None
+        self.ack_key = "change_id"
         self._reply_topic, self._answer = reply_topic, answer
         self._subscribed = threading.Event()
         self._client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
@@ -133,7 +135,7 @@ class SirenController:
         self.received.append(body)
         if self._answer is not None:
             ack = {
-                "change_id": self.ack_change_id or body["change_id"],
+                self.ack_key: self.ack_change_id or body["change_id"],
                 "command": body["command"],
                 "status": self._answer,
                 "id": f"ack-{len(self.received)}",
