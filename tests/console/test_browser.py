@@ -25,7 +25,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.console.support import (
+from tests.support.console import (
     PASSWORDS,
     SCREENSHOTS,
     SIZES,
@@ -36,10 +36,10 @@ from tests.console.support import (
     running_console,
     serve_siaga,
 )
-from tests.e2e.support import running
+from tests.support.deployment import COASTAL, INLAND, Deployment
 from tests.support.paths import ROOT
-from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
-from tests.support.peers.config import COASTAL, INLAND
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
+from tests.support.processes import running
 from warning.model import WITA
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.console.support import (
+from tests.reports.support import MANGGAR
+from tests.support.console import (
     PASSWORDS,
     SCREENSHOTS,
     SIZES,
@@ -32,9 +33,9 @@ from tests.console.support import (
     run_once,
     state_rows,
 )
-from tests.reports.support import MANGGAR
+from tests.support.deployment import Deployment
 from tests.support.paths import ROOT
-from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
 
 pytestmark = pytest.mark.slow
 

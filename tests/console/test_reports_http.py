@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.console.support import deployment, running_console, state_rows
 from tests.console.test_security import Site
 from tests.reports.support import JAKARTA, MANGGAR, jpeg
+from tests.support.console import deployment, running_console, state_rows
 from tests.support.peers import FeedServer, SirenServer, TwilioServer
 
 pytestmark = pytest.mark.slow

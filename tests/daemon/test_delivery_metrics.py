@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ROOT
+from tests.support.paths import FIXTURES, ROOT
 from warning.daemon.schedule import Daemon
 from warning.feeds import FEEDS, FeedContext
 from warning.settings import load_settings

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ROOT
+from tests.support.paths import FIXTURES, ROOT
 from tests.support.peers import FeedServer
 from warning.daemon.schedule import Daemon, guarded
 from warning.model import FeedHealth

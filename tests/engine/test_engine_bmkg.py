@@ -22,7 +22,7 @@ from tests.engine.support import (
     tsunami_rule,
     with_values,
 )
-from tests.feeds_support import AREAS, fixture, parse
+from tests.support.feeds import AREAS, fixture, parse
 from warning.areas import AreaIndex
 from warning.model import (
     AlertState,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.support.peers.config import contacts
+from tests.support.deployment import contacts
 from warning.areas import AreaIndex
 from warning.plan.contacts import Contact
 from warning.reports.intake import Draft

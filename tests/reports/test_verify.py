@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import Clock, Rig, make_rig, write_settings
 from tests.reports.support import NOW, Desk
+from tests.support.pipeline import Clock, Rig, make_rig, write_settings
 from warning.areas import AreaIndex
 from warning.daemon.configuration import load_configuration
 from warning.model import ObservationKind, ReportStatus

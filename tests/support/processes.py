@@ -22,8 +22,8 @@ from typing import Any
 
 import requests
 
+from tests.support.deployment import Deployment
 from tests.support.paths import ROOT
-from tests.support.peers import Deployment
 from warning.model import WIB
 
 INATEWS = ROOT / "tests" / "fixtures" / "inatews"

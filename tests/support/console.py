@@ -26,9 +26,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.support import PD1_SIAGA, inatews_bulletin, wait_until
+from tests.support.deployment import Deployment, write_config
 from tests.support.paths import ROOT, free_port
-from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
+from tests.support.processes import PD1_SIAGA, inatews_bulletin, wait_until
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
