@@ -9,7 +9,6 @@ screenshots, a drill, and last the cancel of the tsunami alert.
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from tests.support.console import (
     run_once,
     running_console,
     serve_siaga,
+    state_rows,
 )
 from tests.support.deployment import COASTAL, INLAND, Deployment
 from tests.support.paths import ROOT
@@ -56,11 +56,7 @@ class Room:
 
     def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         """Read the state database as an auditor would."""
-        conn = sqlite3.connect(self.deployment.state)
-        try:
-            return list(conn.execute(sql, args))
-        finally:
-            conn.close()
+        return [tuple(r) for r in state_rows(self.deployment, sql, *args)]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.reports.support import MANGGAR
 from tests.support.console import (
     PASSWORDS,
     SCREENSHOTS,
@@ -34,16 +33,15 @@ from tests.support.console import (
     state_rows,
 )
 from tests.support.deployment import Deployment
-from tests.support.paths import ROOT
 from tests.support.peers import FeedServer, SirenServer, TwilioServer
+from tests.support.processes import QUIET
+from tests.support.reports import MANGGAR
 
 pytestmark = pytest.mark.slow
 
 PHONE = SIZES["phone"]
 #: An InaTEWS bulletin long over: the daemon's poll succeeds and finds nothing to do.
-QUIET_INATEWS = (
-    ROOT / "tests/fixtures/inatews/inatews_datagempa_20231025_iowave23_TES_pd4_ended.json"
-)
+QUIET_INATEWS = QUIET
 
 
 @dataclass

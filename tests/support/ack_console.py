@@ -18,13 +18,12 @@ from typing import Any
 
 import responses
 
-from tests.support.deployment import Deployment, contacts, environment
+from tests.support.deployment import Deployment, contacts, environment, planner_contacts
 from tests.support.paths import ROOT, free_port
 from tests.support.pipeline import Clock, make_rig, write_settings
 from tests.support.processes import PD1_SIAGA, inatews_bulletin
 from warning.model import AlertChange, ChannelKind, Level, PlannedDelivery, TransitionKind
 from warning.plan.acklinks import AckLinks, ack_links
-from warning.plan.contacts import Contact
 from warning.plan.planner import acknowledged
 from warning.settings import Settings, secret
 from warning.store import outbox
@@ -82,9 +81,7 @@ def _seed_siaga(settings: Settings) -> str:
 
 def _linked_sms(store: Store, links: AckLinks, time: datetime, change_id: str) -> str:
     """Enqueue one linked SIAGA SMS of a change made at `time`; return its token."""
-    person = Contact(
-        RT_MANGGAR, "Uji rt-heads manggar", frozenset({"manggar"}), "rt-heads", "id", True
-    )
+    person = next(c for c in planner_contacts() if c.phone == RT_MANGGAR)
     change = AlertChange(
         id=change_id,
         rule_id="tsunami-pesisir",

@@ -44,6 +44,8 @@ GROUPS: tuple[str, ...] = ("officials", "rt-heads", "siskamling", "public")
 class TestContact:
     """One row of the contacts CSV (`area`: kelurahan ids, `;`-separated as in the file)."""
 
+    __test__ = False  # a row, not a test class, though pytest sees the name
+
     phone: str
     name: str
     area: str
@@ -72,6 +74,11 @@ def contacts() -> tuple[TestContact, ...]:
     for area in INLAND:
         rows.append(_contact(len(rows) + 1, area, "officials"))
     return tuple(rows)
+
+
+def planner_contacts() -> tuple[Contact, ...]:
+    """The deployment's test contacts as the planner reads them."""
+    return tuple(c.as_contact() for c in contacts())
 
 
 def _contact(n: int, area: str, group: str) -> TestContact:
@@ -111,6 +118,16 @@ def siren_tables(
         table("[sirens]", {"id": siren, "url": url(siren), "areas": list(areas), **options})
         for siren, areas in sirens.items()
     ]
+
+
+def local_tables(directory: Path) -> dict[str, dict[str, object]]:
+    """State and CAP in `directory`, the shipped rules and areas: a daemon that runs offline."""
+    return {
+        "state": {"path": str(directory / "w.db")},
+        "cap": {"directory": str(directory / "cap")},
+        "rules": {"directory": str(ROOT / "rules")},
+        "areas": {"path": str(AREAS_FILE)},
+    }
 
 
 def write_settings_file(
