@@ -31,7 +31,7 @@ URL = "https://feeds.test/inatews"
 LURAH_MANGGAR, CAMAT_MANGGAR, LURAH_LAMARU, CAMAT_LAMARU, PUSDALOPS = (
     c.phone for c in CHAIN_CONTACTS
 )
-#: The test contacts' RT head of Manggar (tests/support/peers/config.py numbering).
+#: The test contacts' RT head of Manggar (tests/support/deployment.py numbering).
 RT_MANGGAR = "+6281200000002"
 
 
