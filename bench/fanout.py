@@ -45,7 +45,8 @@ from bench.common import (
     speedup,
     verdict,
 )
-from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from tests.support.areas import city
+from tests.support.builders import NOW, contact, rule, transitions
 from warning.delivery.channel import SendResult
 from warning.delivery.dispatcher import Dispatcher
 from warning.delivery.sms import TwilioChannel

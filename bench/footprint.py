@@ -27,7 +27,8 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, cpu_seconds, emit, machine, proc_status_kb, quick_flag, say, verdict
-from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.deployment import write_config
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
 from warning.feeds import FEEDS
 from warning.settings import LIMITS
 

@@ -44,8 +44,8 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, discard_logs, emit, machine, percentile, proc_status_kb, say, verdict
-from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
-from tests.support.peers.config import COASTAL, Deployment
+from tests.support.deployment import COASTAL, Deployment, write_config
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
 from warning.daemon.schedule import Daemon, RunOptions
 from warning.model import WIB
 from warning.settings import load_settings

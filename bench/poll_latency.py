@@ -32,7 +32,8 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 
 from bench.common import discard_logs, emit, machine, percentile, quick_flag, say, verdict
 from bench.latency import PD1, PD4, Harness, bulletin, environment, production_rate
-from tests.support.peers import FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.deployment import write_config
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
 from warning.feeds import FEEDS
 
 EVENTS = 50

@@ -37,8 +37,8 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 
 from bench.common import discard_logs, emit, machine, quick_flag, say, verdict
 from bench.latency import PD1, Harness, bulletin, environment
-from tests.support.peers import FeedServer, SirenServer, TelegramServer, TwilioServer, write_config
-from tests.support.peers.config import COASTAL, Deployment
+from tests.support.deployment import COASTAL, Deployment, write_config
+from tests.support.peers import FeedServer, SirenServer, TelegramServer, TwilioServer
 from tests.support.peers.telegram import TOKEN
 
 #: Twilio's default MPS for an alphanumeric sender in Indonesia.

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests.support.areas import city
 from tests.support.paths import ROOT
-from warning.areas import AreaIndex, load_areas
+from warning.areas import AreaIndex
 from warning.store.sqlite import Store
-
-FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +25,7 @@ def _fresh_logging() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def areas() -> AreaIndex:
     """The shipped areas.geojson, loaded once."""
-    return load_areas(ROOT / "areas.geojson")
+    return city()
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import Point, shape
 
+from tests.support.paths import ROOT
 from warning.areas import AreaIndex, areas_from_geojson, load_areas
 from warning.model import AreaLevel, ConfigError
-
-from .conftest import ROOT
 
 
 def _shared(shared_data: Path, name: str) -> list[dict[str, Any]]:

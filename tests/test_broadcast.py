@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from tests.support.areas import city
+from tests.support.builders import NOW, contact, rule, transitions
 from tests.support.peers import SirenServer, TelegramServer, TwilioServer, WebhookServer
 from tests.support.peers.telegram import TOKEN
 from warning.delivery import CHANNELS, build_channels

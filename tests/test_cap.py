@@ -13,8 +13,9 @@ import structlog
 from lxml import etree
 from shapely.geometry import Polygon
 
-from tests.dispatch_helpers import city, rule, transitions
-from warning.areas import AreaIndex, load_areas
+from tests.support.areas import city
+from tests.support.builders import rule, transitions
+from warning.areas import AreaIndex
 from warning.cli import main as cli
 from warning.delivery.cap import (
     ATOM_NS,
@@ -29,17 +30,11 @@ from warning.delivery.channel import ChannelSettings, Outcome
 from warning.model import Action, ChannelKind, Delivery, TransitionKind
 from warning.plan.payloads import CapAlert
 from warning.plan.planner import plan
-from warning.settings import CHECKOUT, CapSettings, Settings
+from warning.settings import CapSettings, Settings
 
 NS = {"cap": CAP_NS}
 SENDER = "bpbd@balikpapan.go.id"
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def areas() -> AreaIndex:
-    """The city's areas."""
-    return load_areas(CHECKOUT / "areas.geojson")
 
 
 @pytest.fixture(scope="module")

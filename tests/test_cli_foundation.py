@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import ROOT
 from warning.cli.main import main
-
-from .conftest import ROOT
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import FIXTURES, ROOT
 from warning.cli.main import main
-
-from .conftest import FIXTURES, ROOT
 
 BAD = FIXTURES / "rules" / "bad"
 

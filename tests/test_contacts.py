@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from tests.dispatch_helpers import NOW, ROOT, city
+from tests.support.areas import city
+from tests.support.builders import NOW
+from tests.support.paths import ROOT
 from warning.cli.main import main
 from warning.model import ConfigError, Severity
 from warning.plan.contacts import load_contacts, parse_contacts

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from structlog.testing import capture_logs
 
-from tests.feeds_support import AREAS, context, fixture, parse, utc
+from tests.support.feeds import AREAS, context, fixture, parse, utc
 from warning.feeds import FEEDS, FeedError
 from warning.model import Coverage, Observation, ObservationKind
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from structlog.testing import capture_logs
 
-from tests.feeds_support import fixture, parse, utc
+from tests.support.feeds import fixture, parse, utc
 from warning.feeds import FeedError
 from warning.model import ObservationKind
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import responses
 
-from tests.feeds_support import FIXTURES, utc
+from tests.support.feeds import utc
+from tests.support.paths import FIXTURES
 from warning.cli.main import main
 from warning.feeds import FEEDS, observation_from_json, observation_to_json
 from warning.feeds.jsonio import KEYS, ObservationJSONError

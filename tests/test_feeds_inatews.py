@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.feeds_support import AREAS, KELURAHAN, fixture, parse, utc
+from tests.support.feeds import AREAS, KELURAHAN, fixture, parse, utc
 from warning.feeds import FeedError
 from warning.model import Coverage, ObservationKind
 

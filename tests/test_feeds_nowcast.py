@@ -8,7 +8,8 @@ import re
 import pytest
 import responses
 
-from tests.feeds_support import AREAS, AREAS_FILE, context, fixture, parse, utc
+from tests.support.feeds import AREAS, context, fixture, parse, utc
+from tests.support.paths import AREAS_FILE
 from warning.areas import load_areas
 from warning.feeds import FEEDS, FeedError
 from warning.http import HttpClient

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.feeds_support import AREAS, FIXTURES, context
+from tests.support.feeds import AREAS, context
+from tests.support.paths import FIXTURES
 from warning.feeds import FEEDS, FeedError
 from warning.model import Observation
 

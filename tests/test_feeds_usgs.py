@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.feeds_support import fixture, parse, utc
+from tests.support.feeds import fixture, parse, utc
 from warning.model import ObservationKind
 
 PARIAMAN = fixture("usgs", "usgs_summary_significant_month_20220405_pariaman_m6.7.geojson")

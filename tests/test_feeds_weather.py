@@ -8,7 +8,7 @@ import pytest
 import responses
 from structlog.testing import capture_logs
 
-from tests.feeds_support import AREAS, KELURAHAN, context, fixture, parse, utc
+from tests.support.feeds import AREAS, KELURAHAN, context, fixture, parse, utc
 from warning.feeds import FEEDS, FeedError
 from warning.http import HttpClient
 from warning.model import Basis, Coverage, ObservationKind

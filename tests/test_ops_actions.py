@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dispatch_helpers import city
-from tests.ops_support import (
+from tests.support.areas import city
+from tests.support.operations import (
     CONTACTS,
     NOW,
     OFFICIAL,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.dispatch_helpers import city
-from tests.ops_support import (
+from tests.support.areas import city
+from tests.support.operations import (
     NOW,
     OFFICIAL,
     OPTED_OUT,

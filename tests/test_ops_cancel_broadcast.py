@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.dispatch_helpers import city
-from tests.ops_support import CONTACTS, NOW, RULE, quake, send_all, settings_of, write_config
+from tests.support.areas import city
+from tests.support.operations import CONTACTS, NOW, RULE, quake, send_all, settings_of, write_config
 from warning.model import Audience, ChannelKind
 from warning.operations.cancel import apply_cancel
 from warning.operations.targets import resolve

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops_support import NOW, fire, quake, send_all, settings_of, write_config
+from tests.support.operations import NOW, fire, quake, send_all, settings_of, write_config
 from warning.cli.main import main
 from warning.cli.status import render_text
 from warning.store import outbox

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from tests.support.areas import city
+from tests.support.builders import NOW, contact, rule, transitions
 from warning.delivery.channel import LogChannel, Outcome, SendResult
 from warning.delivery.dispatcher import Backoff, Dispatcher, RateLimiter
 from warning.model import (

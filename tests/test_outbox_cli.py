@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from tests.dispatch_helpers import NOW, ROOT, city, contact, rule, transitions
+from tests.support.areas import city
+from tests.support.builders import NOW, contact, rule, transitions
+from tests.support.paths import ROOT
 from tests.support.peers import TwilioServer
 from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.peers import Fault, FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.deployment import write_config
+from tests.support.peers import Fault, FeedServer, SirenServer, TwilioServer
 from warning.settings import load_settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "inatews"

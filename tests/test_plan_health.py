@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.dispatch_helpers import NOW, city, contact
+from tests.support.areas import city
+from tests.support.builders import NOW, contact
 from warning.model import Audience, ChannelKind
 from warning.plan.broadcast import BroadcastTarget
 from warning.plan.health import NoticeReach, outage_began, outage_ended

@@ -6,7 +6,8 @@ import dataclasses
 from dataclasses import replace
 from datetime import timedelta
 
-from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from tests.support.areas import city
+from tests.support.builders import NOW, contact, rule, transitions
 from warning.model import (
     Action,
     Audience,

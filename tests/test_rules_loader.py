@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import FIXTURES
 from warning.areas import AreaIndex
 from warning.model import (
     Action,
@@ -24,8 +25,6 @@ from warning.model import (
     Severity,
 )
 from warning.rules import check_rules, load_rules, parse_duration, rule_files
-
-from .conftest import FIXTURES
 
 RULES = FIXTURES / "rules"
 E, W = Severity.ERROR, Severity.WARNING

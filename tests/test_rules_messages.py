@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dispatch_helpers import NOW, city, contact
+from tests.support.areas import city
+from tests.support.builders import NOW, contact
+from tests.support.paths import ROOT
 from warning.areas import AreaIndex
 from warning.feeds.bmkg_gempa import felt_mmi
 from warning.model import (
@@ -28,8 +30,6 @@ from warning.model import (
 )
 from warning.plan.planner import plan
 from warning.rules import check_rules, load_rules, templates
-
-from .conftest import ROOT
 
 BAD = ROOT / "tests" / "fixtures" / "rules" / "bad"
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from tests.support.paths import ROOT
 from warning.model import KIND_VALUES, Rule
 from warning.rules import schema
 from warning.rules.loader import PARSERS
-
-from .conftest import ROOT
 
 
 def test_docs_rules_md_is_up_to_date() -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support.paths import ROOT
 from warning.areas import AreaIndex
 from warning.daemon.pipeline import history_span
 from warning.model import (
@@ -20,8 +21,6 @@ from warning.model import (
     TransitionKind,
 )
 from warning.rules import check_rules, load_rules, rule_files, templates
-
-from .conftest import ROOT
 
 RULES_DIR = ROOT / "rules"
 

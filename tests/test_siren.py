@@ -14,9 +14,11 @@ import requests
 import responses
 from structlog.testing import capture_logs
 
+from tests.support.areas import city
+from tests.support.paths import free_port
 from tests.support.peers import SirenServer
-from tests.support.peers.mqtt import SirenController, free_port, running_mosquitto
-from warning.areas import AreaIndex, load_areas
+from tests.support.peers.mqtt import SirenController, running_mosquitto
+from warning.areas import AreaIndex
 from warning.delivery.channel import ChannelSettings, Outcome, SendResult
 from warning.delivery.dispatcher import Backoff, Dispatcher
 from warning.delivery.siren import (
@@ -40,12 +42,6 @@ from warning.store.sqlite import Store
 
 URL = "http://10.0.0.21/api/siren"
 BODY = {"command": "attack", "duration_s": 180, "change_id": "a-42", "drill": False}
-
-
-@pytest.fixture(scope="module")
-def areas() -> AreaIndex:
-    """The city's areas."""
-    return load_areas(CHECKOUT / "areas.geojson")
 
 
 def delivery(recipient: str = "manggar", **payload: Any) -> Delivery:
@@ -444,11 +440,7 @@ def test_siren_retries_follow_the_siren_attempts_not_the_sms_ones(tmp_path: Path
         )
         with store.transaction() as tx:
             outbox.enqueue(tx, planned)
-        channels = {
-            ChannelKind.SIREN: siren_channel(
-                ChannelSettings.of(settings), load_areas(settings.areas_path)
-            )
-        }
+        channels = {ChannelKind.SIREN: siren_channel(ChannelSettings.of(settings), city())}
         dispatcher = Dispatcher(
             store, channels, settings.sms, siren=settings.siren, backoff=Backoff(0.01, 0.02)
         )

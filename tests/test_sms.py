@@ -14,7 +14,8 @@ import requests
 import responses
 from structlog.testing import capture_logs
 
-from tests.dispatch_helpers import NOW, city, contact, rule, transitions
+from tests.support.areas import city
+from tests.support.builders import NOW, contact, rule, transitions
 from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings, LogChannel, Outcome

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.dispatch_helpers import ROOT, city, contact
+from tests.support.areas import city
+from tests.support.builders import contact
+from tests.support.paths import ROOT
 from warning.model import (
     AlertStatus,
     ChannelKind,

@@ -17,9 +17,9 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from tests.console.ack_support import RT_MANGGAR, AckState, ack_deployment
-from tests.console.support import Console, running_console
-from tests.support.peers.config import AUTH_TOKEN
+from tests.support.ack_console import RT_MANGGAR, AckState, ack_deployment
+from tests.support.console import Console, running_console
+from tests.support.deployment import AUTH_TOKEN
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.console.ack_support import RT_MANGGAR, ack_deployment
-from tests.console.support import SCREENSHOTS, SIZES, chromium, running_console
+from tests.support.ack_console import RT_MANGGAR, ack_deployment
+from tests.support.console import SCREENSHOTS, SIZES, chromium, running_console
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ screenshots, a drill, and last the cancel of the tsunami alert.
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.console.support import (
+from tests.support.console import (
     PASSWORDS,
     SCREENSHOTS,
     SIZES,
@@ -35,11 +34,12 @@ from tests.console.support import (
     run_once,
     running_console,
     serve_siaga,
+    state_rows,
 )
-from tests.e2e.support import running
+from tests.support.deployment import COASTAL, INLAND, Deployment
 from tests.support.paths import ROOT
-from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
-from tests.support.peers.config import COASTAL, INLAND
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
+from tests.support.processes import running
 from warning.model import WITA
 
 pytestmark = pytest.mark.slow
@@ -56,11 +56,7 @@ class Room:
 
     def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         """Read the state database as an auditor would."""
-        conn = sqlite3.connect(self.deployment.state)
-        try:
-            return list(conn.execute(sql, args))
-        finally:
-            conn.close()
+        return [tuple(r) for r in state_rows(self.deployment, sql, *args)]
 
 
 @pytest.fixture(scope="module")

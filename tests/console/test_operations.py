@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import responses
 
-from tests.daemon.pipeline_support import AFTER_PD1, BASE, PD1, ROOT, make_rig, write_settings
-from tests.support.paths import free_port
+from tests.support.paths import ROOT, free_port
+from tests.support.pipeline import AFTER_PD1, BASE, PD1, make_rig, write_settings
 from warning.cli.status import render_text
 from warning.console import data
 from warning.model import Observation, ObservationKind

@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.console.support import (
+from tests.support.console import (
     PASSWORDS,
     SCREENSHOTS,
     SIZES,
@@ -32,17 +32,16 @@ from tests.console.support import (
     run_once,
     state_rows,
 )
-from tests.reports.support import MANGGAR
-from tests.support.paths import ROOT
-from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
+from tests.support.deployment import Deployment
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
+from tests.support.processes import QUIET
+from tests.support.reports import MANGGAR
 
 pytestmark = pytest.mark.slow
 
 PHONE = SIZES["phone"]
 #: An InaTEWS bulletin long over: the daemon's poll succeeds and finds nothing to do.
-QUIET_INATEWS = (
-    ROOT / "tests/fixtures/inatews/inatews_datagempa_20231025_iowave23_TES_pd4_ended.json"
-)
+QUIET_INATEWS = QUIET
 
 
 @dataclass

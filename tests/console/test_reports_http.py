@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.console.support import deployment, running_console, state_rows
 from tests.console.test_security import Site
-from tests.reports.support import JAKARTA, MANGGAR, jpeg
+from tests.support.console import deployment, running_console, state_rows
 from tests.support.peers import FeedServer, SirenServer, TwilioServer
+from tests.support.reports import JAKARTA, MANGGAR, jpeg
 
 pytestmark = pytest.mark.slow
 

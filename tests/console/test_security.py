@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.console.support import PASSWORDS, Console, deployment, running_console
-from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer
-from tests.support.peers.config import ACCOUNT_SID, AUTH_TOKEN, SIREN_TOKEN
+from tests.support.console import PASSWORDS, Console, deployment, running_console
+from tests.support.deployment import ACCOUNT_SID, AUTH_TOKEN, SIREN_TOKEN, Deployment
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
 
 pytestmark = pytest.mark.slow
 

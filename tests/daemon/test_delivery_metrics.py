@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ROOT
+from tests.support.deployment import TestContact, local_tables, write_settings_file
+from tests.support.paths import FIXTURES
 from warning.daemon.schedule import Daemon
 from warning.feeds import FEEDS, FeedContext
 from warning.settings import load_settings
@@ -15,20 +16,11 @@ PD1 = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json
 
 def test_sent_deliveries_are_counted_and_timed(tmp_path: Path) -> None:
     """A SIAGA for Balikpapan through the log channels shows in the delivery metrics."""
-    contacts = tmp_path / "contacts.csv"
-    contacts.write_text(
-        "phone,name,areas,group,language,drill\n"
-        "+6281200000001,Ketua RT Manggar,manggar,rt-heads,id,false\n"
-        "+6281200000002,Lurah Lamaru,lamaru,officials,id,false\n",
-        encoding="utf-8",
+    people = (
+        TestContact("+6281200000001", "Ketua RT Manggar", "manggar", "rt-heads", drill=False),
+        TestContact("+6281200000002", "Lurah Lamaru", "lamaru", "officials", drill=False),
     )
-    config = tmp_path / "warning.toml"
-    config.write_text(
-        f'[state]\npath = "{tmp_path / "w.db"}"\n[cap]\ndirectory = "{tmp_path / "cap"}"\n'
-        f'[contacts]\npath = "{contacts}"\n[rules]\ndirectory = "{ROOT / "rules"}"\n'
-        f'[areas]\npath = "{ROOT / "areas.geojson"}"\n',
-        encoding="utf-8",
-    )
+    config = write_settings_file(tmp_path, local_tables(tmp_path), people)
     daemon = Daemon(load_settings(config))
     probe = FeedContext(
         daemon.pipeline.clock(), daemon.settings.feeds["inatews"], daemon.pipeline.config.areas

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.daemon.drill_support import (
+from tests.support.drill import (
     FLOOD_DRILL,
     PEOPLE,
     TSUNAMI_DRILL,
@@ -61,7 +61,7 @@ def phones(server: TwilioServer) -> list[str]:
 
 def drill_phones(coastal_only: Sequence[str] = ()) -> set[str]:
     """The test contacts marked drill=true (optionally only in the given areas)."""
-    return {p.phone for p in PEOPLE if p.drill and (not coastal_only or p.areas in coastal_only)}
+    return {p.phone for p in PEOPLE if p.drill and (not coastal_only or p.area in coastal_only)}
 
 
 COASTAL = ("manggar", "lamaru", "klandasan-ilir", "prapatan")
@@ -144,7 +144,7 @@ def test_drill_all_texts_every_contact_in_the_areas(
     """--drill-all reaches every coastal contact, drill=true or not, still marked LATIHAN."""
     code, report = drill(config, TSUNAMI_DRILL, capsys, "--speed", "60", "--drill-all")
     assert code == 0
-    coastal = {p.phone for p in PEOPLE if p.areas in COASTAL}
+    coastal = {p.phone for p in PEOPLE if p.area in COASTAL}
     assert set(phones(twilio)) == coastal
     assert len(twilio.requests) == 2 * len(coastal) == report["channels"]["sms"]["sent"]
     assert all(r.form["Body"].startswith("LATIHAN: ") for r in twilio.requests)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.drill_support import TSUNAMI_DRILL, SirenControllers, drill_config
+from tests.support.drill import TSUNAMI_DRILL, SirenControllers, drill_config
 from tests.support.peers.twilio import TwilioServer
 from warning.cli.main import main
 from warning.daemon.configuration import load_configuration

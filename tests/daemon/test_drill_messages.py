@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.daemon.drill_support import Person, SirenControllers, drill_config
+from tests.support.drill import SirenControllers, drill_config, person
+from tests.support.paths import ROOT
 from tests.support.peers.twilio import TwilioServer
 from warning.cli.main import main
 
@@ -23,8 +23,8 @@ SCENARIOS = ROOT / "rules" / "tests"
 COAST = "+6281100000001"
 NORTH = "+6281100000005"
 PEOPLE = (
-    Person(COAST, "manggar", drill=True, group="rt-heads"),
-    Person(NORTH, "graha-indah", drill=True, group="rt-heads"),
+    person(COAST, "manggar", drill=True, group="rt-heads"),
+    person(NORTH, "graha-indah", drill=True, group="rt-heads"),
 )
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import responses
 
-from tests.daemon.ack_support import CHAIN_CONTACTS, PUBLIC_URL, ack_rig, escalation_sms, payloads
-from tests.daemon.pipeline_support import AFTER_PD1, PD1, Clock, Rig, make_rig, write_settings
+from tests.support.ack_rig import CHAIN_CONTACTS, PUBLIC_URL, ack_rig, escalation_sms, payloads
+from tests.support.pipeline import AFTER_PD1, PD1, Clock, Rig, make_rig, write_settings
 from warning.cli.main import main
 from warning.console.data import Viewer, room
 from warning.daemon.escalation import escalate
@@ -28,8 +28,10 @@ from warning.store.console import Role
 from warning.store.status import _firing
 
 URL = "https://feeds.test/inatews"
-LURAH_MANGGAR, CAMAT_MANGGAR, LURAH_LAMARU, CAMAT_LAMARU, PUSDALOPS = (c[0] for c in CHAIN_CONTACTS)
-#: The test contacts' RT head of Manggar (tests/support/peers/config.py numbering).
+LURAH_MANGGAR, CAMAT_MANGGAR, LURAH_LAMARU, CAMAT_LAMARU, PUSDALOPS = (
+    c.phone for c in CHAIN_CONTACTS
+)
+#: The test contacts' RT head of Manggar (tests/support/deployment.py numbering).
 RT_MANGGAR = "+6281200000002"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import responses
 from structlog.testing import capture_logs
 
-from tests.daemon.pipeline_support import BASE, PD1, LockedStore, Rig, make_rig, write_settings
+from tests.support.pipeline import BASE, PD1, LockedStore, Rig, make_rig, write_settings
 from warning.operations.actions import cancel_alerts
 
 URL = f"{BASE}/inatews"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import responses
 
-from tests.daemon.pipeline_support import AFTER_PD1, BASE, PD1, PD4, Clock, make_rig, write_settings
-from tests.support.peers.config import contacts
+from tests.support.deployment import contacts
+from tests.support.pipeline import AFTER_PD1, BASE, PD1, PD4, Clock, make_rig, write_settings
 
 URL = f"{BASE}/inatews"
 

@@ -15,10 +15,11 @@ import responses
 import structlog
 from structlog.testing import capture_logs
 
-from tests.daemon.pipeline_support import (
+from tests.support.deployment import COASTAL
+from tests.support.paths import FIXTURES, ROOT
+from tests.support.pipeline import (
     AFTER_PD1,
     BASE,
-    FIXTURES,
     PD1,
     PD4,
     Clock,
@@ -27,8 +28,6 @@ from tests.daemon.pipeline_support import (
     make_rig,
     write_settings,
 )
-from tests.support.paths import ROOT
-from tests.support.peers.config import COASTAL
 from warning import log
 from warning.daemon.configuration import load_configuration
 from warning.daemon.pipeline import History

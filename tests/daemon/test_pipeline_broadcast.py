@@ -7,7 +7,7 @@ from pathlib import Path
 
 import responses
 
-from tests.daemon.pipeline_support import BASE, PD1, Rig, make_rig, write_settings
+from tests.support.pipeline import BASE, PD1, Rig, make_rig, write_settings
 from warning.settings import load_settings
 
 URL = f"{BASE}/inatews"

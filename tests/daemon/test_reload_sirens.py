@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 from tests.support.peers import SirenServer
 from warning.daemon.schedule import Daemon
 from warning.settings import load_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 from tests.support.peers import SirenServer
 from warning.daemon.schedule import Daemon
 from warning.settings import load_settings

@@ -6,7 +6,8 @@ import threading
 import time
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ROOT
+from tests.support.deployment import local_tables, write_settings_file
+from tests.support.paths import FIXTURES
 from tests.support.peers import FeedServer
 from warning.daemon.schedule import Daemon, guarded
 from warning.model import FeedHealth
@@ -19,13 +20,9 @@ def test_stop_interrupts_the_forecast_poll_without_marking_the_feed(tmp_path: Pa
     """34 requests 10 s apart: a stop after the first ends the poll at once, health untouched."""
     with FeedServer() as server:
         server.serve("/forecast", FORECAST.read_bytes())
-        config = tmp_path / "warning.toml"
-        config.write_text(
-            f'[state]\npath = "{tmp_path / "w.db"}"\n[cap]\ndirectory = "{tmp_path / "cap"}"\n'
-            f'[rules]\ndirectory = "{ROOT / "rules"}"\n[areas]\npath = "{ROOT / "areas.geojson"}"\n'
-            f'[feeds.bmkg-forecast]\nurl = "{server.url}/forecast"\nrequests_per_minute = 6\n',
-            encoding="utf-8",
-        )
+        feed = {"url": f"{server.url}/forecast", "requests_per_minute": 6}
+        tables = {**local_tables(tmp_path), "feeds.bmkg-forecast": feed}
+        config = write_settings_file(tmp_path, tables, ())
         daemon = Daemon(load_settings(config))
         job = guarded("feed:bmkg-forecast", lambda: daemon.pipeline.poll("bmkg-forecast"))
         poll = threading.Thread(target=job)

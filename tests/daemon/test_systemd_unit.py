@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 UNIT = ROOT / "systemd" / "warning.service"
 #: Every shipped unit: the daemon and the operations console.

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import (
+from tests.support.deployment import COASTAL, write_config
+from tests.support.paths import ROOT
+from tests.support.peers import Fault, FeedServer, SirenServer, TwilioServer
+from tests.support.processes import (
     PD1_SIAGA,
     QUIET,
-    ROOT,
     inatews_bulletin,
     running,
     status_json,
     wait_until,
 )
-from tests.support.peers import Fault, FeedServer, SirenServer, TwilioServer, write_config
-from tests.support.peers.config import COASTAL
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.support import (
+from tests.support.deployment import COASTAL, SIREN_TOKEN, Deployment, write_config
+from tests.support.peers import FeedServer, Recorded, SirenServer, TwilioServer
+from tests.support.processes import (
     PD1_SIAGA,
     PD4_ENDED,
     QUIET,
@@ -30,15 +32,6 @@ from tests.e2e.support import (
     status_json,
     wait_until,
 )
-from tests.support.peers import (
-    Deployment,
-    FeedServer,
-    Recorded,
-    SirenServer,
-    TwilioServer,
-    write_config,
-)
-from tests.support.peers.config import COASTAL, SIREN_TOKEN
 
 pytestmark = pytest.mark.slow
 

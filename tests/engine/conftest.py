@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.support import areas
+from tests.support.rules import areas
 from warning.areas import AreaIndex
 
 

@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.engine.support import (
+from tests.support.feeds import AREAS, fixture, parse
+from tests.support.rules import (
     T0,
     Keeper,
     at,
@@ -22,7 +23,6 @@ from tests.engine.support import (
     tsunami_rule,
     with_values,
 )
-from tests.feeds_support import AREAS, fixture, parse
 from warning.areas import AreaIndex
 from warning.model import (
     AlertState,

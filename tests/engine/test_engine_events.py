@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from tests.engine.support import (
+from tests.support.rules import (
     FAR,
     T0,
     Keeper,

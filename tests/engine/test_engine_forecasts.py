@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.engine.support import Keeper, areas, at, cond, kinds, obs, rain, rule
+from tests.support.rules import Keeper, areas, at, cond, kinds, obs, rain, rule
 from warning.model import Level, Observation, ObservationKind, Value
 from warning.rules.events import merge
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.engine.support import Keeper, at, kinds, quake, quake_rule, rain, rain_rule
+from tests.support.rules import Keeper, at, kinds, quake, quake_rule, rain, rain_rule
 from warning.areas import AreaIndex
 from warning.model import AlertState
 

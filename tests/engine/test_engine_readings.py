@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.engine.support import Keeper, at, cond, kinds, obs, rain, rain_rule, rule
+from tests.support.rules import Keeper, at, cond, kinds, obs, rain, rain_rule, rule
 from warning.areas import AreaIndex
 from warning.model import AlertState, AnyOf, Level, ObservationKind, Rule
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from tests.engine.support import T0, areas, at, cond, obs, quake, quake_rule, rain_rule, rule
+from tests.support.rules import T0, areas, at, cond, obs, quake, quake_rule, rain_rule, rule
 from warning.areas import AreaIndex
 from warning.model import Observation, ObservationKind, Rule
 from warning.rules.engine import evaluate

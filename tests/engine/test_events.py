@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.engine.support import T0, at, quake, rain, tsunami
+from tests.support.rules import T0, at, quake, rain, tsunami
 from warning.rules.events import (
     bulletin,
     merge,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.engine.support import at, cond, obs, rain_rule, rule
+from tests.support.rules import at, cond, obs, rain_rule, rule
 from warning.model import (
     Aggregation,
     AllOf,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.engine.support import quake_rule, rain_rule
+from tests.support.rules import quake_rule, rain_rule
 from warning.model import AlertState, AlertStatus, SourcePosition
 from warning.rules.engine import carry_over
 

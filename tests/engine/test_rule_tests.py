@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.support import ROOT, quake_rule, rain_rule, tsunami_rule
+from tests.support.paths import ROOT
+from tests.support.rules import quake_rule, rain_rule, tsunami_rule
 from warning.areas import AreaIndex
 from warning.cli.main import main
 from warning.model import ConfigError, TransitionKind

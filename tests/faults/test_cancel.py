@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dispatch_helpers import city, contact
-from tests.ops_support import NOW, RULE, quake, write_config
+from tests.support.areas import city
+from tests.support.builders import contact
+from tests.support.operations import NOW, RULE, quake, write_config
 from tests.support.peers import SirenServer, TwilioServer
 from tests.support.peers.twilio import ACCOUNT_SID as SID
 from warning.cli.main import main

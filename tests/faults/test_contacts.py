@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.daemon.pipeline_support import write_settings
+from tests.support.pipeline import write_settings
 from warning.daemon.configuration import reload_configuration
 from warning.daemon.schedule import Daemon
 from warning.model import ChannelKind, ConfigError

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import FIXTURES, PD1, Clock, Rig, make_rig, write_settings
+from tests.support.deployment import COASTAL
+from tests.support.paths import FIXTURES, free_port
 from tests.support.peers import Fault, FeedServer
-from tests.support.peers.config import COASTAL, free_port
+from tests.support.pipeline import PD1, Clock, Rig, make_rig, write_settings
 from warning.daemon.schedule import Daemon
 from warning.model import FeedHealth
 

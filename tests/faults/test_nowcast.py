@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import FIXTURES, ROOT, Clock, Rig, make_rig, write_settings
+from tests.support.paths import FIXTURES, ROOT
 from tests.support.peers import FeedServer
+from tests.support.pipeline import Clock, Rig, make_rig, write_settings
 from warning.model import FeedHealth
 
 KALTIM = (FIXTURES / "bmkg-nowcast" / "synthetic_cap_nowcast_kaltim_balikpapan.xml").read_bytes()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops_support import RULE, fire, quake, send_all, settings_of, write_config
+from tests.support.operations import RULE, fire, quake, send_all, settings_of, write_config
 from tests.support.paths import ROOT
 from warning import settings as settings_module
 from warning.cli.main import main

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops_support import NOW, fire, quake, send_all, settings_of, write_config
+from tests.support.operations import NOW, fire, quake, send_all, settings_of, write_config
 from warning.cli.main import main
 from warning.model import Severity
 from warning.operations.delivery import actor

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import ROOT, write_settings
+from tests.support.paths import ROOT
+from tests.support.pipeline import write_settings
 from warning.daemon.schedule import Daemon
 from warning.model import ConfigError
 from warning.rules import load_rules

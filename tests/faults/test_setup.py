@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import tests.support.peers.mqtt as broker
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 SCRIPT = ROOT / "scripts" / "test-tools"
 PACKAGES = ("mosquitto", "systemd", "chromium", "chromium-driver")

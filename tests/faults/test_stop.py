@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import write_settings
 from tests.support.paths import ROOT
 from tests.support.peers import TwilioServer
 from tests.support.peers.twilio import ACCOUNT_SID as SID
+from tests.support.pipeline import write_settings
 from tests.test_crash import TOKEN, _broadcast, _claimed
 from warning.daemon.schedule import Daemon
 from warning.model import DeliveryStatus

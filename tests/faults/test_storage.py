@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import responses
 
-from tests.daemon.pipeline_support import BASE, PD1, make_rig, write_settings
-from tests.support.peers.config import COASTAL
+from tests.support.deployment import COASTAL
+from tests.support.pipeline import BASE, PD1, make_rig, write_settings
 from warning.cli.main import main
 from warning.daemon.schedule import Daemon
 from warning.store.sqlite import Store

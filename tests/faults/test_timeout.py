@@ -15,7 +15,8 @@ from pathlib import Path
 
 import responses
 
-from tests.daemon.pipeline_support import (
+from tests.support.deployment import COASTAL
+from tests.support.pipeline import (
     AFTER_PD1,
     BASE,
     PD1,
@@ -24,7 +25,6 @@ from tests.daemon.pipeline_support import (
     make_rig,
     write_settings,
 )
-from tests.support.peers.config import COASTAL
 from warning.daemon.clock import SteadyClock
 
 

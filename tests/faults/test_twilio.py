@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import write_settings
-from tests.dispatch_helpers import city, contact, rule, transitions
+from tests.support.areas import city
+from tests.support.builders import contact, rule, transitions
 from tests.support.peers import TwilioServer
 from tests.support.peers.twilio import ACCOUNT_SID as SID
+from tests.support.pipeline import write_settings
 from tests.test_crash import TOKEN, _broadcast
 from warning.daemon.health import Monitor
 from warning.daemon.schedule import Daemon

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.reports.support import JAKARTA, MANGGAR, Desk, desk, image_bytes, jpeg
+from tests.support.reports import JAKARTA, MANGGAR, Desk, desk, image_bytes, jpeg
 from warning.areas import AreaIndex
 from warning.reports import RefusedError
 from warning.reports.intake import Draft, mask_phone

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.reports.support import MANGGAR, NOW, Desk, desk, image_bytes, jpeg
-from tests.support.peers.config import GROUPS
+from tests.support.deployment import GROUPS
+from tests.support.reports import MANGGAR, NOW, Desk, desk, image_bytes, jpeg
 from warning.areas import AreaIndex
 from warning.model import ConfigError, ReportStatus
 from warning.reports import RateLimitedError

@@ -18,9 +18,9 @@ import pytest
 import structlog
 from PIL import Image
 
-from tests.daemon.pipeline_support import write_settings
-from tests.reports.support import JAKARTA, MANGGAR, jpeg
 from tests.support.peers.telegram import TOKEN, TelegramServer
+from tests.support.pipeline import write_settings
+from tests.support.reports import JAKARTA, MANGGAR, jpeg
 from warning.areas import AreaIndex
 from warning.model import ReportStatus
 from warning.reports.telegram import Bot, BotApi, start_bot

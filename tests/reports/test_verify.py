@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.pipeline_support import Clock, Rig, make_rig, write_settings
-from tests.reports.support import NOW, Desk
+from tests.support.pipeline import Clock, Rig, make_rig, write_settings
+from tests.support.reports import NOW, Desk
 from warning.areas import AreaIndex
 from warning.daemon.configuration import load_configuration
 from warning.model import ObservationKind, ReportStatus
@@ -179,7 +179,7 @@ def test_a_report_alert_ends_after_two_quiet_hours(rig: Rig, reports: Desk) -> N
 
 def test_reports_past_their_retention_are_deleted_with_their_photos(reports: Desk) -> None:
     """`[reports] retention_days`: older reports and their photos go; newer ones stay."""
-    from tests.reports.support import jpeg  # noqa: PLC0415 - only this test sends a photo
+    from tests.support.reports import jpeg  # noqa: PLC0415 - only this test sends a photo
 
     old = reports.send(Draft(category="banjir", kelurahan="manggar", photo=jpeg()), device="a")
     new = flood(reports, 60 * 24 * 89, "b")

@@ -1,4 +1,4 @@
-"""Where things are: the checkout (ROOT) and a free local port, defined once."""
+"""Where things are: the checkout (ROOT), its fixtures and a free local port, defined once."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from pathlib import Path
 
 #: The checkout: rules/, areas.geojson, tests/fixtures/.
 ROOT = Path(__file__).resolve().parents[2]
+#: Recorded real payloads, one folder per feed.
+FIXTURES = ROOT / "tests" / "fixtures"
+#: The shipped areas file (34 kelurahan, 6 kecamatan).
+AREAS_FILE = ROOT / "areas.geojson"
 
 
 def free_port() -> int:

@@ -1,7 +1,6 @@
 """Local peers for tests and benchmarks: feed, Twilio, siren, Telegram and webhook servers."""
 
 from tests.support.peers.base import PeerServer, Recorded, Reply
-from tests.support.peers.config import Deployment, TestContact, write_config
 from tests.support.peers.feed import Fault, FeedServer
 from tests.support.peers.siren import SirenServer
 from tests.support.peers.telegram import TelegramServer
@@ -9,7 +8,6 @@ from tests.support.peers.twilio import TwilioError, TwilioServer
 from tests.support.peers.webhook import WebhookServer
 
 __all__ = [
-    "Deployment",
     "Fault",
     "FeedServer",
     "PeerServer",
@@ -17,9 +15,7 @@ __all__ = [
     "Reply",
     "SirenServer",
     "TelegramServer",
-    "TestContact",
     "TwilioError",
     "TwilioServer",
     "WebhookServer",
-    "write_config",
 ]

@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.dispatch_helpers import ROOT, city, contact, rule
+from tests.support.areas import city
+from tests.support.builders import rule
+from tests.support.deployment import TestContact, write_settings_file
+from tests.support.paths import AREAS_FILE
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
@@ -35,12 +38,16 @@ OFFICIAL = "+6281100000001"  # manggar, officials
 PUBLIC_EN = "+6281100000002"  # lamaru, English
 UNAFFECTED = "+6281100000003"  # balikpapan-kota: never hears of this alert
 OPTED_OUT = "+6281100000004"  # manggar, unsubscribed: its SMS fails
-CONTACTS: tuple[Contact, ...] = (
-    contact(OFFICIAL, ["manggar"], "officials"),
-    contact(PUBLIC_EN, ["lamaru"], "public", "en"),
-    contact(UNAFFECTED, ["prapatan"], "public"),
-    contact(OPTED_OUT, ["manggar"], "rt-heads"),
+PEOPLE = tuple(
+    TestContact(phone, f"Kontak {phone[-4:]}", area, group, language, drill=False)
+    for phone, area, group, language in (
+        (OFFICIAL, "manggar", "officials", "id"),
+        (PUBLIC_EN, "lamaru", "public", "en"),
+        (UNAFFECTED, "prapatan", "public", "id"),
+        (OPTED_OUT, "manggar", "rt-heads", "id"),
+    )
 )
+CONTACTS: tuple[Contact, ...] = tuple(p.as_contact() for p in PEOPLE)
 
 
 def quake(event_id: str = "ev-1", areas: Sequence[str] = ("manggar", "lamaru")) -> Observation:
@@ -56,25 +63,19 @@ def quake(event_id: str = "ev-1", areas: Sequence[str] = ("manggar", "lamaru")) 
 
 
 def write_config(tmp_path: Path, api_base: str = "http://127.0.0.1:9", extra: str = "") -> Path:
-    """A settings file for the CLI: state, areas, contacts, CAP dir and SMS in tmp_path."""
-    contacts = tmp_path / "contacts.csv"
-    rows = ["phone,name,areas,group,language,drill"]
-    rows += [
-        f"{c.phone},{c.name},{';'.join(sorted(c.areas))},{c.group},{c.language},false"
-        for c in CONTACTS
-    ]
-    contacts.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    """A settings file for the CLI: state, areas, contacts, CAP dir and SMS in tmp_path.
+
+    `extra` continues the `[sms]` table (or adds tables after it).
+    """
     (tmp_path / "rules").mkdir(exist_ok=True)
-    config = tmp_path / "warning.toml"
-    config.write_text(
-        f'[state]\npath = "{tmp_path / "state.db"}"\n'
-        f'[areas]\npath = "{ROOT / "areas.geojson"}"\n'
-        f'[rules]\ndirectory = "{tmp_path / "rules"}"\n'
-        f'[contacts]\npath = "{contacts}"\n'
-        f'[cap]\ndirectory = "{tmp_path / "cap"}"\n'
-        f'[sms]\napi_base = "{api_base}"\nfrom = "BPBD-BPN"\n' + extra,
-        encoding="utf-8",
-    )
+    tables: dict[str, dict[str, object]] = {
+        "state": {"path": str(tmp_path / "state.db")},
+        "areas": {"path": str(AREAS_FILE)},
+        "rules": {"directory": str(tmp_path / "rules")},
+        "cap": {"directory": str(tmp_path / "cap")},
+        "sms": {"api_base": api_base, "from": "BPBD-BPN"},
+    }
+    config = write_settings_file(tmp_path, tables, PEOPLE, extra=extra)
     Store(tmp_path / "state.db").close()  # the daemon ran: commands never create a database
     return config
 

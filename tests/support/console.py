@@ -26,9 +26,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.support import PD1_SIAGA, inatews_bulletin, wait_until
+from tests.support.deployment import Deployment, write_config
 from tests.support.paths import ROOT, free_port
-from tests.support.peers import Deployment, FeedServer, SirenServer, TwilioServer, write_config
+from tests.support.peers import FeedServer, SirenServer, TwilioServer
+from tests.support.processes import PD1_SIAGA, inatews_bulletin, run_warning, wait_until
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
@@ -74,16 +75,7 @@ def ship_scenario(found: Deployment, name: str) -> None:
 
 def add_user(found: Deployment, name: str, role: str, password: str) -> None:
     """`warning console user add NAME --role ROLE` with the password on stdin."""
-    subprocess.run(
-        found.command("console", "user", "add", name, "--role", role),
-        input=password + "\n",
-        env=found.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    run_warning(found, "console", "user", "add", name, "--role", role, stdin=password + "\n")
 
 
 def state_rows(found: Deployment, sql: str, *args: object) -> list[sqlite3.Row]:
@@ -147,14 +139,7 @@ def running_console(found: Deployment) -> Iterator[Console]:
 
 def run_once(found: Deployment) -> None:
     """`warning run --once`: poll every feed, evaluate, drain the outbox, exit."""
-    subprocess.run(
-        found.command("run", "--once"),
-        cwd=ROOT,
-        env=found.env,
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
+    run_warning(found, "run", "--once", timeout=120)
 
 
 def serve_siaga(feeds: FeedServer) -> None:

@@ -11,7 +11,6 @@ way into the outbox).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,15 +18,14 @@ from typing import Any
 
 import responses
 
-from tests.daemon.pipeline_support import Clock, make_rig, write_settings
-from tests.e2e.support import PD1_SIAGA, inatews_bulletin
+from tests.support.deployment import Deployment, contacts, environment, planner_contacts
 from tests.support.paths import ROOT, free_port
-from tests.support.peers.config import ACCOUNT_SID, AUTH_TOKEN, Deployment, contacts
+from tests.support.pipeline import Clock, make_rig, write_settings
+from tests.support.processes import PD1_SIAGA, inatews_bulletin
 from warning.model import AlertChange, ChannelKind, Level, PlannedDelivery, TransitionKind
 from warning.plan.acklinks import AckLinks, ack_links
-from warning.plan.contacts import Contact
 from warning.plan.planner import acknowledged
-from warning.settings import Settings, load_settings, secret
+from warning.settings import Settings, secret
 from warning.store import outbox
 from warning.store.sqlite import Store
 
@@ -49,7 +47,6 @@ class AckState:
 
 def ack_deployment(directory: Path) -> AckState:
     """Settings, a seeded state and the three kinds of token."""
-    settings = write_settings(directory)
     port = free_port()
     key = directory / "ack.key"
     key.write_text(KEY)
@@ -58,9 +55,7 @@ def ack_deployment(directory: Path) -> AckState:
         f'\n[console]\nlisten = "127.0.0.1:{port}"\npublic_url = "http://127.0.0.1:{port}"\n'
         f"ack_secret_file = {q(str(key))}\n"
     )
-    assert settings.source is not None
-    settings.source.write_text(settings.source.read_text() + console)
-    settings = load_settings(settings.source)
+    settings = write_settings(directory, extra=console)
     valid = _seed_siaga(settings)
     links = ack_links(settings, secret)
     assert links is not None
@@ -86,9 +81,7 @@ def _seed_siaga(settings: Settings) -> str:
 
 def _linked_sms(store: Store, links: AckLinks, time: datetime, change_id: str) -> str:
     """Enqueue one linked SIAGA SMS of a change made at `time`; return its token."""
-    person = Contact(
-        RT_MANGGAR, "Uji rt-heads manggar", frozenset({"manggar"}), "rt-heads", "id", True
-    )
+    person = next(c for c in planner_contacts() if c.phone == RT_MANGGAR)
     change = AlertChange(
         id=change_id,
         rule_id="tsunami-pesisir",
@@ -112,10 +105,6 @@ def _linked_sms(store: Store, links: AckLinks, time: datetime, change_id: str) -
 def _deployment(directory: Path, settings: Settings) -> Deployment:
     """How to start `warning console` on these settings (fake Twilio credentials)."""
     assert settings.source is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "ACK_"))}
-    env.update(PYTHONPATH=str(ROOT), TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN)
-    env.pop("CONFIGURATION_DIRECTORY", None)
-    env.pop("STATE_DIRECTORY", None)
     return Deployment(
         directory=directory,
         config=settings.source,
@@ -125,5 +114,5 @@ def _deployment(directory: Path, settings: Settings) -> Deployment:
         health_port=free_port(),
         contacts=contacts(),
         sirens={},
-        env=env,
+        env=environment(),
     )

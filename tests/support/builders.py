@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cache
 
-from tests.support.paths import ROOT
-from warning.areas import AreaIndex, load_areas
 from warning.model import (
     Action,
     AlertState,
@@ -33,12 +30,6 @@ END_MESSAGES = {
     "id": "Peringatan gempa untuk {area} berakhir.",
     "en": "The quake warning for {area} has ended.",
 }
-
-
-@cache
-def city() -> AreaIndex:
-    """The real areas file of the repository."""
-    return load_areas(ROOT / "areas.geojson")
 
 
 def rule(

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.support.paths import ROOT
-from warning.areas import AreaIndex, load_areas
+from tests.support.areas import city
+from warning.areas import AreaIndex
 from warning.model import (
     Action,
     Aggregation,
@@ -35,7 +35,7 @@ FAR = (119.5, -1.0)
 
 def areas() -> AreaIndex:
     """The shipped areas of Balikpapan."""
-    return load_areas(ROOT / "areas.geojson")
+    return city()
 
 
 def at(minutes: float = 0) -> datetime:

@@ -1,4 +1,4 @@
-"""What the reports tests share: a real store, the shipped areas, the test contacts, photos.
+"""What the reports tests share: a desk on a real store with the test contacts, photos.
 
 Photos are made with Pillow here (real JPEG/PNG bytes, EXIF included where a
 test needs it), so every photo test reads the bytes a phone would send.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.support.peers.config import contacts
+from tests.support.deployment import planner_contacts
 from warning.areas import AreaIndex
 from warning.plan.contacts import Contact
 from warning.reports.intake import Draft
@@ -27,14 +27,6 @@ NOW = datetime(2026, 1, 20, 8, 0, tzinfo=UTC)
 MANGGAR = (116.93626, -1.21529)
 #: Jakarta: far outside Balikpapan.
 JAKARTA = (106.8456, -6.2088)
-
-
-def test_contacts() -> tuple[Contact, ...]:
-    """The deployment's test contacts as the planner reads them."""
-    return tuple(
-        Contact(c.phone, c.name, frozenset({c.area}), c.group, c.language, c.drill)
-        for c in contacts()
-    )
 
 
 def jpeg(size: tuple[int, int] = (64, 48), *, make: str = "", gps: bool = False) -> bytes:
@@ -65,7 +57,7 @@ class Desk:
     store: Store
     areas: AreaIndex
     settings: ReportsSettings = field(default_factory=ReportsSettings)
-    contacts: tuple[Contact, ...] = field(default_factory=test_contacts)
+    contacts: tuple[Contact, ...] = field(default_factory=planner_contacts)
 
     def send(
         self,

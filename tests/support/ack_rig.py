@@ -10,31 +10,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tests.daemon.pipeline_support import Clock, Rig, make_rig, write_settings
-from warning.settings import load_settings
+from tests.support.deployment import TestContact
+from tests.support.pipeline import Clock, Rig, make_rig, write_settings
 
 PUBLIC_URL = "https://bpbd.test"
 KEY = "kunci-rahasia-uji-tautan-konfirmasi"
 CHAIN = (("rt-heads", 10), ("lurah", 10), ("camat", 15), ("pusdalops", 0.5))
-#: Extra contacts: the chain's later steps for two kelurahan (phone, name, area, group).
-CHAIN_CONTACTS = (
-    ("+6281299900001", "Lurah Manggar", "manggar", "lurah"),
-    ("+6281299900002", "Camat Balikpapan Timur", "manggar", "camat"),
-    ("+6281299900003", "Lurah Lamaru", "lamaru", "lurah"),
-    ("+6281299900004", "Camat Timur Lamaru", "lamaru", "camat"),
-    ("+6281299900005", "Pusdalops BPBD", "manggar;lamaru", "pusdalops"),
+#: Extra contacts: the chain's later steps for two kelurahan.
+CHAIN_CONTACTS = tuple(
+    TestContact(phone, name, area, group)
+    for phone, name, area, group in (
+        ("+6281299900001", "Lurah Manggar", "manggar", "lurah"),
+        ("+6281299900002", "Camat Balikpapan Timur", "manggar", "camat"),
+        ("+6281299900003", "Lurah Lamaru", "lamaru", "lurah"),
+        ("+6281299900004", "Camat Timur Lamaru", "lamaru", "camat"),
+        ("+6281299900005", "Pusdalops BPBD", "manggar;lamaru", "pusdalops"),
+    )
 )
 
 
-def ack_rig(directory: Path, clock: Clock | None = None, *, drill: str = "true") -> Rig:
-    """The pipeline rig of `pipeline_support` with links and the chain configured."""
-    settings = write_settings(directory)
-    csv = directory / "contacts.csv"
-    rows = [f"{p},{n},{a},{g},id,{drill}" for p, n, a, g in CHAIN_CONTACTS]
-    csv.write_text(csv.read_text() + "\n".join(rows) + "\n")
+def ack_rig(directory: Path, clock: Clock | None = None, *, drill: bool = True) -> Rig:
+    """The pipeline rig of `tests.support.pipeline` with links and the chain configured."""
     key = directory / "ack.key"
     key.write_text(KEY + "\n")
     steps = "\n".join(f'[[escalation]]\ngroup = "{g}"\nafter_minutes = {m}\n' for g, m in CHAIN)
@@ -42,9 +42,9 @@ def ack_rig(directory: Path, clock: Clock | None = None, *, drill: str = "true")
         f"[console]\npublic_url = {json.dumps(PUBLIC_URL)}\n"
         f"ack_secret_file = {json.dumps(str(key))}\n"
     )
-    assert settings.source is not None
-    settings.source.write_text(settings.source.read_text() + "\n" + console + "\n" + steps)
-    return make_rig(load_settings(settings.source), clock=clock)
+    chain = [replace(c, drill=drill) for c in CHAIN_CONTACTS]
+    settings = write_settings(directory, also=chain, extra="\n" + console + "\n" + steps)
+    return make_rig(settings, clock=clock)
 
 
 def payloads(rig: Rig, phone: str) -> list[Mapping[str, Any]]:

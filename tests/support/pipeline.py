@@ -7,16 +7,22 @@ the recorded synthetic InaTEWS SIAGA bulletin was sent.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.support.paths import ROOT
-from tests.support.peers.config import SIRENS, contacts
+from tests.support.deployment import (
+    SIRENS,
+    TestContact,
+    contacts,
+    feed_tables,
+    siren_tables,
+    write_settings_file,
+)
+from tests.support.paths import AREAS_FILE, FIXTURES, ROOT
 from warning.daemon.configuration import load_configuration
 from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
@@ -24,7 +30,6 @@ from warning.http import HttpClient
 from warning.settings import Settings, load_settings
 from warning.store.sqlite import Store
 
-FIXTURES = ROOT / "tests" / "fixtures"
 PD1 = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
 PD4 = FIXTURES / "inatews" / "synthetic_inatews_pd4_ended_kaltim_balikpapan.json"
 #: Five minutes after the synthetic PD-1 was sent (10:15:12 WIB = 03:15:12 UTC).
@@ -50,41 +55,28 @@ def write_settings(
     rules_dir: Path | None = None,
     intervals: Mapping[str, float] | None = None,
     sirens: bool = False,
+    also: Sequence[TestContact] = (),
+    extra: str = "",
 ) -> Settings:
     """Settings with the given feeds enabled (name -> URL; default inatews at BASE).
 
     `intervals` sets some feeds' `interval_s` (the others keep their defaults);
-    `sirens` adds the coastal sirens of the test peers (at an address nobody serves).
+    `sirens` adds the coastal sirens of the test peers (at an address nobody serves);
+    `also` adds contacts to the test contacts, `extra` settings text at the end.
     """
     feeds = feeds if feeds is not None else {"inatews": f"{BASE}/inatews"}
-    people = contacts()
-    csv = directory / "contacts.csv"
-    rows = [f"{c.phone},{c.name},{c.area},{c.group},id,true" for c in people]
-    csv.write_text("phone,name,areas,group,language,drill\n" + "\n".join(rows) + "\n")
-    q = json.dumps
-    text = [
-        f"[state]\npath = {q(str(directory / 'warning.db'))}",
-        f"[rules]\ndirectory = {q(str(rules_dir or ROOT / 'rules'))}",
-        f"[areas]\npath = {q(str(ROOT / 'areas.geojson'))}",
-        "[http]\nattempts = 1\nbackoff_s = 0.01\nconnect_timeout_s = 1.0\nread_timeout_s = 1.0",
-        f"[contacts]\npath = {q(str(csv))}",
-        f"[health]\ndown_after_failures = {down_after_failures}\ndegraded_after_failures = 1",
-        f"[cap]\ndirectory = {q(str(directory / 'cap'))}",
-    ]
-    from warning.feeds import FEEDS  # noqa: PLC0415 - the registry of names
-
-    for name in FEEDS:
-        if name in feeds:
-            every = f"\ninterval_s = {intervals[name]}" if name in (intervals or {}) else ""
-            text.append(f"[feeds.{name}]\nurl = {q(feeds[name])}{every}")
-        else:
-            text.append(f"[feeds.{name}]\nenabled = false")
-    for siren, covered in SIRENS.items() if sirens else ():
-        url = q("http://127.0.0.1:9/siren")
-        text.append(f"[[sirens]]\nid = {q(siren)}\nurl = {url}\nareas = {q(list(covered))}")
-    path = directory / "warning.toml"
-    path.write_text("\n\n".join(text) + "\n")
-    return load_settings(path)
+    tables: dict[str, dict[str, object]] = {
+        "state": {"path": str(directory / "warning.db")},
+        "rules": {"directory": str(rules_dir or ROOT / "rules")},
+        "areas": {"path": str(AREAS_FILE)},
+        "http": {"attempts": 1, "backoff_s": 0.01, "connect_timeout_s": 1.0, "read_timeout_s": 1.0},
+        "health": {"down_after_failures": down_after_failures, "degraded_after_failures": 1},
+        "cap": {"directory": str(directory / "cap")},
+    }
+    nowhere = siren_tables(SIRENS if sirens else {}, lambda _s: "http://127.0.0.1:9/siren")
+    more = [*feed_tables(feeds, intervals), *nowhere]
+    people = [*contacts(), *also]
+    return load_settings(write_settings_file(directory, tables, people, more=more, extra=extra))
 
 
 @dataclass

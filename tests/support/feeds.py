@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from tests.support.paths import ROOT
-from warning.areas import load_areas
+from tests.support.areas import city
+from tests.support.paths import FIXTURES
 from warning.feeds import FEEDS, FeedContext
 from warning.model import Observation
 from warning.settings import load_settings
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def fixture(feed: str, name: str) -> bytes:
@@ -20,9 +17,8 @@ def fixture(feed: str, name: str) -> bytes:
     return (FIXTURES / feed / name).read_bytes()
 
 
-#: The shipped areas.geojson (34 kelurahan, 6 kecamatan), loaded once.
-AREAS_FILE = ROOT / "areas.geojson"
-AREAS = load_areas(AREAS_FILE)
+#: The shipped areas.geojson (34 kelurahan, 6 kecamatan).
+AREAS = city()
 KELURAHAN = tuple(area.id for area in AREAS.kelurahan)
 
 

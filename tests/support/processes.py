@@ -22,8 +22,8 @@ from typing import Any
 
 import requests
 
+from tests.support.deployment import Deployment
 from tests.support.paths import ROOT
-from tests.support.peers import Deployment
 from warning.model import WIB
 
 INATEWS = ROOT / "tests" / "fixtures" / "inatews"
@@ -138,17 +138,25 @@ def running(deployment: Deployment, *args: str) -> Iterator[Running]:
         daemon.kill()
 
 
-def status_json(deployment: Deployment) -> dict[str, Any]:
-    """`warning status --json` run as its own process, as an operator would."""
-    done = subprocess.run(
-        deployment.command("status", "--json"),
+def run_warning(
+    deployment: Deployment, *args: str, timeout: float = 60, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`warning <args>` run as its own process on the deployment, as an operator would."""
+    return subprocess.run(
+        deployment.command(*args),
+        input=stdin,
         cwd=ROOT,
         env=deployment.env,
         capture_output=True,
-        timeout=30,
+        text=True,
+        timeout=timeout,
         check=True,
     )
-    document: dict[str, Any] = json.loads(done.stdout)
+
+
+def status_json(deployment: Deployment) -> dict[str, Any]:
+    """`warning status --json` run as its own process, as an operator would."""
+    document: dict[str, Any] = json.loads(run_warning(deployment, "status", "--json").stdout)
     return document
 
 
