@@ -155,7 +155,7 @@ def test_rules_check_show_prints_every_change_of_every_rule(
     code, out = run(capsys, "rules", "check", "--show")
     assert code == 0
     assert (
-        "tsunami-pesisir SIAGA latihan id: LATIHAN: SIAGA TSUNAMI (BMKG) untuk Balikpapan Timur"
+        "tsunami-pesisir SIAGA latihan id: LATIHAN: SIAGA TSUNAMI (BMKG) Balikpapan Timur"
         in out
     )
     assert "gempa-dekat SIAGA berakhir: (tanpa SMS)" in out

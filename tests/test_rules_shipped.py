@@ -86,7 +86,7 @@ def test_the_coast_has_one_tsunami_ladder(shipped: dict[str, Rule]) -> None:
     ("level", "words"),
     [
         (Level.WASPADA, "Jauhi pantai dan muara"),
-        (Level.SIAGA, "Segera menjauh dari pantai ke tempat tinggi"),
+        (Level.SIAGA, "Jauhi pantai, ke tempat tinggi!"),
         (Level.AWAS, "EVAKUASI SEKARANG"),
     ],
 )

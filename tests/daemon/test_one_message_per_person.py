@@ -50,7 +50,7 @@ def test_a_coastal_official_gets_one_sms_at_awas_and_one_at_pd4_across_a_restart
     at_awas = _bodies(first.outbox("sms"), official)
     assert len(at_awas) == 1
     assert at_awas[0].startswith(
-        "AWAS TSUNAMI (BMKG) pesisir Balikpapan, perkiraan tiba 11.52 WITA"
+        "AWAS TSUNAMI (BMKG) pesisir Balikpapan, tiba 11.52 WITA"
     )
     first.store.close()
 
