@@ -319,7 +319,7 @@ def test_one_rain_evaluation_reaches_a_person_once_across_rain_rules() -> None:
     planned = _plan(ts, rules, [pusdalops])
     assert [p.payload["body"] for p in planned if p.channel is ChannelKind.SMS] == [
         "SIAGA HUJAN 100 mm/24 jam s.d. 01/03 10.30 WITA, 5 kelurahan di Balikpapan Utara. "
-        "Rawan banjir/longsor, jauhi lereng."
+        "Jauhi sungai & lereng"
     ]
 
 

@@ -57,6 +57,7 @@ def test_tsunami_all_clear_says_what_ended_without_the_evacuation_instruction(
     text = templates.render(template, _facts(rule, Level.SIAGA), "id")
     assert "berakhir" in text
     assert "menjauh dari pantai" not in text
+    assert "Jauhi pantai" not in text
     assert "Segera" not in text
     assert "EVAKUASI" not in text
 
@@ -66,7 +67,7 @@ def test_nothing_generic_is_appended_to_the_officials_text(shipped: dict[str, Ru
     rule = shipped["tsunami-pesisir"]
     template = rule.templates_for(Level.SIAGA)["id"]
     text = templates.render(template, _facts(rule, Level.SIAGA), "id")
-    assert text.endswith("Segera menjauh dari pantai ke tempat tinggi.")
+    assert text.endswith("Jauhi pantai, ke tempat tinggi!")
     assert "Siapkan evakuasi, ikuti arahan petugas." not in text
 
 

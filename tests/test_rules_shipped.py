@@ -20,7 +20,9 @@ from warning.model import (
     Rule,
     TransitionKind,
 )
-from warning.rules import check_rules, load_rules, rule_files, templates
+from warning.plan.acklinks import link_chars
+from warning.rules import check_rules, fields, load_rules, rule_files, schema, templates
+from warning.settings import ConsoleSettings
 
 RULES_DIR = ROOT / "rules"
 
@@ -85,7 +87,7 @@ def test_the_coast_has_one_tsunami_ladder(shipped: dict[str, Rule]) -> None:
     ("level", "words"),
     [
         (Level.WASPADA, "Jauhi pantai dan muara"),
-        (Level.SIAGA, "Segera menjauh dari pantai ke tempat tinggi"),
+        (Level.SIAGA, "Jauhi pantai, ke tempat tinggi!"),
         (Level.AWAS, "EVAKUASI SEKARANG"),
     ],
 )
@@ -242,3 +244,59 @@ def test_the_landslide_list_names_its_official_sources_and_asks_officials_to_con
     description = shipped["longsor-hujan-3-hari"].description
     for source in ("BPBD Kota Balikpapan", "InaRISK", "PVMBG", "STARTING LIST", "must confirm"):
         assert source in description
+
+
+#: A 40-character `[console] public_url`: the longest base the shipped texts leave room for.
+LINK_BASE = "https://peringatan.bpbd.balikpapan.go.id"
+#: BMKG's own words, relayed verbatim: a quake verdict (up to 48 characters) or a nowcast's
+#: event name (up to 44) cannot be shortened by the rule's author.
+BMKG_WORDS = ("{potensi}", "{event}")
+
+
+def _linked_one_kelurahan_texts(
+    shipped: dict[str, Rule], areas: AreaIndex
+) -> list[tuple[str, Level, str, str]]:
+    """(rule, level, language, widest drill text naming one kelurahan) of every linked SMS.
+
+    An RT/RW head, a siskamling coordinator or a lurah covers one kelurahan, so their
+    SMS names it: the longest kelurahan name the rule may warn stands for it.
+    """
+    console = ConsoleSettings()
+    found = []
+    for rule in shipped.values():
+        if rule.recipients and not set(rule.recipients) & set(console.ack_groups):
+            continue
+        names = fields.area_names(areas, rule.areas or ("all",))
+        area = max(names, key=len)
+        for step in rule.levels:
+            if step.level < Level(console.ack_level):
+                continue
+            for change in (TransitionKind.FIRED, TransitionKind.UPDATED):
+                for lang, template in rule.templates_for(step.level, change).items():
+                    if any(words in template for words in BMKG_WORDS):
+                        continue
+                    facts = templates.sample_facts(rule.kind, step.level, area, widest=True)
+                    text = templates.render(template, facts, lang, drill=True)
+                    found.append((rule.id, step.level, lang, text))
+    return found
+
+
+def test_linked_texts_naming_one_kelurahan_fit_one_sms_with_a_40_character_link(
+    shipped: dict[str, Rule], areas: AreaIndex
+) -> None:
+    """The SIAGA/AWAS SMS of an RT head, siskamling or lurah keeps its instruction.
+
+    The daemon never cuts the acknowledgement link; it cuts the text before it. With
+    the widest values, the drill prefix and the longest kelurahan name, every shipped
+    text but those quoting BMKG's own words fits one GSM-7 SMS beside the link of a
+    40-character public_url, so nothing people must do is cut away.
+    """
+    room = schema.SMS_LIMIT - link_chars(LINK_BASE)
+    texts = _linked_one_kelurahan_texts(shipped, areas)
+    assert {rule for rule, *_ in texts} >= {"tsunami-pesisir", "hujan-per-jam", "rob"}
+    too_long = [
+        f"{rule} {level.word} {lang} ({units}): {text}"
+        for rule, level, lang, text in texts
+        if (units := templates.sms_size(text).units) > room
+    ]
+    assert too_long == []

@@ -126,9 +126,9 @@ def test_each_level_speaks_with_its_own_instruction(episode: list[list[PlannedDe
     """The ladder's per-step messages reach people: beach at waspada, evacuate at awas."""
     bodies = [body for _, body in _sms(episode)["+6281200000001"]]
     assert "Jauhi pantai dan muara" in bodies[0]
-    assert "Segera menjauh dari pantai ke tempat tinggi" in bodies[1]
+    assert "Jauhi pantai, ke tempat tinggi!" in bodies[1]
     assert "EVAKUASI SEKARANG" in bodies[2]
-    assert "Segera menjauh dari pantai ke tempat tinggi" in bodies[3]
+    assert "Jauhi pantai, ke tempat tinggi!" in bodies[3]
 
 
 def test_an_rt_head_over_three_coastal_kelurahan_gets_one_sms_per_change(

@@ -60,8 +60,8 @@ def test_tsunami_siaga_says_when_the_wave_is_expected_and_pd4_says_it_ended(
     received = _drill(config, "latihan-tsunami-siaga-balikpapan.yaml", twilio)
     assert received == {
         COAST: [
-            "LATIHAN: SIAGA TSUNAMI (BMKG) untuk Manggar, tiba 11.52 WITA. "
-            "Segera menjauh dari pantai ke tempat tinggi.",
+            "LATIHAN: SIAGA TSUNAMI (BMKG) Manggar, tiba 11.52 WITA. "
+            "Jauhi pantai, ke tempat tinggi!",
             "LATIHAN: Peringatan tsunami di Manggar berakhir: diakhiri BMKG (PD-4). "
             "Pulang atas izin BPBD/lurah.",
         ]
@@ -74,8 +74,8 @@ def test_a_felt_quake_names_bmkg_its_origin_time_and_the_felt_intensity(
     """BMKG's felt report: magnitude with a decimal comma, origin time in WITA, III MMI."""
     received = _drill(config, "gempa-dirasakan-balikpapan.yaml", twilio)
     felt = (
-        "LATIHAN: WASPADA: Gempa M4,9 10/03 09.15 WITA dirasakan III MMI di Balikpapan (BMKG). "
-        "Periksa retakan bangunan, waspada gempa susulan."
+        "LATIHAN: WASPADA GEMPA BMKG M4,9 10/03 09.15 WITA terasa III MMI di Balikpapan. "
+        "Cek retakan, awas susulan"
     )
     assert received == {COAST: [felt], NORTH: [felt]}
 
@@ -89,7 +89,7 @@ def test_heavy_rain_warns_the_north_and_says_when_it_has_eased(
     assert received == {
         NORTH: [
             "LATIHAN: SIAGA HUJAN 30 mm/1 jam s.d. 20/01 14.00 WITA, Graha Indah. "
-            "Bersihkan saluran, jauhi sungai.",
+            "Jauhi sungai & parit",
             "LATIHAN: Hujan lebat di Graha Indah sudah reda. Laporkan genangan atau saluran "
             "tersumbat ke kelurahan.",
         ]
