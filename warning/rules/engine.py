@@ -168,6 +168,27 @@ class _Context:
     reaches: dict[_ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
     readings: dict[tuple[_ReachKey, str], list[Reading]] = field(default_factory=dict)
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
+    owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
+
+    def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
+        """The first event of `of_kind` that is the remembered one (`_is_own`).
+
+        Every area of every rule of a kind looks its event up among the same
+        events: by an index of their ids, built once, not by a scan each.  A
+        tsunami bulletin is also its event's by what it states: those few scan.
+        """
+        if not of_kind:
+            return None
+        kind = of_kind[0].observation.kind
+        if kind is ObservationKind.TSUNAMI_WARNING:
+            return next((e for e in of_kind if _is_own(e, status)), None)
+        if kind not in self.owners:
+            index: dict[str | None, Event] = {}
+            for event in of_kind:
+                for alias in event.aliases:
+                    index.setdefault(alias, event)
+            self.owners[kind] = index
+        return self.owners[kind].get(status.event_id)
 
     def distance(self, observation: Observation, area_id: str) -> float | None:
         """Geodesic km from a point to the area; 0 for an area the observation names."""
@@ -191,8 +212,7 @@ class _Context:
         """The id of the kelurahan containing the point (None outside the city)."""
         point = (lon, lat)
         if point not in self.kelurahan:
-            found = self.areas.locate(lon, lat).kelurahan
-            self.kelurahan[point] = None if found is None else found.id
+            self.kelurahan[point] = self.areas.kelurahan_ids_at([point])[0]
         return self.kelurahan[point]
 
 
@@ -468,7 +488,7 @@ def _judge_events(
     area_id = status.area_id
     current = [e for e in reaching if not _stale(e, status)]
     holding = [(e, lv) for e in current if (lv := _event_level(rule, e, area_id, ctx))]
-    own = next((e for e in of_kind if _is_own(e, status)), None)
+    own = ctx.own(of_kind, status)
     own = None if own is None or _stale(own, status) else own
     if status.state not in _LIVE:
         pending = status.state is AlertState.PENDING
