@@ -83,7 +83,7 @@ from warning.rules.events import (
     origin_time,
     same_tsunami,
 )
-from warning.rules.judge import Reading, holds, judged_values, level_of, uses_distance
+from warning.rules.judge import Judge, Reading, judged_values, uses_distance
 
 __all__ = [
     "DEFAULT_EXPIRY",
@@ -169,6 +169,7 @@ class _Context:
     readings: dict[tuple[_ReachKey, str], list[Reading]] = field(default_factory=dict)
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
+    judge: Judge = field(default_factory=Judge)
 
     def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
         """The first event of `of_kind` that is the remembered one (`_is_own`).
@@ -383,7 +384,7 @@ def _judge_readings(
         return _UNKNOWN
     if _cancelled_readings(readings, status):
         return _Verdict(True)
-    levels = _Levels(rule, readings)
+    levels = _Levels(rule, readings, ctx.judge)
     newest_time = readings[-1].time
     first_newest = bisect.bisect_left(readings, newest_time, key=_reading_time)
     newest = [(readings[i], levels.at(i)) for i in range(first_newest, len(readings))]
@@ -395,7 +396,7 @@ def _judge_readings(
     wanted = level is not None or status.state is AlertState.FIRING
     held = levels.latest(Level.WASPADA, after=status.last_true) if wanted else None
     last_true = max([t for t in (held, status.last_true) if t is not None], default=None)
-    cleared = _cleared(rule, [r for r, _ in newest], level)
+    cleared = _cleared(rule, [r for r, _ in newest], level, ctx.judge)
     judged = judged_values(rule, driver, level)
     base = _Verdict(True, level, driver.observation, last_true, judged=judged)
     if status.state is not AlertState.FIRING:
@@ -411,15 +412,16 @@ class _Levels:
     them on every evaluation would cost more with every hour of history.
     """
 
-    def __init__(self, rule: Rule, readings: Sequence[Reading]) -> None:
+    def __init__(self, rule: Rule, readings: Sequence[Reading], judge: Judge) -> None:
         self._rule = rule
+        self._judge = judge
         self._readings = readings
         self._known: dict[int, Level | None] = {}
 
     def at(self, index: int) -> Level | None:
         """The level reading `index` gives (None: the rule does not hold)."""
         if index not in self._known:
-            self._known[index] = level_of(self._rule, self._readings[index])
+            self._known[index] = self._judge.level_of(self._rule, self._readings[index])
         return self._known[index]
 
     def latest(self, least: Level, after: datetime | None) -> datetime | None:
@@ -444,10 +446,10 @@ def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> boo
     return cancelled_at is not None and readings[-1].time <= cancelled_at
 
 
-def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None) -> bool:
+def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None, judge: Judge) -> bool:
     """The newest readings allow resolution: clear_when holds on all, or nothing holds."""
     if rule.clear_when is not None:
-        return all(holds(rule.clear_when, r) for r in newest)
+        return all(judge.holds(rule.clear_when, r) for r in newest)
     return level is None
 
 
@@ -515,8 +517,8 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level
     level: Level | None = None
     if not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values):
         reading = Reading(o, area_id, distance, (o,))
-        if rule.clear_when is None or not holds(rule.clear_when, reading):
-            level = level_of(rule, reading)
+        if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
+            level = ctx.judge.level_of(rule, reading)
     ctx.event_levels[key] = level
     return level
 
@@ -672,7 +674,7 @@ def _revision_end(
 
 def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: _Context) -> bool:
     """True when the rule's `clear_when` holds on the observation, seen from the area."""
-    return holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
+    return ctx.judge.holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
 
 
 def _expiry(rule: Rule, expires: datetime, values: Mapping[str, Value], ctx: _Context) -> _Verdict:
