@@ -170,6 +170,7 @@ class _Context:
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
     judge: Judge = field(default_factory=Judge)
+    in_force: dict[tuple[str, int], bool] = field(default_factory=dict)
 
     def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
         """The first event of `of_kind` that is the remembered one (`_is_own`).
@@ -515,12 +516,25 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level
     if key in ctx.event_levels:
         return ctx.event_levels[key]
     level: Level | None = None
-    if not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values):
+    if _in_force(rule, event, ctx):
         reading = Reading(o, area_id, distance, (o,))
         if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
             level = ctx.judge.level_of(rule, reading)
     ctx.event_levels[key] = level
     return level
+
+
+def _in_force(rule: Rule, event: Event, ctx: _Context) -> bool:
+    """The event is neither ended nor past the rule's deadline: once per (rule, event).
+
+    A distance rule judges each event from every area; whether it still holds
+    in time is the same from all of them (a CAP `expires` is parsed once).
+    """
+    key = (rule.id, event.order)
+    if key not in ctx.in_force:
+        o = event.observation
+        ctx.in_force[key] = not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values)
+    return ctx.in_force[key]
 
 
 def _choose(
