@@ -368,13 +368,13 @@ def _readings(area_id: str, reaching: Sequence[Event], ctx: _Context) -> list[Re
         if o.time <= ctx.now:
             latest[(o.source, o.time)] = o
     ordered = sorted(latest.values(), key=lambda o: o.time)
-    readings: list[Reading] = []
     by_source: dict[str, list[Observation]] = {}
     for o in ordered:
-        series = by_source.setdefault(o.source, [])
-        series.append(o)
-        readings.append(Reading(o, area_id, ctx.distance(o, area_id), tuple(series)))
-    return readings
+        by_source.setdefault(o.source, []).append(o)
+    # One series per source, shared by its readings (each window ends at its own
+    # reading): a copy of the series so far for each reading cost the square of it.
+    series = {source: tuple(found) for source, found in by_source.items()}
+    return [Reading(o, area_id, ctx.distance(o, area_id), series[o.source]) for o in ordered]
 
 
 def _judge_readings(

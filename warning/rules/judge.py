@@ -51,8 +51,9 @@ _ORDER = {
 class Reading:
     """One observation as seen from one area.
 
-    `series` holds the observations of the same source reaching the same area
-    up to and including this one, oldest first, one per time.  `windows`
+    `series` holds the observations of the same source reaching the same area,
+    oldest first, one per time, this one among them: a window ends at this
+    reading's time, so the later ones a shared series holds never count.  `windows`
     remembers the window aggregates already computed: every rule of a kind
     reads the same readings, and most share their windows.
     """
