@@ -170,7 +170,7 @@ class _Context:
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
     judge: Judge = field(default_factory=Judge)
-    in_force: dict[tuple[str, int], bool] = field(default_factory=dict)
+    possible: dict[tuple[str, int], bool] = field(default_factory=dict)
 
     def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
         """The first event of `of_kind` that is the remembered one (`_is_own`).
@@ -508,6 +508,8 @@ def _judge_events(
 
 def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level | None:
     """The level an unexpired, unended event gives this area, with clear_when unmet."""
+    if not _possible(rule, event, area_id, ctx):
+        return None
     o = event.observation
     distance = ctx.distance(o, area_id)
     # A rule judges an event by its values and its distance alone: every area at the
@@ -516,25 +518,28 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level
     if key in ctx.event_levels:
         return ctx.event_levels[key]
     level: Level | None = None
-    if _in_force(rule, event, ctx):
-        reading = Reading(o, area_id, distance, (o,))
-        if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
-            level = ctx.judge.level_of(rule, reading)
+    reading = Reading(o, area_id, distance, (o,))
+    if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
+        level = ctx.judge.level_of(rule, reading)
     ctx.event_levels[key] = level
     return level
 
 
-def _in_force(rule: Rule, event: Event, ctx: _Context) -> bool:
-    """The event is neither ended nor past the rule's deadline: once per (rule, event).
+def _possible(rule: Rule, event: Event, area_id: str, ctx: _Context) -> bool:
+    """The event may give some area a level: once per (rule, event), not per area.
 
-    A distance rule judges each event from every area; whether it still holds
-    in time is the same from all of them (a CAP `expires` is parsed once).
+    Not when it ended or is past the rule's deadline (a CAP `expires` is
+    parsed once), nor when a part of the rule that reads no distance fails
+    (a distance rule judges each event from every area; a small quake is too
+    small from all of them).  Any area's reading tells the latter.
     """
     key = (rule.id, event.order)
-    if key not in ctx.in_force:
+    if key not in ctx.possible:
         o = event.observation
-        ctx.in_force[key] = not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values)
-    return ctx.in_force[key]
+        in_force = not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values)
+        reading = Reading(o, area_id, None, (o,))
+        ctx.possible[key] = in_force and not ctx.judge.unmet_anywhere(rule, reading)
+    return ctx.possible[key]
 
 
 def _choose(

@@ -98,6 +98,7 @@ class Judge:
 
     def __init__(self) -> None:
         self._tests: dict[int, tuple[Expression, Test]] = {}
+        self._local: dict[int, tuple[Rule, tuple[Test, ...]]] = {}
 
     def test(self, expression: Expression) -> Test:
         """The compiled form of `expression`."""
@@ -110,6 +111,21 @@ class Judge:
     def holds(self, expression: Expression, reading: Reading) -> bool:
         """`holds`, compiled once per expression."""
         return self.test(expression)(reading)
+
+    def unmet_anywhere(self, rule: Rule, reading: Reading) -> bool:
+        """True when a part of the rule's `when` that reads no regional value fails.
+
+        Such a part (a quake's magnitude) judges the same from every area, so
+        no area's reading of this observation meets the rule: a distance rule
+        need not judge a far, small quake from each kelurahan in turn.
+        """
+        known = self._local.get(id(rule))
+        if known is None:
+            when = rule.when
+            roots = () if when is None else when.conditions if isinstance(when, AllOf) else (when,)
+            local = tuple(self.test(e) for e in roots if not _mentions(e, REGIONAL))
+            known = self._local[id(rule)] = (rule, local)
+        return not all(test(reading) for test in known[1])
 
     def level_of(self, rule: Rule, reading: Reading) -> Level | None:
         """`level_of`, with the rule's conditions compiled once."""
