@@ -123,7 +123,9 @@ class Judge:
         if known is None:
             when = rule.when
             roots = () if when is None else when.conditions if isinstance(when, AllOf) else (when,)
-            local = tuple(self.test(e) for e in roots if not _mentions(e, REGIONAL))
+            # Without a regional part the whole `when` is judged once per event anyway.
+            regional = any(_mentions(e, REGIONAL) for e in roots)
+            local = tuple(self.test(e) for e in roots if regional and not _mentions(e, REGIONAL))
             known = self._local[id(rule)] = (rule, local)
         return not all(test(reading) for test in known[1])
 
