@@ -166,7 +166,7 @@ class _Context:
     distances: dict[tuple[float, float], dict[str, float]] = field(default_factory=dict)
     kelurahan: dict[tuple[float, float], str | None] = field(default_factory=dict)
     reaches: dict[_ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
-    readings: dict[tuple[_ReachKey, str], list[Reading]] = field(default_factory=dict)
+    readings: dict[_ReachKey, dict[str, list[Reading]]] = field(default_factory=dict)
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
     judge: Judge = field(default_factory=Judge)
@@ -276,13 +276,16 @@ def evaluate(
         of_kind = by_kind.get(rule.kind, [])
         key = _reach_key(rule)
         reach = _reach(key, of_kind, ctx)
+        # Looked up once per rule, not per area: hashing a kind is a Python call.
+        is_event = rule.kind in EVENT_KINDS
+        series = ctx.readings.setdefault(key, {})
         # A (rule, area) that nothing reaches and that has no stored state stays
         # inactive: only the others are judged, so a poll costs what it brings,
         # not the size of the map.
         for area_id in areas.among(rule.areas, [*reach, *stored.get(rule.id, ())]):
             status = _status(previous_states, rule.id, area_id, drill)
             verdict = _judge(
-                rule, reach.get(area_id, []), of_kind, status, ctx, where=(key, area_id)
+                rule, reach.get(area_id, []), of_kind, status, ctx, series=series, events=is_event
             )
             transition = _step(rule, status, verdict, ctx)
             if transition is not None:
@@ -346,14 +349,20 @@ def _judge(
     status: AlertStatus,
     ctx: _Context,
     *,
-    where: tuple[_ReachKey, str],
+    series: dict[str, list[Reading]],
+    events: bool,
 ) -> _Verdict:
-    """The verdict for one (rule, area) by the rule's kind of observation."""
-    if rule.kind in EVENT_KINDS:
+    """The verdict for one (rule, area) by the rule's kind of observation.
+
+    `events` says the rule's kind is an event kind; `series` holds the readings
+    of each area already built for rules of the same kind and reach.
+    """
+    if events:
         return _judge_events(rule, reaching, of_kind, status, ctx)
-    if where not in ctx.readings:
-        ctx.readings[where] = _readings(status.area_id, reaching, ctx)
-    return _judge_readings(rule, ctx.readings[where], status, ctx)
+    area_id = status.area_id
+    if area_id not in series:
+        series[area_id] = _readings(area_id, reaching, ctx)
+    return _judge_readings(rule, series[area_id], status, ctx)
 
 
 # ---------------------------------------------------------------------------
@@ -401,7 +410,8 @@ def _judge_readings(
     judged = judged_values(rule, driver, level)
     base = _Verdict(True, level, driver.observation, last_true, judged=judged)
     if status.state is not AlertState.FIRING:
-        return base if not cleared else replace(base, level=None)
+        # Most pairs that are not up hold nothing: their verdict needs no copy.
+        return base if not cleared or base.level is None else replace(base, level=None)
     return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
 
 
