@@ -144,11 +144,16 @@ def same_tsunami(a: Mapping[str, Value], b: Mapping[str, Value]) -> bool:
     Reads the values every InaTEWS bulletin carries (`origin_time`,
     `epicenter_lon`, `epicenter_lat`); bulletins without them match by id only.
     """
-    times, points = (origin_time(a), origin_time(b)), (_epicentre(a), _epicentre(b))
-    if times[0] is None or times[1] is None or points[0] is None or points[1] is None:
+    # Quakes (most of the pairs compared) state no origin: nothing else is read for them.
+    first = origin_time(a)
+    second = origin_time(b) if first is not None else None
+    if first is None or second is None:
         return False
-    close_in_time = abs((times[0] - times[1]).total_seconds()) <= SAME_QUAKE_SECONDS
-    return close_in_time and _km(points[0], points[1]) <= SAME_QUAKE_KM
+    close_in_time = abs((first - second).total_seconds()) <= SAME_QUAKE_SECONDS
+    here, there = _epicentre(a), _epicentre(b)
+    if here is None or there is None or not close_in_time:
+        return False
+    return _km(here, there) <= SAME_QUAKE_KM
 
 
 def origin_time(values: Mapping[str, Value]) -> datetime | None:
