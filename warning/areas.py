@@ -44,6 +44,9 @@ _TO_EQUAL_AREA = Transformer.from_crs(
 
 #: A warning polygon covers a kelurahan when it covers at least this share of its area.
 DEFAULT_MIN_SHARE = 0.20
+#: Points whose kelurahan and distances an index remembers: the daemon's history
+#: (hours of readings from fixed stations and grid points) fits many times over.
+POINT_CACHE = 100_000
 #: How far off the coast a marine model point is put (km), and the farthest tried.
 OFFSHORE_KM = 3.0
 _OFFSHORE_TRIES = (1.0, 1.5, 2.0, 3.0)
@@ -60,7 +63,12 @@ class Location:
 
 
 class AreaIndex:
-    """The city's areas with prepared geometries in an STRtree; immutable once built."""
+    """The city's areas with prepared geometries in an STRtree; immutable once built.
+
+    Where a point lies and how far it is from each area never change, and every
+    evaluation sees the same history points again: both are remembered per
+    point (up to `POINT_CACHE` points, then forgotten all at once and refilled).
+    """
 
     def __init__(
         self,
@@ -81,6 +89,9 @@ class AreaIndex:
         self._rank = {a.id: i for i, a in enumerate(self.kelurahan)}
         #: Selectors resolved before (the index never changes: a rule's areas are fixed).
         self._selected: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {}
+        #: (lon, lat) -> kelurahan id (None outside), and -> km to every area.
+        self._kelurahan_of: dict[tuple[float, float], str | None] = {}
+        self._distances: dict[tuple[float, float], dict[str, float]] = {}
         self._ids = [a.id for a in self.areas]
         self._geoms = np.array([geometries[a.id] for a in self.areas], dtype=object)
         shapely.prepare(self._geoms)
@@ -175,8 +186,16 @@ class AreaIndex:
 
     def kelurahan_ids_at(self, points: Sequence[tuple[float, float]]) -> list[str | None]:
         """`locate(...).kelurahan` of many (lon, lat) points in one tree query: ids or None."""
-        if not points:
-            return []
+        known = self._kelurahan_of
+        if len(known) + len(points) > POINT_CACHE:
+            known.clear()
+        todo = list(dict.fromkeys(p for p in points if p not in known))
+        if todo:
+            known.update(zip(todo, self._locate_kelurahan(todo), strict=True))
+        return [known[p] for p in points]
+
+    def _locate_kelurahan(self, points: Sequence[tuple[float, float]]) -> list[str | None]:
+        """The kelurahan ids of (lon, lat) points by one tree query, not remembered."""
         lon, lat = np.asarray(points, dtype=float).T
         inputs, hits = self._tree.query(shapely.points(lon, lat), predicate="intersects")
         # As in `locate`, a point on a border belongs to the first kelurahan in index order.
@@ -193,6 +212,16 @@ class AreaIndex:
 
     def distances_km(self, lon: float, lat: float) -> dict[str, float]:
         """Geodesic distance in km from (lon, lat) to every area (0 inside)."""
+        known = self._distances.get((lon, lat))
+        if known is None:
+            known = self._measure(lon, lat)
+            if len(self._distances) >= POINT_CACHE:
+                self._distances.clear()
+            self._distances[(lon, lat)] = known
+        return dict(known)  # a copy: the caller may change it, the remembered one stays
+
+    def _measure(self, lon: float, lat: float) -> dict[str, float]:
+        """`distances_km`, measured."""
         _check_lon_lat(lon, lat)
         point = Point(lon, lat)
         inside = shapely.intersects(self._geoms, point)

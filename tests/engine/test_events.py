@@ -88,3 +88,11 @@ def test_a_bulletin_with_an_unreadable_origin_matches_by_id_only() -> None:
     stated = {"epicenter_lon": 118.6, "epicenter_lat": -2.5}
     assert origin_time({"origin_time": "kemarin"}) is None
     assert not same_tsunami({**stated, "origin_time": "kemarin"}, stated)
+
+
+def test_a_bulletin_without_an_epicentre_matches_by_id_only() -> None:
+    """Two bulletins stating the same origin but one no epicentre are not matched by place."""
+    origin = {"origin_time": "2026-03-10T05:10:00+00:00"}
+    stated = {**origin, "epicenter_lon": 118.6, "epicenter_lat": -2.5}
+    assert same_tsunami(stated, stated)
+    assert not same_tsunami({**origin, "epicenter_lon": 118.6}, stated)

@@ -83,7 +83,7 @@ from warning.rules.events import (
     origin_time,
     same_tsunami,
 )
-from warning.rules.judge import Reading, holds, judged_values, level_of, uses_distance
+from warning.rules.judge import Judge, Reading, judged_values, uses_distance
 
 __all__ = [
     "DEFAULT_EXPIRY",
@@ -166,8 +166,31 @@ class _Context:
     distances: dict[tuple[float, float], dict[str, float]] = field(default_factory=dict)
     kelurahan: dict[tuple[float, float], str | None] = field(default_factory=dict)
     reaches: dict[_ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
-    readings: dict[tuple[_ReachKey, str], list[Reading]] = field(default_factory=dict)
+    readings: dict[_ReachKey, dict[str, list[Reading]]] = field(default_factory=dict)
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
+    owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
+    judge: Judge = field(default_factory=Judge)
+    possible: dict[tuple[str, int], bool] = field(default_factory=dict)
+
+    def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
+        """The first event of `of_kind` that is the remembered one (`_is_own`).
+
+        Every area of every rule of a kind looks its event up among the same
+        events: by an index of their ids, built once, not by a scan each.  A
+        tsunami bulletin is also its event's by what it states: those few scan.
+        """
+        if not of_kind:
+            return None
+        kind = of_kind[0].observation.kind
+        if kind is ObservationKind.TSUNAMI_WARNING:
+            return next((e for e in of_kind if _is_own(e, status)), None)
+        if kind not in self.owners:
+            index: dict[str | None, Event] = {}
+            for event in of_kind:
+                for alias in event.aliases:
+                    index.setdefault(alias, event)
+            self.owners[kind] = index
+        return self.owners[kind].get(status.event_id)
 
     def distance(self, observation: Observation, area_id: str) -> float | None:
         """Geodesic km from a point to the area; 0 for an area the observation names."""
@@ -191,8 +214,7 @@ class _Context:
         """The id of the kelurahan containing the point (None outside the city)."""
         point = (lon, lat)
         if point not in self.kelurahan:
-            found = self.areas.locate(lon, lat).kelurahan
-            self.kelurahan[point] = None if found is None else found.id
+            self.kelurahan[point] = self.areas.kelurahan_ids_at([point])[0]
         return self.kelurahan[point]
 
 
@@ -254,13 +276,16 @@ def evaluate(
         of_kind = by_kind.get(rule.kind, [])
         key = _reach_key(rule)
         reach = _reach(key, of_kind, ctx)
+        # Looked up once per rule, not per area: hashing a kind is a Python call.
+        is_event = rule.kind in EVENT_KINDS
+        series = ctx.readings.setdefault(key, {})
         # A (rule, area) that nothing reaches and that has no stored state stays
         # inactive: only the others are judged, so a poll costs what it brings,
         # not the size of the map.
         for area_id in areas.among(rule.areas, [*reach, *stored.get(rule.id, ())]):
             status = _status(previous_states, rule.id, area_id, drill)
             verdict = _judge(
-                rule, reach.get(area_id, []), of_kind, status, ctx, where=(key, area_id)
+                rule, reach.get(area_id, []), of_kind, status, ctx, series=series, events=is_event
             )
             transition = _step(rule, status, verdict, ctx)
             if transition is not None:
@@ -324,14 +349,20 @@ def _judge(
     status: AlertStatus,
     ctx: _Context,
     *,
-    where: tuple[_ReachKey, str],
+    series: dict[str, list[Reading]],
+    events: bool,
 ) -> _Verdict:
-    """The verdict for one (rule, area) by the rule's kind of observation."""
-    if rule.kind in EVENT_KINDS:
+    """The verdict for one (rule, area) by the rule's kind of observation.
+
+    `events` says the rule's kind is an event kind; `series` holds the readings
+    of each area already built for rules of the same kind and reach.
+    """
+    if events:
         return _judge_events(rule, reaching, of_kind, status, ctx)
-    if where not in ctx.readings:
-        ctx.readings[where] = _readings(status.area_id, reaching, ctx)
-    return _judge_readings(rule, ctx.readings[where], status, ctx)
+    area_id = status.area_id
+    if area_id not in series:
+        series[area_id] = _readings(area_id, reaching, ctx)
+    return _judge_readings(rule, series[area_id], status, ctx)
 
 
 # ---------------------------------------------------------------------------
@@ -346,13 +377,13 @@ def _readings(area_id: str, reaching: Sequence[Event], ctx: _Context) -> list[Re
         if o.time <= ctx.now:
             latest[(o.source, o.time)] = o
     ordered = sorted(latest.values(), key=lambda o: o.time)
-    readings: list[Reading] = []
     by_source: dict[str, list[Observation]] = {}
     for o in ordered:
-        series = by_source.setdefault(o.source, [])
-        series.append(o)
-        readings.append(Reading(o, area_id, ctx.distance(o, area_id), tuple(series)))
-    return readings
+        by_source.setdefault(o.source, []).append(o)
+    # One series per source, shared by its readings (each window ends at its own
+    # reading): a copy of the series so far for each reading cost the square of it.
+    series = {source: tuple(found) for source, found in by_source.items()}
+    return [Reading(o, area_id, ctx.distance(o, area_id), series[o.source]) for o in ordered]
 
 
 def _judge_readings(
@@ -363,7 +394,7 @@ def _judge_readings(
         return _UNKNOWN
     if _cancelled_readings(readings, status):
         return _Verdict(True)
-    levels = _Levels(rule, readings)
+    levels = _Levels(rule, readings, ctx.judge)
     newest_time = readings[-1].time
     first_newest = bisect.bisect_left(readings, newest_time, key=_reading_time)
     newest = [(readings[i], levels.at(i)) for i in range(first_newest, len(readings))]
@@ -375,11 +406,12 @@ def _judge_readings(
     wanted = level is not None or status.state is AlertState.FIRING
     held = levels.latest(Level.WASPADA, after=status.last_true) if wanted else None
     last_true = max([t for t in (held, status.last_true) if t is not None], default=None)
-    cleared = _cleared(rule, [r for r, _ in newest], level)
+    cleared = _cleared(rule, [r for r, _ in newest], level, ctx.judge)
     judged = judged_values(rule, driver, level)
     base = _Verdict(True, level, driver.observation, last_true, judged=judged)
     if status.state is not AlertState.FIRING:
-        return base if not cleared else replace(base, level=None)
+        # Most pairs that are not up hold nothing: their verdict needs no copy.
+        return base if not cleared or base.level is None else replace(base, level=None)
     return _firing_readings(rule, base, levels, status, ctx, cleared=cleared)
 
 
@@ -391,15 +423,16 @@ class _Levels:
     them on every evaluation would cost more with every hour of history.
     """
 
-    def __init__(self, rule: Rule, readings: Sequence[Reading]) -> None:
+    def __init__(self, rule: Rule, readings: Sequence[Reading], judge: Judge) -> None:
         self._rule = rule
+        self._judge = judge
         self._readings = readings
         self._known: dict[int, Level | None] = {}
 
     def at(self, index: int) -> Level | None:
         """The level reading `index` gives (None: the rule does not hold)."""
         if index not in self._known:
-            self._known[index] = level_of(self._rule, self._readings[index])
+            self._known[index] = self._judge.level_of(self._rule, self._readings[index])
         return self._known[index]
 
     def latest(self, least: Level, after: datetime | None) -> datetime | None:
@@ -424,10 +457,10 @@ def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> boo
     return cancelled_at is not None and readings[-1].time <= cancelled_at
 
 
-def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None) -> bool:
+def _cleared(rule: Rule, newest: Sequence[Reading], level: Level | None, judge: Judge) -> bool:
     """The newest readings allow resolution: clear_when holds on all, or nothing holds."""
     if rule.clear_when is not None:
-        return all(holds(rule.clear_when, r) for r in newest)
+        return all(judge.holds(rule.clear_when, r) for r in newest)
     return level is None
 
 
@@ -468,7 +501,7 @@ def _judge_events(
     area_id = status.area_id
     current = [e for e in reaching if not _stale(e, status)]
     holding = [(e, lv) for e in current if (lv := _event_level(rule, e, area_id, ctx))]
-    own = next((e for e in of_kind if _is_own(e, status)), None)
+    own = ctx.own(of_kind, status)
     own = None if own is None or _stale(own, status) else own
     if status.state not in _LIVE:
         pending = status.state is AlertState.PENDING
@@ -485,6 +518,8 @@ def _judge_events(
 
 def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level | None:
     """The level an unexpired, unended event gives this area, with clear_when unmet."""
+    if not _possible(rule, event, area_id, ctx):
+        return None
     o = event.observation
     distance = ctx.distance(o, area_id)
     # A rule judges an event by its values and its distance alone: every area at the
@@ -493,12 +528,28 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level
     if key in ctx.event_levels:
         return ctx.event_levels[key]
     level: Level | None = None
-    if not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values):
-        reading = Reading(o, area_id, distance, (o,))
-        if rule.clear_when is None or not holds(rule.clear_when, reading):
-            level = level_of(rule, reading)
+    reading = Reading(o, area_id, distance, (o,))
+    if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
+        level = ctx.judge.level_of(rule, reading)
     ctx.event_levels[key] = level
     return level
+
+
+def _possible(rule: Rule, event: Event, area_id: str, ctx: _Context) -> bool:
+    """The event may give some area a level: once per (rule, event), not per area.
+
+    Not when it ended or is past the rule's deadline (a CAP `expires` is
+    parsed once), nor when a part of the rule that reads no distance fails
+    (a distance rule judges each event from every area; a small quake is too
+    small from all of them).  Any area's reading tells the latter.
+    """
+    key = (rule.id, event.order)
+    if key not in ctx.possible:
+        o = event.observation
+        in_force = not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values)
+        reading = Reading(o, area_id, None, (o,))
+        ctx.possible[key] = in_force and not ctx.judge.unmet_anywhere(rule, reading)
+    return ctx.possible[key]
 
 
 def _choose(
@@ -652,7 +703,7 @@ def _revision_end(
 
 def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: _Context) -> bool:
     """True when the rule's `clear_when` holds on the observation, seen from the area."""
-    return holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
+    return ctx.judge.holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
 
 
 def _expiry(rule: Rule, expires: datetime, values: Mapping[str, Value], ctx: _Context) -> _Verdict:

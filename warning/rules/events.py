@@ -33,6 +33,11 @@ EVENT_KINDS = frozenset(
     }
 )
 
+#: The event kinds grouped by closeness (a forecast slot is one by its id alone).  A
+#: tuple: membership tests identity first, where a set would hash the enum member in
+#: Python for each of the thousands of observations an evaluation merges.
+_GROUPED = tuple(k for k in EVENT_KINDS if k is not ObservationKind.PRAKIRAAN)
+
 #: Two quake solutions are one event when this close in origin time and place.
 SAME_QUAKE_SECONDS = 60.0
 SAME_QUAKE_KM = 100.0
@@ -83,14 +88,15 @@ def merge(observations: Iterable[Observation]) -> list[Event]:
     # grouped by a dict, not by the pairwise search quakes need.
     slots: dict[tuple[str, bool], list[tuple[int, Observation]]] = {}
     for index, observation in enumerate(observations):
-        if observation.kind not in EVENT_KINDS:
-            alias = frozenset({observation.event_id})
-            singles.append(Event(observation, alias, index, (observation.source,)))
-            continue
-        if observation.kind is ObservationKind.PRAKIRAAN:
+        kind = observation.kind
+        if kind is ObservationKind.PRAKIRAAN:
             slots.setdefault((observation.event_id, observation.exercise), []).append(
                 (index, observation)
             )
+            continue
+        if kind not in _GROUPED:
+            alias = frozenset((observation.event_id,))
+            singles.append(Event(observation, alias, index, (observation.source,)))
             continue
         matching = [i for i, g in enumerate(groups) if _belongs(g, observation)]
         if len(matching) == 1:
@@ -138,11 +144,16 @@ def same_tsunami(a: Mapping[str, Value], b: Mapping[str, Value]) -> bool:
     Reads the values every InaTEWS bulletin carries (`origin_time`,
     `epicenter_lon`, `epicenter_lat`); bulletins without them match by id only.
     """
-    times, points = (origin_time(a), origin_time(b)), (_epicentre(a), _epicentre(b))
-    if times[0] is None or times[1] is None or points[0] is None or points[1] is None:
+    # Quakes (most of the pairs compared) state no origin: nothing else is read for them.
+    first = origin_time(a)
+    second = origin_time(b) if first is not None else None
+    if first is None or second is None:
         return False
-    close_in_time = abs((times[0] - times[1]).total_seconds()) <= SAME_QUAKE_SECONDS
-    return close_in_time and _km(points[0], points[1]) <= SAME_QUAKE_KM
+    close_in_time = abs((first - second).total_seconds()) <= SAME_QUAKE_SECONDS
+    here, there = _epicentre(a), _epicentre(b)
+    if here is None or there is None or not close_in_time:
+        return False
+    return _km(here, there) <= SAME_QUAKE_KM
 
 
 def origin_time(values: Mapping[str, Value]) -> datetime | None:
@@ -190,6 +201,10 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def _merged(group: Sequence[tuple[int, Observation]]) -> Event:
     """The group's representative under the id of its first-received member."""
+    if len(group) == 1:
+        # Most groups are one forecast slot or one lone report: it speaks for itself.
+        index, only = group[0]
+        return Event(only, frozenset((only.event_id,)), index, (only.source,))
     index, representative = _representative(group)
     first = group[0][1].event_id
     # Most groups (a forecast slot, a lone quake) already carry that id: no copy.
