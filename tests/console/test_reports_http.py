@@ -21,6 +21,7 @@ from tests.console.test_security import Site
 from tests.support.console import deployment, running_console, state_rows
 from tests.support.peers import FeedServer, SirenServer, TwilioServer
 from tests.support.reports import JAKARTA, MANGGAR, jpeg
+from warning.reports.submit import CODE_ALPHABET
 
 pytestmark = pytest.mark.slow
 
@@ -125,10 +126,14 @@ def test_one_device_is_rate_limited_with_429(site: Desk) -> None:
 
 
 def test_an_unknown_code_answers_404(site: Desk) -> None:
-    """No such report: 404 with a reason."""
-    reply = requests.get(site.console.url + "/api/reports/XXXXXX", timeout=10)
+    """A well-formed code nobody was given: 404 with a reason; the issued code still answers."""
+    issued = site.api(FLOOD).json()["code"]
+    unknown = "".join(next(c for c in CODE_ALPHABET if c != letter) for letter in issued)
+    reply = requests.get(f"{site.console.url}/api/reports/{unknown}", timeout=10)
     assert reply.status_code == 404
-    assert "error" in reply.json()
+    assert reply.json() == {"error": "kode laporan tidak dikenal"}
+    known = requests.get(f"{site.console.url}/api/reports/{issued}", timeout=10)
+    assert known.status_code == 200
 
 
 def test_the_plain_form_post_leads_to_the_status_page(site: Desk) -> None:
