@@ -65,6 +65,7 @@ def test_opening_a_link_shows_diterima_and_records_nothing(served: Served) -> No
     assert 'id="ack-button"' in page.text
     assert "Diterima" in page.text
     assert "Uji rt-heads manggar" in page.text
+    assert "Peringatan dini tsunami untuk pesisir Balikpapan" in page.text  # the rule's name
     assert served.acks() == []
 
 

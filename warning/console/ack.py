@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
+from warning.console.data import rule_name
 from warning.console.web import console, now, render
 from warning.model import WITA
 from warning.plan.acklinks import PATH, RECEIPT_PATH, TOKEN_CHARS
@@ -87,6 +88,7 @@ def _page(request: Request, found: AckLink, state: str, status_code: int = 200) 
         status_code,
         state=state,
         link=found,
+        rule=rule_name(console(request).settings, found.rule_id),
         expires=found.expires.astimezone(WITA).strftime("%d-%m-%Y %H:%M"),
         acknowledged=""
         if acknowledged is None

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from warning.areas import load_areas
-from warning.model import WITA, ConfigError, Level, ObservationKind
+from warning.model import WITA, ConfigError, Level, ObservationKind, Rule
 from warning.plan.messages import RELAYED_KINDS
 from warning.rules import load_rules
 from warning.settings import Settings
@@ -247,18 +247,25 @@ def _manual(store: Store, settings: Settings) -> list[dict[str, Any]]:
 
 
 @cache
-def _relays(rules_dir: Path, areas_path: Path) -> frozenset[str]:
-    """Ids of the rules that relay BMKG (read once per process; empty if the rules are broken)."""
+def _rules(rules_dir: Path, areas_path: Path) -> tuple[Rule, ...]:
+    """The rules as the daemon reads them (once per process; none if they are broken)."""
     try:
-        rules = load_rules([rules_dir], load_areas(areas_path))
+        return tuple(load_rules([rules_dir], load_areas(areas_path)))
     except ConfigError:
-        return frozenset()
-    return frozenset(r.id for r in rules if r.kind in RELAYED_KINDS)
+        return ()
 
 
 def _source(settings: Settings, rule_id: str) -> str:
     """`bmkg` for a relay of BMKG's warnings, `city` for the city's own rules."""
-    return "bmkg" if rule_id in _relays(settings.rules_dir, settings.areas_path) else "city"
+    rules = _rules(settings.rules_dir, settings.areas_path)
+    relays = {r.id for r in rules if r.kind in RELAYED_KINDS}
+    return "bmkg" if rule_id in relays else "city"
+
+
+def rule_name(settings: Settings, rule_id: str) -> str:
+    """The name officials gave a rule, as people read it (its id when unknown)."""
+    found = (r.name for r in _rules(settings.rules_dir, settings.areas_path) if r.id == rule_id)
+    return next(found, rule_id)
 
 
 def _feed(feed: Mapping[str, Any], now: datetime) -> dict[str, Any]:
