@@ -23,6 +23,7 @@ from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import ChangeKind, ChannelKind, DeliveryStatus, SirenCommand
+from warning.operations import OperatorSettings
 from warning.operations.actions import Sending, SendRequest, alert_send
 from warning.plan.planner import operator_sirens, operator_sms
 from warning.settings import SirenSettings, secret
@@ -97,7 +98,7 @@ def test_alert_send_asks_and_sends_to_the_areas_contacts_in_group_order(
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t" * 32)
     asked: list[str] = []
     with TwilioServer() as server:
-        settings = settings_of(write_config(tmp_path, server.url))
+        settings = OperatorSettings.of(settings_of(write_config(tmp_path, server.url)))
         request = SendRequest("lamaru,manggar", "siaga", "Air laut surut, menjauh dari pantai")
         code = alert_send(
             settings,

@@ -20,7 +20,7 @@ from tests.support.pipeline import AFTER_PD1, BASE, PD1, make_rig, write_setting
 from warning.cli.status import render_text
 from warning.console import data
 from warning.model import Observation, ObservationKind
-from warning.operations import OperationError, accounts, approvals, silences
+from warning.operations import OperationError, OperatorSettings, accounts, approvals, silences
 from warning.operations.actions import SendRequest
 from warning.settings import Settings
 from warning.store import console as db
@@ -37,6 +37,12 @@ def settings(tmp_path: Path) -> Settings:
     found = write_settings(tmp_path)
     Store(found.state_path).close()  # operator actions never create a database
     return found
+
+
+@pytest.fixture
+def operator(settings: Settings) -> OperatorSettings:
+    """The sections of that deployment which operator actions read."""
+    return OperatorSettings.of(settings)
 
 
 def _warning(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -127,33 +133,33 @@ def _request(level: str = "siaga", siren: bool = False) -> SendRequest:
     return SendRequest("gunung-bahagia", level, "Banjir, menjauh dari sungai", siren=siren)
 
 
-def test_a_manual_waspada_without_sirens_is_sent_at_once(settings: Settings) -> None:
+def test_a_manual_waspada_without_sirens_is_sent_at_once(operator: OperatorSettings) -> None:
     """Below SIAGA and without sirens no second operator is needed."""
-    done = approvals.request_manual(settings, _request("waspada"), "ops1", NOW)
+    done = approvals.request_manual(operator, _request("waspada"), "ops1", NOW)
     assert done.change_id is not None
     assert done.approval_id is None
 
 
 def test_a_manual_siaga_or_siren_waits_and_only_another_approver_may_approve(
-    settings: Settings,
+    settings: Settings, operator: OperatorSettings
 ) -> None:
     """SIAGA (or sirens) waits; neither the requester nor a mere operator may approve it."""
     store = Store(settings.state_path)
     for request in (_request("siaga"), _request("waspada", siren=True)):
         assert approvals.needs_approval(request)
-    done = approvals.request_manual(settings, _request("siaga"), "ops1", NOW)
+    done = approvals.request_manual(operator, _request("siaga"), "ops1", NOW)
     assert done.approval_id is not None
     rows = store.connection().execute("SELECT count(*) FROM outbox").fetchone()[0]
     assert rows == 0
     with pytest.raises(OperationError, match="cannot approve"):
-        approvals.approve(settings, done.approval_id, "ops1", Role.ADMIN, NOW)
+        approvals.approve(operator, done.approval_id, "ops1", Role.ADMIN, NOW)
     with pytest.raises(OperationError, match="only an approver"):
-        approvals.approve(settings, done.approval_id, "ops3", Role.OPERATOR, NOW)
-    change_id = approvals.approve(settings, done.approval_id, "ops2", Role.APPROVER, NOW)
+        approvals.approve(operator, done.approval_id, "ops3", Role.OPERATOR, NOW)
+    change_id = approvals.approve(operator, done.approval_id, "ops2", Role.APPROVER, NOW)
     assert change_id.startswith("manual-")
     assert store.connection().execute("SELECT count(*) FROM outbox").fetchone()[0] > 0
     with pytest.raises(OperationError, match="no pending"):
-        approvals.approve(settings, done.approval_id, "ops4", Role.APPROVER, NOW)
+        approvals.approve(operator, done.approval_id, "ops4", Role.APPROVER, NOW)
 
 
 def _quake(now: datetime) -> Observation:
@@ -169,11 +175,13 @@ def _quake(now: datetime) -> Observation:
     )
 
 
-def test_a_silenced_rule_still_fires_but_notifies_nobody(settings: Settings) -> None:
+def test_a_silenced_rule_still_fires_but_notifies_nobody(
+    settings: Settings, operator: OperatorSettings
+) -> None:
     """While `gempa-dekat` is silenced its alert is in the state, with no outbox row."""
     rig = make_rig(settings)
     silences.silence(
-        settings,
+        operator,
         "gempa-dekat",
         until=NOW + timedelta(hours=2),
         reason="uji sensor",
@@ -193,12 +201,14 @@ def test_the_same_quake_notifies_without_a_silence(settings: Settings) -> None:
 
 
 @responses.activate
-def test_a_silence_never_holds_back_a_bmkg_tsunami_relay(settings: Settings) -> None:
+def test_a_silence_never_holds_back_a_bmkg_tsunami_relay(
+    settings: Settings, operator: OperatorSettings
+) -> None:
     """Silencing the tsunami rule leaves the InaTEWS SIAGA relay's SMS and sirens planned."""
     rig = make_rig(settings)
-    rule = next(r for r in silences.rule_ids(settings) if r.startswith("tsunami"))
+    rule = next(r for r in silences.rule_ids(operator) if r.startswith("tsunami"))
     silences.silence(
-        settings,
+        operator,
         rule,
         until=AFTER_PD1 + timedelta(hours=1),
         reason="salah",
@@ -211,20 +221,30 @@ def test_a_silence_never_holds_back_a_bmkg_tsunami_relay(settings: Settings) -> 
 
 
 def test_silences_are_listed_by_warning_status_and_refused_without_a_reason(
-    settings: Settings,
+    settings: Settings, operator: OperatorSettings
 ) -> None:
     """`warning status` shows the silence with its end and reason; an empty reason is refused."""
     with pytest.raises(OperationError, match="reason"):
         silences.silence(
-            settings, "gempa-dekat", until=NOW + timedelta(hours=1), reason=" ", who="x", now=NOW
+            operator,
+            "gempa-dekat",
+            until=NOW + timedelta(hours=1),
+            reason=" ",
+            who="x",
+            now=NOW,
         )
     with pytest.raises(OperationError, match="unknown rule"):
         silences.silence(
-            settings, "tidak-ada", until=NOW + timedelta(hours=1), reason="r", who="x", now=NOW
+            operator,
+            "tidak-ada",
+            until=NOW + timedelta(hours=1),
+            reason="r",
+            who="x",
+            now=NOW,
         )
     now = datetime.now(UTC)
     silences.silence(
-        settings,
+        operator,
         "gempa-dekat",
         until=now + timedelta(hours=1),
         reason="perawatan sensor",

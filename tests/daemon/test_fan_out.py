@@ -15,6 +15,7 @@ import responses
 from structlog.testing import capture_logs
 
 from tests.support.pipeline import BASE, PD1, LockedStore, Rig, make_rig, write_settings
+from warning.operations import OperatorSettings
 from warning.operations.actions import cancel_alerts
 
 URL = f"{BASE}/inatews"
@@ -112,7 +113,13 @@ def test_a_cancel_committed_during_the_fan_out_stops_the_rest_of_it(tmp_path: Pa
             conn = rig.store.connection()
             changes = [r[0] for r in conn.execute("SELECT change_id FROM alert_changes")]
             at_cancel.update(Counter(r["change_id"] for r in rows))
-            cancel_alerts(settings, changes, "uji: salah kirim", "operator", rig.clock.now)
+            cancel_alerts(
+                OperatorSettings.of(settings),
+                changes,
+                "uji: salah kirim",
+                "operator",
+                rig.clock.now,
+            )
 
     rig.pipeline.on_enqueued = woken
     expected = _clean_recipients(tmp_path / "clean")

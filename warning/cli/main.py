@@ -24,12 +24,13 @@ from warning.cli import ops as ops_cli
 from warning.cli import outbox as outbox_cli
 from warning.cli.status import render_text
 from warning.daemon.configuration import load_configuration
-from warning.daemon.drill import DrillOptions, run_drill
+from warning.daemon.drill import DrillOptions, DrillSetup, run_drill
 from warning.daemon.drillreport import render_text as drill_text
 from warning.daemon.schedule import Daemon, RunOptions
 from warning.delivery.broadcast import check_broadcasts
 from warning.delivery.siren import siren_problems
 from warning.model import Area, ConfigError, Level, Problem, Rule, Severity
+from warning.operations import OperatorSettings
 from warning.plan.acklinks import ack_links, link_chars
 from warning.plan.escalation import chain_problems
 from warning.rules import load_rules, read_rules, rule_files
@@ -265,14 +266,16 @@ def _add_contacts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     s = p.add_subparsers(dest="contacts_command", metavar="SUBCOMMAND")
     c = s.add_parser("check", help="report every bad row of the contacts CSV with its line")
     c.add_argument("file", nargs="?", type=Path, help="CSV to check (default: [contacts] path)")
-    c.set_defaults(handler=lambda a, st: outbox_cli.contacts_check(st, a.file))
+    c.set_defaults(handler=lambda a, st: outbox_cli.contacts_check(OperatorSettings.of(st), a.file))
 
 
 def _add_outbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="deliveries: pending, sent, failed")
     p.add_argument("--status", choices=["pending", "sent", "failed", "claimed", "superseded"])
     p.add_argument("--json", action="store_true", help="JSON on stdout")
-    p.set_defaults(handler=lambda a, st: outbox_cli.outbox_list(st, a.status, a.json))
+    p.set_defaults(
+        handler=lambda a, st: outbox_cli.outbox_list(OperatorSettings.of(st), a.status, a.json)
+    )
     s = p.add_subparsers(dest="outbox_command", metavar="SUBCOMMAND")
     r = s.add_parser("retry", help="send a failed delivery again (or every failed one)")
     which = r.add_mutually_exclusive_group(required=True)
@@ -282,9 +285,9 @@ def _add_outbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     r.set_defaults(
         handler=lambda a, st: (
-            outbox_cli.outbox_retry_failed(st)
+            outbox_cli.outbox_retry_failed(OperatorSettings.of(st))
             if a.all_failed
-            else outbox_cli.outbox_retry(st, a.id)
+            else outbox_cli.outbox_retry(OperatorSettings.of(st), a.id)
         )
     )
 
@@ -292,7 +295,7 @@ def _add_outbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _add_send_test(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("send-test", help="send one drill-marked SMS through the outbox")
     p.add_argument("--to", required=True, metavar="PHONE", help="E.164 number, +62812...")
-    p.set_defaults(handler=lambda a, st: outbox_cli.send_test(st, a.to))
+    p.set_defaults(handler=lambda a, st: outbox_cli.send_test(OperatorSettings.of(st), a.to))
 
 
 def _add_cap(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -363,7 +366,8 @@ def _speed(text: str) -> float:
 
 def _drill(args: argparse.Namespace, settings: Settings) -> int:
     """`warning drill SCENARIO.yaml [--speed N] [--json] [--drill-all]`."""
-    report = run_drill(settings, args.scenario, DrillOptions(args.speed, args.drill_all))
+    setup = DrillSetup.of(load_configuration(settings))
+    report = run_drill(setup, args.scenario, DrillOptions(args.speed, args.drill_all))
     if args.json:
         _print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -426,7 +430,7 @@ def escalation_problems(settings: Settings) -> list[Problem]:
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Problem]]], ...] = (
     ("areas", check_areas),
     ("rules", check_rules_setting),
-    ("contacts", outbox_cli.check),
+    ("contacts", lambda st: outbox_cli.check(OperatorSettings.of(st))),
     ("sirens", siren_problems),
     ("escalation", escalation_problems),
     ("broadcast channels", check_broadcasts),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from warning.model import Level, ObservationKind
-from warning.operations import OperationError
+from warning.operations import OperationError, OperatorSettings
 from warning.operations.actions import Sending, SendRequest, alert_cancel, alert_send, siren_stop
 from warning.operations.audit import parse_since, to_csv, write_private
 from warning.operations.delivery import DEFAULT_WAIT_S, actor
@@ -23,6 +23,8 @@ EXIT_OK, EXIT_INVALID = 0, 1
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler = Callable[[argparse.Namespace, Settings], int]
+#: An operator command's own handler: the sections operator actions read, not the settings.
+OperatorHandler = Callable[[argparse.Namespace, OperatorSettings], int]
 
 
 def add_operations(sub: Sub) -> None:
@@ -35,12 +37,13 @@ def add_operations(sub: Sub) -> None:
     b.set_defaults(handler=_guarded(_backup))
 
 
-def _guarded(handler: Handler) -> Handler:
-    """An OperationError or StoreError becomes its message and exit 1, never a traceback."""
+def _guarded(handler: OperatorHandler) -> Handler:
+    """The handler on the operator's sections of the settings; an OperationError or
+    StoreError becomes its message and exit 1, never a traceback."""
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
-            return handler(args, settings)
+            return handler(args, OperatorSettings.of(settings))
         except (OperationError, StoreError) as exc:
             sys.stdout.write(f"{exc}\n")
             return EXIT_INVALID
@@ -98,7 +101,7 @@ def _add_alert(sub: Sub) -> None:
     m.set_defaults(handler=_guarded(_alert_send))
 
 
-def _alert_send(args: argparse.Namespace, settings: Settings) -> int:
+def _alert_send(args: argparse.Namespace, settings: OperatorSettings) -> int:
     request = SendRequest(
         args.areas, args.level, args.message, siren=args.siren, kind=args.kind, yes=args.yes
     )
@@ -128,7 +131,7 @@ def _add_audit(sub: Sub) -> None:
     e.set_defaults(handler=_guarded(_audit_export))
 
 
-def _audit_export(args: argparse.Namespace, settings: Settings) -> int:
+def _audit_export(args: argparse.Namespace, settings: OperatorSettings) -> int:
     records = export(settings.state_path, parse_since(args.since))
     if args.format == "json":
         text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
@@ -141,7 +144,7 @@ def _audit_export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _backup(args: argparse.Namespace, settings: Settings) -> int:
+def _backup(args: argparse.Namespace, settings: OperatorSettings) -> int:
     written, counts = backup(settings.state_path, Path(args.path))
     rows = sum(counts.values())
     sys.stdout.write(

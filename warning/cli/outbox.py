@@ -14,13 +14,13 @@ from pathlib import Path
 
 from warning.areas import load_areas
 from warning.delivery import build_channels
-from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import ChangeKind, ChannelKind, DeliveryStatus, Problem, Severity
+from warning.operations import OperatorSettings
 from warning.plan import contacts
 from warning.plan.notices import send_test_sms
 from warning.plan.planner import operator_sms
-from warning.settings import Settings, secret
+from warning.settings import secret
 from warning.store import outbox
 from warning.store.sqlite import Store
 
@@ -31,23 +31,23 @@ def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _existing_store(settings: Settings) -> Store | None:
+def _existing_store(settings: OperatorSettings) -> Store | None:
     """The state store when it exists; checks never create one."""
     return Store(settings.state_path) if settings.state_path.is_file() else None
 
 
-def known_opt_outs(settings: Settings) -> frozenset[str]:
+def known_opt_outs(settings: OperatorSettings) -> frozenset[str]:
     """Numbers on the opt-out list of the state store, if there is one."""
     store = _existing_store(settings)
     return outbox.opted_out(store) if store else frozenset()
 
 
-def check(settings: Settings) -> list[Problem]:
+def check(settings: OperatorSettings) -> list[Problem]:
     """The `warning check` entry: contacts problems plus opted-out numbers."""
-    return contacts.check(settings, known_opt_outs(settings))
+    return contacts.check(settings.contacts_path, settings.areas_path, known_opt_outs(settings))
 
 
-def contacts_check(settings: Settings, path: Path | None) -> int:
+def contacts_check(settings: OperatorSettings, path: Path | None) -> int:
     """`warning contacts check [FILE]`: every bad row with its line number."""
     problems = (
         contacts.check_file(path, load_areas(settings.areas_path), known_opt_outs(settings))
@@ -64,7 +64,7 @@ def contacts_check(settings: Settings, path: Path | None) -> int:
     return EXIT_OK
 
 
-def outbox_list(settings: Settings, status: str | None, as_json: bool) -> int:
+def outbox_list(settings: OperatorSettings, status: str | None, as_json: bool) -> int:
     """`warning outbox [--status ...] [--json]`: the rows, newest first."""
     store = _existing_store(settings)
     wanted = DeliveryStatus(status) if status else None
@@ -82,7 +82,7 @@ def outbox_list(settings: Settings, status: str | None, as_json: bool) -> int:
     return EXIT_OK
 
 
-def outbox_retry(settings: Settings, delivery_id: int) -> int:
+def outbox_retry(settings: OperatorSettings, delivery_id: int) -> int:
     """`warning outbox retry ID`: send a failed (or superseded) row again."""
     store = _existing_store(settings)
     row = outbox.retry(store, delivery_id, time.time()) if store else None
@@ -95,7 +95,7 @@ def outbox_retry(settings: Settings, delivery_id: int) -> int:
     return EXIT_OK
 
 
-def outbox_retry_failed(settings: Settings) -> int:
+def outbox_retry_failed(settings: OperatorSettings) -> int:
     """`warning outbox retry --all-failed`: every failed row pending again (after an outage)."""
     store = Store(settings.state_path, create=False)
     ids = outbox.retry_failed(store, time.time())
@@ -105,7 +105,7 @@ def outbox_retry_failed(settings: Settings) -> int:
     return EXIT_OK
 
 
-def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
+def send_test(settings: OperatorSettings, phone: str, timeout_s: float = 60.0) -> int:
     """`warning send-test --to PHONE`: one drill-marked SMS through the outbox, now."""
     normalised = contacts.normalise_phone(phone)
     problem = contacts.phone_problem(normalised)
@@ -126,9 +126,9 @@ def send_test(settings: Settings, phone: str, timeout_s: float = 60.0) -> int:
     store = Store(settings.state_path, create=False)
     with store.transaction() as tx:
         outbox.enqueue(tx, planned)
-    channels = build_channels(ChannelSettings.of(settings), None, secret)
+    channels = build_channels(settings.channels, None, secret)
     sms_only = {ChannelKind.SMS: channels[ChannelKind.SMS]}
-    dispatcher = Dispatcher(store, sms_only, settings.sms)
+    dispatcher = Dispatcher(store, sms_only, settings.channels.sms)
     deadline = time.monotonic() + timeout_s
     row = outbox.row_by_key(store, planned[0].dedup_key)
     while row is not None and row.status in _UNFINISHED and time.monotonic() < deadline:

@@ -35,7 +35,7 @@ def cancel(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
     ids = [i for i in _field(form, "ids").split(",") if i]
     if not ids:
         raise OperationError("which alert? (no id given)")
-    outcomes = cancel_alerts(shared.settings, ids, _field(form, "reason"), who.account, now())
+    outcomes = cancel_alerts(shared.operator, ids, _field(form, "reason"), who.account, now())
     sms = sum(len(o.sms) for o in outcomes)
     return {"message": f"dibatalkan: {sms} SMS koreksi diantrekan", "sms": sms}
 
@@ -50,7 +50,7 @@ def manual(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
         siren=_field(form, "siren") in ("on", "true", "1"),
         kind=_field(form, "kind") or None,
     )
-    done = approvals.request_manual(shared.settings, request, who.account, now())
+    done = approvals.request_manual(shared.operator, request, who.account, now())
     if done.approval_id is not None:
         return {
             "message": f"menunggu persetujuan operator kedua (#{done.approval_id})",
@@ -62,20 +62,20 @@ def manual(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
 def approve(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
     """The second operator approves a pending manual alert."""
     change_id = approvals.approve(
-        shared.settings, _number(form, "id"), who.account, who.role, now()
+        shared.operator, _number(form, "id"), who.account, who.role, now()
     )
     return {"message": f"disetujui dan dikirim: {change_id}", "change_id": change_id}
 
 
 def reject(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
     """A pending manual alert is withdrawn."""
-    approvals.reject(shared.settings, _number(form, "id"), who.account, who.role, now())
+    approvals.reject(shared.operator, _number(form, "id"), who.account, who.role, now())
     return {"message": "ditolak"}
 
 
 def siren_stop(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
     """All-clear to one siren or all."""
-    detail = stop_sirens(shared.settings, _field(form, "siren") or "all", who.account, now())
+    detail = stop_sirens(shared.operator, _field(form, "siren") or "all", who.account, now())
     return {"message": f"all-clear: {', '.join(detail['sirens'])}"}
 
 
@@ -83,7 +83,7 @@ def silence(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
     """Silence a rule until a WITA time, with a reason."""
     until = _until(_field(form, "until"))
     silence_id = silences.silence(
-        shared.settings,
+        shared.operator,
         _field(form, "rule"),
         until=until,
         reason=_field(form, "reason"),
@@ -95,7 +95,7 @@ def silence(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
 
 def unsilence(shared: Console, who: Session, form: FormData) -> dict[str, Any]:
     """End a silence early."""
-    silences.unsilence(shared.settings, _number(form, "id"), who.account, now())
+    silences.unsilence(shared.operator, _number(form, "id"), who.account, now())
     return {"message": "senyap diakhiri"}
 
 

@@ -9,6 +9,7 @@ all served by this process (no CDN).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import structlog
 import uvicorn
@@ -25,6 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warning.console import ack, actions, login, public, reports, room
 from warning.console.web import HERE, Console, headers
+from warning.daemon.configuration import load_configuration
+from warning.daemon.drill import DrillSetup
+from warning.operations import OperatorSettings
 from warning.operations.drills import DrillRunner
 from warning.plan.acklinks import ack_links
 from warning.reports.telegram import start_bot
@@ -44,6 +48,11 @@ FAMILIES: Sequence[Sequence[BaseRoute]] = (
 )
 
 
+def _drill_setup(settings: Settings) -> DrillSetup:
+    """A console drill's sections, its configuration loaded from the files as they are now."""
+    return DrillSetup.of(load_configuration(settings))
+
+
 def build_app(settings: Settings) -> Starlette:
     """The console app on the configured store."""
     environment = Environment(
@@ -51,9 +60,10 @@ def build_app(settings: Settings) -> Starlette:
     )
     shared = Console(
         settings=settings,
+        operator=OperatorSettings.of(settings),
         store=Store(settings.state_path),
         templates=Jinja2Templates(env=environment),
-        drills=DrillRunner(settings),
+        drills=DrillRunner(settings.rules_dir / "tests", partial(_drill_setup, settings)),
         links=ack_links(settings, secret),
         twilio_token=secret("TWILIO_AUTH_TOKEN", settings.sms.auth_token_file, "twilio_auth_token"),
     )

@@ -48,8 +48,8 @@ async def page(request: Request) -> Response:
         areas=sorted(data.area_names(shared.settings).items(), key=lambda kv: kv[1]),
         levels=[lv.value for lv in Level],
         sirens=[s.id for s in shared.settings.sirens],
-        rules=await to_thread.run_sync(rule_ids, shared.settings),
-        scenarios=scenarios(shared.settings),
+        rules=await to_thread.run_sync(rule_ids, shared.operator),
+        scenarios=scenarios(shared.drills.folder),
         gsm7_basic="".join(sorted(GSM7_BASIC)),
         gsm7_ext="".join(sorted(GSM7_EXTENSION)),
     )

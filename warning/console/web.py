@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from warning.console import i18n
-from warning.operations import accounts
+from warning.operations import OperatorSettings, accounts
 from warning.operations.drills import DrillRunner
 from warning.plan.acklinks import AckLinks
 from warning.settings import Settings
@@ -41,6 +41,8 @@ class Console:
     """The console process's shared objects (one per app; no globals)."""
 
     settings: Settings
+    #: The sections operator actions read (built from `settings`).
+    operator: OperatorSettings
     store: Store
     templates: Jinja2Templates
     drills: DrillRunner

@@ -23,13 +23,14 @@ import getpass
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
 
-from warning.daemon.configuration import Configuration, load_configuration
+from warning.daemon.configuration import Configuration
 from warning.daemon.drillreport import DrillReport, Injection, RunInfo, build_report
 from warning.daemon.health import Metrics
 from warning.daemon.pipeline import Pipeline
@@ -39,7 +40,7 @@ from warning.delivery.channel import ChannelSettings
 from warning.delivery.dispatcher import Dispatcher
 from warning.rules.scenario import Scenario, load_scenario
 from warning.rules.testing import play
-from warning.settings import Settings, secret
+from warning.settings import FeedSettings, secret
 from warning.store.drillrows import last_row, open_rows, run_rows
 from warning.store.sqlite import Store
 
@@ -60,6 +61,24 @@ class DrillOptions:
     settle_s: float = SETTLE_S
     #: Who started it, for the audit log (empty: the login name of the process).
     actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DrillSetup:
+    """What a drill reads: the loaded configuration, the state file, the feeds, the channels."""
+
+    #: Rules, areas, contacts, sirens and links, for the pipeline the drill plays through.
+    config: Configuration
+    state_path: Path
+    #: The feeds' settings, which a scenario's observations are read with.
+    feeds: Mapping[str, FeedSettings]
+    channels: ChannelSettings
+
+    @classmethod
+    def of(cls, config: Configuration) -> DrillSetup:
+        """The drill's sections of a loaded configuration (its paths resolved)."""
+        settings = config.settings
+        return cls(config, settings.state_path, settings.feeds, ChannelSettings.of(settings))
 
 
 def _links_now(config: Configuration, shift: timedelta) -> Configuration:
@@ -85,13 +104,12 @@ def operator() -> str:
 class Drill:
     """One run of one scenario."""
 
-    def __init__(self, settings: Settings, path: Path, options: DrillOptions) -> None:
-        self.settings = settings
+    def __init__(self, setup: DrillSetup, path: Path, options: DrillOptions) -> None:
         self.options = options
         self.path = path
-        self.config = load_configuration(settings)
-        self.scenario = load_scenario(path, self.config.areas, settings.feeds)
-        self.store = Store(settings.state_path)
+        self.config = setup.config
+        self.scenario = load_scenario(path, self.config.areas, setup.feeds)
+        self.store = Store(setup.state_path)
         self.run_id = new_run_id(utc_now())
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -106,12 +124,12 @@ class Drill:
             drill_run=self.run_id,
             on_enqueued=self._wake.set,
         )
-        channels = build_channels(ChannelSettings.of(settings), self.config.areas, secret)
+        channels = build_channels(setup.channels, self.config.areas, secret)
         self.dispatcher = Dispatcher(
             self.store,
             channels,
-            settings.sms,
-            siren=settings.siren,
+            setup.channels.sms,
+            siren=setup.channels.siren,
             contacts=self.config.contacts,
             drill_only=True,
         )
@@ -237,6 +255,6 @@ def _sleep_until(deadline: float) -> None:
         time.sleep(remaining)
 
 
-def run_drill(settings: Settings, path: Path, options: DrillOptions) -> DrillReport:
-    """`warning drill`: load, play, report."""
-    return Drill(settings, path, options).run()
+def run_drill(setup: DrillSetup, path: Path, options: DrillOptions) -> DrillReport:
+    """`warning drill`: play, report."""
+    return Drill(setup, path, options).run()

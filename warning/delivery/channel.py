@@ -24,6 +24,7 @@ from warning.settings import (
     BroadcastSettings,
     CapSettings,
     Settings,
+    SirenDeliverySettings,
     SirenSettings,
     SmsSettings,
     TelegramSettings,
@@ -46,6 +47,8 @@ class ChannelSettings:
     receipt_url: str = ""  # where Twilio posts delivery receipts ("" asks for none)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     broadcasts: tuple[BroadcastSettings, ...] = ()
+    #: How the dispatcher retries siren commands (`[siren]`).
+    siren: SirenDeliverySettings = field(default_factory=SirenDeliverySettings)
 
     @classmethod
     def of(cls, settings: Settings) -> ChannelSettings:
@@ -59,6 +62,7 @@ class ChannelSettings:
             receipt_url(settings),
             settings.telegram,
             settings.broadcasts,
+            settings.siren,
         )
 
 

@@ -28,7 +28,7 @@ from warning.model import (
     PlannedDelivery,
     SirenCommand,
 )
-from warning.operations import OperationError
+from warning.operations import OperationError, OperatorSettings
 from warning.operations.cancel import CancelOutcome, apply_cancel
 from warning.operations.delivery import DEFAULT_WAIT_S, send_own, summary
 from warning.operations.manual import ManualAlert, manual_change, plan_manual, select_areas
@@ -36,7 +36,6 @@ from warning.operations.targets import resolve
 from warning.plan.contacts import Contact, load_contacts
 from warning.plan.planner import operator_sirens
 from warning.rules import load_rules
-from warning.settings import Settings
 from warning.store import outbox
 from warning.store.outbox import change_counts
 from warning.store.sqlite import Store
@@ -58,13 +57,13 @@ def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _contacts(settings: Settings, areas: AreaIndex) -> tuple[Contact, ...]:
+def _contacts(settings: OperatorSettings, areas: AreaIndex) -> tuple[Contact, ...]:
     """The configured contacts (none when no file is configured)."""
     path = settings.contacts_path
     return load_contacts(path, areas) if path is not None else ()
 
 
-def _rule_kinds(settings: Settings, areas: AreaIndex) -> dict[str, ObservationKind]:
+def _rule_kinds(settings: OperatorSettings, areas: AreaIndex) -> dict[str, ObservationKind]:
     """Each rule's hazard, for naming it in corrections; empty when the rules do not load."""
     try:
         return {r.id: r.kind for r in load_rules([settings.rules_dir], areas)}
@@ -74,7 +73,7 @@ def _rule_kinds(settings: Settings, areas: AreaIndex) -> dict[str, ObservationKi
 
 
 def _finish(
-    settings: Settings,
+    settings: OperatorSettings,
     store: Store,
     change_ids: Sequence[str],
     areas: AreaIndex,
@@ -100,7 +99,7 @@ def _finish(
 
 
 def cancel_alerts(
-    settings: Settings, ids: Sequence[str], reason: str, who: str, now: datetime
+    settings: OperatorSettings, ids: Sequence[str], reason: str, who: str, now: datetime
 ) -> list[CancelOutcome]:
     """Cancel `ids` in one transaction with its audit entry; OperationError when refused."""
     if not reason.strip():
@@ -123,7 +122,7 @@ def cancel_alerts(
 
 
 def alert_cancel(
-    settings: Settings, ids: Sequence[str], reason: str, who: str, sending: Sending
+    settings: OperatorSettings, ids: Sequence[str], reason: str, who: str, sending: Sending
 ) -> int:
     """`warning alert cancel ALERT_ID... --reason TEXT`."""
     try:
@@ -153,9 +152,11 @@ def _print_cancel(o: CancelOutcome) -> None:
 # warning siren stop
 
 
-def stop_sirens(settings: Settings, siren_id: str, who: str, now: datetime) -> dict[str, Any]:
+def stop_sirens(
+    settings: OperatorSettings, siren_id: str, who: str, now: datetime
+) -> dict[str, Any]:
     """All-clear to one siren or all, unsent triggers superseded, audited; what was done."""
-    known = {s.id: s for s in settings.sirens}
+    known = {s.id: s for s in settings.channels.sirens}
     chosen = (
         list(known.values())
         if siren_id == "all"
@@ -184,7 +185,7 @@ def stop_sirens(settings: Settings, siren_id: str, who: str, now: datetime) -> d
     return detail
 
 
-def siren_stop(settings: Settings, siren_id: str, who: str, sending: Sending) -> int:
+def siren_stop(settings: OperatorSettings, siren_id: str, who: str, sending: Sending) -> int:
     """`warning siren stop [SIREN_ID|all]`: all-clear now, unsent triggers superseded."""
     try:
         detail = stop_sirens(settings, siren_id, who, datetime.now(UTC))
@@ -236,7 +237,7 @@ class Prepared:
     kind: str | None
 
 
-def prepare_manual(settings: Settings, request: SendRequest, now: datetime) -> Prepared:
+def prepare_manual(settings: OperatorSettings, request: SendRequest, now: datetime) -> Prepared:
     """Check and plan a manual alert; OperationError in the operator's words when refused."""
     areas = load_areas(settings.areas_path)
     contacts = _contacts(settings, areas)
@@ -251,7 +252,7 @@ def prepare_manual(settings: Settings, request: SendRequest, now: datetime) -> P
     )
     change = manual_change(alert, now)
     planned = plan_manual(
-        alert, change, contacts, settings.sirens, areas, opted_out=outbox.opted_out(store)
+        alert, change, contacts, settings.channels.sirens, areas, opted_out=outbox.opted_out(store)
     )
     return Prepared(alert, change, tuple(planned), request.kind)
 
@@ -285,7 +286,7 @@ def enqueue_manual(
 
 
 def alert_send(
-    settings: Settings,
+    settings: OperatorSettings,
     request: SendRequest,
     who: str,
     sending: Sending,

@@ -17,9 +17,8 @@ from datetime import datetime
 import structlog
 
 from warning.model import Level
-from warning.operations import OperationError
+from warning.operations import OperationError, OperatorSettings
 from warning.operations.actions import SendRequest, enqueue_manual, prepare_manual
-from warning.settings import Settings
 from warning.store import console as db
 from warning.store.console import ApprovalStatus, Role
 from warning.store.sqlite import Store
@@ -44,7 +43,9 @@ class Requested:
     approval_id: int | None = None
 
 
-def request_manual(settings: Settings, request: SendRequest, who: str, now: datetime) -> Requested:
+def request_manual(
+    settings: OperatorSettings, request: SendRequest, who: str, now: datetime
+) -> Requested:
     """Send a low alert now, or store a high one for approval (checked and planned either way)."""
     prepared = prepare_manual(settings, request, now)
     store = Store(settings.state_path, create=False)
@@ -59,7 +60,9 @@ def request_manual(settings: Settings, request: SendRequest, who: str, now: date
     return Requested(approval_id=approval_id)
 
 
-def approve(settings: Settings, approval_id: int, who: str, role: Role, now: datetime) -> str:
+def approve(
+    settings: OperatorSettings, approval_id: int, who: str, role: Role, now: datetime
+) -> str:
     """A second operator approves: the alert is planned now and enqueued; its change id."""
     if not role.at_least(Role.APPROVER):
         raise OperationError("only an approver or an admin can approve a manual alert")
@@ -77,7 +80,9 @@ def approve(settings: Settings, approval_id: int, who: str, role: Role, now: dat
     return change_id
 
 
-def reject(settings: Settings, approval_id: int, who: str, role: Role, now: datetime) -> None:
+def reject(
+    settings: OperatorSettings, approval_id: int, who: str, role: Role, now: datetime
+) -> None:
     """A second operator (or the requester) withdraws the request; nothing is sent."""
     store = Store(settings.state_path, create=False)
     with store.transaction() as tx:

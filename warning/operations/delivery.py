@@ -17,11 +17,12 @@ from collections.abc import Collection, Sequence
 
 from warning.areas import AreaIndex
 from warning.delivery import build_channels
-from warning.delivery.channel import ChannelSettings, LogChannel
+from warning.delivery.channel import LogChannel
 from warning.delivery.dispatcher import Dispatcher
 from warning.model import ChannelKind
+from warning.operations import OperatorSettings
 from warning.plan.contacts import Contact
-from warning.settings import Settings, secret
+from warning.settings import secret
 from warning.store.outbox import change_counts
 from warning.store.sqlite import Store
 
@@ -40,7 +41,7 @@ def actor(override: str | None) -> str:
 
 
 def send_own(
-    settings: Settings,
+    settings: OperatorSettings,
     store: Store,
     change_ids: Sequence[str],
     areas: AreaIndex,
@@ -49,7 +50,7 @@ def send_own(
     wait_s: float = DEFAULT_WAIT_S,
 ) -> Counter[str]:
     """Send the rows of `change_ids` until none is open or `wait_s` passes; their counts."""
-    channels = build_channels(ChannelSettings.of(settings), areas, secret)
+    channels = build_channels(settings.channels, areas, secret)
     for kind, channel in list(channels.items()):
         if isinstance(channel, LogChannel):
             # It only logs (no credentials in this shell, no sirens configured): never
@@ -62,8 +63,8 @@ def send_own(
     dispatcher = Dispatcher(
         store,
         channels,
-        settings.sms,
-        siren=settings.siren,
+        settings.channels.sms,
+        siren=settings.channels.siren,
         contacts=contacts,
         changes=change_ids,
     )

@@ -10,29 +10,31 @@ for the drill page.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
 
-from warning.daemon.drill import DrillOptions, run_drill
+from warning.daemon.drill import DrillOptions, DrillSetup, run_drill
 from warning.daemon.drillreport import DrillReport
 from warning.operations import OperationError
-from warning.settings import Settings
 
 log = structlog.get_logger()
 
 
-def scenarios(settings: Settings) -> list[str]:
-    """The shipped scenario files an operator may start (names without .yaml)."""
-    folder = settings.rules_dir / "tests"
+def scenarios(folder: Path) -> list[str]:
+    """The shipped scenario files in `folder` an operator may start (names without .yaml)."""
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 class DrillRunner:
     """At most one console-started drill at a time, and the last report."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, folder: Path, setup: Callable[[], DrillSetup]) -> None:
+        #: The shipped scenarios (the rules directory's tests/).
+        self.folder = folder
+        #: Loads the drill's configuration anew for each run (the files as they are now).
+        self._setup = setup
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.report: DrillReport | None = None
@@ -45,11 +47,11 @@ class DrillRunner:
 
     def start(self, scenario: str, who: str, speed: float) -> None:
         """Play `scenario` (a name from `scenarios`) as a drill, `speed` times faster."""
-        if scenario not in scenarios(self.settings):
+        if scenario not in scenarios(self.folder):
             raise OperationError(f'unknown scenario "{scenario}"')
         if not 0 < speed <= 3600:
             raise OperationError("speed must be above 0 and at most 3600")
-        path = self.settings.rules_dir / "tests" / f"{scenario}.yaml"
+        path = self.folder / f"{scenario}.yaml"
         with self._lock:
             if self.running:
                 raise OperationError("a drill is already running: wait for its report")
@@ -62,7 +64,7 @@ class DrillRunner:
     def _run(self, path: Path, options: DrillOptions) -> None:
         """The drill thread: a failure is reported on the drill page, never raised."""
         try:
-            self.report, self.error = run_drill(self.settings, path, options), None
+            self.report, self.error = run_drill(self._setup(), path, options), None
         except Exception as exc:  # a broken scenario or settings must not kill the console
             log.exception("console.drill_failed", scenario=path.stem)
             self.error = str(exc)

@@ -14,9 +14,8 @@ import structlog
 
 from warning.areas import load_areas
 from warning.model import ConfigError
-from warning.operations import OperationError
+from warning.operations import OperationError, OperatorSettings
 from warning.rules import load_rules
-from warning.settings import Settings
 from warning.store import console as db
 from warning.store.sqlite import Store
 
@@ -26,7 +25,7 @@ log = structlog.get_logger()
 LONGEST = timedelta(days=7)
 
 
-def rule_ids(settings: Settings) -> list[str]:
+def rule_ids(settings: OperatorSettings) -> list[str]:
     """The configured rules' ids (empty when the rule files do not load)."""
     try:
         return [r.id for r in load_rules([settings.rules_dir], load_areas(settings.areas_path))]
@@ -35,7 +34,13 @@ def rule_ids(settings: Settings) -> list[str]:
 
 
 def silence(
-    settings: Settings, rule_id: str, *, until: datetime, reason: str, who: str, now: datetime
+    settings: OperatorSettings,
+    rule_id: str,
+    *,
+    until: datetime,
+    reason: str,
+    who: str,
+    now: datetime,
 ) -> int:
     """Silence `rule_id` from now until `until`; the silence's id."""
     if not reason.strip():
@@ -53,7 +58,7 @@ def silence(
     return silence_id
 
 
-def unsilence(settings: Settings, silence_id: int, who: str, now: datetime) -> None:
+def unsilence(settings: OperatorSettings, silence_id: int, who: str, now: datetime) -> None:
     """End a silence before its time."""
     store = Store(settings.state_path, create=False)
     with store.transaction() as tx:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from warning.areas import AreaIndex, load_areas
 from warning.model import ConfigError, Problem, Severity
-from warning.settings import Settings
 
 COLUMNS = ("phone", "name", "areas", "group", "language", "drill")
 LANGUAGES = ("id", "en")
@@ -189,16 +188,18 @@ def check_file(path: Path, areas: AreaIndex, opted_out: Collection[str] = ()) ->
     return sorted(problems, key=lambda p: p.line or 0)
 
 
-def check(settings: Settings, opted_out: Collection[str] = ()) -> list[Problem]:
-    """`warning check`: no contacts is a warning, a configured but missing file an error."""
-    path = settings.contacts_path
+def check(path: Path | None, areas_path: Path, opted_out: Collection[str] = ()) -> list[Problem]:
+    """`warning check` of the contacts file `path` ([contacts] path, None: not configured).
+
+    No contacts is a warning, a configured but missing file an error.
+    """
     if path is None:
         message = "no contacts configured ([contacts] path): no SMS will be sent"
         return [Problem("contacts", message, severity=Severity.WARNING)]
     if not path.is_file():
         return [Problem(str(path), "contacts file not found ([contacts] path)")]
     try:
-        areas = load_areas(settings.areas_path)
+        areas = load_areas(areas_path)
     except ConfigError as exc:
         return list(exc.problems)
     return check_file(path, areas, opted_out)
