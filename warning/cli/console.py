@@ -11,6 +11,7 @@ import argparse
 import getpass
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeAlias
 
 from warning.operations import OperationError, accounts
@@ -65,8 +66,9 @@ def read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _guard(run: argparse.Namespace, settings: Settings, action: str) -> int:
-    store = Store(settings.state_path)
+def _guard(run: argparse.Namespace, state_path: Path, action: str) -> int:
+    """Add, remove or re-password an account in the state at `state_path`."""
+    store = Store(state_path)
     now = datetime.now(UTC)
     who = actor(None)
     try:
@@ -88,15 +90,15 @@ def _guard(run: argparse.Namespace, settings: Settings, action: str) -> int:
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:
-    return _guard(args, settings, "add")
+    return _guard(args, settings.state_path, "add")
 
 
 def _user_remove(args: argparse.Namespace, settings: Settings) -> int:
-    return _guard(args, settings, "remove")
+    return _guard(args, settings.state_path, "remove")
 
 
 def _user_passwd(args: argparse.Namespace, settings: Settings) -> int:
-    return _guard(args, settings, "passwd")
+    return _guard(args, settings.state_path, "passwd")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

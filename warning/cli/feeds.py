@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -20,7 +23,7 @@ from warning.areas import AreaIndex, load_areas
 from warning.feeds import FEEDS, Feed, FeedContext, FeedError, observation_to_json
 from warning.http import HttpClient
 from warning.model import ConfigError, Observation
-from warning.settings import Settings
+from warning.settings import FeedSettings, Settings
 
 EXIT_OK, EXIT_INVALID = 0, 1
 
@@ -30,7 +33,7 @@ log = structlog.get_logger()
 def list_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """`warning feeds list [--json]`."""
     for name, feed in FEEDS.items():
-        row = _row(name, feed, settings)
+        row = _row(name, feed, settings.feeds[name])
         if args.json:
             sys.stdout.write(json.dumps(row) + "\n")
         else:
@@ -39,9 +42,8 @@ def list_feeds(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _row(name: str, feed: Feed, settings: Settings) -> dict[str, Any]:
-    """What `feeds list --json` prints for one feed."""
-    configured = settings.feeds[name]
+def _row(name: str, feed: Feed, configured: FeedSettings) -> dict[str, Any]:
+    """What `feeds list --json` prints for one feed, configured as `configured`."""
     return {
         "name": name,
         "kinds": [kind.value for kind in feed.kinds],
@@ -62,7 +64,7 @@ def parse_file(args: argparse.Namespace, settings: Settings) -> int:
         payload = args.file.read_bytes()
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
-    return _emit(feed, payload, _context(feed, settings, fetching=False))
+    return _emit(feed, payload, _context(feed, settings.feeds[feed.name], _areas(settings)))
 
 
 def fetch_once(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,7 +72,7 @@ def fetch_once(args: argparse.Namespace, settings: Settings) -> int:
     feed = _feed(args.source)
     if feed is None:
         return EXIT_INVALID
-    context = _context(feed, settings, fetching=True)
+    context = _context(feed, settings.feeds[feed.name], _areas(settings), fetching=True)
     try:
         payload = feed.get(HttpClient(settings.http), context)
     except FeedError as exc:
@@ -88,20 +90,32 @@ def _feed(name: str) -> Feed | None:
     return FEEDS[name]
 
 
-def _context(feed: Feed, settings: Settings, fetching: bool) -> FeedContext:
+#: Loads the city's areas only when a feed needs them (None when they are unavailable).
+AreasLoader = Callable[[], AreaIndex | None]
+
+
+def _context(
+    feed: Feed, configured: FeedSettings, areas: AreasLoader, *, fetching: bool = False
+) -> FeedContext:
     """`fetched_at` now, the feed's settings, and the areas when the feed uses them."""
     wants_areas = feed.needs_areas or (fetching and feed.fetch is not None)
-    areas = _areas(settings) if wants_areas else None
     # A saved file is old by nature: show what it holds (no freshness filter).
-    return FeedContext(datetime.now(UTC), settings.feeds[feed.name], areas, fresh_only=fetching)
+    return FeedContext(
+        datetime.now(UTC), configured, areas() if wants_areas else None, fresh_only=fetching
+    )
 
 
-def _areas(settings: Settings) -> AreaIndex | None:
-    """The city's areas, or None (logged) when the file is missing or invalid."""
+def _areas(settings: Settings) -> AreasLoader:
+    """A loader of the configured areas, None (logged) when the file is missing or invalid."""
+    return partial(_load_areas, settings.areas_path, settings.areas.min_polygon_share)
+
+
+def _load_areas(path: Path, share: float) -> AreaIndex | None:
+    """The areas at `path`, or None (logged) when the file is missing or invalid."""
     try:
-        return load_areas(settings.areas_path, settings.areas.min_polygon_share)
+        return load_areas(path, share)
     except ConfigError as exc:
-        log.warning("feeds.areas_unavailable", reason=str(exc), path=str(settings.areas_path))
+        log.warning("feeds.areas_unavailable", reason=str(exc), path=str(path))
         return None
 
 
