@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,27 @@ def config(
     return drill_config(tmp_path, twilio.url, sirens.url, monkeypatch)
 
 
-def drill(
-    config: Path, scenario: Path, capsys: pytest.CaptureFixture[str], *extra: str
-) -> tuple[int, dict[str, Any]]:
-    """Run `warning drill SCENARIO --json ...`; return the exit code and the report."""
-    code = main(["--config", str(config), "drill", str(scenario), "--json", *extra])
-    return code, json.loads(capsys.readouterr().out)
+@dataclass(frozen=True)
+class DrillRig:
+    """A deployment sending to local Twilio and siren servers, and what it printed."""
+
+    config: Path
+    twilio: TwilioServer
+    sirens: SirenControllers
+    capsys: pytest.CaptureFixture[str]
+
+    def play(self, scenario: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+        """Run `warning drill SCENARIO --json ...`; return the exit code and the report."""
+        code = main(["--config", str(self.config), "drill", str(scenario), "--json", *extra])
+        return code, json.loads(self.capsys.readouterr().out)
+
+
+@pytest.fixture
+def rig(
+    config: Path, twilio: TwilioServer, sirens: SirenControllers, capsys: pytest.CaptureFixture[str]
+) -> DrillRig:
+    """The drill deployment with its local servers."""
+    return DrillRig(config, twilio, sirens, capsys)
 
 
 def phones(server: TwilioServer) -> list[str]:
@@ -67,53 +83,38 @@ def drill_phones(coastal_only: Sequence[str] = ()) -> set[str]:
 COASTAL = ("manggar", "lamaru", "klandasan-ilir", "prapatan")
 
 
-def test_tsunami_drill_report_counts_match_what_the_servers_received(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_tsunami_drill_report_counts_match_what_the_servers_received(rig: DrillRig) -> None:
     """--speed 60 --json: SMS and siren counts equal the requests the local servers recorded."""
-    code, report = drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
+    code, report = rig.play(TSUNAMI_DRILL, "--speed", "60")
     assert code == 0
     assert report["ok"] is True
     assert report["failures"] == []
-    assert report["channels"]["sms"]["sent"] == len(twilio.requests) == 4
-    assert sum(a["sms"] for a in report["alerts"]) == len(twilio.requests)
-    assert report["channels"]["siren"]["sent"] == len(sirens.requests) == 2
-    assert sum(a["sirens"] for a in report["alerts"]) == len(sirens.requests)
+    assert report["channels"]["sms"]["sent"] == len(rig.twilio.requests) == 4
+    assert sum(a["sms"] for a in report["alerts"]) == len(rig.twilio.requests)
+    assert report["channels"]["siren"]["sent"] == len(rig.sirens.requests) == 2
+    assert sum(a["sirens"] for a in report["alerts"]) == len(rig.sirens.requests)
     assert {s["siren"] for s in report["sirens"] if s["acknowledged"]} == {
         "sirene-manggar",
         "sirene-klandasan",
     }
 
 
-def test_tsunami_drill_marks_every_message_and_siren_as_a_drill(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_tsunami_drill_marks_every_message_and_siren_as_a_drill(rig: DrillRig) -> None:
     """Bodies start LATIHAN:, PD-4 brings the drill's ending, sirens get `test`, CAP is Exercise."""
-    drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
-    bodies = [r.form["Body"] for r in twilio.requests]
+    rig.play(TSUNAMI_DRILL, "--speed", "60")
+    bodies = [r.form["Body"] for r in rig.twilio.requests]
     assert all(b.startswith("LATIHAN: ") for b in bodies)
     assert sum(b.startswith("LATIHAN: Peringatan tsunami") for b in bodies) == 2
-    assert [c["command"] for c in sirens.commands()] == ["test", "test"]
-    assert all(c["drill"] is True for c in sirens.commands())
-    documents = list((config.parent / "cap").glob("*.xml"))
+    assert [c["command"] for c in rig.sirens.commands()] == ["test", "test"]
+    assert all(c["drill"] is True for c in rig.sirens.commands())
+    documents = list((rig.config.parent / "cap").glob("*.xml"))
     assert len(documents) == 2
     assert all("<status>Exercise</status>" in d.read_text() for d in documents)
 
 
-def test_reported_alerts_name_rule_areas_level_and_reach(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_reported_alerts_name_rule_areas_level_and_reach(rig: DrillRig) -> None:
     """One line per change: fired SIAGA over the coast with SMS and sirens, then the all-clear."""
-    _code, report = drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
+    _code, report = rig.play(TSUNAMI_DRILL, "--speed", "60")
     fired, resolved = report["alerts"]
     assert (fired["kind"], fired["level"], fired["at"]) == ("fired", "siaga", "0s")
     assert (resolved["kind"], resolved["at"]) == ("resolved", "3m")
@@ -124,58 +125,38 @@ def test_reported_alerts_name_rule_areas_level_and_reach(
     assert 0 <= latency["p50"] <= latency["p95"] <= latency["max"] < 5
 
 
-def test_only_drill_contacts_are_texted(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_only_drill_contacts_are_texted(rig: DrillRig) -> None:
     """Without --drill-all, coastal contacts with drill=false get nothing."""
-    drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
-    assert set(phones(twilio)) == drill_phones(COASTAL) == {"+6281100000001", "+6281100000003"}
+    rig.play(TSUNAMI_DRILL, "--speed", "60")
+    assert set(phones(rig.twilio)) == drill_phones(COASTAL) == {"+6281100000001", "+6281100000003"}
 
 
-def test_drill_all_texts_every_contact_in_the_areas(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_drill_all_texts_every_contact_in_the_areas(rig: DrillRig) -> None:
     """--drill-all reaches every coastal contact, drill=true or not, still marked LATIHAN."""
-    code, report = drill(config, TSUNAMI_DRILL, capsys, "--speed", "60", "--drill-all")
+    code, report = rig.play(TSUNAMI_DRILL, "--speed", "60", "--drill-all")
     assert code == 0
     coastal = {p.phone for p in PEOPLE if p.area in COASTAL}
-    assert set(phones(twilio)) == coastal
-    assert len(twilio.requests) == 2 * len(coastal) == report["channels"]["sms"]["sent"]
-    assert all(r.form["Body"].startswith("LATIHAN: ") for r in twilio.requests)
+    assert set(phones(rig.twilio)) == coastal
+    assert len(rig.twilio.requests) == 2 * len(coastal) == report["channels"]["sms"]["sent"]
+    assert all(r.form["Body"].startswith("LATIHAN: ") for r in rig.twilio.requests)
 
 
-def test_a_second_run_of_the_same_scenario_sends_everything_again(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_second_run_of_the_same_scenario_sends_everything_again(rig: DrillRig) -> None:
     """Each run has its own id in its alert ids, so dedup keys never match an earlier drill's."""
-    _code, first = drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
-    _code, second = drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
+    _code, first = rig.play(TSUNAMI_DRILL, "--speed", "60")
+    _code, second = rig.play(TSUNAMI_DRILL, "--speed", "60")
     assert first["drill"]["run_id"] != second["drill"]["run_id"]
-    assert len(twilio.requests) == 2 * first["channels"]["sms"]["sent"] == 8
-    assert len(sirens.requests) == 4
+    assert len(rig.twilio.requests) == 2 * first["channels"]["sms"]["sent"] == 8
+    assert len(rig.sirens.requests) == 4
     assert {a["change_id"] for a in first["alerts"]}.isdisjoint(
         a["change_id"] for a in second["alerts"]
     )
 
 
 @pytest.mark.parametrize("sirens", [{"sirene-klandasan": 400}], indirect=True)
-def test_a_siren_that_refuses_is_reported_and_the_drill_exits_1(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_siren_that_refuses_is_reported_and_the_drill_exits_1(rig: DrillRig) -> None:
     """A controller answering 400 is a failure with its reason; the other siren acknowledged."""
-    code, report = drill(config, TSUNAMI_DRILL, capsys, "--speed", "60")
+    code, report = rig.play(TSUNAMI_DRILL, "--speed", "60")
     assert code == 1
     assert report["ok"] is False
     acks = {s["siren"]: s["acknowledged"] for s in report["sirens"]}
@@ -185,33 +166,23 @@ def test_a_siren_that_refuses_is_reported_and_the_drill_exits_1(
     assert "400" in failed[0]["reason"]
 
 
-def test_flood_drill_reaches_the_north_only(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_flood_drill_reaches_the_north_only(rig: DrillRig) -> None:
     """Heavy rain over the north: SIAGA then all-clear to the northern drill contact, no siren."""
-    code, report = drill(config, FLOOD_DRILL, capsys, "--speed", "3600")
+    code, report = rig.play(FLOOD_DRILL, "--speed", "3600")
     assert code == 0
     assert [(a["rule"], a["kind"], a["level"]) for a in report["alerts"]] == [
         ("hujan-per-jam", "fired", "siaga"),
         ("hujan-per-jam", "resolved", "siaga"),
     ]
-    assert phones(twilio) == ["+6281100000005", "+6281100000005"]
-    assert twilio.requests[1].form["Body"].startswith("LATIHAN: Hujan lebat di Graha")
-    assert sirens.requests == []
+    assert phones(rig.twilio) == ["+6281100000005", "+6281100000005"]
+    assert rig.twilio.requests[1].form["Body"].startswith("LATIHAN: Hujan lebat di Graha")
+    assert rig.sirens.requests == []
 
 
-def test_status_shows_the_last_drill(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_status_shows_the_last_drill(rig: DrillRig) -> None:
     """`warning status` reads the drill's audit entries: when, which scenario, how it went."""
-    _code, report = drill(config, FLOOD_DRILL, capsys, "--speed", "3600")
-    settings = load_settings(config)
+    _code, report = rig.play(FLOOD_DRILL, "--speed", "3600")
+    settings = load_settings(rig.config)
     last = status_report(settings, datetime.now(UTC))["last_drill"]
     assert last["run_id"] == report["drill"]["run_id"]
     assert (last["mode"], last["ok"]) == ("scenario", True)
@@ -220,29 +191,19 @@ def test_status_shows_the_last_drill(
     assert actions == ["drill.started", "drill.finished"]
 
 
-def test_a_drill_leaves_no_drill_state_behind(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_drill_leaves_no_drill_state_behind(rig: DrillRig) -> None:
     """No leftover drill alert can later time out into a stray all-clear; nothing live is stored."""
-    drill(config, FLOOD_DRILL, capsys, "--speed", "3600")
-    store = Store(load_settings(config).state_path)
+    rig.play(FLOOD_DRILL, "--speed", "3600")
+    store = Store(load_settings(rig.config).state_path)
     assert store.load_states(drill=True) == {}
     assert store.load_states(drill=False) == {}
     assert store.connection().execute("SELECT count(*) FROM observations").fetchone()[0] == 0
 
 
-def test_the_text_report_ends_with_the_verdict(
-    config: Path,
-    twilio: TwilioServer,
-    sirens: SirenControllers,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_the_text_report_ends_with_the_verdict(rig: DrillRig) -> None:
     """Without --json the report is for a terminal: sections, then OK or FAILED."""
-    code = main(["--config", str(config), "drill", str(FLOOD_DRILL), "--speed", "3600"])
-    out = capsys.readouterr().out
+    code = main(["--config", str(rig.config), "drill", str(FLOOD_DRILL), "--speed", "3600"])
+    out = rig.capsys.readouterr().out
     assert code == 0
     assert out.startswith("DRILL REPORT: ")
     for section in ("alerts:", "channels", "sirens:", "failures:"):
@@ -261,16 +222,14 @@ def test_a_speed_that_is_not_positive_is_a_usage_error(
     assert "speed must be a positive number" in capsys.readouterr().err
 
 
-def test_a_broken_scenario_is_reported_with_positions_and_sends_nothing(
-    config: Path, twilio: TwilioServer, sirens: SirenControllers, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_broken_scenario_is_reported_with_positions_and_sends_nothing(rig: DrillRig) -> None:
     """A scenario without expectations or times: every problem with file:line, exit 1."""
-    scenario = config.parent / "broken.yaml"
+    scenario = rig.config.parent / "broken.yaml"
     scenario.write_text("name: no steps\n")
-    code = main(["--config", str(config), "drill", str(scenario)])
-    out = capsys.readouterr().out
+    code = main(["--config", str(rig.config), "drill", str(scenario)])
+    out = rig.capsys.readouterr().out
     assert code == 1
     assert f"{scenario}:1:1: a scenario needs `expect` or `expect_none` entries" in out
-    assert twilio.requests == []
-    assert sirens.requests == []
-    assert not (config.parent / "warning.db").exists()
+    assert rig.twilio.requests == []
+    assert rig.sirens.requests == []
+    assert not (rig.config.parent / "warning.db").exists()
