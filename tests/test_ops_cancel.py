@@ -40,9 +40,13 @@ def twilio(monkeypatch: pytest.MonkeyPatch) -> TwilioServer:
         yield server
 
 
-def _sent_alert(tmp_path: Path) -> tuple[Path, Store, str]:
-    """Config, store and the manggar episode id of an alert whose rows were all sent."""
-    config = write_config(tmp_path)
+def _sent_alert(tmp_path: Path, api_base: str = "http://127.0.0.1:9") -> tuple[Path, Store, str]:
+    """Config, store and the manggar episode id of an alert whose rows were all sent.
+
+    `api_base`: the Twilio the operator's command will use (the alert's own rows are
+    sent without credentials, whatever it is).
+    """
+    config = write_config(tmp_path, api_base)
     store = Store(tmp_path / "state.db")
     fire(store, quake())
     # Sent with no Twilio credentials: the log channel stands in for the first send.
@@ -99,8 +103,7 @@ def test_cancel_by_episode_id_ends_only_that_kelurahan(
     tmp_path: Path, twilio: TwilioServer
 ) -> None:
     """An episode id from `warning status` cancels its own (rule, kelurahan) and no other."""
-    config, store, episode = _sent_alert(tmp_path)
-    config = write_config(tmp_path, twilio.url)
+    config, store, episode = _sent_alert(tmp_path, twilio.url)
     assert _cancel(config, episode) == 0
     states = store.load_states()
     assert states[(RULE.id, "manggar")].state is AlertState.CANCELLED
@@ -142,8 +145,7 @@ def test_cancel_is_audited_with_the_actor_and_logged_as_an_alert_change(
     tmp_path: Path, twilio: TwilioServer
 ) -> None:
     """audit_log names who cancelled and why; alert_log records the cancelled episode."""
-    config, store, episode = _sent_alert(tmp_path)
-    config = write_config(tmp_path, twilio.url)
+    config, store, episode = _sent_alert(tmp_path, twilio.url)
     assert _cancel(config, episode) == 0
     (entry,) = [e for e in store.audit_entries() if e["action"] == "alert.cancel"]
     assert entry["actor"] == "operator-1"
@@ -162,8 +164,7 @@ def test_actor_defaults_to_the_sudo_caller(
     tmp_path: Path, twilio: TwilioServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without --actor, SUDO_USER names who ran the command."""
-    config, store, episode = _sent_alert(tmp_path)
-    config = write_config(tmp_path, twilio.url)
+    config, store, episode = _sent_alert(tmp_path, twilio.url)
     monkeypatch.setenv("SUDO_USER", "budi")
     args = ["--config", str(config), "alert", "cancel", episode, "--reason", "salah"]
     assert main(args) == 0
@@ -204,8 +205,7 @@ def test_unknown_or_ended_alert_ids_exit_1_naming_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], twilio: TwilioServer
 ) -> None:
     """A typo or an already cancelled id is refused with a clear message, nothing enqueued."""
-    config, store, episode = _sent_alert(tmp_path)
-    config = write_config(tmp_path, twilio.url)
+    config, store, episode = _sent_alert(tmp_path, twilio.url)
     assert _cancel(config, "gempa:nowhere:1") == 1
     assert 'unknown alert id "gempa:nowhere:1"' in capsys.readouterr().out
     assert _cancel(config, episode) == 0
