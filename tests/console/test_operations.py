@@ -175,19 +175,25 @@ def _quake(now: datetime) -> Observation:
     )
 
 
+def _silence(
+    operator: OperatorSettings,
+    rule_id: str,
+    reason: str,
+    *,
+    now: datetime = NOW,
+    until: datetime | None = None,
+) -> int:
+    """`ops1` silences `rule_id` at `now` until `until` (an hour later unless given)."""
+    end = until if until is not None else now + timedelta(hours=1)
+    return silences.silence(operator, rule_id, until=end, reason=reason, who="ops1", now=now)
+
+
 def test_a_silenced_rule_still_fires_but_notifies_nobody(
     settings: Settings, operator: OperatorSettings
 ) -> None:
     """While `gempa-dekat` is silenced its alert is in the state, with no outbox row."""
     rig = make_rig(settings)
-    silences.silence(
-        operator,
-        "gempa-dekat",
-        until=NOW + timedelta(hours=2),
-        reason="uji sensor",
-        who="ops1",
-        now=NOW,
-    )
+    _silence(operator, "gempa-dekat", "uji sensor", until=NOW + timedelta(hours=2))
     rig.pipeline.inject([_quake(NOW)], NOW)
     assert any(rule == "gempa-dekat" for rule, _area in rig.firing())
     assert not [r for r in rig.outbox() if r["rule_id"] == "gempa-dekat"]
@@ -207,13 +213,12 @@ def test_a_silence_never_holds_back_a_bmkg_tsunami_relay(
     """Silencing the tsunami rule leaves the InaTEWS SIAGA relay's SMS and sirens planned."""
     rig = make_rig(settings)
     rule = next(r for r in silences.rule_ids(operator) if r.startswith("tsunami"))
-    silences.silence(
+    _silence(
         operator,
         rule,
-        until=AFTER_PD1 + timedelta(hours=1),
-        reason="salah",
-        who="ops1",
+        "salah",
         now=AFTER_PD1 - timedelta(minutes=1),
+        until=AFTER_PD1 + timedelta(hours=1),
     )
     responses.add(responses.GET, f"{BASE}/inatews", body=PD1.read_bytes())
     rig.pipeline.poll("inatews")
@@ -225,32 +230,11 @@ def test_silences_are_listed_by_warning_status_and_refused_without_a_reason(
 ) -> None:
     """`warning status` shows the silence with its end and reason; an empty reason is refused."""
     with pytest.raises(OperationError, match="reason"):
-        silences.silence(
-            operator,
-            "gempa-dekat",
-            until=NOW + timedelta(hours=1),
-            reason=" ",
-            who="x",
-            now=NOW,
-        )
+        _silence(operator, "gempa-dekat", " ")
     with pytest.raises(OperationError, match="unknown rule"):
-        silences.silence(
-            operator,
-            "tidak-ada",
-            until=NOW + timedelta(hours=1),
-            reason="r",
-            who="x",
-            now=NOW,
-        )
+        _silence(operator, "tidak-ada", "r")
     now = datetime.now(UTC)
-    silences.silence(
-        operator,
-        "gempa-dekat",
-        until=now + timedelta(hours=1),
-        reason="perawatan sensor",
-        who="ops1",
-        now=now,
-    )
+    _silence(operator, "gempa-dekat", "perawatan sensor", now=now)
     report = status_report(settings, now)
     assert [s["rule"] for s in report["silences"]] == ["gempa-dekat"]
     assert "silenced: gempa-dekat" in render_text(report)
