@@ -8,6 +8,7 @@ was only logged as "sent": they say so and leave the rows to the daemon.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from warning.cli.main import main
 from warning.model import ChannelKind, DeliveryStatus
 from warning.settings import load_settings
 from warning.store import outbox
+from warning.store.outbox import OutboxRow
 from warning.store.sqlite import Store
 
 
@@ -101,6 +103,13 @@ def _cancel_in_operator_shell(
     return store, episode, code, capsys.readouterr().out
 
 
+def _assert_left_for_the_daemon(rows: Sequence[OutboxRow]) -> None:
+    """Rows only a logging channel saw: still pending, never marked sent with a `log:` id."""
+    assert rows
+    assert {r.status for r in rows} == {DeliveryStatus.PENDING}
+    assert not any((r.provider_id or "").startswith("log:") for r in rows)
+
+
 def test_a_cancel_without_credentials_says_logged_only_and_leaves_sms_to_the_daemon(
     operator_shell: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -113,9 +122,7 @@ def test_a_cancel_without_credentials_says_logged_only_and_leaves_sms_to_the_dae
     print(f"injected an operator shell without Twilio secrets; the command said: {out!r}")
     assert code == 0
     assert "logged only, not sent: no Twilio credentials" in out
-    assert corrections
-    assert {r.status for r in corrections} == {DeliveryStatus.PENDING}
-    assert not any((r.provider_id or "").startswith("log:") for r in corrections)
+    _assert_left_for_the_daemon(corrections)
 
 
 def test_a_cancel_never_reports_a_logged_siren_all_clear_as_sent(
@@ -134,7 +141,5 @@ def test_a_cancel_never_reports_a_logged_siren_all_clear_as_sent(
     print(f"injected a shell without [[sirens]]; the command said: {out!r}")
     assert code == 0
     assert "siren commands logged only, not sent: no [[sirens]] configured" in out
-    assert all_clears
-    assert {r.status for r in all_clears} == {DeliveryStatus.PENDING}
-    assert not any((r.provider_id or "").startswith("log:") for r in all_clears)
+    _assert_left_for_the_daemon(all_clears)
     assert sent == {ChannelKind.CAP}  # only the CAP Cancel file was really written
