@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -306,11 +307,20 @@ def test_a_post_reaches_the_bot_api_with_the_chat_and_text(store: Store) -> None
     assert (row.status, row.provider_id) == (DeliveryStatus.SENT, f"{PUBLIC_CHAT}:1")
 
 
-def test_a_429_waits_at_least_telegrams_retry_after(store: Store) -> None:
-    """`parameters.retry_after` = 30 s: the row is pending, due no sooner than 30 s on."""
+@contextmanager
+def _failing_bot(
+    store: Store, count: int, status: int, retry_after: int | None = None
+) -> Iterator[TelegramServer]:
+    """A post for Manggar in the outbox, and a Bot API failing its next `count` calls."""
     _enqueue_posts(store)
     with TelegramServer() as bot:
-        bot.fail_next(1, 429, retry_after=30)
+        bot.fail_next(count, status, retry_after=retry_after)
+        yield bot
+
+
+def test_a_429_waits_at_least_telegrams_retry_after(store: Store) -> None:
+    """`parameters.retry_after` = 30 s: the row is pending, due no sooner than 30 s on."""
+    with _failing_bot(store, 1, 429, retry_after=30) as bot:
         clock = [NOW.timestamp() + 60]
         dispatcher = _dispatcher(store, _settings(bot.url), clock=lambda: clock[0])
         assert dispatcher.run_once() == 1
@@ -328,9 +338,7 @@ def test_a_429_waits_at_least_telegrams_retry_after(store: Store) -> None:
 
 def test_a_bot_api_outage_is_retried_until_it_ends(store: Store) -> None:
     """Three 502s (more than [sms] attempts = 3) within the validity: posted once, at last."""
-    _enqueue_posts(store)
-    with TelegramServer() as bot:
-        bot.fail_next(3, 502)
+    with _failing_bot(store, 3, 502) as bot:
         clock = [NOW.timestamp() + 60]
         dispatcher = _dispatcher(store, _settings(bot.url), clock=lambda: clock[0])
         for _ in range(4):
@@ -344,9 +352,7 @@ def test_a_bot_api_outage_is_retried_until_it_ends(store: Store) -> None:
 
 def test_a_refused_chat_fails_for_good_at_once(store: Store) -> None:
     """400 'chat not found' is permanent: one attempt, failed, with Telegram's description."""
-    _enqueue_posts(store)
-    with TelegramServer() as bot:
-        bot.fail_next(1, 400)
+    with _failing_bot(store, 1, 400) as bot:
         dispatcher = _dispatcher(store, _settings(bot.url))
         dispatcher.drain(timeout=5)
         dispatcher.close()
