@@ -20,11 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import AREAS_FILE, ROOT, free_port
 from tests.support.peers.feed import FeedServer
 from tests.support.peers.siren import SirenServer
 from tests.support.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, TwilioServer
+from warning.model import ConfigError
 from warning.plan.contacts import Contact
+from warning.settings import load_settings
 
 SIREN_TOKEN = "sirene-token-uji"
 
@@ -257,3 +261,10 @@ def environment() -> dict[str, str]:
     env.pop("CONFIGURATION_DIRECTORY", None)
     env.pop("STATE_DIRECTORY", None)
     return env
+
+
+def settings_refusal(path: Path) -> str:
+    """Every problem `load_settings` names in the file at `path`, which it must refuse."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    return str(caught.value)
