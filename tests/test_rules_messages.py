@@ -24,6 +24,7 @@ from warning.model import (
     ChannelKind,
     EndReason,
     Level,
+    Problem,
     Rule,
     Transition,
     TransitionKind,
@@ -137,6 +138,21 @@ def test_felt_intensity_is_read_per_place() -> None:
     assert felt_mmi("III Penajam Paser Utara", "Balikpapan") is None
 
 
+#: A quake rule without its messages: each test adds the message it checks.
+QUAKE_RULE = (
+    "- id: gempa\n  name: Gempa\n  description: Test.\n  kind: earthquake\n"
+    '  when: {value: magnitude, ">=": 5}\n  level: waspada\n'
+)
+
+
+def _only_problem(directory: Path, areas: AreaIndex, text: str) -> Problem:
+    """The one problem `rules check` finds in a rule file holding `text`."""
+    path = directory / "rule.yaml"
+    path.write_text(text, encoding="utf-8")
+    [problem] = check_rules([path], areas)
+    return problem
+
+
 @pytest.mark.parametrize(
     ("text", "fragment", "where"),
     [
@@ -161,13 +177,7 @@ def test_rules_check_refuses_a_message_that_could_go_wrong(
     tmp_path: Path, areas: AreaIndex, text: str, fragment: str, where: tuple[int, int]
 ) -> None:
     """Empty-able placeholders, overlong and UCS-2 texts are errors with file:line:col."""
-    path = tmp_path / "gempa.yaml"
-    path.write_text(
-        "- id: gempa\n  name: Gempa\n  description: Test.\n  kind: earthquake\n"
-        '  when: {value: magnitude, ">=": 5}\n  level: waspada\n' + text,
-        encoding="utf-8",
-    )
-    [problem] = check_rules([path], areas)
+    problem = _only_problem(tmp_path, areas, QUAKE_RULE + text)
     assert fragment in problem.message
     assert (problem.line, problem.col) == where
 
@@ -176,14 +186,13 @@ def test_rules_check_requires_an_end_message_for_kinds_that_end(
     tmp_path: Path, areas: AreaIndex
 ) -> None:
     """A rain rule without end_message is refused: an all-clear must say what ended."""
-    path = tmp_path / "hujan.yaml"
-    path.write_text(
+    problem = _only_problem(
+        tmp_path,
+        areas,
         "- id: hujan\n  name: Hujan\n  description: Test.\n  kind: rainfall\n"
         '  when: {value: precipitation_mm, ">=": 50}\n  level: siaga\n'
         '  message: {id: "{level}: Hujan lebat di {area}."}\n',
-        encoding="utf-8",
     )
-    [problem] = check_rules([path], areas)
     assert 'missing "end_message"' in problem.message
 
 
@@ -215,14 +224,11 @@ def test_a_tsunami_ending_says_that_bmkg_ended_it(
 
 def test_rules_check_refuses_end_reason_outside_an_ending(tmp_path: Path, areas: AreaIndex) -> None:
     """{end_reason} has no text while an alert is raised: the check says it renders "?"."""
-    path = tmp_path / "gempa.yaml"
-    path.write_text(
-        "- id: gempa\n  name: Gempa\n  description: Test.\n  kind: earthquake\n"
-        '  when: {value: magnitude, ">=": 5}\n  level: waspada\n'
-        '  message: {id: "{level}: Gempa M{magnitude} {end_reason}."}\n',
-        encoding="utf-8",
+    problem = _only_problem(
+        tmp_path,
+        areas,
+        QUAKE_RULE + '  message: {id: "{level}: Gempa M{magnitude} {end_reason}."}\n',
     )
-    [problem] = check_rules([path], areas)
     assert 'renders "?"' in problem.message
 
 
