@@ -23,6 +23,13 @@ def _lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def _parsed_one(capsys: pytest.CaptureFixture[str], feed: str, path: Path) -> dict[str, object]:
+    """The one observation `warning feeds parse FEED PATH` prints (it must exit 0)."""
+    assert main(["feeds", "parse", feed, str(path)]) == 0
+    [row] = _lines(capsys.readouterr().out)
+    return row
+
+
 def test_feeds_list_names_every_feed(capsys: pytest.CaptureFixture[str]) -> None:
     """`feeds list` prints a line per feed with its kind, interval and URL."""
     assert main(["feeds", "list"]) == 0
@@ -44,8 +51,7 @@ def test_feeds_list_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_feeds_parse_prints_exactly_the_contract_keys(capsys: pytest.CaptureFixture[str]) -> None:
     """`feeds parse` prints one JSON object per observation with exactly the contract keys."""
-    assert main(["feeds", "parse", "bmkg-autogempa", str(TAMBRAUW)]) == 0
-    [row] = _lines(capsys.readouterr().out)
+    row = _parsed_one(capsys, "bmkg-autogempa", TAMBRAUW)
     assert list(row) == list(KEYS)
     assert row == {
         "source": "bmkg-autogempa",
@@ -172,8 +178,7 @@ def test_feeds_parse_addresses_balikpapan_with_the_shipped_areas(
 ) -> None:
     """`feeds parse inatews` loads areas.geojson: a SIAGA for Balikpapan names all 34 kelurahan."""
     path = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
-    assert main(["feeds", "parse", "inatews", str(path)]) == 0
-    [row] = _lines(capsys.readouterr().out)
+    row = _parsed_one(capsys, "inatews", path)
     assert row["kind"] == "tsunami_warning"
     assert (row["lon"], row["lat"]) == (None, None)
     assert isinstance(row["area_ids"], list)
@@ -213,8 +218,7 @@ def test_feeds_parse_shows_a_recorded_cap_past_its_expiry(
 ) -> None:
     """A recorded file is old by nature: `feeds parse` applies no freshness filter."""
     path = FIXTURES / "bmkg-nowcast" / "bmkg_cap_nowcast_20260216_banten_hujan-lebat.xml"
-    assert main(["feeds", "parse", "bmkg-nowcast", str(path)]) == 0
-    [line] = _lines(capsys.readouterr().out)
+    line = _parsed_one(capsys, "bmkg-nowcast", path)
     assert line["event_id"] == "2.49.0.1.360.0.2026.02.16.16.36.004"
     assert line["area_ids"] == []
     assert line["values"]["expires"] == "2026-02-16T19:00:00Z"  # type: ignore[index]
