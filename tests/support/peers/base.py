@@ -106,6 +106,10 @@ class PeerServer:
         """`http://127.0.0.1:<port>`."""
         return f"http://127.0.0.1:{self.port}"
 
+    def url_for(self, path: str) -> str:
+        """The full URL of `path` on this peer (a controller's, a receiver's, a feed's)."""
+        return self.url + path
+
     def start(self) -> Self:
         """Serve in a background thread."""
         self._thread.start()
@@ -133,6 +137,10 @@ class PeerServer:
         """A snapshot of the requests so far (those whose path starts with the prefix)."""
         with self._lock:
             return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+    def json_bodies(self, path_prefix: str = "") -> list[dict[str, Any]]:
+        """The JSON bodies received so far (under the prefix), in arrival order."""
+        return [r.json() for r in self.received(path_prefix)]
 
     def wait_for(
         self, count: int, timeout: float, matching: Callable[[Recorded], bool] = lambda _r: True

@@ -90,10 +90,6 @@ class FeedServer(PeerServer):
         self._faults: dict[str, tuple[Fault, int | None]] = {}
         self._state = threading.Lock()
 
-    def url_for(self, path: str) -> str:
-        """The full URL of a path."""
-        return self.url + path
-
     def serve(self, path: str, payload: bytes | Path, content_type: str | None = None) -> None:
         """Answer `path` with this payload from now on (a file's suffix picks the type)."""
         if isinstance(payload, Path):

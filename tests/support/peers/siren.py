@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
 
 from tests.support.peers.base import PeerServer, Recorded, Reply
 
@@ -24,13 +23,8 @@ class SirenServer(PeerServer):
         self.latency_s = latency_s
         self._ids = itertools.count(1)
 
-    def url_for(self, path: str) -> str:
-        """The full URL of one controller's path."""
-        return self.url + path
-
-    def commands(self, path_prefix: str = "") -> list[dict[str, Any]]:
-        """The JSON bodies received so far, in arrival order."""
-        return [r.json() for r in self.received(path_prefix)]
+    #: The commands received so far (JSON bodies), in arrival order.
+    commands = PeerServer.json_bodies
 
     def respond(self, request: Recorded) -> Reply:
         """The configured status, with an acknowledgement id on success."""

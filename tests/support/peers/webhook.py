@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
 
 from tests.support.peers.base import PeerServer, Recorded, Reply
 
@@ -26,13 +25,8 @@ class WebhookServer(PeerServer):
         self.retry_after: str | None = None
         self._ids = itertools.count(1)
 
-    def url_for(self, path: str) -> str:
-        """The full URL of one receiver path."""
-        return self.url + path
-
-    def bodies(self, path_prefix: str = "") -> list[dict[str, Any]]:
-        """The JSON bodies received so far, in arrival order."""
-        return [r.json() for r in self.received(path_prefix)]
+    #: The posts received so far (JSON bodies), in arrival order.
+    bodies = PeerServer.json_bodies
 
     def respond(self, request: Recorded) -> Reply:
         """The configured status (an id on success, Retry-After when set)."""
