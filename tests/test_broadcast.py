@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from tests.support.areas import city
 from tests.support.builders import NOW, contact, rule, transitions
-from tests.support.deployment import settings_refusal
+from tests.support.deployment import settings_file, settings_refusal
 from tests.support.peers import SirenServer, TelegramServer, TwilioServer, WebhookServer
 from tests.support.peers.telegram import TOKEN
 from warning.delivery import CHANNELS, build_channels
@@ -87,16 +87,10 @@ def _posts(areas: Sequence[str], **kwargs: object) -> dict[str, BroadcastPost]:
 # -- settings and check -----------------------------------------------------------------
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "warning.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_destinations_are_read_from_telegram_ntfy_and_webhook_tables(tmp_path: Path) -> None:
     """Numeric chat ids are accepted as TOML integers; ntfy's address is its topic URL."""
     settings = load_settings(
-        _write(
+        settings_file(
             tmp_path,
             '[telegram]\napi_base = "http://127.0.0.1:9"\n'
             '[[telegram.channels]]\nchat_id = -1001234567890\nareas = ["all"]\n'
@@ -117,7 +111,7 @@ def test_destinations_are_read_from_telegram_ntfy_and_webhook_tables(tmp_path: P
 
 def test_every_mistake_in_a_destination_is_reported_at_once(tmp_path: Path) -> None:
     """A typo, a wrong audience, no areas and no chat id: four problems, one run."""
-    path = _write(
+    path = settings_file(
         tmp_path,
         '[[telegram.channels]]\nareaz = ["all"]\naudience = "everyone"\n'
         '[[webhooks]]\nurl = "https://radio.example/hook"\nareas = "manggar"\n',
@@ -136,7 +130,7 @@ def test_check_refuses_unknown_areas_and_warns_of_a_missing_token(
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     settings = load_settings(
-        _write(
+        settings_file(
             tmp_path,
             '[[telegram.channels]]\nchat_id = "@bpn"\nareas = ["atlantis"]\n'
             '[[webhooks]]\nurl = "ftp://radio.example"\nareas = ["all"]\n',

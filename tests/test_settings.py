@@ -6,17 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.deployment import settings_refusal
+from tests.support.deployment import settings_file, settings_refusal
 from tests.support.paths import ROOT
 from warning.model import ConfigError
 from warning.settings import example_toml, load_settings, secret
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    """A settings file with `text`."""
-    path = tmp_path / "warning.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_no_file_gives_embedded_defaults() -> None:
@@ -29,14 +22,14 @@ def test_no_file_gives_embedded_defaults() -> None:
 
 def test_typo_names_key_and_intended_key(tmp_path: Path) -> None:
     """A typo must never silently disable a setting: it is named with its fix."""
-    path = write(tmp_path, "[sms]\nmax_per_secnd = 3\n")
+    path = settings_file(tmp_path, "[sms]\nmax_per_secnd = 3\n")
     refusal = settings_refusal(path)
     assert 'unknown key "sms.max_per_secnd" (did you mean "sms.max_per_second"?)' in refusal
 
 
 def test_every_problem_reported_at_once(tmp_path: Path) -> None:
     """Unknown sections, feeds, siren keys and wrong types all come back together."""
-    path = write(
+    path = settings_file(
         tmp_path,
         '[stat]\n[feeds.usgz]\n[sms]\nconcurrency = "many"\n[[sirens]]\nid = "s1"\nurll = "x"\n',
     )
@@ -49,7 +42,7 @@ def test_every_problem_reported_at_once(tmp_path: Path) -> None:
 
 def test_overrides_apply(tmp_path: Path) -> None:
     """Values from the file replace defaults; `from` maps to the sender field."""
-    path = write(
+    path = settings_file(
         tmp_path,
         '[sms]\nfrom = "BPBD-BPN"\n[feeds.usgs]\ninterval_s = 120\n'
         '[[sirens]]\nid = "manggar"\nurl = "http://10.0.0.2/"\nareas = ["manggar"]\n',
@@ -63,12 +56,12 @@ def test_overrides_apply(tmp_path: Path) -> None:
 def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
     """Invalid TOML is a positioned ConfigError, never a traceback."""
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_settings(write(tmp_path, "[sms\n"))
+        load_settings(settings_file(tmp_path, "[sms\n"))
 
 
 def test_example_round_trips(tmp_path: Path) -> None:
     """The generated sample is itself a valid settings file."""
-    settings = load_settings(write(tmp_path, example_toml()))
+    settings = load_settings(settings_file(tmp_path, example_toml()))
     assert settings.feeds["big-tide"].options["station"] == "0020BLPP02"
 
 
@@ -102,7 +95,7 @@ def test_configuration_directory_file_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under systemd, $CONFIGURATION_DIRECTORY/warning.toml is used without --config."""
-    write(tmp_path, "[sms]\nmax_per_second = 42\n")
+    settings_file(tmp_path, "[sms]\nmax_per_second = 42\n")
     monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path))
     assert load_settings(None).sms.max_per_second == 42.0
 
@@ -111,8 +104,10 @@ def test_polygon_share_is_a_fraction(tmp_path: Path) -> None:
     """[areas] min_polygon_share defaults to 0.20 and must lie in (0, 1]."""
     assert load_settings(None).areas.min_polygon_share == 0.2
     assert (
-        load_settings(write(tmp_path, "[areas]\nmin_polygon_share = 0.5\n")).areas.min_polygon_share
+        load_settings(
+            settings_file(tmp_path, "[areas]\nmin_polygon_share = 0.5\n")
+        ).areas.min_polygon_share
         == 0.5
     )
     with pytest.raises(ConfigError, match=r"areas.min_polygon_share must be in \(0, 1\], not 20"):
-        load_settings(write(tmp_path, "[areas]\nmin_polygon_share = 20\n"))
+        load_settings(settings_file(tmp_path, "[areas]\nmin_polygon_share = 20\n"))

@@ -263,6 +263,13 @@ def environment() -> dict[str, str]:
     return env
 
 
+def settings_file(directory: Path, text: str) -> Path:
+    """A `warning.toml` in `directory` holding exactly `text` (no contacts, no defaults)."""
+    path = directory / "warning.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def settings_refusal(path: Path) -> str:
     """Every problem `load_settings` names in the file at `path`, which it must refuse."""
     with pytest.raises(ConfigError) as caught:
