@@ -16,6 +16,8 @@ from warning.feeds.jsonio import KEYS, ObservationJSONError
 from warning.model import Basis, Coverage, Observation, ObservationKind
 
 TAMBRAUW = FIXTURES / "bmkg-autogempa" / "bmkg_autogempa_20211013_tambrauw_m5.3.json"
+INATEWS_BALIKPAPAN = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
+NOWCAST_BANTEN = FIXTURES / "bmkg-nowcast" / "bmkg_cap_nowcast_20260216_banten_hujan-lebat.xml"
 
 
 def _lines(text: str) -> list[dict[str, object]]:
@@ -177,8 +179,7 @@ def test_feeds_parse_addresses_balikpapan_with_the_shipped_areas(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`feeds parse inatews` loads areas.geojson: a SIAGA for Balikpapan names all 34 kelurahan."""
-    path = FIXTURES / "inatews" / "synthetic_inatews_pd1_siaga_kaltim_balikpapan.json"
-    row = _parsed_one(capsys, "inatews", path)
+    row = _parsed_one(capsys, "inatews", INATEWS_BALIKPAPAN)
     assert row["kind"] == "tsunami_warning"
     assert (row["lon"], row["lat"]) == (None, None)
     assert isinstance(row["area_ids"], list)
@@ -217,8 +218,7 @@ def test_feeds_parse_shows_a_recorded_cap_past_its_expiry(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A recorded file is old by nature: `feeds parse` applies no freshness filter."""
-    path = FIXTURES / "bmkg-nowcast" / "bmkg_cap_nowcast_20260216_banten_hujan-lebat.xml"
-    line = _parsed_one(capsys, "bmkg-nowcast", path)
+    line = _parsed_one(capsys, "bmkg-nowcast", NOWCAST_BANTEN)
     assert line["event_id"] == "2.49.0.1.360.0.2026.02.16.16.36.004"
     assert line["area_ids"] == []
     assert line["values"]["expires"] == "2026-02-16T19:00:00Z"  # type: ignore[index]
