@@ -22,7 +22,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.support.console import (
     PASSWORDS,
@@ -34,7 +34,8 @@ from tests.support.console import (
     run_once,
     running_console,
     serve_siaga,
-    state_rows,
+    state_tuples,
+    wait,
 )
 from tests.support.deployment import COASTAL, INLAND, Deployment
 from tests.support.paths import ROOT
@@ -56,7 +57,7 @@ class Room:
 
     def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         """Read the state database as an auditor would."""
-        return [tuple(r) for r in state_rows(self.deployment, sql, *args)]
+        return state_tuples(self.deployment, sql, *args)
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +78,6 @@ def log_in(driver: WebDriver, room: Room, name: str) -> None:
     driver.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
     driver.find_element(By.ID, "login-button").click()
     wait(driver).until(lambda d: d.execute_script("return document.body.dataset.ready"))
-
-
-def wait(driver: WebDriver, seconds: float = 15) -> WebDriverWait:  # type: ignore[type-arg]
-    """A WebDriverWait."""
-    return WebDriverWait(driver, seconds)
 
 
 def levels_on_map(driver: WebDriver) -> dict[str, str]:

@@ -20,7 +20,7 @@ import requests
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.support.console import (
     PASSWORDS,
@@ -30,7 +30,8 @@ from tests.support.console import (
     chromium,
     deployment,
     run_once,
-    state_rows,
+    state_tuples,
+    wait,
 )
 from tests.support.deployment import Deployment
 from tests.support.peers import FeedServer, SirenServer, TwilioServer
@@ -54,7 +55,7 @@ class Site:
 
     def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         """Rows of the state database as plain tuples."""
-        return [tuple(r) for r in state_rows(self.deployment, sql, *args)]
+        return state_tuples(self.deployment, sql, *args)
 
     def status(self, code: str) -> str:
         """The report's status from the public API."""
@@ -74,11 +75,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             yield current
         finally:
             current.console.stop()
-
-
-def wait(driver: WebDriver, seconds: float = 15) -> WebDriverWait:  # type: ignore[type-arg]
-    """A WebDriverWait."""
-    return WebDriverWait(driver, seconds)
 
 
 def at_manggar(driver: WebDriver, url: str) -> None:

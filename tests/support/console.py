@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -30,6 +31,10 @@ from tests.support.deployment import Deployment, write_config
 from tests.support.paths import ROOT, free_port
 from tests.support.peers import FeedServer, SirenServer, TwilioServer
 from tests.support.processes import PD1_SIAGA, inatews_bulletin, run_warning, wait_until
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
@@ -86,6 +91,11 @@ def state_rows(found: Deployment, sql: str, *args: object) -> list[sqlite3.Row]:
         return list(conn.execute(sql, args))
     finally:
         conn.close()
+
+
+def state_tuples(found: Deployment, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """`state_rows` as plain tuples, for comparing with literals."""
+    return [tuple(r) for r in state_rows(found, sql, *args)]
 
 
 def console_url(found: Deployment) -> str:
@@ -159,6 +169,13 @@ def chromium_missing() -> str | None:
     if os.environ.get("CI"):
         pytest.fail(reason + ": CI must install them")
     return reason
+
+
+def wait(driver: WebDriver, seconds: float = 15) -> WebDriverWait:  # type: ignore[type-arg]
+    """A WebDriverWait on `driver`."""
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 - browser tests only
+
+    return WebDriverWait(driver, seconds)
 
 
 @contextmanager
