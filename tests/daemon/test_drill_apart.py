@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.drill import TSUNAMI_DRILL, SirenControllers, drill_config
+from tests.support.drill import (
+    COAST_OFFICIAL,
+    COAST_RT,
+    TSUNAMI_DRILL,
+    SirenControllers,
+    drill_config,
+)
 from tests.support.peers.twilio import TwilioServer
 from warning.cli.main import main
 from warning.daemon.configuration import load_configuration
@@ -129,7 +135,7 @@ def test_run_drill_marks_every_transition_as_a_drill(
     ]
     assert all(drill == 1 for _c, _r, drill, _p in found)
     texted = {to for channel, to, _d, _p in found if channel == "sms"}
-    assert texted == {"+6281100000001", "+6281100000003"}
+    assert texted == {COAST_OFFICIAL.phone, COAST_RT.phone}
     assert all(p["body"].startswith("LATIHAN: ") for c, _r, _d, p in found if c == "sms")
     siren_commands = [p["command"] for c, _r, _d, p in found if c == "siren"]
     assert siren_commands == [command] * expected

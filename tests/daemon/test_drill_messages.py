@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.drill import SirenControllers, drill_config, person
+from tests.support.deployment import contact_of, extra_contact
+from tests.support.drill import SirenControllers, drill_config
 from tests.support.paths import ROOT
 from tests.support.peers.twilio import TwilioServer
 from warning.cli.main import main
 
 SCENARIOS = ROOT / "rules" / "tests"
-COAST = "+6281100000001"
-NORTH = "+6281100000005"
+#: Two of the deployment's RT heads, at the coast and (beyond its contacts) in the north.
 PEOPLE = (
-    person(COAST, "manggar", drill=True, group="rt-heads"),
-    person(NORTH, "graha-indah", drill=True, group="rt-heads"),
+    contact_of("manggar", "rt-heads", drill=True),
+    extra_contact(1, "graha-indah", "rt-heads", drill=True),
 )
+COAST, NORTH = (p.phone for p in PEOPLE)
 
 
 @pytest.fixture

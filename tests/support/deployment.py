@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -78,6 +78,17 @@ def contacts() -> tuple[TestContact, ...]:
     for area in INLAND:
         rows.append(_contact(len(rows) + 1, area, "officials"))
     return tuple(rows)
+
+
+def contact_of(area: str, group: str, **changes: object) -> TestContact:
+    """The deployment's contact of `group` in `area`, with `changes` (drill, language)."""
+    found = next(c for c in contacts() if c.area == area and c.group == group)
+    return replace(found, **changes)  # type: ignore[arg-type]
+
+
+def extra_contact(n: int, area: str, group: str, **changes: object) -> TestContact:
+    """The `n`-th contact (from 1) beyond the deployment's, numbered after them."""
+    return replace(_contact(len(contacts()) + n, area, group), **changes)  # type: ignore[arg-type]
 
 
 def planner_contacts() -> tuple[Contact, ...]:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.deployment import TestContact, siren_tables, write_settings_file
+from tests.support.deployment import (
+    TestContact,
+    contact_of,
+    extra_contact,
+    siren_tables,
+    write_settings_file,
+)
 from tests.support.paths import ROOT
 from tests.support.peers.base import Recorded, Reply
 from tests.support.peers.siren import SirenServer
@@ -33,21 +39,21 @@ class SirenControllers(SirenServer):
         return Reply(status, b'{"error": "refused"}', (("Content-Type", "application/json"),))
 
 
-def person(
-    phone: str, areas: str, drill: bool, group: str = "officials", language: str = "id"
-) -> TestContact:
-    """A test contact of the drill deployment (named after its number)."""
-    return TestContact(phone, f"Kontak {phone[-2:]}", areas, group, language, drill)
+#: The drill contacts a tsunami drill texts (one official, one RT head on the coast) and
+#: the one a flood drill in the north texts (beyond the deployment's inland contacts).
+COAST_OFFICIAL = contact_of("manggar", "officials", drill=True)
+COAST_RT = contact_of("klandasan-ilir", "rt-heads", drill=True)
+NORTH = extra_contact(1, "graha-indah", "officials", drill=True)
 
-
-#: Coastal people (the tsunami drill reaches them) and one in the north (the flood drill).
+#: Deployment contacts at the coast (the tsunami drill reaches them) and in the north
+#: (the flood drill), drill=true or not.
 PEOPLE = (
-    person("+6281100000001", "manggar", drill=True),
-    person("+6281100000002", "lamaru", drill=False),
-    person("+6281100000003", "klandasan-ilir", drill=True, group="rt-heads"),
-    person("+6281100000004", "prapatan", drill=False, group="rt-heads"),
-    person("+6281100000005", "graha-indah", drill=True),
-    person("+6281100000006", "karang-joang", drill=False, group="siskamling"),
+    COAST_OFFICIAL,
+    contact_of("lamaru", "officials", drill=False),
+    COAST_RT,
+    contact_of("prapatan", "rt-heads", drill=False),
+    NORTH,
+    contact_of("karang-joang", "officials", drill=False),
 )
 
 #: Two coastal sirens and one inland (never triggered by a tsunami drill).

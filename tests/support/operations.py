@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.support.areas import city
 from tests.support.builders import rule
-from tests.support.deployment import TestContact, write_settings_file
+from tests.support.deployment import contact_of, write_settings_file
 from tests.support.paths import AREAS_FILE
 from warning.delivery import build_channels
 from warning.delivery.channel import ChannelSettings
@@ -34,19 +34,16 @@ SIRENS = (
     SirenSettings(id="sirene-manggar", areas=("manggar",)),
     SirenSettings(id="sirene-kota", areas=("balikpapan-kota",)),
 )
-OFFICIAL = "+6281100000001"  # manggar, officials
-PUBLIC_EN = "+6281100000002"  # lamaru, English
-UNAFFECTED = "+6281100000003"  # balikpapan-kota: never hears of this alert
-OPTED_OUT = "+6281100000004"  # manggar, unsubscribed: its SMS fails
-PEOPLE = tuple(
-    TestContact(phone, f"Kontak {phone[-4:]}", area, group, language, drill=False)
-    for phone, area, group, language in (
-        (OFFICIAL, "manggar", "officials", "id"),
-        (PUBLIC_EN, "lamaru", "public", "en"),
-        (UNAFFECTED, "prapatan", "public", "id"),
-        (OPTED_OUT, "manggar", "rt-heads", "id"),
-    )
+#: Four of the deployment's contacts (tests.support.deployment), none marked for drills.
+PEOPLE = (
+    contact_of("manggar", "officials", drill=False),
+    contact_of("lamaru", "public", language="en", drill=False),
+    # Balikpapan Kota: never hears of this alert.
+    contact_of("prapatan", "public", drill=False),
+    # Unsubscribed (`send_all` opts it out): its SMS fails.
+    contact_of("manggar", "rt-heads", drill=False),
 )
+OFFICIAL, PUBLIC_EN, UNAFFECTED, OPTED_OUT = (p.phone for p in PEOPLE)
 CONTACTS: tuple[Contact, ...] = tuple(p.as_contact() for p in PEOPLE)
 
 
