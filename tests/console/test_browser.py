@@ -18,19 +18,19 @@ from typing import Any
 
 import pytest
 import requests
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select
 
 from tests.support.console import (
-    PASSWORDS,
     SCREENSHOTS,
     SIZES,
     Console,
     chromium,
+    click,
     deployment,
+    log_in,
     run_once,
     running_console,
     serve_siaga,
@@ -71,15 +71,6 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
             yield Room(found, feeds, twilio, served)
 
 
-def log_in(driver: WebDriver, room: Room, name: str) -> None:
-    """Fill the login form and wait until the room has drawn its first snapshot."""
-    driver.get(room.console.url + "/login")
-    driver.find_element(By.NAME, "username").send_keys(name)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
-    driver.find_element(By.ID, "login-button").click()
-    wait(driver).until(lambda d: d.execute_script("return document.body.dataset.ready"))
-
-
 def levels_on_map(driver: WebDriver) -> dict[str, str]:
     """Kelurahan id -> the level its polygon is drawn with."""
     found: dict[str, str] = driver.execute_script(
@@ -97,23 +88,10 @@ def texts(driver: WebDriver, css: str) -> list[str]:
     return found
 
 
-def click(driver: WebDriver, css: str, timeout: float = 15) -> None:
-    """Click the element matching `css`, again if a live redraw replaced it meanwhile."""
-
-    def clicked(d: WebDriver) -> bool:
-        try:
-            d.find_element(By.CSS_SELECTOR, css).click()
-        except (StaleElementReferenceException, NoSuchElementException):
-            return False
-        return True
-
-    wait(driver, timeout).until(clicked)
-
-
 def test_login_opens_the_operations_room(room: Room) -> None:
     """A good login leads to `/` with the user's name, the map and the feed chips."""
     with chromium() as driver:
-        log_in(driver, room, "ops1")
+        log_in(driver, room.console.url, "ops1")
         assert driver.current_url.rstrip("/") == room.console.url
         assert "ops1" in driver.find_element(By.ID, "who").text
         assert driver.find_elements(By.CSS_SELECTOR, "#feeds .chip[data-feed=inatews]")
@@ -122,7 +100,7 @@ def test_login_opens_the_operations_room(room: Room) -> None:
 def test_siaga_tsunami_shows_coastal_kelurahan_siaga_and_inland_none(room: Room) -> None:
     """After `run --once` of a SIAGA bulletin: coastal polygons SIAGA, inland ones none."""
     with chromium() as driver:
-        log_in(driver, room, "ops1")
+        log_in(driver, room.console.url, "ops1")
         drawn = levels_on_map(driver)
         assert len(drawn) == 34
         assert {drawn[a] for a in COASTAL} == {"siaga"}
@@ -146,7 +124,7 @@ def test_siaga_tsunami_shows_coastal_kelurahan_siaga_and_inland_none(room: Room)
 def test_viewer_gets_no_action_buttons_and_a_forged_post_is_refused(room: Room) -> None:
     """A viewer sees the room without any action; posting an action anyway answers 403."""
     with chromium() as driver:
-        log_in(driver, room, "viewer")
+        log_in(driver, room.console.url, "viewer")
         assert driver.find_elements(By.ID, "viewer-note")
         for selector in (
             "#manual-form",
@@ -180,7 +158,7 @@ def test_manual_siaga_sends_nothing_until_a_second_operator_approves(room: Room)
     """ops1 asks for a SIAGA; nothing is enqueued or sent, ops1 cannot approve; ops2 approves."""
     before = len(room.twilio.messages())
     with chromium() as first:
-        log_in(first, room, "ops1")
+        log_in(first, room.console.url, "ops1")
         first.find_element(By.ID, "manual-message").send_keys("x")
         assert "segmen" in first.find_element(By.ID, "segments").text
         first.find_element(By.ID, "manual-message").clear()
@@ -194,7 +172,7 @@ def test_manual_siaga_sends_nothing_until_a_second_operator_approves(room: Room)
     run_once(room.deployment)
     assert len(room.twilio.messages()) == before
     with chromium() as second:
-        log_in(second, room, "ops2")
+        log_in(second, room.console.url, "ops2")
         click(second, "#approvals button.approve")
         wait(second).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#approvals .approval"))
     run_once(room.deployment)
@@ -211,7 +189,7 @@ def test_screenshots_of_the_room(room: Room, size: str) -> None:
     """The room at the wall screen, laptop and phone sizes, written for the README."""
     with running(room.deployment) as daemon, chromium(SIZES[size]) as driver:
         daemon.ready()
-        log_in(driver, room, "ops1")
+        log_in(driver, room.console.url, "ops1")
         wait(driver).until(lambda d: "✓" in d.find_element(By.ID, "daemon").text)
         time.sleep(0.5)  # let the map finish its fit-to-bounds animation
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -225,7 +203,7 @@ def test_screenshots_of_the_room(room: Room, size: str) -> None:
 def test_a_rule_silenced_in_the_room_shows_on_the_map_and_in_warning_status(room: Room) -> None:
     """Silencing `angin-kencang` with a reason and an end: on the map, in the list, in status."""
     with chromium() as driver:
-        log_in(driver, room, "ops1")
+        log_in(driver, room.console.url, "ops1")
         Select(driver.find_element(By.ID, "silence-rule")).select_by_value("angin-kencang")
         until = datetime.now(WITA) + timedelta(hours=2)
         driver.execute_script(
@@ -252,7 +230,7 @@ def test_a_rule_silenced_in_the_room_shows_on_the_map_and_in_warning_status(room
 def test_drill_banner_appears_while_a_drill_runs(room: Room) -> None:
     """Starting a shipped scenario from the room shows LATIHAN until the drill is over."""
     with chromium() as driver:
-        log_in(driver, room, "ops1")
+        log_in(driver, room.console.url, "ops1")
         banner = driver.find_element(By.ID, "drill-banner")
         assert not banner.is_displayed()
         Select(driver.find_element(By.ID, "drill-scenario")).select_by_value(
@@ -293,7 +271,7 @@ def test_cancel_needs_a_reason_and_then_sends_exactly_the_correction_sms(room: R
     assert warned
     before = len(room.twilio.messages())
     with chromium() as driver:
-        log_in(driver, room, "ops1")
+        log_in(driver, room.console.url, "ops1")
         click(driver, "#alerts .alert[data-rule^=tsunami] button.cancel")
         driver.find_element(By.ID, "cancel-confirm").click()
         error = driver.find_element(By.ID, "cancel-error")

@@ -17,18 +17,18 @@ from typing import Any
 
 import pytest
 import requests
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from tests.support.console import (
-    PASSWORDS,
     SCREENSHOTS,
     SIZES,
     Console,
     chromium,
+    click,
     deployment,
+    log_in,
     run_once,
     state_tuples,
     wait,
@@ -101,19 +101,6 @@ def report_with_gps(driver: WebDriver, site: Site, text: str) -> str:
     return driver.find_element(By.ID, "code").text
 
 
-def click(driver: WebDriver, css: str) -> None:
-    """Click the element matching `css`, again if the queue reloaded under it meanwhile."""
-
-    def clicked(d: WebDriver) -> bool:
-        try:
-            d.find_element(By.CSS_SELECTOR, css).click()
-        except (StaleElementReferenceException, NoSuchElementException):
-            return False
-        return True
-
-    wait(driver).until(clicked)
-
-
 def card_text(driver: WebDriver, code: str) -> str | None:
     """The text of a report's card in the queue (None while the page reloads)."""
     found: str | None = driver.execute_script(
@@ -132,13 +119,9 @@ def status_in_queue(driver: WebDriver, code: str) -> str | None:
     return found
 
 
-def log_in(driver: WebDriver, site: Site, name: str) -> None:
+def open_queue(driver: WebDriver, site: Site, name: str) -> None:
     """Log in through the form, then open the reports queue."""
-    driver.get(site.console.url + "/login")
-    driver.find_element(By.NAME, "username").send_keys(name)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
-    driver.find_element(By.ID, "login-button").click()
-    wait(driver).until(lambda d: d.execute_script("return document.body.dataset.ready"))
+    log_in(driver, site.console.url, name)
     driver.get(site.console.url + "/laporan")
 
 
@@ -154,7 +137,7 @@ def test_three_gps_reports_verified_fire_the_corroboration_rule(site: Site) -> N
         ]
         assert "Diterima" in driver.find_element(By.ID, "status").text
         driver.save_screenshot(str(SCREENSHOTS / "lapor-status-phone.png"))
-        log_in(driver, site, "ops1")
+        open_queue(driver, site, "ops1")
         for code in codes:
             card = wait(driver).until(lambda d, c=code: card_text(d, c))
             assert "Manggar" in card

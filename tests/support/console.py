@@ -178,6 +178,35 @@ def wait(driver: WebDriver, seconds: float = 15) -> WebDriverWait:  # type: igno
     return WebDriverWait(driver, seconds)
 
 
+def log_in(driver: WebDriver, console: str, name: str) -> None:
+    """Log `name` in through the form of the console at `console`; wait for its first snapshot."""
+    from selenium.webdriver.common.by import By  # noqa: PLC0415 - browser tests only
+
+    driver.get(console + "/login")
+    driver.find_element(By.NAME, "username").send_keys(name)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
+    driver.find_element(By.ID, "login-button").click()
+    wait(driver).until(lambda d: d.execute_script("return document.body.dataset.ready"))
+
+
+def click(driver: WebDriver, css: str, timeout: float = 15) -> None:
+    """Click the element matching `css`, again if a live redraw or reload replaced it meanwhile."""
+    from selenium.common.exceptions import (  # noqa: PLC0415 - browser tests only
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+
+    def clicked(d: WebDriver) -> bool:
+        try:
+            d.find_element(By.CSS_SELECTOR, css).click()
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+        return True
+
+    wait(driver, timeout).until(clicked)
+
+
 @contextmanager
 def chromium(size: tuple[int, int] = SIZES["laptop"]) -> Iterator[object]:
     """A headless Chromium at `size`, with a fresh profile, closed on the way out."""
