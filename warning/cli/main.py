@@ -39,7 +39,7 @@ from warning.rules.scenario import load_scenarios
 from warning.rules.schema import LANGUAGES, render_reference
 from warning.rules.templates import link_problems, samples
 from warning.rules.testing import report, run_scenario
-from warning.settings import Settings, example_toml, load_settings, secret
+from warning.settings import ConsoleSettings, Settings, example_toml, load_settings, secret
 from warning.store.records import StoreError
 from warning.store.status import status_report
 
@@ -200,7 +200,7 @@ def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
     paths = args.paths or [settings.rules_dir]
     areas = _areas_or_none(settings)
     rules, problems = read_rules(paths, areas)
-    problems += link_room(rules, areas, settings)
+    problems += link_room(rules, areas, settings.console, ack_links(settings, secret) is not None)
     for line in localise(problems, args.lang):
         sys.stdout.write(f"{line}\n")
     errors = sum(1 for p in problems if p.severity is Severity.ERROR)
@@ -218,11 +218,12 @@ def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def link_room(rules: Sequence[Rule], areas: AreaIndex | None, settings: Settings) -> list[Problem]:
+def link_room(
+    rules: Sequence[Rule], areas: AreaIndex | None, console: ConsoleSettings, links_on: bool
+) -> list[Problem]:
     """Messages that leave no room for the acknowledgement link (only when links are on)."""
-    if ack_links(settings, secret) is None:
+    if not links_on:
         return []
-    console = settings.console
     return link_problems(
         rules,
         areas,
