@@ -65,6 +65,9 @@ class Reading:
     windows: dict[tuple[str, timedelta, Aggregation], float | None] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: The level each rule (by id) gives this reading, once judged: the same
+    #: readings are judged again on the next poll while their series is kept.
+    levels: dict[str, Level | None] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def time(self) -> datetime:
