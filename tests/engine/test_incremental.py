@@ -218,3 +218,77 @@ def test_readings_dated_ahead_wait_for_the_tick_and_nothing_else_differs(
 ) -> None:
     """With readings dated ahead, the pure engine's extras are only unreached pairs' timers."""
     assert _replay(index, seed, future=True) > 0
+
+
+def _rain(mm: float, minutes: float, *, exercise: bool = False) -> Observation:
+    """An hour of rain over Graha Indah, `minutes` after T0."""
+    values = {"precipitation_mm": mm, "period_s": 3600}
+    when = T0 + timedelta(minutes=minutes)
+    eid = f"r{minutes}{'x' if exercise else ''}"
+    return Observation(
+        "open-meteo", K.RAINFALL, eid, when, values, area_ids=("graha-indah",), exercise=exercise
+    )
+
+
+def test_a_drill_after_live_polls_sees_the_exercise_readings_live_polls_ignored(
+    index: AreaIndex,
+) -> None:
+    """Switching to drill mode starts afresh: exercise readings count, as in the pure engine."""
+    rules = [rain_rule()]
+    window = [_rain(60, 0, exercise=True), _rain(70, 30, exercise=True)]
+    evaluator = Evaluator(rules, index)
+    now = T0 + timedelta(minutes=40)
+    assert evaluator.evaluate(window, {}, now) == []
+    drill = evaluator.evaluate(window, {}, now, drill=True, run="d1")
+    assert drill == evaluate(rules, window, index, {}, now, drill=True, run="d1")
+    assert [t.kind.value for t in drill] == ["fired"]
+
+
+def test_a_state_dropped_from_the_store_is_judged_again_on_the_next_poll(
+    index: AreaIndex,
+) -> None:
+    """A live alert whose state vanished (a reload's carry-over) fires again, as the pure engine."""
+    rules = [rain_rule()]
+    window = [_rain(120, 0)]
+    evaluator = Evaluator(rules, index)
+    now = T0 + timedelta(minutes=5)
+    states: dict[StateKey, AlertStatus] = {}
+    _commit(states, evaluator.evaluate(window, states, now))
+    assert states
+    later = now + timedelta(minutes=1)
+    again = evaluator.evaluate(window, {}, later)
+    assert again == evaluate(rules, window, index, {}, later)
+    assert [t.kind.value for t in again] == ["fired"]
+
+
+def test_an_earlier_clock_rebuilds_the_readings_it_filters(index: AreaIndex) -> None:
+    """Evaluating at an earlier time than the last one ignores readings after it, as pure."""
+    rules = [rain_rule()]
+    window = [_rain(60, 0), _rain(70, 60)]
+    evaluator = Evaluator(rules, index)
+    late = T0 + timedelta(minutes=90)
+    assert evaluator.evaluate(window, {}, late) == evaluate(rules, window, index, {}, late)
+    early = T0 + timedelta(minutes=30)
+    assert evaluator.evaluate(window, {}, early, full=True) == []
+
+
+def test_live_pairs_without_last_true_are_judged_when_their_reminder_is_due(
+    index: AreaIndex,
+) -> None:
+    """A firing state without `last_true` (hand-written) still reminds on time, as pure."""
+    rule = replace(tsunami_rule(repeat_every=timedelta(minutes=20)), areas=("manggar",))
+    bulletin = Observation(
+        "inatews", K.TSUNAMI_WARNING, "ts1", T0, {"level": "siaga", "bulletin": 1},
+        area_ids=("manggar",),
+    )  # fmt: skip
+    evaluator = Evaluator([rule], index)
+    states: dict[StateKey, AlertStatus] = {}
+    _commit(states, evaluator.evaluate([bulletin], states, T0))
+    key = (rule.id, "manggar")
+    states[key] = replace(states[key], last_true=None)
+    for minutes in (5, 10, 25):
+        now = T0 + timedelta(minutes=minutes)
+        got = evaluator.evaluate([bulletin], states, now)
+        assert got == evaluate([rule], [bulletin], index, states, now)
+        _commit(states, got)
+    assert states[key].last_notified == T0 + timedelta(minutes=25)

@@ -94,6 +94,7 @@ __all__ = [
     "StateKey",
     "areas_reached",
     "carry_over",
+    "deadline",
     "evaluate",
     "events_by_kind",
     "fingerprint",
@@ -588,11 +589,11 @@ def _possible(rule: Rule, event: Event, area_id: str, ctx: Context) -> bool:
     known = ctx.possible.get(key)
     if known is None:
         o = event.observation
-        deadline = None if _ended(o) else _deadline(rule, o.kind, o.time, o.values)
+        until = None if _ended(o) else deadline(rule, o.kind, o.time, o.values)
         reading = Reading(o, area_id, None, (o,))
-        known = ctx.possible[key] = (deadline, not ctx.judge.unmet_anywhere(rule, reading))
-    deadline, met = known
-    return met and deadline is not None and ctx.now < deadline
+        known = ctx.possible[key] = (until, not ctx.judge.unmet_anywhere(rule, reading))
+    until, met = known
+    return met and until is not None and ctx.now < until
 
 
 def _choose(
@@ -694,13 +695,13 @@ def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: Context)
     if own is None:
         if status.last_true is None:
             return _UNKNOWN
-        expires = _deadline(rule, rule.kind, status.last_true, status.values)
+        expires = deadline(rule, rule.kind, status.last_true, status.values)
         return _expiry(rule, expires, status.values, ctx) if ctx.now >= expires else _UNKNOWN
     o = own.observation
     verdict = _Verdict(True, None, o, o.time, TransitionKind.RESOLVED, sources=own.sources)
     if _ended(o):
         return _source_end(o, verdict)
-    if ctx.now >= (expires := _deadline(rule, o.kind, o.time, o.values)):
+    if ctx.now >= (expires := deadline(rule, o.kind, o.time, o.values)):
         timed = _expiry(rule, expires, o.values, ctx)
         return replace(timed, observation=o, last_true=o.time, sources=own.sources)
     return _revision_end(rule, o, verdict, status, ctx)
@@ -786,7 +787,7 @@ def _word(value: object) -> str:
     return value.casefold() if isinstance(value, str) else ""
 
 
-def _deadline(
+def deadline(
     rule: Rule, kind: ObservationKind, time: datetime, values: Mapping[str, object]
 ) -> datetime:
     """When an event stops holding: a CAP `expires`, expire_after, or the kind's default.

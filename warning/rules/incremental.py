@@ -25,9 +25,14 @@ timer, which the pairs below all have or the tick covers:
   containing one (now and before the revision moved it), and every pair with a
   stored state of a rule of that kind (a revised epicentre can end an alert
   elsewhere);
-* every pair whose stored state is up or pending (FIRING, OFFICIALS, PENDING):
-  `for`, `keep_firing_for`, reminders, expiry and the tsunami safety timeout
-  are timers of exactly those states;
+* every pending pair (PENDING: `for`), and every live pair (FIRING,
+  OFFICIALS) whose timer may be due: when such a pair was last judged and
+  changed nothing, the evaluator noted the first time the clock alone could
+  change its verdict (`_sleep`: a deadline of an event of its kind, expiry
+  and the tsunami safety timeout included, its reminder, `keep_firing_for`
+  after a reading); until then, with the same inputs and state, it would
+  yield nothing again.  A live pair of a kind holding readings dated ahead
+  is judged on every poll;
 * every pair whose stored status differs from what the evaluator last saw or
   produced: an operator's cancel committed by another process, a commit that
   failed after the evaluation.
@@ -47,7 +52,7 @@ against `engine.evaluate` on random sequences of polls, cancels and ticks).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from warning.areas import AreaIndex
@@ -66,6 +71,7 @@ from warning.rules.engine import (
     ReachKey,
     StateKey,
     areas_reached,
+    deadline,
     judge_rule,
     reach,
     reach_key,
@@ -79,8 +85,13 @@ __all__ = ["Evaluator"]
 _K = TypeVar("_K", tuple[str, int], tuple[str, int, float | None])
 _V = TypeVar("_V")
 
-#: States with a timer: judged on every poll whatever it brought.
+#: States with a timer: judged on a poll when it may be due, whatever the poll brought.
 _TIMED = frozenset({AlertState.PENDING, AlertState.FIRING, AlertState.OFFICIALS})
+#: Live states: a pending one is judged on every poll (its verdict is not remembered).
+_LIVE = frozenset({AlertState.FIRING, AlertState.OFFICIALS})
+
+#: The wake of a live pair no time can change (only news or a changed state do).
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 #: What identifies a stored status for "changed since the evaluator saw it" (the
 #: values are left out: a store's JSON round trip may change their Python types).
@@ -145,6 +156,8 @@ class Evaluator:
         self._event_levels: dict[tuple[str, int, float | None], Level | None] = {}
         self._owners: dict[ObservationKind, dict[str | None, Event]] = {}
         self._seen: dict[StateKey, _Signature] = {}
+        #: When each quiet live pair may next change by time alone (see `_sleep`).
+        self._wakes: dict[StateKey, datetime] = {}
         self._order = 0
         self._now: datetime | None = None
 
@@ -183,7 +196,7 @@ class Evaluator:
         )
         touched, kinds = self._take(observations, ctx)
         stored = stored_areas(states)
-        recheck = {} if full else self._recheck(states)
+        recheck = {} if full else self._recheck(states, ctx.now)
         transitions: list[Transition] = []
         for rule in self.rules:
             of_kind = self._events.get(rule.kind, [])
@@ -197,22 +210,85 @@ class Evaluator:
                 if not candidates:
                     continue
             chosen = self.areas.among(rule.areas, candidates)
-            transitions += judge_rule(rule, chosen, of_kind, states, ctx)
+            made = judge_rule(rule, chosen, of_kind, states, ctx)
+            self._sleep(rule, chosen, made, states, ctx)
+            transitions += made
         self._seen = {key: _signature(status) for key, status in states.items()}
         self._seen.update((t.status.key, _signature(t.status)) for t in transitions)
         return transitions
 
-    def _recheck(self, states: Mapping[StateKey, AlertStatus]) -> dict[str, list[str]]:
-        """Per rule, the areas judged whatever the poll brought: timers, and changed states."""
+    def _recheck(
+        self, states: Mapping[StateKey, AlertStatus], now: datetime
+    ) -> dict[str, list[str]]:
+        """Per rule, the areas judged whatever the poll brought: changed states, due timers."""
         recheck: dict[str, list[str]] = {}
-        seen = self._seen
+        seen, wakes = self._seen, self._wakes
         for key, status in states.items():
-            if status.state in _TIMED or seen.get(key) != _signature(status):
+            changed = seen.get(key) != _signature(status)
+            if changed or (status.state in _TIMED and now >= wakes.get(key, now)):
                 recheck.setdefault(key[0], []).append(key[1])
         for rule_id, area_id in seen.keys() - states.keys():
             # A state gone from the store (a reload's carry-over) is judged from scratch.
             recheck.setdefault(rule_id, []).append(area_id)
         return recheck
+
+    # -- timers -------------------------------------------------------------------------
+
+    def _sleep(
+        self,
+        rule: Rule,
+        chosen: Sequence[str],
+        made: Sequence[Transition],
+        states: Mapping[StateKey, AlertStatus],
+        ctx: Context,
+    ) -> None:
+        """Remember when each judged live pair that changed nothing can next change by time.
+
+        Until then, with the same inputs and state, judging it again yields
+        nothing: the clock reaches a live pair only through a deadline of an
+        event of its kind (or of its remembered event), its reminder, and for
+        readings `keep_firing_for` after a reading or after it last held.  A
+        pending pair, or one whose kind holds readings dated ahead, is judged
+        on every poll.
+        """
+        moved = {t.area_id for t in made}
+        every = self._clock(rule, ctx)
+        for area_id in chosen:
+            key = (rule.id, area_id)
+            self._wakes.pop(key, None)
+            status = states.get(key)
+            if every is None or area_id in moved or status is None or status.state not in _LIVE:
+                continue
+            self._wakes[key] = self._wake(rule, status, every, ctx)
+
+    def _clock(self, rule: Rule, ctx: Context) -> list[datetime] | None:
+        """The times at which the clock may change any live pair of the rule (None: any time)."""
+        if rule.kind in EVENT_KINDS:
+            return [
+                deadline(rule, e.observation.kind, e.observation.time, e.observation.values)
+                for e in self._events.get(rule.kind, ())
+            ]
+        if self._latest.get(rule.kind, ctx.now) > ctx.now:
+            return None  # a reading dated ahead becomes current by time alone
+        return []
+
+    def _wake(
+        self, rule: Rule, status: AlertStatus, every: Sequence[datetime], ctx: Context
+    ) -> datetime:
+        """The first time after now at which the clock may change this live pair."""
+        times = list(every)
+        if rule.repeat_every is not None:
+            times.append((status.last_notified or status.since or ctx.now) + rule.repeat_every)
+        if status.last_true is not None:
+            if rule.kind in EVENT_KINDS:
+                times.append(deadline(rule, rule.kind, status.last_true, status.values))
+            else:
+                times.append(status.last_true + rule.keep_firing_for)
+        if rule.kind not in EVENT_KINDS:
+            series = self._readings.get(self._keys[rule.id], {}).get(status.area_id, ())
+            times += [r.time + rule.keep_firing_for for r in series]
+        # What is due already has been judged: only what lies ahead can change the verdict.
+        return min((t for t in times if t > ctx.now), default=_NEVER)
 
     # -- what changed -------------------------------------------------------------------
 
@@ -269,9 +345,12 @@ class Evaluator:
         self._order += len(fresh)
         self._events[kind] = kept + fresh
         removed = [o for o in before if id(o) in gone]
-        ctx.locate_all([*added, *removed])
         for key in self._kind_keys.get(kind, ()):
-            areas = self._touch(key, removed, fresh, gone, ctx)
+            if key in self._reaches:
+                areas = self._touch(key, removed, fresh, gone, ctx)
+            else:
+                # Nothing held yet (the first poll): every area it reaches is touched.
+                areas = set(reach(key, self._events[kind], ctx))
             touched.setdefault(key, set()).update(areas)
             series = self._readings.get(key)
             if series is not None:
@@ -293,20 +372,18 @@ class Evaluator:
         areas: set[str] = set()
         for o in removed:
             areas.update(areas_reached(o, self._every, everywhere, ctx))
-        by_area = self._reaches.get(key)
-        if by_area is not None:
-            for area_id in areas:
-                left = [e for e in by_area.get(area_id, ()) if id(e.observation) not in gone]
-                if left:
-                    by_area[area_id] = left
-                else:
-                    by_area.pop(area_id, None)
+        by_area = self._reaches[key]
+        for area_id in areas:
+            left = [e for e in by_area.get(area_id, ()) if id(e.observation) not in gone]
+            if left:
+                by_area[area_id] = left
+            else:
+                by_area.pop(area_id, None)
         for event in fresh:
             reached = areas_reached(event.observation, self._every, everywhere, ctx)
             areas.update(reached)
-            if by_area is not None:
-                for area_id in reached:
-                    by_area.setdefault(area_id, []).append(event)
+            for area_id in reached:
+                by_area.setdefault(area_id, []).append(event)
         return areas
 
     def _events_changed(

@@ -337,4 +337,8 @@ def _equal(a: Value, b: Value) -> bool:
 
 def _is_number(value: object) -> bool:
     """True for ints and floats, not for booleans."""
+    kind = type(value)
+    if kind is float or kind is int:
+        # The common case, without isinstance on a union: thresholds meet it per reading.
+        return True
     return isinstance(value, int | float) and not isinstance(value, bool)
