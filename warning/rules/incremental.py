@@ -51,6 +51,7 @@ against `engine.evaluate` on random sequences of polls, cancels and ticks).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -252,25 +253,31 @@ class Evaluator:
         on every poll.
         """
         moved = {t.area_id for t in made}
-        every = self._clock(rule, ctx)
+        every: list[datetime] | None = None
         for area_id in chosen:
             key = (rule.id, area_id)
             self._wakes.pop(key, None)
             status = states.get(key)
-            if every is None or area_id in moved or status is None or status.state not in _LIVE:
+            if area_id in moved or status is None or status.state not in _LIVE:
+                continue
+            # Once per rule, and only for a rule with a quiet live pair.
+            every = self._clock(rule, ctx) if every is None else every
+            if self._ahead(rule, ctx):
                 continue
             self._wakes[key] = self._wake(rule, status, every, ctx)
 
-    def _clock(self, rule: Rule, ctx: Context) -> list[datetime] | None:
-        """The times at which the clock may change any live pair of the rule (None: any time)."""
-        if rule.kind in EVENT_KINDS:
-            return [
-                deadline(rule, e.observation.kind, e.observation.time, e.observation.values)
-                for e in self._events.get(rule.kind, ())
-            ]
-        if self._latest.get(rule.kind, ctx.now) > ctx.now:
-            return None  # a reading dated ahead becomes current by time alone
-        return []
+    def _clock(self, rule: Rule, ctx: Context) -> list[datetime]:
+        """The deadlines of the events of the rule's kind (none for readings)."""
+        if rule.kind not in EVENT_KINDS:
+            return []
+        return [
+            deadline(rule, e.observation.kind, e.observation.time, e.observation.values)
+            for e in self._events.get(rule.kind, ())
+        ]
+
+    def _ahead(self, rule: Rule, ctx: Context) -> bool:
+        """The rule reads a kind of readings holding one dated after now (judged every poll)."""
+        return rule.kind not in EVENT_KINDS and self._latest.get(rule.kind, ctx.now) > ctx.now
 
     def _wake(
         self, rule: Rule, status: AlertStatus, every: Sequence[datetime], ctx: Context
@@ -285,8 +292,11 @@ class Evaluator:
             else:
                 times.append(status.last_true + rule.keep_firing_for)
         if rule.kind not in EVENT_KINDS:
-            series = self._readings.get(self._keys[rule.id], {}).get(status.area_id, ())
-            times += [r.time + rule.keep_firing_for for r in series]
+            # The first reading whose `keep_firing_for` runs past now: the series is in order.
+            series = self._readings.get(self._keys[rule.id], {}).get(status.area_id, [])
+            since = ctx.now - rule.keep_firing_for
+            first = bisect.bisect_right(series, since, key=_reading_time)
+            times += [r.time + rule.keep_firing_for for r in series[first : first + 1]]
         # What is due already has been judged: only what lies ahead can change the verdict.
         return min((t for t in times if t > ctx.now), default=_NEVER)
 
@@ -421,6 +431,11 @@ class Evaluator:
             areas = touched.setdefault(key, set())
             for o in changed:
                 areas.update(areas_reached(o, self._every, key[1], ctx))
+
+
+def _reading_time(reading: Reading) -> datetime:
+    """A reading's time (the key its series is ordered by)."""
+    return reading.time
 
 
 def _drop_rules_of(
