@@ -239,6 +239,8 @@ def test_a_drill_after_live_polls_sees_the_exercise_readings_live_polls_ignored(
     evaluator = Evaluator(rules, index)
     now = T0 + timedelta(minutes=40)
     assert evaluator.evaluate(window, {}, now) == []
+    window = [*window, _rain(80, 35, exercise=True)]
+    assert evaluator.evaluate(window, {}, now) == []
     drill = evaluator.evaluate(window, {}, now, drill=True, run="d1")
     assert drill == evaluate(rules, window, index, {}, now, drill=True, run="d1")
     assert [t.kind.value for t in drill] == ["fired"]

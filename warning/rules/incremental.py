@@ -87,9 +87,10 @@ _K = TypeVar("_K", tuple[str, int], tuple[str, int, float | None])
 _V = TypeVar("_V")
 
 #: States with a timer: judged on a poll when it may be due, whatever the poll brought.
-_TIMED = frozenset({AlertState.PENDING, AlertState.FIRING, AlertState.OFFICIALS})
+#: (Tuples: membership tests identity first, where a set hashes the member in Python.)
+_TIMED = (AlertState.PENDING, AlertState.FIRING, AlertState.OFFICIALS)
 #: Live states: a pending one is judged on every poll (its verdict is not remembered).
-_LIVE = frozenset({AlertState.FIRING, AlertState.OFFICIALS})
+_LIVE = (AlertState.FIRING, AlertState.OFFICIALS)
 
 #: The wake of a live pair no time can change (only news or a changed state do).
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -157,6 +158,7 @@ class Evaluator:
         self._event_levels: dict[tuple[str, int, float | None], Level | None] = {}
         self._owners: dict[ObservationKind, dict[str | None, Event]] = {}
         self._seen: dict[StateKey, _Signature] = {}
+        self._ids: set[int] = set()
         #: When each quiet live pair may next change by time alone (see `_sleep`).
         self._wakes: dict[StateKey, datetime] = {}
         self._order = 0
@@ -197,7 +199,7 @@ class Evaluator:
         )
         touched, kinds = self._take(observations, ctx)
         stored = stored_areas(states)
-        recheck = {} if full else self._recheck(states, ctx.now)
+        recheck = self._recheck(states, ctx.now, full=full)
         transitions: list[Transition] = []
         for rule in self.rules:
             of_kind = self._events.get(rule.kind, [])
@@ -214,18 +216,24 @@ class Evaluator:
             made = judge_rule(rule, chosen, of_kind, states, ctx)
             self._sleep(rule, chosen, made, states, ctx)
             transitions += made
-        self._seen = {key: _signature(status) for key, status in states.items()}
         self._seen.update((t.status.key, _signature(t.status)) for t in transitions)
         return transitions
 
     def _recheck(
-        self, states: Mapping[StateKey, AlertStatus], now: datetime
+        self, states: Mapping[StateKey, AlertStatus], now: datetime, *, full: bool
     ) -> dict[str, list[str]]:
-        """Per rule, the areas judged whatever the poll brought: changed states, due timers."""
+        """Per rule, the areas judged whatever the poll brought: changed states, due timers.
+
+        Notes what is stored now, to tell on the next poll what changed meanwhile.
+        """
         recheck: dict[str, list[str]] = {}
         seen, wakes = self._seen, self._wakes
+        fresh = {key: _signature(status) for key, status in states.items()}
+        self._seen = fresh
+        if full:
+            return recheck
         for key, status in states.items():
-            changed = seen.get(key) != _signature(status)
+            changed = seen.get(key) != fresh[key]
             if changed or (status.state in _TIMED and now >= wakes.get(key, now)):
                 recheck.setdefault(key[0], []).append(key[1])
         for rule_id, area_id in seen.keys() - states.keys():
@@ -306,11 +314,7 @@ class Evaluator:
         self, observations: Iterable[Observation], ctx: Context
     ) -> tuple[dict[ReachKey, set[str]], set[ObservationKind]]:
         """Hold the window; the areas touched per reach, and the event kinds that changed."""
-        split: dict[ObservationKind, list[Observation]] = {}
-        drill = self._drill
-        for o in observations:
-            if drill or not o.exercise:
-                split.setdefault(o.kind, []).append(o)
+        split = self._split(list(observations))
         if self._now is not None and ctx.now < self._now:
             # Readings were filtered at a later `now`: none is known to be valid.
             self._readings.clear()
@@ -333,6 +337,37 @@ class Evaluator:
                     self._readings.pop(key, None)
         self._now = ctx.now
         return touched, kinds
+
+    def _split(self, window: list[Observation]) -> dict[ObservationKind, list[Observation]]:
+        """The window by kind (exercises only in drill mode), oldest received first.
+
+        The pipeline's history appends what is new and forgets what is old: when
+        the window is the last one without some and with new ones at its end,
+        only those are sorted (a poll's news, not the 13-hour window again).
+        """
+        ids = set(map(id, window))
+        added = ids - self._ids
+        tail = window[len(window) - len(added) :] if added else []
+        drill = self._drill
+        if not self._ids or set(map(id, tail)) != added:
+            split: dict[ObservationKind, list[Observation]] = {}
+            for o in window:
+                if drill or not o.exercise:
+                    split.setdefault(o.kind, []).append(o)
+        else:
+            gone = self._ids - ids
+            split = {
+                kind: [o for o in held if id(o) not in gone] if gone else held
+                for kind, held in self._held.items()
+            }
+            news: dict[ObservationKind, list[Observation]] = {}
+            for o in tail:
+                if drill or not o.exercise:
+                    news.setdefault(o.kind, []).append(o)
+            for kind, found in news.items():
+                split[kind] = split.get(kind, []) + found
+        self._ids = ids
+        return split
 
     def _future(self, kind: ObservationKind, now: datetime) -> bool:
         """Some reading of `kind` lies after the last `now` and `now` moved on."""
