@@ -451,10 +451,13 @@ class Evaluator:
         old = self._events.get(kind, [])
         new = merge(now_held)
         self._events[kind] = new
-        # What was judged of the old events (by their position) no longer applies.
+        # What was judged of an event (by its position) holds while the event at that
+        # position is the same observation: most of a re-merge leaves events as they were.
         self._owners.pop(kind, None)
-        _drop_rules_of(self._possible, self._kind_of, kind)
-        _drop_rules_of(self._event_levels, self._kind_of, kind)
+        was = {e.order: e.observation for e in old}
+        same = {e.order for e in new if was.get(e.order) == e.observation}
+        _drop_rules_of(self._possible, self._kind_of, kind, same)
+        _drop_rules_of(self._event_levels, self._kind_of, kind, same)
         for _ in range(2):
             # Twice: an event joining two (or split from one) carries the others' ids.
             for event in (*old, *new):
@@ -474,10 +477,16 @@ def _reading_time(reading: Reading) -> datetime:
 
 
 def _drop_rules_of(
-    judged: dict[_K, _V], kind_of: Mapping[str, ObservationKind], kind: ObservationKind
+    judged: dict[_K, _V],
+    kind_of: Mapping[str, ObservationKind],
+    kind: ObservationKind,
+    same: set[int],
 ) -> None:
-    """Forget, in place (the evaluation's context holds the dict), the judgements of a kind."""
-    for stale in [k for k in judged if kind_of[k[0]] is kind]:
+    """Forget, in place (the evaluation's context holds the dict), a kind's changed judgements.
+
+    Kept: those of an event position whose event is the same as before.
+    """
+    for stale in [k for k in judged if kind_of[k[0]] is kind and k[1] not in same]:
         del judged[stale]
 
 
