@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict warning
 
 # The engine decides who is warned: every branch of it must be exercised by its tests.
-ENGINE := warning/rules/engine.py,warning/rules/events.py,warning/rules/judge.py
+ENGINE := warning/rules/engine.py,warning/rules/events.py,warning/rules/judge.py,warning/rules/incremental.py
 
 # The real local peers the tests talk to (mosquitto, systemd-analyze, chromium): installed
 # when missing and run as root, else one line says what to install, before anything runs.

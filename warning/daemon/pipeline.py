@@ -51,7 +51,8 @@ from warning.plan.contacts import Contact
 from warning.plan.notices import feed_health_sms
 from warning.plan.planner import group_changes, plan, priority_tiers, unsilenced
 from warning.reports.observe import observations as report_observations
-from warning.rules.engine import carry_over, evaluate
+from warning.rules.engine import carry_over
+from warning.rules.incremental import Evaluator
 from warning.store import fanout, outbox
 from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
@@ -219,6 +220,8 @@ class Pipeline:
         self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
+        #: Keeps what polls do not change between them; a reload builds a new one.
+        self.evaluator = Evaluator(config.rules, config.areas)
         #: Feeds are judged silent from here at the earliest (not for time the daemon was off).
         self.started = clock()
         self.history = History() if drill_run is not None else self._stored_history()
@@ -362,12 +365,13 @@ class Pipeline:
             # only: it need not wait for the disk (the idle poll, every 5 s for InaTEWS).
             with self.store.transaction(durable=judge or change is not None) as tx:
                 if judge:
-                    transitions = evaluate(
-                        self.config.rules,
+                    # A feed's poll judges what its news can change; the clock tick,
+                    # a drill step and verified reports judge everything (timers).
+                    transitions = self.evaluator.evaluate(
                         self.history.items() + new,
-                        self.config.areas,
                         self.store.load_states(drill=self.drill),
                         now,
+                        full=feed_name is None,
                         drill=self.drill,
                         run=self.drill_run or "",
                     )
@@ -643,4 +647,5 @@ class Pipeline:
             self.config = config
             self.policy = _policy(config)
             self._span = history_span(config.rules)
+            self.evaluator = Evaluator(config.rules, config.areas)
         return len(states) - len(kept)

@@ -89,11 +89,20 @@ __all__ = [
     "DEFAULT_EXPIRY",
     "DEFAULT_LATE_AFTER",
     "DEFAULT_PUBLIC_SOURCES",
+    "Context",
+    "ReachKey",
     "StateKey",
+    "areas_reached",
     "carry_over",
+    "deadline",
     "evaluate",
+    "events_by_kind",
     "fingerprint",
+    "judge_rule",
     "merge_events",
+    "reach",
+    "reach_key",
+    "stored_areas",
 ]
 
 StateKey = tuple[str, str]
@@ -148,15 +157,18 @@ _TSUNAMI_TIMEOUT_REASON = (
 
 #: Which events reach an area depends only on their kind and on whether the rule
 #: measures distance (points then reach every area), so rules share it.
-_ReachKey = tuple[ObservationKind, bool]
+ReachKey = tuple[ObservationKind, bool]
 
 
 @dataclass(frozen=True, slots=True)
-class _Context:
+class Context:
     """What one evaluation shares: the areas, the clock, the mode, caches per point.
 
     Every rule of a kind sees the same points, so each point is located and
-    measured once per evaluation, not once per rule.
+    measured once per evaluation, not once per rule.  Only `readings` (filtered
+    at `now`) and the deadline comparison in `_possible` depend on the clock:
+    an `incremental.Evaluator` passes its own caches to keep the rest between
+    polls, dropping a kind's when its events change.
     """
 
     areas: AreaIndex
@@ -165,12 +177,12 @@ class _Context:
     run: str = ""
     distances: dict[tuple[float, float], dict[str, float]] = field(default_factory=dict)
     kelurahan: dict[tuple[float, float], str | None] = field(default_factory=dict)
-    reaches: dict[_ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
-    readings: dict[_ReachKey, dict[str, list[Reading]]] = field(default_factory=dict)
+    reaches: dict[ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
+    readings: dict[ReachKey, dict[str, list[Reading]]] = field(default_factory=dict)
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
     judge: Judge = field(default_factory=Judge)
-    possible: dict[tuple[str, int], bool] = field(default_factory=dict)
+    possible: dict[tuple[str, int], tuple[datetime | None, bool]] = field(default_factory=dict)
 
     def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
         """The first event of `of_kind` that is the remembered one (`_is_own`).
@@ -263,33 +275,59 @@ def evaluate(
     `run` names one drill run (`warning drill`): its new alert ids carry it, so
     two runs of the same scenario never share an episode or a dedup key.
     """
-    ctx = _Context(areas, utc(now), drill, run)
-    events = merge(o for o in observations if drill or not o.exercise)
-    by_kind: dict[ObservationKind, list[Event]] = {}
-    for event in events:
-        by_kind.setdefault(event.observation.kind, []).append(event)
-    stored: dict[str, list[str]] = {}
-    for rule_id, area_id in previous_states:
-        stored.setdefault(rule_id, []).append(area_id)
+    ctx = Context(areas, utc(now), drill, run)
+    by_kind = events_by_kind(merge(o for o in observations if drill or not o.exercise))
+    stored = stored_areas(previous_states)
     transitions: list[Transition] = []
     for rule in rules:
         of_kind = by_kind.get(rule.kind, [])
-        key = _reach_key(rule)
-        reach = _reach(key, of_kind, ctx)
-        # Looked up once per rule, not per area: hashing a kind is a Python call.
-        is_event = rule.kind in EVENT_KINDS
-        series = ctx.readings.setdefault(key, {})
+        reaching = reach(reach_key(rule), of_kind, ctx)
         # A (rule, area) that nothing reaches and that has no stored state stays
         # inactive: only the others are judged, so a poll costs what it brings,
         # not the size of the map.
-        for area_id in areas.among(rule.areas, [*reach, *stored.get(rule.id, ())]):
-            status = _status(previous_states, rule.id, area_id, drill)
-            verdict = _judge(
-                rule, reach.get(area_id, []), of_kind, status, ctx, series=series, events=is_event
-            )
-            transition = _step(rule, status, verdict, ctx)
-            if transition is not None:
-                transitions.append(transition)
+        chosen = areas.among(rule.areas, [*reaching, *stored.get(rule.id, ())])
+        transitions += judge_rule(rule, chosen, of_kind, previous_states, ctx)
+    return transitions
+
+
+def events_by_kind(events: Iterable[Event]) -> dict[ObservationKind, list[Event]]:
+    """Merged events grouped by their kind, each group in input order."""
+    by_kind: dict[ObservationKind, list[Event]] = {}
+    for event in events:
+        by_kind.setdefault(event.observation.kind, []).append(event)
+    return by_kind
+
+
+def stored_areas(states: Iterable[StateKey]) -> dict[str, list[str]]:
+    """The areas each rule has a stored state for."""
+    stored: dict[str, list[str]] = {}
+    for rule_id, area_id in states:
+        stored.setdefault(rule_id, []).append(area_id)
+    return stored
+
+
+def judge_rule(
+    rule: Rule,
+    area_ids: Iterable[str],
+    of_kind: Sequence[Event],
+    states: Mapping[StateKey, AlertStatus],
+    ctx: Context,
+) -> list[Transition]:
+    """The transitions of one rule in the given areas, judged on the events of its kind."""
+    key = reach_key(rule)
+    reaching = reach(key, of_kind, ctx)
+    # Looked up once per rule, not per area: hashing a kind is a Python call.
+    is_event = rule.kind in EVENT_KINDS
+    series = ctx.readings.setdefault(key, {})
+    transitions: list[Transition] = []
+    for area_id in area_ids:
+        status = _status(states, rule.id, area_id, ctx.drill)
+        verdict = _judge(
+            rule, reaching.get(area_id, []), of_kind, status, ctx, series=series, events=is_event
+        )
+        transition = _step(rule, status, verdict, ctx)
+        if transition is not None:
+            transitions.append(transition)
     return transitions
 
 
@@ -303,12 +341,12 @@ def _status(
     return status if status.drill == drill else replace(status, drill=drill)
 
 
-def _reach_key(rule: Rule) -> _ReachKey:
+def reach_key(rule: Rule) -> ReachKey:
     """The rule's kind, and whether a condition reads `distance_km`."""
     return (rule.kind, uses_distance([rule.when, *(s.when for s in rule.levels), rule.clear_when]))
 
 
-def _reach(key: _ReachKey, events: Sequence[Event], ctx: _Context) -> dict[str, list[Event]]:
+def reach(key: ReachKey, events: Sequence[Event], ctx: Context) -> dict[str, list[Event]]:
     """Which events of a kind reach which kelurahan (input order kept), once per key."""
     if key not in ctx.reaches:
         by_area: dict[str, list[Event]] = {}
@@ -317,14 +355,14 @@ def _reach(key: _ReachKey, events: Sequence[Event], ctx: _Context) -> dict[str, 
         if not everywhere:
             ctx.locate_all(e.observation for e in events)
         for event in events:
-            for area_id in _areas_reached(event.observation, every, everywhere, ctx):
+            for area_id in areas_reached(event.observation, every, everywhere, ctx):
                 by_area.setdefault(area_id, []).append(event)
         ctx.reaches[key] = by_area
     return ctx.reaches[key]
 
 
-def _areas_reached(
-    observation: Observation, selected: Sequence[str], everywhere: bool, ctx: _Context
+def areas_reached(
+    observation: Observation, selected: Sequence[str], everywhere: bool, ctx: Context
 ) -> Sequence[str]:
     """Regional rules are reached everywhere; else named areas, or a point's kelurahan.
 
@@ -347,7 +385,7 @@ def _judge(
     reaching: Sequence[Event],
     of_kind: Sequence[Event],
     status: AlertStatus,
-    ctx: _Context,
+    ctx: Context,
     *,
     series: dict[str, list[Reading]],
     events: bool,
@@ -369,7 +407,7 @@ def _judge(
 # Readings: rainfall, wind, sea level.
 
 
-def _readings(area_id: str, reaching: Sequence[Event], ctx: _Context) -> list[Reading]:
+def _readings(area_id: str, reaching: Sequence[Event], ctx: Context) -> list[Reading]:
     """One reading per (source, time) at or before now, oldest first; repeats collapse."""
     latest: dict[tuple[str, datetime], Observation] = {}
     for event in reaching:
@@ -387,7 +425,7 @@ def _readings(area_id: str, reaching: Sequence[Event], ctx: _Context) -> list[Re
 
 
 def _judge_readings(
-    rule: Rule, readings: Sequence[Reading], status: AlertStatus, ctx: _Context
+    rule: Rule, readings: Sequence[Reading], status: AlertStatus, ctx: Context
 ) -> _Verdict:
     """The newest readings decide; old ones tell when the condition last held."""
     if not readings:
@@ -427,13 +465,15 @@ class _Levels:
         self._rule = rule
         self._judge = judge
         self._readings = readings
-        self._known: dict[int, Level | None] = {}
 
     def at(self, index: int) -> Level | None:
         """The level reading `index` gives (None: the rule does not hold)."""
-        if index not in self._known:
-            self._known[index] = self._judge.level_of(self._rule, self._readings[index])
-        return self._known[index]
+        reading = self._readings[index]
+        known = reading.levels
+        rule_id = self._rule.id
+        if rule_id not in known:
+            known[rule_id] = self._judge.level_of(self._rule, reading)
+        return known[rule_id]
 
     def latest(self, least: Level, after: datetime | None) -> datetime | None:
         """Time of the newest reading later than `after` at `least` or above, else None."""
@@ -469,7 +509,7 @@ def _firing_readings(
     base: _Verdict,
     levels: _Levels,
     status: AlertStatus,
-    ctx: _Context,
+    ctx: Context,
     *,
     cleared: bool,
 ) -> _Verdict:
@@ -495,7 +535,7 @@ def _judge_events(
     reaching: Sequence[Event],
     of_kind: Sequence[Event],
     status: AlertStatus,
-    ctx: _Context,
+    ctx: Context,
 ) -> _Verdict:
     """The highest holding event decides; the remembered event ends by data or time."""
     area_id = status.area_id
@@ -516,7 +556,7 @@ def _judge_events(
     return _event_end(rule, own, status, ctx)
 
 
-def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level | None:
+def _event_level(rule: Rule, event: Event, area_id: str, ctx: Context) -> Level | None:
     """The level an unexpired, unended event gives this area, with clear_when unmet."""
     if not _possible(rule, event, area_id, ctx):
         return None
@@ -535,21 +575,25 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: _Context) -> Level
     return level
 
 
-def _possible(rule: Rule, event: Event, area_id: str, ctx: _Context) -> bool:
-    """The event may give some area a level: once per (rule, event), not per area.
+def _possible(rule: Rule, event: Event, area_id: str, ctx: Context) -> bool:
+    """The event may give some area a level now: decided once per (rule, event), not per area.
 
     Not when it ended or is past the rule's deadline (a CAP `expires` is
     parsed once), nor when a part of the rule that reads no distance fails
     (a distance rule judges each event from every area; a small quake is too
-    small from all of them).  Any area's reading tells the latter.
+    small from all of them).  Any area's reading tells the latter.  Only the
+    deadline's comparison reads the clock: the rest holds for as long as the
+    event does (an `incremental.Evaluator` keeps it between polls).
     """
     key = (rule.id, event.order)
-    if key not in ctx.possible:
+    known = ctx.possible.get(key)
+    if known is None:
         o = event.observation
-        in_force = not _ended(o) and ctx.now < _deadline(rule, o.kind, o.time, o.values)
+        until = None if _ended(o) else deadline(rule, o.kind, o.time, o.values)
         reading = Reading(o, area_id, None, (o,))
-        ctx.possible[key] = in_force and not ctx.judge.unmet_anywhere(rule, reading)
-    return ctx.possible[key]
+        known = ctx.possible[key] = (until, not ctx.judge.unmet_anywhere(rule, reading))
+    until, met = known
+    return met and until is not None and ctx.now < until
 
 
 def _choose(
@@ -557,7 +601,7 @@ def _choose(
     holding: Sequence[tuple[Event, Level]],
     own: Event | None,
     status: AlertStatus,
-    ctx: _Context,
+    ctx: Context,
 ) -> _Verdict:
     """The highest level wins, then the latest event (the remembered one on a tie).
 
@@ -591,7 +635,7 @@ def _public_sources(rule: Rule) -> tuple[str, ...]:
     return DEFAULT_PUBLIC_SOURCES.get(rule.kind, ("any",))
 
 
-def _late(rule: Rule, event: Event, status: AlertStatus, ctx: _Context) -> bool:
+def _late(rule: Rule, event: Event, status: AlertStatus, ctx: Context) -> bool:
     """True when the event was older than the rule's freshness when the rule first saw it.
 
     "First saw" is the start of the current episode for the remembered event
@@ -646,18 +690,18 @@ def _cancelled_event(event: Event, level: Level, status: AlertStatus) -> bool:
     return status.level is None or level <= status.level
 
 
-def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: _Context) -> _Verdict:
+def _event_end(rule: Rule, own: Event | None, status: AlertStatus, ctx: Context) -> _Verdict:
     """Why a live event alert ends now, or an unknown verdict that holds it."""
     if own is None:
         if status.last_true is None:
             return _UNKNOWN
-        expires = _deadline(rule, rule.kind, status.last_true, status.values)
+        expires = deadline(rule, rule.kind, status.last_true, status.values)
         return _expiry(rule, expires, status.values, ctx) if ctx.now >= expires else _UNKNOWN
     o = own.observation
     verdict = _Verdict(True, None, o, o.time, TransitionKind.RESOLVED, sources=own.sources)
     if _ended(o):
         return _source_end(o, verdict)
-    if ctx.now >= (expires := _deadline(rule, o.kind, o.time, o.values)):
+    if ctx.now >= (expires := deadline(rule, o.kind, o.time, o.values)):
         timed = _expiry(rule, expires, o.values, ctx)
         return replace(timed, observation=o, last_true=o.time, sources=own.sources)
     return _revision_end(rule, o, verdict, status, ctx)
@@ -675,7 +719,7 @@ def _source_end(o: Observation, verdict: _Verdict) -> _Verdict:
 
 
 def _revision_end(
-    rule: Rule, o: Observation, verdict: _Verdict, status: AlertStatus, ctx: _Context
+    rule: Rule, o: Observation, verdict: _Verdict, status: AlertStatus, ctx: Context
 ) -> _Verdict:
     """A live revision `o` that no longer meets the rule ends it, unless it must be held.
 
@@ -701,12 +745,12 @@ def _revision_end(
     )
 
 
-def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: _Context) -> bool:
+def _clears(clear_when: Expression, o: Observation, area_id: str, ctx: Context) -> bool:
     """True when the rule's `clear_when` holds on the observation, seen from the area."""
     return ctx.judge.holds(clear_when, Reading(o, area_id, ctx.distance(o, area_id), (o,)))
 
 
-def _expiry(rule: Rule, expires: datetime, values: Mapping[str, Value], ctx: _Context) -> _Verdict:
+def _expiry(rule: Rule, expires: datetime, values: Mapping[str, Value], ctx: Context) -> _Verdict:
     """The time-based end of an event, by kind.
 
     A tsunami without PD-4 times out (officials must confirm); a quake expires
@@ -743,7 +787,7 @@ def _word(value: object) -> str:
     return value.casefold() if isinstance(value, str) else ""
 
 
-def _deadline(
+def deadline(
     rule: Rule, kind: ObservationKind, time: datetime, values: Mapping[str, object]
 ) -> datetime:
     """When an event stops holding: a CAP `expires`, expire_after, or the kind's default.
@@ -774,7 +818,7 @@ def _cap_expires(kind: ObservationKind, values: Mapping[str, object]) -> datetim
 # The state machine.
 
 
-def _step(rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context) -> Transition | None:
+def _step(rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: Context) -> Transition | None:
     """At most one transition for one (rule, area)."""
     if status.state in _LIVE:
         return _step_firing(rule, status, verdict, ctx)
@@ -790,7 +834,7 @@ def _step(rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context) -> 
 
 
 def _step_pending(
-    rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context
+    rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: Context
 ) -> Transition | None:
     """Pending fires once the condition held for `for`, or is cancelled when it stops."""
     if verdict.level is None:
@@ -802,7 +846,7 @@ def _step_pending(
 
 
 def _start(
-    status: AlertStatus, verdict: _Verdict, ctx: _Context, kind: TransitionKind
+    status: AlertStatus, verdict: _Verdict, ctx: Context, kind: TransitionKind
 ) -> Transition:
     """A new episode goes pending or fires; firing from pending keeps its alert id.
 
@@ -827,7 +871,7 @@ def _start(
 
 
 def _step_firing(
-    rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: _Context
+    rule: Rule, status: AlertStatus, verdict: _Verdict, ctx: Context
 ) -> Transition | None:
     """A live alert ends, reaches the public, changes level, follows a new event, or reminds."""
     audience = _audience(status, verdict)
@@ -888,7 +932,7 @@ def _news(status: AlertStatus, verdict: _Verdict) -> bool:
     return o is not None and any(o.values.get(n) != status.values.get(n) for n in names)
 
 
-def _reminder(rule: Rule, status: AlertStatus, ctx: _Context) -> Transition | None:
+def _reminder(rule: Rule, status: AlertStatus, ctx: Context) -> Transition | None:
     """A reminder when `repeat_every` has passed since people last heard."""
     if rule.repeat_every is None:
         return None
@@ -905,7 +949,7 @@ def _reminder(rule: Rule, status: AlertStatus, ctx: _Context) -> Transition | No
 def _transition(
     kind: TransitionKind,
     after: AlertStatus,
-    ctx: _Context,
+    ctx: Context,
     verdict: _Verdict,
     *,
     previous: Level | None,
@@ -980,7 +1024,7 @@ def _because(verdict: _Verdict) -> str:
     return "" if o is None else f"{o.source} {o.event_id} at {o.time.isoformat()}"
 
 
-def _alert_id(status: AlertStatus, ctx: _Context) -> str:
+def _alert_id(status: AlertStatus, ctx: Context) -> str:
     """A stable id for one episode of one (rule, area)."""
     prefix = "drill:" if ctx.drill else ""
     if ctx.drill and ctx.run:

@@ -95,8 +95,7 @@ def merge(observations: Iterable[Observation]) -> list[Event]:
             )
             continue
         if kind not in _GROUPED:
-            alias = frozenset((observation.event_id,))
-            singles.append(Event(observation, alias, index, (observation.source,)))
+            singles.append(single(observation, index))
             continue
         matching = [i for i, g in enumerate(groups) if _belongs(g, observation)]
         if len(matching) == 1:
@@ -106,6 +105,11 @@ def merge(observations: Iterable[Observation]) -> list[Event]:
         groups = [g for i, g in enumerate(groups) if i not in matching] + [joined]
     merged = [_merged(group) for group in [*groups, *slots.values()]]
     return sorted([*singles, *merged], key=lambda e: e.order)
+
+
+def single(observation: Observation, order: int) -> Event:
+    """An observation that is its own event (a reading, a lone report), at position `order`."""
+    return Event(observation, frozenset((observation.event_id,)), order, (observation.source,))
 
 
 def _joined(groups: Sequence[list[tuple[int, Observation]]]) -> list[tuple[int, Observation]]:
@@ -204,7 +208,7 @@ def _merged(group: Sequence[tuple[int, Observation]]) -> Event:
     if len(group) == 1:
         # Most groups are one forecast slot or one lone report: it speaks for itself.
         index, only = group[0]
-        return Event(only, frozenset((only.event_id,)), index, (only.source,))
+        return single(only, index)
     index, representative = _representative(group)
     first = group[0][1].event_id
     # Most groups (a forecast slot, a lone quake) already carry that id: no copy.
@@ -227,6 +231,9 @@ def _representative(group: Sequence[tuple[int, Observation]]) -> tuple[int, Obse
 
 def bulletin(value: object) -> float:
     """A bulletin number (1-4 for InaTEWS PD-n) as a number; 0 when absent."""
+    if value is None:
+        # Most events (quakes, warnings) have none: no exception raised and caught.
+        return 0.0
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     try:

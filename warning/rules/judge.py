@@ -65,6 +65,9 @@ class Reading:
     windows: dict[tuple[str, timedelta, Aggregation], float | None] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: The level each rule (by id) gives this reading, once judged: the same
+    #: readings are judged again on the next poll while their series is kept.
+    levels: dict[str, Level | None] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def time(self) -> datetime:
@@ -334,4 +337,8 @@ def _equal(a: Value, b: Value) -> bool:
 
 def _is_number(value: object) -> bool:
     """True for ints and floats, not for booleans."""
+    kind = type(value)
+    if kind is float or kind is int:
+        # The common case, without isinstance on a union: thresholds meet it per reading.
+        return True
     return isinstance(value, int | float) and not isinstance(value, bool)
