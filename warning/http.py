@@ -231,9 +231,11 @@ class HttpClient:
         try:
             with self._open(url, headers, limits.deadline) as response:
                 if response.status_code == 304 and conditional and url in self._validators:
+                    _reuse(response)
                     return Fetched(url=url, body=b"", unchanged=True)
                 _classify_status(response, limits.deadline)
                 body = _read_capped(response, limits)
+                _reuse(response)
                 check_body(body, expect, response.headers.get("Content-Type", ""))
                 self._remember(url, response)
                 if conditional and self._same_body(url, body):
@@ -300,6 +302,19 @@ class HttpClient:
         modified = response.headers.get("Last-Modified")
         if etag or modified:
             self._validators[url] = _Validators(etag=etag, last_modified=modified)
+
+
+def _reuse(response: requests.Response) -> None:
+    """Hand the connection of a response read to its end back to the pool.
+
+    requests closes a streamed response's connection on `close()` unless its own
+    reader consumed the body; `_pieces` reads it instead, so without this every
+    poll opened a new TCP (for BMKG's HTTPS, TLS) connection: the idle daemon's
+    largest cost per poll.  A 304 has no body; a body read to its end leaves
+    nothing behind on the connection.  The pool checks a kept connection is
+    still open before using it again.
+    """
+    response.raw.release_conn()
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:
