@@ -300,3 +300,24 @@ def test_a_call_may_lower_the_size_cap_but_never_raise_it() -> None:
         client().get(URL, PayloadKind.JSON, max_bytes=1000)
     with pytest.raises(FeedError, match="500 byte cap"):
         client(max_bytes=500).get(URL, PayloadKind.JSON, max_bytes=10_000)
+
+
+def test_proxy_variables_are_honoured_and_read_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTP_PROXY still routes feed requests, read from the environment once per host.
+
+    requests read it at every request, two passes over the whole environment:
+    a third of an idle poll's CPU, for a value a running daemon never changes.
+    """
+    with FeedServer() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url_for(""))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        http = client(attempts=1)
+        for _ in range(2):
+            with pytest.raises(FeedError, match="404"):
+                http.get("http://feed.invalid/data.json", PayloadKind.JSON)
+            monkeypatch.delenv("HTTP_PROXY", raising=False)
+        received = proxy.received()
+    assert [r.path for r in received] == ["http://feed.invalid/data.json"] * 2
