@@ -205,7 +205,10 @@ class AreaIndex:
         edge = self._edges.get(index)
         if edge is None:
             rows = [i for i in self._kelurahan_rows() if i != index]
-            others = shapely.union_all(self._utm[rows])
+            # Only kelurahan within the 25 m tolerance can cover part of the boundary:
+            # the union of those few is the same cut as the union of all.
+            near = shapely.dwithin(self._utm[rows], self._utm[index], 25.0)
+            others = shapely.union_all(self._utm[rows][near])
             edge = self._edges[index] = self._utm[index].boundary.difference(others.buffer(25.0))
         return edge
 
