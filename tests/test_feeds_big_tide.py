@@ -33,6 +33,28 @@ def test_timezone_setting_shifts_the_clock() -> None:
     assert parse("big-tide", CSV, timezone="WITA")[0].time == utc(2019, 3, 11, 5, 25)
 
 
+def test_times_read_as_strptime_read_them_and_bad_ones_are_skipped_with_a_reason() -> None:
+    """One-digit fields and extra blanks are read; an impossible or garbled time is skipped.
+
+    The rows' times are read by a pattern, not `strptime` (half of parsing a file):
+    what `%Y/%m/%d %H:%M:%S` accepted and refused is unchanged.
+    """
+    rows = (
+        b"2019/3/11 13:23:0,0000.70,0000.68\n"
+        b"2019/03/11   13:25:00,0000.71,0000.69\n"
+        b"2019/02/30 13:27:00,0000.71,0000.69\n"
+        b"2019/03/11 13:29:60,0000.71,0000.69\n"
+        b"11/03/2019 13:31:00,0000.71,0000.69\n"
+        b"2019/03/11T13:33:00,0000.71,0000.69\n"
+    )
+    with capture_logs() as logs:
+        [obs] = parse("big-tide", rows)
+    assert obs.time == utc(2019, 3, 11, 13, 25)
+    reasons = [e["reason"] for e in logs if e["event"] == "feed.item_rejected"]
+    assert len(reasons) == 4
+    assert all("is not YYYY/MM/DD hh:mm:ss" in r for r in reasons)
+
+
 def test_a_spike_on_one_sensor_uses_the_other() -> None:
     """A reading that jumps on one sensor counts only the sensor that agrees."""
     rows = b"2019/03/11 13:23:00,0000.70,0000.68\n2019/03/11 13:25:00,0009.70,0000.69\n"

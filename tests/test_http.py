@@ -9,6 +9,7 @@ import pytest
 import requests
 import responses
 
+from tests.support.peers import FeedServer
 from warning.http import FeedError, HttpClient, PayloadKind, retry_after_s, user_agent
 from warning.settings import HttpSettings
 
@@ -132,6 +133,37 @@ def test_304_means_unchanged_and_sends_validators() -> None:
     sent = responses.calls[1].request.headers
     assert sent["If-None-Match"] == '"v1"'
     assert sent["If-Modified-Since"] == "Tue, 10 Mar 2026 02:00:00 GMT"
+
+
+def test_polls_of_one_host_reuse_one_kept_alive_connection() -> None:
+    """A 200 read to its end and a 304 leave the connection open for the next poll.
+
+    Polling InaTEWS every 5 s over a new connection each time is a TCP and TLS
+    handshake per poll for BMKG and for us; the idle daemon's largest cost.
+    """
+    with FeedServer() as feeds:
+        feeds.serve("/a.json", b'{"v": 1}')
+        feeds.serve("/b.json", b'{"v": 2}')
+        http = client()
+        fetched = [http.get(feeds.url_for(p), PayloadKind.JSON) for p in ["/a.json", "/b.json"] * 3]
+        received = feeds.received()
+    assert [f.unchanged for f in fetched] == [False, False, True, True, True, True]
+    assert len(received) == 6
+    assert len({r.client_port for r in received}) == 1
+
+
+def test_a_response_cut_by_the_size_cap_is_not_reused() -> None:
+    """A body left half read would corrupt the next response: that connection is closed."""
+    with FeedServer() as feeds:
+        feeds.serve("/big.json", b'{"v": "' + b"x" * 5000 + b'"}')
+        feeds.serve("/small.json", b'{"v": 1}')
+        http = client(max_bytes=1000)
+        with pytest.raises(FeedError, match="cap"):
+            http.get(feeds.url_for("/big.json"), PayloadKind.JSON)
+        small = http.get(feeds.url_for("/small.json"), PayloadKind.JSON)
+        received = feeds.received()
+    assert small.body == b'{"v": 1}'
+    assert received[0].client_port != received[1].client_port
 
 
 @responses.activate
@@ -268,3 +300,24 @@ def test_a_call_may_lower_the_size_cap_but_never_raise_it() -> None:
         client().get(URL, PayloadKind.JSON, max_bytes=1000)
     with pytest.raises(FeedError, match="500 byte cap"):
         client(max_bytes=500).get(URL, PayloadKind.JSON, max_bytes=10_000)
+
+
+def test_proxy_variables_are_honoured_and_read_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTP_PROXY still routes feed requests, read from the environment once per host.
+
+    requests read it at every request, two passes over the whole environment:
+    a third of an idle poll's CPU, for a value a running daemon never changes.
+    """
+    with FeedServer() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url_for(""))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        http = client(attempts=1)
+        for _ in range(2):
+            with pytest.raises(FeedError, match="404"):
+                http.get("http://feed.invalid/data.json", PayloadKind.JSON)
+            monkeypatch.delenv("HTTP_PROXY", raising=False)
+        received = proxy.received()
+    assert [r.path for r in received] == ["http://feed.invalid/data.json"] * 2

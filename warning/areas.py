@@ -17,6 +17,7 @@ At city scale its shape distortion is far below the precision of the polygons.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -92,6 +93,13 @@ class AreaIndex:
         #: (lon, lat) -> kelurahan id (None outside), and -> km to every area.
         self._kelurahan_of: dict[tuple[float, float], str | None] = {}
         self._distances: dict[tuple[float, float], dict[str, float]] = {}
+        #: (area id, offshore km) -> a seaward point: a few geometric unions each, and the
+        #: marine feed asks for every coastal kelurahan at every poll.
+        self._seaward: dict[tuple[str, float], tuple[float, float]] = {}
+        #: Area id -> its representative point (the forecast feed asks at every poll).
+        self._centroids: dict[str, tuple[float, float]] = {}
+        #: Area position -> its open edge (UTM): every seaward point needs every coastal one.
+        self._edges: dict[int, BaseGeometry] = {}
         self._ids = [a.id for a in self.areas]
         self._geoms = np.array([geometries[a.id] for a in self.areas], dtype=object)
         shapely.prepare(self._geoms)
@@ -117,8 +125,11 @@ class AreaIndex:
 
     def centroid(self, area_id: str) -> tuple[float, float]:
         """(lon, lat) of a point inside the area's largest part, for point forecasts."""
-        point = self.geometry(area_id).representative_point()
-        return (round(point.x, 5), round(point.y, 5))
+        found = self._centroids.get(area_id)
+        if found is None:
+            point = self.geometry(area_id).representative_point()
+            found = self._centroids[area_id] = (round(point.x, 5), round(point.y, 5))
+        return found
 
     def interior_point(self, area_id: str) -> tuple[float, float]:
         """(lon, lat) of a point surely inside the area (shapely `representative_point`).
@@ -131,6 +142,17 @@ class AreaIndex:
 
     def seaward_point(self, area_id: str, offshore_km: float = OFFSHORE_KM) -> tuple[float, float]:
         """(lon, lat) at sea off a coastal kelurahan, outside every land polygon we know.
+
+        Found once per (area, distance) and remembered: the geometry never changes.
+        """
+        key = (area_id, offshore_km)
+        found = self._seaward.get(key)
+        if found is None:
+            found = self._seaward[key] = self._find_seaward(area_id, offshore_km)
+        return found
+
+    def _find_seaward(self, area_id: str, offshore_km: float) -> tuple[float, float]:
+        """The seaward point off `area_id`, computed.
 
         Method: a kelurahan's open edge is the part of its boundary it shares with
         no other kelurahan: its shore, but also the city limit where it borders
@@ -155,7 +177,7 @@ class AreaIndex:
                 if a.level is AreaLevel.KELURAHAN and a.coastal and i != index
             ]
         )
-        land = shapely.union_all(self._utm[self._kelurahan_rows()])
+        land = self._land
         steps = [offshore_km * f / 3.0 for f in _OFFSHORE_TRIES[::-1]]
         for along in _edge_samples(edge, shore if not shore.is_empty else centre):
             direction = np.array([along.x - centre.x, along.y - centre.y])
@@ -171,10 +193,24 @@ class AreaIndex:
         """Positions of the kelurahan among all areas."""
         return [i for i, a in enumerate(self.areas) if a.level is AreaLevel.KELURAHAN]
 
+    @functools.cached_property
+    def _land(self) -> BaseGeometry:
+        """Every kelurahan as one shape (UTM metres), prepared: what a seaward point avoids."""
+        land = shapely.union_all(self._utm[self._kelurahan_rows()])
+        shapely.prepare(land)
+        return land
+
     def _open_edge(self, index: int) -> BaseGeometry:
-        """The boundary (UTM metres) area `index` shares with no other kelurahan."""
-        others = shapely.union_all(self._utm[[i for i in self._kelurahan_rows() if i != index]])
-        return self._utm[index].boundary.difference(others.buffer(25.0))
+        """The boundary (UTM metres) area `index` shares with no other kelurahan (remembered)."""
+        edge = self._edges.get(index)
+        if edge is None:
+            rows = [i for i in self._kelurahan_rows() if i != index]
+            # Only kelurahan within the 25 m tolerance can cover part of the boundary:
+            # the union of those few is the same cut as the union of all.
+            near = shapely.dwithin(self._utm[rows], self._utm[index], 25.0)
+            others = shapely.union_all(self._utm[rows][near])
+            edge = self._edges[index] = self._utm[index].boundary.difference(others.buffer(25.0))
+        return edge
 
     def locate(self, lon: float, lat: float) -> Location:
         """The kelurahan and kecamatan containing (lon, lat); borders count as inside."""

@@ -24,6 +24,7 @@ import enum
 import functools
 import hashlib
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -115,6 +116,14 @@ class _Validators:
     last_modified: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class _HostEnvironment:
+    """The proxies and .netrc credentials the environment gives one host (read once)."""
+
+    proxies: dict[str, str]
+    auth: tuple[str, str] | None
+
+
 def user_agent(contact: str) -> str:
     """`warning/<version> (Balikpapan early warning; <contact>)`."""
     return f"warning/{__version__} (Balikpapan disaster early warning; +{contact})"
@@ -132,6 +141,16 @@ class HttpClient:
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent(settings.contact)
+        #: requests reads the proxy variables at every request, two passes over the whole
+        #: environment (a third of an idle poll's CPU); a daemon's environment does not
+        #: change, so what it says (proxies, no_proxy, .netrc) is read once per host
+        #: and the session's own reading is turned off.
+        self._environment = self.session.trust_env
+        self._per_host: dict[tuple[str, str], _HostEnvironment] = {}
+        self.session.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if self._environment and bundle and self.session.verify is True:
+            self.session.verify = bundle
         self._cutoffs = CutoffSlot()
         for scheme in ("http://", "https://"):
             self.session.mount(scheme, GuardedAdapter(self._cutoffs))
@@ -231,9 +250,11 @@ class HttpClient:
         try:
             with self._open(url, headers, limits.deadline) as response:
                 if response.status_code == 304 and conditional and url in self._validators:
+                    _reuse(response)
                     return Fetched(url=url, body=b"", unchanged=True)
                 _classify_status(response, limits.deadline)
                 body = _read_capped(response, limits)
+                _reuse(response)
                 check_body(body, expect, response.headers.get("Content-Type", ""))
                 self._remember(url, response)
                 if conditional and self._same_body(url, body):
@@ -253,9 +274,12 @@ class HttpClient:
         private range): each hop is checked here instead.
         """
         for _hop in range(_MAX_REDIRECTS + 1):
+            environment = self._host_environment(url)
             response = self.session.get(
                 url,
                 headers=headers,
+                proxies=environment.proxies,
+                auth=environment.auth,
                 timeout=self._timeouts(deadline),
                 stream=True,
                 allow_redirects=False,
@@ -268,6 +292,20 @@ class HttpClient:
                 raise FeedError(f"redirect from {_host(url)} to another host refused: {target}")
             url = target
         raise FeedError(f"more than {_MAX_REDIRECTS} redirects")
+
+    def _host_environment(self, url: str) -> _HostEnvironment:
+        """What the environment says about requests to `url`'s host, as requests would read it."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        found = self._per_host.get(key)
+        if found is None:
+            if self._environment:
+                proxies = requests.utils.get_environ_proxies(url)
+                found = _HostEnvironment(proxies, requests.utils.get_netrc_auth(url))
+            else:
+                found = _HostEnvironment({}, None)
+            self._per_host[key] = found
+        return found
 
     def _timeouts(self, deadline: float) -> tuple[float, float]:
         """(connect, read) timeouts of one request, none beyond the deadline."""
@@ -300,6 +338,19 @@ class HttpClient:
         modified = response.headers.get("Last-Modified")
         if etag or modified:
             self._validators[url] = _Validators(etag=etag, last_modified=modified)
+
+
+def _reuse(response: requests.Response) -> None:
+    """Hand the connection of a response read to its end back to the pool.
+
+    requests closes a streamed response's connection on `close()` unless its own
+    reader consumed the body; `_pieces` reads it instead, so without this every
+    poll opened a new TCP (for BMKG's HTTPS, TLS) connection: the idle daemon's
+    largest cost per poll.  A 304 has no body; a body read to its end leaves
+    nothing behind on the connection.  The pool checks a kept connection is
+    still open before using it again.
+    """
+    response.raw.release_conn()
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

@@ -287,3 +287,30 @@ def test_the_map_overlays_are_recent_nowcast_polygons_and_quake_epicentres(
     drawn = data.overlays(store, NOW)
     assert [n["rings"][0][0] for n in drawn["nowcasts"]] == [[-1.3, 116.8]]
     assert [(q["lat"], q["lon"], q["magnitude"]) for q in drawn["quakes"]] == [(-1.45, 116.95, 6.2)]
+
+
+def test_an_unknown_user_costs_a_verification_of_the_same_argon2_parameters() -> None:
+    """The dummy hash an unknown name is checked against has the real hashes' parameters.
+
+    It is written out rather than hashed at import, so it must not drift from what
+    `PasswordHasher` uses: a cheaper one would tell an attacker which names exist.
+    """
+    assert not accounts._HASHER.check_needs_rehash(accounts._DUMMY_HASH)
+    assert not accounts._verify(accounts._DUMMY_HASH, "any password at all")
+
+
+def test_importing_the_command_line_hashes_no_password() -> None:
+    """Importing `warning` leaves no transient peak of memory (argon2id takes 64 MiB).
+
+    Every command and the daemon import the accounts module; a hash computed at
+    import set the daemon's memory high-water mark 45 MB above what it keeps.
+    """
+    probe = (
+        "import warning.cli.main\n"
+        "status = dict(line.split(':', 1) for line in open('/proc/self/status'))\n"
+        "print(int(status['VmHWM'].split()[0]) - int(status['VmRSS'].split()[0]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout) < 16 * 1024, f"peak {int(done.stdout) // 1024} MB above the RSS kept"

@@ -16,6 +16,7 @@ Quirks handled (../shared/FEEDS.md C1; syahperdana/BIGTIDE):
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timezone
 
 from warning.feeds.base import FeedContext, ItemError, in_range, lon_lat, number, reject, rounded
@@ -63,6 +64,10 @@ ZONES = {"UTC": UTC, "WIB": WIB, "WITA": WITA}
 PLAUSIBLE_M = (-10.0, 20.0)
 
 _Reading = tuple[datetime, tuple[float | None, ...]]
+#: `YYYY/MM/DD hh:mm:ss` as `strptime("%Y/%m/%d %H:%M:%S")` reads it (one- or two-digit
+#: fields, any run of blanks between date and time) at a tenth of its cost: a file
+#: holds ~10,000 rows and strptime was half of parsing it.
+_TIME = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{1,2}):(\d{1,2})")
 
 
 def parse(payload: bytes, context: FeedContext) -> list[Observation]:
@@ -101,13 +106,18 @@ def _row(line: str, zone: timezone) -> _Reading:
     cells = [cell.strip() for cell in line.split(",")]
     if len(cells) < 2:
         raise ItemError("expected a time and at least one sensor column")
+    bad = f"time {cells[0]!r} is not YYYY/MM/DD hh:mm:ss"
+    found = _TIME.fullmatch(cells[0])
+    if found is None:
+        raise ItemError(bad)
+    year, month, day, hour, minute, second = (int(field) for field in found.groups())
     try:
-        local = datetime.strptime(cells[0] + " +0000", "%Y/%m/%d %H:%M:%S %z")
+        # The file's clock reads in `zone`: its wall time, in that zone.
+        local = datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError:
-        raise ItemError(f"time {cells[0]!r} is not YYYY/MM/DD hh:mm:ss") from None
+        raise ItemError(bad) from None
     try:
-        # The file's clock reads in `zone`: keep the wall time, swap in the zone.
-        when = utc(local.replace(tzinfo=zone))
+        when = utc(local)
     except OverflowError:
         raise ItemError(f"time {cells[0]!r} is out of range") from None
     return when, tuple(_sensor(cell) for cell in cells[1:])

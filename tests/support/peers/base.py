@@ -37,6 +37,8 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     form: dict[str, str] = field(default_factory=dict)
+    #: The client's port: requests sharing one came over one kept-alive connection.
+    client_port: int = 0
 
     def header(self, name: str) -> str | None:
         """A request header, case-insensitively."""
@@ -192,7 +194,13 @@ class PeerServer:
                 except ConnectionError:
                     return  # the client died mid-request (a SIGKILL test): nothing arrived
                 request = Recorded(
-                    arrived, wall, self.command, self.path, dict(self.headers.items()), body
+                    arrived,
+                    wall,
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    body,
+                    client_port=self.client_address[1],
                 )
                 request, reply = server.answer(request)
                 server._record(request)
