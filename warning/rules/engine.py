@@ -281,12 +281,13 @@ def evaluate(
     transitions: list[Transition] = []
     for rule in rules:
         of_kind = by_kind.get(rule.kind, [])
-        reaching = reach(reach_key(rule), of_kind, ctx)
+        key = reach_key(rule)
+        reaching = reach(key, of_kind, ctx)
         # A (rule, area) that nothing reaches and that has no stored state stays
         # inactive: only the others are judged, so a poll costs what it brings,
         # not the size of the map.
         chosen = areas.among(rule.areas, [*reaching, *stored.get(rule.id, ())])
-        transitions += judge_rule(rule, chosen, of_kind, previous_states, ctx)
+        transitions += judge_rule(rule, chosen, of_kind, previous_states, ctx, key=key)
     return transitions
 
 
@@ -312,9 +313,14 @@ def judge_rule(
     of_kind: Sequence[Event],
     states: Mapping[StateKey, AlertStatus],
     ctx: Context,
+    *,
+    key: ReachKey,
 ) -> list[Transition]:
-    """The transitions of one rule in the given areas, judged on the events of its kind."""
-    key = reach_key(rule)
+    """The transitions of one rule in the given areas, judged on the events of its kind.
+
+    `key` is the rule's `reach_key`, computed once per configuration by the
+    caller: walking every condition tree again cost a millisecond per call.
+    """
     reaching = reach(key, of_kind, ctx)
     # Looked up once per rule, not per area: hashing a kind is a Python call.
     is_event = rule.kind in EVENT_KINDS
@@ -570,7 +576,8 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: Context) -> Level 
     level: Level | None = None
     reading = Reading(o, area_id, distance, (o,))
     if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
-        level = ctx.judge.level_of(rule, reading)
+        # `_possible` found the parts of `when` that read no distance met.
+        level = ctx.judge.level_where_met(rule, reading)
     ctx.event_levels[key] = level
     return level
 
