@@ -184,6 +184,21 @@ class Context:
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
     judge: Judge = field(default_factory=Judge)
     possible: dict[tuple[str, int], tuple[datetime | None, bool]] = field(default_factory=dict)
+    #: Each event's reading from each area, by the observation's identity: the rules
+    #: of a kind judge the same few hundred, where a reading each cost thousands of
+    #: objects (and the collections they trigger).  Per evaluation: it keeps its
+    #: observations alive, so no identity is reused meanwhile.
+    event_readings: dict[tuple[int, str], Reading] = field(default_factory=dict)
+
+    def event_reading(self, observation: Observation, area_id: str) -> Reading:
+        """An event's observation as seen from one area (its distance to it), made once."""
+        key = (id(observation), area_id)
+        reading = self.event_readings.get(key)
+        if reading is None:
+            distance = self.distance(observation, area_id)
+            reading = Reading(observation, area_id, distance, (observation,))
+            self.event_readings[key] = reading
+        return reading
 
     def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
         """The first event of `of_kind` that is the remembered one (`_is_own`).
@@ -584,7 +599,7 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: Context) -> Level 
     if key in ctx.event_levels:
         return ctx.event_levels[key]
     level: Level | None = None
-    reading = Reading(o, area_id, distance, (o,))
+    reading = ctx.event_reading(o, area_id)
     if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
         # `_possible` found the parts of `when` that read no distance met.
         level = ctx.judge.level_where_met(rule, reading)
@@ -607,7 +622,8 @@ def _possible(rule: Rule, event: Event, area_id: str, ctx: Context) -> bool:
     if known is None:
         o = event.observation
         until = None if _ended(o) else deadline(rule, o.kind, o.time, o.values)
-        reading = Reading(o, area_id, None, (o,))
+        # Any area's reading: the parts that decide read no distance.
+        reading = ctx.event_reading(o, area_id)
         known = ctx.possible[key] = (until, not ctx.judge.unmet_anywhere(rule, reading))
     until, met = known
     return met and until is not None and ctx.now < until
