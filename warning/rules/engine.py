@@ -622,8 +622,9 @@ def _possible(rule: Rule, event: Event, area_id: str, ctx: Context) -> bool:
     if known is None:
         o = event.observation
         until = None if _ended(o) else deadline(rule, o.kind, o.time, o.values)
-        # Any area's reading: the parts that decide read no distance.
-        reading = ctx.event_reading(o, area_id)
+        # Any area's reading, unmeasured: the parts that decide read no distance, and an
+        # event that cannot matter (a small, far quake) is never measured from each area.
+        reading = Reading(o, area_id, None, (o,))
         known = ctx.possible[key] = (until, not ctx.judge.unmet_anywhere(rule, reading))
     until, met = known
     return met and until is not None and ctx.now < until
