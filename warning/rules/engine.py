@@ -50,6 +50,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -183,6 +184,21 @@ class Context:
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
     judge: Judge = field(default_factory=Judge)
     possible: dict[tuple[str, int], tuple[datetime | None, bool]] = field(default_factory=dict)
+    #: Each event's reading from each area, by the observation's identity: the rules
+    #: of a kind judge the same few hundred, where a reading each cost thousands of
+    #: objects (and the collections they trigger).  Per evaluation: it keeps its
+    #: observations alive, so no identity is reused meanwhile.
+    event_readings: dict[tuple[int, str], Reading] = field(default_factory=dict)
+
+    def event_reading(self, observation: Observation, area_id: str) -> Reading:
+        """An event's observation as seen from one area (its distance to it), made once."""
+        key = (id(observation), area_id)
+        reading = self.event_readings.get(key)
+        if reading is None:
+            distance = self.distance(observation, area_id)
+            reading = Reading(observation, area_id, distance, (observation,))
+            self.event_readings[key] = reading
+        return reading
 
     def own(self, of_kind: Sequence[Event], status: AlertStatus) -> Event | None:
         """The first event of `of_kind` that is the remembered one (`_is_own`).
@@ -281,12 +297,13 @@ def evaluate(
     transitions: list[Transition] = []
     for rule in rules:
         of_kind = by_kind.get(rule.kind, [])
-        reaching = reach(reach_key(rule), of_kind, ctx)
+        key = reach_key(rule)
+        reaching = reach(key, of_kind, ctx)
         # A (rule, area) that nothing reaches and that has no stored state stays
         # inactive: only the others are judged, so a poll costs what it brings,
         # not the size of the map.
         chosen = areas.among(rule.areas, [*reaching, *stored.get(rule.id, ())])
-        transitions += judge_rule(rule, chosen, of_kind, previous_states, ctx)
+        transitions += judge_rule(rule, chosen, of_kind, previous_states, ctx, key=key)
     return transitions
 
 
@@ -312,9 +329,14 @@ def judge_rule(
     of_kind: Sequence[Event],
     states: Mapping[StateKey, AlertStatus],
     ctx: Context,
+    *,
+    key: ReachKey,
 ) -> list[Transition]:
-    """The transitions of one rule in the given areas, judged on the events of its kind."""
-    key = reach_key(rule)
+    """The transitions of one rule in the given areas, judged on the events of its kind.
+
+    `key` is the rule's `reach_key`, computed once per configuration by the
+    caller: walking every condition tree again cost a millisecond per call.
+    """
     reaching = reach(key, of_kind, ctx)
     # Looked up once per rule, not per area: hashing a kind is a Python call.
     is_event = rule.kind in EVENT_KINDS
@@ -409,12 +431,13 @@ def _judge(
 
 def _readings(area_id: str, reaching: Sequence[Event], ctx: Context) -> list[Reading]:
     """One reading per (source, time) at or before now, oldest first; repeats collapse."""
+    now = ctx.now
     latest: dict[tuple[str, datetime], Observation] = {}
     for event in reaching:
         o = event.observation
-        if o.time <= ctx.now:
+        if o.time <= now:
             latest[(o.source, o.time)] = o
-    ordered = sorted(latest.values(), key=lambda o: o.time)
+    ordered = sorted(latest.values(), key=_observation_time)
     by_source: dict[str, list[Observation]] = {}
     for o in ordered:
         by_source.setdefault(o.source, []).append(o)
@@ -491,6 +514,10 @@ def _reading_time(reading: Reading) -> datetime:
     return reading.time
 
 
+#: An observation's time (a sort key in C: a series sorts thousands of readings).
+_observation_time = operator.attrgetter("time")
+
+
 def _cancelled_readings(readings: Sequence[Reading], status: AlertStatus) -> bool:
     """An operator cancelled the alert after the newest reading: that reading starts nothing."""
     cancelled_at = status.since if status.state is AlertState.CANCELLED else None
@@ -539,8 +566,12 @@ def _judge_events(
 ) -> _Verdict:
     """The highest holding event decides; the remembered event ends by data or time."""
     area_id = status.area_id
-    current = [e for e in reaching if not _stale(e, status)]
-    holding = [(e, lv) for e in current if (lv := _event_level(rule, e, area_id, ctx))]
+    # The level first: it is known per event (most give none), staleness per area.
+    holding = [
+        (e, lv)
+        for e in reaching
+        if (lv := _event_level(rule, e, area_id, ctx)) and not _stale(e, status)
+    ]
     own = ctx.own(of_kind, status)
     own = None if own is None or _stale(own, status) else own
     if status.state not in _LIVE:
@@ -568,9 +599,10 @@ def _event_level(rule: Rule, event: Event, area_id: str, ctx: Context) -> Level 
     if key in ctx.event_levels:
         return ctx.event_levels[key]
     level: Level | None = None
-    reading = Reading(o, area_id, distance, (o,))
+    reading = ctx.event_reading(o, area_id)
     if rule.clear_when is None or not ctx.judge.holds(rule.clear_when, reading):
-        level = ctx.judge.level_of(rule, reading)
+        # `_possible` found the parts of `when` that read no distance met.
+        level = ctx.judge.level_where_met(rule, reading)
     ctx.event_levels[key] = level
     return level
 
@@ -590,6 +622,8 @@ def _possible(rule: Rule, event: Event, area_id: str, ctx: Context) -> bool:
     if known is None:
         o = event.observation
         until = None if _ended(o) else deadline(rule, o.kind, o.time, o.values)
+        # Any area's reading, unmeasured: the parts that decide read no distance, and an
+        # event that cannot matter (a small, far quake) is never measured from each area.
         reading = Reading(o, area_id, None, (o,))
         known = ctx.possible[key] = (until, not ctx.judge.unmet_anywhere(rule, reading))
     until, met = known

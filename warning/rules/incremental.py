@@ -142,6 +142,7 @@ class Evaluator:
         self._kind_of = {rule.id: rule.kind for rule in self.rules}
         self._every = tuple(a.id for a in areas.kelurahan)
         self._judge = Judge()
+        self._judge.prepare(self.rules)
         self._distances: dict[tuple[float, float], dict[str, float]] = {}
         self._kelurahan: dict[tuple[float, float], str | None] = {}
         self._forget(drill=False)
@@ -213,7 +214,7 @@ class Evaluator:
                 if not candidates:
                     continue
             chosen = self.areas.among(rule.areas, candidates)
-            made = judge_rule(rule, chosen, of_kind, states, ctx)
+            made = judge_rule(rule, chosen, of_kind, states, ctx, key=key)
             self._sleep(rule, chosen, made, states, ctx)
             transitions += made
         self._seen.update((t.status.key, _signature(t.status)) for t in transitions)

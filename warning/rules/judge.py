@@ -101,7 +101,15 @@ class Judge:
 
     def __init__(self) -> None:
         self._tests: dict[int, tuple[Expression, Test]] = {}
-        self._local: dict[int, tuple[Rule, tuple[Test, ...]]] = {}
+        self._local: dict[int, tuple[Rule, tuple[Test, ...], Test | None]] = {}
+
+    def prepare(self, rules: Sequence[Rule]) -> None:
+        """Compile every condition of the rules now: once per configuration, not on a poll."""
+        for rule in rules:
+            for expression in (rule.when, rule.clear_when, *(s.when for s in rule.levels)):
+                if expression is not None:
+                    self.test(expression)
+            self._split(rule)
 
     def test(self, expression: Expression) -> Test:
         """The compiled form of `expression`."""
@@ -122,20 +130,45 @@ class Judge:
         no area's reading of this observation meets the rule: a distance rule
         need not judge a far, small quake from each kelurahan in turn.
         """
+        return not all(test(reading) for test in self._split(rule)[0])
+
+    def level_where_met(self, rule: Rule, reading: Reading) -> Level | None:
+        """`level_of` for a reading of an observation `unmet_anywhere` found met.
+
+        The parts of `when` reading no regional value hold from every area: a
+        distance rule judges each of a quake's 34 readings on its distance
+        alone, not on the magnitude again.
+        """
+        rest = self._split(rule)[1]
+        if rest is not None and not rest(reading):
+            return None
+        return self._levels(rule, reading)
+
+    def _split(self, rule: Rule) -> tuple[tuple[Test, ...], Test | None]:
+        """The rule's `when`: its parts judged alike from every area, and the rest.
+
+        The parts are tested only when the rest reads a regional value: without
+        one the whole `when` (the rest) is judged once per event anyway.
+        """
         known = self._local.get(id(rule))
         if known is None:
             when = rule.when
             roots = () if when is None else when.conditions if isinstance(when, AllOf) else (when,)
-            # Without a regional part the whole `when` is judged once per event anyway.
-            regional = any(_mentions(e, REGIONAL) for e in roots)
+            regional = [e for e in roots if _mentions(e, REGIONAL)]
             local = tuple(self.test(e) for e in roots if regional and not _mentions(e, REGIONAL))
-            known = self._local[id(rule)] = (rule, local)
-        return not all(test(reading) for test in known[1])
+            parts = tuple(self.test(e) for e in regional)
+            rest = None if when is None else _all_of(parts) if local else self.test(when)
+            known = self._local[id(rule)] = (rule, local, rest)
+        return known[1], known[2]
 
     def level_of(self, rule: Rule, reading: Reading) -> Level | None:
         """`level_of`, with the rule's conditions compiled once."""
         if rule.when is not None and not self.test(rule.when)(reading):
             return None
+        return self._levels(rule, reading)
+
+    def _levels(self, rule: Rule, reading: Reading) -> Level | None:
+        """The highest ladder level whose own conditions hold (the rule's `when` held)."""
         matching = [s.level for s in rule.levels if s.when is None or self.test(s.when)(reading)]
         return max(matching, default=None)
 
