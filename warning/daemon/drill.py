@@ -112,7 +112,7 @@ class Drill:
             channels,
             settings.sms,
             siren=settings.siren,
-            contacts=self.config.contacts,
+            contacts=self.config.contacts.officials,
             drill_only=True,
         )
 

@@ -9,11 +9,12 @@ kecamatan ids (a kecamatan means all its kelurahan) or `all`, separated by `;`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import sys
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warning.areas import AreaIndex, load_areas
@@ -141,6 +142,92 @@ def _areas(text: str, areas: AreaIndex, problems: list[tuple[Severity, str]]) ->
         except KeyError:
             problems.append((Severity.ERROR, f'unknown area "{word}" in areas'))
     return frozenset(chosen)
+
+
+#: The contact group of officials (health notices, safety timeouts, the dispatcher's outage notes).
+OFFICIALS = "officials"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFile:
+    """The contacts file as loaded: how many people, its hash, and only the few kept in memory.
+
+    A city's file lists hundreds of thousands of people: the daemon keeps them in
+    its store (the SMS fan-out is written from there) and holds as objects only
+    the groups it reads person by person (`kept_groups`: officials and the
+    escalation chain's groups).  Iterating reads the file again (the store's
+    loading and `warning check`), checking that it is still what was validated.
+    """
+
+    path: Path | None = None
+    areas: AreaIndex | None = field(default=None, compare=False, repr=False)
+    digest: str = ""
+    count: int = 0
+    kept: tuple[Contact, ...] = ()
+    kept_groups: frozenset[str] = frozenset({OFFICIALS})
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iter__(self) -> Iterator[Contact]:
+        return iter(self.read())
+
+    def read(self) -> list[Contact]:
+        """Every valid contact of the file; ConfigError if it changed since it was loaded."""
+        if self.path is None or self.areas is None:
+            return []
+        text = _read(self.path)
+        if file_digest(text, self.areas) != self.digest:
+            message = "contacts file changed since it was loaded: send SIGHUP to reload it"
+            raise ConfigError(Problem(str(self.path), message))
+        return parse_contacts(text, self.areas, str(self.path))[0]
+
+    @property
+    def officials(self) -> tuple[Contact, ...]:
+        """The officials group (few people)."""
+        return self.of_groups((OFFICIALS,))
+
+    def of_groups(self, groups: Collection[str]) -> tuple[Contact, ...]:
+        """The contacts of these groups; read from the file when not all are kept."""
+        if set(groups) <= self.kept_groups:
+            return tuple(c for c in self.kept if c.group in groups)
+        return tuple(c for c in self.read() if c.group in groups)
+
+
+def file_digest(text: str, areas: AreaIndex) -> str:
+    """A hash of the contacts file and of the kelurahan its area words resolve to."""
+    h = hashlib.sha256(text.encode("utf-8"))
+    for kecamatan in areas.kecamatan:
+        h.update(f"|{kecamatan.id}:{','.join(sorted(areas.select(kecamatan.id)))}".encode())
+    h.update(",".join(sorted(a.id for a in areas.kelurahan)).encode())
+    return h.hexdigest()
+
+
+def contact_file(
+    path: Path, areas: AreaIndex, *, starting: bool, kept_groups: Collection[str] = ()
+) -> tuple[ContactFile, list[Problem]]:
+    """The file loaded as a `ContactFile` and its bad rows (left out when `starting`).
+
+    A reload refuses a file with any bad row (ConfigError with every error).
+    """
+    text = _read(path)
+    contacts, problems = parse_contacts(text, areas, str(path))
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors and (not starting or any(p.line in (None, 1) for p in errors)):
+        raise ConfigError(errors)
+    groups = frozenset({OFFICIALS, *kept_groups})
+    loaded = ContactFile(
+        path,
+        areas,
+        file_digest(text, areas),
+        len(contacts),
+        tuple(c for c in contacts if c.group in groups),
+        groups,
+    )
+    return loaded, errors
 
 
 def load_contacts(path: Path, areas: AreaIndex) -> tuple[Contact, ...]:

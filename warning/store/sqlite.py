@@ -336,6 +336,40 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         )
         """,
     ),
+    (
+        9,
+        # Contacts in the store (issue 15): the SMS fan-out is written set-based
+        # (INSERT ... SELECT) instead of row by row, and the daemon holds no Python
+        # object per person.  People sharing a group, language, drill flag and area
+        # set share one `contact_sets` row: the planner words each set's SMS once.
+        """
+        CREATE TABLE contact_sets (
+            id INTEGER PRIMARY KEY,
+            grp TEXT NOT NULL,
+            language TEXT NOT NULL,
+            drill INTEGER NOT NULL
+        );
+        CREATE TABLE contact_areas (
+            set_id INTEGER NOT NULL,
+            area_id TEXT NOT NULL,
+            PRIMARY KEY (area_id, set_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            phone TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            set_id INTEGER NOT NULL,
+            line INTEGER NOT NULL
+        );
+        CREATE INDEX contacts_set ON contacts (set_id, id);
+        CREATE TABLE contact_book (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            digest TEXT NOT NULL,
+            people INTEGER NOT NULL,
+            loaded_at TEXT NOT NULL
+        )
+        """,
+    ),
 )
 
 
