@@ -61,11 +61,23 @@ def phone_problem(phone: str) -> tuple[Severity, str] | None:
 
 def parse_contacts(text: str, areas: AreaIndex, where: str) -> tuple[list[Contact], list[Problem]]:
     """Every valid contact and every problem (with its line number) of a contacts CSV."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    problems = _header_problems(reader.fieldnames, where)
+    problems: list[Problem] = []
+    contacts = list(iter_contacts(io.StringIO(text, newline=""), areas, where, problems))
+    return contacts, problems
+
+
+def iter_contacts(
+    lines: Iterable[str], areas: AreaIndex, where: str, problems: list[Problem]
+) -> Iterator[Contact]:
+    """The valid contacts of a contacts CSV's lines one at a time; problems appended.
+
+    A city's file is read line by line, without a list of everyone (nor its whole
+    text: the store takes them one by one).
+    """
+    reader = csv.DictReader(lines)
+    problems += _header_problems(reader.fieldnames, where)
     if any(p.severity is Severity.ERROR for p in problems):
-        return [], problems
-    contacts: list[Contact] = []
+        return
     seen: dict[str, int] = {}
     # A city's 100,000 people name a few hundred distinct area sets: each is held once.
     area_sets: dict[frozenset[str], frozenset[str]] = {}
@@ -81,8 +93,7 @@ def parse_contacts(text: str, areas: AreaIndex, where: str) -> tuple[list[Contac
             problems.append(Problem(where, message + ": merge the rows", line=line))
             continue
         seen[contact.phone] = line
-        contacts.append(contact)
-    return contacts, problems
+        yield contact
 
 
 def _header_problems(header: Iterable[str] | None, where: str) -> list[Problem]:
@@ -173,17 +184,13 @@ class ContactFile:
         return self.count > 0
 
     def __iter__(self) -> Iterator[Contact]:
-        return iter(self.read())
-
-    def read(self) -> list[Contact]:
-        """Every valid contact of the file; ConfigError if it changed since it was loaded."""
+        """Every valid contact of the file, one at a time; ConfigError if it changed since."""
         if self.path is None or self.areas is None:
-            return []
-        text = _read(self.path)
-        if file_digest(text, self.areas) != self.digest:
+            return iter(())
+        if file_digest(self.path, self.areas) != self.digest:
             message = "contacts file changed since it was loaded: send SIGHUP to reload it"
             raise ConfigError(Problem(str(self.path), message))
-        return parse_contacts(text, self.areas, str(self.path))[0]
+        return iter_contacts(_lines(self.path), self.areas, str(self.path), [])
 
     @property
     def officials(self) -> tuple[Contact, ...]:
@@ -194,12 +201,18 @@ class ContactFile:
         """The contacts of these groups; read from the file when not all are kept."""
         if set(groups) <= self.kept_groups:
             return tuple(c for c in self.kept if c.group in groups)
-        return tuple(c for c in self.read() if c.group in groups)
+        return tuple(c for c in self if c.group in groups)
 
 
-def file_digest(text: str, areas: AreaIndex) -> str:
+def file_digest(path: Path, areas: AreaIndex) -> str:
     """A hash of the contacts file and of the kelurahan its area words resolve to."""
-    h = hashlib.sha256(text.encode("utf-8"))
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as raw:
+            for chunk in iter(lambda: raw.read(1 << 16), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise ConfigError(Problem(str(path), f"cannot read contacts: {exc}")) from None
     for kecamatan in areas.kecamatan:
         h.update(f"|{kecamatan.id}:{','.join(sorted(areas.select(kecamatan.id)))}".encode())
     h.update(",".join(sorted(a.id for a in areas.kelurahan)).encode())
@@ -213,20 +226,18 @@ def contact_file(
 
     A reload refuses a file with any bad row (ConfigError with every error).
     """
-    text = _read(path)
-    contacts, problems = parse_contacts(text, areas, str(path))
+    groups = frozenset({OFFICIALS, *kept_groups})
+    problems: list[Problem] = []
+    count = 0
+    kept: list[Contact] = []
+    for contact in iter_contacts(_lines(path), areas, str(path), problems):
+        count += 1
+        if contact.group in groups:
+            kept.append(contact)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors and (not starting or any(p.line in (None, 1) for p in errors)):
         raise ConfigError(errors)
-    groups = frozenset({OFFICIALS, *kept_groups})
-    loaded = ContactFile(
-        path,
-        areas,
-        file_digest(text, areas),
-        len(contacts),
-        tuple(c for c in contacts if c.group in groups),
-        groups,
-    )
+    loaded = ContactFile(path, areas, file_digest(path, areas), count, tuple(kept), groups)
     return loaded, errors
 
 
@@ -249,6 +260,17 @@ def load_valid_contacts(path: Path, areas: AreaIndex) -> tuple[tuple[Contact, ..
     if any(p.line in (None, 1) for p in errors):
         raise ConfigError(errors)
     return tuple(contacts), errors
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """The file's lines one at a time, or ConfigError saying why it cannot be read."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            yield from lines
+    except FileNotFoundError:
+        raise ConfigError(Problem(str(path), "contacts file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(str(path), f"cannot read contacts: {exc}")) from None
 
 
 def _read(path: Path) -> str:

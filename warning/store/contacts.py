@@ -10,6 +10,7 @@ People who share a group, a language, a drill flag and an area set share one
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from datetime import UTC, datetime
 from warning.store.sqlite import Store
 
 _OFFICIALS = "officials"
+#: Sets named by placeholders at most (SQLite allows 32,766 variables per statement).
+_MAX_MARKS = 30_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +166,16 @@ def batches(conn: sqlite3.Connection, set_ids: Collection[int], size: int) -> li
     """
     if not set_ids:
         return []
-    chosen = f"[{','.join(str(int(i)) for i in sorted(set_ids))}]"
-    ids = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT id FROM contacts WHERE set_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (chosen,),
-        ).fetchall()
-    ]
+    chosen = sorted({int(i) for i in set_ids})
+    if len(chosen) > _MAX_MARKS:
+        query = "SELECT id FROM contacts WHERE set_id IN (SELECT value FROM json_each(?))"
+        found = conn.execute(f"{query} ORDER BY id", (json.dumps(chosen),))
+    else:
+        # Placeholders, not json_each: SQLite then walks the (set_id, id) index of each set.
+        marks = ",".join("?" * len(chosen))
+        query = f"SELECT id FROM contacts WHERE set_id IN ({marks})"  # noqa: S608 (only ?s)
+        found = conn.execute(f"{query} ORDER BY id", chosen)
+    ids = [int(r[0]) for r in found.fetchall()]
     starts = ids[:: max(size, 1)]
     ends = [s - 1 for s in starts[1:]] + ids[-1:]
     return list(zip(starts, ends, strict=True))
