@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -242,7 +242,7 @@ class Pipeline:
         """
         book = config.contacts
         try:
-            replaced = contactbook.load(self.store, book.digest, lambda: people(book), self.clock())
+            replaced = contactbook.load(self.store, book.digest, lambda: book, self.clock())
         except ConfigError as exc:
             log.error(  # noqa: TRY400 (the problems say why: no traceback to show)
                 "contacts.not_loaded", problems=[str(p) for p in exc.problems]
@@ -527,8 +527,7 @@ class Pipeline:
         for priority in sorted(by_tier):
             templates, linked = by_tier[priority]
             if linked:
-                people = [_contact(m) for m in contactbook.members(conn, linked)]
-                sms = self._plan(transitions, now, _FAN_OUT, people)
+                sms = self._plan(transitions, now, _FAN_OUT, contactbook.members(conn, linked))
                 steps += [
                     partial(_enqueue_current, sms[i : i + size]) for i in range(0, len(sms), size)
                 ]
@@ -744,24 +743,3 @@ def _stand_in(set_id: int) -> str:
 def _representative(group: contactbook.ContactSet) -> Contact:
     """One contact standing for every member of a set (what the planner reads of them)."""
     return Contact(_stand_in(group.id), "", group.areas, group.group, group.language, group.drill)
-
-
-def _contact(person: contactbook.Person) -> Contact:
-    """A stored person as the planner's contact."""
-    return Contact(
-        person.phone,
-        person.name,
-        person.areas,
-        person.group,
-        person.language,
-        person.drill,
-        person.line,
-    )
-
-
-def people(contacts: Iterable[Contact]) -> Iterator[contactbook.Person]:
-    """The configuration's contacts as the store holds them (one at a time)."""
-    return (
-        contactbook.Person(c.phone, c.name, c.areas, c.group, c.language, c.drill, c.line)
-        for c in contacts
-    )

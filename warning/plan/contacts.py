@@ -18,8 +18,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warning.areas import AreaIndex, load_areas
-from warning.model import ConfigError, Problem, Severity
+from warning.model import ConfigError, Contact, Problem, Severity
 from warning.settings import Settings
+
+__all__ = [
+    "COLUMNS",
+    "LANGUAGES",
+    "OFFICIALS",
+    "Contact",  # defined in warning.model (the store holds contacts too), named here as before
+    "ContactFile",
+    "check",
+    "check_file",
+    "contact_file",
+    "file_digest",
+    "iter_contacts",
+    "load_contacts",
+    "load_valid_contacts",
+    "normalise_phone",
+    "parse_contacts",
+    "phone_problem",
+]
 
 COLUMNS = ("phone", "name", "areas", "group", "language", "drill")
 LANGUAGES = ("id", "en")
@@ -30,19 +48,6 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _INDONESIAN_MOBILE = re.compile(r"\+628[0-9]{8,11}")
 _GROUP = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _BOOLEANS: Mapping[str, bool] = {"true": True, "false": False, "": False}
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """One recipient: `areas` are kelurahan ids, `line` where the row was written."""
-
-    phone: str
-    name: str
-    areas: frozenset[str]
-    group: str
-    language: str
-    drill: bool
-    line: int = 0
 
 
 def normalise_phone(raw: str) -> str:

@@ -16,24 +16,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from warning.model import Contact
 from warning.store.sqlite import Store
 
 _OFFICIALS = "officials"
 #: Sets named by placeholders at most (SQLite allows 32,766 variables per statement).
 _MAX_MARKS = 30_000
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """One row of the contacts file as the store keeps it (`areas`: kelurahan ids)."""
-
-    phone: str
-    name: str
-    areas: frozenset[str]
-    group: str
-    language: str
-    drill: bool
-    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +42,7 @@ def loaded_digest(conn: sqlite3.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-def replace(tx: sqlite3.Connection, people: Iterable[Person], hashed: str, now: datetime) -> None:
+def replace(tx: sqlite3.Connection, people: Iterable[Contact], hashed: str, now: datetime) -> None:
     """Replace every contact by `people` in the caller's transaction (all or nothing).
 
     One pass over `people`, which may be a generator: no second list of a city.
@@ -88,7 +76,7 @@ def replace(tx: sqlite3.Connection, people: Iterable[Person], hashed: str, now: 
     )
 
 
-def load(store: Store, hashed: str, people: Callable[[], Iterable[Person]], now: datetime) -> bool:
+def load(store: Store, hashed: str, people: Callable[[], Iterable[Contact]], now: datetime) -> bool:
     """Hold the `people` of the contacts hashed `hashed`; True when they replaced others.
 
     Unchanged contacts (the same hash) are neither read nor rewritten: a reload
@@ -125,7 +113,7 @@ def sets(conn: sqlite3.Connection) -> list[ContactSet]:
     ]
 
 
-def members(conn: sqlite3.Connection, set_ids: Collection[int]) -> list[Person]:
+def members(conn: sqlite3.Connection, set_ids: Collection[int]) -> list[Contact]:
     """The people of these sets (the few the fan-out must word one by one), in file order."""
     wanted = {int(i) for i in set_ids}
     found = {s.id: s for s in sets(conn) if s.id in wanted}
@@ -135,7 +123,7 @@ def members(conn: sqlite3.Connection, set_ids: Collection[int]) -> list[Person]:
         (f"[{','.join(str(i) for i in sorted(wanted))}]",),
     )
     return [
-        Person(
+        Contact(
             phone,
             name,
             found[set_id].areas,
@@ -148,12 +136,12 @@ def members(conn: sqlite3.Connection, set_ids: Collection[int]) -> list[Person]:
     ]
 
 
-def group_members(conn: sqlite3.Connection, groups: Collection[str]) -> list[Person]:
+def group_members(conn: sqlite3.Connection, groups: Collection[str]) -> list[Contact]:
     """Everyone in these contact groups (officials for notices, an escalation step's group)."""
     return members(conn, [s.id for s in sets(conn) if s.group in groups])
 
 
-def officials(conn: sqlite3.Connection) -> list[Person]:
+def officials(conn: sqlite3.Connection) -> list[Contact]:
     """The officials group: the few who hear health notices and safety timeouts."""
     return group_members(conn, (_OFFICIALS,))
 
