@@ -368,6 +368,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         -- transaction (0.1 to 0.8 s per SMS once a city's fan-out is in it), holding
         -- the database from the sirens and the fan-out.
         CREATE INDEX outbox_recipient ON outbox (recipient, channel);
+        -- A claim walks due rows in (priority, id) order (the rowid ends every index).
+        CREATE INDEX outbox_claim ON outbox (status, priority);
         CREATE TABLE contact_book (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             digest TEXT NOT NULL,
