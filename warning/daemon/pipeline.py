@@ -533,9 +533,10 @@ class Pipeline:
                 ]
             sets = {t.set_id for t in templates} - linked
             chosen = [t for t in templates if t.set_id in sets]
+            spans = [s for s in held if s.id in sets]
             steps += [
                 partial(_expand_current, chosen, low, high)
-                for low, high in contactbook.batches(conn, sets, size)
+                for low, high in contactbook.batches(spans, size)
             ]
         return steps, changes
 

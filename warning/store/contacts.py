@@ -10,7 +10,6 @@ People who share a group, a language, a drill flag and an area set share one
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -20,8 +19,6 @@ from warning.model import Contact
 from warning.store.sqlite import Store
 
 _OFFICIALS = "officials"
-#: Sets named by placeholders at most (SQLite allows 32,766 variables per statement).
-_MAX_MARKS = 30_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +31,9 @@ class ContactSet:
     drill: bool
     areas: frozenset[str]
     people: int
+    #: The smallest and largest contact id of its people (batches are id ranges).
+    first_id: int = 0
+    last_id: int = 0
 
 
 def loaded_digest(conn: sqlite3.Connection) -> str | None:
@@ -68,6 +68,12 @@ def replace(tx: sqlite3.Connection, people: Iterable[Contact], hashed: str, now:
         "INSERT INTO contact_areas (set_id, area_id) VALUES (?, ?)",
         [(i, area) for key, i in ids.items() for area in sorted(key[3])],
     )
+    # Each set's size and id span, kept so that a fan-out plans its batches without a scan.
+    tx.execute(
+        "UPDATE contact_sets SET (people, first_id, last_id) = (SELECT count(*),"
+        " coalesce(min(id), 0), coalesce(max(id), 0) FROM contacts"
+        " WHERE contacts.set_id = contact_sets.id)"
+    )
     tx.execute(
         "INSERT INTO contact_book (id, digest, people, loaded_at) VALUES (1, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET digest = excluded.digest, people = excluded.people,"
@@ -97,19 +103,18 @@ def count(conn: sqlite3.Connection) -> int:
 
 
 def sets(conn: sqlite3.Connection) -> list[ContactSet]:
-    """Every contact set with its kelurahan and how many people it holds."""
+    """Every contact set with its kelurahan, how many people it holds and their id span."""
     areas: dict[int, set[str]] = {}
     for set_id, area in conn.execute("SELECT set_id, area_id FROM contact_areas"):
         areas.setdefault(int(set_id), set()).add(str(area))
-    sizes = dict(conn.execute("SELECT set_id, count(*) FROM contacts GROUP BY set_id").fetchall())
     return [
         ContactSet(
-            int(i), str(g), str(lang), bool(d), frozenset(areas.get(int(i), ())), int(sizes[i])
+            int(i), str(g), str(lang), bool(d), frozenset(areas.get(int(i), ())), n, first, last
         )
-        for i, g, lang, d in conn.execute(
-            "SELECT id, grp, language, drill FROM contact_sets ORDER BY id"
+        for i, g, lang, d, n, first, last in conn.execute(
+            "SELECT id, grp, language, drill, people, first_id, last_id FROM contact_sets"
+            " WHERE people > 0 ORDER BY id"
         )
-        if i in sizes
     ]
 
 
@@ -146,24 +151,19 @@ def officials(conn: sqlite3.Connection) -> list[Contact]:
     return group_members(conn, (_OFFICIALS,))
 
 
-def batches(conn: sqlite3.Connection, set_ids: Collection[int], size: int) -> list[tuple[int, int]]:
-    """Id ranges (inclusive) of the people of these sets, `size` people per range, in order.
+def batches(chosen: Collection[ContactSet], size: int) -> list[tuple[int, int]]:
+    """Contact id ranges (inclusive) covering these sets' people, about `size` people each.
 
-    A resumed fan-out writes the same ranges again: the outbox's unique dedup key
-    makes each range's second write insert nothing.
+    Computed from the sets' sizes and id spans, without reading the contacts: the
+    range width is `size` times the ids per person of the span (a city's bulk
+    group is dense, a small group fits one range).  A resumed fan-out writes the
+    same ranges again: the outbox's unique dedup key makes the second write a no-op.
     """
-    if not set_ids:
+    if not chosen:
         return []
-    chosen = sorted({int(i) for i in set_ids})
-    if len(chosen) > _MAX_MARKS:
-        query = "SELECT id FROM contacts WHERE set_id IN (SELECT value FROM json_each(?))"
-        found = conn.execute(f"{query} ORDER BY id", (json.dumps(chosen),))
-    else:
-        # Placeholders, not json_each: SQLite then walks the (set_id, id) index of each set.
-        marks = ",".join("?" * len(chosen))
-        query = f"SELECT id FROM contacts WHERE set_id IN ({marks})"  # noqa: S608 (only ?s)
-        found = conn.execute(f"{query} ORDER BY id", chosen)
-    ids = [int(r[0]) for r in found.fetchall()]
-    starts = ids[:: max(size, 1)]
-    ends = [s - 1 for s in starts[1:]] + ids[-1:]
-    return list(zip(starts, ends, strict=True))
+    people = sum(s.people for s in chosen)
+    low = min(s.first_id for s in chosen)
+    high = max(s.last_id for s in chosen)
+    steps = max(-(-people // max(size, 1)), 1)
+    width = -(-(high - low + 1) // steps)
+    return [(start, min(start + width - 1, high)) for start in range(low, high + 1, width)]

@@ -348,7 +348,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             id INTEGER PRIMARY KEY,
             grp TEXT NOT NULL,
             language TEXT NOT NULL,
-            drill INTEGER NOT NULL
+            drill INTEGER NOT NULL,
+            people INTEGER NOT NULL DEFAULT 0,
+            first_id INTEGER NOT NULL DEFAULT 0,
+            last_id INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE contact_areas (
             set_id INTEGER NOT NULL,
