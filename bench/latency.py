@@ -22,6 +22,12 @@ event); `enqueue_rows_per_s` is the rows one poll enqueued over that poll's
 whole wall time (fetch, evaluation, planning and writing: a lower bound), and
 `rss_peak_mb` the process's high-water mark (the peers run in it too).
 
+`daemon_rss_peak_mb` weighs the daemon alone: after the timed events a child
+process (`--daemon-rss`) starts the daemon's objects on a fresh state file
+(loading every contact into the store), polls one more PD-1, lets the whole
+fan-out be written and the dispatcher send for two seconds, and reports its
+own high-water mark and resident size (`daemon_rss_mb`); the peers stay here.
+
 Run: `python -m bench.latency [--quick] [--contacts N]`.
 """
 
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -90,8 +97,9 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 class Harness:
     """The daemon's objects on a test deployment, its outbox job running in the background."""
 
-    def __init__(self, deployment: Deployment, *, scheduled_polls: bool = False) -> None:
-        settings = load_settings(deployment.config)
+    def __init__(self, deployment: Deployment | Path, *, scheduled_polls: bool = False) -> None:
+        config = deployment if isinstance(deployment, Path) else deployment.config
+        settings = load_settings(config)
         self.daemon = Daemon(settings, RunOptions())
         self.daemon.schedule()
         # Polls are triggered by the benchmark, never by the clock (unless `scheduled_polls`).
@@ -206,13 +214,55 @@ def run(*, quick: bool = False, contacts: int = 0) -> list[dict[str, Any]]:
             began = datetime.now(UTC)
             peers = (feeds, twilio, sirens)
             timings = [one_event(n, harness, peers, began) for n in range(events)]
-    result = _result(timings, people, proc_status_kb("self", "VmHWM") / 1024)
+            peak = proc_status_kb("self", "VmHWM") / 1024
+        daemon = daemon_rss(deployment, feeds, events, began)
+    result = _result(timings, people, peak, daemon)
     emit(result)
     _summary(result)
     return [result]
 
 
-def _result(timings: Sequence[dict[str, float]], people: int, rss_mb: float) -> dict[str, Any]:
+def daemon_rss(
+    deployment: Deployment, feeds: FeedServer, n: int, began: datetime
+) -> dict[str, float]:
+    """The daemon's own RSS (MB) in a child process: start, one PD-1, its whole fan-out."""
+    settings = load_settings(deployment.config)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.state_path}{suffix}").unlink(missing_ok=True)
+    origin = began - timedelta(seconds=90) - timedelta(minutes=2 * n)
+    now = datetime.now(UTC)
+    feeds.serve("/inatews", bulletin(PD1, n, origin, now - timedelta(seconds=60)))
+    command = [sys.executable, "-m", "bench.latency", "--daemon-rss", str(deployment.config)]
+    env = {**os.environ, **deployment.env}
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=1800
+    )
+    measured: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def _measure_daemon(config: Path) -> int:
+    """The child of `daemon_rss`: the daemon's objects, one poll, then its RSS on stdout."""
+    discard_logs()
+    with Harness(config) as harness:
+        polled = harness.daemon.pipeline.poll("inatews")
+        time.sleep(2.0)
+        result = {
+            "rss_peak_mb": round(proc_status_kb("self", "VmHWM") / 1024, 1),
+            "rss_mb": round(proc_status_kb("self", "VmRSS") / 1024, 1),
+            "rows": polled.deliveries,
+        }
+        drop_fan_out(harness)
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+def _result(
+    timings: Sequence[dict[str, float]],
+    people: int,
+    rss_mb: float,
+    daemon: dict[str, float],
+) -> dict[str, Any]:
     """Percentiles and the target verdicts (no baseline: nothing else does this path)."""
     siren = [t["siren_ms"] for t in timings]
     sms = [t["sms_ms"] for t in timings]
@@ -227,7 +277,9 @@ def _result(timings: Sequence[dict[str, float]], people: int, rss_mb: float) -> 
             rate >= ENQUEUE_TARGET_ROWS_PER_S
         )
     if people == LARGE:
-        targets[f"rss_peak_mb < {RSS_TARGET_MB:g}"] = verdict(rss_mb < RSS_TARGET_MB)
+        targets[f"daemon_rss_peak_mb < {RSS_TARGET_MB:g}"] = verdict(
+            daemon["rss_peak_mb"] < RSS_TARGET_MB
+        )
     return {
         "bench": "latency",
         "case": "inatews siaga for balikpapan",
@@ -239,6 +291,8 @@ def _result(timings: Sequence[dict[str, float]], people: int, rss_mb: float) -> 
         "sms_p99_ms": round(p99_sms, 1),
         "enqueue_rows_per_s": round(rate),
         "rss_peak_mb": round(rss_mb, 1),
+        "daemon_rss_peak_mb": daemon["rss_peak_mb"],
+        "daemon_rss_mb": daemon["rss_mb"],
         "targets": targets,
     }
 
@@ -252,7 +306,9 @@ def _summary(result: dict[str, Any]) -> None:
     say(
         f"  feed -> first siren: p50 {result['siren_p50_ms']} ms, p99 {result['siren_p99_ms']} ms;"
         f" feed -> first SMS: p50 {result['sms_p50_ms']} ms, p99 {result['sms_p99_ms']} ms;"
-        f" {result['enqueue_rows_per_s']} rows/s enqueued; peak RSS {result['rss_peak_mb']} MB;"
+        f" {result['enqueue_rows_per_s']} rows/s enqueued; peak RSS {result['rss_peak_mb']} MB"
+        f" (with the peers), daemon alone {result['daemon_rss_peak_mb']} MB peak,"
+        f" {result['daemon_rss_mb']} MB after its fan-out;"
         f" {result['targets']}"
     )
 
@@ -262,7 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smallest configuration (smoke)")
     parser.add_argument("--contacts", type=int, default=0, help="contacts in the file")
+    parser.add_argument("--daemon-rss", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.daemon_rss is not None:
+        return _measure_daemon(args.daemon_rss)
     run(quick=args.quick, contacts=args.contacts)
     return 0
 

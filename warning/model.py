@@ -776,6 +776,19 @@ class AlertChange:
         return self.origin.scope(self.rule_id or self.subject)
 
 
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One recipient: `areas` are kelurahan ids, `line` where the row was written."""
+
+    phone: str
+    name: str
+    areas: frozenset[str]
+    group: str
+    language: str
+    drill: bool
+    line: int = 0
+
+
 def dedup_key(change_id: str, channel: ChannelKind, recipient: str) -> str:
     """The outbox's unique key of one delivery."""
     return f"{change_id}:{channel.value}:{recipient}"

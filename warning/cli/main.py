@@ -424,7 +424,7 @@ def escalation_problems(settings: Settings) -> list[Problem]:
     except ConfigError:
         return []  # the other checks report why
     chain = settings.escalation
-    return chain_problems(chain, config.contacts, links=config.links is not None)
+    return chain_problems(chain, config.contacts.kept, links=config.links is not None)
 
 
 #: What `warning check` validates after the settings, in order (name, checker).

@@ -16,7 +16,7 @@ from warning.delivery.siren import siren_problems
 from warning.model import ConfigError, Problem, Rule
 from warning.plan.acklinks import AckLinks, ack_links
 from warning.plan.broadcast import BroadcastTarget, broadcast_targets
-from warning.plan.contacts import Contact, load_contacts, load_valid_contacts
+from warning.plan.contacts import ContactFile, contact_file
 from warning.rules import load_rules
 from warning.settings import Settings, SirenSettings, load_settings, secret
 
@@ -28,7 +28,9 @@ class Configuration:
     settings: Settings
     rules: tuple[Rule, ...]
     areas: AreaIndex
-    contacts: tuple[Contact, ...]
+    #: The contacts file: its size and hash, the few groups read person by person
+    #: (officials, the escalation chain); everyone else lives in the store.
+    contacts: ContactFile
     #: Bad contacts rows left out at start (reloads refuse them all-or-nothing).
     contact_problems: tuple[Problem, ...] = ()
     #: The acknowledgement-link signer; None when links are off (no public_url or key).
@@ -55,7 +57,7 @@ def load_configuration(settings: Settings, *, starting: bool = False) -> Configu
     areas = load_areas(settings.areas_path, settings.areas.min_polygon_share)
     problems: list[Problem] = []
     rules: tuple[Rule, ...] = ()
-    contacts: tuple[Contact, ...] = ()
+    contacts = ContactFile()
     bad_rows: list[Problem] = []
     try:
         rules = load_rules([settings.rules_dir], areas)
@@ -63,10 +65,12 @@ def load_configuration(settings: Settings, *, starting: bool = False) -> Configu
         problems += exc.problems
     if settings.contacts_path is not None:
         try:
-            if starting:
-                contacts, bad_rows = load_valid_contacts(settings.contacts_path, areas)
-            else:
-                contacts = load_contacts(settings.contacts_path, areas)
+            contacts, bad_rows = contact_file(
+                settings.contacts_path,
+                areas,
+                starting=starting,
+                kept_groups=[step.group for step in settings.escalation],
+            )
         except ConfigError as exc:
             problems += exc.problems
     problems += siren_problems(settings, areas)

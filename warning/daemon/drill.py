@@ -130,7 +130,7 @@ class Drill:
             channels,
             setup.channels.sms,
             siren=setup.channels.siren,
-            contacts=self.config.contacts,
+            contacts=self.config.contacts.officials,
             drill_only=True,
         )
 

@@ -49,7 +49,7 @@ def escalate(
             due_now,
             step,
             steps,
-            config.contacts,
+            config.contacts.kept,
             config.areas,
             links,
             now,

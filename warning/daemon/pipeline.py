@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 
@@ -38,6 +40,7 @@ from warning.model import (
     ChangeKind,
     ChannelKind,
     Condition,
+    ConfigError,
     Expression,
     FeedHealth,
     Observation,
@@ -49,10 +52,11 @@ from warning.model import (
 from warning.plan.broadcast import broadcast_posts, officials_notice
 from warning.plan.contacts import Contact
 from warning.plan.notices import feed_health_sms
-from warning.plan.planner import group_changes, plan, priority_tiers, unsilenced
+from warning.plan.planner import group_changes, plan, unsilenced
 from warning.reports.observe import observations as report_observations
 from warning.rules.engine import carry_over
 from warning.rules.incremental import Evaluator
+from warning.store import contacts as contactbook
 from warning.store import fanout, outbox
 from warning.store.console import active_silences
 from warning.store.interface import FeedRecord
@@ -67,6 +71,10 @@ _BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP, *BROADCAST_KINDS})
 _FAN_OUT = frozenset({ChannelKind.SMS})
 #: SMS rows written per transaction: a few tens of milliseconds of holding the database.
 FAN_OUT_BATCH = 5_000
+#: The fan-out's pause after its first rows (the officials'): the dispatcher, woken, claims
+#: and begins sending them before the city's rows hold the database batch after batch (a
+#: writer committing back to back wins every race for SQLite's lock against waiting threads).
+FIRST_ROWS_PAUSE_S = 0.1
 
 #: Clock skew tolerated before an event-feed timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -217,6 +225,8 @@ class Pipeline:
         self.on_enqueued = on_enqueued
         #: SMS rows written per fan-out transaction (see `_fan_out`).
         self.fan_out_batch = FAN_OUT_BATCH
+        #: Seconds the fan-out leaves the database to the dispatcher after its first rows.
+        self.fan_out_pause_s = FIRST_ROWS_PAUSE_S
         self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
@@ -224,7 +234,25 @@ class Pipeline:
         self.evaluator = Evaluator(config.rules, config.areas)
         #: Feeds are judged silent from here at the earliest (not for time the daemon was off).
         self.started = clock()
+        self._hold_contacts(config)
         self.history = History() if drill_run is not None else self._stored_history()
+
+    def _hold_contacts(self, config: Configuration) -> None:
+        """Load the configuration's contacts into the store when they changed (one transaction).
+
+        A file that changed again since the configuration validated it is not
+        loaded: the store keeps the contacts it held until the next reload.
+        """
+        book = config.contacts
+        try:
+            replaced = contactbook.load(self.store, book.digest, lambda: book, self.clock())
+        except ConfigError as exc:
+            log.error(  # noqa: TRY400 (the problems say why: no traceback to show)
+                "contacts.not_loaded", problems=[str(p) for p in exc.problems]
+            )
+            return
+        if replaced:
+            log.info("contacts.loaded", contacts=len(book))
 
     def _stored_history(self) -> History:
         """The recent observations SQLite kept (a restart resumes every window)."""
@@ -359,6 +387,7 @@ class Pipeline:
                 record, change = after_success(self.store.feed(feed_name), now)
             judge = feed_name is None or bool(new)
             transitions: list[Transition] = []
+            first_sms: list[str] = []
             # States are read inside the write transaction: an operator's cancel committed
             # by another process meanwhile can never be overwritten by a stale evaluation.
             # A poll with nothing new and no change of health writes its last success
@@ -380,13 +409,18 @@ class Pipeline:
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
-                if audible and len(self.config.contacts) <= self.fan_out_batch:
-                    # A fan-out that fits one batch costs less to plan than a siren's
-                    # round trip: it is written with the states, claimed with the sirens.
-                    first += self._plan(audible, now, _FAN_OUT)
-                else:
+                small = audible and contactbook.count(tx) <= self.fan_out_batch
+                if not small:
                     self._owe_fan_out(tx, audible, now)
                 enqueued = outbox.enqueue(tx, first)
+                if small:
+                    # A fan-out that fits one batch costs less to plan than a siren's
+                    # round trip: it is written with the states, claimed with the sirens.
+                    for alert_change in group_changes(audible, self.config.areas, drill=self.drill):
+                        outbox.record_change(tx, alert_change)
+                    steps, sms_changes = self._fan_out_steps(audible, now)
+                    enqueued += sum(step(tx) for step in steps)
+                    first_sms = sms_changes
                 if record is not None:
                     self.store.save_feed(tx, record)
             self.history.add(new)
@@ -398,7 +432,7 @@ class Pipeline:
         if record is not None:
             self._gauge(record)
         self._after_commit(transitions, change)
-        changes = tuple(dict.fromkeys([p.change.id for p in first] + sms_changes))
+        changes = tuple(dict.fromkeys([p.change.id for p in first] + first_sms + sms_changes))
         return PollResult(
             feed_name or "tick", True, len(new), len(transitions), enqueued, changes=changes
         )
@@ -442,41 +476,73 @@ class Pipeline:
         return written, list(dict.fromkeys(changes))
 
     def _fan_out_one(self, owed: fanout.PendingFanout, now: datetime, changes: list[str]) -> int:
-        """Plan and write one fan-out tier by tier; return rows written (changes appended)."""
-        written = 0
-        tiers = priority_tiers(self.config.contacts) or [[]]
-        for number, tier in enumerate(tiers, start=1):
-            sms = self._plan(owed.transitions, now, _FAN_OUT, tier)
-            changes += [p.change.id for p in sms]
-            inserted, pending = self._write_batches(owed, sms, now, last=number == len(tiers))
-            written += inserted
-            if not pending:
-                break
-        return written
+        """Write one fan-out step by step, each its own transaction; return rows written.
 
-    def _write_batches(
-        self,
-        owed: fanout.PendingFanout,
-        sms: Sequence[PlannedDelivery],
-        now: datetime,
-        *,
-        last: bool,
-    ) -> tuple[int, bool]:
-        """Write `sms` in batches (the fan-out done with the `last` one); (rows, still pending)."""
-        size = self.fan_out_batch
-        batches = [sms[i : i + size] for i in range(0, len(sms), size)] or [[]]
+        The last step marks the fan-out done in its transaction; a step finding it
+        done already (another writer finished it) stops.
+        """
+        steps, planned_changes = self._fan_out_steps(owed.transitions, now)
+        changes += planned_changes
         written = 0
-        for number, batch in enumerate(batches, start=1):
+        for number, step in enumerate(steps or [_nothing], start=1):
             with self.store.transaction() as tx:
                 if not fanout.is_pending(tx, owed.id):
-                    return written, False
-                inserted = outbox.enqueue(tx, outbox.still_current(tx, batch))
-                if last and number == len(batches):
+                    return written
+                inserted = step(tx)
+                if number == max(len(steps), 1):
                     fanout.finish(tx, owed.id, now)
-            written += inserted
             if inserted:
                 self.on_enqueued()
-        return written, not last
+                if not written and number < len(steps):
+                    time.sleep(self.fan_out_pause_s)
+            written += inserted
+        return written
+
+    def _fan_out_steps(
+        self, transitions: Sequence[Transition], now: datetime
+    ) -> tuple[list[_Step], list[str]]:
+        """The SMS of `transitions` as write steps, officials first; and their change ids.
+
+        The planner words the SMS once per contact set (people sharing a group,
+        language, drill flag and kelurahan: the same messages but for the phone),
+        and each step inserts a set's rows for a range of `fan_out_batch` people
+        with `INSERT ... SELECT` from the contacts table.  A person belongs to one
+        set, so one SMS per person per event change still holds.  Sets whose SMS
+        carry an acknowledgement link (signed per person) are planned person by
+        person, as before: those groups (officials, RT heads) are small.  Steps
+        go tier by tier of group priority, and each drops what a newer change (a
+        cancel) has made stale by the time it runs.
+        """
+        conn = self.store.connection()
+        held = contactbook.sets(conn)
+        stand_ins = {_stand_in(s.id): s for s in held}
+        worded = self._plan(transitions, now, _FAN_OUT, [_representative(s) for s in held])
+        changes = [p.change.id for p in worded]
+        by_tier: dict[int, tuple[list[outbox.SetTemplate], set[int]]] = {}
+        for p in worded:
+            group = stand_ins[p.recipient]
+            templates, linked = by_tier.setdefault(p.priority, ([], set()))
+            if "ack" in p.payload:
+                linked.add(group.id)
+            else:
+                templates.append(outbox.SetTemplate(p, group.id, p.recipient))
+        steps: list[_Step] = []
+        size = self.fan_out_batch
+        for priority in sorted(by_tier):
+            templates, linked = by_tier[priority]
+            if linked:
+                sms = self._plan(transitions, now, _FAN_OUT, contactbook.members(conn, linked))
+                steps += [
+                    partial(_enqueue_current, sms[i : i + size]) for i in range(0, len(sms), size)
+                ]
+            sets = {t.set_id for t in templates} - linked
+            chosen = [t for t in templates if t.set_id in sets]
+            spans = [s for s in held if s.id in sets]
+            steps += [
+                partial(_expand_current, chosen, low, high)
+                for low, high in contactbook.batches(spans, size)
+            ]
+        return steps, changes
 
     def _unsilenced(
         self, tx: sqlite3.Connection, transitions: Sequence[Transition], now: datetime
@@ -496,7 +562,7 @@ class Pipeline:
         transitions: Sequence[Transition],
         now: datetime,
         channels: frozenset[ChannelKind],
-        contacts: Sequence[Contact] | None = None,
+        contacts: Sequence[Contact] = (),
     ) -> list[PlannedDelivery]:
         """The deliveries of `channels` the notifiable transitions imply (to `contacts`).
 
@@ -517,7 +583,7 @@ class Pipeline:
         return posts + plan(
             transitions,
             self.config.rules,
-            self.config.contacts if contacts is None else contacts,
+            contacts,
             self.config.sirens,
             self.config.areas,
             drill=self.drill,
@@ -612,8 +678,8 @@ class Pipeline:
             return []
         officials = [
             c.phone
-            for c in self.config.contacts
-            if c.group == "officials" and (c.drill or not self.drill)
+            for c in contactbook.officials(self.store.connection())
+            if c.drill or not self.drill
         ]
         body = feed_health_sms(
             change.feed, went_down=change.went_down, at=change.at, drill=self.drill
@@ -644,8 +710,42 @@ class Pipeline:
             kept = carry_over(self.config.rules, config.rules, states)
             with self.store.transaction() as tx:
                 self.store.replace_states(tx, kept, drill=self.drill)
+            self._hold_contacts(config)
             self.config = config
             self.policy = _policy(config)
             self._span = history_span(config.rules)
             self.evaluator = Evaluator(config.rules, config.areas)
         return len(states) - len(kept)
+
+
+#: One step of a fan-out: writes some SMS rows in the caller's transaction, returns how many.
+_Step = Callable[[sqlite3.Connection], int]
+
+
+def _nothing(tx: sqlite3.Connection) -> int:
+    """The step of a fan-out that has no SMS to write (it is marked done all the same)."""
+    return 0
+
+
+def _enqueue_current(sms: Sequence[PlannedDelivery], tx: sqlite3.Connection) -> int:
+    """Write the SMS a newer change has not made stale (the rows planned person by person)."""
+    return outbox.enqueue(tx, outbox.still_current(tx, sms))
+
+
+def _expand_current(
+    templates: Sequence[outbox.SetTemplate], low: int, high: int, tx: sqlite3.Connection
+) -> int:
+    """Write the sets' SMS still current for the people with ids in [low, high]."""
+    current = {id(p) for p in outbox.still_current(tx, [t.delivery for t in templates])}
+    kept = [t for t in templates if id(t.delivery) in current]
+    return outbox.enqueue_expanded(tx, kept, low, high)
+
+
+def _stand_in(set_id: int) -> str:
+    """The recipient a contact set's SMS are worded for: replaced by each member's phone."""
+    return f"@@set{set_id}@@"
+
+
+def _representative(group: contactbook.ContactSet) -> Contact:
+    """One contact standing for every member of a set (what the planner reads of them)."""
+    return Contact(_stand_in(group.id), "", group.areas, group.group, group.language, group.drill)

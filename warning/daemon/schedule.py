@@ -168,7 +168,7 @@ class Daemon:
             channels,
             config.settings.sms,
             siren=config.settings.siren,
-            contacts=config.contacts,
+            contacts=config.contacts.officials,
             observer=self.monitor.observe,
         )
 
@@ -207,7 +207,7 @@ class Daemon:
         planned = officials_notice(
             f"contacts-{now:%Y%m%d}-{len(bad)}-{shown}",
             ChangeKind.CONTACTS,
-            [c.phone for c in self.config.contacts if c.group == "officials"],
+            [c.phone for c in self.config.contacts.officials],
             bad_contacts_sms(len(bad), lines),
             targets=self.config.broadcasts,
             areas=self.config.areas,
@@ -330,7 +330,10 @@ class Daemon:
     def _watch_outage(self) -> None:
         """Open or close the SMS provider's outage; its notices go out at once."""
         reach = NoticeReach(
-            self.config.contacts, self.config.broadcasts, self.config.areas, self.options.drill
+            self.config.contacts.officials,
+            self.config.broadcasts,
+            self.config.areas,
+            self.options.drill,
         )
         changed = watch_outage(
             self.store,

@@ -9,15 +9,34 @@ kecamatan ids (a kecamatan means all its kelurahan) or `all`, separated by `;`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import sys
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warning.areas import AreaIndex, load_areas
-from warning.model import ConfigError, Problem, Severity
+from warning.model import ConfigError, Contact, Problem, Severity
+
+__all__ = [
+    "COLUMNS",
+    "LANGUAGES",
+    "OFFICIALS",
+    "Contact",  # defined in warning.model (the store holds contacts too), named here as before
+    "ContactFile",
+    "check",
+    "check_file",
+    "contact_file",
+    "file_digest",
+    "iter_contacts",
+    "load_contacts",
+    "load_valid_contacts",
+    "normalise_phone",
+    "parse_contacts",
+    "phone_problem",
+]
 
 COLUMNS = ("phone", "name", "areas", "group", "language", "drill")
 LANGUAGES = ("id", "en")
@@ -28,19 +47,6 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _INDONESIAN_MOBILE = re.compile(r"\+628[0-9]{8,11}")
 _GROUP = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _BOOLEANS: Mapping[str, bool] = {"true": True, "false": False, "": False}
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """One recipient: `areas` are kelurahan ids, `line` where the row was written."""
-
-    phone: str
-    name: str
-    areas: frozenset[str]
-    group: str
-    language: str
-    drill: bool
-    line: int = 0
 
 
 def normalise_phone(raw: str) -> str:
@@ -59,11 +65,23 @@ def phone_problem(phone: str) -> tuple[Severity, str] | None:
 
 def parse_contacts(text: str, areas: AreaIndex, where: str) -> tuple[list[Contact], list[Problem]]:
     """Every valid contact and every problem (with its line number) of a contacts CSV."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    problems = _header_problems(reader.fieldnames, where)
+    problems: list[Problem] = []
+    contacts = list(iter_contacts(io.StringIO(text, newline=""), areas, where, problems))
+    return contacts, problems
+
+
+def iter_contacts(
+    lines: Iterable[str], areas: AreaIndex, where: str, problems: list[Problem]
+) -> Iterator[Contact]:
+    """The valid contacts of a contacts CSV's lines one at a time; problems appended.
+
+    A city's file is read line by line, without a list of everyone (nor its whole
+    text: the store takes them one by one).
+    """
+    reader = csv.DictReader(lines)
+    problems += _header_problems(reader.fieldnames, where)
     if any(p.severity is Severity.ERROR for p in problems):
-        return [], problems
-    contacts: list[Contact] = []
+        return
     seen: dict[str, int] = {}
     # A city's 100,000 people name a few hundred distinct area sets: each is held once.
     area_sets: dict[frozenset[str], frozenset[str]] = {}
@@ -79,8 +97,7 @@ def parse_contacts(text: str, areas: AreaIndex, where: str) -> tuple[list[Contac
             problems.append(Problem(where, message + ": merge the rows", line=line))
             continue
         seen[contact.phone] = line
-        contacts.append(contact)
-    return contacts, problems
+        yield contact
 
 
 def _header_problems(header: Iterable[str] | None, where: str) -> list[Problem]:
@@ -142,6 +159,92 @@ def _areas(text: str, areas: AreaIndex, problems: list[tuple[Severity, str]]) ->
     return frozenset(chosen)
 
 
+#: The contact group of officials (health notices, safety timeouts, the dispatcher's outage notes).
+OFFICIALS = "officials"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFile:
+    """The contacts file as loaded: how many people, its hash, and only the few kept in memory.
+
+    A city's file lists hundreds of thousands of people: the daemon keeps them in
+    its store (the SMS fan-out is written from there) and holds as objects only
+    the groups it reads person by person (`kept_groups`: officials and the
+    escalation chain's groups).  Iterating reads the file again (the store's
+    loading and `warning check`), checking that it is still what was validated.
+    """
+
+    path: Path | None = None
+    areas: AreaIndex | None = field(default=None, compare=False, repr=False)
+    digest: str = ""
+    count: int = 0
+    kept: tuple[Contact, ...] = ()
+    kept_groups: frozenset[str] = frozenset({OFFICIALS})
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iter__(self) -> Iterator[Contact]:
+        """Every valid contact of the file, one at a time; ConfigError if it changed since."""
+        if self.path is None or self.areas is None:
+            return iter(())
+        if file_digest(self.path, self.areas) != self.digest:
+            message = "contacts file changed since it was loaded: send SIGHUP to reload it"
+            raise ConfigError(Problem(str(self.path), message))
+        return iter_contacts(_lines(self.path), self.areas, str(self.path), [])
+
+    @property
+    def officials(self) -> tuple[Contact, ...]:
+        """The officials group (few people)."""
+        return self.of_groups((OFFICIALS,))
+
+    def of_groups(self, groups: Collection[str]) -> tuple[Contact, ...]:
+        """The contacts of these groups; read from the file when not all are kept."""
+        if set(groups) <= self.kept_groups:
+            return tuple(c for c in self.kept if c.group in groups)
+        return tuple(c for c in self if c.group in groups)
+
+
+def file_digest(path: Path, areas: AreaIndex) -> str:
+    """A hash of the contacts file and of the kelurahan its area words resolve to."""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as raw:
+            for chunk in iter(lambda: raw.read(1 << 16), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise ConfigError(Problem(str(path), f"cannot read contacts: {exc}")) from None
+    for kecamatan in areas.kecamatan:
+        h.update(f"|{kecamatan.id}:{','.join(sorted(areas.select(kecamatan.id)))}".encode())
+    h.update(",".join(sorted(a.id for a in areas.kelurahan)).encode())
+    return h.hexdigest()
+
+
+def contact_file(
+    path: Path, areas: AreaIndex, *, starting: bool, kept_groups: Collection[str] = ()
+) -> tuple[ContactFile, list[Problem]]:
+    """The file loaded as a `ContactFile` and its bad rows (left out when `starting`).
+
+    A reload refuses a file with any bad row (ConfigError with every error).
+    """
+    groups = frozenset({OFFICIALS, *kept_groups})
+    problems: list[Problem] = []
+    count = 0
+    kept: list[Contact] = []
+    for contact in iter_contacts(_lines(path), areas, str(path), problems):
+        count += 1
+        if contact.group in groups:
+            kept.append(contact)
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors and (not starting or any(p.line in (None, 1) for p in errors)):
+        raise ConfigError(errors)
+    loaded = ContactFile(path, areas, file_digest(path, areas), count, tuple(kept), groups)
+    return loaded, errors
+
+
 def load_contacts(path: Path, areas: AreaIndex) -> tuple[Contact, ...]:
     """The contacts of a CSV file; ConfigError with every error at once (warnings pass)."""
     contacts, problems = parse_contacts(_read(path), areas, str(path))
@@ -161,6 +264,17 @@ def load_valid_contacts(path: Path, areas: AreaIndex) -> tuple[tuple[Contact, ..
     if any(p.line in (None, 1) for p in errors):
         raise ConfigError(errors)
     return tuple(contacts), errors
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """The file's lines one at a time, or ConfigError saying why it cannot be read."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            yield from lines
+    except FileNotFoundError:
+        raise ConfigError(Problem(str(path), "contacts file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(str(path), f"cannot read contacts: {exc}")) from None
 
 
 def _read(path: Path) -> str:

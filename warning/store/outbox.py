@@ -172,6 +172,88 @@ def _insert_all(
     return inserted
 
 
+@dataclass(frozen=True, slots=True)
+class SetTemplate:
+    """One SMS worded for a contact set: `delivery` names `placeholder` where a phone goes."""
+
+    delivery: PlannedDelivery
+    set_id: int
+    placeholder: str
+
+
+# One template's rows: every member of its set in an id range, opted-out numbers left out.
+# The dedup key and the payload are the template's with the member's phone in place of the
+# placeholder (`_halves`); rows whose key is taken are ignored, as in `_insert_all`.
+_EXPAND = """
+INSERT OR IGNORE INTO outbox (dedup_key, change_id, change_seq, rule_id, drill, created_at,
+  due_at, channel, recipient, payload_json, priority, status)
+SELECT :key_head || c.phone || :key_tail, :change, :seq, :rule, :drill, :created, :due,
+  :channel, c.phone, :payload_head || c.phone || :payload_tail, :priority, 'pending'
+FROM contacts c
+WHERE c.set_id = :set AND c.id BETWEEN :low AND :high
+  AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = c.phone)
+"""
+
+
+def enqueue_expanded(
+    tx: sqlite3.Connection, templates: Sequence[SetTemplate], low: int, high: int
+) -> int:
+    """Insert each template for the contacts with ids in [low, high]; return rows inserted.
+
+    Set-based (`INSERT ... SELECT` from the contacts table): the SMS of a city are
+    written without a Python object per row.  A dedup key already present is
+    ignored, as in `enqueue`.  The changes must have been recorded before
+    (`record_change`, with the states): that is when they superseded older rows,
+    and `still_current` keeps an older change's later rows from being written.
+    """
+    planned = [t.delivery for t in templates]
+    seqs = {c.id: _record_change(tx, c) for c in _changes(planned)}
+    encoded: dict[str, str] = {}
+    inserted = 0
+    for template in templates:
+        p = template.delivery
+        c = p.change
+        key_head, key_tail = _halves(p.dedup_key, template.placeholder)
+        payload_head, payload_tail = _halves(_payload(p, encoded), template.placeholder)
+        highest = tx.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+        cursor = tx.execute(
+            _EXPAND,
+            {
+                "key_head": key_head,
+                "key_tail": key_tail,
+                "change": c.id,
+                "seq": seqs[c.id],
+                "rule": c.scope,
+                "drill": int(c.drill),
+                "created": _iso(c.time),
+                "due": c.time.timestamp(),
+                "channel": p.channel.value,
+                "payload_head": payload_head,
+                "payload_tail": payload_tail,
+                "priority": p.priority,
+                "set": template.set_id,
+                "low": low,
+                "high": high,
+            },
+        )
+        if cursor.rowcount > 0 and p.area_ids:
+            tx.execute(
+                "INSERT INTO outbox_areas (delivery_id, area_id)"
+                " SELECT o.id, a.value FROM outbox o, json_each(?) a WHERE o.id > ?",
+                (json.dumps(list(p.area_ids)), highest),
+            )
+        inserted += max(cursor.rowcount, 0)
+    return inserted
+
+
+def _halves(text: str, placeholder: str) -> tuple[str, str]:
+    """`text` before and after its one `placeholder` (a template names the phone once)."""
+    head, found, tail = text.partition(placeholder)
+    if not found or placeholder in tail:
+        raise ValueError(f"a set template must name its placeholder once: {text[:80]!r}")
+    return head, tail
+
+
 #: One encoder for every payload (json.dumps with options builds a new one per call).
 _PAYLOAD = json.JSONEncoder(sort_keys=True, default=str)
 
@@ -293,6 +375,30 @@ def supersede_recipients(tx: sqlite3.Connection, sirens: Sequence[str], at: date
 # Claim and record
 
 
+# The rows a claim takes: due pending rows and claimed rows whose lease ran out, each
+# kind walked in (priority, id) order on `outbox_claim` and stopped at `limit`.  One
+# query with OR read every pending row and sorted them: with a city's fan-out in the
+# outbox (750,000 rows) each claim held the write lock for seconds, sirens waiting.
+_CLAIM = """
+UPDATE outbox SET status = 'claimed', claimed_by = :worker, lease_until = :lease,
+  attempts = attempts + 1
+WHERE id IN (SELECT id FROM (
+  SELECT id, priority FROM (SELECT id, priority FROM outbox INDEXED BY outbox_claim
+    WHERE status = 'pending' AND due_at <= :now
+    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill
+    AND (:only IS NULL OR change_id IN (SELECT value FROM json_each(:only)))
+    ORDER BY priority, id LIMIT :limit)
+  UNION ALL
+  SELECT id, priority FROM (SELECT id, priority FROM outbox INDEXED BY outbox_claim
+    WHERE status = 'claimed' AND lease_until < :now
+    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill
+    AND (:only IS NULL OR change_id IN (SELECT value FROM json_each(:only)))
+    ORDER BY priority, id LIMIT :limit)
+) ORDER BY priority, id LIMIT :limit)
+RETURNING *
+"""
+
+
 def claim(
     store: Store,
     worker: str,
@@ -316,25 +422,16 @@ def claim(
     only = None if changes is None else json.dumps(sorted(changes))
     with store.transaction() as tx:
         rows = tx.execute(
-            "UPDATE outbox SET status = 'claimed', claimed_by = ?, lease_until = ?,"
-            " attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox"
-            " WHERE ((status = 'pending' AND due_at <= ?)"
-            " OR (status = 'claimed' AND lease_until < ?))"
-            " AND channel IN (SELECT value FROM json_each(?)) AND drill >= ?"
-            " AND (? IS NULL OR change_id IN (SELECT value FROM json_each(?)))"
-            " ORDER BY priority, id LIMIT ?)"
-            " RETURNING *",
-            (
-                worker,
-                now + lease_s,
-                now,
-                now,
-                json.dumps(kinds),
-                int(drill_only),
-                only,
-                only,
-                limit,
-            ),
+            _CLAIM,
+            {
+                "worker": worker,
+                "lease": now + lease_s,
+                "now": now,
+                "kinds": json.dumps(kinds),
+                "drill": int(drill_only),
+                "only": only,
+                "limit": limit,
+            },
         ).fetchall()
     return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
 
