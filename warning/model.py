@@ -11,7 +11,7 @@ that any stage can hand data to the next without defensive copies.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
@@ -238,6 +238,20 @@ def utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment.isoformat()} has no time zone")
     return moment.astimezone(UTC)
+
+
+def required_text(
+    mapping: Mapping[str, Any], key: str, refuse: Callable[[object], Exception]
+) -> str:
+    """The non-empty string at `key` of a JSON object, or `refuse(value)` raised.
+
+    Stored payloads and observation files are read back with the same check;
+    each reader says in its own words what was wrong.
+    """
+    value = mapping[key]
+    if not isinstance(value, str) or not value:
+        raise refuse(value)
+    return value
 
 
 def freeze_values(values: Mapping[str, Value]) -> Mapping[str, Value]:

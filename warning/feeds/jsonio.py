@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from warning.model import Basis, Coverage, Observation, ObservationKind, Value
+from warning.model import Basis, Coverage, Observation, ObservationKind, Value, required_text
 
 KEYS = (
     "source",
@@ -104,10 +104,11 @@ def _choice(enum: type[_E], value: Any, name: str) -> _E | None:
 
 def _string(mapping: Mapping[str, Any], key: str) -> str:
     """A required non-empty string."""
-    value = mapping[key]
-    if not isinstance(value, str) or not value:
-        raise ObservationJSONError(f"{key} must be a non-empty string, not {value!r}")
-    return value
+    return required_text(
+        mapping,
+        key,
+        lambda value: ObservationJSONError(f"{key} must be a non-empty string, not {value!r}"),
+    )
 
 
 def _kind(value: Any) -> ObservationKind:

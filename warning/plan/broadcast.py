@@ -36,10 +36,10 @@ from warning.model import (
 from warning.plan.messages import PREFIX_DRILL, safety_timeout_sms, with_source
 from warning.plan.payloads import BroadcastPost, CapChange
 from warning.plan.planner import (
-    group_changes,
     message_facts,
     operator_change,
     operator_sms,
+    ruled_changes,
 )
 from warning.rules import templates
 from warning.settings import BroadcastKind, BroadcastSettings
@@ -95,17 +95,14 @@ def broadcast_posts(
 ) -> list[PlannedDelivery]:
     """Every post the notifiable `transitions` imply (beside `planner.plan`'s rows).
 
-    The changes are the planner's own (`group_changes`), so a post shares its
+    The changes are the planner's own (`ruled_changes`), so a post shares its
     change id with the sirens, SMS and CAP of the same change.
     """
     if not targets:
         return []
     by_id = {r.id: r for r in rules}
     posts: list[PlannedDelivery] = []
-    for change in group_changes(transitions, areas, drill=drill):
-        rule = by_id.get(change.rule_id)
-        if rule is None:
-            continue
+    for change, rule in ruled_changes(transitions, by_id, areas, drill=drill):
         if change.kind is TransitionKind.TIMED_OUT:
             # Never "safe" to the public: officials hear that BMKG's end was not received.
             text = safety_timeout_sms("id", change.alert_level, rule.kind, drill=False)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from warning.model import Level, ObservationKind, SirenCommand, utc
+from warning.model import Level, ObservationKind, SirenCommand, required_text, utc
 
 
 def siren_payload(
@@ -166,10 +166,9 @@ def _renamed(payload: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _required_text(payload: Mapping[str, Any], key: str) -> str:
     """A non-empty string field."""
-    value = payload[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"CAP payload {key} must be a non-empty string")
-    return value
+    return required_text(
+        payload, key, lambda _value: ValueError(f"CAP payload {key} must be a non-empty string")
+    )
 
 
 def _time(value: Any) -> datetime:

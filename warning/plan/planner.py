@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -87,10 +87,7 @@ def plan(
     by_id = dict(rules) if isinstance(rules, Mapping) else {r.id: r for r in rules}
     planned: list[PlannedDelivery] = []
     messages: list[_Candidate] = []
-    for change in group_changes(transitions, areas, drill=drill):
-        rule = by_id.get(change.rule_id)
-        if rule is None:
-            continue
+    for change, rule in ruled_changes(transitions, by_id, areas, drill=drill):
         if change.kind is TransitionKind.TIMED_OUT:
             # A safety timeout never tells the public it is safe: no all-clear siren,
             # SMS or CAP; the officials hear that BMKG's end was not received, once per
@@ -125,6 +122,24 @@ def unsilenced(
     """
     relays = {r.id for r in rules if r.kind is ObservationKind.TSUNAMI_WARNING}
     return [t for t in transitions if t.rule_id not in silenced or t.rule_id in relays]
+
+
+def ruled_changes(
+    transitions: Iterable[Transition],
+    rules: Mapping[str, Rule],
+    areas: AreaIndex,
+    *,
+    drill: bool,
+) -> Iterator[tuple[AlertChange, Rule]]:
+    """Each change of `group_changes` with its rule (a change whose rule is gone is skipped).
+
+    The planner and the broadcast posts walk the same changes: a post shares
+    its change id with the sirens, SMS and CAP of the same change.
+    """
+    for change in group_changes(transitions, areas, drill=drill):
+        rule = rules.get(change.rule_id)
+        if rule is not None:
+            yield change, rule
 
 
 def group_changes(
