@@ -83,6 +83,7 @@ from warning.rules.events import (
     merge_events,
     origin_time,
     same_tsunami,
+    stated_time,
 )
 from warning.rules.judge import Judge, Reading, judged_values, uses_distance
 
@@ -839,13 +840,7 @@ def deadline(
 
 def _cap_expires(kind: ObservationKind, values: Mapping[str, object]) -> datetime | None:
     """The source's own end of an event: a CAP `expires`, a forecast slot's `valid_until`."""
-    expires = values.get(_EXPIRES.get(kind, ""))
-    if not isinstance(expires, str):
-        return None
-    try:
-        return utc(datetime.fromisoformat(expires))
-    except ValueError:
-        return None
+    return stated_time(values.get(_EXPIRES.get(kind, "")))
 
 
 # ---------------------------------------------------------------------------

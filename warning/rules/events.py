@@ -162,7 +162,11 @@ def same_tsunami(a: Mapping[str, Value], b: Mapping[str, Value]) -> bool:
 
 def origin_time(values: Mapping[str, Value]) -> datetime | None:
     """The quake's origin a bulletin states (`origin_time`, ISO), None when absent or bad."""
-    raw = values.get("origin_time")
+    return stated_time(values.get("origin_time"))
+
+
+def stated_time(raw: object) -> datetime | None:
+    """A time a bulletin states as an aware ISO-8601 string, None when absent or bad."""
     if not isinstance(raw, str):
         return None
     try:
