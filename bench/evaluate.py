@@ -67,6 +67,7 @@ from warning.daemon.pipeline import Pipeline
 from warning.feeds import FEEDS
 from warning.feeds.base import forecast_slot
 from warning.model import Coverage, Observation, ObservationKind, Rule, Transition
+from warning.plan.contacts import ContactFile
 from warning.rules import load_rules
 from warning.rules.engine import evaluate
 from warning.rules.incremental import Evaluator
@@ -595,7 +596,7 @@ def idle_polls_s(
     """
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(state=StateSettings(path=str(Path(tmp) / "warning.db")))
-        config = Configuration(settings, tuple(rules), areas, ())
+        config = Configuration(settings, tuple(rules), areas, ContactFile())
         store = Store(settings.state_path)
         pipeline = Pipeline(store, config, metrics=Metrics(), clock=lambda: NOW)
         pipeline.inject(window, NOW)
