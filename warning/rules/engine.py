@@ -51,7 +51,7 @@ import bisect
 import hashlib
 import json
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -375,48 +375,54 @@ def judge_rule(
     """
     # Looked up once per rule, not per area: hashing a kind is a Python call.
     if rule.kind in EVENT_KINDS:
-        return _judge_event_rule(rule, area_ids, of_kind, states, ctx, key=key)
-    observed = reach_readings(key, readings, ctx)
-    series = ctx.readings.setdefault(key, {})
+        verdict_of = _event_verdicts(rule, of_kind, ctx, key)
+    else:
+        verdict_of = _reading_verdicts(rule, readings, ctx, key)
     transitions: list[Transition] = []
     for area_id in area_ids:
         status = _status(states, rule.id, area_id, ctx.drill)
-        if area_id not in series:
-            series[area_id] = _readings(area_id, observed.get(area_id, []), ctx)
-        verdict = _judge_readings(rule, series[area_id], status, ctx)
-        transition = _step(rule, status, verdict, ctx)
+        transition = _step(rule, status, verdict_of(status), ctx)
         if transition is not None:
             transitions.append(transition)
     return transitions
 
 
-def _judge_event_rule(
-    rule: Rule,
-    area_ids: Iterable[str],
-    of_kind: Sequence[Event],
-    states: Mapping[StateKey, AlertStatus],
-    ctx: Context,
-    *,
-    key: ReachKey,
-) -> list[Transition]:
-    """`judge_rule` for a rule of an event kind."""
+def _event_verdicts(
+    rule: Rule, of_kind: Sequence[Event], ctx: Context, key: ReachKey
+) -> Callable[[AlertStatus], _Verdict]:
+    """How a rule of an event kind judges each of its areas (by its stored status)."""
     reaching = reach(key, of_kind, ctx)
-    transitions: list[Transition] = []
     heard: list[Event] | None = None
-    for area_id in area_ids:
-        status = _status(states, rule.id, area_id, ctx.drill)
-        near = reaching.get(area_id, [])
+
+    def verdict(status: AlertStatus) -> _Verdict:
+        nonlocal heard
+        near = reaching.get(status.area_id, [])
         if key[1] and near:
             # A rule measuring distance hears every event of its kind from each area:
             # those no area can hear (a small quake, an ended one) are left out once.
             if heard is None:
-                heard = [e for e in near if _possible(rule, e, area_id, ctx)]
+                heard = [e for e in near if _possible(rule, e, status.area_id, ctx)]
             near = heard
-        verdict = _judge_events(rule, near, of_kind, status, ctx)
-        transition = _step(rule, status, verdict, ctx)
-        if transition is not None:
-            transitions.append(transition)
-    return transitions
+        return _judge_events(rule, near, of_kind, status, ctx)
+
+    return verdict
+
+
+def _reading_verdicts(
+    rule: Rule, readings: Sequence[Observation], ctx: Context, key: ReachKey
+) -> Callable[[AlertStatus], _Verdict]:
+    """How a rule of a reading kind judges each of its areas (by its stored status)."""
+    observed = reach_readings(key, readings, ctx)
+    # Each area's series is built once for the rules of the same kind and reach.
+    series = ctx.readings.setdefault(key, {})
+
+    def verdict(status: AlertStatus) -> _Verdict:
+        area_id = status.area_id
+        if area_id not in series:
+            series[area_id] = _readings(area_id, observed.get(area_id, []), ctx)
+        return _judge_readings(rule, series[area_id], status, ctx)
+
+    return verdict
 
 
 def _status(
