@@ -70,7 +70,18 @@ class Problem:
         return f"{where}: {prefix}{self.message}" if where else f"{prefix}{self.message}"
 
 
-class Level(enum.Enum):
+class _Identified(enum.Enum):
+    """An enum hashed by identity: its members are singletons compared by identity.
+
+    Enum's own hash is a Python call on every dict or set lookup; the rule engine
+    looks kinds, levels, states and aggregations up tens of thousands of times
+    an evaluation, and an identity hash (in C) agrees with identity equality.
+    """
+
+    __hash__ = object.__hash__
+
+
+class Level(_Identified):
     """BMKG / BNPB warning levels, ordered as in Indonesian practice."""
 
     WASPADA = "waspada"
@@ -111,7 +122,7 @@ class Level(enum.Enum):
 _LEVEL_RANK = {Level.WASPADA: 1, Level.SIAGA: 2, Level.AWAS: 3}
 
 
-class ObservationKind(enum.Enum):
+class ObservationKind(_Identified):
     """What an observation measures; rules read exactly one kind."""
 
     EARTHQUAKE = "earthquake"
@@ -332,7 +343,7 @@ class Area:
     kecamatan_id: str | None = None
 
 
-class AlertState(enum.Enum):
+class AlertState(_Identified):
     """Lifecycle of one (rule, area) pair, as in Prometheus alerting."""
 
     INACTIVE = "inactive"
@@ -453,7 +464,7 @@ class Comparison(enum.Enum):
     IN = "in"
 
 
-class Aggregation(enum.Enum):
+class Aggregation(_Identified):
     """How a windowed condition folds the values seen per area over `over`."""
 
     SUM = "sum"

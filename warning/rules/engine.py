@@ -51,9 +51,10 @@ import bisect
 import hashlib
 import json
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from warning.areas import AreaIndex
 from warning.model import (
@@ -104,6 +105,8 @@ __all__ = [
     "merge_events",
     "reach",
     "reach_key",
+    "reach_readings",
+    "readings_by_kind",
     "stored_areas",
 ]
 
@@ -180,6 +183,8 @@ class Context:
     distances: dict[tuple[float, float], dict[str, float]] = field(default_factory=dict)
     kelurahan: dict[tuple[float, float], str | None] = field(default_factory=dict)
     reaches: dict[ReachKey, dict[str, list[Event]]] = field(default_factory=dict)
+    #: Which readings reach which kelurahan (`reach_readings`): observations, not events.
+    reading_reaches: dict[ReachKey, dict[str, list[Observation]]] = field(default_factory=dict)
     readings: dict[ReachKey, dict[str, list[Reading]]] = field(default_factory=dict)
     event_levels: dict[tuple[str, int, float | None], Level | None] = field(default_factory=dict)
     owners: dict[ObservationKind, dict[str | None, Event]] = field(default_factory=dict)
@@ -273,6 +278,8 @@ class _Verdict:
 
 
 _UNKNOWN = _Verdict(known=False)
+#: Data to judge, and no level holds: what most (rule, area) pairs hear on a poll.
+_NOTHING_HOLDS = _Verdict(known=True)
 
 
 def evaluate(
@@ -293,19 +300,45 @@ def evaluate(
     two runs of the same scenario never share an episode or a dedup key.
     """
     ctx = Context(areas, utc(now), drill, run)
-    by_kind = events_by_kind(merge(o for o in observations if drill or not o.exercise))
+    taken = [o for o in observations if drill or not o.exercise]
+    by_kind = events_by_kind(merge(o for o in taken if o.kind in _EVENT_KINDS))
+    series = readings_by_kind(taken)
     stored = stored_areas(previous_states)
     transitions: list[Transition] = []
     for rule in rules:
         of_kind = by_kind.get(rule.kind, [])
+        observed = series.get(rule.kind, [])
         key = reach_key(rule)
-        reaching = reach(key, of_kind, ctx)
+        is_event = rule.kind in EVENT_KINDS
+        reaching = reach(key, of_kind, ctx) if is_event else reach_readings(key, observed, ctx)
         # A (rule, area) that nothing reaches and that has no stored state stays
         # inactive: only the others are judged, so a poll costs what it brings,
         # not the size of the map.
         chosen = areas.among(rule.areas, [*reaching, *stored.get(rule.id, ())])
-        transitions += judge_rule(rule, chosen, of_kind, previous_states, ctx, key=key)
+        transitions += judge_rule(
+            rule, chosen, of_kind, previous_states, ctx, key=key, readings=observed
+        )
     return transitions
+
+
+#: The event kinds as a tuple: membership tests identity first, where a set would
+#: hash the enum member in Python for each of the thousands of observations a window holds.
+_EVENT_KINDS = tuple(EVENT_KINDS)
+
+
+def readings_by_kind(
+    observations: Iterable[Observation],
+) -> dict[ObservationKind, list[Observation]]:
+    """The observations of the reading kinds (not events), by kind, each in input order.
+
+    Readings never merge: each is its own, so no `Event` is made for them (a
+    window holds thousands, and an object each cost the collector's time).
+    """
+    by_kind: dict[ObservationKind, list[Observation]] = {}
+    for o in observations:
+        if o.kind not in _EVENT_KINDS:
+            by_kind.setdefault(o.kind, []).append(o)
+    return by_kind
 
 
 def events_by_kind(events: Iterable[Event]) -> dict[ObservationKind, list[Event]]:
@@ -332,26 +365,65 @@ def judge_rule(
     ctx: Context,
     *,
     key: ReachKey,
+    readings: Sequence[Observation] = (),
 ) -> list[Transition]:
-    """The transitions of one rule in the given areas, judged on the events of its kind.
+    """The transitions of one rule in the given areas, judged on the data of its kind.
 
-    `key` is the rule's `reach_key`, computed once per configuration by the
-    caller: walking every condition tree again cost a millisecond per call.
+    `of_kind` holds the merged events of an event kind, `readings` the
+    observations of a reading kind (`readings_by_kind`).  `key` is the rule's
+    `reach_key`, computed once per configuration by the caller: walking every
+    condition tree again cost a millisecond per call.
     """
-    reaching = reach(key, of_kind, ctx)
     # Looked up once per rule, not per area: hashing a kind is a Python call.
-    is_event = rule.kind in EVENT_KINDS
-    series = ctx.readings.setdefault(key, {})
+    if rule.kind in EVENT_KINDS:
+        verdict_of = _event_verdicts(rule, of_kind, ctx, key)
+    else:
+        verdict_of = _reading_verdicts(rule, readings, ctx, key)
     transitions: list[Transition] = []
     for area_id in area_ids:
         status = _status(states, rule.id, area_id, ctx.drill)
-        verdict = _judge(
-            rule, reaching.get(area_id, []), of_kind, status, ctx, series=series, events=is_event
-        )
-        transition = _step(rule, status, verdict, ctx)
+        transition = _step(rule, status, verdict_of(status), ctx)
         if transition is not None:
             transitions.append(transition)
     return transitions
+
+
+def _event_verdicts(
+    rule: Rule, of_kind: Sequence[Event], ctx: Context, key: ReachKey
+) -> Callable[[AlertStatus], _Verdict]:
+    """How a rule of an event kind judges each of its areas (by its stored status)."""
+    reaching = reach(key, of_kind, ctx)
+    heard: list[Event] | None = None
+
+    def verdict(status: AlertStatus) -> _Verdict:
+        nonlocal heard
+        near = reaching.get(status.area_id, [])
+        if key[1] and near:
+            # A rule measuring distance hears every event of its kind from each area:
+            # those no area can hear (a small quake, an ended one) are left out once.
+            if heard is None:
+                heard = [e for e in near if _possible(rule, e, status.area_id, ctx)]
+            near = heard
+        return _judge_events(rule, near, of_kind, status, ctx)
+
+    return verdict
+
+
+def _reading_verdicts(
+    rule: Rule, readings: Sequence[Observation], ctx: Context, key: ReachKey
+) -> Callable[[AlertStatus], _Verdict]:
+    """How a rule of a reading kind judges each of its areas (by its stored status)."""
+    observed = reach_readings(key, readings, ctx)
+    # Each area's series is built once for the rules of the same kind and reach.
+    series = ctx.readings.setdefault(key, {})
+
+    def verdict(status: AlertStatus) -> _Verdict:
+        area_id = status.area_id
+        if area_id not in series:
+            series[area_id] = _readings(area_id, observed.get(area_id, []), ctx)
+        return _judge_readings(rule, series[area_id], status, ctx)
+
+    return verdict
 
 
 def _status(
@@ -372,16 +444,35 @@ def reach_key(rule: Rule) -> ReachKey:
 def reach(key: ReachKey, events: Sequence[Event], ctx: Context) -> dict[str, list[Event]]:
     """Which events of a kind reach which kelurahan (input order kept), once per key."""
     if key not in ctx.reaches:
-        by_area: dict[str, list[Event]] = {}
-        everywhere = key[1]
-        every = tuple(a.id for a in ctx.areas.kelurahan) if events else ()
-        if not everywhere:
-            ctx.locate_all(e.observation for e in events)
-        for event in events:
-            for area_id in areas_reached(event.observation, every, everywhere, ctx):
-                by_area.setdefault(area_id, []).append(event)
-        ctx.reaches[key] = by_area
+        ctx.reaches[key] = _by_area(key, events, [e.observation for e in events], ctx)
     return ctx.reaches[key]
+
+
+def reach_readings(
+    key: ReachKey, readings: Sequence[Observation], ctx: Context
+) -> dict[str, list[Observation]]:
+    """Which readings of a kind reach which kelurahan (input order kept), once per key."""
+    if key not in ctx.reading_reaches:
+        ctx.reading_reaches[key] = _by_area(key, readings, readings, ctx)
+    return ctx.reading_reaches[key]
+
+
+_Item = TypeVar("_Item", Event, Observation)
+
+
+def _by_area(
+    key: ReachKey, items: Sequence[_Item], observations: Sequence[Observation], ctx: Context
+) -> dict[str, list[_Item]]:
+    """Each item under the kelurahan its observation (`observations`, alike) reaches."""
+    by_area: dict[str, list[_Item]] = {}
+    everywhere = key[1]
+    every = tuple(a.id for a in ctx.areas.kelurahan) if items else ()
+    if not everywhere:
+        ctx.locate_all(observations)
+    for item, observation in zip(items, observations, strict=True):
+        for area_id in areas_reached(observation, every, everywhere, ctx):
+            by_area.setdefault(area_id, []).append(item)
+    return by_area
 
 
 def areas_reached(
@@ -403,39 +494,15 @@ def areas_reached(
     return () if kelurahan is None else (kelurahan,)
 
 
-def _judge(
-    rule: Rule,
-    reaching: Sequence[Event],
-    of_kind: Sequence[Event],
-    status: AlertStatus,
-    ctx: Context,
-    *,
-    series: dict[str, list[Reading]],
-    events: bool,
-) -> _Verdict:
-    """The verdict for one (rule, area) by the rule's kind of observation.
-
-    `events` says the rule's kind is an event kind; `series` holds the readings
-    of each area already built for rules of the same kind and reach.
-    """
-    if events:
-        return _judge_events(rule, reaching, of_kind, status, ctx)
-    area_id = status.area_id
-    if area_id not in series:
-        series[area_id] = _readings(area_id, reaching, ctx)
-    return _judge_readings(rule, series[area_id], status, ctx)
-
-
 # ---------------------------------------------------------------------------
 # Readings: rainfall, wind, sea level.
 
 
-def _readings(area_id: str, reaching: Sequence[Event], ctx: Context) -> list[Reading]:
+def _readings(area_id: str, reaching: Sequence[Observation], ctx: Context) -> list[Reading]:
     """One reading per (source, time) at or before now, oldest first; repeats collapse."""
     now = ctx.now
     latest: dict[tuple[str, datetime], Observation] = {}
-    for event in reaching:
-        o = event.observation
+    for o in reaching:
         if o.time <= now:
             latest[(o.source, o.time)] = o
     ordered = sorted(latest.values(), key=_observation_time)
@@ -455,12 +522,16 @@ def _judge_readings(
     if not readings:
         return _UNKNOWN
     if _cancelled_readings(readings, status):
-        return _Verdict(True)
+        return _NOTHING_HOLDS
     levels = _Levels(rule, readings, ctx.judge)
     newest_time = readings[-1].time
     first_newest = bisect.bisect_left(readings, newest_time, key=_reading_time)
     newest = [(readings[i], levels.at(i)) for i in range(first_newest, len(readings))]
     level = max((lv for _, lv in newest if lv is not None), default=None)
+    if level is None and status.state is not AlertState.FIRING:
+        # Nothing holds and nothing is firing: no transition reads more than that (a
+        # pending pair is cancelled, others stay), so most pairs share one verdict.
+        return _NOTHING_HOLDS
     driver = next((r for r, lv in newest if lv == level), newest[-1][0])
     # When the last time it held counts: a holding newest reading (found at once) or a
     # firing alert (bounded by its own last_true).  An alert that is not up and does not
@@ -582,7 +653,7 @@ def _judge_events(
             for e, lv in holding
             if pending or not (_seen(e, status) or _cancelled_event(e, lv, status))
         ]
-        return _choose(rule, fresh, None, status, ctx) if fresh else _Verdict(True)
+        return _choose(rule, fresh, None, status, ctx) if fresh else _NOTHING_HOLDS
     if holding:
         return _choose(rule, holding, own, status, ctx)
     return _event_end(rule, own, status, ctx)

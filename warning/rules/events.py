@@ -136,10 +136,12 @@ def _belongs(group: Sequence[tuple[int, Observation]], observation: Observation)
 
 def same_quake(a: Observation, b: Observation) -> bool:
     """True for two earthquake solutions within 60 s and 100 km of each other."""
-    if a.kind is not ObservationKind.EARTHQUAKE or not (a.is_point and b.is_point):
+    if a.kind is not ObservationKind.EARTHQUAKE:
         return False
-    close_in_time = abs((a.time - b.time).total_seconds()) <= SAME_QUAKE_SECONDS
-    return close_in_time and _km(_point(a), _point(b)) <= SAME_QUAKE_KM
+    # Time first: most solutions a merge compares are minutes apart, and it costs no call.
+    if abs((a.time - b.time).total_seconds()) > SAME_QUAKE_SECONDS:
+        return False
+    return a.is_point and b.is_point and _km(_point(a), _point(b)) <= SAME_QUAKE_KM
 
 
 def same_tsunami(a: Mapping[str, Value], b: Mapping[str, Value]) -> bool:

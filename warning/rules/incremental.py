@@ -76,9 +76,10 @@ from warning.rules.engine import (
     judge_rule,
     reach,
     reach_key,
+    reach_readings,
     stored_areas,
 )
-from warning.rules.events import EVENT_KINDS, Event, merge, single
+from warning.rules.events import EVENT_KINDS, Event, merge
 from warning.rules.judge import Judge, Reading
 
 __all__ = ["Evaluator"]
@@ -152,8 +153,11 @@ class Evaluator:
         self._drill = drill
         self._held: dict[ObservationKind, list[Observation]] = {}
         self._events: dict[ObservationKind, list[Event]] = {}
+        #: The readings of each reading kind (never merged: no `Event` each).
+        self._observed: dict[ObservationKind, list[Observation]] = {}
         self._latest: dict[ObservationKind, datetime] = {}
         self._reaches: dict[ReachKey, dict[str, list[Event]]] = {}
+        self._reading_reaches: dict[ReachKey, dict[str, list[Observation]]] = {}
         self._readings: dict[ReachKey, dict[str, list[Reading]]] = {}
         self._possible: dict[tuple[str, int], tuple[datetime | None, bool]] = {}
         self._event_levels: dict[tuple[str, int, float | None], Level | None] = {}
@@ -162,7 +166,6 @@ class Evaluator:
         self._ids: set[int] = set()
         #: When each quiet live pair may next change by time alone (see `_sleep`).
         self._wakes: dict[StateKey, datetime] = {}
-        self._order = 0
         self._now: datetime | None = None
 
     def evaluate(
@@ -192,6 +195,7 @@ class Evaluator:
             distances=self._distances,
             kelurahan=self._kelurahan,
             reaches=self._reaches,
+            reading_reaches=self._reading_reaches,
             readings=self._readings,
             event_levels=self._event_levels,
             owners=self._owners,
@@ -204,9 +208,15 @@ class Evaluator:
         transitions: list[Transition] = []
         for rule in self.rules:
             of_kind = self._events.get(rule.kind, [])
+            observed = self._observed.get(rule.kind, [])
             key = self._keys[rule.id]
             if full:
-                candidates = [*reach(key, of_kind, ctx), *stored.get(rule.id, ())]
+                near = (
+                    reach(key, of_kind, ctx)
+                    if rule.kind in EVENT_KINDS
+                    else reach_readings(key, observed, ctx)
+                )
+                candidates = [*near, *stored.get(rule.id, ())]
             else:
                 candidates = [*touched.get(key, ()), *recheck.get(rule.id, ())]
                 if rule.kind in kinds:
@@ -214,7 +224,7 @@ class Evaluator:
                 if not candidates:
                     continue
             chosen = self.areas.among(rule.areas, candidates)
-            made = judge_rule(rule, chosen, of_kind, states, ctx, key=key)
+            made = judge_rule(rule, chosen, of_kind, states, ctx, key=key, readings=observed)
             self._sleep(rule, chosen, made, states, ctx)
             transitions += made
         self._seen.update((t.status.key, _signature(t.status)) for t in transitions)
@@ -384,19 +394,17 @@ class Evaluator:
     ) -> None:
         """Readings came or went: their areas' reach and series are updated, the rest kept."""
         added, gone = _difference(before, now_held)
-        kept = self._events.get(kind, [])
+        kept = self._observed.get(kind, [])
         if gone:
-            kept = [e for e in kept if id(e.observation) not in gone]
-        fresh = [single(o, self._order + n) for n, o in enumerate(added)]
-        self._order += len(fresh)
-        self._events[kind] = kept + fresh
+            kept = [o for o in kept if id(o) not in gone]
+        self._observed[kind] = kept + added
         removed = [o for o in before if id(o) in gone]
         for key in self._kind_keys.get(kind, ()):
-            if key in self._reaches:
-                areas = self._touch(key, removed, fresh, gone, ctx)
+            if key in self._reading_reaches:
+                areas = self._touch(key, removed, added, gone, ctx)
             else:
                 # Nothing held yet (the first poll): every area it reaches is touched.
-                areas = set(reach(key, self._events[kind], ctx))
+                areas = set(reach_readings(key, self._observed[kind], ctx))
             touched.setdefault(key, set()).update(areas)
             series = self._readings.get(key)
             if series is not None:
@@ -409,7 +417,7 @@ class Evaluator:
         self,
         key: ReachKey,
         removed: Sequence[Observation],
-        fresh: Sequence[Event],
+        fresh: Sequence[Observation],
         gone: set[int],
         ctx: Context,
     ) -> set[str]:
@@ -418,18 +426,18 @@ class Evaluator:
         areas: set[str] = set()
         for o in removed:
             areas.update(areas_reached(o, self._every, everywhere, ctx))
-        by_area = self._reaches[key]
+        by_area = self._reading_reaches[key]
         for area_id in areas:
-            left = [e for e in by_area.get(area_id, ()) if id(e.observation) not in gone]
+            left = [o for o in by_area.get(area_id, ()) if id(o) not in gone]
             if left:
                 by_area[area_id] = left
             else:
                 by_area.pop(area_id, None)
-        for event in fresh:
-            reached = areas_reached(event.observation, self._every, everywhere, ctx)
+        for o in fresh:
+            reached = areas_reached(o, self._every, everywhere, ctx)
             areas.update(reached)
             for area_id in reached:
-                by_area.setdefault(area_id, []).append(event)
+                by_area.setdefault(area_id, []).append(o)
         return areas
 
     def _events_changed(

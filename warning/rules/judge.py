@@ -102,6 +102,7 @@ class Judge:
     def __init__(self) -> None:
         self._tests: dict[int, tuple[Expression, Test]] = {}
         self._local: dict[int, tuple[Rule, tuple[Test, ...], Test | None]] = {}
+        self._ladders: dict[int, tuple[Rule, tuple[tuple[Level, Test | None], ...]]] = {}
 
     def prepare(self, rules: Sequence[Rule]) -> None:
         """Compile every condition of the rules now: once per configuration, not on a poll."""
@@ -110,6 +111,7 @@ class Judge:
                 if expression is not None:
                     self.test(expression)
             self._split(rule)
+            self._ladder(rule)
 
     def test(self, expression: Expression) -> Test:
         """The compiled form of `expression`."""
@@ -169,8 +171,23 @@ class Judge:
 
     def _levels(self, rule: Rule, reading: Reading) -> Level | None:
         """The highest ladder level whose own conditions hold (the rule's `when` held)."""
-        matching = [s.level for s in rule.levels if s.when is None or self.test(s.when)(reading)]
-        return max(matching, default=None)
+        for level, test in self._ladder(rule):
+            if test is None or test(reading):
+                return level
+        return None
+
+    def _ladder(self, rule: Rule) -> tuple[tuple[Level, Test | None], ...]:
+        """The rule's levels, highest first, with their compiled conditions.
+
+        The first that holds is the highest: the lower ones are not judged, and
+        no levels are compared (a comparison of levels is a Python call each).
+        """
+        known = self._ladders.get(id(rule))
+        if known is None:
+            steps = sorted(rule.levels, key=lambda s: s.level.rank, reverse=True)
+            ladder = tuple((s.level, None if s.when is None else self.test(s.when)) for s in steps)
+            known = self._ladders[id(rule)] = (rule, ladder)
+        return known[1]
 
 
 def compile_test(expression: Expression) -> Test:
