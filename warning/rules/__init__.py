@@ -1,4 +1,8 @@
-"""Officials' threshold rules: the file format, its validation and their evaluation (`engine`).
+"""Officials' threshold rules: the file format, its validation and their evaluation.
+
+`engine.evaluate` is the pure reference (drills, scenario tests); the daemon's
+`incremental.Evaluator` keeps what polls do not change and judges only what a
+poll can change, with the same functions.
 
 `rules/` at the top of the checkout holds the rule files (data); this package
 holds the code that reads them.
