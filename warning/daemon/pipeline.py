@@ -71,8 +71,13 @@ _BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP, *BROADCAST_KINDS})
 _FIRST_OUT = frozenset({ChannelKind.SIREN, *BROADCAST_KINDS})
 #: The per-person fan-out, planned and written once the broadcast rows are committed.
 _FAN_OUT = frozenset({ChannelKind.SMS})
-#: SMS rows written per transaction: a few tens of milliseconds of holding the database.
-FAN_OUT_BATCH = 5_000
+#: SMS rows written per transaction once the sirens have left (`Pipeline._sirens_first`):
+#: each commit lets the dispatcher's queued sends in (up to one per sender thread, each
+#: its own durable commit), so fewer, bigger batches write a city faster; a batch holds
+#: the database for about a quarter of a second.
+FAN_OUT_BATCH = 25_000
+#: Contacts files up to this size are planned and written with the states (see `_evaluate`).
+FAN_OUT_INLINE = 5_000
 #: The fan-out's pause after its first rows (the officials'): the dispatcher, woken, claims
 #: and begins sending them before the city's rows hold the database batch after batch (a
 #: writer committing back to back wins every race for SQLite's lock against waiting threads).
@@ -232,6 +237,9 @@ class Pipeline:
         self.on_enqueued = on_enqueued
         #: SMS rows written per fan-out transaction (see `_fan_out`).
         self.fan_out_batch = FAN_OUT_BATCH
+        #: Contacts written with the states, in the sirens' transaction, up to this many
+        #: (and never more than one batch).
+        self.fan_out_inline = FAN_OUT_INLINE
         #: Seconds the fan-out leaves the database to the dispatcher after its first rows.
         self.fan_out_pause_s = FIRST_ROWS_PAUSE_S
         #: Seconds the fan-out waits at most for the evaluation's sirens to be sent.
@@ -386,7 +394,7 @@ class Pipeline:
         so the outbox is woken for the sirens before the fan-out, whose cost grows
         with the contacts file, is planned; a crash before its last batch leaves
         the row pending, and the next tick (or start) writes the rest.  Contacts
-        that fit one batch (`fan_out_batch`) are planned and written with the
+        that fit one batch and `fan_out_inline` are planned and written with the
         states instead: a few milliseconds, and their SMS leave with the sirens.
         """
         with self._lock:
@@ -418,7 +426,9 @@ class Pipeline:
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
-                small = audible and contactbook.count(tx) <= self.fan_out_batch
+                small = audible and contactbook.count(tx) <= min(
+                    self.fan_out_inline, self.fan_out_batch
+                )
                 if not small:
                     self._owe_fan_out(tx, audible, now)
                 enqueued = outbox.enqueue(tx, first)
