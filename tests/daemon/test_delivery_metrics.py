@@ -36,9 +36,9 @@ def test_sent_deliveries_are_counted_and_timed(tmp_path: Path) -> None:
 
 
 def test_rows_committed_while_the_outbox_job_ends_are_sent_by_that_job(tmp_path: Path) -> None:
-    """The outbox job found nothing to claim and reads its gauges (a while, with a city's
-    outbox) when an alert commits its sirens and wakes it: the scheduler skips a run of a
-    job still running, so the same run claims again instead of leaving them an interval."""
+    """The outbox job's claim found nothing when an alert commits its sirens and wakes it:
+    the scheduler skips a run of a job still running, so the same run claims again
+    instead of leaving them an interval."""
     people = (TestContact("+6281200000002", "Lurah Lamaru", "lamaru", "officials", drill=False),)
     config = write_settings_file(tmp_path, local_tables(tmp_path), people)
     daemon = Daemon(load_settings(config))
@@ -46,16 +46,17 @@ def test_rows_committed_while_the_outbox_job_ends_are_sent_by_that_job(tmp_path:
         daemon.pipeline.clock(), daemon.settings.feeds["inatews"], daemon.pipeline.config.areas
     )
     warning = FEEDS["inatews"].parse(PD1.read_bytes(), probe)
-    read_gauges = daemon.monitor.outbox_gauges
+    claim_once = daemon.dispatcher.run_once
     committed: list[int] = []
 
-    def gauges_while_an_alert_commits() -> None:
+    def claim_as_an_alert_commits() -> int:
+        claimed = claim_once()
         if not committed:
             result = daemon.pipeline.inject(warning, warning[0].time + timedelta(minutes=1))
             committed.append(result.deliveries)
-        read_gauges()
+        return claimed
 
-    daemon.monitor.outbox_gauges = gauges_while_an_alert_commits  # type: ignore[method-assign]
+    daemon.dispatcher.run_once = claim_as_an_alert_commits  # type: ignore[method-assign]
     sent = daemon.send_outbox()
     assert committed[0] >= 2
     assert sent == committed[0]

@@ -294,18 +294,16 @@ class Daemon:
     def send_outbox(self) -> int:
         """Send every due delivery (sirens first, then SMS by group, then CAP).
 
-        The gauges are read before the last look at the wake-up flag: counting a
-        large outbox takes a while, and a siren committed meanwhile is claimed now.
+        Only claims and sends: the outbox gauges are the heartbeat's (`Monitor.beat`).
+        Counting a city's outbox (millions of rows) here delayed the claim of a siren
+        committed meanwhile by 0.1-0.4 s (traced at 750,000 contacts).
         """
         sent = 0
         while not self._stopping.is_set():
             self._outbox_woken.clear()
             claimed = self.dispatcher.run_once()
             sent += claimed
-            if claimed:
-                continue
-            self.monitor.outbox_gauges()
-            if not self._outbox_woken.is_set():
+            if not claimed and not self._outbox_woken.is_set():
                 break
         return sent
 
