@@ -7,6 +7,8 @@ committed during the fan-out, and the order of the rows are specified here.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -15,8 +17,10 @@ import responses
 from structlog.testing import capture_logs
 
 from tests.support.pipeline import BASE, PD1, LockedStore, Rig, make_rig, write_settings
+from warning.model import ChannelKind
 from warning.operations import OperatorSettings
 from warning.operations.actions import cancel_alerts
+from warning.store import outbox
 
 URL = f"{BASE}/inatews"
 
@@ -64,6 +68,65 @@ def test_siren_rows_are_committed_with_the_states_and_before_any_sms_row(tmp_pat
     assert sirens
     assert sms
     assert max(sirens) < min(sms)
+    assert _pending_fan_outs(rig) == 0
+
+
+@responses.activate
+def test_the_first_sms_batch_is_written_only_once_the_sirens_were_sent(tmp_path: Path) -> None:
+    """Each SMS batch holds SQLite's write lock, which the dispatcher needs to claim and
+    send a siren: the fan-out leaves the database to the sirens until they are sent."""
+    rig = make_rig(write_settings(tmp_path, sirens=True))
+    rig.pipeline.fan_out_batch = 5
+    rig.pipeline.sirens_first_s = 30.0  # the bound is not what this test waits for
+    sent = threading.Event()
+    sms_seen_with_sirens_sent: list[bool] = []
+
+    def send_sirens() -> None:
+        """The dispatcher's part, a little late: claim the siren rows, mark them sent."""
+        time.sleep(0.2)
+        claimed = outbox.claim(
+            rig.store,
+            "test-dispatcher",
+            now=rig.clock.now.timestamp(),
+            lease_s=60,
+            limit=100,
+            channels=[ChannelKind.SIREN],
+        )
+        for delivery in claimed:
+            outbox.mark_sent(rig.store, delivery.id, "test-dispatcher", None)
+        sent.set()
+
+    dispatcher = threading.Thread(target=send_sirens)
+
+    def woken() -> None:
+        if not dispatcher.is_alive() and not sent.is_set():
+            dispatcher.start()
+        elif rig.outbox("sms"):
+            sms_seen_with_sirens_sent.append(sent.is_set())
+
+    rig.pipeline.on_enqueued = woken
+    _serve_pd1()
+    rig.pipeline.poll("inatews")
+    dispatcher.join()
+    assert sent.is_set()
+    assert sms_seen_with_sirens_sent
+    assert all(sms_seen_with_sirens_sent)
+    assert _pending_fan_outs(rig) == 0
+
+
+@responses.activate
+def test_a_fan_out_waits_for_unsent_sirens_no_longer_than_its_bound(tmp_path: Path) -> None:
+    """Nobody sends the sirens (a siren server that never answers): the SMS are written all
+    the same once `sirens_first_s` has passed, each contact's once."""
+    expected = _clean_recipients(tmp_path / "clean")
+    (tmp_path / "silent").mkdir()
+    rig = make_rig(write_settings(tmp_path / "silent", sirens=True))
+    rig.pipeline.fan_out_batch = 5
+    rig.pipeline.sirens_first_s = 0.05
+    _serve_pd1()
+    assert rig.pipeline.poll("inatews").ok
+    assert Counter(r["recipient"] for r in rig.outbox("sms")) == expected
+    assert {r["status"] for r in rig.outbox("siren")} == {"pending"}
     assert _pending_fan_outs(rig) == 0
 
 

@@ -67,14 +67,26 @@ log = structlog.get_logger()
 
 #: What is committed with the states, before the SMS fan-out: sirens and CAP documents.
 _BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP, *BROADCAST_KINDS})
+#: What leaves before the fan-out is written (`Pipeline._sirens_first`): CAP documents may wait.
+_FIRST_OUT = frozenset({ChannelKind.SIREN, *BROADCAST_KINDS})
 #: The per-person fan-out, planned and written once the broadcast rows are committed.
 _FAN_OUT = frozenset({ChannelKind.SMS})
-#: SMS rows written per transaction: a few tens of milliseconds of holding the database.
-FAN_OUT_BATCH = 5_000
+#: SMS rows written per transaction once the sirens have left (`Pipeline._sirens_first`):
+#: each commit lets the dispatcher's queued sends in (up to one per sender thread, each
+#: its own durable commit), so fewer, bigger batches write a city faster; a batch holds
+#: the database for about a quarter of a second.
+FAN_OUT_BATCH = 25_000
+#: Contacts files up to this size are planned and written with the states (see `_evaluate`).
+FAN_OUT_INLINE = 5_000
 #: The fan-out's pause after its first rows (the officials'): the dispatcher, woken, claims
 #: and begins sending them before the city's rows hold the database batch after batch (a
 #: writer committing back to back wins every race for SQLite's lock against waiting threads).
 FIRST_ROWS_PAUSE_S = 0.1
+#: At most this long the fan-out waits for the evaluation's sirens and broadcasts to leave
+#: before its first batch: a siren server that does not answer delays the SMS by this, no more.
+SIRENS_FIRST_S = 0.5
+#: How often the fan-out looks whether the sirens have left (a read: no write lock taken).
+SIRENS_FIRST_POLL_S = 0.005
 
 #: Clock skew tolerated before an event-feed timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -225,8 +237,13 @@ class Pipeline:
         self.on_enqueued = on_enqueued
         #: SMS rows written per fan-out transaction (see `_fan_out`).
         self.fan_out_batch = FAN_OUT_BATCH
+        #: Contacts written with the states, in the sirens' transaction, up to this many
+        #: (and never more than one batch).
+        self.fan_out_inline = FAN_OUT_INLINE
         #: Seconds the fan-out leaves the database to the dispatcher after its first rows.
         self.fan_out_pause_s = FIRST_ROWS_PAUSE_S
+        #: Seconds the fan-out waits at most for the evaluation's sirens to be sent.
+        self.sirens_first_s = SIRENS_FIRST_S
         self.policy = _policy(config)
         self._lock = threading.RLock()
         self._span = history_span(config.rules)
@@ -377,7 +394,7 @@ class Pipeline:
         so the outbox is woken for the sirens before the fan-out, whose cost grows
         with the contacts file, is planned; a crash before its last batch leaves
         the row pending, and the next tick (or start) writes the rest.  Contacts
-        that fit one batch (`fan_out_batch`) are planned and written with the
+        that fit one batch and `fan_out_inline` are planned and written with the
         states instead: a few milliseconds, and their SMS leave with the sirens.
         """
         with self._lock:
@@ -409,7 +426,9 @@ class Pipeline:
                 if self.drill_run is None:
                     self.store.remember_observations(tx, new, now)
                 self.store.apply_transitions(tx, transitions)
-                small = audible and contactbook.count(tx) <= self.fan_out_batch
+                small = audible and contactbook.count(tx) <= min(
+                    self.fan_out_inline, self.fan_out_batch
+                )
                 if not small:
                     self._owe_fan_out(tx, audible, now)
                 enqueued = outbox.enqueue(tx, first)
@@ -427,6 +446,8 @@ class Pipeline:
             self.history.prune(now - self._span)
             if enqueued:
                 self.on_enqueued()
+            if audible and not small:
+                self._sirens_first(first, now)
             fanned_out, sms_changes = self._fan_out(now)
             enqueued += fanned_out
         if record is not None:
@@ -450,6 +471,26 @@ class Pipeline:
             outbox.record_change(tx, alert_change)
         if changes:
             fanout.record(tx, audible, drill=self.drill, now=now)
+
+    def _sirens_first(self, first: Sequence[PlannedDelivery], now: datetime) -> None:
+        """Wait (at most `sirens_first_s`) until the dispatcher has sent `first`'s sirens.
+
+        Each SMS batch holds SQLite's write lock, and the dispatcher needs it twice
+        before a siren command leaves (the claim, then `begin_send`): with a city's
+        batches queued in between, the siren waited behind them (at 100,000 contacts
+        one event in three, at 750,000 every one, up to a second).  The sirens and
+        broadcast posts of the evaluation go out first, on an idle database; the
+        fan-out's first batch follows them.  Bounded, so a siren server that does
+        not answer (or a daemon that does not send) delays the SMS by that, no more.
+        """
+        changes = {p.change.id for p in first if p.channel in _FIRST_OUT}
+        deadline = time.monotonic() + self.sirens_first_s
+        while (
+            changes
+            and time.monotonic() < deadline
+            and outbox.unsent_first(self.store, changes, now.timestamp())
+        ):
+            time.sleep(SIRENS_FIRST_POLL_S)
 
     def _fan_out(self, now: datetime) -> tuple[int, list[str]]:
         """Write each pending fan-out's SMS in batches; return rows written and their changes.

@@ -123,6 +123,8 @@ class Daemon:
             timezone=UTC,
         )
         self._stopping = threading.Event()
+        #: Set by every wake-up; the outbox job looks at it before it ends (`send_outbox`).
+        self._outbox_woken = threading.Event()
         #: What `run` returns: 1 when the daemon stopped itself on a fault (systemd restarts it).
         self.exit_code = 0
         self.pipeline = Pipeline(
@@ -277,20 +279,32 @@ class Daemon:
     # -- jobs ------------------------------------------------------------------------------
 
     def wake_outbox(self) -> None:
-        """Run the outbox job now (work was just enqueued)."""
+        """Run the outbox job now (work was just enqueued).
+
+        A job still running (`max_instances=1`) skips the run asked for: the flag
+        tells it to claim again before it ends, so rows committed while it ended
+        (a siren right after the last claim found nothing) do not wait for the
+        next interval.
+        """
+        self._outbox_woken.set()
         job = self.scheduler.get_job("outbox")
         if job is not None:
             job.modify(next_run_time=utc_now())
 
     def send_outbox(self) -> int:
-        """Send every due delivery (sirens first, then SMS by group, then CAP)."""
+        """Send every due delivery (sirens first, then SMS by group, then CAP).
+
+        Only claims and sends: the outbox gauges are the heartbeat's (`Monitor.beat`).
+        Counting a city's outbox (millions of rows) here delayed the claim of a siren
+        committed meanwhile by 0.1-0.4 s (traced at 750,000 contacts).
+        """
         sent = 0
         while not self._stopping.is_set():
+            self._outbox_woken.clear()
             claimed = self.dispatcher.run_once()
-            if not claimed:
-                break
             sent += claimed
-        self.monitor.outbox_gauges()
+            if not claimed and not self._outbox_woken.is_set():
+                break
         return sent
 
     def escalate(self) -> int:

@@ -21,6 +21,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from warning.model import (
+    BROADCAST_KINDS,
     AlertChange,
     ChannelKind,
     Delivery,
@@ -738,6 +739,32 @@ def open_count(store: Store) -> int:
     row = (
         store.connection()
         .execute(f"SELECT count(*) FROM outbox WHERE status IN ({marks})", _OPEN)  # noqa: S608
+        .fetchone()
+    )
+    return int(row[0])
+
+
+#: The channels whose rows leave before the SMS fan-out is written: sirens and broadcasts.
+_FIRST_KINDS = [ChannelKind.SIREN.value, *(k.value for k in BROADCAST_KINDS)]
+
+
+def unsent_first(store: Store, change_ids: Collection[str], now: float) -> int:
+    """Siren and broadcast rows of these changes due by `now` and not yet sent or given up.
+
+    The fan-out waits for these before its first batch (see `Pipeline._evaluate`): a
+    read in WAL mode, it never takes the write lock the dispatcher needs.
+    """
+    if not change_ids:
+        return 0
+    row = (
+        store.connection()
+        .execute(
+            "SELECT count(*) FROM outbox INDEXED BY outbox_change"
+            " WHERE change_id IN (SELECT value FROM json_each(?))"
+            " AND status IN ('pending', 'claimed') AND due_at <= ?"
+            " AND channel IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(change_ids)), now, json.dumps(_FIRST_KINDS)),
+        )
         .fetchone()
     )
     return int(row[0])
