@@ -801,6 +801,11 @@ class AlertChange:
         return self.origin.scope(self.rule_id or self.subject)
 
 
+#: The contacts group of BPBD and city officials: health notices, officials-only
+#: alerts and the first tier of every fan-out are theirs.
+OFFICIALS_GROUP = "officials"
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     """One recipient: `areas` are kelurahan ids, `line` where the row was written."""

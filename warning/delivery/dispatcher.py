@@ -23,7 +23,7 @@ import structlog
 
 from warning.delivery.channel import Channel, Outcome, SendResult
 from warning.http import backoff_s
-from warning.model import BROADCAST_KINDS, ChangeKind, ChannelKind, Delivery
+from warning.model import BROADCAST_KINDS, OFFICIALS_GROUP, ChangeKind, ChannelKind, Delivery
 from warning.plan.contacts import Contact
 from warning.plan.notices import silent_siren_sms
 from warning.plan.planner import operator_sms
@@ -181,7 +181,7 @@ class Dispatcher:
         self._channels = dict(channels)
         self._sms = sms
         self._siren = siren or SirenDeliverySettings()
-        self._officials = [c for c in contacts if c.group == "officials"]
+        self._officials = [c for c in contacts if c.group == OFFICIALS_GROUP]
         self._lease_s = lease_s
         self._backoff = backoff
         self._clock = clock

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warning.areas import AreaIndex, load_areas
-from warning.model import ConfigError, Contact, Problem, Severity
+from warning.model import OFFICIALS_GROUP, ConfigError, Contact, Problem, Severity
 
 __all__ = [
     "COLUMNS",
     "LANGUAGES",
-    "OFFICIALS",
     "Contact",  # defined in warning.model (the store holds contacts too), named here as before
     "ContactFile",
     "check",
@@ -160,7 +159,6 @@ def _areas(text: str, areas: AreaIndex, problems: list[tuple[Severity, str]]) ->
 
 
 #: The contact group of officials (health notices, safety timeouts, the dispatcher's outage notes).
-OFFICIALS = "officials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +177,7 @@ class ContactFile:
     digest: str = ""
     count: int = 0
     kept: tuple[Contact, ...] = ()
-    kept_groups: frozenset[str] = frozenset({OFFICIALS})
+    kept_groups: frozenset[str] = frozenset({OFFICIALS_GROUP})
 
     def __len__(self) -> int:
         return self.count
@@ -199,7 +197,7 @@ class ContactFile:
     @property
     def officials(self) -> tuple[Contact, ...]:
         """The officials group (few people)."""
-        return self.of_groups((OFFICIALS,))
+        return self.of_groups((OFFICIALS_GROUP,))
 
     def of_groups(self, groups: Collection[str]) -> tuple[Contact, ...]:
         """The contacts of these groups; read from the file when not all are kept."""
@@ -230,7 +228,7 @@ def contact_file(
 
     A reload refuses a file with any bad row (ConfigError with every error).
     """
-    groups = frozenset({OFFICIALS, *kept_groups})
+    groups = frozenset({OFFICIALS_GROUP, *kept_groups})
     problems: list[Problem] = []
     count = 0
     kept: list[Contact] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warning.areas import AreaIndex
-from warning.model import WITA, ChangeKind, ChannelKind, PlannedDelivery
+from warning.model import OFFICIALS_GROUP, WITA, ChangeKind, ChannelKind, PlannedDelivery
 from warning.plan.broadcast import BroadcastTarget, officials_notice
 from warning.plan.contacts import Contact
 from warning.plan.messages import render_plain
@@ -44,7 +44,9 @@ class NoticeReach:
     ) -> list[PlannedDelivery]:
         """The notice to every official (drill-enabled ones in a drill), never through `avoid`."""
         officials = [
-            c.phone for c in self.contacts if c.group == "officials" and (c.drill or not self.drill)
+            c.phone
+            for c in self.contacts
+            if c.group == OFFICIALS_GROUP and (c.drill or not self.drill)
         ]
         text = render_plain(("LATIHAN: " if self.drill else "") + body)
         return officials_notice(

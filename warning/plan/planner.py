@@ -22,6 +22,7 @@ from typing import Any
 
 from warning.areas import AreaIndex
 from warning.model import (
+    OFFICIALS_GROUP,
     Action,
     AlertChange,
     Audience,
@@ -54,10 +55,8 @@ from warning.settings import SirenSettings
 PRIORITY_SIREN = 0
 PRIORITY_CAP = 40
 #: SMS priority by contact group: officials act first, then those who relay to neighbourhoods.
-GROUP_PRIORITY: Mapping[str, int] = {"officials": 10, "rt-heads": 20, "siskamling": 20}
+GROUP_PRIORITY: Mapping[str, int] = {OFFICIALS_GROUP: 10, "rt-heads": 20, "siskamling": 20}
 PRIORITY_OTHER_GROUPS = 30
-#: The contact group of officials: the only one an officials-only change reaches.
-OFFICIALS = "officials"
 
 
 def plan(
@@ -94,7 +93,7 @@ def plan(
             # event however many rules timed out (once_per_person weighs the notices).
             if ChannelKind.SMS in channels:
                 drill_only = drill and not drill_all
-                officials = [c for c in contacts if c.group == "officials"]
+                officials = [c for c in contacts if c.group == OFFICIALS_GROUP]
                 messages += _timeout_notice(
                     change, rule, _audience(rule, officials, opted_out, drill_only)
                 )
@@ -288,7 +287,7 @@ def _audience(
         c
         for c in contacts
         if (not rule.recipients or c.group in rule.recipients)
-        and (not officials_only or c.group == OFFICIALS)
+        and (not officials_only or c.group == OFFICIALS_GROUP)
         and c.phone not in opted_out
         and (c.drill or not drill_only)
     ]
@@ -696,7 +695,7 @@ def operator_sms(
             phone,
             (),
             {"to": phone, "body": body, "language": "id"},
-            GROUP_PRIORITY["officials"],
+            GROUP_PRIORITY[OFFICIALS_GROUP],
         )
         for phone in dict.fromkeys(phones)
     ]

@@ -15,10 +15,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from warning.model import Contact
+from warning.model import OFFICIALS_GROUP, Contact
 from warning.store.sqlite import Store
-
-_OFFICIALS = "officials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +146,7 @@ def group_members(conn: sqlite3.Connection, groups: Collection[str]) -> list[Con
 
 def officials(conn: sqlite3.Connection) -> list[Contact]:
     """The officials group: the few who hear health notices and safety timeouts."""
-    return group_members(conn, (_OFFICIALS,))
+    return group_members(conn, (OFFICIALS_GROUP,))
 
 
 def batches(chosen: Collection[ContactSet], size: int) -> list[tuple[int, int]]:
