@@ -108,6 +108,8 @@ def test_the_set_based_fan_out_sends_each_person_one_sms_and_skips_opted_out_num
     for row in sms:
         payload = json.loads(row["payload_json"])
         assert payload["to"] == row["recipient"]
+        # The set's stand-in recipient is worded away: no row names it anywhere.
+        assert "@@set" not in row["payload_json"] + row["dedup_key"]
         assert row["dedup_key"].endswith(f":sms:{row['recipient']}")
         areas = {
             a[0]
