@@ -116,14 +116,31 @@ class Harness:
         self.daemon.scheduler.shutdown(wait=True)
         self.daemon.dispatcher.close()
 
-    def drained(self, timeout: float) -> bool:
-        """Wait until the outbox has nothing left to send."""
+    def drained(self, timeout: float, since_id: int = 0) -> bool:
+        """Wait until the outbox has nothing left to send, nor in flight above `since_id`.
+
+        In flight: rows a dispatcher thread still holds (claimed before they were
+        dropped, each let go as its thread reaches it).  The next event starts on a
+        quiet daemon, as the benchmark means to time, not on the last one's leftovers.
+        """
         deadline = time.monotonic() + timeout
+        conn = self.daemon.store.connection()
         while time.monotonic() < deadline:
-            if outbox.open_count(self.daemon.store) == 0:
+            if (
+                outbox.open_count(self.daemon.store) == 0
+                and not conn.execute(
+                    "SELECT 1 FROM outbox WHERE id > ? AND claimed_by IS NOT NULL LIMIT 1",
+                    (since_id,),
+                ).fetchone()
+            ):
                 return True
             time.sleep(0.02)
         return False
+
+    def last_id(self) -> int:
+        """The newest outbox row's id (0 for none): where an event's rows begin."""
+        row = self.daemon.store.connection().execute("SELECT max(id) FROM outbox").fetchone()
+        return int(row[0] or 0)
 
 
 def production_rate(deployment: Deployment) -> None:
@@ -176,6 +193,7 @@ def one_event(
     # every PD-1 is a new event.
     origin = began - timedelta(seconds=90) - timedelta(minutes=2 * n)
     feeds.serve("/inatews", bulletin(PD1, n, origin, now - timedelta(seconds=60)))
+    since = harness.last_id()
     start = time.perf_counter()
     polled = harness.daemon.pipeline.poll("inatews")
     poll_s = time.perf_counter() - start
@@ -183,11 +201,11 @@ def one_event(
     siren = sirens.wait_for(1, timeout=60)[0].at
     sms = twilio.wait_for(1, timeout=60)[0].at
     drop_fan_out(harness)
-    assert harness.drained(60), "outbox did not drain"
+    assert harness.drained(60, since), "outbox did not drain"
     feeds.serve("/inatews", bulletin(PD4, n, origin, now - timedelta(seconds=30)))
     harness.daemon.pipeline.poll("inatews")
     drop_fan_out(harness)
-    assert harness.drained(60), "outbox did not drain after PD-4"
+    assert harness.drained(60, since), "outbox did not drain after PD-4"
     return {
         "siren_ms": (siren - served) * 1000,
         "sms_ms": (sms - served) * 1000,

@@ -250,6 +250,7 @@ def _as_version_3(path: Path) -> None:
             " WHERE json_type(payload_json, '$.change_id') IS NOT NULL"
         )
         conn.execute("ALTER TABLE alert_changes DROP COLUMN origin")
+        conn.execute("ALTER TABLE outbox DROP COLUMN ack_token")  # migration 10's
         conn.execute("PRAGMA user_version = 3")
     conn.close()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from warning.model import (
 )
 from warning.plan.planner import operator_sms, plan
 from warning.settings import Settings, SirenSettings, SmsSettings
-from warning.store import outbox
+from warning.store import acks, outbox
 from warning.store.sqlite import MIGRATIONS, Store
 
 SIREN = SirenSettings(id="sirene-timur", areas=("balikpapan-timur",))
@@ -315,3 +317,142 @@ def test_a_version_3_databases_changes_get_the_kind_their_scope_spelt(tmp_path: 
         ChangeKind.DELIVERY_HEALTH,
         ChangeKind.REPORT,
     }
+
+
+def test_migration_10_keeps_every_stored_link_findable_by_its_token(tmp_path: Path) -> None:
+    """A version 9 outbox's linked SMS get their token column; lookups use the partial index."""
+    path = tmp_path / "state.db"
+    Store(path, MIGRATIONS[:9]).close()
+    linked = '{"ack": {"token": "tok-1", "expires": "2026-03-10T05:00:00+00:00", "name": "Lurah"}}'
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO outbox (dedup_key, change_id, change_seq, rule_id, channel, recipient,"
+            " payload_json, priority, drill, status, created_at, due_at, provider_id)"
+            " VALUES (?, 'chg-1', 1, 'banjir', ?, ?, ?, 1, 0, 'sent', ?, 0, ?)",
+            [
+                ("k1", "sms", "+6281200000009", linked, NOW.isoformat(), "SM1"),
+                ("k2", "sms", "+6281200000001", '{"text": "x"}', NOW.isoformat(), None),
+                ("k3", "siren", "sirene-timur", '{"command": "siaga"}', NOW.isoformat(), None),
+            ],
+        )
+    conn.close()
+    migrated = Store(path)
+    conn = migrated.connection()
+    tokens = conn.execute("SELECT dedup_key, ack_token FROM outbox ORDER BY id").fetchall()
+    assert [tuple(row) for row in tokens] == [("k1", "tok-1"), ("k2", None), ("k3", None)]
+    found = acks.link(migrated, "tok-1")
+    assert found is not None
+    assert (found.recipient, found.name) == ("+6281200000009", "Lurah")
+    assert acks.link(migrated, "tok-2") is None
+    plan_ = " ".join(
+        str(row[3]) for row in conn.execute("EXPLAIN QUERY PLAN " + acks._LINK, ("tok-1",))
+    )
+    assert "INDEX outbox_ack" in plan_
+    by_provider = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE provider_id = ?", ("SM1",)
+    )
+    assert "INDEX outbox_provider" in " ".join(str(row[3]) for row in by_provider)
+    indexed = {
+        str(row[0])
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'outbox'")
+    }
+    # Per fan-out row: the key, the rule, the change, the claim (and the row itself).
+    assert {"outbox_recipient", "outbox_due"}.isdisjoint(indexed)
+    assert {"outbox_in_flight", "outbox_siren", "outbox_linked"} <= indexed
+    migrated.close()
+
+
+def test_an_enqueued_linked_sms_is_found_by_its_token_and_a_set_template_refuses_one(
+    store: Store,
+) -> None:
+    """`enqueue` stores the token of an SMS that carries a link; set templates never may."""
+    people = [contact("+6281200000001", ["manggar"])]
+    planned = plan(transitions(["manggar"]), [rule()], people, (), city(), drill=False, now=NOW)
+    (sms,) = [p for p in planned if p.channel is ChannelKind.SMS]
+    link = {"token": "tok-9", "expires": "2026-03-10T05:00:00+00:00", "name": "RT 1"}
+    linked = replace(sms, payload={**sms.payload, "ack": link})
+    with store.transaction() as tx:
+        assert outbox.enqueue(tx, [linked]) == 1
+    found = acks.link(store, "tok-9")
+    assert found is not None
+    assert found.name == "RT 1"
+    template = outbox.SetTemplate(linked, 1, "+6281200000001")
+    with pytest.raises(ValueError, match="acknowledgement link"), store.transaction() as tx:
+        outbox.enqueue_expanded(tx, [template], 0, 10)
+
+
+def test_sms_superseded_after_the_claim_spend_no_slot_of_the_rate_cap(store: Store) -> None:
+    """A cancel committed while a claimed batch is sent: its rows are stopped at once.
+
+    One slot per 1,050 s: the first SMS takes the free slot, then the observer (as a
+    cancel would) supersedes the other two.  Had they waited for slots, the stop
+    bound (30 s) would have released them unsent instead of stopping them.
+    """
+    people = [contact(f"+628120000000{i}", ["manggar"]) for i in range(3)]
+    _enqueue(store, transitions(["manggar"]), [rule()], people)
+
+    def cancel(_delivery: Delivery, _result: SendResult) -> None:
+        with store.transaction() as tx:
+            tx.execute("UPDATE outbox SET status = 'superseded' WHERE status = 'claimed'")
+
+    sms = _settings(concurrency=1, max_per_second=0.001).sms
+    channels = {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}
+    dispatcher = Dispatcher(store, channels, sms, observer=cancel)
+    claimed = outbox.claim(
+        store, dispatcher.worker, now=time.time(), lease_s=60, limit=3, channels=[ChannelKind.SMS]
+    )
+    assert len(claimed) == 3
+    dispatcher._stop_at = time.monotonic() + 30  # drain(final=True)'s bound, without its claim
+    with capture_logs() as logs:
+        dispatcher._send_all(claimed, dispatcher._pool)
+    dispatcher.close()
+    events = [e["event"] for e in logs]
+    assert events.count("delivery.logged") == 1
+    assert events.count("delivery.stopped") == 2
+    assert "dispatcher.stopped_batch" not in events
+
+
+def test_a_claim_takes_about_a_second_of_sms_at_the_rate_cap(store: Store) -> None:
+    """Sirens committed during a fan-out wait for the batch in hand: about a second of it."""
+    channels = {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}
+    sizes = []
+    for rate, lease_s in ((100.0, 120.0), (10.0, 120.0), (1000.0, 120.0), (2.0, 1.0)):
+        sms = _settings(concurrency=32, max_per_second=rate).sms
+        dispatcher = Dispatcher(store, channels, sms, lease_s=lease_s)
+        sizes.append(dispatcher.batch_size())
+        dispatcher.close()
+    assert sizes == [100, 10, 1000, 1]
+
+
+def test_a_siren_committed_while_an_sms_batch_is_sent_leaves_before_the_batch_ends(
+    store: Store,
+) -> None:
+    """`run_first` claims sirens only, on threads of its own: it waits for no SMS batch.
+
+    One SMS thread at 2/s: the batch of two SMS takes half a second.  After the first
+    SMS a siren is committed (another rule fires) and the sirens' lane sends it from
+    inside that batch: the sole SMS thread is busy, so it must not be needed.
+    """
+    people = [contact(f"+628120000000{i}", ["manggar"]) for i in range(2)]
+    _enqueue(store, transitions(["manggar"]), [rule()], people)
+    lane: list[int] = []
+
+    def another_rule_fires(delivery: Delivery, _result: SendResult) -> None:
+        if delivery.channel is not ChannelKind.SMS or lane:
+            return
+        siren_rule = rule("banjir", actions=[Action.SIREN])
+        _enqueue(store, transitions(["manggar"], rule_id="banjir"), [siren_rule], (), [SIREN])
+        first = threading.Thread(target=lambda: lane.append(dispatcher.run_first()))
+        first.start()
+        first.join(timeout=30)
+
+    channels = {k: LogChannel(k) for k in (ChannelKind.SMS, ChannelKind.SIREN)}
+    sms = _settings(concurrency=1, max_per_second=2.0).sms
+    dispatcher = Dispatcher(store, channels, sms, observer=another_rule_fires)
+    assert dispatcher.batch_size() == 2
+    with capture_logs() as logs:
+        assert dispatcher.run_once() == 2
+    dispatcher.close()
+    assert lane == [1]
+    sent = [e["channel"] for e in logs if e["event"] == "delivery.logged"]
+    assert sent == ["sms", "siren", "sms"]

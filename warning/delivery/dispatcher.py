@@ -26,7 +26,7 @@ from warning.http import backoff_s
 from warning.model import BROADCAST_KINDS, OFFICIALS_GROUP, ChangeKind, ChannelKind, Delivery
 from warning.plan.contacts import Contact
 from warning.plan.notices import silent_siren_sms
-from warning.plan.planner import operator_sms
+from warning.plan.planner import GROUP_PRIORITY, operator_sms
 from warning.settings import SirenDeliverySettings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
@@ -40,6 +40,18 @@ SMS_RETRY_CAP_S = 30.0
 #: The order kinds are sent in within a batch: sirens say "act now", one post reaches a
 #: whole chat or topic at once, then the SMS fan-out, then CAP documents.
 SEND_ORDER = (ChannelKind.SIREN, *BROADCAST_KINDS, ChannelKind.SMS, ChannelKind.CAP)
+
+#: What `Dispatcher.run_first` claims: sirens say "act now", one post reaches a whole chat.
+FIRST_KINDS = frozenset({ChannelKind.SIREN, *BROADCAST_KINDS})
+#: Sirens (priority 0) and broadcast posts (5) sort before every SMS group (10 and up):
+#: `run_first` claims below this, so its walk of the outbox never reaches a fan-out's rows.
+FIRST_BELOW = min(GROUP_PRIORITY.values())
+#: Threads sending sirens and posts (`run_first`), apart from the SMS threads.
+FIRST_THREADS = 8
+
+#: Seconds of SMS at the rate cap one claim takes (`Dispatcher.batch_size`): about how
+#: long a siren committed meanwhile waits for the batch in hand.
+CLAIM_SECONDS = 1.0
 
 #: Kinds tried until the warning's validity ends (`[sms] validity_period_s`), not only
 #: for `attempts`: a provider outage longer than the backoff must not lose a warning.
@@ -188,6 +200,8 @@ class Dispatcher:
         self.worker = worker or worker_name()
         self._limiter = RateLimiter(sms.max_per_second)
         self._pool = ThreadPoolExecutor(max(1, sms.concurrency), "sms")
+        # Sirens and posts have threads of their own: SMS threads wait on the rate cap.
+        self._first_pool = ThreadPoolExecutor(FIRST_THREADS, "first")
         self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
         self._log = structlog.get_logger().bind(worker=self.worker)
         self._opted_out: frozenset[str] = frozenset()
@@ -210,6 +224,7 @@ class Dispatcher:
     def close(self) -> None:
         """Stop, finish the sends in flight, stop the threads, release the channels' connections."""
         self.stop()
+        self._first_pool.shutdown(wait=True)
         self._pool.shutdown(wait=True)
         if self._released:
             self._log.warning("dispatcher.released", released=self._released)
@@ -219,9 +234,16 @@ class Dispatcher:
                 channel.close()
 
     def batch_size(self) -> int:
-        """Rows per claim: what the rate cap lets us send well within one lease."""
-        sms_per_lease = self._sms.max_per_second * self._lease_s / 4
-        return max(self._sms.concurrency, min(1000, int(sms_per_lease)))
+        """Rows per claim: about a second of SMS at the rate cap, well within one lease.
+
+        A claimed batch is sent whole before the next claim, and a siren committed
+        meanwhile is claimed by the next one: at 1,000 SMS per claim and 100/s, a
+        second event's sirens (or a cancel's all-clear) waited up to 10 s behind
+        the first event's SMS.  A second's worth keeps that wait near a second.
+        """
+        rate = self._sms.max_per_second
+        within_lease = int(rate * self._lease_s / 4)
+        return max(1, min(1000, int(rate * CLAIM_SECONDS), within_lease))
 
     def run_once(self) -> int:
         """Claim one batch of due rows and send it in order; return how many were claimed."""
@@ -240,7 +262,33 @@ class Dispatcher:
         if claimed:
             self._opted_out = outbox.opted_out(self._store)
         for kind in SEND_ORDER:
-            self._send_all([d for d in claimed if d.channel is kind])
+            self._send_all([d for d in claimed if d.channel is kind], self._pool)
+        return len(claimed)
+
+    def run_first(self) -> int:
+        """Claim the due sirens and broadcast posts only, and send them; return how many.
+
+        The daemon runs this beside `run_once`, in a job of its own: `run_once`
+        sends a claimed batch whole before it claims again, so a siren committed
+        while a city's SMS are sent (a second event, a cancel's all-clear) would
+        wait for that batch, at the provider's pace.  Here it waits for nothing.
+        """
+        kinds = FIRST_KINDS & self._channels.keys()
+        if time.monotonic() >= self._stop_at or not kinds:
+            return 0
+        claimed = outbox.claim(
+            self._store,
+            self.worker,
+            now=self._clock(),
+            lease_s=self._lease_s,
+            limit=FIRST_THREADS * 4,
+            channels=kinds,
+            drill_only=self._drill_only,
+            changes=self._changes,
+            priority_below=FIRST_BELOW,
+        )
+        for kind in SEND_ORDER:
+            self._send_all([d for d in claimed if d.channel is kind], self._first_pool)
         return len(claimed)
 
     def drain(self, timeout: float, *, final: bool = False) -> bool:
@@ -264,9 +312,9 @@ class Dispatcher:
 
     # -- sending -----------------------------------------------------------------------
 
-    def _send_all(self, deliveries: Sequence[Delivery]) -> None:
-        """Send a batch concurrently in priority order and wait for all of it."""
-        wait([self._pool.submit(self._send_one, d) for d in deliveries])
+    def _send_all(self, deliveries: Sequence[Delivery], pool: ThreadPoolExecutor) -> None:
+        """Send a batch concurrently on `pool` in priority order and wait for all of it."""
+        wait([pool.submit(self._send_one, d) for d in deliveries])
         unsent = [d.id for d in deliveries if d.id in self._unsent]
         if unsent:
             self.stop()  # the stop's bound is reached: claim nothing more
@@ -278,8 +326,14 @@ class Dispatcher:
     def _send_one(self, delivery: Delivery) -> None:
         """One attempt, recorded; never raises."""
         try:
+            # A row superseded since the claim (a cancel) spends no slot of the rate cap:
+            # a cancel of a claimed batch is skipped at once, not at the provider's pace,
+            # and the sirens of the next claim do not wait for it.  `begin_send` below is
+            # the atomic look; this one is a read that saves the wait.
             limited = (
-                delivery.channel is ChannelKind.SMS and delivery.recipient not in self._opted_out
+                delivery.channel is ChannelKind.SMS
+                and delivery.recipient not in self._opted_out
+                and outbox.still_claimed(self._store, delivery.id, self.worker)
             )
             if (limited and self._limiter.acquire(self._stop_at) is None) or (
                 time.monotonic() >= self._stop_at

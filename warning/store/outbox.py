@@ -147,8 +147,8 @@ def _insert_all(
     before = tx.total_changes
     tx.executemany(
         "INSERT OR IGNORE INTO outbox (dedup_key, change_id, change_seq, rule_id, drill,"
-        " created_at, due_at, channel, recipient, payload_json, priority, status)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        " created_at, due_at, channel, recipient, payload_json, priority, ack_token, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
         [
             (
                 key,
@@ -157,6 +157,7 @@ def _insert_all(
                 p.recipient,
                 _payload(p, encoded),
                 p.priority,
+                _ack_token(p),
             )
             for key, p in zip(keys, planned, strict=True)
         ],
@@ -213,6 +214,9 @@ def enqueue_expanded(
     inserted = 0
     for template in templates:
         p = template.delivery
+        if _ack_token(p) is not None:
+            # A link is signed per person: such SMS are planned person by person (`enqueue`).
+            raise ValueError(f"a set template cannot carry an acknowledgement link: {p.dedup_key}")
         c = p.change
         key_head, key_tail = _halves(p.dedup_key, template.placeholder)
         payload_head, payload_tail = _halves(_payload(p, encoded), template.placeholder)
@@ -276,6 +280,13 @@ def _payload(p: PlannedDelivery, encoded: dict[str, str]) -> str:
             text = encoded[value] = encode_basestring_ascii(value)
         parts.append(f"{encode_basestring_ascii(name)}: {text}")
     return "{" + ", ".join(parts) + "}"
+
+
+def _ack_token(p: PlannedDelivery) -> str | None:
+    """The acknowledgement token an SMS carries (its own indexed column), else None."""
+    link = p.payload.get("ack") if p.channel is ChannelKind.SMS else None
+    token = link.get("token") if isinstance(link, Mapping) else None
+    return token if isinstance(token, str) else None
 
 
 def _is_all_clear(p: PlannedDelivery) -> bool:
@@ -364,7 +375,8 @@ def _supersede(tx: sqlite3.Connection, change: AlertChange, seq: int) -> int:
 def supersede_recipients(tx: sqlite3.Connection, sirens: Sequence[str], at: datetime) -> int:
     """Supersede every unsent or claimed trigger of these sirens (an operator stopped them)."""
     cursor = tx.execute(
-        "UPDATE outbox SET status = 'superseded', finished_at = ?"
+        # By the sirens' own index: the open rows (`outbox_claim`) may be a city's SMS.
+        "UPDATE outbox INDEXED BY outbox_siren SET status = 'superseded', finished_at = ?"
         " WHERE status IN ('pending', 'claimed') AND channel = 'siren'"
         " AND recipient IN (SELECT value FROM json_each(?))",
         (_iso(at), json.dumps(list(sirens))),
@@ -385,19 +397,23 @@ UPDATE outbox SET status = 'claimed', claimed_by = :worker, lease_until = :lease
   attempts = attempts + 1
 WHERE id IN (SELECT id FROM (
   SELECT id, priority FROM (SELECT id, priority FROM outbox INDEXED BY outbox_claim
-    WHERE status = 'pending' AND due_at <= :now
+    WHERE status = 'pending' AND priority < :below AND due_at <= :now
     AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill
     AND (:only IS NULL OR change_id IN (SELECT value FROM json_each(:only)))
     ORDER BY priority, id LIMIT :limit)
   UNION ALL
   SELECT id, priority FROM (SELECT id, priority FROM outbox INDEXED BY outbox_claim
-    WHERE status = 'claimed' AND lease_until < :now
+    WHERE status = 'claimed' AND priority < :below AND lease_until < :now
     AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill
     AND (:only IS NULL OR change_id IN (SELECT value FROM json_each(:only)))
     ORDER BY priority, id LIMIT :limit)
 ) ORDER BY priority, id LIMIT :limit)
 RETURNING *
 """
+
+
+#: Above every priority a row can have (`claim` without `priority_below`).
+_NO_BOUND = 2**31
 
 
 def claim(
@@ -410,12 +426,15 @@ def claim(
     channels: Collection[ChannelKind],
     changes: Collection[str] | None = None,
     drill_only: bool = False,
+    priority_below: int | None = None,
 ) -> list[Delivery]:
     """Atomically take up to `limit` due rows (or rows whose lease ran out), priority first.
 
     `changes` limits the claim to the rows of those change ids (an operator's
     command sending its own rows beside, or instead of, the daemon);
-    `drill_only` to drill rows (`warning drill` never sends live deliveries).
+    `drill_only` to drill rows (`warning drill` never sends live deliveries);
+    `priority_below` to rows of a lower priority number (the sirens' own claim:
+    its walk of the index ends before a city's SMS rows).
     """
     kinds = [c.value for c in channels]
     if not kinds or limit <= 0:
@@ -432,6 +451,7 @@ def claim(
                 "drill": int(drill_only),
                 "only": only,
                 "limit": limit,
+                "below": _NO_BOUND if priority_below is None else priority_below,
             },
         ).fetchall()
     return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
@@ -535,8 +555,14 @@ def begin_send(store: Store, delivery_id: int, worker: str, *, now: float) -> Ga
     in flight (WAIT): whatever was in flight at a cancel, the correction is last.
     A siren command older than an all-clear committed to its siren is never sent
     (the stored fence, `_behind_fence`), whoever claims it after a lease or a restart.
+
+    Not durable (no wait for the disk): a send writes nothing here, and what a
+    stop writes (a claim let go, a stale siren command marked superseded) is
+    redone after its lease if a power cut loses it.  A cancel of a claimed batch
+    stops every row of it here: at one disk flush each, the sirens claimed next
+    waited for them.
     """
-    with store.transaction() as tx:
+    with store.transaction(durable=False) as tx:
         row = tx.execute(
             "SELECT status, claimed_by, channel, recipient, change_seq FROM outbox WHERE id = ?",
             (delivery_id,),
@@ -560,9 +586,11 @@ def begin_send(store: Store, delivery_id: int, worker: str, *, now: float) -> Ga
         )
         if row["channel"] == ChannelKind.SIREN.value and (
             tx.execute(
-                "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND sent_at IS NOT NULL"
-                " AND (change_seq > ? OR (change_seq = ? AND id > ?)) LIMIT 1",
-                order,
+                # channel = 'siren' spelt out: the partial index `outbox_siren` needs the literal.
+                "SELECT 1 FROM outbox WHERE channel = 'siren' AND recipient = ?"
+                " AND sent_at IS NOT NULL AND (change_seq > ? OR (change_seq = ? AND id > ?))"
+                " LIMIT 1",
+                order[1:],
             ).fetchone()
             or _behind_fence(tx, delivery_id)
         ):
@@ -578,6 +606,22 @@ def begin_send(store: Store, delivery_id: int, worker: str, *, now: float) -> Ga
             (*order, now),
         ).fetchone()
     return Gate.WAIT if older else Gate.SEND
+
+
+def still_claimed(store: Store, delivery_id: int, worker: str) -> bool:
+    """Whether `worker` still holds this row's claim (a read: no write lock taken).
+
+    Only a hint: `begin_send` is the atomic look before a send.
+    """
+    row = (
+        store.connection()
+        .execute(
+            "SELECT 1 FROM outbox WHERE id = ? AND claimed_by = ? AND status = 'claimed'",
+            (delivery_id, worker),
+        )
+        .fetchone()
+    )
+    return row is not None
 
 
 def _behind_fence(tx: sqlite3.Connection, delivery_id: int) -> bool:

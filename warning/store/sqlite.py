@@ -381,6 +381,35 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         )
         """,
     ),
+    (
+        10,
+        # The indexes a city's fan-out pays for on every row, trimmed (issue 15: the
+        # fan-out is written at >= 50,000 rows/s whatever the outbox already holds).
+        # - The acknowledgement token was an expression index: SQLite parsed each row's
+        #   payload JSON as it was written, 100,000 parses for SMS that carry no link.
+        #   It is a column now, set on the few linked SMS (officials, RT heads) only.
+        # - `outbox_recipient` took an entry per SMS keyed by phone: each new fan-out's
+        #   entries fell among every earlier event's, a page read and written per row,
+        #   slower with every event kept.  What it served is indexed where it is needed:
+        #   rows in flight (begin_send's look for an older one), siren rows, linked SMS.
+        # - The provider's id is unknown until a send; `outbox_due` repeated
+        #   `outbox_claim`'s (status, priority).
+        """
+        ALTER TABLE outbox ADD COLUMN ack_token TEXT;
+        UPDATE outbox SET ack_token = json_extract(payload_json, '$.ack.token')
+          WHERE channel = 'sms' AND json_extract(payload_json, '$.ack.token') IS NOT NULL;
+        DROP INDEX IF EXISTS outbox_ack;
+        CREATE INDEX outbox_ack ON outbox (ack_token) WHERE ack_token IS NOT NULL;
+        CREATE INDEX outbox_linked ON outbox (change_id, recipient) WHERE ack_token IS NOT NULL;
+        DROP INDEX IF EXISTS outbox_recipient;
+        CREATE INDEX outbox_in_flight ON outbox (recipient, channel)
+          WHERE claimed_by IS NOT NULL;
+        CREATE INDEX outbox_siren ON outbox (recipient) WHERE channel = 'siren';
+        DROP INDEX IF EXISTS outbox_provider;
+        CREATE INDEX outbox_provider ON outbox (provider_id) WHERE provider_id IS NOT NULL;
+        DROP INDEX IF EXISTS outbox_due
+        """,
+    ),
 )
 
 
