@@ -49,8 +49,8 @@ def test_rows_committed_while_the_outbox_job_ends_are_sent_by_that_job(tmp_path:
     claim_once = daemon.dispatcher.run_once
     committed: list[int] = []
 
-    def claim_as_an_alert_commits() -> int:
-        claimed = claim_once()
+    def claim_as_an_alert_commits(*, overlap: bool = False) -> int:
+        claimed = claim_once(overlap=overlap)
         if not committed:
             result = daemon.pipeline.inject(warning, warning[0].time + timedelta(minutes=1))
             committed.append(result.deliveries)
