@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from tests.support.areas import city
 from tests.support.builders import NOW, contact, rule, transitions
 from warning.delivery.channel import LogChannel, Outcome, SendResult
-from warning.delivery.dispatcher import Backoff, Dispatcher, RateLimiter
+from warning.delivery.dispatcher import FIRST_BELOW, Backoff, Dispatcher, RateLimiter
 from warning.model import (
     Action,
     ChangeKind,
@@ -26,7 +26,8 @@ from warning.model import (
     DeliveryStatus,
     TransitionKind,
 )
-from warning.plan.planner import operator_sms, plan
+from warning.plan.broadcast import PRIORITY_BROADCAST
+from warning.plan.planner import PRIORITY_SIREN, operator_sms, plan
 from warning.settings import Settings, SirenSettings, SmsSettings
 from warning.store import acks, outbox
 from warning.store.sqlite import MIGRATIONS, Store
@@ -502,3 +503,8 @@ def test_an_overlapping_claim_returns_while_its_last_wave_is_in_flight(store: St
     dispatcher.close()
     assert sorted(channel.sent) == sorted(p.phone for p in people)
     assert {r.status for r in outbox.rows(store)} == {DeliveryStatus.SENT}
+
+
+def test_the_sirens_own_claim_covers_every_siren_and_post_priority() -> None:
+    """`run_first` claims below the SMS groups: sirens and posts must sort before them."""
+    assert max(PRIORITY_SIREN, PRIORITY_BROADCAST) < FIRST_BELOW

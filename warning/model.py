@@ -709,6 +709,8 @@ class ChannelKind(enum.Enum):
 
 #: Broadcast channels: one post reaches everyone following a chat, topic or receiver.
 BROADCAST_KINDS = (ChannelKind.TELEGRAM, ChannelKind.NTFY, ChannelKind.WEBHOOK)
+#: What leaves first, before any SMS: sirens say "act now", one post reaches a whole chat.
+FIRST_OUT_KINDS = frozenset({ChannelKind.SIREN, *BROADCAST_KINDS})
 
 
 class DeliveryStatus(enum.Enum):

@@ -34,6 +34,7 @@ from warning.feeds import FEEDS, FeedContext, FeedError
 from warning.http import HttpClient, Interrupted
 from warning.model import (
     BROADCAST_KINDS,
+    FIRST_OUT_KINDS,
     AllOf,
     AnyOf,
     Audience,
@@ -67,8 +68,6 @@ log = structlog.get_logger()
 
 #: What is committed with the states, before the SMS fan-out: sirens and CAP documents.
 _BROADCAST = frozenset({ChannelKind.SIREN, ChannelKind.CAP, *BROADCAST_KINDS})
-#: What leaves before the fan-out is written (`Pipeline._sirens_first`): CAP documents may wait.
-_FIRST_OUT = frozenset({ChannelKind.SIREN, *BROADCAST_KINDS})
 #: The per-person fan-out, planned and written once the broadcast rows are committed.
 _FAN_OUT = frozenset({ChannelKind.SMS})
 #: SMS rows written per transaction once the sirens have left (`Pipeline._sirens_first`):
@@ -483,7 +482,7 @@ class Pipeline:
         fan-out's first batch follows them.  Bounded, so a siren server that does
         not answer (or a daemon that does not send) delays the SMS by that, no more.
         """
-        changes = {p.change.id for p in first if p.channel in _FIRST_OUT}
+        changes = {p.change.id for p in first if p.channel in FIRST_OUT_KINDS}
         deadline = time.monotonic() + self.sirens_first_s
         while (
             changes

@@ -23,7 +23,14 @@ import structlog
 
 from warning.delivery.channel import Channel, Outcome, SendResult
 from warning.http import backoff_s
-from warning.model import BROADCAST_KINDS, OFFICIALS_GROUP, ChangeKind, ChannelKind, Delivery
+from warning.model import (
+    BROADCAST_KINDS,
+    FIRST_OUT_KINDS,
+    OFFICIALS_GROUP,
+    ChangeKind,
+    ChannelKind,
+    Delivery,
+)
 from warning.plan.contacts import Contact
 from warning.plan.notices import silent_siren_sms
 from warning.plan.planner import GROUP_PRIORITY, operator_sms
@@ -41,8 +48,6 @@ SMS_RETRY_CAP_S = 30.0
 #: whole chat or topic at once, then the SMS fan-out, then CAP documents.
 SEND_ORDER = (ChannelKind.SIREN, *BROADCAST_KINDS, ChannelKind.SMS, ChannelKind.CAP)
 
-#: What `Dispatcher.run_first` claims: sirens say "act now", one post reaches a whole chat.
-FIRST_KINDS = frozenset({ChannelKind.SIREN, *BROADCAST_KINDS})
 #: Sirens (priority 0) and broadcast posts (5) sort before every SMS group (10 and up):
 #: `run_first` claims below this, so its walk of the outbox never reaches a fan-out's rows.
 FIRST_BELOW = min(GROUP_PRIORITY.values())
@@ -289,7 +294,7 @@ class Dispatcher:
         while a city's SMS are sent (a second event, a cancel's all-clear) would
         wait for that batch, at the provider's pace.  Here it waits for nothing.
         """
-        kinds = FIRST_KINDS & self._channels.keys()
+        kinds = FIRST_OUT_KINDS & self._channels.keys()
         if time.monotonic() >= self._stop_at or not kinds:
             return 0
         with self._first_sending:

@@ -21,7 +21,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from warning.model import (
-    BROADCAST_KINDS,
+    FIRST_OUT_KINDS,
     AlertChange,
     ChannelKind,
     Delivery,
@@ -789,7 +789,7 @@ def open_count(store: Store) -> int:
 
 
 #: The channels whose rows leave before the SMS fan-out is written: sirens and broadcasts.
-_FIRST_KINDS = [ChannelKind.SIREN.value, *(k.value for k in BROADCAST_KINDS)]
+_FIRST_KINDS = sorted(k.value for k in FIRST_OUT_KINDS)
 
 
 def unsent_first(store: Store, change_ids: Collection[str], now: float) -> int:
