@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from structlog.testing import capture_logs
 from tests.support.areas import city
 from tests.support.builders import NOW, contact, rule, transitions
 from warning.delivery.channel import LogChannel, Outcome, SendResult
-from warning.delivery.dispatcher import FIRST_BELOW, Backoff, Dispatcher, RateLimiter
+from warning.delivery.dispatcher import FIRST_BELOW, Backoff, Dispatcher, RateLimiter, Turns
 from warning.model import (
     Action,
     ChangeKind,
@@ -508,3 +509,63 @@ def test_an_overlapping_claim_returns_while_its_last_wave_is_in_flight(store: St
 def test_the_sirens_own_claim_covers_every_siren_and_post_priority() -> None:
     """`run_first` claims below the SMS groups: sirens and posts must sort before them."""
     assert max(PRIORITY_SIREN, PRIORITY_BROADCAST) < FIRST_BELOW
+
+
+def test_sms_start_in_group_order_whichever_thread_is_quicker(store: Store) -> None:
+    """Officials, then RT heads, then everyone else, with 16 threads and two claims.
+
+    Threads raced for the rate limiter's lock: an RT head's SMS could leave before
+    an official's.  The two claims (50 rows, then 40, the first still in flight when
+    the second is taken) keep the order across a batch boundary too.
+    """
+    groups = {"officials": 10, "rt-heads": 20, "public": 30}
+    people = [
+        contact(f"+628120{n:06d}", ["manggar"], group)
+        for n, group in enumerate(["public"] * 40 + ["rt-heads"] * 30 + ["officials"] * 20)
+    ]
+    _enqueue(store, transitions(["manggar"]), [rule()], people)
+    group_of = {p.phone: p.group for p in people}
+    sms = _settings(concurrency=16, max_per_second=200.0).sms
+    dispatcher = Dispatcher(store, {ChannelKind.SMS: LogChannel(ChannelKind.SMS)}, sms, lease_s=1.0)
+    assert dispatcher.batch_size() == 50
+    with capture_logs() as logs:
+        assert dispatcher.drain(timeout=10)
+    dispatcher.close()
+    sent = [groups[group_of[e["recipient"]]] for e in logs if e["event"] == "delivery.logged"]
+    assert len(sent) == len(people)
+    assert sent == sorted(sent)
+
+
+def test_turns_follow_the_tickets_not_the_threads() -> None:
+    """The first ticket's thread is the slowest to arrive; every turn still waits for it."""
+    taken: list[int] = []
+    turns = Turns()
+
+    def take(row: int, ticket: int | None) -> None:
+        time.sleep(0.2 if row == 0 else 0.0)  # a thread slowed before its turn
+        with turns.turn(ticket):
+            taken.append(row)
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [turns.submit(pool, take, row) for row in range(20)]  # type: ignore[arg-type]
+        for future in futures:
+            future.result(timeout=5)
+    assert taken == list(range(20))
+
+
+def test_a_ticket_no_task_will_take_is_skipped() -> None:
+    """A pool shut down refuses the task: its turn is forfeited, later tickets still go."""
+    turns = Turns()
+    closed = ThreadPoolExecutor(1)
+    closed.shutdown()
+    with pytest.raises(RuntimeError):
+        turns.submit(closed, lambda row, ticket: None, 0)  # type: ignore[arg-type]
+    taken: list[int] = []
+
+    def take(row: int, ticket: int | None) -> None:
+        with turns.turn(ticket):
+            taken.append(row)
+
+    with ThreadPoolExecutor(2) as pool:
+        turns.submit(pool, take, 1).result(timeout=5)  # type: ignore[arg-type]
+    assert taken == [1]

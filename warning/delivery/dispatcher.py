@@ -13,8 +13,9 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -158,6 +159,69 @@ class RateLimiter:
             return start
 
 
+class Turns:
+    """Tickets in submission order; each holder's turn comes after every earlier ticket's.
+
+    The SMS threads start their sends in the order the rows were claimed
+    (officials, then RT heads and siskamling, then everyone else).  Without
+    turns whichever thread reached the rate limiter first sent first: a
+    thread slowed by its database read let the one after it take the first
+    slot, and an RT head's SMS left before the official's.
+    """
+
+    def __init__(self) -> None:
+        self._served = threading.Condition()
+        self._issuing = threading.Lock()
+        self._issued = 0
+        self._serving = 0
+        self._forfeited: set[int] = set()
+
+    def submit(
+        self, pool: ThreadPoolExecutor, send: Callable[[Delivery, int | None], None], row: Delivery
+    ) -> Future[None]:
+        """Submit `send(row, ticket)` with the next ticket.
+
+        Issued and queued together: the pool's queue is first in, first out,
+        so every earlier ticket's task has started before this one's, and a
+        turn never waits for a task queued behind it.
+        """
+        with self._issuing:
+            ticket = self._issued
+            self._issued += 1
+            try:
+                return pool.submit(send, row, ticket)
+            except BaseException:
+                self._forfeit(ticket)  # a pool shut down: no task will ever take this turn
+                raise
+
+    @contextmanager
+    def turn(self, ticket: int | None) -> Iterator[None]:
+        """Wait for every earlier ticket's turn to end, then hold this one (None: no wait)."""
+        if ticket is None:
+            yield
+            return
+        with self._served:
+            self._served.wait_for(lambda: self._serving == ticket)
+        try:
+            yield
+        finally:
+            with self._served:
+                self._serving += 1
+                self._skip_forfeited()
+                self._served.notify_all()
+
+    def _forfeit(self, ticket: int) -> None:
+        with self._served:
+            self._forfeited.add(ticket)
+            self._skip_forfeited()
+            self._served.notify_all()
+
+    def _skip_forfeited(self) -> None:
+        while self._serving in self._forfeited:
+            self._forfeited.discard(self._serving)
+            self._serving += 1
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """The outbox's retry delays: `http.backoff_s` with a provider's Retry-After as a floor."""
@@ -220,6 +284,8 @@ class Dispatcher:
         self._first_sending = threading.Lock()
         #: The sends an overlapping `run_once` left in flight (`drain` waits for them).
         self._tail: set[Future[None]] = set()
+        #: SMS start in claim order, by priority group, whichever thread is quicker.
+        self._turns = Turns()
 
     @property
     def channels(self) -> Mapping[ChannelKind, Channel]:
@@ -283,7 +349,7 @@ class Dispatcher:
                 with self._first_sending:
                     pass
             tail = self._sms.concurrency if overlap and kind is ChannelKind.SMS else 0
-            self._send_all(batch, self._pool, overlap=tail)
+            self._send_all(batch, self._pool, overlap=tail, turns=self._turns)
         return len(claimed)
 
     def run_first(self) -> int:
@@ -349,9 +415,17 @@ class Dispatcher:
     # -- sending -----------------------------------------------------------------------
 
     def _send_all(
-        self, deliveries: Sequence[Delivery], pool: ThreadPoolExecutor, *, overlap: int = 0
+        self,
+        deliveries: Sequence[Delivery],
+        pool: ThreadPoolExecutor,
+        *,
+        overlap: int = 0,
+        turns: Turns | None = None,
     ) -> None:
         """Send a batch concurrently on `pool` in priority order and wait for it.
+
+        With `turns`, the sends start in the batch's order (see `Turns`); sirens
+        and posts (`run_first`) take no turns, they are not rate-capped.
 
         With `overlap`, return once no more than that many sends are still in flight
         (the last wave): the next claim overlaps their round trips instead of waiting
@@ -359,7 +433,10 @@ class Dispatcher:
         100/s to 85/s).  Rows of the last wave a stop leaves unsent are released by
         `close`.
         """
-        pending = {pool.submit(self._send_one, d) for d in deliveries}
+        pending = {
+            turns.submit(pool, self._send_one, d) if turns else pool.submit(self._send_one, d, None)
+            for d in deliveries
+        }
         while len(pending) > overlap:
             _, pending = wait(pending, return_when=FIRST_COMPLETED)
         if overlap:
@@ -377,24 +454,13 @@ class Dispatcher:
         self._unsent.difference_update(unsent)
         self._log.warning("dispatcher.stopped_batch", released=released, batch=len(delivery_ids))
 
-    def _send_one(self, delivery: Delivery) -> None:
-        """One attempt, recorded; never raises."""
+    def _send_one(self, delivery: Delivery, turn: int | None) -> None:
+        """One attempt, recorded; never raises.  It starts in its `turn` (see `Turns`)."""
         try:
-            # A row superseded since the claim (a cancel) spends no slot of the rate cap:
-            # a cancel of a claimed batch is skipped at once, not at the provider's pace,
-            # and the sirens of the next claim do not wait for it.  `begin_send` below is
-            # the atomic look; this one is a read that saves the wait.
-            limited = (
-                delivery.channel is ChannelKind.SMS
-                and delivery.recipient not in self._opted_out
-                and outbox.still_claimed(self._store, delivery.id, self.worker)
-            )
-            if (limited and self._limiter.acquire(self._stop_at) is None) or (
-                time.monotonic() >= self._stop_at
-            ):
-                self._unsent.add(delivery.id)
+            with self._turns.turn(turn):
+                gate = self._start(delivery)
+            if gate is None:
                 return
-            gate = outbox.begin_send(self._store, delivery.id, self.worker, now=self._clock())
             if gate is outbox.Gate.STOP:
                 self._log.info(
                     "delivery.stopped", delivery_id=delivery.id, change_id=delivery.change_id
@@ -409,6 +475,24 @@ class Dispatcher:
         except Exception:
             # The row stays claimed and comes back after its lease: nothing is lost.
             self._log.exception("delivery.crashed", delivery_id=delivery.id)
+
+    def _start(self, delivery: Delivery) -> outbox.Gate | None:
+        """Take a slot of the rate cap and the row's gate; None when a stop leaves it unsent."""
+        # A row superseded since the claim (a cancel) spends no slot of the rate cap:
+        # a cancel of a claimed batch is skipped at once, not at the provider's pace,
+        # and the sirens of the next claim do not wait for it.  `begin_send` below is
+        # the atomic look; this one is a read that saves the wait.
+        limited = (
+            delivery.channel is ChannelKind.SMS
+            and delivery.recipient not in self._opted_out
+            and outbox.still_claimed(self._store, delivery.id, self.worker)
+        )
+        if (limited and self._limiter.acquire(self._stop_at) is None) or (
+            time.monotonic() >= self._stop_at
+        ):
+            self._unsent.add(delivery.id)
+            return None
+        return outbox.begin_send(self._store, delivery.id, self.worker, now=self._clock())
 
     def _attempt(self, delivery: Delivery) -> SendResult:
         """Ask the channel; a channel bug counts as a transient failure."""
