@@ -25,6 +25,7 @@ RANK = {
     "settings": 1,
     "http": 2,
     "http_cutoff": 1,
+    "turns": 1,
     "areas": 2,
     "feeds": 3,
     "rules": 4,

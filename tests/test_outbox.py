@@ -7,7 +7,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from structlog.testing import capture_logs
 from tests.support.areas import city
 from tests.support.builders import NOW, contact, rule, transitions
 from warning.delivery.channel import LogChannel, Outcome, SendResult
-from warning.delivery.dispatcher import FIRST_BELOW, Backoff, Dispatcher, RateLimiter, Turns
+from warning.delivery.dispatcher import FIRST_BELOW, Backoff, Dispatcher, RateLimiter
 from warning.model import (
     Action,
     ChangeKind,
@@ -406,7 +405,7 @@ def test_sms_superseded_after_the_claim_spend_no_slot_of_the_rate_cap(store: Sto
     assert len(claimed) == 3
     dispatcher._stop_at = time.monotonic() + 30  # drain(final=True)'s bound, without its claim
     with capture_logs() as logs:
-        dispatcher._send_all(claimed, dispatcher._pool)
+        dispatcher._send_all(claimed, dispatcher._pool, dispatcher._turns)
     dispatcher.close()
     events = [e["event"] for e in logs]
     assert events.count("delivery.logged") == 1
@@ -534,38 +533,3 @@ def test_sms_start_in_group_order_whichever_thread_is_quicker(store: Store) -> N
     sent = [groups[group_of[e["recipient"]]] for e in logs if e["event"] == "delivery.logged"]
     assert len(sent) == len(people)
     assert sent == sorted(sent)
-
-
-def test_turns_follow_the_tickets_not_the_threads() -> None:
-    """The first ticket's thread is the slowest to arrive; every turn still waits for it."""
-    taken: list[int] = []
-    turns = Turns()
-
-    def take(row: int, ticket: int | None) -> None:
-        time.sleep(0.2 if row == 0 else 0.0)  # a thread slowed before its turn
-        with turns.turn(ticket):
-            taken.append(row)
-
-    with ThreadPoolExecutor(8) as pool:
-        futures = [turns.submit(pool, take, row) for row in range(20)]  # type: ignore[arg-type]
-        for future in futures:
-            future.result(timeout=5)
-    assert taken == list(range(20))
-
-
-def test_a_ticket_no_task_will_take_is_skipped() -> None:
-    """A pool shut down refuses the task: its turn is forfeited, later tickets still go."""
-    turns = Turns()
-    closed = ThreadPoolExecutor(1)
-    closed.shutdown()
-    with pytest.raises(RuntimeError):
-        turns.submit(closed, lambda row, ticket: None, 0)  # type: ignore[arg-type]
-    taken: list[int] = []
-
-    def take(row: int, ticket: int | None) -> None:
-        with turns.turn(ticket):
-            taken.append(row)
-
-    with ThreadPoolExecutor(2) as pool:
-        turns.submit(pool, take, 1).result(timeout=5)  # type: ignore[arg-type]
-    assert taken == [1]

@@ -13,9 +13,9 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -38,6 +38,7 @@ from warning.plan.planner import GROUP_PRIORITY, operator_sms
 from warning.settings import SirenDeliverySettings, SmsSettings
 from warning.store import outbox
 from warning.store.sqlite import Store
+from warning.turns import Turns
 
 #: Twilio's "unsubscribed recipient": the number goes on the opt-out list.
 OPT_OUT_CODE = "21610"
@@ -159,69 +160,6 @@ class RateLimiter:
             return start
 
 
-class Turns:
-    """Tickets in submission order; each holder's turn comes after every earlier ticket's.
-
-    The SMS threads start their sends in the order the rows were claimed
-    (officials, then RT heads and siskamling, then everyone else).  Without
-    turns whichever thread reached the rate limiter first sent first: a
-    thread slowed by its database read let the one after it take the first
-    slot, and an RT head's SMS left before the official's.
-    """
-
-    def __init__(self) -> None:
-        self._served = threading.Condition()
-        self._issuing = threading.Lock()
-        self._issued = 0
-        self._serving = 0
-        self._forfeited: set[int] = set()
-
-    def submit(
-        self, pool: ThreadPoolExecutor, send: Callable[[Delivery, int | None], None], row: Delivery
-    ) -> Future[None]:
-        """Submit `send(row, ticket)` with the next ticket.
-
-        Issued and queued together: the pool's queue is first in, first out,
-        so every earlier ticket's task has started before this one's, and a
-        turn never waits for a task queued behind it.
-        """
-        with self._issuing:
-            ticket = self._issued
-            self._issued += 1
-            try:
-                return pool.submit(send, row, ticket)
-            except BaseException:
-                self._forfeit(ticket)  # a pool shut down: no task will ever take this turn
-                raise
-
-    @contextmanager
-    def turn(self, ticket: int | None) -> Iterator[None]:
-        """Wait for every earlier ticket's turn to end, then hold this one (None: no wait)."""
-        if ticket is None:
-            yield
-            return
-        with self._served:
-            self._served.wait_for(lambda: self._serving == ticket)
-        try:
-            yield
-        finally:
-            with self._served:
-                self._serving += 1
-                self._skip_forfeited()
-                self._served.notify_all()
-
-    def _forfeit(self, ticket: int) -> None:
-        with self._served:
-            self._forfeited.add(ticket)
-            self._skip_forfeited()
-            self._served.notify_all()
-
-    def _skip_forfeited(self) -> None:
-        while self._serving in self._forfeited:
-            self._forfeited.discard(self._serving)
-            self._serving += 1
-
-
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """The outbox's retry delays: `http.backoff_s` with a provider's Retry-After as a floor."""
@@ -284,8 +222,10 @@ class Dispatcher:
         self._first_sending = threading.Lock()
         #: The sends an overlapping `run_once` left in flight (`drain` waits for them).
         self._tail: set[Future[None]] = set()
-        #: SMS start in claim order, by priority group, whichever thread is quicker.
+        #: Sends start in claim order (SMS: officials, RT heads, everyone else), whichever
+        #: thread is quicker: without turns, the first to the rate limiter sent first.
         self._turns = Turns()
+        self._first_turns = Turns()
 
     @property
     def channels(self) -> Mapping[ChannelKind, Channel]:
@@ -349,7 +289,7 @@ class Dispatcher:
                 with self._first_sending:
                     pass
             tail = self._sms.concurrency if overlap and kind is ChannelKind.SMS else 0
-            self._send_all(batch, self._pool, overlap=tail, turns=self._turns)
+            self._send_all(batch, self._pool, self._turns, overlap=tail)
         return len(claimed)
 
     def run_first(self) -> int:
@@ -380,7 +320,9 @@ class Dispatcher:
             priority_below=FIRST_BELOW,
         )
         for kind in SEND_ORDER:
-            self._send_all([d for d in claimed if d.channel is kind], self._first_pool)
+            self._send_all(
+                [d for d in claimed if d.channel is kind], self._first_pool, self._first_turns
+            )
         return len(claimed)
 
     def drain(self, timeout: float, *, final: bool = False) -> bool:
@@ -418,14 +360,11 @@ class Dispatcher:
         self,
         deliveries: Sequence[Delivery],
         pool: ThreadPoolExecutor,
+        turns: Turns,
         *,
         overlap: int = 0,
-        turns: Turns | None = None,
     ) -> None:
-        """Send a batch concurrently on `pool` in priority order and wait for it.
-
-        With `turns`, the sends start in the batch's order (see `Turns`); sirens
-        and posts (`run_first`) take no turns, they are not rate-capped.
+        """Send a batch concurrently on `pool` and wait for it; sends start in its order.
 
         With `overlap`, return once no more than that many sends are still in flight
         (the last wave): the next claim overlaps their round trips instead of waiting
@@ -433,10 +372,7 @@ class Dispatcher:
         100/s to 85/s).  Rows of the last wave a stop leaves unsent are released by
         `close`.
         """
-        pending = {
-            turns.submit(pool, self._send_one, d) if turns else pool.submit(self._send_one, d, None)
-            for d in deliveries
-        }
+        pending = {turns.submit(pool, self._send_one, d) for d in deliveries}
         while len(pending) > overlap:
             _, pending = wait(pending, return_when=FIRST_COMPLETED)
         if overlap:
@@ -454,10 +390,10 @@ class Dispatcher:
         self._unsent.difference_update(unsent)
         self._log.warning("dispatcher.stopped_batch", released=released, batch=len(delivery_ids))
 
-    def _send_one(self, delivery: Delivery, turn: int | None) -> None:
+    def _send_one(self, delivery: Delivery, turn: AbstractContextManager[None]) -> None:
         """One attempt, recorded; never raises.  It starts in its `turn` (see `Turns`)."""
         try:
-            with self._turns.turn(turn):
+            with turn:
                 gate = self._start(delivery)
             if gate is None:
                 return

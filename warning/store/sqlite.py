@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from warning.model import (
 )
 from warning.store.interface import FeedRecord
 from warning.store.records import StoreError
+from warning.turns import Turns
 
 #: Numbered migrations: (version, SQL). Append only; never edit a released one.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -453,50 +453,6 @@ class DatabaseReplacedError(StoreError):
     """The state file was deleted or replaced under the running process."""
 
 
-class _Turns:
-    """The threads of one process take SQLite's write lock in the order they asked for it.
-
-    SQLite's busy handler lets a waiting connection retry after sleeps of up to
-    100 ms, so a thread that commits and begins again at once (the SMS fan-out,
-    batch after batch) wins every race: a siren's claim or a send's bookkeeping
-    waited seconds behind a city's fan-out.  Taking turns first in arrival order
-    bounds that wait by the transactions queued ahead (other processes still
-    meet SQLite's lock, as before).
-    """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._queue: deque[object] = deque()
-        self._held = False
-        self._owner: int | None = None
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Wait for this thread's turn and hold it for the body (re-entrant in one thread)."""
-        me = threading.get_ident()
-        if self._owner == me:
-            yield
-            return
-        ticket = object()
-        with self._changed:
-            self._queue.append(ticket)
-            try:
-                while self._held or self._queue[0] is not ticket:
-                    self._changed.wait()
-            except BaseException:
-                self._queue.remove(ticket)
-                self._changed.notify_all()
-                raise
-            self._queue.popleft()
-            self._held, self._owner = True, me
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._held, self._owner = False, None
-                self._changed.notify_all()
-
-
 class Store:
     """SQLite state of one daemon. Safe to share between threads (one connection each)."""
 
@@ -515,7 +471,12 @@ class Store:
         """
         self.path = path
         self._local = threading.local()
-        self._turns = _Turns()
+        # The threads of this process take SQLite's write lock in the order they ask for
+        # it: SQLite's busy handler retries after sleeps of up to 100 ms, so a thread
+        # that commits and begins again at once (the fan-out, batch after batch) won
+        # every race, and a siren's claim waited seconds behind a city's SMS.  Other
+        # processes still meet SQLite's own lock.
+        self._turns = Turns()
         self._migrations = tuple(sorted(migrations))
         self._create = create
         if not create and not path.is_file():
