@@ -533,3 +533,29 @@ def test_sms_start_in_group_order_whichever_thread_is_quicker(store: Store) -> N
     sent = [groups[group_of[e["recipient"]]] for e in logs if e["event"] == "delivery.logged"]
     assert len(sent) == len(people)
     assert sent == sorted(sent)
+
+
+def test_claimable_sees_what_the_sirens_claim_would_take_and_nothing_else(store: Store) -> None:
+    """Due siren rows and sirens whose lease ran out, by a read; a city's SMS never count."""
+    kinds = [ChannelKind.SIREN, ChannelKind.TELEGRAM]
+    people = [contact("+6281200000001", ["manggar"])]
+    actions = [Action.SMS, Action.SIREN]
+    _enqueue(store, transitions(["manggar"]), [rule(actions=actions)], people, [SIREN])
+    now = time.time()
+
+    def claimable(at: float, *, drill_only: bool = False) -> bool:
+        return outbox.claimable(
+            store, now=at, channels=kinds, priority_below=FIRST_BELOW, drill_only=drill_only
+        )
+
+    assert claimable(now)
+    assert not claimable(now, drill_only=True)  # a live siren: not a drill's
+    (siren,) = outbox.claim(
+        store, "w", now=now, lease_s=60, limit=10, channels=kinds, priority_below=FIRST_BELOW
+    )
+    assert siren.channel is ChannelKind.SIREN
+    assert [r.channel for r in outbox.rows(store) if r.status is DeliveryStatus.PENDING] == [
+        ChannelKind.SMS
+    ]
+    assert not claimable(now)  # the SMS is due, the siren in flight within its lease
+    assert claimable(now + 61)  # its lease ran out: the claim would take it again

@@ -303,6 +303,17 @@ class Dispatcher:
         kinds = FIRST_OUT_KINDS & self._channels.keys()
         if time.monotonic() >= self._stop_at or not kinds:
             return 0
+        # A read first: the claim waits for the write lock (a fan-out's batch holds it
+        # for a quarter of a second), and `_first_sending` is held meanwhile, so an
+        # empty claim repeated at every wake-up of a fan-out kept its SMS waiting.
+        if not outbox.claimable(
+            self._store,
+            now=self._clock(),
+            channels=kinds,
+            priority_below=FIRST_BELOW,
+            drill_only=self._drill_only,
+        ):
+            return 0
         with self._first_sending:
             return self._claim_and_send_first(kinds)
 
@@ -391,12 +402,21 @@ class Dispatcher:
         self._log.warning("dispatcher.stopped_batch", released=released, batch=len(delivery_ids))
 
     def _send_one(self, delivery: Delivery, turn: AbstractContextManager[None]) -> None:
-        """One attempt, recorded; never raises.  It starts in its `turn` (see `Turns`)."""
+        """One attempt, recorded; never raises.  It starts in its `turn` (see `Turns`).
+
+        The turn covers the slot of the rate cap only: `begin_send` writes, and a
+        fan-out's batch holds the write lock for a quarter of a second, so with
+        it inside the turns the SMS left one per batch.  The store queues writes in
+        arrival order, and each send arrives there a rate-cap interval after the
+        one before it, so the order holds.
+        """
         try:
             with turn:
-                gate = self._start(delivery)
-            if gate is None:
+                slot = self._take_slot(delivery)
+            if not slot:
+                self._unsent.add(delivery.id)
                 return
+            gate = outbox.begin_send(self._store, delivery.id, self.worker, now=self._clock())
             if gate is outbox.Gate.STOP:
                 self._log.info(
                     "delivery.stopped", delivery_id=delivery.id, change_id=delivery.change_id
@@ -412,23 +432,20 @@ class Dispatcher:
             # The row stays claimed and comes back after its lease: nothing is lost.
             self._log.exception("delivery.crashed", delivery_id=delivery.id)
 
-    def _start(self, delivery: Delivery) -> outbox.Gate | None:
-        """Take a slot of the rate cap and the row's gate; None when a stop leaves it unsent."""
+    def _take_slot(self, delivery: Delivery) -> bool:
+        """Take a slot of the rate cap when the row needs one; False when a stop came first."""
         # A row superseded since the claim (a cancel) spends no slot of the rate cap:
         # a cancel of a claimed batch is skipped at once, not at the provider's pace,
-        # and the sirens of the next claim do not wait for it.  `begin_send` below is
-        # the atomic look; this one is a read that saves the wait.
+        # and the sirens of the next claim do not wait for it.  `begin_send` is the
+        # atomic look; this one is a read that saves the wait.
         limited = (
             delivery.channel is ChannelKind.SMS
             and delivery.recipient not in self._opted_out
             and outbox.still_claimed(self._store, delivery.id, self.worker)
         )
-        if (limited and self._limiter.acquire(self._stop_at) is None) or (
-            time.monotonic() >= self._stop_at
-        ):
-            self._unsent.add(delivery.id)
-            return None
-        return outbox.begin_send(self._store, delivery.id, self.worker, now=self._clock())
+        if limited and self._limiter.acquire(self._stop_at) is None:
+            return False
+        return time.monotonic() < self._stop_at
 
     def _attempt(self, delivery: Delivery) -> SendResult:
         """Ask the channel; a channel bug counts as a transient failure."""

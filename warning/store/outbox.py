@@ -415,6 +415,16 @@ RETURNING *
 #: Above every priority a row can have (`claim` without `priority_below`).
 _NO_BOUND = 2**31
 
+# Whether `_CLAIM` would take a row, read without the write lock (`claimable`).
+_CLAIMABLE = """
+SELECT EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_claim
+    WHERE status = 'pending' AND priority < :below AND due_at <= :now
+    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill)
+  OR EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_claim
+    WHERE status = 'claimed' AND priority < :below AND lease_until < :now
+    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill)
+"""
+
 
 def claim(
     store: Store,
@@ -455,6 +465,38 @@ def claim(
             },
         ).fetchall()
     return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
+
+
+def claimable(
+    store: Store,
+    *,
+    now: float,
+    channels: Collection[ChannelKind],
+    priority_below: int,
+    drill_only: bool = False,
+) -> bool:
+    """Whether `claim` with these bounds would find a row: a read, no write lock taken.
+
+    The sirens' own claim looks here first: a claim waits for the write lock,
+    which a city's fan-out holds batch after batch, and finds nothing most times.
+    """
+    kinds = [c.value for c in channels]
+    if not kinds:
+        return False
+    found = (
+        store.connection()
+        .execute(
+            _CLAIMABLE,
+            {
+                "now": now,
+                "kinds": json.dumps(kinds),
+                "drill": int(drill_only),
+                "below": priority_below,
+            },
+        )
+        .fetchone()
+    )
+    return bool(found[0])
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:
