@@ -311,6 +311,7 @@ class Dispatcher:
             now=self._clock(),
             channels=kinds,
             priority_below=FIRST_BELOW,
+            changes=self._changes,
             drill_only=self._drill_only,
         ):
             return 0

@@ -392,38 +392,53 @@ def supersede_recipients(tx: sqlite3.Connection, sirens: Sequence[str], at: date
 # kind walked in (priority, id) order on `outbox_claim` and stopped at `limit`.  One
 # query with OR read every pending row and sorted them: with a city's fan-out in the
 # outbox (750,000 rows) each claim held the write lock for seconds, sirens waiting.
-_CLAIM = """
+_DUE = "status = 'pending' AND priority < :below AND due_at <= :now"
+_LEASE_ENDED = "status = 'claimed' AND priority < :below AND lease_until < :now"
+# The claim's bounds on both: kinds, drills only, an operator command's changes.
+_SCOPE = """
+    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill
+    AND (:only IS NULL OR change_id IN (SELECT value FROM json_each(:only)))"""
+
+_CLAIM = f"""
 UPDATE outbox SET status = 'claimed', claimed_by = :worker, lease_until = :lease,
   attempts = attempts + 1
 WHERE id IN (SELECT id FROM (
   SELECT id, priority FROM (SELECT id, priority FROM outbox INDEXED BY outbox_claim
-    WHERE status = 'pending' AND priority < :below AND due_at <= :now
-    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill
-    AND (:only IS NULL OR change_id IN (SELECT value FROM json_each(:only)))
+    WHERE {_DUE}{_SCOPE}
     ORDER BY priority, id LIMIT :limit)
   UNION ALL
   SELECT id, priority FROM (SELECT id, priority FROM outbox INDEXED BY outbox_claim
-    WHERE status = 'claimed' AND priority < :below AND lease_until < :now
-    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill
-    AND (:only IS NULL OR change_id IN (SELECT value FROM json_each(:only)))
+    WHERE {_LEASE_ENDED}{_SCOPE}
     ORDER BY priority, id LIMIT :limit)
 ) ORDER BY priority, id LIMIT :limit)
 RETURNING *
-"""
+"""  # noqa: S608 - fixed clauses
 
+# Whether `_CLAIM` would take a row, read without the write lock (`claimable`).
+_CLAIMABLE = f"""
+SELECT EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_claim WHERE {_DUE}{_SCOPE})
+  OR EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_claim WHERE {_LEASE_ENDED}{_SCOPE})
+"""  # noqa: S608 - fixed clauses
 
 #: Above every priority a row can have (`claim` without `priority_below`).
 _NO_BOUND = 2**31
 
-# Whether `_CLAIM` would take a row, read without the write lock (`claimable`).
-_CLAIMABLE = """
-SELECT EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_claim
-    WHERE status = 'pending' AND priority < :below AND due_at <= :now
-    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill)
-  OR EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_claim
-    WHERE status = 'claimed' AND priority < :below AND lease_until < :now
-    AND channel IN (SELECT value FROM json_each(:kinds)) AND drill >= :drill)
-"""
+
+def _bounds(
+    now: float,
+    channels: Collection[ChannelKind],
+    changes: Collection[str] | None,
+    drill_only: bool,
+    priority_below: int | None,
+) -> dict[str, object]:
+    """The parameters of `_SCOPE`, `_DUE` and `_LEASE_ENDED`."""
+    return {
+        "now": now,
+        "kinds": json.dumps([c.value for c in channels]),
+        "drill": int(drill_only),
+        "only": None if changes is None else json.dumps(sorted(changes)),
+        "below": _NO_BOUND if priority_below is None else priority_below,
+    }
 
 
 def claim(
@@ -446,23 +461,12 @@ def claim(
     `priority_below` to rows of a lower priority number (the sirens' own claim:
     its walk of the index ends before a city's SMS rows).
     """
-    kinds = [c.value for c in channels]
-    if not kinds or limit <= 0:
+    if not channels or limit <= 0:
         return []
-    only = None if changes is None else json.dumps(sorted(changes))
+    bounds = _bounds(now, channels, changes, drill_only, priority_below)
     with store.transaction() as tx:
         rows = tx.execute(
-            _CLAIM,
-            {
-                "worker": worker,
-                "lease": now + lease_s,
-                "now": now,
-                "kinds": json.dumps(kinds),
-                "drill": int(drill_only),
-                "only": only,
-                "limit": limit,
-                "below": _NO_BOUND if priority_below is None else priority_below,
-            },
+            _CLAIM, {"worker": worker, "lease": now + lease_s, "limit": limit, **bounds}
         ).fetchall()
     return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
 
@@ -473,6 +477,7 @@ def claimable(
     now: float,
     channels: Collection[ChannelKind],
     priority_below: int,
+    changes: Collection[str] | None = None,
     drill_only: bool = False,
 ) -> bool:
     """Whether `claim` with these bounds would find a row: a read, no write lock taken.
@@ -480,23 +485,10 @@ def claimable(
     The sirens' own claim looks here first: a claim waits for the write lock,
     which a city's fan-out holds batch after batch, and finds nothing most times.
     """
-    kinds = [c.value for c in channels]
-    if not kinds:
+    if not channels:
         return False
-    found = (
-        store.connection()
-        .execute(
-            _CLAIMABLE,
-            {
-                "now": now,
-                "kinds": json.dumps(kinds),
-                "drill": int(drill_only),
-                "below": priority_below,
-            },
-        )
-        .fetchone()
-    )
-    return bool(found[0])
+    bounds = _bounds(now, channels, changes, drill_only, priority_below)
+    return bool(store.connection().execute(_CLAIMABLE, bounds).fetchone()[0])
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:
