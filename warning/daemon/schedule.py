@@ -65,6 +65,8 @@ log = structlog.get_logger()
 TICK_S = 15.0
 #: Seconds the outbox job sleeps when nothing woke it (retries fall due meanwhile).
 OUTBOX_IDLE_S = 2.0
+#: Seconds between two checkpoints of the state's write-ahead log (`Store.checkpoint`).
+CHECKPOINT_S = 2.0
 #: Bounded wait for deliveries at shutdown (below the unit's TimeoutStopSec=45s).
 DRAIN_ON_STOP_S = 20.0
 
@@ -243,6 +245,7 @@ class Daemon:
         self._add("escalation", self.escalate, ESCALATION_S)
         self._add("heartbeat", self.heartbeat, self._heartbeat_s())
         self._add("housekeeping", self.housekeeping, 3600)
+        self._add("checkpoint", self.store.checkpoint, CHECKPOINT_S)
         if self.settings.siren_test.enabled:
             hour, minute = (int(x) for x in self.settings.siren_test.time.split(":"))
             self.scheduler.add_job(

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,19 @@ from warning.model import (
 from warning.store.interface import FeedRecord
 from warning.store.records import StoreError
 from warning.turns import Turns
+
+#: A commit that changed at least this many rows checkpoints at once (`Store.checkpoint`,
+#: after its turn); smaller ones leave their frames to the next such commit or to the
+#: daemon's checkpoint every few seconds.
+BULK_ROWS = 1000
+#: Frames (pages of 4 KiB) a checkpoint may leave for the write turn: copying them
+#: holds every writer, a siren's claim included (4,000 frames: 16 MB, tens of ms).
+TURN_FRAMES = 4000
+#: Seconds a checkpoint goes on trying outside the turn while a reader holds back more
+#: than that rest; the pause between tries lets the reader (often a thread waiting for
+#: the interpreter lock with its snapshot open) finish.
+OUTSIDE_PATIENCE_S = 2.0
+OUTSIDE_RETRY_S = 0.01
 
 #: Numbered migrations: (version, SQL). Append only; never edit a released one.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -453,6 +468,28 @@ class DatabaseReplacedError(StoreError):
     """The state file was deleted or replaced under the running process."""
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """What one checkpoint saw: frames in the write-ahead log, and how many are copied.
+
+    `busy`: another connection was checkpointing; nothing was tried.
+    """
+
+    frames: int
+    copied: int
+    busy: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """Every frame of the log is in the database file (or there is no log)."""
+        return not self.busy and self.copied >= self.frames
+
+    @property
+    def rest(self) -> int:
+        """Frames still to copy (none known when another checkpoint was running)."""
+        return self.frames - self.copied
+
+
 class Store:
     """SQLite state of one daemon. Safe to share between threads (one connection each)."""
 
@@ -528,6 +565,9 @@ class Store:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
+            # Checkpoints are the store's choice (see `transaction`), never a side effect
+            # of whichever commit crosses SQLite's threshold: that one may carry a siren.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             self._local.conn = conn
         return conn
 
@@ -549,7 +589,57 @@ class Store:
         """
         conn = self.connection()
         with self._turns.turn():
+            before = conn.total_changes
             yield from self._transaction(conn, durable=durable)
+            bulk = conn.total_changes - before >= BULK_ROWS
+        if bulk:
+            # Committed all the same if the copy fails: the daemon's own checkpoint tries
+            # again (and logs what fails); the caller must not take its commit for failed.
+            with suppress(sqlite3.OperationalError):
+                self.checkpoint()
+
+    def checkpoint(self) -> Checkpoint:
+        """Copy what the write-ahead log holds into the database file; what was seen.
+
+        Most of it is copied outside the write turn, while writers go on; then
+        the few frames written meanwhile inside it, so that the copy completes
+        and SQLite can start the log again from the beginning.  The turn is
+        taken only for a short rest (`TURN_FRAMES`): copying holds every writer
+        waiting, a siren's claim included.  The daemon runs this every few
+        seconds for the small commits (a siren's, an SMS marked sent), which
+        never copy their own frames.
+        """
+        conn = self.connection()
+        seen = self._copy(conn)
+        if seen.busy or seen.rest > TURN_FRAMES:
+            return seen  # another connection is copying, or a reader holds it: next time
+        with self._turns.turn():
+            return self._checkpoint(conn)
+
+    def _copy(self, conn: sqlite3.Connection) -> Checkpoint:
+        """Copy the log outside the write turn; while a reader holds back much, try again.
+
+        A reader still holding an old snapshot stops a copy short.  SQLite's own
+        checkpoint left that rest to whichever commit came next, and after a
+        city's fan-out was superseded, hundreds of megabytes were copied inside
+        a siren's commit.  Here the copy is tried again, outside the turn, for
+        `OUTSIDE_PATIENCE_S` at most, then left to the next checkpoint.
+        """
+        deadline = time.monotonic() + OUTSIDE_PATIENCE_S
+        seen = self._checkpoint(conn)
+        while not seen.busy and seen.rest > TURN_FRAMES:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(OUTSIDE_RETRY_S)
+            seen = self._checkpoint(conn)
+        return seen
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> Checkpoint:
+        """One PASSIVE checkpoint: it copies what no reader still needs, and never waits."""
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames < 0:  # no log (an in-memory database) or another checkpoint running
+            return Checkpoint(0, 0, busy=bool(busy))
+        return Checkpoint(int(frames), int(copied))
 
     def _transaction(
         self, conn: sqlite3.Connection, *, durable: bool
