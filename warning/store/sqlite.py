@@ -45,8 +45,8 @@ BULK_ROWS = 1000
 #: holds every writer, a siren's claim included (4,000 frames: 16 MB, tens of ms).
 TURN_FRAMES = 4000
 #: Seconds a checkpoint goes on trying outside the turn while a reader holds back more
-#: than that rest; the pause between tries lets the reader (often a thread waiting for
-#: the interpreter lock with its snapshot open) finish.
+#: than that rest; the pause between tries lets the reader (one of many threads, each
+#: reading for moments at a time) finish.
 OUTSIDE_PATIENCE_S = 2.0
 OUTSIDE_RETRY_S = 0.01
 
