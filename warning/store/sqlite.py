@@ -611,8 +611,10 @@ class Store:
         """
         conn = self.connection()
         seen = self._copy(conn)
-        if seen.busy or seen.rest > TURN_FRAMES:
-            return seen  # another connection is copying, or a reader holds it: next time
+        if seen.busy or seen.complete or seen.rest > TURN_FRAMES:
+            # Another connection is copying, nothing is left, or a reader holds much
+            # back (next time): the turn would be waited for in vain.
+            return seen
         with self._turns.turn():
             return self._checkpoint(conn)
 
