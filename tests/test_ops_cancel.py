@@ -241,6 +241,15 @@ def _as_version_3(path: Path) -> None:
     """Undo migration 4 on: the database as a daemon before the change id's rename left it."""
     keep = _version_3_objects(path.parent)
     with sqlite3.connect(path) as conn:
+        # Migration 11's: each row's areas back in `outbox_areas`, one row per area.
+        conn.execute(
+            "CREATE TABLE outbox_areas (delivery_id INTEGER NOT NULL REFERENCES outbox (id),"
+            " area_id TEXT NOT NULL, PRIMARY KEY (delivery_id, area_id))"
+        )
+        conn.execute(
+            "INSERT INTO outbox_areas SELECT o.id, m.area_id FROM outbox o"
+            " JOIN area_set_members m ON m.set_id = o.area_set"
+        )
         found = conn.execute("SELECT type, name FROM sqlite_master WHERE sql IS NOT NULL")
         for kind, name in [(k, n) for k, n in found if (k, n) not in keep]:
             conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
@@ -251,6 +260,7 @@ def _as_version_3(path: Path) -> None:
         )
         conn.execute("ALTER TABLE alert_changes DROP COLUMN origin")
         conn.execute("ALTER TABLE outbox DROP COLUMN ack_token")  # migration 10's
+        conn.execute("ALTER TABLE outbox DROP COLUMN area_set")  # migration 11's
         conn.execute("PRAGMA user_version = 3")
     conn.close()
 

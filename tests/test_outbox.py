@@ -559,3 +559,68 @@ def test_claimable_sees_what_the_sirens_claim_would_take_and_nothing_else(store:
     ]
     assert not claimable(now)  # the SMS is due, the siren in flight within its lease
     assert claimable(now + 61)  # its lease ran out: the claim would take it again
+
+
+def test_migration_11_gives_every_row_the_set_of_its_areas(tmp_path: Path) -> None:
+    """A version 10 outbox's per-row areas become shared sets; a newer change still supersedes."""
+    path = tmp_path / "state.db"
+    Store(path, MIGRATIONS[:10]).close()
+    areas = {"k1": ["manggar", "lamaru"], "k2": ["lamaru", "manggar"], "k3": ["manggar"], "k4": []}
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO outbox (dedup_key, change_id, change_seq, rule_id, channel, recipient,"
+            " payload_json, priority, drill, status, created_at, due_at)"
+            " VALUES (?, 'chg-1', 0, 'gempa', 'sms', ?, '{}', 1, 0, 'pending', ?, 0)",
+            [(key, f"+62812000000{n}", NOW.isoformat()) for n, key in enumerate(areas)],
+        )
+        conn.executemany(
+            "INSERT INTO outbox_areas (delivery_id, area_id)"
+            " SELECT id, ? FROM outbox WHERE dedup_key = ?",
+            [(area, key) for key, names in areas.items() for area in names],
+        )
+    conn.close()
+    migrated = Store(path)
+    conn = migrated.connection()
+    found = {
+        key: sorted(
+            a
+            for (a,) in conn.execute(
+                "SELECT m.area_id FROM outbox o JOIN area_set_members m ON m.set_id = o.area_set"
+                " WHERE o.dedup_key = ?",
+                (key,),
+            )
+        )
+        for key in areas
+    }
+    assert found == {key: sorted(names) for key, names in areas.items()}
+    sets = conn.execute("SELECT areas FROM area_sets ORDER BY areas").fetchall()
+    assert [row[0] for row in sets] == ['["lamaru","manggar"]', '["manggar"]']
+    assert "outbox_areas" not in {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    # Code stores the same set under the same id: a change of manggar alone supersedes k3.
+    people = [contact("+6281200000002", ["manggar"])]
+    later = NOW + timedelta(minutes=10)
+    _enqueue(migrated, transitions(["manggar"], at=later), [rule()], people)
+    statuses = dict(conn.execute("SELECT dedup_key, status FROM outbox WHERE dedup_key LIKE 'k%'"))
+    assert statuses == {"k1": "pending", "k2": "pending", "k3": "superseded", "k4": "superseded"}
+    assert conn.execute("SELECT count(*) FROM area_sets").fetchone()[0] == 2
+    migrated.close()
+
+
+def test_a_fan_out_names_a_few_sets_of_areas_however_many_its_rows(store: Store) -> None:
+    """Each row names its areas' set: one stored set per distinct set of kelurahan."""
+    people = [contact(f"+62812{n:08d}", ["manggar"]) for n in range(40)]
+    people += [contact(f"+62813{n:08d}", ["manggar", "lamaru"]) for n in range(40)]
+    assert _enqueue(store, transitions(["manggar", "lamaru"]), [rule()], people) == 80
+    conn = store.connection()
+    assert conn.execute("SELECT count(*) FROM area_sets").fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM area_set_members").fetchone()[0] == 3
+    per_row = dict(
+        conn.execute(
+            "SELECT o.recipient, group_concat(m.area_id) FROM outbox o"
+            " JOIN area_set_members m ON m.set_id = o.area_set GROUP BY o.id"
+        )
+    )
+    assert per_row["+6281200000000"] == "manggar"
+    assert sorted(per_row["+6281300000000"].split(",")) == ["lamaru", "manggar"]

@@ -114,7 +114,7 @@ def test_the_set_based_fan_out_sends_each_person_one_sms_and_skips_opted_out_num
         areas = {
             a[0]
             for a in conn.execute(
-                "SELECT area_id FROM outbox_areas WHERE delivery_id = ?", (row["id"],)
+                "SELECT area_id FROM area_set_members WHERE set_id = ?", (row["area_set"],)
             )
         }
         assert areas
@@ -124,7 +124,7 @@ def test_the_set_based_fan_out_sends_each_person_one_sms_and_skips_opted_out_num
         areas = {
             a[0]
             for a in conn.execute(
-                "SELECT area_id FROM outbox_areas WHERE delivery_id = ?", (row["id"],)
+                "SELECT area_id FROM area_set_members WHERE set_id = ?", (row["area_set"],)
             )
         }
         assert areas == {COASTAL[0], COASTAL[1]}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from warning.model import EscalationJudged, Level, PlannedDelivery
+from warning.store.outbox import AreaSets
 from warning.store.sqlite import Store
 
 
@@ -117,7 +118,8 @@ class Acknowledgement:
 _AREA_ACKS = """
 SELECT a.name, a.grp, a.acknowledged_at FROM acknowledgements a
 WHERE a.change_id = :change AND EXISTS (
-  SELECT 1 FROM outbox o INDEXED BY outbox_linked JOIN outbox_areas oa ON oa.delivery_id = o.id
+  SELECT 1 FROM outbox o INDEXED BY outbox_linked
+  JOIN area_set_members oa ON oa.set_id = o.area_set
   WHERE o.change_id = a.change_id AND o.recipient = a.recipient AND o.channel = 'sms'
     AND o.ack_token IS NOT NULL AND oa.area_id = :area)
 ORDER BY a.acknowledged_at, a.name
@@ -199,7 +201,8 @@ WHERE c.time >= :since AND c.kind IN ('fired', 'escalated', 'deescalated', 'upda
     SELECT 1 FROM alert_states s WHERE s.rule_id = c.rule_id AND s.area_id = ca.area_id
       AND s.drill = c.drill AND s.state = 'firing')
   AND EXISTS (
-    SELECT 1 FROM outbox o INDEXED BY outbox_linked JOIN outbox_areas oa ON oa.delivery_id = o.id
+    SELECT 1 FROM outbox o INDEXED BY outbox_linked
+      JOIN area_set_members oa ON oa.set_id = o.area_set
     WHERE o.change_id = c.change_id AND oa.area_id = ca.area_id AND o.channel = 'sms'
       AND o.ack_token IS NOT NULL)
 ORDER BY c.seq, ca.rowid
@@ -215,7 +218,8 @@ SELECT json_extract(o.payload_json, '$.ack.group') AS grp,
   o.status = 'failed' OR coalesce((SELECT r.status IN ('undelivered', 'failed')
     FROM delivery_receipts r WHERE r.delivery_id = o.id ORDER BY r.id DESC LIMIT 1), 0)
     AS failed
-FROM outbox o INDEXED BY outbox_linked JOIN outbox_areas oa ON oa.delivery_id = o.id
+FROM outbox o INDEXED BY outbox_linked
+  JOIN area_set_members oa ON oa.set_id = o.area_set
 WHERE o.change_id = ? AND oa.area_id = ? AND o.channel = 'sms'
   AND o.ack_token IS NOT NULL
 ORDER BY o.id
@@ -265,11 +269,24 @@ def cover(tx: sqlite3.Connection, planned: Sequence[PlannedDelivery]) -> None:
     that step already queued or sent: no second SMS, but their acknowledgement,
     and the SMS's failure, count for this kelurahan too.
     """
-    tx.executemany(
-        "INSERT OR IGNORE INTO outbox_areas (delivery_id, area_id)"
-        " SELECT id, ? FROM outbox WHERE dedup_key = ?",
-        [(area, p.dedup_key) for p in planned for area in p.area_ids],
-    )
+    sets = AreaSets(tx)
+    for p in planned:
+        row = tx.execute("SELECT id, area_set FROM outbox WHERE dedup_key = ?", (p.dedup_key,))
+        found = row.fetchone()
+        if found is None:
+            continue
+        delivery_id, area_set = found
+        held = {
+            a
+            for (a,) in tx.execute(
+                "SELECT area_id FROM area_set_members WHERE set_id = ?", (area_set,)
+            )
+        }
+        if not held.issuperset(p.area_ids):
+            tx.execute(
+                "UPDATE outbox SET area_set = ? WHERE id = ?",
+                (sets.id(held | set(p.area_ids)), delivery_id),
+            )
 
 
 def escalation_step(conn: sqlite3.Connection, change_id: str, area_id: str) -> int:
@@ -316,7 +333,8 @@ def alert_acks(
 
 
 _LINKED = """
-SELECT 1 FROM outbox o INDEXED BY outbox_linked JOIN outbox_areas oa ON oa.delivery_id = o.id
+SELECT 1 FROM outbox o INDEXED BY outbox_linked
+  JOIN area_set_members oa ON oa.set_id = o.area_set
 WHERE o.change_id = ? AND oa.area_id = ? AND o.channel = 'sms'
   AND o.ack_token IS NOT NULL
 LIMIT 1

@@ -129,26 +129,28 @@ def _insert_all(
 ) -> int:
     """Insert the rows whose dedup key is new, set-based; return how many were inserted.
 
-    One `executemany` for the rows and one for their areas: a city-wide fan-out
-    of 100,000 SMS costs a few statements, not 200,000 round trips.  Rows get
-    ids above every existing one (SQLite's rowid), so the new ones are those
-    above the highest id before the insert.
+    One `executemany`: a city-wide fan-out of 100,000 SMS costs a few
+    statements, not 100,000 round trips.  Each row names its set of areas
+    (`area_set`); of repeated keys the first row is kept (INSERT OR IGNORE),
+    and its areas with it.
     """
     if not planned:
         return 0
-    highest = tx.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
     # Every row of a change shares its columns but the recipient's: formatted once per change.
     shared = {
         c.id: (c.id, seqs[c.id], c.scope, int(c.drill), _iso(c.time), c.time.timestamp())
         for c in _changes(planned)
     }
     keys = [p.dedup_key for p in planned]
+    sets = AreaSets(tx)
+    # Looked up (and stored) before counting: the count is of outbox rows only.
+    area_sets = [sets.id(p.area_ids) for p in planned]
     encoded: dict[str, str] = {}
     before = tx.total_changes
     tx.executemany(
         "INSERT OR IGNORE INTO outbox (dedup_key, change_id, change_seq, rule_id, drill,"
-        " created_at, due_at, channel, recipient, payload_json, priority, ack_token, status)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        " created_at, due_at, channel, recipient, payload_json, priority, ack_token, area_set,"
+        " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
         [
             (
                 key,
@@ -158,20 +160,45 @@ def _insert_all(
                 _payload(p, encoded),
                 p.priority,
                 _ack_token(p),
+                area_set,
             )
-            for key, p in zip(keys, planned, strict=True)
+            for key, p, area_set in zip(keys, planned, area_sets, strict=True)
         ],
     )
-    inserted = tx.total_changes - before
-    if inserted:
-        # The first of repeated keys is the row kept (INSERT OR IGNORE): its areas count.
-        areas = {key: p.area_ids for key, p in zip(reversed(keys), reversed(planned), strict=True)}
-        new_rows = tx.execute("SELECT id, dedup_key FROM outbox WHERE id > ?", (highest,))
+    return tx.total_changes - before
+
+
+class AreaSets:
+    """The ids of sets of areas (`area_sets`) in one transaction, each looked up once.
+
+    A delivery names the set of kelurahan it is about; a city's fan-out names a
+    few sets, whatever the number of its rows.  No areas: no set (None).
+    """
+
+    def __init__(self, tx: sqlite3.Connection) -> None:
+        self._tx = tx
+        self._ids: dict[frozenset[str], int | None] = {}
+
+    def id(self, area_ids: Iterable[str]) -> int | None:
+        """The id of the set of `area_ids`, stored with its members the first time."""
+        areas = frozenset(area_ids)
+        if areas not in self._ids:
+            self._ids[areas] = _area_set(self._tx, areas) if areas else None
+        return self._ids[areas]
+
+
+def _area_set(tx: sqlite3.Connection, areas: frozenset[str]) -> int:
+    """The id of this set of areas (sorted JSON, as migration 11 wrote the old ones)."""
+    key = json.dumps(sorted(areas), separators=(",", ":"), ensure_ascii=False)
+    cursor = tx.execute("INSERT OR IGNORE INTO area_sets (areas) VALUES (?)", (key,))
+    if cursor.rowcount == 1:
         tx.executemany(
-            "INSERT INTO outbox_areas (delivery_id, area_id) VALUES (?, ?)",
-            [(row_id, a) for row_id, key in new_rows.fetchall() for a in areas.get(key, ())],
+            "INSERT INTO area_set_members (set_id, area_id) VALUES (?, ?)",
+            [(cursor.lastrowid, a) for a in sorted(areas)],
         )
-    return inserted
+        return int(cursor.lastrowid or 0)
+    row = tx.execute("SELECT id FROM area_sets WHERE areas = ?", (key,)).fetchone()
+    return int(row[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,9 +215,9 @@ class SetTemplate:
 # placeholder (`_halves`); rows whose key is taken are ignored, as in `_insert_all`.
 _EXPAND = """
 INSERT OR IGNORE INTO outbox (dedup_key, change_id, change_seq, rule_id, drill, created_at,
-  due_at, channel, recipient, payload_json, priority, status)
+  due_at, channel, recipient, payload_json, priority, area_set, status)
 SELECT :key_head || c.phone || :key_tail, :change, :seq, :rule, :drill, :created, :due,
-  :channel, c.phone, :payload_head || c.phone || :payload_tail, :priority, 'pending'
+  :channel, c.phone, :payload_head || c.phone || :payload_tail, :priority, :areas, 'pending'
 FROM contacts c
 WHERE c.set_id = :set AND c.id BETWEEN :low AND :high
   AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = c.phone)
@@ -210,6 +237,7 @@ def enqueue_expanded(
     """
     planned = [t.delivery for t in templates]
     seqs = {c.id: _record_change(tx, c) for c in _changes(planned)}
+    sets = AreaSets(tx)
     encoded: dict[str, str] = {}
     inserted = 0
     for template in templates:
@@ -220,7 +248,6 @@ def enqueue_expanded(
         c = p.change
         key_head, key_tail = _halves(p.dedup_key, template.placeholder)
         payload_head, payload_tail = _halves(_payload(p, encoded), template.placeholder)
-        highest = tx.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
         cursor = tx.execute(
             _EXPAND,
             {
@@ -236,17 +263,12 @@ def enqueue_expanded(
                 "payload_head": payload_head,
                 "payload_tail": payload_tail,
                 "priority": p.priority,
+                "areas": sets.id(p.area_ids),
                 "set": template.set_id,
                 "low": low,
                 "high": high,
             },
         )
-        if cursor.rowcount > 0 and p.area_ids:
-            tx.execute(
-                "INSERT INTO outbox_areas (delivery_id, area_id)"
-                " SELECT o.id, a.value FROM outbox o, json_each(?) a WHERE o.id > ?",
-                (json.dumps(list(p.area_ids)), highest),
-            )
         inserted += max(cursor.rowcount, 0)
     return inserted
 
@@ -314,7 +336,7 @@ UPDATE outbox SET status = 'superseded', finished_at = :now
 WHERE status IN ('pending', 'claimed') AND rule_id = :rule AND drill = :drill AND change_seq < :seq
   AND channel != 'cap'
   AND NOT EXISTS (
-    SELECT 1 FROM outbox_areas oa WHERE oa.delivery_id = outbox.id AND NOT EXISTS (
+    SELECT 1 FROM area_set_members oa WHERE oa.set_id = outbox.area_set AND NOT EXISTS (
       SELECT 1 FROM alert_change_areas ca JOIN alert_changes c ON c.change_id = ca.change_id
       WHERE c.rule_id = outbox.rule_id AND c.drill = outbox.drill
         AND c.seq > outbox.change_seq AND ca.area_id = oa.area_id))
@@ -861,10 +883,6 @@ def prune_delivered(tx: sqlite3.Connection, before: datetime) -> int:
     live in other tables and are never pruned.
     """
     done = "status IN ('sent', 'superseded') AND finished_at < ?"
-    tx.execute(
-        f"DELETE FROM outbox_areas WHERE delivery_id IN (SELECT id FROM outbox WHERE {done})",  # noqa: S608 - fixed clause
-        (_iso(before),),
-    )
     return tx.execute(f"DELETE FROM outbox WHERE {done}", (_iso(before),)).rowcount  # noqa: S608
 
 

@@ -425,6 +425,39 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         DROP INDEX IF EXISTS outbox_due
         """,
     ),
+    (
+        11,
+        # A delivery's kelurahan are one of a few sets (the areas of a contact set a change
+        # touches): each set is stored once and the outbox row names it.  `outbox_areas`
+        # took a row and an index entry per SMS and read each new row back to find its id:
+        # a fifth of what a city's fan-out cost (issue 15).  A set is its sorted area ids
+        # as a JSON array; the subqueries below sort the old rows' areas the same way.
+        # `area_set` names no foreign key: SQLite would look the set up for every row.
+        """
+        CREATE TABLE area_sets (
+            id INTEGER PRIMARY KEY,
+            areas TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE area_set_members (
+            set_id INTEGER NOT NULL REFERENCES area_sets (id),
+            area_id TEXT NOT NULL,
+            PRIMARY KEY (set_id, area_id)
+        ) WITHOUT ROWID;
+        ALTER TABLE outbox ADD COLUMN area_set INTEGER;
+        INSERT OR IGNORE INTO area_sets (areas)
+          SELECT json_group_array(area_id) FROM (
+            SELECT delivery_id, area_id FROM outbox_areas ORDER BY delivery_id, area_id)
+          GROUP BY delivery_id;
+        INSERT INTO area_set_members (set_id, area_id)
+          SELECT s.id, j.value FROM area_sets s, json_each(s.areas) j;
+        UPDATE outbox SET area_set = (
+          SELECT s.id FROM area_sets s WHERE s.areas = (
+            SELECT json_group_array(area_id) FROM (
+              SELECT area_id FROM outbox_areas WHERE delivery_id = outbox.id ORDER BY area_id)))
+          WHERE id IN (SELECT delivery_id FROM outbox_areas);
+        DROP TABLE outbox_areas
+        """,
+    ),
 )
 
 

@@ -54,7 +54,7 @@ def delivered(tx: sqlite3.Connection, rule_id: str, drill: bool, channel: str) -
     return list(
         tx.execute(
             "SELECT o.recipient, o.payload_json, o.priority, oa.area_id, c.time FROM outbox o"
-            " JOIN outbox_areas oa ON oa.delivery_id = o.id"
+            " JOIN area_set_members oa ON oa.set_id = o.area_set"
             " JOIN alert_changes c ON c.change_id = o.change_id"
             " WHERE o.rule_id = ? AND o.drill = ? AND o.channel = ?"
             " AND (o.status IN ('sent', 'claimed') OR o.sent_at IS NOT NULL"
