@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -44,11 +43,6 @@ BULK_ROWS = 1000
 #: Frames (pages of 4 KiB) a checkpoint may leave for the write turn: copying them
 #: holds every writer, a siren's claim included (4,000 frames: 16 MB, tens of ms).
 TURN_FRAMES = 4000
-#: Seconds a checkpoint goes on trying outside the turn while a reader holds back more
-#: than that rest; the pause between tries lets the reader (one of many threads, each
-#: reading for moments at a time) finish.
-OUTSIDE_PATIENCE_S = 2.0
-OUTSIDE_RETRY_S = 0.01
 
 #: Numbered migrations: (version, SQL). Append only; never edit a released one.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -638,36 +632,20 @@ class Store:
         the few frames written meanwhile inside it, so that the copy completes
         and SQLite can start the log again from the beginning.  The turn is
         taken only for a short rest (`TURN_FRAMES`): copying holds every writer
-        waiting, a siren's claim included.  The daemon runs this every few
-        seconds for the small commits (a siren's, an SMS marked sent), which
-        never copy their own frames.
+        waiting, a siren's claim included.  A reader still holding an older
+        snapshot stops a copy short, and this does not wait for it: no commit
+        copies by itself (`wal_autocheckpoint=0`), so the rest waits in the log
+        for the next checkpoint, which the daemon runs every few seconds.
+        (Waiting here held a city's fan-out up to two seconds a batch, polling.)
         """
         conn = self.connection()
-        seen = self._copy(conn)
+        seen = self._checkpoint(conn)
         if seen.busy or seen.complete or seen.rest > TURN_FRAMES:
             # Another connection is copying, nothing is left, or a reader holds much
             # back (next time): the turn would be waited for in vain.
             return seen
         with self._turns.turn():
             return self._checkpoint(conn)
-
-    def _copy(self, conn: sqlite3.Connection) -> Checkpoint:
-        """Copy the log outside the write turn; while a reader holds back much, try again.
-
-        A reader still holding an old snapshot stops a copy short.  SQLite's own
-        checkpoint left that rest to whichever commit came next, and after a
-        city's fan-out was superseded, hundreds of megabytes were copied inside
-        a siren's commit.  Here the copy is tried again, outside the turn, for
-        `OUTSIDE_PATIENCE_S` at most, then left to the next checkpoint.
-        """
-        deadline = time.monotonic() + OUTSIDE_PATIENCE_S
-        seen = self._checkpoint(conn)
-        while not seen.busy and seen.rest > TURN_FRAMES:
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(OUTSIDE_RETRY_S)
-            seen = self._checkpoint(conn)
-        return seen
 
     def _checkpoint(self, conn: sqlite3.Connection) -> Checkpoint:
         """One PASSIVE checkpoint: it copies what no reader still needs, and never waits."""
