@@ -9,15 +9,14 @@ database file itself: a row is in it only once a checkpoint copied it there.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from tests.support.operations import settings_of, write_config
 from warning.daemon.schedule import Daemon, RunOptions
 from warning.model import FeedHealth
-from warning.store import sqlite as store_module
 from warning.store.interface import FeedRecord
 from warning.store.sqlite import BULK_ROWS, Store
 
@@ -34,6 +33,19 @@ def _store(tmp_path: Path) -> Store:
 def _in_database_file(store: Store, needle: str) -> bool:
     """Whether `needle` was copied into the database file (not only written to the log)."""
     return needle.encode() in store.path.read_bytes()
+
+
+@contextmanager
+def _reader_holding(store: Store) -> Iterator[None]:
+    """Another connection reading a snapshot of the store (its one row), for the body."""
+    reader = sqlite3.connect(store.path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM notes").fetchone()[0] == 1  # the first row
+    try:
+        yield
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
 
 
 def _write(store: Store, needle: str, rows: int) -> None:
@@ -67,7 +79,7 @@ def test_a_bulk_commit_copies_the_log_before_it_returns(tmp_path: Path) -> None:
 
 
 def test_a_rest_a_reader_held_back_is_not_copied_by_the_next_small_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """The bug of issue 15: the commit after a short-stopped copy paid for all of it.
 
@@ -76,18 +88,11 @@ def test_a_rest_a_reader_held_back_is_not_copied_by_the_next_small_commit(
     small commit still copies nothing (SQLite's own checkpoint would have copied
     the whole rest in that commit); the next checkpoint does.
     """
-    monkeypatch.setattr(store_module, "TURN_FRAMES", 10)
     store = _store(tmp_path)
     _write(store, "first", 1)
-    reader = sqlite3.connect(store.path, isolation_level=None)
-    reader.execute("BEGIN")
-    assert reader.execute("SELECT count(*) FROM notes").fetchone()[0] == 1
-    try:
+    with _reader_holding(store):
         _write(store, "superseded", 12 * BULK_ROWS)
         assert not _in_database_file(store, "superseded")
-    finally:
-        reader.execute("COMMIT")
-        reader.close()
     _write(store, "siren", 1)
     assert not _in_database_file(store, "superseded")
     seen = store.checkpoint()
@@ -111,17 +116,11 @@ def test_a_bulk_commit_tries_once_and_leaves_what_a_reader_holds_back_for_later(
     _write(store, "first", 1)
     ran: list[str] = []
     store.connection().set_trace_callback(ran.append)
-    reader = sqlite3.connect(store.path, isolation_level=None)
-    reader.execute("BEGIN")
-    assert reader.execute("SELECT count(*) FROM notes").fetchone()[0] == 1
-    try:
+    with _reader_holding(store):
         _write(store, "held-back", 12 * BULK_ROWS)
         checkpoints = [s for s in ran if "wal_checkpoint" in s]
         assert checkpoints == ["PRAGMA wal_checkpoint(PASSIVE)"]
         assert not _in_database_file(store, "held-back")
-    finally:
-        reader.execute("COMMIT")
-        reader.close()
     store.connection().set_trace_callback(None)
     assert store.checkpoint().complete
     assert _in_database_file(store, "held-back")

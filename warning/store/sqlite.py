@@ -638,8 +638,8 @@ class Store:
         waiting, a siren's claim included.  A reader still holding an older
         snapshot stops a copy short, and this does not wait for it: no commit
         copies by itself (`wal_autocheckpoint=0`), so the rest waits in the log
-        for the next checkpoint, which the daemon runs every few seconds.
-        (Waiting here held a city's fan-out up to two seconds a batch, polling.)
+        for the next checkpoint, which the daemon runs every few seconds.  A bulk
+        commit copies outside the turn only (`transaction`).
         """
         conn = self.connection()
         seen = self._checkpoint(conn)
